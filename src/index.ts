@@ -1,0 +1,10 @@
+// The package's public API: the seed's object model over any run provider.
+export { Workspace, Experiment, type WorkspaceOptions } from './model/workspace';
+export { PipelineRun } from './model/pipeline-run';
+export { StepRun, StepRunOutput, PortDataReference, type StepRunOptions, type StepRunDetails } from './model/step-run';
+export type { WaitOptions } from './model/wait';
+export { Status, STATUSES, TERMINAL_STATUSES, RAW_STATUSES, normalizeStatus, isTerminal, type StepStatus } from './model/status';
+export * from './model/errors';
+export type * from './providers/provider';
+export { ProviderRegistry, type ProviderFactory, type ProviderContext } from './providers/registry';
+export { LocalProvider } from './providers/local/provider';

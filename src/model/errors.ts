@@ -1,0 +1,173 @@
+// Every error the project raises, each with a stable code, a retryable flag and its cause.
+
+export type ErrorCode =
+  | 'SRW_RUN_NOT_FOUND'
+  | 'SRW_OUTPUT_NOT_FOUND'
+  | 'SRW_TIMEOUT'
+  | 'SRW_STEP_FAILED'
+  | 'SRW_NOT_IMPLEMENTED'
+  | 'SRW_PROVIDER_UNAVAILABLE'
+  | 'SRW_PROVIDER_RESPONSE_INVALID'
+  | 'SRW_PROVIDER_AUTH'
+  | 'SRW_INVALID_INPUT'
+  | 'SRW_RECORD_CORRUPT'
+  | 'SRW_PIPELINE_INVALID'
+  | 'SRW_CONFIG_INVALID'
+  | 'SRW_UNSAFE_PATH'
+  | 'SRW_ALREADY_EXISTS'
+  | 'SRW_REDIS_UNAVAILABLE'
+  | 'SRW_TRACK_NOT_FOUND'
+  | 'SRW_DELIVERY_FAILED';
+
+export interface SrwErrorOptions {
+  cause?: unknown;
+  retryable?: boolean;
+}
+
+/** Base class of every steprun-watch error: match on `code`, never on the message. */
+export class SrwError extends Error {
+  readonly code: ErrorCode;
+  /** True when trying the same thing again later may succeed (outages, throttling). */
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: SrwErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** A run id (step or pipeline) the provider does not know. */
+export class RunNotFoundError extends SrwError {
+  constructor(readonly runId: string, options?: SrwErrorOptions) {
+    super('SRW_RUN_NOT_FOUND', `run not found: ${runId}`, options);
+  }
+}
+
+/** A step run has no output of that name. */
+export class OutputNotFoundError extends SrwError {
+  constructor(readonly stepRunId: string, readonly outputName: string, readonly available: string[] = []) {
+    super(
+      'SRW_OUTPUT_NOT_FOUND',
+      `step run ${stepRunId} has no output named "${outputName}"` +
+        (available.length ? ` (outputs: ${available.join(', ')})` : ' (it has no outputs)'),
+    );
+  }
+}
+
+/** waitForCompletion ran out of time before the run was terminal. */
+export class WaitTimeoutError extends SrwError {
+  constructor(readonly runId: string, readonly timeoutSeconds: number, readonly lastStatus: string) {
+    super('SRW_TIMEOUT', `run ${runId} still ${lastStatus} after ${timeoutSeconds}s`);
+  }
+}
+
+/** waitForCompletion({ raiseOnError: true }) on a run that ended Failed. */
+export class StepFailedError extends SrwError {
+  constructor(
+    readonly runId: string,
+    readonly error?: { code?: string; message?: string },
+  ) {
+    super('SRW_STEP_FAILED', `run ${runId} failed` + (error?.message ? `: ${error.message}` : ''));
+  }
+}
+
+/** childRun, complete and fail exist in the seed's class but are not implemented for StepRun. */
+export class NotImplementedError extends SrwError {
+  constructor(readonly method: string) {
+    super('SRW_NOT_IMPLEMENTED', `${method} is not implemented for StepRun`);
+  }
+}
+
+/** The provider could not be reached or answered with a transient failure. */
+export class ProviderUnavailableError extends SrwError {
+  constructor(message: string, options: SrwErrorOptions & { retryAfterMs?: number } = {}) {
+    super('SRW_PROVIDER_UNAVAILABLE', message, { retryable: true, ...options });
+    this.retryAfterMs = options.retryAfterMs;
+  }
+  readonly retryAfterMs?: number;
+}
+
+/** The provider answered something its documentation does not promise. */
+export class ProviderResponseError extends SrwError {
+  constructor(message: string, options?: SrwErrorOptions) {
+    super('SRW_PROVIDER_RESPONSE_INVALID', message, options);
+  }
+}
+
+/** The provider refused our credentials (401/403): retrying will not help. */
+export class ProviderAuthError extends SrwError {
+  constructor(message: string, options?: SrwErrorOptions) {
+    super('SRW_PROVIDER_AUTH', message, options);
+  }
+}
+
+/** An argument from a user or a caller is not acceptable. */
+export class InvalidInputError extends SrwError {
+  constructor(message: string, options?: SrwErrorOptions) {
+    super('SRW_INVALID_INPUT', message, options);
+  }
+}
+
+/** A record file of the local run store cannot be read as a record. */
+export class RecordCorruptError extends SrwError {
+  constructor(readonly file: string, reason: string) {
+    super('SRW_RECORD_CORRUPT', `corrupt run record ${file}: ${reason}`);
+  }
+}
+
+/** A pipeline file that cannot be run; the message names the line or field. */
+export class PipelineInvalidError extends SrwError {
+  constructor(message: string) {
+    super('SRW_PIPELINE_INVALID', message);
+  }
+}
+
+/** A config file or setting that does not validate; the message names the field. */
+export class ConfigInvalidError extends SrwError {
+  constructor(message: string) {
+    super('SRW_CONFIG_INVALID', message);
+  }
+}
+
+/** A path that would escape the folder it must stay in. */
+export class UnsafePathError extends SrwError {
+  constructor(readonly unsafePath: string, reason: string) {
+    super('SRW_UNSAFE_PATH', `refused path "${unsafePath}": ${reason}`);
+  }
+}
+
+/** Something that must be new already exists (a run id given with --run-id, a download target). */
+export class AlreadyExistsError extends SrwError {
+  constructor(message: string) {
+    super('SRW_ALREADY_EXISTS', message);
+  }
+}
+
+/** Redis did not answer. */
+export class RedisUnavailableError extends SrwError {
+  constructor(url: string, options?: SrwErrorOptions) {
+    super('SRW_REDIS_UNAVAILABLE', `Redis is not reachable at ${url}`, { retryable: true, ...options });
+  }
+}
+
+/** A track id that is not stored. */
+export class TrackNotFoundError extends SrwError {
+  constructor(readonly trackId: string) {
+    super('SRW_TRACK_NOT_FOUND', `no track with id ${trackId}`);
+  }
+}
+
+/** A notifier could not deliver an event. */
+export class DeliveryError extends SrwError {
+  constructor(message: string, options: SrwErrorOptions & { retryAfterMs?: number } = {}) {
+    super('SRW_DELIVERY_FAILED', message, options);
+    this.retryAfterMs = options.retryAfterMs;
+  }
+  readonly retryAfterMs?: number;
+}
+
+export function isSrwError(err: unknown): err is SrwError {
+  return err instanceof SrwError;
+}

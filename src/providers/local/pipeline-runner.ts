@@ -1,0 +1,148 @@
+// Runs a pipeline file as one local pipeline run: steps in dependency order, failure cancels the rest, reuse.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Writable } from 'node:stream';
+import { copyTree } from '../../fs/copy-tree';
+import { isTerminal, Status, type StepStatus } from '../../model/status';
+import { executeStep, newStepRecord } from './exec';
+import type { PipelineFile, PipelineStep } from './pipeline-file';
+import type { StepRecord } from './records';
+import { findReusable, rememberReusable, stepFingerprint } from './reuse';
+import { newPipelineRunId, type RunStore } from './store';
+
+export interface RunPipelineOptions {
+  store: RunStore;
+  pipeline: PipelineFile;
+  /** Folder of the pipeline file: relative workdir, inputs and outputs resolve from it. */
+  baseDir: string;
+  pipelineRunId?: string;
+  signal?: AbortSignal;
+  echoStdout?: Writable;
+  echoStderr?: Writable;
+  /** The runner's own messages (never mixed into the commands' stdout). */
+  say?(line: string): void;
+  now?: () => Date;
+}
+
+export interface PipelineResult {
+  pipelineRunId: string;
+  status: StepStatus;
+  steps: { name: string; stepRunId: string; status: StepStatus; isReused: boolean; reusedRunId?: string }[];
+}
+
+export async function runPipeline(o: RunPipelineOptions): Promise<PipelineResult> {
+  const now = o.now ?? (() => new Date());
+  const say = o.say ?? (() => undefined);
+  const { pipeline } = o;
+  const cwd = path.resolve(o.baseDir, pipeline.workdir ?? '.');
+  await fs.mkdir(cwd, { recursive: true });
+  const pipelineRunId = o.pipelineRunId ?? newPipelineRunId(pipeline.experiment, now());
+  const started = now().toISOString();
+  const base = { schema: 1 as const, pipelineRunId, experiment: pipeline.experiment, createdTime: started, source: 'run' as const, steps: pipeline.steps.map((s) => s.name) };
+  await o.store.createNewPipeline({ ...base, status: Status.Running, startTime: started });
+  say(`pipeline run ${pipelineRunId} (experiment ${pipeline.experiment})`);
+
+  // Every step is recorded NotStarted up front, so watchers see the whole graph at once.
+  const records = new Map<string, StepRecord>();
+  for (const step of pipeline.steps) {
+    const record = newStepRecord({ experiment: pipeline.experiment, pipelineRunId, stepName: step.name, command: step.run, now: now() });
+    await o.store.writeStep(record);
+    records.set(step.name, record);
+  }
+
+  const running = new Map<string, Promise<void>>();
+  const statusOf = (name: string): StepStatus => records.get(name)!.status;
+  for (;;) {
+    for (const step of pipeline.steps) {
+      if (statusOf(step.name) !== Status.NotStarted || running.has(step.name)) continue;
+      const blocked = step.needs.find((n) => isTerminal(statusOf(n)) && statusOf(n) !== Status.Finished);
+      if (blocked || o.signal?.aborted) {
+        const reason = blocked ? `not run: ${blocked} ${statusOf(blocked)}` : 'not run: pipeline canceled';
+        records.set(step.name, await cancelUnstarted(o.store, records.get(step.name)!, reason, now));
+        say(`step ${step.name}: Canceled (${reason})`);
+        continue;
+      }
+      if (!step.needs.every((n) => statusOf(n) === Status.Finished)) continue;
+      running.set(step.name, runOne(o, step, records.get(step.name)!, cwd, say, now).then((r) => {
+        records.set(step.name, r);
+        running.delete(step.name);
+      }));
+    }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+
+  const statuses = pipeline.steps.map((s) => statusOf(s.name));
+  const status = statuses.includes(Status.Failed) ? Status.Failed : statuses.includes(Status.Canceled) ? Status.Canceled : Status.Finished;
+  const failed = pipeline.steps.map((s) => records.get(s.name)!).find((r) => r.status === Status.Failed);
+  await o.store.writePipeline({
+    ...base, status, startTime: started, endTime: now().toISOString(),
+    error: failed ? { code: 'StepFailed', message: `step ${failed.name} failed: ${failed.error?.message ?? ''}`.trim() } : undefined,
+  });
+  say(`pipeline run ${pipelineRunId}: ${status}`);
+  return {
+    pipelineRunId,
+    status,
+    steps: pipeline.steps.map((s) => {
+      const r = records.get(s.name)!;
+      return { name: r.name, stepRunId: r.stepRunId, status: r.status, isReused: r.isReused, reusedRunId: r.reusedRunId };
+    }),
+  };
+}
+
+async function runOne(o: RunPipelineOptions, step: PipelineStep, record: StepRecord, cwd: string, say: (l: string) => void, now: () => Date): Promise<StepRecord> {
+  const fingerprint = step.allowReuse ? await stepFingerprint({ ...step, cwd }) : undefined;
+  if (fingerprint) {
+    const source = await findReusable(o.store, record.experiment, fingerprint);
+    if (source) {
+      const reused = await recordReuse(o.store, record, source, now);
+      say(`step ${step.name}: reused ${source.stepRunId} of pipeline run ${source.pipelineRunId}`);
+      return reused;
+    }
+  }
+  say(`step ${step.name}: running ${record.stepRunId}`);
+  const result = await executeStep({
+    store: o.store, experiment: record.experiment, pipelineRunId: record.pipelineRunId, stepName: step.name,
+    command: { display: step.run, file: '/bin/sh', args: ['-c', step.run] },
+    cwd, env: step.env, outputs: step.outputs, echoStdout: o.echoStdout, echoStderr: o.echoStderr,
+    signal: o.signal, existing: record, now,
+  });
+  say(`step ${step.name}: ${result.status}` + (result.status === Status.Failed ? ` (${result.record.error?.message})` : ''));
+  if (fingerprint && result.status === Status.Finished) {
+    await rememberReusable(o.store, record.experiment, fingerprint, { stepRunId: record.stepRunId, pipelineRunId: record.pipelineRunId, nodeId: record.nodeId });
+  }
+  return result.record;
+}
+
+/** Records a step as Finished from an earlier run: the seed's reuse, with the earlier run's ids and outputs. */
+async function recordReuse(store: RunStore, record: StepRecord, source: { stepRunId: string; pipelineRunId: string; nodeId: string }, now: () => Date): Promise<StepRecord> {
+  const original = await store.readStep(source.stepRunId, source.pipelineRunId);
+  const dest = store.outputsDir(record.pipelineRunId, record.stepRunId);
+  for (const name of Object.keys(original.outputs)) {
+    await copyTree(path.join(store.outputsDir(original.pipelineRunId, original.stepRunId), name), path.join(dest, name), { link: true, overwrite: true });
+  }
+  const at = now().toISOString();
+  const reused: StepRecord = {
+    ...record,
+    status: Status.Finished,
+    rawStatus: 'Completed',
+    startTime: at,
+    endTime: at,
+    exitCode: 0,
+    isReused: true,
+    currentNodeId: record.nodeId,
+    reusedRunId: source.stepRunId,
+    reusedNodeId: source.nodeId,
+    reusedPipelineRunId: source.pipelineRunId,
+    outputs: original.outputs,
+  };
+  await store.writeStep(reused);
+  await fs.appendFile(store.logFile(record.pipelineRunId, record.stepRunId, 'job'), `${at} reused step run ${source.stepRunId} of pipeline run ${source.pipelineRunId}\n`);
+  return reused;
+}
+
+async function cancelUnstarted(store: RunStore, record: StepRecord, reason: string, now: () => Date): Promise<StepRecord> {
+  const canceled: StepRecord = { ...record, status: Status.Canceled, rawStatus: 'Canceled', endTime: now().toISOString(), error: { code: 'NotRun', message: reason } };
+  await store.writeStep(canceled);
+  return canceled;
+}

@@ -1,0 +1,178 @@
+// The local provider: answers the model's questions from the file run store.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { copyTree } from '../../fs/copy-tree';
+import { OutputNotFoundError } from '../../model/errors';
+import { isTerminal, Status, type StepStatus } from '../../model/status';
+import type {
+  DownloadOptions, DownloadResult, ExperimentRef, LogKind, OutputRef, PipelineRunRef, PipelineRunSnapshot,
+  ReadLogOptions, RunLocation, RunProvider, StepRunRef, StepRunSnapshot,
+} from '../provider';
+import type { PipelineRecord, StepRecord } from './records';
+import { LOG_FILES, RunStore } from './store';
+
+export interface LocalProviderOptions {
+  /** The run store folder (`<data-dir>/runs`). */
+  root: string;
+}
+
+export class LocalProvider implements RunProvider {
+  readonly kind = 'local';
+  readonly store: RunStore;
+
+  constructor(options: LocalProviderOptions) {
+    this.store = new RunStore(options.root);
+  }
+
+  async getStepRun(ref: StepRunRef): Promise<StepRunSnapshot> {
+    return toStepSnapshot(await this.store.readStep(ref.stepRunId, ref.pipelineRunId));
+  }
+
+  async getPipelineRun(ref: PipelineRunRef): Promise<PipelineRunSnapshot> {
+    const record = await this.store.readPipeline(ref.pipelineRunId);
+    const steps = record.status === null ? await this.store.readSteps(ref.pipelineRunId) : [];
+    return toPipelineSnapshot(record, steps);
+  }
+
+  async listStepRuns(ref: PipelineRunRef): Promise<StepRunSnapshot[]> {
+    return (await this.store.readSteps(ref.pipelineRunId)).map(toStepSnapshot);
+  }
+
+  async listPipelineRuns(exp: ExperimentRef, opts: { since?: Date } = {}): Promise<PipelineRunSnapshot[]> {
+    const ids = await this.store.pipelineIdsOf(exp.experiment, opts.since?.getTime() ?? 0);
+    const runs: PipelineRunSnapshot[] = [];
+    for (const id of ids) runs.push(await this.getPipelineRun({ pipelineRunId: id }));
+    return runs;
+  }
+
+  async locateRun(runId: string): Promise<RunLocation> {
+    if (await this.store.isStep(runId)) {
+      const step = await this.store.readStep(runId);
+      return { kind: 'step', experiment: step.experiment, pipelineRunId: step.pipelineRunId, stepRunId: runId };
+    }
+    const pipeline = await this.store.readPipeline(runId);
+    return { kind: 'pipeline', experiment: pipeline.experiment, pipelineRunId: runId };
+  }
+
+  async readLog(ref: StepRunRef, which: LogKind, opts: ReadLogOptions = {}): Promise<string> {
+    const step = await this.store.readStep(ref.stepRunId, ref.pipelineRunId);
+    const file = this.store.logFile(step.pipelineRunId, step.stepRunId, which);
+    return readTail(file, opts.tailBytes);
+  }
+
+  async listOutputs(ref: StepRunRef): Promise<OutputRef[]> {
+    const step = await this.store.readStep(ref.stepRunId, ref.pipelineRunId);
+    const root = this.store.outputsDir(step.pipelineRunId, step.stepRunId);
+    return Object.keys(step.outputs).sort().map((name) => ({
+      stepRunId: step.stepRunId,
+      pipelineRunId: step.pipelineRunId,
+      experiment: step.experiment,
+      name,
+      datastore: 'local',
+      pathOnDatastore: path.relative(this.store.root, path.join(root, name)),
+    }));
+  }
+
+  async download(output: OutputRef, localPath: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
+    const source = path.join(this.store.root, output.pathOnDatastore);
+    if (!(await exists(source))) {
+      throw new OutputNotFoundError(output.stepRunId, output.name, []);
+    }
+    const total = await treeSize(source);
+    let done = 0;
+    const files = await copyTree(source, localPath, {
+      overwrite: opts.overwrite,
+      onFile: (f) => {
+        done += f.size;
+        opts.onProgress?.(done, total);
+      },
+    });
+    return { localPath: path.resolve(localPath), files, bytes: done };
+  }
+}
+
+export function toStepSnapshot(r: StepRecord): StepRunSnapshot {
+  return {
+    stepRunId: r.stepRunId,
+    pipelineRunId: r.pipelineRunId,
+    experiment: r.experiment,
+    nodeId: r.nodeId,
+    name: r.name,
+    status: r.status,
+    rawStatus: r.rawStatus,
+    createdTime: r.createdTime,
+    startTime: r.startTime,
+    endTime: r.endTime,
+    error: r.error,
+    isReused: r.isReused,
+    currentNodeId: r.currentNodeId,
+    reusedRunId: r.reusedRunId,
+    reusedNodeId: r.reusedNodeId,
+    reusedPipelineRunId: r.reusedPipelineRunId,
+    outputNames: Object.keys(r.outputs).sort(),
+    logNames: Object.values(LOG_FILES),
+  };
+}
+
+function toPipelineSnapshot(r: PipelineRecord, steps: StepRecord[]): PipelineRunSnapshot {
+  const status = r.status ?? deriveStatus(steps.map((s) => s.status));
+  return {
+    pipelineRunId: r.pipelineRunId,
+    experiment: r.experiment,
+    status,
+    rawStatus: status,
+    createdTime: r.createdTime,
+    startTime: r.startTime ?? steps.map((s) => s.startTime).filter(Boolean).sort()[0],
+    endTime: r.endTime ?? (isTerminal(status) ? steps.map((s) => s.endTime ?? '').sort().at(-1) : undefined),
+    error: r.error ?? steps.find((s) => s.status === Status.Failed)?.error,
+  };
+}
+
+/** The status of an open pipeline run (made by `exec`): what its steps say together. */
+export function deriveStatus(steps: StepStatus[]): StepStatus {
+  if (steps.length === 0) return Status.NotStarted;
+  if (!steps.every(isTerminal)) {
+    return steps.some((s) => s === Status.Running || isTerminal(s)) ? Status.Running : steps.includes(Status.Queued) ? Status.Queued : Status.NotStarted;
+  }
+  if (steps.includes(Status.Failed)) return Status.Failed;
+  if (steps.includes(Status.Canceled)) return Status.Canceled;
+  return Status.Finished;
+}
+
+async function readTail(file: string, tailBytes?: number): Promise<string> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw err;
+  }
+  try {
+    const { size } = await handle.stat();
+    const start = tailBytes !== undefined && tailBytes < size ? size - tailBytes : 0;
+    const buffer = Buffer.alloc(size - start);
+    await handle.read(buffer, 0, buffer.length, start);
+    let text = buffer.toString('utf8');
+    if (start > 0) {
+      const firstBreak = text.indexOf('\n');
+      if (firstBreak >= 0 && firstBreak < text.length - 1) text = text.slice(firstBreak + 1);
+    }
+    return text;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.lstat(p).then(() => true, () => false);
+}
+
+async function treeSize(p: string): Promise<number> {
+  const stat = await fs.lstat(p);
+  if (stat.isFile()) return stat.size;
+  if (!stat.isDirectory()) return 0;
+  let total = 0;
+  for (const name of await fs.readdir(p)) total += await treeSize(path.join(p, name));
+  return total;
+}
+

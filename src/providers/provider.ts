@@ -1,0 +1,122 @@
+// The RunProvider interface: what the model and the watcher may ask of any run service.
+import type { StepStatus } from '../model/status';
+
+/** Names a step run. Providers that can find a step run by its id alone accept the other fields as hints. */
+export interface StepRunRef {
+  stepRunId: string;
+  pipelineRunId?: string;
+  experiment?: string;
+}
+
+export interface PipelineRunRef {
+  pipelineRunId: string;
+  experiment?: string;
+}
+
+export interface ExperimentRef {
+  experiment: string;
+}
+
+export interface RunError {
+  code: string;
+  message: string;
+}
+
+/** What a reused step run points back to (the seed's `_reused_*` arguments). */
+export interface ReuseInfo {
+  isReused: boolean;
+  currentNodeId?: string;
+  reusedRunId?: string;
+  reusedNodeId?: string;
+  reusedPipelineRunId?: string;
+}
+
+/** One observation of a step run, as a provider reports it. Times are ISO-8601 strings. */
+export interface StepRunSnapshot extends ReuseInfo {
+  stepRunId: string;
+  pipelineRunId: string;
+  experiment: string;
+  nodeId: string;
+  name: string;
+  status: StepStatus;
+  rawStatus: string;
+  createdTime?: string;
+  startTime?: string;
+  endTime?: string;
+  error?: RunError;
+  outputNames: string[];
+  logNames: string[];
+}
+
+export interface PipelineRunSnapshot {
+  pipelineRunId: string;
+  experiment: string;
+  status: StepStatus;
+  rawStatus: string;
+  createdTime?: string;
+  startTime?: string;
+  endTime?: string;
+  error?: RunError;
+}
+
+/** Where a run id leads: a pipeline run or one of its step runs. */
+export type RunLocation =
+  | { kind: 'pipeline'; experiment: string; pipelineRunId: string }
+  | { kind: 'step'; experiment: string; pipelineRunId: string; stepRunId: string };
+
+export type LogKind = 'job' | 'stdout' | 'stderr';
+
+export interface ReadLogOptions {
+  /** Return at most the last N bytes (cut at a line start where possible). */
+  tailBytes?: number;
+}
+
+/** The data behind one output of a step run: enough for the provider to download it. */
+export interface OutputRef {
+  stepRunId: string;
+  pipelineRunId: string;
+  experiment: string;
+  name: string;
+  /** Where the data lives, in the provider's own terms (a folder, a datastore name). */
+  datastore: string;
+  pathOnDatastore: string;
+}
+
+export interface DownloadOptions {
+  overwrite?: boolean;
+  onProgress?(doneBytes: number, totalBytes?: number): void;
+  signal?: AbortSignal;
+}
+
+export interface DownloadedFile {
+  /** Path relative to the download folder, with `/` separators. */
+  path: string;
+  size: number;
+}
+
+export interface DownloadResult {
+  localPath: string;
+  files: DownloadedFile[];
+  bytes: number;
+}
+
+/**
+ * A run service. Implementations know nothing of Redis or BullMQ; the watcher calls
+ * `listStepRuns` once per pipeline run per poll, so it must answer for every step in one call
+ * (plus paging) where the service allows.
+ */
+export interface RunProvider {
+  readonly kind: string;
+  getStepRun(ref: StepRunRef): Promise<StepRunSnapshot>;
+  getPipelineRun(ref: PipelineRunRef): Promise<PipelineRunSnapshot>;
+  listStepRuns(ref: PipelineRunRef): Promise<StepRunSnapshot[]>;
+  /** Pipeline runs of an experiment, created at or after `since` when given, oldest first. */
+  listPipelineRuns(exp: ExperimentRef, opts?: { since?: Date }): Promise<PipelineRunSnapshot[]>;
+  /** What an id names, when the caller does not know whether it is a pipeline or a step run. */
+  locateRun(runId: string): Promise<RunLocation>;
+  readLog(ref: StepRunRef, which: LogKind, opts?: ReadLogOptions): Promise<string>;
+  listOutputs(ref: StepRunRef): Promise<OutputRef[]>;
+  download(output: OutputRef, localPath: string, opts?: DownloadOptions): Promise<DownloadResult>;
+  /** Releases sockets and timers. */
+  close?(): Promise<void>;
+}
