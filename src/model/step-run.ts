@@ -30,6 +30,8 @@ export class StepRun {
   readonly reusedPipelineRunId?: string;
   /** The step's name in the pipeline, when known (set by PipelineRun.getSteps). */
   name?: string;
+  /** The last snapshot this object saw (from getSteps or getSnapshot); getStatus always asks anew. */
+  lastSnapshot?: StepRunSnapshot;
 
   constructor(
     readonly experiment: Experiment,
@@ -50,6 +52,7 @@ export class StepRun {
   static fromSnapshot(experiment: Experiment, s: StepRunSnapshot): StepRun {
     const run = new StepRun(experiment, s.stepRunId, s.pipelineRunId, s.nodeId, s);
     run.name = s.name;
+    run.lastSnapshot = s;
     return run;
   }
 
@@ -59,7 +62,9 @@ export class StepRun {
 
   /** The latest snapshot from the service. */
   async getSnapshot(): Promise<StepRunSnapshot> {
-    return this.experiment.provider.getStepRun(this.ref);
+    this.lastSnapshot = await this.experiment.provider.getStepRun(this.ref);
+    this.name = this.lastSnapshot.name;
+    return this.lastSnapshot;
   }
 
   /** The latest status from the service (normalized; the raw one is in getSnapshot()). */

@@ -156,7 +156,9 @@ async function finish(
   outcome: ChildOutcome,
 ): Promise<StepResult> {
   const now = o.now ?? (() => new Date());
-  const outputs = await captureOutputs(o, record, logJob);
+  // Only a Finished step's outputs are kept: a failed step may leave stale files from an earlier run.
+  const outputs = outcome.status === Status.Finished ? await captureOutputs(o, record, logJob) : {};
+  if (outcome.status !== Status.Finished && Object.keys(o.outputs ?? {}).length) logJob(`outputs not captured: step ${outcome.status}`);
   const final: StepRecord = {
     ...record,
     status: outcome.status,

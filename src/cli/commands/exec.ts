@@ -1,0 +1,107 @@
+// The commands that make local step runs: `exec` (one command) and `run` (a pipeline file).
+import type { Command } from 'commander';
+import * as path from 'node:path';
+import { InvalidInputError } from '../../model/errors';
+import { Status } from '../../model/status';
+import { executeStep } from '../../providers/local/exec';
+import { loadPipelineFile } from '../../providers/local/pipeline-file';
+import { runPipeline } from '../../providers/local/pipeline-runner';
+import { LocalProvider } from '../../providers/local/provider';
+import { assertValidId, newPipelineRunId } from '../../providers/local/store';
+import { EXIT } from '../exit-codes';
+import { configOf, globalsOf, providerFromConfig } from '../context';
+
+/** Ctrl-C and SIGTERM cancel the step runs (recorded Canceled) instead of killing the wrapper. */
+function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    process.stderr.write(`steprun-watch: ${sig}: canceling\n`);
+    controller.abort(new Error(sig));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+async function localStore(cmd: Command) {
+  const config = await configOf(cmd);
+  const provider = providerFromConfig(config, globalsOf(cmd).provider ?? 'local');
+  if (!(provider instanceof LocalProvider)) throw new InvalidInputError('exec and run make local step runs: use a provider of type local');
+  return provider.store;
+}
+
+function parseOutputs(values: string[]): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0 || eq === v.length - 1) throw new InvalidInputError(`--output takes NAME=PATH, got "${v}"`);
+    outputs[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return outputs;
+}
+
+export function registerExecCommands(program: Command): void {
+  program
+    .command('exec')
+    .description('run one command as a step run of a local pipeline run; exits with its exit code')
+    .requiredOption('--experiment <name>', 'experiment of the pipeline run')
+    .requiredOption('--step <name>', 'name of the step')
+    .option('--pipeline-run <id>', 'join this pipeline run (created if it does not exist); default: a new one')
+    .option('--output <name=path>', 'capture this file or folder as an output when the command ends (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .argument('<command...>', 'the command and its arguments (after --)')
+    .addHelpText('after', '\nExample:\n  steprun-watch exec --experiment churn --step train --output model=out/model.pkl -- python train.py')
+    .action(async (command: string[], o: { experiment: string; step: string; pipelineRun?: string; output: string[] }, cmd: Command) => {
+      const store = await localStore(cmd);
+      assertValidId(o.experiment, 'experiment');
+      assertValidId(o.step, 'step name');
+      const outputs = parseOutputs(o.output);
+      const now = new Date();
+      const pipelineRunId = o.pipelineRun ?? newPipelineRunId(o.experiment, now);
+      const created = await store.createPipeline({ schema: 1, pipelineRunId, experiment: o.experiment, createdTime: now.toISOString(), status: null, source: 'exec' });
+      if (!created) {
+        const existing = await store.readPipeline(pipelineRunId);
+        if (existing.experiment !== o.experiment) throw new InvalidInputError(`pipeline run ${pipelineRunId} belongs to experiment ${existing.experiment}, not ${o.experiment}`);
+      }
+      const cancel = cancelOnSignals();
+      try {
+        const result = await executeStep({
+          store, experiment: o.experiment, pipelineRunId, stepName: o.step,
+          command: { display: command.join(' '), file: command[0]!, args: command.slice(1) },
+          cwd: process.cwd(), outputs, echoStdout: process.stdout, echoStderr: process.stderr, signal: cancel.signal,
+        });
+        process.stderr.write(`steprun-watch: step run ${result.stepRunId} (pipeline run ${pipelineRunId}): ${result.status}\n`);
+        if (globalsOf(cmd).json) process.stderr.write(JSON.stringify({ stepRunId: result.stepRunId, pipelineRunId, status: result.status, exitCode: result.exitCode }) + '\n');
+        process.exitCode = result.exitCode;
+      } finally {
+        cancel.dispose();
+      }
+    });
+
+  program
+    .command('run <pipelineFile>')
+    .description('run a pipeline file as a local pipeline run; exit 0 when it Finished')
+    .option('--run-id <id>', 'name the pipeline run (refused if it exists)')
+    .addHelpText('after', '\nExample:\n  steprun-watch run examples/pipelines/demo.yaml --json')
+    .action(async (file: string, o: { runId?: string }, cmd: Command) => {
+      const store = await localStore(cmd);
+      const pipeline = await loadPipelineFile(file);
+      if (o.runId) assertValidId(o.runId, 'run id');
+      const cancel = cancelOnSignals();
+      try {
+        const result = await runPipeline({
+          store, pipeline, baseDir: path.dirname(path.resolve(file)), pipelineRunId: o.runId, signal: cancel.signal,
+          echoStdout: process.stdout, echoStderr: process.stderr, say: (line) => process.stderr.write(`steprun-watch: ${line}\n`),
+        });
+        if (globalsOf(cmd).json) process.stdout.write(JSON.stringify(result) + '\n');
+        process.exitCode = result.status === Status.Finished ? EXIT.ok : result.status === Status.Canceled ? EXIT.interrupted : EXIT.failed;
+      } finally {
+        cancel.dispose();
+      }
+    });
+}

@@ -1,0 +1,53 @@
+// The steprun-watch command: global options, subcommands, and one place that turns errors into exit codes.
+import { Command, CommanderError } from 'commander';
+import { isSrwError } from '../model/errors';
+import { registerExecCommands } from './commands/exec';
+import { registerRunCommands } from './commands/runs';
+import { registerWatchCommands } from './commands/watch';
+import { EXIT, exitCodeFor } from './exit-codes';
+
+export function buildProgram(): Command {
+  const program = new Command('steprun-watch')
+    .description('Watch ML pipeline step runs (Azure ML and local) and alert once per status change.')
+    .option('--config <file>', 'config file, YAML or JSON (env SRW_CONFIG); default: embedded defaults')
+    .option('--data-dir <dir>', 'data folder: local runs, outbox, harvest (env SRW_DATA_DIR; default .steprun-watch)')
+    .option('--provider <name>', 'provider instance from the config (default: local)')
+    .option('--json', 'print data as JSON')
+    .option('--debug', 'show stack traces on errors')
+    .showHelpAfterError()
+    .exitOverride();
+  registerExecCommands(program);
+  registerRunCommands(program);
+  registerWatchCommands(program);
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = reportError(err, argv.includes('--debug'));
+  }
+}
+
+function reportError(err: unknown, debug: boolean): number {
+  if (err instanceof CommanderError) {
+    // Help and version are "errors" to commander with exit code 0; usage errors were printed already.
+    return err.exitCode === 0 ? EXIT.ok : EXIT.invalidInput;
+  }
+  if (isSrwError(err)) {
+    process.stderr.write(`steprun-watch: ${err.message} [${err.code}]\n`);
+    if (debug) process.stderr.write(`${err.stack}\n`);
+    return exitCodeFor(err.code);
+  }
+  const e = err as Error;
+  process.stderr.write(`steprun-watch: unexpected error: ${e?.message ?? String(err)}${debug ? '' : ' (run with --debug for details)'}\n`);
+  if (debug) process.stderr.write(`${e?.stack}\n`);
+  return EXIT.failed;
+}
+
+if (require.main === module) {
+  void main(process.argv);
+}

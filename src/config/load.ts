@@ -1,0 +1,117 @@
+// Loads the config: embedded defaults, then a YAML or JSON file, `${VAR}` from the environment, one validation.
+import { promises as fs, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ConfigInvalidError } from '../model/errors';
+import { configSchema, type Config } from './schema';
+
+export interface LoadConfigOptions {
+  /** A config file; without one, SRW_CONFIG, then the embedded defaults alone. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** --data-dir on the command line wins over everything. */
+  dataDir?: string;
+}
+
+export interface LoadedConfig extends Config {
+  dataDir: string;
+  redis: Config['redis'] & { url: string };
+  /** The file it came from, if any. */
+  source?: string;
+}
+
+const DEFAULTS_FILE = path.resolve(__dirname, '../../../config/default.yaml');
+const DEFAULTS_FILE_DEV = path.resolve(__dirname, '../../config/default.yaml');
+
+/** The embedded defaults (config/default.yaml), parsed once. */
+export function embeddedDefaults(): Record<string, unknown> {
+  for (const file of [DEFAULTS_FILE, DEFAULTS_FILE_DEV]) {
+    try {
+      return (parseYaml(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  return {};
+}
+
+export async function loadConfig(o: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const env = o.env ?? process.env;
+  const file = o.file ?? env.SRW_CONFIG;
+  const fromFile = file ? await readConfigFile(file) : {};
+  const merged = mergeDefaults(embeddedDefaults(), fromFile);
+  return validateConfig(substituteEnv(merged, env, ''), { env, dataDir: o.dataDir, source: file });
+}
+
+export function validateConfig(raw: unknown, o: { env?: NodeJS.ProcessEnv; dataDir?: string; source?: string } = {}): LoadedConfig {
+  const env = o.env ?? process.env;
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigInvalidError(describeIssue(parsed.error, o.source));
+  const config = parsed.data;
+  const dataDir = path.resolve(o.dataDir ?? env.SRW_DATA_DIR ?? config.dataDir ?? '.steprun-watch');
+  const url = config.redis.url ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  if (config.poll.minIntervalSeconds > config.poll.maxIntervalSeconds) {
+    throw new ConfigInvalidError(`${where(o.source)}poll.minIntervalSeconds: must not exceed poll.maxIntervalSeconds`);
+  }
+  if (!config.providers.local) config.providers.local = { type: 'local' };
+  return { ...config, dataDir, redis: { ...config.redis, url }, source: o.source };
+}
+
+async function readConfigFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigInvalidError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    const value: unknown = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    if (value === null || value === undefined) return {};
+    if (typeof value !== 'object' || Array.isArray(value)) throw new Error('the top level must be a mapping');
+    return value;
+  } catch (err) {
+    throw new ConfigInvalidError(`${file}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** File values replace defaults section by section; maps (providers, notifiers) merge by name. */
+function mergeDefaults(defaults: Record<string, unknown>, file: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...defaults };
+  for (const [key, value] of Object.entries(file as Record<string, unknown>)) {
+    const base = defaults[key];
+    out[key] = isPlainObject(base) && isPlainObject(value) ? { ...base, ...value } : value;
+  }
+  return out;
+}
+
+/** Replaces `${VAR}` and `${VAR:-fallback}` in every string; an unset variable is an error naming the field. */
+export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, at: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback?: string) => {
+      const found = env[name];
+      if (found !== undefined && found !== '') return found;
+      if (fallback !== undefined) return fallback;
+      throw new ConfigInvalidError(`${at || '(root)'}: environment variable ${name} is not set`);
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, `${at}[${i}]`));
+  if (isPlainObject(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, at ? `${at}.${k}` : k)]));
+  }
+  return value;
+}
+
+export function describeIssue(error: z.ZodError, source?: string): string {
+  const issue = error.issues[0]!;
+  const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  return `${where(source)}${field || '(root)'}: ${issue.message}`;
+}
+
+function where(source?: string): string {
+  return source ? `${source}: ` : '';
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,99 @@
+// The config schema: one zod schema that validates and documents every setting (docs/CONFIG.md mirrors it).
+import { z } from 'zod';
+
+const name = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'letters, digits, "_" or "-" (at most 64)');
+const stringOrList = z.union([z.string(), z.array(z.string())]);
+
+/** A provider instance: `type` picks the factory, the rest are that provider's options. */
+export const providerSchema = z.looseObject({ type: z.string() });
+
+/** A notifier instance: `type` picks the plugin, the rest are its options (checked by the plugin). */
+export const notifierSchema = z.looseObject({ type: z.string() });
+
+export const trackTargetSchema = z
+  .strictObject({
+    provider: name.default('local'),
+    experiment: z.string().min(1).optional(),
+    pipelineRun: z.string().min(1).optional(),
+    stepRun: z.string().min(1).optional(),
+    labels: z.record(z.string(), z.string()).default({}),
+  })
+  // The most specific id decides the kind; the others may be given as hints (Azure ML needs the experiment).
+  .refine((t) => Boolean(t.experiment || t.pipelineRun || t.stepRun), {
+    message: 'a track needs one of experiment, pipelineRun or stepRun',
+  });
+
+export const routeSchema = z.strictObject({
+  match: z
+    .strictObject({
+      type: stringOrList.optional(),
+      status: stringOrList.optional(),
+      experiment: stringOrList.optional(),
+      pipeline: stringOrList.optional(),
+      step: stringOrList.optional(),
+      labels: z.record(z.string(), z.string()).optional(),
+    })
+    .default({}),
+  notify: z.array(name).min(1, 'a route must name at least one notifier'),
+});
+
+export const configSchema = z.strictObject({
+  dataDir: z.string().optional(),
+  redis: z
+    .strictObject({
+      url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+      prefix: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "_" or "-" (at most 32)').default('srw'),
+    })
+    .default({ prefix: 'srw' }),
+  providers: z.record(name, providerSchema).default({}),
+  poll: z
+    .strictObject({
+      /** node-cron expression of the scheduler tick (six fields: seconds first). */
+      tick: z.string().default('*/5 * * * * *'),
+      minIntervalSeconds: z.number().positive().default(5),
+      maxIntervalSeconds: z.number().positive().default(300),
+      /** Tracks claimed per tick at most (the rest wait for the next tick). */
+      batch: z.number().int().positive().default(2000),
+      concurrency: z.number().int().positive().default(4),
+      /** Per provider instance: poll concurrency and a rate limit of provider calls. */
+      providers: z
+        .record(name, z.strictObject({ concurrency: z.number().int().positive().optional(), maxPerMinute: z.number().int().positive().optional() }))
+        .default({}),
+      attempts: z.number().int().positive().default(5),
+      /** Polls that fail this many times in a row raise one track.error event. */
+      errorAfterFailures: z.number().int().positive().default(3),
+    })
+    .default({} as never),
+  delivery: z
+    .strictObject({
+      attempts: z.number().int().positive().default(6),
+      backoffMs: z.number().int().positive().default(2000),
+      concurrency: z.number().int().positive().default(8),
+    })
+    .default({} as never),
+  workers: z
+    .strictObject({
+      /** BullMQ lock: a killed worker's job comes back after about this long. */
+      lockDurationMs: z.number().int().min(1000).default(30000),
+      stalledIntervalMs: z.number().int().min(500).optional(),
+      /** Stream entries left pending by a dead dispatcher are reclaimed after this long. */
+      reclaimIdleMs: z.number().int().min(100).default(30000),
+    })
+    .default({} as never),
+  events: z.strictObject({ maxLen: z.number().int().positive().default(100000) }).default({} as never),
+  notifiers: z.record(name, notifierSchema).default({}),
+  routes: z.array(routeSchema).default([]),
+  tracks: z.array(trackTargetSchema).default([]),
+  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).default({ level: 'info' }),
+  api: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      listen: z.string().default('127.0.0.1:8787'),
+      token: z.string().optional(),
+    })
+    .default({} as never),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type TrackTargetConfig = z.infer<typeof trackTargetSchema>;
+export type RouteConfig = z.infer<typeof routeSchema>;
