@@ -107,15 +107,23 @@ function runChild(
     const stdoutLog = createWriteStream(path.join(dir, 'stdout.log'), { flags: 'a' });
     const stderrLog = createWriteStream(path.join(dir, 'stderr.log'), { flags: 'a' });
     const env = { ...process.env, ...o.env, SRW_STEP_RUN_ID: record.stepRunId, SRW_PIPELINE_RUN_ID: record.pipelineRunId, SRW_STEP_NAME: record.name, SRW_EXPERIMENT: record.experiment };
-    const child = spawn(o.command.file, o.command.args, { cwd: o.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so a cancel reaches the whole tree (a shell's children too), not just the shell.
+    const child = spawn(o.command.file, o.command.args, { cwd: o.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const signalGroup = (sig: NodeJS.Signals): void => {
+      try {
+        if (child.pid) process.kill(-child.pid, sig);
+      } catch {
+        // The group is gone already.
+      }
+    };
     let canceled = false;
     let started: Promise<void> = Promise.resolve();
     let killTimer: NodeJS.Timeout | undefined;
     const cancel = (): void => {
       canceled = true;
       logJob('cancel requested: sending SIGTERM');
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+      signalGroup('SIGTERM');
+      killTimer = setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS);
       killTimer.unref();
     };
     o.signal?.addEventListener('abort', cancel, { once: true });
