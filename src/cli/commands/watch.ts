@@ -1,4 +1,129 @@
-// The watcher's commands (daemon, track, tracks, untrack, events): filled in by the watcher.
+// The watcher's commands: daemon, track, tracks, untrack, events.
 import type { Command } from 'commander';
+import type { Redis } from 'ioredis';
+import type { LoadedConfig } from '../../config/load';
+import { systemClock } from '../../clock';
+import { InvalidInputError, TrackNotFoundError } from '../../model/errors';
+import { connectRedisForCli } from '../../queues';
+import { summarize, type WatchEvent } from '../../watch/events';
+import { Keys } from '../../watch/keys';
+import { describeTarget, TrackStore, trackFromRequest } from '../../watch/tracks';
+import { parseEntry } from '../../notify/dispatch';
+import { checkReferences } from '../../wiring';
+import { configOf, globalsOf, providerFromConfig } from '../context';
+import { printJson, table } from '../format';
+import { runDaemon } from '../run-daemon';
 
-export function registerWatchCommands(_program: Command): void {}
+async function withRedis<T>(config: LoadedConfig, fn: (redis: Redis, keys: Keys) => Promise<T>): Promise<T> {
+  const redis = await connectRedisForCli(config.redis.url);
+  try {
+    return await fn(redis, new Keys(config.redis.prefix));
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function parseLabels(values: string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new InvalidInputError(`--label takes KEY=VALUE, got "${v}"`);
+    labels[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return labels;
+}
+
+export function registerWatchCommands(program: Command): void {
+  program
+    .command('daemon')
+    .description('run the watcher: scheduler, dispatcher and workers in one process (Ctrl-C drains and stops)')
+    .addHelpText('after', '\nExamples:\n  steprun-watch daemon\n  steprun-watch daemon --config config/examples/slack.yaml')
+    .action(async (_o, cmd: Command) => {
+      const config = await configOf(cmd);
+      checkReferences(config);
+      await runDaemon(config);
+    });
+
+  program
+    .command('track')
+    .description('track an experiment (every new pipeline run), a pipeline run (every step) or one step run')
+    .option('--experiment <name>', 'experiment; alone: track its new pipeline runs')
+    .option('--pipeline-run <id>', 'track every step of this pipeline run')
+    .option('--step-run <id>', 'track this step run')
+    .option('--label <key=value>', 'label carried by its events, for routing (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--no-verify', 'do not ask the provider whether the run exists')
+    .addHelpText('after', '\nExamples:\n  steprun-watch track --experiment demo --label team=ml\n  steprun-watch track --pipeline-run demo_1764070000_a1b2c3')
+    .action(async (o: { experiment?: string; pipelineRun?: string; stepRun?: string; label: string[]; verify: boolean }, cmd: Command) => {
+      const config = await configOf(cmd);
+      const providerName = globalsOf(cmd).provider ?? 'local';
+      const provider = providerFromConfig(config, providerName);
+      const track = trackFromRequest({ provider: providerName, experiment: o.experiment, pipelineRun: o.pipelineRun, stepRun: o.stepRun, labels: parseLabels(o.label) }, 'cli', systemClock.now());
+      if (o.verify && track.kind !== 'experiment') {
+        // An unknown run id says so now, not as a track.error later.
+        const at = await provider.locateRun((track.stepRunId ?? track.pipelineRunId)!);
+        if (at.kind !== track.kind) throw new InvalidInputError(`${track.stepRunId ?? track.pipelineRunId} is a ${at.kind} run, not a ${track.kind} run`);
+      }
+      const added = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).add(track));
+      if (globalsOf(cmd).json) return printJson({ ...track, added });
+      process.stdout.write(`${added ? 'tracking' : 'already tracked'}: ${describeTarget(track)} on ${providerName} (track ${track.id})\n`);
+    });
+
+  program
+    .command('tracks')
+    .description('list the tracks')
+    .addHelpText('after', '\nExample:\n  steprun-watch tracks --json')
+    .action(async (_o, cmd: Command) => {
+      const config = await configOf(cmd);
+      const tracks = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).list());
+      if (globalsOf(cmd).json) return printJson(tracks);
+      if (tracks.length === 0) return void process.stdout.write('nothing tracked (add one: steprun-watch track --experiment NAME)\n');
+      process.stdout.write(
+        table([
+          ['TRACK', 'PROVIDER', 'TARGET', 'LABELS', 'NEXT POLL', 'FAILURES'],
+          ...tracks.map((t) => [t.id, t.provider, describeTarget(t), Object.entries(t.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-', t.nextPollAt ? new Date(t.nextPollAt).toISOString() : '-', String(t.failures)]),
+        ]),
+      );
+    });
+
+  program
+    .command('untrack <trackId>')
+    .description('stop tracking (the id is shown by `tracks`)')
+    .action(async (trackId: string, _o, cmd: Command) => {
+      const config = await configOf(cmd);
+      const removed = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).remove(trackId));
+      if (!removed) throw new TrackNotFoundError(trackId);
+      process.stdout.write(`untracked ${trackId}\n`);
+    });
+
+  program
+    .command('events')
+    .description('print the events stream (the outbox), oldest first')
+    .option('--follow', 'keep printing new events')
+    .option('--limit <n>', 'at most the last N events', (v) => Number(v), 100)
+    .addHelpText('after', '\nExample:\n  steprun-watch events --follow --json')
+    .action(async (o: { follow?: boolean; limit: number }, cmd: Command) => {
+      const config = await configOf(cmd);
+      const json = globalsOf(cmd).json;
+      const print = (e: WatchEvent): void => void process.stdout.write(json ? JSON.stringify(e) + '\n' : `${e.time}  ${e.type.padEnd(20)} ${summarize(e)}\n`);
+      await withRedis(config, async (redis, keys) => {
+        const recent = (await redis.xrevrange(keys.events, '+', '-', 'COUNT', o.limit)).reverse();
+        let last = recent.at(-1)?.[0] ?? '$';
+        for (const [, fields] of recent) {
+          const e = parseEntry(fields);
+          if (e) print(e);
+        }
+        if (!o.follow) return;
+        const blocking = redis.duplicate();
+        for (;;) {
+          const reply = (await blocking.xread('BLOCK', 0, 'STREAMS', keys.events, last)) as [string, [string, string[]][]][] | null;
+          for (const [, entries] of reply ?? []) {
+            for (const [id, fields] of entries) {
+              last = id;
+              const e = parseEntry(fields);
+              if (e) print(e);
+            }
+          }
+        }
+      });
+    });
+}

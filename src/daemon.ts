@@ -1,0 +1,170 @@
+// The composition root: builds everything from the config; starts the scheduler, dispatcher and workers; stops them gracefully.
+import * as os from 'node:os';
+import { Worker, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { systemClock, type Clock } from './clock';
+import type { LoadedConfig } from './config/load';
+import type { Logger } from './logger';
+import { deliverJob, deliveryBackoff, type DeliverJobData } from './notify/deliver';
+import { DeliveryStore } from './notify/deliveries';
+import { Dispatcher } from './notify/dispatch';
+import type { Notifier } from './notify/notifier';
+import type { RunProvider } from './providers/provider';
+import { connectRedis, deliverQueue, DELIVER_QUEUE, pollQueue, pollQueueName, workerOptions } from './queues';
+import { Keys } from './watch/keys';
+import { pollTrack, type PollDeps } from './watch/poll';
+import { Scheduler } from './watch/scheduler';
+import { TrackStore, trackFromRequest } from './watch/tracks';
+import { buildNotifiers, buildProviders, checkReferences } from './wiring';
+
+/** Which parts run in this process: `steprun-watch daemon` runs all; workers/*.ts run one kind of worker. */
+export interface Roles {
+  scheduler: boolean;
+  dispatcher: boolean;
+  pollWorkers: boolean;
+  deliverWorkers: boolean;
+}
+
+export const ALL_ROLES: Roles = { scheduler: true, dispatcher: true, pollWorkers: true, deliverWorkers: true };
+
+export interface DaemonOptions {
+  config: LoadedConfig;
+  logger: Logger;
+  clock?: Clock;
+  roles?: Roles;
+}
+
+export class Daemon {
+  readonly keys: Keys;
+  readonly clock: Clock;
+  readonly roles: Roles;
+  private readonly log: Logger;
+  private redis?: Redis;
+  private blocking?: Redis;
+  private scheduler?: Scheduler;
+  private dispatcher?: Dispatcher;
+  private readonly workers: Worker[] = [];
+  private readonly queues = new Map<string, Queue>();
+  private deliver?: Queue;
+  private stopping?: Promise<void>;
+
+  private constructor(
+    readonly config: LoadedConfig,
+    readonly providers: Map<string, RunProvider>,
+    readonly notifiers: Map<string, Notifier>,
+    o: DaemonOptions,
+  ) {
+    this.keys = new Keys(config.redis.prefix);
+    this.clock = o.clock ?? systemClock;
+    this.roles = o.roles ?? ALL_ROLES;
+    this.log = o.logger;
+  }
+
+  /** Validates the whole config and builds providers and notifiers; nothing connects yet. */
+  static async create(o: DaemonOptions): Promise<Daemon> {
+    checkReferences(o.config);
+    const providers = buildProviders(o.config);
+    const notifiers = await buildNotifiers(o.config, providers, o.logger);
+    return new Daemon(o.config, providers, notifiers, o);
+  }
+
+  get connection(): Redis {
+    if (!this.redis) throw new Error('daemon not started');
+    return this.redis;
+  }
+
+  async start(): Promise<void> {
+    const { config } = this;
+    this.redis = connectRedis({ url: config.redis.url, mode: 'daemon', name: 'srw-daemon' });
+    this.redis.on('error', (err) => this.log.warn({ err: err.message }, 'redis connection error'));
+    this.redis.on('ready', () => void this.addConfigTracks().catch((err: Error) => this.log.warn({ err: err.message }, 'could not add config tracks')));
+    const deliveries = new DeliveryStore(this.redis, this.keys);
+    for (const name of this.providers.keys()) this.queues.set(name, this.watchQueue(pollQueue(this.redis, this.keys, name)));
+    this.deliver = this.watchQueue(deliverQueue(this.redis, this.keys, config.delivery));
+
+    if (this.roles.pollWorkers) this.startPollWorkers();
+    if (this.roles.deliverWorkers) this.startDeliverWorkers(deliveries);
+    if (this.roles.dispatcher) {
+      this.blocking = connectRedis({ url: config.redis.url, mode: 'daemon', name: 'srw-dispatch' });
+      this.blocking.on('error', () => undefined); // the main connection logs outages once
+      this.dispatcher = new Dispatcher({
+        blocking: this.blocking, redis: this.redis, keys: this.keys, routes: config.routes, deliverQueue: this.deliver, deliveries,
+        clock: this.clock, consumer: `${os.hostname()}-${process.pid}`, reclaimIdleMs: config.workers.reclaimIdleMs, logger: this.log.child({ component: 'dispatch' }),
+      });
+      this.dispatcher.start();
+    }
+    if (this.roles.scheduler) {
+      this.scheduler = new Scheduler({
+        redis: this.redis, keys: this.keys, queues: this.queues, clock: this.clock, batch: config.poll.batch,
+        leaseMs: Math.max(60000, 2 * config.workers.lockDurationMs + 30000), logger: this.log.child({ component: 'scheduler' }),
+      });
+      this.scheduler.start(config.poll.tick);
+    }
+    this.log.info({ roles: this.roles, providers: [...this.providers.keys()], notifiers: [...this.notifiers.keys()], prefix: config.redis.prefix }, 'steprun-watch started');
+  }
+
+  private watchQueue(queue: Queue): Queue {
+    queue.on('error', (err) => this.log.warn({ queue: queue.name, err: err.message }, 'queue error'));
+    return queue;
+  }
+
+  private pollDeps(): PollDeps {
+    const p = this.config.poll;
+    return {
+      redis: this.connection, keys: this.keys, providers: this.providers, clock: this.clock, logger: this.log.child({ component: 'poll' }),
+      settings: { minMs: p.minIntervalSeconds * 1000, maxMs: p.maxIntervalSeconds * 1000, errorAfterFailures: p.errorAfterFailures, maxLen: this.config.events.maxLen, stderrTailLines: 20 },
+    };
+  }
+
+  private startPollWorkers(): void {
+    const deps = this.pollDeps();
+    for (const name of this.providers.keys()) {
+      const limits = this.config.poll.providers[name] ?? {};
+      const options = workerOptions(this.connection, this.keys, this.config.workers, limits.concurrency ?? this.config.poll.concurrency);
+      if (limits.maxPerMinute) options.limiter = { max: limits.maxPerMinute, duration: 60000 };
+      this.addWorker(new Worker(pollQueueName(name), (job) => pollTrack(deps, (job.data as { trackId: string }).trackId), options));
+    }
+  }
+
+  private startDeliverWorkers(deliveries: DeliveryStore): void {
+    const deps = { notifiers: this.notifiers, deliveries, clock: this.clock, logger: this.log };
+    const options = workerOptions(this.connection, this.keys, this.config.workers, this.config.delivery.concurrency);
+    options.settings = { backoffStrategy: deliveryBackoff(this.config.delivery.backoffMs) };
+    this.addWorker(new Worker<DeliverJobData>(DELIVER_QUEUE, (job, _token, signal) => deliverJob(deps, job, signal ?? new AbortController().signal), options));
+  }
+
+  private addWorker(worker: Worker): void {
+    worker.on('error', (err) => this.log.warn({ worker: worker.name, err: err.message }, 'worker error'));
+    this.workers.push(worker);
+  }
+
+  /** Config tracks are (re)added at start and whenever Redis comes back: adding is idempotent. */
+  async addConfigTracks(): Promise<number> {
+    if (!this.roles.scheduler || this.config.tracks.length === 0) return 0;
+    const store = new TrackStore(this.connection, this.keys, this.clock);
+    let added = 0;
+    for (const t of this.config.tracks) {
+      if (await store.add(trackFromRequest({ provider: t.provider, experiment: t.experiment, pipelineRun: t.pipelineRun, stepRun: t.stepRun, labels: t.labels }, 'config', this.clock.now()))) added++;
+    }
+    return added;
+  }
+
+  /** Graceful stop: no new ticks, finish in-flight jobs, close connections. Safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    this.log.info('stopping: draining in-flight jobs');
+    await this.scheduler?.stop();
+    await this.dispatcher?.stop();
+    await Promise.all(this.workers.map((w) => w.close()));
+    await Promise.all([...this.queues.values(), ...(this.deliver ? [this.deliver] : [])].map((q) => q.close()));
+    await Promise.all([...this.notifiers.values()].map((n) => n.close?.()));
+    await Promise.all([...this.providers.values()].map((p) => p.close?.()));
+    this.blocking?.disconnect();
+    await this.redis?.quit().catch(() => this.redis?.disconnect());
+    this.log.info('stopped');
+  }
+}

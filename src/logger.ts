@@ -1,0 +1,47 @@
+// The one pino logger: JSON by default, pretty on a terminal, secrets redacted once for every component.
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/** Paths whose values never reach a log line (secrets come from the environment and stay there). */
+export const REDACT_PATHS = [
+  'secret', '*.secret', '*.*.secret', 'password', '*.password', '*.*.password', '*.pass', '*.*.pass',
+  'token', '*.token', '*.*.token', 'authorization', '*.authorization', '*.headers.authorization',
+  'clientSecret', '*.clientSecret', '*.*.clientSecret', 'url', '*.url', '*.*.url',
+];
+
+export interface LoggerOptions {
+  level?: string;
+  /** Pretty output; default: when stdout is a terminal. */
+  pretty?: boolean;
+  destination?: NodeJS.WritableStream;
+}
+
+export function createLogger(o: LoggerOptions = {}): Logger {
+  const options = { level: o.level ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } };
+  const pretty = o.pretty ?? Boolean(process.stdout.isTTY);
+  if (pretty) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pinoPretty = require('pino-pretty') as (opts: object) => NodeJS.WritableStream;
+    return pino(options, pinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', destination: o.destination ?? 1 }));
+  }
+  return pino(options, (o.destination as pino.DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: true }));
+}
+
+/** Removes credentials from a URL before it is shown anywhere (user:pass@, token-like query values). */
+export function maskUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.username) url.username = '***';
+    if (url.password) url.password = '***';
+    for (const key of [...url.searchParams.keys()]) {
+      if (/token|key|sig|secret|code|pass/i.test(key)) url.searchParams.set(key, '***');
+    }
+    // Slack/Teams-style URLs carry their secret in the path: keep only the host and first segment.
+    const segments = url.pathname.split('/').filter(Boolean);
+    if (segments.length > 1) url.pathname = `/${segments[0]}/***`;
+    return url.toString();
+  } catch {
+    return '[unparseable url]';
+  }
+}

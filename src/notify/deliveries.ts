@@ -1,0 +1,108 @@
+// Delivery records: one per (event, notifier). The record is the durable "delivered" marker and the dead-letter list.
+import type { Redis } from 'ioredis';
+import type { Keys } from '../watch/keys';
+
+export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed';
+
+export interface DeliveryRecord {
+  id: string;
+  eventId: string;
+  notifier: string;
+  eventType: string;
+  summary: string;
+  status: DeliveryStatus;
+  attempts: number;
+  createdAt: number;
+  updatedAt: number;
+  lastError?: string;
+  detail?: string;
+  /** How many times it was sent again from the dead-letter list. */
+  retries: number;
+}
+
+/** Deliveries listed by `deliveries` and the API are kept this many at most. */
+const KEEP_RECENT = 10000;
+
+export class DeliveryStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  /** Creates the record if it does not exist (dispatch may run twice for one event). */
+  async ensure(r: Pick<DeliveryRecord, 'id' | 'eventId' | 'notifier' | 'eventType' | 'summary'>, now: number): Promise<void> {
+    const key = this.keys.delivery(r.id);
+    const created = await this.redis.hsetnx(key, 'status', 'pending');
+    if (created === 0) return;
+    await this.redis
+      .multi()
+      .hset(key, { id: r.id, eventId: r.eventId, notifier: r.notifier, eventType: r.eventType, summary: r.summary, attempts: 0, createdAt: now, updatedAt: now, retries: 0 })
+      .zadd(this.keys.deliveries, now, r.id)
+      .zremrangebyrank(this.keys.deliveries, 0, -KEEP_RECENT - 1)
+      .exec();
+  }
+
+  async status(id: string): Promise<DeliveryStatus | undefined> {
+    return ((await this.redis.hget(this.keys.delivery(id), 'status')) as DeliveryStatus | null) ?? undefined;
+  }
+
+  /** Written right after a successful send: the window in which a crash causes a repeat stays tiny. */
+  async markDelivered(id: string, attempt: number, now: number, detail?: string): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.keys.delivery(id), { status: 'delivered', attempts: attempt, updatedAt: now, ...(detail ? { detail } : {}) })
+      .hdel(this.keys.delivery(id), 'lastError')
+      .zadd(this.keys.deliveries, now, id)
+      .zrem(this.keys.deadLetters, id)
+      .exec();
+  }
+
+  async markFailedAttempt(id: string, attempt: number, now: number, error: string, final: boolean): Promise<void> {
+    const m = this.redis.multi().hset(this.keys.delivery(id), { status: final ? 'failed' : 'retrying', attempts: attempt, updatedAt: now, lastError: error }).zadd(this.keys.deliveries, now, id);
+    if (final) m.zadd(this.keys.deadLetters, now, id);
+    await m.exec();
+  }
+
+  /** Back to pending for a retry from the dead-letter list; returns the retry number. */
+  async reopen(id: string, now: number): Promise<number> {
+    const [[, retries]] = (await this.redis
+      .multi()
+      .hincrby(this.keys.delivery(id), 'retries', 1)
+      .hset(this.keys.delivery(id), { status: 'pending', updatedAt: now })
+      .zrem(this.keys.deadLetters, id)
+      .exec()) as [[Error | null, number]];
+    return retries;
+  }
+
+  async get(id: string): Promise<DeliveryRecord | undefined> {
+    const h = await this.redis.hgetall(this.keys.delivery(id));
+    return h.id ? toRecord(h) : undefined;
+  }
+
+  /** Most recent first. */
+  async list(o: { failedOnly?: boolean; limit?: number } = {}): Promise<DeliveryRecord[]> {
+    const ids = await this.redis.zrevrange(o.failedOnly ? this.keys.deadLetters : this.keys.deliveries, 0, (o.limit ?? 100) - 1);
+    if (ids.length === 0) return [];
+    const p = this.redis.pipeline();
+    for (const id of ids) p.hgetall(this.keys.delivery(id));
+    const rows = (await p.exec()) ?? [];
+    return rows.map(([, h]) => h as Record<string, string>).filter((h) => h.id).map(toRecord);
+  }
+}
+
+function toRecord(h: Record<string, string>): DeliveryRecord {
+  return {
+    id: h.id!,
+    eventId: h.eventId!,
+    notifier: h.notifier!,
+    eventType: h.eventType!,
+    summary: h.summary ?? '',
+    status: h.status as DeliveryStatus,
+    attempts: Number(h.attempts ?? 0),
+    createdAt: Number(h.createdAt ?? 0),
+    updatedAt: Number(h.updatedAt ?? 0),
+    lastError: h.lastError,
+    detail: h.detail,
+    retries: Number(h.retries ?? 0),
+  };
+}

@@ -1,0 +1,163 @@
+// Event types and how they are built from observations: the data every notifier receives.
+import { isTerminal, type StepStatus } from '../model/status';
+import type { PipelineRunSnapshot, RunError, StepRunSnapshot } from '../providers/provider';
+import { eventId } from './ids';
+import type { Track } from './tracks';
+
+export type StepEventType =
+  | 'steprun.notstarted' | 'steprun.queued' | 'steprun.running' | 'steprun.finished' | 'steprun.failed' | 'steprun.canceled';
+export type PipelineEventType = 'pipelinerun.finished' | 'pipelinerun.failed' | 'pipelinerun.canceled';
+export type EventType = StepEventType | PipelineEventType | 'track.error';
+
+export const EVENT_TYPES: readonly EventType[] = [
+  'steprun.notstarted', 'steprun.queued', 'steprun.running', 'steprun.finished', 'steprun.failed', 'steprun.canceled',
+  'pipelinerun.finished', 'pipelinerun.failed', 'pipelinerun.canceled', 'track.error',
+];
+
+export interface StepRunData {
+  stepRunId: string;
+  name: string;
+  nodeId: string;
+  status: StepStatus;
+  previousStatus: StepStatus | null;
+  rawStatus: string;
+  startTime?: string;
+  endTime?: string;
+  durationMs?: number;
+  isReused: boolean;
+  currentNodeId?: string;
+  reusedRunId?: string;
+  reusedNodeId?: string;
+  reusedPipelineRunId?: string;
+  error?: RunError;
+  outputNames: string[];
+}
+
+export interface PipelineStepSummary {
+  name: string;
+  stepRunId: string;
+  status: StepStatus;
+  durationMs?: number;
+  isReused: boolean;
+  error?: RunError;
+}
+
+export interface PipelineRunData {
+  status: StepStatus;
+  previousStatus: StepStatus | null;
+  rawStatus: string;
+  startTime?: string;
+  endTime?: string;
+  durationMs?: number;
+  error?: RunError;
+  steps: PipelineStepSummary[];
+}
+
+/** One event: a step or pipeline transition, or a track that cannot be polled. */
+export interface WatchEvent {
+  id: string;
+  type: EventType;
+  /** When the watcher saw it (ISO). */
+  time: string;
+  /** Detection time in ms, for latency metrics. */
+  detectedAt: number;
+  trackId: string;
+  provider: string;
+  experiment: string;
+  pipelineRunId?: string;
+  labels: Record<string, string>;
+  stepRun?: StepRunData;
+  pipelineRun?: PipelineRunData;
+  /** Last lines of stderr, for failures. */
+  stderrTail?: string;
+  /** What went wrong, for track.error. */
+  error?: RunError & { retryable?: boolean };
+}
+
+export function durationOf(start?: string, end?: string): number | undefined {
+  if (!start || !end) return undefined;
+  const ms = Date.parse(end) - Date.parse(start);
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
+export function stepEventType(status: StepStatus): StepEventType {
+  return `steprun.${status.toLowerCase()}` as StepEventType;
+}
+
+function base(track: Track, subject: string, seq: number, now: number) {
+  return {
+    id: eventId(track.id, subject, seq),
+    time: new Date(now).toISOString(),
+    detectedAt: now,
+    trackId: track.id,
+    provider: track.provider,
+    labels: track.labels,
+  };
+}
+
+export function stepEvent(track: Track, s: StepRunSnapshot, previous: StepStatus | null, seq: number, now: number): WatchEvent {
+  return {
+    ...base(track, s.stepRunId, seq, now),
+    type: stepEventType(s.status),
+    experiment: s.experiment,
+    pipelineRunId: s.pipelineRunId,
+    stepRun: {
+      stepRunId: s.stepRunId,
+      name: s.name,
+      nodeId: s.nodeId,
+      status: s.status,
+      previousStatus: previous,
+      rawStatus: s.rawStatus,
+      startTime: s.startTime,
+      endTime: s.endTime,
+      durationMs: durationOf(s.startTime, s.endTime),
+      isReused: s.isReused,
+      currentNodeId: s.currentNodeId,
+      reusedRunId: s.reusedRunId,
+      reusedNodeId: s.reusedNodeId,
+      reusedPipelineRunId: s.reusedPipelineRunId,
+      error: s.error,
+      outputNames: s.outputNames,
+    },
+  };
+}
+
+export function pipelineEvent(track: Track, p: PipelineRunSnapshot, steps: StepRunSnapshot[], previous: StepStatus | null, seq: number, now: number): WatchEvent {
+  if (!isTerminal(p.status)) throw new Error('pipeline events are for terminal pipeline runs');
+  return {
+    ...base(track, '@pipeline', seq, now),
+    type: `pipelinerun.${p.status.toLowerCase()}` as PipelineEventType,
+    experiment: p.experiment,
+    pipelineRunId: p.pipelineRunId,
+    pipelineRun: {
+      status: p.status,
+      previousStatus: previous,
+      rawStatus: p.rawStatus,
+      startTime: p.startTime,
+      endTime: p.endTime,
+      durationMs: durationOf(p.startTime, p.endTime),
+      error: p.error,
+      steps: steps.map((s) => ({ name: s.name, stepRunId: s.stepRunId, status: s.status, durationMs: durationOf(s.startTime, s.endTime), isReused: s.isReused, error: s.error })),
+    },
+  };
+}
+
+export function trackErrorEvent(track: Track, error: RunError & { retryable?: boolean }, seq: number, now: number): WatchEvent {
+  return {
+    ...base(track, '@error', seq, now),
+    type: 'track.error',
+    experiment: track.experiment ?? '',
+    pipelineRunId: track.pipelineRunId,
+    error,
+  };
+}
+
+/** A short human subject line, shared by the console notifier and others. */
+export function summarize(e: WatchEvent): string {
+  if (e.stepRun) {
+    const s = e.stepRun;
+    return `[${s.status}] ${s.name} · pipeline ${e.pipelineRunId} · experiment ${e.experiment}` + (s.error ? ` · ${s.error.message}` : '');
+  }
+  if (e.pipelineRun) return `[${e.pipelineRun.status}] pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
+  return `[track error] ${e.trackId}: ${e.error?.message ?? ''}`;
+}

@@ -1,0 +1,78 @@
+// Every Redis key name of the watcher, built here and nowhere else: `{prefix}:...`, one hash tag per deployment.
+
+export class Keys {
+  /** `{srw}`: the braces make Redis Cluster keep a deployment's keys in one slot, so scripts may touch several. */
+  readonly tag: string;
+
+  constructor(prefix: string) {
+    this.tag = `{${prefix}}`;
+  }
+
+  /** BullMQ's own prefix: its keys share the hash tag. */
+  get bullPrefix(): string {
+    return this.tag;
+  }
+
+  /** HASH: the track record (json) and its poll bookkeeping. */
+  track(trackId: string): string {
+    return `${this.tag}:track:${trackId}`;
+  }
+
+  /** SET of every track id. */
+  get tracks(): string {
+    return `${this.tag}:tracks`;
+  }
+
+  /** ZSET per provider instance: track id -> next poll time (ms). */
+  due(provider: string): string {
+    return `${this.tag}:due:${provider}`;
+  }
+
+  /** HASH: last seen status of each step of a track (`seq|status`), and `@pipeline`. */
+  state(trackId: string): string {
+    return `${this.tag}:state:${trackId}`;
+  }
+
+  /** ZSET: pipeline runs an experiment track has seen (member id, score created ms). */
+  seen(trackId: string): string {
+    return `${this.tag}:seen:${trackId}`;
+  }
+
+  /** STREAM: the outbox of events. */
+  get events(): string {
+    return `${this.tag}:events`;
+  }
+
+  /** HASH: one delivery (event x notifier): status, attempts, last error. It is the delivered marker. */
+  delivery(deliveryId: string): string {
+    return `${this.tag}:delivery:${deliveryId}`;
+  }
+
+  /** ZSET: recent deliveries by last update time. */
+  get deliveries(): string {
+    return `${this.tag}:deliveries`;
+  }
+
+  /** ZSET: dead letters (deliveries that failed their last attempt) by time. */
+  get deadLetters(): string {
+    return `${this.tag}:dead`;
+  }
+
+  /** HASH: events held back by a quiet period, and ZSET of when to release them. */
+  get held(): string {
+    return `${this.tag}:held`;
+  }
+
+  /** HASH of `providerName -> heartbeat` of live processes, for readiness and metrics. */
+  get processes(): string {
+    return `${this.tag}:processes`;
+  }
+
+  /** Request budget counter of a provider instance for one window. */
+  budget(provider: string, window: number): string {
+    return `${this.tag}:budget:${provider}:${window}`;
+  }
+}
+
+/** The consumer group of dispatchers on the events stream. */
+export const DISPATCH_GROUP = 'dispatch';

@@ -1,0 +1,155 @@
+// The poll job: fetch ONE snapshot of a track's target, decide the transitions (pure), commit them atomically.
+import type { Redis } from 'ioredis';
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import { isSrwError } from '../model/errors';
+import { isTerminal, Status } from '../model/status';
+import type { RunProvider, StepRunSnapshot } from '../providers/provider';
+import { trackErrorEvent } from './events';
+import type { Keys } from './keys';
+import { failureDelayMs, nextPollDelayMs, type IntervalPolicy } from './scheduler';
+import { scriptsOn } from './scripts';
+import { decodeState, encodeState, ERROR_FIELD, nextEvents, pipelineTransition, StateStore, type Transition } from './state';
+import { trackFromRequest, type Track } from './tracks';
+
+export interface PollSettings extends IntervalPolicy {
+  /** Consecutive failed polls before one track.error event. */
+  errorAfterFailures: number;
+  maxLen: number;
+  /** Lines of stderr carried by a failure event. */
+  stderrTailLines: number;
+}
+
+export interface PollDeps {
+  redis: Redis;
+  keys: Keys;
+  providers: Map<string, RunProvider>;
+  clock: Clock;
+  settings: PollSettings;
+  logger: Logger;
+  /** Called with each provider call's outcome, for metrics. */
+  onProviderCall?(provider: string, ok: boolean, ms: number, errorCode?: string): void;
+  onTransitions?(events: Transition[]): void;
+}
+
+export type PollOutcome =
+  | { kind: 'gone' }
+  | { kind: 'committed'; appended: number; conflicts: number; retired: boolean }
+  | { kind: 'tracked'; added: number }
+  | { kind: 'failed'; failures: number; raised: boolean; code: string };
+
+/** Slack kept behind an experiment's cursor: runs created out of order within it are still found. */
+const EXPERIMENT_SLACK_MS = 10 * 60 * 1000;
+
+export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOutcome> {
+  const json = await deps.redis.hmget(deps.keys.track(trackId), 'json', 'lastChangeAt', 'failures', 'cursor');
+  if (!json[0]) return { kind: 'gone' };
+  const track = JSON.parse(json[0]) as Track;
+  const meta = { lastChangeAt: Number(json[1] ?? 0), failures: Number(json[2] ?? 0), cursor: json[3] ? Number(json[3]) : undefined };
+  const provider = deps.providers.get(track.provider);
+  if (!provider) {
+    return recordFailure(deps, track, meta.failures, { code: 'SRW_CONFIG_INVALID', message: `provider "${track.provider}" is not configured in this process`, retryable: false });
+  }
+  try {
+    if (track.kind === 'experiment') return await pollExperiment(deps, provider, track, meta.cursor);
+    return await pollRun(deps, provider, track, meta.lastChangeAt);
+  } catch (err) {
+    const e = err as Error & { code?: string; retryable?: boolean; retryAfterMs?: number };
+    const known = isSrwError(err);
+    deps.logger.warn({ trackId, provider: track.provider, code: e.code, err: e.message }, 'poll failed');
+    return recordFailure(deps, track, meta.failures, { code: known ? e.code! : 'SRW_PROVIDER_UNAVAILABLE', message: e.message, retryable: known ? e.retryable : true }, e.retryAfterMs);
+  }
+}
+
+async function timed<T>(deps: PollDeps, provider: string, call: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    const result = await call();
+    deps.onProviderCall?.(provider, true, Date.now() - started);
+    return result;
+  } catch (err) {
+    deps.onProviderCall?.(provider, false, Date.now() - started, (err as { code?: string }).code ?? 'unknown');
+    throw err;
+  }
+}
+
+async function pollRun(deps: PollDeps, provider: RunProvider, track: Track, lastChangeAt: number): Promise<PollOutcome> {
+  const stateStore = new StateStore(deps.redis, deps.keys, deps.settings.maxLen);
+  const prev = await stateStore.read(track.id);
+  const hints = { experiment: track.experiment, pipelineRunId: track.pipelineRunId };
+  const steps: StepRunSnapshot[] =
+    track.kind === 'step'
+      ? [await timed(deps, track.provider, () => provider.getStepRun({ ...hints, stepRunId: track.stepRunId! }))]
+      : await timed(deps, track.provider, () => provider.listStepRuns({ ...hints, pipelineRunId: track.pipelineRunId! }));
+  const now = deps.clock.now();
+  const transitions = nextEvents(track, prev, steps, now);
+  await attachStderrTails(deps, provider, transitions);
+
+  let retire = false;
+  if (track.kind === 'step') {
+    retire = isTerminal(steps[0]!.status);
+  } else if (steps.length > 0 && steps.every((s) => isTerminal(s.status))) {
+    // Only now ask for the pipeline run itself: its steps may all be done while it schedules more.
+    const pipeline = await timed(deps, track.provider, () => provider.getPipelineRun({ ...hints, pipelineRunId: track.pipelineRunId! }));
+    const t = pipelineTransition(track, prev, pipeline, steps, now);
+    if (t) transitions.push(t);
+    retire = isTerminal(pipeline.status);
+  }
+  const changed = transitions.length > 0;
+  const nextPollAt = retire ? null : now + nextPollDelayMs({ ...deps.settings, changed, lastChangeAt: changed ? now : lastChangeAt || now, now });
+  const result = await stateStore.commit(track, transitions, now, nextPollAt);
+  if (result.gone) return { kind: 'gone' };
+  if (result.appended > 0) deps.onTransitions?.(transitions);
+  return { kind: 'committed', appended: result.appended, conflicts: result.conflicts, retired: retire && result.conflicts === 0 };
+}
+
+/** A failure event carries the last lines of the step's stderr: one extra read, only for failures. */
+async function attachStderrTails(deps: PollDeps, provider: RunProvider, transitions: Transition[]): Promise<void> {
+  for (const t of transitions) {
+    const s = t.event.stepRun;
+    if (!s || s.status !== Status.Failed) continue;
+    try {
+      const text = await provider.readLog({ stepRunId: s.stepRunId, pipelineRunId: t.event.pipelineRunId, experiment: t.event.experiment }, 'stderr', { tailBytes: 8192 });
+      const lines = text.replace(/\n$/, '').split('\n');
+      t.event.stderrTail = lines.slice(-deps.settings.stderrTailLines).join('\n');
+    } catch (err) {
+      deps.logger.debug({ stepRunId: s.stepRunId, err: (err as Error).message }, 'stderr tail not available');
+    }
+  }
+}
+
+async function pollExperiment(deps: PollDeps, provider: RunProvider, track: Track, cursor: number | undefined): Promise<PollOutcome> {
+  const since = Math.max(track.createdAt, (cursor ?? track.createdAt) - EXPERIMENT_SLACK_MS);
+  const runs = await timed(deps, track.provider, () => provider.listPipelineRuns({ experiment: track.experiment! }, { since: new Date(since) }));
+  const now = deps.clock.now();
+  const created = (r: { createdTime?: string }) => (r.createdTime ? Date.parse(r.createdTime) : now);
+  const newest = runs.reduce((max, r) => Math.max(max, created(r)), cursor ?? track.createdAt);
+  const args: (string | number)[] = [now, newest - EXPERIMENT_SLACK_MS, newest, now + deps.settings.minMs, deps.keys.track(''), track.id];
+  for (const run of runs) {
+    const child = trackFromRequest({ provider: track.provider, experiment: run.experiment, pipelineRun: run.pipelineRunId, labels: track.labels }, 'experiment', now, track.id);
+    args.push(run.pipelineRunId, created(run), child.id, JSON.stringify(child));
+  }
+  const k = deps.keys;
+  const added = await scriptsOn(deps.redis).addPipelineTracks(k.seen(track.id), k.tracks, k.due(track.provider), k.track(track.id), ...args);
+  if (added < 0) return { kind: 'gone' };
+  if (added > 0) deps.logger.info({ trackId: track.id, experiment: track.experiment, added }, 'new pipeline runs tracked');
+  return { kind: 'tracked', added };
+}
+
+async function recordFailure(deps: PollDeps, track: Track, failuresBefore: number, error: { code: string; message: string; retryable?: boolean }, retryAfterMs?: number): Promise<PollOutcome> {
+  const now = deps.clock.now();
+  const failures = failuresBefore + 1;
+  // Not found, auth and config errors will not fix themselves soon: say so at once, then poll slowly.
+  const threshold = error.retryable === false ? 1 : deps.settings.errorAfterFailures;
+  const delay = error.retryable === false ? deps.settings.maxMs : failureDelayMs({ ...deps.settings, failures, retryAfterMs });
+  const prevError = (await deps.redis.hget(deps.keys.state(track.id), ERROR_FIELD)) ?? '';
+  const seq = (decodeState(prevError)?.seq ?? 0) + 1;
+  const event = trackErrorEvent(track, { ...error, retryable: error.retryable }, seq, now);
+  const k = deps.keys;
+  const [count, raised] = await scriptsOn(deps.redis).recordPollFailure(
+    k.track(track.id), k.due(track.provider), k.events, k.state(track.id),
+    track.id, now + delay, threshold, deps.settings.maxLen, prevError, encodeState({ seq, status: Status.Failed }), JSON.stringify(event),
+  );
+  if (count < 0) return { kind: 'gone' };
+  return { kind: 'failed', failures: count, raised: raised === 1, code: error.code };
+}

@@ -1,0 +1,91 @@
+// The scheduler: ONE node-cron tick per process claims the due tracks (an index by next poll time) and enqueues one poll job each.
+import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Clock } from '../clock';
+import { ConfigInvalidError } from '../model/errors';
+import type { Logger } from '../logger';
+import { pollJobId } from './ids';
+import type { Keys } from './keys';
+import { scriptsOn } from './scripts';
+
+export interface IntervalPolicy {
+  minMs: number;
+  maxMs: number;
+}
+
+/**
+ * How long until the next poll: quick right after a change; then a tenth of the time since the last
+ * change (a step that has run unchanged for 10 minutes is looked at every minute), up to the max.
+ */
+export function nextPollDelayMs(p: IntervalPolicy & { changed: boolean; lastChangeAt: number; now: number }): number {
+  if (p.changed) return p.minMs;
+  const quietFor = Math.max(0, p.now - p.lastChangeAt);
+  return Math.round(Math.min(p.maxMs, Math.max(p.minMs, quietFor / 10)));
+}
+
+/** Backoff after failed polls: exponential from the min interval, jittered, capped at the max; Retry-After wins when longer. */
+export function failureDelayMs(p: IntervalPolicy & { failures: number; retryAfterMs?: number; random?: () => number }): number {
+  const exp = Math.min(p.maxMs, p.minMs * 2 ** Math.min(20, Math.max(0, p.failures - 1)));
+  const jittered = exp * (0.75 + 0.5 * (p.random ?? Math.random)());
+  return Math.round(Math.max(jittered, p.retryAfterMs ?? 0));
+}
+
+export interface SchedulerOptions {
+  redis: Redis;
+  keys: Keys;
+  /** Poll queue of each provider instance. */
+  queues: Map<string, Queue>;
+  clock: Clock;
+  /** Tracks claimed per provider per tick at most. */
+  batch: number;
+  /** How long a claimed track waits before it may be claimed again if its poll never reports back. */
+  leaseMs: number;
+  logger: Logger;
+}
+
+export class Scheduler {
+  private task?: ScheduledTask;
+  private ticking?: Promise<number>;
+
+  constructor(private readonly o: SchedulerOptions) {}
+
+  /** Claims due tracks of every provider and enqueues their polls; returns how many were enqueued. */
+  async tick(): Promise<number> {
+    const now = this.o.clock.now();
+    let enqueued = 0;
+    for (const [provider, queue] of this.o.queues) {
+      const ids = await scriptsOn(this.o.redis).claimDue(this.o.keys.due(provider), now, this.o.batch, now + this.o.leaseMs);
+      if (ids.length === 0) continue;
+      // The job id makes a second add a no-op while a poll of that track is still waiting or running.
+      await queue.addBulk(ids.map((trackId) => ({ name: 'poll', data: { trackId }, opts: { jobId: pollJobId(trackId) } })));
+      enqueued += ids.length;
+    }
+    return enqueued;
+  }
+
+  /** Starts the node-cron tick. Ticks never overlap; a failing tick (Redis away) is logged and the next one tries again. */
+  start(expression: string): void {
+    if (!cron.validate(expression)) throw new ConfigInvalidError(`poll.tick: "${expression}" is not a valid cron expression`);
+    this.task = cron.schedule(expression, () => this.runTick(), { name: 'srw-scheduler', noOverlap: true });
+  }
+
+  private async runTick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = this.tick();
+    try {
+      const n = await this.ticking;
+      if (n > 0) this.o.logger.debug({ enqueued: n }, 'polls enqueued');
+    } catch (err) {
+      this.o.logger.warn({ err: (err as Error).message }, 'scheduler tick failed; retrying next tick');
+    } finally {
+      this.ticking = undefined;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.task?.stop();
+    await this.task?.destroy();
+    await this.ticking?.catch(() => undefined);
+  }
+}

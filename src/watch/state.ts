@@ -1,0 +1,100 @@
+// Transition detection: a pure decision (nextEvents) and one atomic commit of state + events + schedule.
+import type { Redis } from 'ioredis';
+import { isTerminal, isStepStatus, type StepStatus } from '../model/status';
+import type { PipelineRunSnapshot, StepRunSnapshot } from '../providers/provider';
+import { pipelineEvent, stepEvent, type WatchEvent } from './events';
+import type { Keys } from './keys';
+import { scriptsOn } from './scripts';
+import type { Track } from './tracks';
+
+/** The stored state of one step (or `@pipeline`): how many transitions it has had and its last status. */
+export interface SeenState {
+  seq: number;
+  status: StepStatus;
+}
+
+export const PIPELINE_FIELD = '@pipeline';
+export const ERROR_FIELD = '@error';
+
+export function encodeState(s: SeenState): string {
+  return `${s.seq}|${s.status}`;
+}
+
+export function decodeState(value: string | undefined): SeenState | undefined {
+  if (!value) return undefined;
+  const bar = value.indexOf('|');
+  const seq = Number(value.slice(0, bar));
+  const status = value.slice(bar + 1);
+  return Number.isInteger(seq) && isStepStatus(status) ? { seq, status } : undefined;
+}
+
+/** One compare-and-set: if `field` still holds `expected`, store `next` and append `event`. */
+export interface Transition {
+  field: string;
+  expected: string;
+  next: string;
+  event: WatchEvent;
+}
+
+/**
+ * What events follow from observing `steps` when the stored state is `prev`. Pure: no I/O, no clock.
+ * A step seen for the first time emits its current status with previousStatus null; a step whose
+ * normalized status did not change emits nothing (raw sub-states like Preparing -> Starting are not news).
+ */
+export function nextEvents(track: Track, prev: Record<string, string>, steps: StepRunSnapshot[], now: number): Transition[] {
+  const out: Transition[] = [];
+  for (const step of steps) {
+    const before = decodeState(prev[step.stepRunId]);
+    if (before?.status === step.status) continue;
+    const seq = (before?.seq ?? 0) + 1;
+    out.push({
+      field: step.stepRunId,
+      expected: prev[step.stepRunId] ?? '',
+      next: encodeState({ seq, status: step.status }),
+      event: stepEvent(track, step, before?.status ?? null, seq, now),
+    });
+  }
+  return out;
+}
+
+/** The pipeline-level event, once the pipeline run and every one of its steps are terminal. */
+export function pipelineTransition(track: Track, prev: Record<string, string>, pipeline: PipelineRunSnapshot, steps: StepRunSnapshot[], now: number): Transition | undefined {
+  if (!isTerminal(pipeline.status) || !steps.every((s) => isTerminal(s.status))) return undefined;
+  const before = decodeState(prev[PIPELINE_FIELD]);
+  if (before?.status === pipeline.status) return undefined;
+  const seq = (before?.seq ?? 0) + 1;
+  return {
+    field: PIPELINE_FIELD,
+    expected: prev[PIPELINE_FIELD] ?? '',
+    next: encodeState({ seq, status: pipeline.status }),
+    event: pipelineEvent(track, pipeline, steps, before?.status ?? null, seq, now),
+  };
+}
+
+export interface CommitResult {
+  appended: number;
+  conflicts: number;
+  /** The track was removed while the poll ran: nothing was written. */
+  gone: boolean;
+}
+
+export class StateStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly maxLen: number,
+  ) {}
+
+  async read(trackId: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.keys.state(trackId));
+  }
+
+  /** One script: compare-and-set every transition, append its event, then reschedule (or retire when nextPollAt is null). */
+  async commit(track: Track, transitions: Transition[], now: number, nextPollAt: number | null): Promise<CommitResult> {
+    const k = this.keys;
+    const args: (string | number)[] = [track.id, now, nextPollAt ?? -1, this.maxLen];
+    for (const t of transitions) args.push(t.field, t.expected, t.next, JSON.stringify(t.event));
+    const [appended, conflicts] = await scriptsOn(this.redis).commitPoll(k.state(track.id), k.events, k.due(track.provider), k.track(track.id), k.tracks, ...args);
+    return { appended: Math.max(appended, 0), conflicts, gone: appended === -1 };
+  }
+}
