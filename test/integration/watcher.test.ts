@@ -1,0 +1,225 @@
+// The watcher core against a real Redis: atomic commits, no double polls, one track.error, reclaimed events.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Queue } from 'bullmq';
+import { systemClock } from '../../src/clock';
+import { createLogger } from '../../src/logger';
+import { Status } from '../../src/model/status';
+import { DeliveryStore } from '../../src/notify/deliveries';
+import { deliverJob } from '../../src/notify/deliver';
+import { Dispatcher } from '../../src/notify/dispatch';
+import { LocalProvider } from '../../src/providers/local/provider';
+import type { RunProvider } from '../../src/providers/provider';
+import { pollQueue } from '../../src/queues';
+import type { WatchEvent } from '../../src/watch/events';
+import { DISPATCH_GROUP, Keys } from '../../src/watch/keys';
+import { pollTrack, type PollDeps } from '../../src/watch/poll';
+import { Scheduler } from '../../src/watch/scheduler';
+import { nextEvents, StateStore } from '../../src/watch/state';
+import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
+import { execStep, runPipelineText } from '../support/local-runs';
+import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
+import { tempDir } from '../support/tmp';
+
+const logger = createLogger({ level: 'silent', pretty: false });
+const redis = testRedis();
+const prefix = uniquePrefix('watcher');
+const keys = new Keys(prefix);
+const dataDir = tempDir('watcher');
+const local = new LocalProvider({ root: path.join(dataDir, 'runs') });
+const tracks = new TrackStore(redis, keys, systemClock);
+
+function deps(providers: Map<string, RunProvider> = new Map([['local', local]])): PollDeps {
+  return { redis, keys, providers, clock: systemClock, logger, settings: { minMs: 100, maxMs: 1000, errorAfterFailures: 3, maxLen: 10000, stderrTailLines: 5 } };
+}
+
+async function streamEvents(): Promise<WatchEvent[]> {
+  return (await redis.xrange(keys.events, '-', '+')).map(([, f]) => JSON.parse(f[1]!) as WatchEvent);
+}
+
+afterAll(async () => {
+  await dropPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+beforeEach(async () => {
+  await dropPrefix(redis, prefix);
+});
+
+const PIPE = `
+experiment: wexp
+steps:
+  - { name: ok, run: 'echo fine' }
+  - { name: bad, run: 'echo line1 >&2; echo "fatal: disk full" >&2; exit 2', needs: [ok] }
+  - { name: after, run: 'echo never', needs: [bad] }
+`;
+
+describe('commit', () => {
+  it('a replayed commit appends nothing: one event per transition however often it is committed', async () => {
+    const track = trackFromRequest({ provider: 'local', pipelineRun: 'px' }, 'cli', Date.now());
+    await tracks.add(track);
+    const state = new StateStore(redis, keys, 1000);
+    const step = { stepRunId: 's1', pipelineRunId: 'px', experiment: 'e', nodeId: 'n', name: 'a', status: Status.Running, rawStatus: 'Running', isReused: false, outputNames: [], logNames: [] };
+    const transitions = nextEvents(track, {}, [step], Date.now());
+    const results = await Promise.all([1, 2, 3, 4].map(() => state.commit(track, transitions, Date.now(), Date.now() + 1000)));
+    expect(results.map((r) => r.appended).sort()).toEqual([0, 0, 0, 1]);
+    expect(await redis.xlen(keys.events)).toBe(1);
+  });
+});
+
+describe('poll', () => {
+  it('one listStepRuns call per pipeline-run poll, events for every step, a pipeline event, then the track retires', async () => {
+    const work = path.join(dataDir, 'w1');
+    const result = await runPipelineText(local.store, PIPE, work);
+    const calls: string[] = [];
+    const counting: RunProvider = new Proxy(local, { get: (t, p) => { const v = Reflect.get(t, p); return typeof v === 'function' ? (...a: unknown[]) => { calls.push(String(p)); return v.apply(t, a); } : v; } });
+    const track = trackFromRequest({ provider: 'local', pipelineRun: result.pipelineRunId, labels: { env: 'test' } }, 'cli', Date.now());
+    await tracks.add(track);
+    const outcome = await pollTrack(deps(new Map([['local', counting]])), track.id);
+    expect(outcome).toEqual({ kind: 'committed', appended: 4, conflicts: 0, retired: true });
+    // One listing for all steps, the stderr tail of the failure, and the pipeline run itself once all is terminal.
+    expect(calls.sort()).toEqual(['getPipelineRun', 'listStepRuns', 'readLog']);
+    const events = await streamEvents();
+    expect(events.map((e) => [e.type, e.stepRun?.name ?? null, e.stepRun?.previousStatus ?? null])).toEqual([
+      ['steprun.finished', 'ok', null], ['steprun.failed', 'bad', null], ['steprun.canceled', 'after', null], ['pipelinerun.failed', null, null],
+    ]);
+    const failed = events[1]!;
+    expect(failed.stderrTail).toBe('line1\nfatal: disk full');
+    expect(failed.stepRun!.error).toEqual({ code: 'ExitCode2', message: 'exited with code 2' });
+    expect(failed.labels).toEqual({ env: 'test' });
+    expect(await tracks.get(track.id)).toBeUndefined();
+    expect(await redis.zcard(keys.due('local'))).toBe(0);
+  });
+
+  it('two workers polling the same change at once emit each transition once', async () => {
+    const work = path.join(dataDir, 'w2');
+    await fs.mkdir(work, { recursive: true });
+    const r = await execStep(local.store, { experiment: 'e2', step: 's', script: 'exit 0', cwd: work });
+    const track = trackFromRequest({ provider: 'local', pipelineRun: r.pipelineRunId }, 'cli', Date.now());
+    await tracks.add(track);
+    await Promise.all(Array.from({ length: 6 }, () => pollTrack(deps(), track.id)));
+    const events = await streamEvents();
+    expect(events.filter((e) => e.type === 'steprun.finished')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'pipelinerun.finished')).toHaveLength(1);
+  });
+
+  it('an unknown run raises ONE track.error, not one per poll', async () => {
+    const track = trackFromRequest({ provider: 'local', pipelineRun: 'does_not_exist' }, 'cli', Date.now());
+    await tracks.add(track);
+    for (let i = 0; i < 5; i++) expect(await pollTrack(deps(), track.id)).toMatchObject({ kind: 'failed', failures: i + 1, raised: i === 0, code: 'SRW_RUN_NOT_FOUND' });
+    const events = await streamEvents();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'track.error', error: { code: 'SRW_RUN_NOT_FOUND', retryable: false } });
+    // It stays tracked (the run may still appear), polled slowly.
+    const next = Number(await redis.zscore(keys.due('local'), track.id));
+    expect(next - Date.now()).toBeGreaterThan(500);
+  });
+
+  it('a provider outage backs off, raises one track.error after the threshold, and recovers', async () => {
+    const brokenRoot = path.join(dataDir, 'not-a-dir');
+    await fs.writeFile(brokenRoot, 'x');
+    const broken = new LocalProvider({ root: brokenRoot });
+    const track = trackFromRequest({ provider: 'local', pipelineRun: 'p_any' }, 'cli', Date.now());
+    await tracks.add(track);
+    const outcomes = [];
+    for (let i = 0; i < 5; i++) outcomes.push(await pollTrack(deps(new Map([['local', broken]])), track.id));
+    expect(outcomes.map((o) => (o.kind === 'failed' ? o.raised : null))).toEqual([false, false, true, false, false]);
+    const delays = [];
+    expect((await streamEvents()).filter((e) => e.type === 'track.error')).toHaveLength(1);
+    delays.push(Number(await redis.zscore(keys.due('local'), track.id)) - Date.now());
+    expect(delays[0]).toBeGreaterThan(300); // backed off beyond the 100 ms minimum
+    // Another track on a healthy provider is not held up by it.
+    const ok = await execStep(local.store, { experiment: 'e3', step: 's', script: 'exit 0', cwd: dataDir });
+    const healthy = trackFromRequest({ provider: 'local', pipelineRun: ok.pipelineRunId }, 'cli', Date.now());
+    await tracks.add(healthy);
+    expect(await pollTrack(deps(), healthy.id)).toMatchObject({ kind: 'committed', appended: 2 });
+  });
+
+  it('an experiment track adds each new pipeline run once, also after that run retired', async () => {
+    const track = trackFromRequest({ provider: 'local', experiment: 'expx', labels: { team: 'a' } }, 'cli', Date.now() - 1000);
+    await tracks.add(track);
+    expect(await pollTrack(deps(), track.id)).toEqual({ kind: 'tracked', added: 0 });
+    const r = await execStep(local.store, { experiment: 'expx', step: 's', script: 'exit 0', cwd: dataDir });
+    expect(await pollTrack(deps(), track.id)).toEqual({ kind: 'tracked', added: 1 });
+    const child = (await tracks.list()).find((t) => t.pipelineRunId === r.pipelineRunId)!;
+    expect(child).toMatchObject({ kind: 'pipeline', parent: track.id, labels: { team: 'a' }, source: 'experiment' });
+    expect(await pollTrack(deps(), child.id)).toMatchObject({ retired: true });
+    expect(await pollTrack(deps(), track.id)).toEqual({ kind: 'tracked', added: 0 });
+    expect((await tracks.list()).map((t) => t.id)).toEqual([track.id]);
+  });
+});
+
+describe('scheduler', () => {
+  it('two schedulers ticking at once enqueue each due track once', async () => {
+    const queue = pollQueue(redis, keys, 'local');
+    try {
+      for (let i = 0; i < 50; i++) await tracks.add(trackFromRequest({ provider: 'local', pipelineRun: `p${i}` }, 'cli', Date.now()));
+      const make = () => new Scheduler({ redis, keys, queues: new Map([['local', queue]]), clock: systemClock, batch: 1000, leaseMs: 60000, logger });
+      const [a, b] = await Promise.all([make().tick(), make().tick()]);
+      expect(a + b).toBe(50);
+      expect(await queue.getJobCountByTypes('waiting')).toBe(50);
+      // Still leased: a third tick finds nothing due.
+      expect(await make().tick()).toBe(0);
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+
+  it('a tick claims only due tracks: its cost follows the number due, not the number tracked', async () => {
+    const queue = pollQueue(redis, keys, 'local');
+    try {
+      for (let i = 0; i < 20; i++) await tracks.add(trackFromRequest({ provider: 'local', pipelineRun: `q${i}` }, 'cli', Date.now()));
+      const ids = (await tracks.list()).map((t) => t.id).slice(0, 15);
+      for (const id of ids) await redis.zadd(keys.due('local'), Date.now() + 60000, id);
+      const s = new Scheduler({ redis, keys, queues: new Map([['local', queue]]), clock: systemClock, batch: 1000, leaseMs: 60000, logger });
+      expect(await s.tick()).toBe(5);
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+});
+
+describe('dispatch and delivery', () => {
+  it('events left pending by a dead dispatcher are reclaimed and fanned out once per notifier', async () => {
+    const blocking = redis.duplicate();
+    const deliverQ = new Queue('deliver', { connection: redis, prefix: keys.bullPrefix });
+    try {
+      const track = trackFromRequest({ provider: 'local', pipelineRun: 'pz' }, 'cli', Date.now());
+      await tracks.add(track);
+      const step = { stepRunId: 's1', pipelineRunId: 'pz', experiment: 'e', nodeId: 'n', name: 'a', status: Status.Failed, rawStatus: 'Failed', isReused: false, outputNames: [], logNames: [] };
+      await new StateStore(redis, keys, 1000).commit(track, nextEvents(track, {}, [step], Date.now()), Date.now(), Date.now() + 1000);
+      await redis.xgroup('CREATE', keys.events, DISPATCH_GROUP, '0', 'MKSTREAM');
+      // A dispatcher reads the event and dies before acknowledging it.
+      await redis.xreadgroup('GROUP', DISPATCH_GROUP, 'dead-one', 'COUNT', 10, 'STREAMS', keys.events, '>');
+      const deliveries = new DeliveryStore(redis, keys);
+      const d = new Dispatcher({ blocking, redis, keys, routes: [{ match: {}, notify: ['a', 'b'] }], deliverQueue: deliverQ, deliveries, clock: systemClock, consumer: 'alive', reclaimIdleMs: 100, logger, blockMs: 100 });
+      await new Promise((r) => setTimeout(r, 150));
+      expect(await d.step()).toBe(1);
+      expect(await d.step()).toBe(0);
+      expect(await deliverQ.getJobCountByTypes('waiting')).toBe(2);
+      const pending = (await redis.xpending(keys.events, DISPATCH_GROUP)) as [number];
+      expect(pending[0]).toBe(0);
+      expect((await deliveries.list()).map((r) => r.notifier).sort()).toEqual(['a', 'b']);
+    } finally {
+      await deliverQ.obliterate({ force: true });
+      await deliverQ.close();
+      blocking.disconnect();
+    }
+  });
+
+  it('a delivery already marked delivered is not sent again', async () => {
+    const deliveries = new DeliveryStore(redis, keys);
+    const sent: string[] = [];
+    const notifier = { type: 't', name: 'n', deliver: async (e: WatchEvent) => void sent.push(e.id) };
+    const event = { id: 'ev1', type: 'steprun.finished' } as WatchEvent;
+    await deliveries.ensure({ id: 'ev1-n', eventId: 'ev1', notifier: 'n', eventType: event.type, summary: 's' }, Date.now());
+    const job = { data: { deliveryId: 'ev1-n', notifier: 'n', event }, attemptsMade: 0, opts: { attempts: 3 } } as never;
+    const d = { notifiers: new Map([['n', notifier]]), deliveries, clock: systemClock, logger };
+    expect(await deliverJob(d, job, new AbortController().signal)).toBe('delivered');
+    expect(await deliverJob(d, job, new AbortController().signal)).toBe('already-delivered');
+    expect(sent).toEqual(['ev1']);
+    expect(await deliveries.get('ev1-n')).toMatchObject({ status: 'delivered', attempts: 1 });
+  });
+});

@@ -1,0 +1,63 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { loadConfig } from '../../src/config/load';
+import { checkReferences } from '../../src/wiring';
+import { tempDir } from '../support/tmp';
+
+async function configFile(text: string, ext = 'yaml'): Promise<string> {
+  const file = path.join(tempDir('cfg'), `c.${ext}`);
+  await fs.writeFile(file, text);
+  return file;
+}
+
+describe('config', () => {
+  it('loads the embedded defaults with no file', async () => {
+    const c = await loadConfig({ env: {} });
+    expect(c.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'srw' });
+    expect(c.poll.tick).toBe('*/5 * * * * *');
+    expect(c.providers.local).toEqual({ type: 'local' });
+    expect(c.dataDir).toBe(path.resolve('.steprun-watch'));
+  });
+
+  it('takes REDIS_URL and SRW_DATA_DIR from the environment', async () => {
+    const c = await loadConfig({ env: { REDIS_URL: 'redis://r:1', SRW_DATA_DIR: '/tmp/x' } });
+    expect(c.redis.url).toBe('redis://r:1');
+    expect(c.dataDir).toBe('/tmp/x');
+  });
+
+  it('replaces ${VAR} from the environment, with fallbacks', async () => {
+    const file = await configFile('notifiers:\n  hook: { type: console, token: "${HOOK_TOKEN}", other: "${NOPE:-dflt}" }\n');
+    const c = await loadConfig({ file, env: { HOOK_TOKEN: 's3cret' } });
+    expect(c.notifiers.hook).toEqual({ type: 'console', token: 's3cret', other: 'dflt' });
+  });
+
+  it('names the field whose variable is not set', async () => {
+    const file = await configFile('notifiers:\n  hook: { type: console, token: "${HOOK_TOKEN}" }\n');
+    await expect(loadConfig({ file, env: {} })).rejects.toMatchObject({ code: 'SRW_CONFIG_INVALID', message: 'notifiers.hook.token: environment variable HOOK_TOKEN is not set' });
+  });
+
+  it('names the path of an invalid field', async () => {
+    const file = await configFile('poll:\n  minIntervalSeconds: -3\n');
+    await expect(loadConfig({ file, env: {} })).rejects.toMatchObject({ code: 'SRW_CONFIG_INVALID', message: expect.stringContaining('poll.minIntervalSeconds:') });
+    const json = await configFile('{"routes": [{"match": {}, "notify": []}]}', 'json');
+    await expect(loadConfig({ file: json, env: {} })).rejects.toMatchObject({ message: expect.stringContaining('routes[0].notify:') });
+  });
+
+  it('refuses an unknown key by name', async () => {
+    const file = await configFile('pol: {}\n');
+    await expect(loadConfig({ file, env: {} })).rejects.toMatchObject({ message: expect.stringMatching(/pol/) });
+  });
+
+  it('says when the file cannot be read or parsed', async () => {
+    await expect(loadConfig({ file: '/nonexistent/c.yaml', env: {} })).rejects.toMatchObject({ code: 'SRW_CONFIG_INVALID', message: expect.stringContaining('ENOENT') });
+    const bad = await configFile('a: [1,\n');
+    await expect(loadConfig({ file: bad, env: {} })).rejects.toMatchObject({ code: 'SRW_CONFIG_INVALID' });
+  });
+
+  it('refuses a route to an unknown notifier and a track on an unknown provider, by field', async () => {
+    const routes = await loadConfig({ file: await configFile('routes: [{match: {}, notify: [console, pager]}]\n'), env: {} });
+    expect(() => checkReferences(routes)).toThrow('routes[0].notify[1]: unknown notifier "pager" (configured: console)');
+    const tracks = await loadConfig({ file: await configFile('tracks: [{provider: prod, experiment: x}]\n'), env: {} });
+    expect(() => checkReferences(tracks)).toThrow('tracks[0].provider: unknown provider "prod" (configured: local)');
+  });
+});

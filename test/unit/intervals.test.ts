@@ -1,0 +1,30 @@
+import { failureDelayMs, nextPollDelayMs } from '../../src/watch/scheduler';
+
+const policy = { minMs: 5000, maxMs: 300000 };
+
+describe('nextPollDelayMs', () => {
+  it('polls at the minimum right after a change', () => {
+    expect(nextPollDelayMs({ ...policy, changed: true, lastChangeAt: 0, now: 10_000_000 })).toBe(5000);
+  });
+  it('slows down as a step stays unchanged: a tenth of the quiet time', () => {
+    expect(nextPollDelayMs({ ...policy, changed: false, lastChangeAt: 0, now: 20_000 })).toBe(5000);
+    expect(nextPollDelayMs({ ...policy, changed: false, lastChangeAt: 0, now: 600_000 })).toBe(60_000);
+  });
+  it('never exceeds the maximum', () => {
+    expect(nextPollDelayMs({ ...policy, changed: false, lastChangeAt: 0, now: 86_400_000 })).toBe(300_000);
+  });
+});
+
+describe('failureDelayMs', () => {
+  const mid = () => 0.5;
+  it('doubles per failure from the minimum, capped at the maximum', () => {
+    expect([1, 2, 3, 20].map((failures) => failureDelayMs({ ...policy, failures, random: mid }))).toEqual([5000, 10000, 20000, 300000]);
+  });
+  it('jitters within +-25%', () => {
+    expect(failureDelayMs({ ...policy, failures: 1, random: () => 0 })).toBe(3750);
+    expect(failureDelayMs({ ...policy, failures: 1, random: () => 1 })).toBe(6250);
+  });
+  it('honours a longer Retry-After', () => {
+    expect(failureDelayMs({ ...policy, failures: 1, retryAfterMs: 120000, random: mid })).toBe(120000);
+  });
+});
