@@ -71,7 +71,7 @@ async function readConfigFile(file: string): Promise<unknown> {
     if (typeof value !== 'object' || Array.isArray(value)) throw new Error('the top level must be a mapping');
     return value;
   } catch (err) {
-    throw new ConfigInvalidError(`${file}: ${(err as Error).message.split('\n')[0]}`);
+    throw new ConfigInvalidError(`${file}: ${(err as Error).message.split('\n')[0]!.replace(/:\s*$/, '')}`);
   }
 }
 
