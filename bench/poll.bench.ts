@@ -1,0 +1,184 @@
+// Benchmark of the watcher on the local provider and the real Redis: checks/s, provider calls per tick, latency, memory, idle CPU.
+// Usage: npm run bench:poll [-- --pipelines 1000 --steps 10 --window 10]
+import { promises as fs, writeFileSync, mkdirSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Redis } from 'ioredis';
+import { validateConfig } from '../src/config/load';
+import { Daemon } from '../src/daemon';
+import { createLogger } from '../src/logger';
+import { Status } from '../src/model/status';
+import { LocalProvider } from '../src/providers/local/provider';
+import type { StepRecord } from '../src/providers/local/records';
+import { nodeIdFor } from '../src/providers/local/store';
+import { Keys } from '../src/watch/keys';
+import { TrackStore, trackFromRequest } from '../src/watch/tracks';
+import { systemClock } from '../src/clock';
+import { arrivals } from './latency-notifier';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const PIPELINES = arg('pipelines', 1000);
+const STEPS = arg('steps', 10);
+const WINDOW_S = arg('window', 10);
+const FLIPS = Math.min(200, PIPELINES);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function seedStore(store: LocalProvider['store'], now: Date): Promise<string[]> {
+  const ids: string[] = [];
+  for (let p = 0; p < PIPELINES; p++) {
+    const pipelineRunId = `bench_${p}`;
+    ids.push(pipelineRunId);
+    await store.createPipeline({ schema: 1, pipelineRunId, experiment: 'bench', createdTime: now.toISOString(), status: Status.Running, source: 'run' });
+    await Promise.all(Array.from({ length: STEPS }, (_, s) => store.writeStep(stepRecord(pipelineRunId, s, Status.Running, now))));
+  }
+  return ids;
+}
+
+function stepRecord(pipelineRunId: string, s: number, status: StepRecord['status'], at: Date): StepRecord {
+  return {
+    schema: 1, stepRunId: `${pipelineRunId}_s${s}`, pipelineRunId, experiment: 'bench', nodeId: nodeIdFor('bench', `step${s}`), name: `step${s}`,
+    status, rawStatus: status, createdTime: at.toISOString(), startTime: at.toISOString(), ...(status === Status.Running ? {} : { endTime: at.toISOString() }),
+    command: 'bench', isReused: false, outputs: {},
+  };
+}
+
+async function main(): Promise<void> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'srw-bench-'));
+  const prefix = `bench_${process.pid}`;
+  const keys = new Keys(prefix);
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const config = validateConfig(
+    {
+      redis: { url: REDIS_URL, prefix },
+      poll: { tick: '* * * * * *', minIntervalSeconds: 1, maxIntervalSeconds: 5, concurrency: 8, batch: 5000 },
+      notifiers: { bench: { type: 'module', module: path.join(__dirname, 'latency-notifier.js') } },
+      routes: [{ match: {}, notify: ['bench'] }],
+      delivery: { concurrency: 32 },
+      log: { level: 'error' },
+    },
+    { dataDir, env: {} },
+  );
+  const local = new LocalProvider({ root: path.join(dataDir, 'runs') });
+  process.stderr.write(`seeding ${PIPELINES} pipeline runs x ${STEPS} steps...\n`);
+  const ids = await seedStore(local.store, new Date());
+  const memBefore = await usedMemory(redis);
+  const tracks = new TrackStore(redis, keys, systemClock);
+  for (const id of ids) await tracks.add(trackFromRequest({ provider: 'local', pipelineRun: id }, 'cli', Date.now()));
+
+  let providerCalls = 0;
+  const daemon = await Daemon.create({ config, logger: createLogger({ level: 'error', pretty: false }) });
+  wrapProvider(daemon, () => providerCalls++);
+  const started = Date.now();
+  await daemon.start();
+  const total = PIPELINES * STEPS;
+  await until(() => arrivals.length >= total, 600000, 'first sight of every step');
+  const firstRoundS = (Date.now() - started) / 1000;
+
+  // Steady state: every step Running, nothing changes; count the provider calls and the steps they checked.
+  const callsBefore = providerCalls;
+  await new Promise((r) => setTimeout(r, WINDOW_S * 1000));
+  const steadyCalls = providerCalls - callsBefore;
+  const memTracked = await usedMemory(redis);
+  const streamBytes = Number(await redis.call('MEMORY', 'USAGE', keys.events)) || 0;
+  const events = await redis.xlen(keys.events);
+
+  // Latency: flip some steps to Finished at the provider and time their arrival.
+  const before = arrivals.length;
+  const flipAt = new Date();
+  for (let i = 0; i < FLIPS; i++) await local.store.writeStep(stepRecord(ids[i]!, 0, Status.Finished, flipAt));
+  await until(() => arrivals.length >= before + FLIPS, 120000, 'flipped steps');
+  const latencies = arrivals.slice(before).map((a) => a.deliveredAt - (a.changedAt ?? flipAt.getTime()));
+
+  // Idle: finish everything, wait until every track retired, then measure CPU with nothing to do.
+  const endAt = new Date();
+  for (const id of ids) await Promise.all(Array.from({ length: STEPS }, (_, s) => local.store.writeStep(stepRecord(id, s, Status.Finished, endAt))));
+  for (const id of ids) await local.store.writePipeline({ schema: 1, pipelineRunId: id, experiment: 'bench', createdTime: endAt.toISOString(), status: Status.Finished, source: 'run' });
+  await until(async () => (await redis.scard(keys.tracks)) === 0, 600000, 'every track retired');
+  const cpu0 = process.cpuUsage();
+  const idleCalls0 = providerCalls;
+  await new Promise((r) => setTimeout(r, 5000));
+  const cpu = process.cpuUsage(cpu0);
+  const idleCpuPct = ((cpu.user + cpu.system) / 1000 / 5000) * 100;
+
+  await daemon.stop();
+  const results = {
+    date: new Date().toISOString(),
+    machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, node ${process.version}`,
+    pipelines: PIPELINES,
+    stepsPerPipeline: STEPS,
+    trackedStepRuns: total,
+    firstRoundSeconds: round(firstRoundS),
+    stepChecksPerSecond: Math.round((steadyCalls * STEPS) / WINDOW_S),
+    providerCallsPerTick: round(steadyCalls / WINDOW_S),
+    naiveCallsPerTick: total,
+    latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), samples: latencies.length },
+    redisBytesPerTrackedStepRun: Math.round((memTracked - memBefore - streamBytes) / total),
+    redisBytesPerRetainedEvent: Math.round(streamBytes / Math.max(1, events)),
+    idleCpuPercent: round(idleCpuPct),
+    idleProviderCalls: providerCalls - idleCalls0,
+  };
+  printTable(results);
+  mkdirSync(path.join(__dirname, '../../bench/results'), { recursive: true });
+  writeFileSync(path.join(__dirname, '../../bench/results/poll.json'), JSON.stringify(results, null, 2) + '\n');
+  await cleanup(redis, prefix);
+  redis.disconnect();
+  await fs.rm(dataDir, { recursive: true, force: true });
+}
+
+/** Counts every call the daemon makes to the local provider. */
+function wrapProvider(daemon: Daemon, count: () => void): void {
+  const provider = daemon.providers.get('local')!;
+  for (const method of ['getStepRun', 'listStepRuns', 'getPipelineRun', 'listPipelineRuns', 'readLog'] as const) {
+    const original = provider[method].bind(provider) as (...a: unknown[]) => Promise<unknown>;
+    (provider as unknown as Record<string, unknown>)[method] = (...a: unknown[]) => {
+      count();
+      return original(...a);
+    };
+  }
+}
+
+async function usedMemory(redis: Redis): Promise<number> {
+  const info = await redis.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+async function cleanup(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+function printTable(r: Record<string, unknown>): void {
+  const rows = Object.entries(r).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]);
+  const w = Math.max(...rows.map(([k]) => k!.length));
+  process.stdout.write('\nsteprun-watch poll benchmark\n' + rows.map(([k, v]) => `  ${k!.padEnd(w)}  ${v}`).join('\n') + '\n');
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
+  process.exit(1);
+});

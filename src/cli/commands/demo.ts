@@ -1,0 +1,141 @@
+// `steprun-watch demo` (npm run demo): a newcomer's first minute, on the embedded defaults, with no network.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import type { Redis } from 'ioredis';
+import { systemClock } from '../../clock';
+import { RedisUnavailableError } from '../../model/errors';
+import { loadPipelineFile } from '../../providers/local/pipeline-file';
+import { runPipeline } from '../../providers/local/pipeline-runner';
+import { LocalProvider } from '../../providers/local/provider';
+import { connectRedisForCli } from '../../queues';
+import type { WatchEvent } from '../../watch/events';
+import { Keys } from '../../watch/keys';
+import { TrackStore, trackFromRequest } from '../../watch/tracks';
+import { parseEntry } from '../../notify/dispatch';
+import { configOf, providerFromConfig } from '../context';
+import { packageRoot } from '../package-root';
+
+const say = (line = ''): void => void process.stdout.write(line + '\n');
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('start Redis (if needed) and the daemon, run the demo pipeline twice, show the events; then stop everything')
+    .addHelpText('after', '\nExample:\n  npm run demo')
+    .action(async (_o, cmd: Command) => {
+      const config = await configOf(cmd);
+      const started: ChildProcess[] = [];
+      try {
+        const redis = await ensureRedis(config.redis.url, started);
+        const keys = new Keys(config.redis.prefix);
+        say(`1. Redis answers at ${config.redis.url}`);
+        const daemon = await startDaemon(config.dataDir, started);
+        say(`2. daemon started (embedded defaults, data in ${config.dataDir})`);
+        const tracks = new TrackStore(redis, keys, systemClock);
+        await tracks.add(trackFromRequest({ provider: 'local', experiment: 'demo' }, 'cli', systemClock.now()));
+        say('3. tracking experiment "demo"');
+        const runs = await runDemoPipelines(config);
+        say('5. waiting for the daemon to see both pipeline runs end (it polls every few seconds) ...');
+        const events = await waitForPipelineEvents(redis, keys, runs, 50000);
+        say();
+        say('Events (one per status change, in the order they were detected):');
+        for (const e of events) say(`  ${e.type.padEnd(21)} ${e.stepRun?.name ?? '(pipeline)'}  ${e.pipelineRunId}${e.stepRun?.isReused ? '  reused' : ''}${e.stepRun?.error ? `  ${e.stepRun.error.message}` : ''}`);
+        say();
+        say(`Console notifier: ${daemon.notifierLines()} log lines written by the daemon.`);
+        say('Next: `steprun-watch events`, `steprun-watch steps <pipeline run id>`, `steprun-watch logs <step run id> --stderr`.');
+        redis.disconnect();
+      } finally {
+        for (const child of started.reverse()) await stop(child);
+      }
+    });
+}
+
+async function ensureRedis(url: string, started: ChildProcess[]): Promise<Redis> {
+  try {
+    return await connectRedisForCli(url);
+  } catch (err) {
+    const port = new URL(url).port || '6379';
+    if (spawnSync('redis-server', ['--version']).status !== 0) {
+      throw new RedisUnavailableError(`${url} and no redis-server binary was found. Install one: \`sudo apt-get install redis-server\` (Debian/Ubuntu), \`brew install redis\` (macOS), or \`docker run -p 6379:6379 redis:7\``, { cause: err });
+    }
+    say(`   no Redis at ${url}: starting redis-server on port ${port} for the demo`);
+    started.push(spawn('redis-server', ['--port', port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }));
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      try {
+        return await connectRedisForCli(url);
+      } catch {
+        // not up yet
+      }
+    }
+    throw new RedisUnavailableError(url);
+  }
+}
+
+async function startDaemon(dataDir: string, started: ChildProcess[]): Promise<{ notifierLines(): number }> {
+  await fs.mkdir(dataDir, { recursive: true });
+  const log = await fs.open(path.join(dataDir, 'demo-daemon.log'), 'w');
+  const child = spawn(process.execPath, [path.join(packageRoot(), 'bin/steprun-watch.js'), 'daemon'], { env: { ...process.env, SRW_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
+  let lines = 0;
+  let ready = false;
+  child.stdout!.on('data', (d: Buffer) => {
+    const text = d.toString();
+    void log.write(text);
+    if (text.includes('steprun-watch started')) ready = true;
+    for (const line of text.split('\n')) {
+      if (!line.includes('"component":"notifier"')) continue;
+      lines++;
+      try {
+        say(`   daemon: ${(JSON.parse(line) as { msg: string }).msg}`);
+      } catch {
+        // a partial line
+      }
+    }
+  });
+  child.stderr!.on('data', (d: Buffer) => void log.write(d.toString()));
+  for (let i = 0; i < 100 && !ready; i++) {
+    if (child.exitCode !== null) throw new Error(`the daemon exited (${child.exitCode}); see ${path.join(dataDir, 'demo-daemon.log')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { notifierLines: () => lines };
+}
+
+async function runDemoPipelines(config: Awaited<ReturnType<typeof configOf>>): Promise<string[]> {
+  const file = path.join(packageRoot(), 'examples/pipelines/demo.yaml');
+  const pipeline = await loadPipelineFile(file);
+  const provider = providerFromConfig(config, 'local') as LocalProvider;
+  const ids: string[] = [];
+  for (const [label, env] of [['first run', {}], ['second run, DEMO_FAIL=1: "train" fails, "prepare" is reused', { DEMO_FAIL: '1' }]] as const) {
+    const withEnv = { ...pipeline, steps: pipeline.steps.map((s) => ({ ...s, env: { ...s.env, ...env } })) };
+    const result = await runPipeline({ store: provider.store, pipeline: withEnv, baseDir: path.dirname(file), say: (l) => say(`   ${l}`) });
+    say(`4. demo pipeline, ${label}: ${result.pipelineRunId} ${result.status}`);
+    ids.push(result.pipelineRunId);
+  }
+  return ids;
+}
+
+async function waitForPipelineEvents(redis: Redis, keys: Keys, pipelineRunIds: string[], timeoutMs: number): Promise<WatchEvent[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = (await redis.xrevrange(keys.events, '+', '-', 'COUNT', 500)).reverse().map(([, f]) => parseEntry(f)).filter((e): e is WatchEvent => !!e && pipelineRunIds.includes(e.pipelineRunId ?? ''));
+    const done = pipelineRunIds.every((id) => events.some((e) => e.pipelineRunId === id && e.type.startsWith('pipelinerun.')));
+    if (done || Date.now() > deadline) return events;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+    child.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
