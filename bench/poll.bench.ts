@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       notifiers: { bench: { type: 'module', module: path.join(__dirname, 'latency-notifier.js') } },
       routes: [{ match: {}, notify: ['bench'] }],
       delivery: { concurrency: 32 },
-      log: { level: 'error' },
+      log: { level: process.env.BENCH_LOG ?? 'error' },
     },
     { dataDir, env: {} },
   );
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   for (const id of ids) await tracks.add(trackFromRequest({ provider: 'local', pipelineRun: id }, 'cli', Date.now()));
 
   let providerCalls = 0;
-  const daemon = await Daemon.create({ config, logger: createLogger({ level: 'error', pretty: false }) });
+  const daemon = await Daemon.create({ config, logger: createLogger({ level: config.log.level, pretty: false }) });
   wrapProvider(daemon, () => providerCalls++);
   const started = Date.now();
   await daemon.start();

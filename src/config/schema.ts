@@ -44,7 +44,7 @@ export const configSchema = z.strictObject({
       url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
       prefix: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "_" or "-" (at most 32)').default('srw'),
     })
-    .default({ prefix: 'srw' }),
+    .prefault({}),
   providers: z.record(name, providerSchema).default({}),
   poll: z
     .strictObject({
@@ -63,14 +63,14 @@ export const configSchema = z.strictObject({
       /** Polls that fail this many times in a row raise one track.error event. */
       errorAfterFailures: z.number().int().positive().default(3),
     })
-    .default({} as never),
+    .prefault({}),
   delivery: z
     .strictObject({
       attempts: z.number().int().positive().default(6),
       backoffMs: z.number().int().positive().default(2000),
       concurrency: z.number().int().positive().default(8),
     })
-    .default({} as never),
+    .prefault({}),
   workers: z
     .strictObject({
       /** BullMQ lock: a killed worker's job comes back after about this long. */
@@ -79,19 +79,19 @@ export const configSchema = z.strictObject({
       /** Stream entries left pending by a dead dispatcher are reclaimed after this long. */
       reclaimIdleMs: z.number().int().min(100).default(30000),
     })
-    .default({} as never),
-  events: z.strictObject({ maxLen: z.number().int().positive().default(100000) }).default({} as never),
+    .prefault({}),
+  events: z.strictObject({ maxLen: z.number().int().positive().default(100000) }).prefault({}),
   notifiers: z.record(name, notifierSchema).default({}),
   routes: z.array(routeSchema).default([]),
   tracks: z.array(trackTargetSchema).default([]),
-  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).default({ level: 'info' }),
+  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).prefault({}),
   api: z
     .strictObject({
       enabled: z.boolean().default(true),
       listen: z.string().default('127.0.0.1:8787'),
       token: z.string().optional(),
     })
-    .default({} as never),
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

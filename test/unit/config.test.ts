@@ -61,3 +61,16 @@ describe('config', () => {
     expect(() => checkReferences(tracks)).toThrow('tracks[0].provider: unknown provider "prod" (configured: local)');
   });
 });
+
+describe('validateConfig', () => {
+  it('fills every section default from an empty config, so no setting is ever undefined', async () => {
+    const { validateConfig } = await import('../../src/config/load');
+    const c = validateConfig({}, { env: {} });
+    expect(c.workers).toEqual({ lockDurationMs: 30000, reclaimIdleMs: 30000 });
+    expect(c.poll).toMatchObject({ tick: '*/5 * * * * *', minIntervalSeconds: 5, maxIntervalSeconds: 300, concurrency: 4, attempts: 5, errorAfterFailures: 3 });
+    expect(c.delivery).toEqual({ attempts: 6, backoffMs: 2000, concurrency: 8 });
+    expect(c.events).toEqual({ maxLen: 100000 });
+    expect(c.redis.prefix).toBe('srw');
+    expect(c.log.level).toBe('info');
+  });
+});
