@@ -95,8 +95,7 @@ async function main(): Promise<void> {
   const callsBefore = providerCalls;
   await new Promise((r) => setTimeout(r, WINDOW_S * 1000));
   const steadyCalls = providerCalls - callsBefore;
-  const memTracked = await usedMemory(redis);
-  const streamBytes = Number(await redis.call('MEMORY', 'USAGE', keys.events)) || 0;
+  const footprint = await keyFootprint(redis, prefix);
   const events = await redis.xlen(keys.events);
 
   // Latency: flip some steps to Finished at the provider and time their arrival.
@@ -111,6 +110,8 @@ async function main(): Promise<void> {
   for (const id of ids) await Promise.all(Array.from({ length: STEPS }, (_, s) => local.store.writeStep(stepRecord(id, s, Status.Finished, endAt))));
   for (const id of ids) await local.store.writePipeline({ schema: 1, pipelineRunId: id, experiment: 'bench', createdTime: endAt.toISOString(), status: Status.Finished, source: 'run' });
   await until(async () => (await redis.scard(keys.tracks)) === 0, 600000, 'every track retired');
+  // Idle means idle: every event delivered too.
+  await until(async () => arrivals.length >= (await redis.xlen(keys.events)), 600000, 'every delivery');
   const cpu0 = process.cpuUsage();
   const idleCalls0 = providerCalls;
   await new Promise((r) => setTimeout(r, 5000));
@@ -129,8 +130,10 @@ async function main(): Promise<void> {
     providerCallsPerTick: round(steadyCalls / WINDOW_S),
     naiveCallsPerTick: total,
     latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), samples: latencies.length },
-    redisBytesPerTrackedStepRun: Math.round((memTracked - memBefore - streamBytes) / total),
-    redisBytesPerRetainedEvent: Math.round(streamBytes / Math.max(1, events)),
+    redisBytesPerTrackedStepRun: Math.round((footprint.track + footprint.state + footprint.due) / total),
+    redisBytesPerRetainedEvent: Math.round(footprint.events / Math.max(1, events)),
+    redisBytesPerDeliveryRecord: Math.round(footprint.delivery / Math.max(1, footprint.deliveryCount)),
+    redisUsedMemoryDeltaMB: round((footprint.used - memBefore) / 1048576),
     idleCpuPercent: round(idleCpuPct),
     idleProviderCalls: providerCalls - idleCalls0,
   };
@@ -152,6 +155,32 @@ function wrapProvider(daemon: Daemon, count: () => void): void {
       return original(...a);
     };
   }
+}
+
+/** Bytes by kind of key (MEMORY USAGE of each key of the prefix). */
+async function keyFootprint(redis: Redis, prefix: string) {
+  const sums = { track: 0, state: 0, due: 0, events: 0, delivery: 0, deliveryCount: 0, other: 0, used: await usedMemory(redis) };
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
+    const p = redis.pipeline();
+    for (const k of keys) p.call('MEMORY', 'USAGE', k, 'SAMPLES', '0');
+    const sizes = ((await p.exec()) ?? []).map(([, v]) => Number(v) || 0);
+    keys.forEach((k, i) => {
+      const kind = k.split(':')[1] ?? '';
+      const size = sizes[i] ?? 0;
+      if (kind === 'track' || kind === 'tracks') sums.track += size;
+      else if (kind === 'state') sums.state += size;
+      else if (kind === 'due') sums.due += size;
+      else if (kind === 'events') sums.events += size;
+      else if (kind === 'delivery') {
+        sums.delivery += size;
+        sums.deliveryCount++;
+      } else sums.other += size;
+    });
+    cursor = next;
+  } while (cursor !== '0');
+  return sums;
 }
 
 async function usedMemory(redis: Redis): Promise<number> {

@@ -1,6 +1,7 @@
 // Delivery records: one per (event, notifier). The record is the durable "delivered" marker and the dead-letter list.
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Keys } from '../watch/keys';
+import { scriptsOn, type WatchScripts } from '../watch/scripts';
 
 export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed';
 
@@ -29,17 +30,17 @@ export class DeliveryStore {
     private readonly keys: Keys,
   ) {}
 
-  /** Creates the record if it does not exist (dispatch may run twice for one event). */
-  async ensure(r: Pick<DeliveryRecord, 'id' | 'eventId' | 'notifier' | 'eventType' | 'summary'>, now: number): Promise<void> {
-    const key = this.keys.delivery(r.id);
-    const created = await this.redis.hsetnx(key, 'status', 'pending');
-    if (created === 0) return;
-    await this.redis
-      .multi()
-      .hset(key, { id: r.id, eventId: r.eventId, notifier: r.notifier, eventType: r.eventType, summary: r.summary, attempts: 0, createdAt: now, updatedAt: now, retries: 0 })
-      .zadd(this.keys.deliveries, now, r.id)
-      .zremrangebyrank(this.keys.deliveries, 0, -KEEP_RECENT - 1)
-      .exec();
+  /** Creates the records that do not exist yet, in one round trip (dispatch may run twice for one event). */
+  async ensureMany(records: Pick<DeliveryRecord, 'id' | 'eventId' | 'notifier' | 'eventType' | 'summary'>[], now: number): Promise<void> {
+    if (records.length === 0) return;
+    // Defining the scripts on the connection makes them available on its pipelines too.
+    const p = scriptsOn(this.redis).pipeline() as ChainableCommander & WatchScripts;
+    for (const r of records) {
+      p.ensureDelivery(this.keys.delivery(r.id), this.keys.deliveries, now, KEEP_RECENT, 'id', r.id, 'eventId', r.eventId, 'notifier', r.notifier, 'eventType', r.eventType, 'summary', r.summary);
+    }
+    const results = (await p.exec()) ?? [];
+    const failed = results.find(([err]) => err);
+    if (failed) throw failed[0];
   }
 
   async status(id: string): Promise<DeliveryStatus | undefined> {

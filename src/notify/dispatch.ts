@@ -106,16 +106,18 @@ export class Dispatcher {
   private async handle(entries: StreamEntry[]): Promise<number> {
     if (entries.length === 0) return 0;
     const jobs: { name: string; data: unknown; opts: { jobId: string } }[] = [];
-    const now = this.o.clock.now();
+    const records = [];
     for (const [, fields] of entries) {
       const event = parseEntry(fields);
       if (!event) continue;
       for (const notifier of routeEvent(this.o.routes, event)) {
         const id = deliveryId(event.id, notifier);
-        await this.o.deliveries.ensure({ id, eventId: event.id, notifier, eventType: event.type, summary: summarize(event) }, now);
+        records.push({ id, eventId: event.id, notifier, eventType: event.type, summary: summarize(event) });
         jobs.push({ name: notifier, data: { deliveryId: id, notifier, event }, opts: { jobId: deliveryJobId(id) } });
       }
     }
+    // Records first: a job never runs without the record that marks it delivered.
+    await this.o.deliveries.ensureMany(records, this.o.clock.now());
     if (jobs.length) await this.o.deliverQueue.addBulk(jobs);
     await this.o.redis.xack(this.o.keys.events, DISPATCH_GROUP, ...entries.map(([id]) => id));
     return entries.length;

@@ -12,7 +12,7 @@ export interface WatchScripts {
   commitPoll(...args: (string | number)[]): Promise<[number, number]>;
   recordPollFailure(...args: (string | number)[]): Promise<[number, number]>;
   addPipelineTracks(...args: (string | number)[]): Promise<number>;
-  recordDelivery(...args: (string | number)[]): Promise<number>;
+  ensureDelivery(...args: (string | number)[]): Promise<number>;
 }
 
 const defined = new WeakSet<Redis>();

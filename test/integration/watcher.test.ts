@@ -214,7 +214,7 @@ describe('dispatch and delivery', () => {
     const sent: string[] = [];
     const notifier = { type: 't', name: 'n', deliver: async (e: WatchEvent) => void sent.push(e.id) };
     const event = { id: 'ev1', type: 'steprun.finished' } as WatchEvent;
-    await deliveries.ensure({ id: 'ev1-n', eventId: 'ev1', notifier: 'n', eventType: event.type, summary: 's' }, Date.now());
+    await deliveries.ensureMany([{ id: 'ev1-n', eventId: 'ev1', notifier: 'n', eventType: event.type, summary: 's' }], Date.now());
     const job = { data: { deliveryId: 'ev1-n', notifier: 'n', event }, attemptsMade: 0, opts: { attempts: 3 } } as never;
     const d = { notifiers: new Map([['n', notifier]]), deliveries, clock: systemClock, logger };
     expect(await deliverJob(d, job, new AbortController().signal)).toBe('delivered');
