@@ -1,0 +1,140 @@
+// The download notifier: harvests a finished step's outputs into {dir}/{experiment}/{pipelineRunId}/{step}/{output}/ with a manifest.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { assertSafeName, resolveInside } from '../fs/safe-path';
+import { DeliveryError, isSrwError } from '../model/errors';
+import { StepRun } from '../model/step-run';
+import { Experiment, Workspace } from '../model/workspace';
+import type { WatchEvent } from '../watch/events';
+import type { Notifier, NotifierFactory } from './notifier';
+import { parseOptions } from './options';
+import { globToRegExp } from './routing';
+
+const optionsSchema = z.strictObject({
+  type: z.literal('download'),
+  /** Harvest folder (default <data-dir>/harvest). */
+  dir: z.string().optional(),
+  /** Output names or globs to harvest (default: all). */
+  outputs: z.array(z.string().min(1)).optional(),
+  /** Harvest reused steps too (their outputs are the earlier run's). */
+  reused: z.boolean().default(true),
+  /** Log progress for outputs larger than this. */
+  progressAboveBytes: z.number().int().nonnegative().default(10 * 1024 * 1024),
+});
+
+export interface ManifestFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface Manifest {
+  provider: string;
+  experiment: string;
+  pipelineRunId: string;
+  stepName: string;
+  stepRunId: string;
+  output: string;
+  isReused: boolean;
+  /** The run the data comes from: the reused one for a reused step. */
+  sourceRunIds: { stepRunId: string; pipelineRunId: string };
+  datastore: string;
+  pathOnDatastore: string;
+  harvestedAt: string;
+  totalBytes: number;
+  files: ManifestFile[];
+}
+
+export const downloadNotifierFactory: NotifierFactory = (raw, ctx): Notifier => {
+  const o = parseOptions(optionsSchema, raw, ctx.name);
+  const root = path.resolve(ctx.dataDir, o.dir ?? 'harvest');
+  const wanted = o.outputs?.map(globToRegExp);
+  return {
+    type: 'download',
+    name: ctx.name,
+    async deliver(event, delivery) {
+      const s = event.stepRun;
+      if (event.type !== 'steprun.finished' || !s) return { detail: `skipped: only steprun.finished events are harvested` };
+      if (s.isReused && !o.reused) return { detail: 'skipped: reused step' };
+      const names = s.outputNames.filter((n) => !wanted || wanted.some((re) => re.test(n)));
+      if (names.length === 0) return { detail: 'no outputs to harvest' };
+      const provider = ctx.providers.get(event.provider);
+      if (!provider) throw new DeliveryError(`provider "${event.provider}" is not configured here`, { retryable: false });
+      const stepRun = new StepRun(new Experiment(new Workspace(provider), event.experiment), s.stepRunId, event.pipelineRunId!, s.nodeId);
+      const done: string[] = [];
+      for (const name of names) {
+        const folder = await harvestOne({ root, event, name, stepRun, deliveryId: delivery.deliveryId, progressAboveBytes: o.progressAboveBytes, log: (f) => delivery.logger.info(f, 'harvest progress') });
+        done.push(folder);
+      }
+      return { detail: `harvested ${done.length} output(s) into ${path.dirname(done[0]!)}` };
+    },
+  };
+};
+
+interface HarvestJob {
+  root: string;
+  event: WatchEvent;
+  name: string;
+  stepRun: StepRun;
+  deliveryId: string;
+  progressAboveBytes: number;
+  log(fields: Record<string, unknown>): void;
+}
+
+/** Downloads into a temp folder beside the target, writes the manifest, then renames: a retry never leaves half a harvest. */
+async function harvestOne(j: HarvestJob): Promise<string> {
+  const s = j.event.stepRun!;
+  const segments = [j.event.experiment, j.event.pipelineRunId!, s.name, j.name];
+  let target: string;
+  try {
+    segments.forEach((seg, i) => assertSafeName(seg, ['experiment', 'pipeline run id', 'step name', 'output name'][i]!));
+    target = resolveInside(j.root, segments.join('/'));
+  } catch (err) {
+    throw new DeliveryError(`harvest refused: ${(err as Error).message}`, { retryable: false, cause: err });
+  }
+  if (await complete(target)) return target; // a retried delivery: the harvest is there already
+  const temp = path.join(j.root, '.partial', `${j.deliveryId}-${j.name}-${randomBytes(3).toString('hex')}`);
+  try {
+    const data = await j.stepRun.getOutputData(j.name);
+    let lastLog = 0;
+    const result = await data.download(temp, {
+      onProgress: (doneBytes, total) => {
+        if ((total ?? doneBytes) < j.progressAboveBytes || Date.now() - lastLog < 2000) return;
+        lastLog = Date.now();
+        j.log({ output: j.name, doneBytes, totalBytes: total });
+      },
+    });
+    const files: ManifestFile[] = [];
+    for (const f of result.files) files.push({ path: f.path, size: f.size, sha256: await sha256(resolveInside(temp, f.path)) });
+    const manifest: Manifest = {
+      provider: j.event.provider, experiment: j.event.experiment, pipelineRunId: j.event.pipelineRunId!, stepName: s.name, stepRunId: s.stepRunId, output: j.name,
+      isReused: s.isReused,
+      sourceRunIds: s.isReused && s.reusedRunId ? { stepRunId: s.reusedRunId, pipelineRunId: s.reusedPipelineRunId ?? '' } : { stepRunId: s.stepRunId, pipelineRunId: j.event.pipelineRunId! },
+      datastore: data.datastoreName, pathOnDatastore: data.pathOnDatastore, harvestedAt: new Date().toISOString(),
+      totalBytes: files.reduce((n, f) => n + f.size, 0), files,
+    };
+    await fs.writeFile(path.join(temp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await fs.rm(target, { recursive: true, force: true }); // an incomplete leftover (no manifest) from a crash
+    await fs.rename(temp, target);
+    return target;
+  } catch (err) {
+    await fs.rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    if (err instanceof DeliveryError) throw err;
+    const retryable = isSrwError(err) ? err.retryable : true;
+    throw new DeliveryError(`harvest of output "${j.name}" failed: ${(err as Error).message}`, { retryable, cause: err });
+  }
+}
+
+async function complete(folder: string): Promise<boolean> {
+  return fs.access(path.join(folder, 'manifest.json')).then(() => true, () => false);
+}
+
+function sha256(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file).on('data', (c) => hash.update(c)).on('end', () => resolve(hash.digest('hex'))).on('error', reject);
+  });
+}

@@ -1,0 +1,64 @@
+// Human wording of an event, shared by every format (email, Slack, Teams, PagerDuty): one place for what an alert says.
+import type { WatchEvent } from '../../watch/events';
+
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined) return '-';
+  if (ms < 1000) return `${ms} ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+/** `[Failed] train · pipeline 1234 · experiment churn`: what happened at a glance. */
+export function subjectOf(e: WatchEvent): string {
+  if (e.stepRun) return `[${e.stepRun.status}] ${e.stepRun.name} · pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
+  if (e.pipelineRun) return `[${e.pipelineRun.status}] pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
+  return `[Error] watching ${e.pipelineRunId ? `pipeline ${e.pipelineRunId}` : e.trackId} · ${e.error?.code ?? ''}`;
+}
+
+export function isFailure(e: WatchEvent): boolean {
+  return e.type === 'steprun.failed' || e.type === 'pipelinerun.failed' || e.type === 'track.error';
+}
+
+/** Label/value lines describing the event, in reading order. */
+export function factsOf(e: WatchEvent): [string, string][] {
+  const facts: [string, string][] = [['Experiment', e.experiment || '-']];
+  if (e.pipelineRunId) facts.push(['Pipeline run', e.pipelineRunId]);
+  if (e.stepRun) {
+    const s = e.stepRun;
+    facts.push(['Step', `${s.name} (${s.stepRunId}, node ${s.nodeId})`]);
+    facts.push(['Status', `${s.previousStatus ?? '(first seen)'} → ${s.status}${s.rawStatus !== s.status ? ` (${s.rawStatus})` : ''}`]);
+    facts.push(['Started', s.startTime ?? '-'], ['Ended', s.endTime ?? '-'], ['Duration', formatDuration(s.durationMs)]);
+    if (s.error) facts.push(['Error', `${s.error.code}: ${s.error.message}`]);
+    if (s.isReused) facts.push(['Reused', `from step run ${s.reusedRunId} (node ${s.reusedNodeId}) of pipeline run ${s.reusedPipelineRunId}`]);
+    if (s.outputNames.length) facts.push(['Outputs', s.outputNames.join(', ')]);
+  }
+  if (e.pipelineRun) {
+    const p = e.pipelineRun;
+    facts.push(['Status', p.status], ['Duration', formatDuration(p.durationMs)]);
+    if (p.error) facts.push(['Error', `${p.error.code}: ${p.error.message}`]);
+  }
+  if (e.error) facts.push(['Error', `${e.error.code}: ${e.error.message}`]);
+  const labels = Object.entries(e.labels).map(([k, v]) => `${k}=${v}`).join(', ');
+  if (labels) facts.push(['Labels', labels]);
+  facts.push(['Provider', e.provider], ['Detected', e.time]);
+  return facts;
+}
+
+/** How to look closer, as commands a reader can paste. */
+export function nextStepsOf(e: WatchEvent): string[] {
+  const provider = e.provider === 'local' ? '' : ` --provider ${e.provider}`;
+  if (e.stepRun) {
+    const lines = [`steprun-watch logs ${e.stepRun.stepRunId} --stderr${provider}`, `steprun-watch status ${e.stepRun.stepRunId}${provider}`];
+    if (e.stepRun.outputNames.length) lines.push(`steprun-watch outputs ${e.stepRun.stepRunId}${provider}`);
+    return lines;
+  }
+  if (e.pipelineRunId) return [`steprun-watch steps ${e.pipelineRunId}${provider}`];
+  return ['steprun-watch tracks'];
+}
+
+/** The steps of a pipeline event, as rows: name, status, duration, note. */
+export function stepRowsOf(e: WatchEvent): [string, string, string, string][] {
+  return (e.pipelineRun?.steps ?? []).map((s) => [s.name, s.status, formatDuration(s.durationMs), s.isReused ? 'reused' : (s.error?.message ?? '')]);
+}

@@ -1,0 +1,51 @@
+// The email of an event: subject, plain text and HTML (a failure carries the error and the stderr tail; a summary lists every step).
+import type { WatchEvent } from '../../watch/events';
+import { factsOf, isFailure, nextStepsOf, stepRowsOf, subjectOf } from './describe';
+
+export interface EmailContent {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+export function emailContent(e: WatchEvent, subjectPrefix = ''): EmailContent {
+  const subject = `${subjectPrefix}${subjectOf(e)}`;
+  const facts = factsOf(e);
+  const rows = stepRowsOf(e);
+  const commands = nextStepsOf(e);
+  const width = Math.max(...facts.map(([k]) => k.length));
+  const text = [
+    subjectOf(e),
+    '',
+    ...facts.map(([k, v]) => `${k.padEnd(width)}  ${v}`),
+    ...(e.stderrTail ? ['', 'stderr (last lines):', ...e.stderrTail.split('\n').map((l) => `  ${l}`)] : []),
+    ...(rows.length ? ['', 'Steps:', ...rows.map((r) => `  ${r[0].padEnd(24)} ${r[1].padEnd(10)} ${r[2].padEnd(10)} ${r[3]}`)] : []),
+    '',
+    'To look closer:',
+    ...commands.map((c) => `  ${c}`),
+    '',
+    `-- steprun-watch, event ${e.id}`,
+    '',
+  ].join('\n');
+  const color = isFailure(e) ? '#b42318' : '#067647';
+  const html = [
+    '<!doctype html><html><body style="font-family:system-ui,sans-serif;font-size:14px">',
+    `<h2 style="color:${color};margin:0 0 12px">${escapeHtml(subjectOf(e))}</h2>`,
+    '<table cellpadding="4" style="border-collapse:collapse">',
+    ...facts.map(([k, v]) => `<tr><th align="left" valign="top">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`),
+    '</table>',
+    ...(e.stderrTail ? ['<h3>stderr (last lines)</h3>', `<pre style="background:#f4f4f4;padding:8px">${escapeHtml(e.stderrTail)}</pre>`] : []),
+    ...(rows.length
+      ? ['<h3>Steps</h3><table cellpadding="4" border="1" style="border-collapse:collapse"><tr><th>Step</th><th>Status</th><th>Duration</th><th></th></tr>', ...rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`), '</table>']
+      : []),
+    '<h3>To look closer</h3>',
+    `<pre>${escapeHtml(commands.join('\n'))}</pre>`,
+    `<p style="color:#667085">steprun-watch, event ${escapeHtml(e.id)}</p>`,
+    '</body></html>',
+  ].join('\n');
+  return { subject, text, html };
+}

@@ -1,0 +1,54 @@
+// The one HTTP helper of the notifiers: POST with a timeout, and the retry rules (2xx ok; 408/429/5xx and network errors retry; other 4xx fail at once).
+import { DeliveryError } from '../model/errors';
+import { maskUrl } from '../logger';
+
+export interface PostOptions {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface PostResult {
+  status: number;
+  body: string;
+}
+
+/** Seconds or an HTTP date, as RFC 9110 allows; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+export async function postJson(o: PostOptions): Promise<PostResult> {
+  const target = maskUrl(o.url);
+  const timeout = AbortSignal.timeout(o.timeoutMs);
+  const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
+  let response: Response;
+  try {
+    response = await fetch(o.url, { method: 'POST', body: o.body, headers: { 'content-type': 'application/json', ...o.headers }, signal, redirect: 'error' });
+  } catch (err) {
+    const reason = timeout.aborted ? `timed out after ${o.timeoutMs} ms` : describeNetworkError(err);
+    throw new DeliveryError(`POST ${target}: ${reason}`, { retryable: true, cause: err });
+  }
+  const body = await response.text().catch(() => '');
+  if (response.status >= 200 && response.status < 300) return { status: response.status, body };
+  const retryable = isRetryableStatus(response.status);
+  const snippet = body.replace(/\s+/g, ' ').slice(0, 200);
+  throw new DeliveryError(`POST ${target}: HTTP ${response.status}${snippet ? ` ${snippet}` : ''}`, {
+    retryable,
+    retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+  });
+}
+
+function describeNetworkError(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (err as Error).message;
+}
