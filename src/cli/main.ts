@@ -1,6 +1,7 @@
 // The steprun-watch command: global options, subcommands, and one place that turns errors into exit codes.
 import { Command, CommanderError } from 'commander';
 import { isSrwError } from '../model/errors';
+import { registerDeliveriesCommand } from './commands/deliveries';
 import { registerDemoCommand } from './commands/demo';
 import { registerExecCommands } from './commands/exec';
 import { registerRunCommands } from './commands/runs';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerExecCommands(program);
   registerRunCommands(program);
   registerWatchCommands(program);
+  registerDeliveriesCommand(program);
   registerDemoCommand(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

@@ -35,7 +35,28 @@ export const routeSchema = z.strictObject({
     })
     .default({}),
   notify: z.array(name).min(1, 'a route must name at least one notifier'),
+  /** One pipeline-level notification (pipelinerun.*) instead of one per step. */
+  summary: z.boolean().default(false),
+  /** Hold non-failure notifications during this daily window until it ends; failures still go at once. */
+  quiet: z
+    .strictObject({
+      from: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
+      to: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
+      tz: z.string().default('UTC').refine(validTimeZone, 'an IANA time zone such as Europe/Berlin'),
+    })
+    .optional(),
+  /** One notification per transition (the only mode: a terminal state does not repeat). */
+  repeat: z.literal(false).default(false),
 });
+
+function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const configSchema = z.strictObject({
   dataDir: z.string().optional(),

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'SRW_ALREADY_EXISTS'
   | 'SRW_REDIS_UNAVAILABLE'
   | 'SRW_TRACK_NOT_FOUND'
+  | 'SRW_DELIVERY_NOT_FOUND'
   | 'SRW_DELIVERY_FAILED';
 
 export interface SrwErrorOptions {
@@ -156,6 +157,13 @@ export class RedisUnavailableError extends SrwError {
 export class TrackNotFoundError extends SrwError {
   constructor(readonly trackId: string) {
     super('SRW_TRACK_NOT_FOUND', `no track with id ${trackId}`);
+  }
+}
+
+/** A delivery id that is not stored. */
+export class DeliveryNotFoundError extends SrwError {
+  constructor(readonly deliveryId: string) {
+    super('SRW_DELIVERY_NOT_FOUND', `no delivery with id ${deliveryId}`);
   }
 }
 

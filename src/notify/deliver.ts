@@ -30,7 +30,7 @@ export async function deliverJob(deps: DeliverDeps, job: Job<DeliverJobData>, si
   const maxAttempts = job.opts.attempts ?? 1;
   const log = deps.logger.child({ component: 'deliver', deliveryId, notifier: name });
   if (!notifier) {
-    await deps.deliveries.markFailedAttempt(deliveryId, attempt, deps.clock.now(), `notifier "${name}" is not configured`, true);
+    await deps.deliveries.markFailedAttempt(deliveryId, attempt, deps.clock.now(), `notifier "${name}" is not configured`, { event });
     throw new UnrecoverableError(`notifier "${name}" is not configured`);
   }
   let detail: string | undefined;
@@ -39,7 +39,7 @@ export async function deliverJob(deps: DeliverDeps, job: Job<DeliverJobData>, si
   } catch (err) {
     const e = err as Error & { retryable?: boolean };
     const final = e.retryable === false || attempt >= maxAttempts;
-    await deps.deliveries.markFailedAttempt(deliveryId, attempt, deps.clock.now(), e.message, final);
+    await deps.deliveries.markFailedAttempt(deliveryId, attempt, deps.clock.now(), e.message, final ? { event } : false);
     deps.onDelivered?.(name, event, false, final);
     log[final ? 'error' : 'warn']({ attempt, maxAttempts, err: e.message, final }, final ? 'delivery failed: dead-lettered' : 'delivery failed: will retry');
     if (e.retryable === false) throw new UnrecoverableError(e.message);

@@ -1,5 +1,6 @@
 // Delivery records: one per (event, notifier). The record is the durable "delivered" marker and the dead-letter list.
 import type { ChainableCommander, Redis } from 'ioredis';
+import type { WatchEvent } from '../watch/events';
 import type { Keys } from '../watch/keys';
 import { scriptsOn, type WatchScripts } from '../watch/scripts';
 
@@ -19,6 +20,8 @@ export interface DeliveryRecord {
   detail?: string;
   /** How many times it was sent again from the dead-letter list. */
   retries: number;
+  /** Held by a quiet period until this time (ms). */
+  heldUntil?: number;
 }
 
 /** Deliveries listed by `deliveries` and the API are kept this many at most. */
@@ -31,12 +34,13 @@ export class DeliveryStore {
   ) {}
 
   /** Creates the records that do not exist yet, in one round trip (dispatch may run twice for one event). */
-  async ensureMany(records: Pick<DeliveryRecord, 'id' | 'eventId' | 'notifier' | 'eventType' | 'summary'>[], now: number): Promise<void> {
+  async ensureMany(records: Pick<DeliveryRecord, 'id' | 'eventId' | 'notifier' | 'eventType' | 'summary' | 'heldUntil'>[], now: number): Promise<void> {
     if (records.length === 0) return;
     // Defining the scripts on the connection makes them available on its pipelines too.
     const p = scriptsOn(this.redis).pipeline() as ChainableCommander & WatchScripts;
     for (const r of records) {
-      p.ensureDelivery(this.keys.delivery(r.id), this.keys.deliveries, now, KEEP_RECENT, 'id', r.id, 'eventId', r.eventId, 'notifier', r.notifier, 'eventType', r.eventType, 'summary', r.summary);
+      const held = r.heldUntil ? ['heldUntil', r.heldUntil] : [];
+      p.ensureDelivery(this.keys.delivery(r.id), this.keys.deliveries, now, KEEP_RECENT, 'id', r.id, 'eventId', r.eventId, 'notifier', r.notifier, 'eventType', r.eventType, 'summary', r.summary, ...held);
     }
     const results = (await p.exec()) ?? [];
     const failed = results.find(([err]) => err);
@@ -58,10 +62,21 @@ export class DeliveryStore {
       .exec();
   }
 
-  async markFailedAttempt(id: string, attempt: number, now: number, error: string, final: boolean): Promise<void> {
+  /** A failed try; the last one dead-letters the delivery and keeps its event, so it can be sent again later. */
+  async markFailedAttempt(id: string, attempt: number, now: number, error: string, final: { event: WatchEvent } | false): Promise<void> {
     const m = this.redis.multi().hset(this.keys.delivery(id), { status: final ? 'failed' : 'retrying', attempts: attempt, updatedAt: now, lastError: error }).zadd(this.keys.deliveries, now, id);
-    if (final) m.zadd(this.keys.deadLetters, now, id);
+    if (final) m.hset(this.keys.delivery(id), 'event', JSON.stringify(final.event)).zadd(this.keys.deadLetters, now, id);
     await m.exec();
+  }
+
+  /** The event kept with a dead letter. */
+  async deadEvent(id: string): Promise<WatchEvent | undefined> {
+    const json = await this.redis.hget(this.keys.delivery(id), 'event');
+    return json ? (JSON.parse(json) as WatchEvent) : undefined;
+  }
+
+  async deadLetterIds(limit = 10000): Promise<string[]> {
+    return this.redis.zrevrange(this.keys.deadLetters, 0, limit - 1);
   }
 
   /** Back to pending for a retry from the dead-letter list; returns the retry number. */
@@ -105,5 +120,6 @@ function toRecord(h: Record<string, string>): DeliveryRecord {
     lastError: h.lastError,
     detail: h.detail,
     retries: Number(h.retries ?? 0),
+    ...(h.heldUntil ? { heldUntil: Number(h.heldUntil) } : {}),
   };
 }

@@ -105,19 +105,21 @@ export class Dispatcher {
   /** Fans out, then acknowledges: a crash in between only repeats the (idempotent) fan-out. */
   private async handle(entries: StreamEntry[]): Promise<number> {
     if (entries.length === 0) return 0;
-    const jobs: { name: string; data: unknown; opts: { jobId: string } }[] = [];
+    const jobs: { name: string; data: unknown; opts: { jobId: string; delay?: number } }[] = [];
     const records = [];
+    const now = this.o.clock.now();
     for (const [, fields] of entries) {
       const event = parseEntry(fields);
       if (!event) continue;
-      for (const notifier of routeEvent(this.o.routes, event)) {
+      for (const { notifier, holdUntil } of routeEvent(this.o.routes, event, now)) {
         const id = deliveryId(event.id, notifier);
-        records.push({ id, eventId: event.id, notifier, eventType: event.type, summary: summarize(event) });
-        jobs.push({ name: notifier, data: { deliveryId: id, notifier, event }, opts: { jobId: deliveryJobId(id) } });
+        records.push({ id, eventId: event.id, notifier, eventType: event.type, summary: summarize(event), ...(holdUntil ? { heldUntil: holdUntil } : {}) });
+        // A quiet period becomes a delayed job: durable in Redis, released when the window ends.
+        jobs.push({ name: notifier, data: { deliveryId: id, notifier, event }, opts: { jobId: deliveryJobId(id), ...(holdUntil ? { delay: holdUntil - now } : {}) } });
       }
     }
     // Records first: a job never runs without the record that marks it delivered.
-    await this.o.deliveries.ensureMany(records, this.o.clock.now());
+    await this.o.deliveries.ensureMany(records, now);
     if (jobs.length) await this.o.deliverQueue.addBulk(jobs);
     await this.o.redis.xack(this.o.keys.events, DISPATCH_GROUP, ...entries.map(([id]) => id));
     return entries.length;

@@ -115,7 +115,7 @@ async function harvestOne(j: HarvestJob): Promise<string> {
       datastore: data.datastoreName, pathOnDatastore: data.pathOnDatastore, harvestedAt: new Date().toISOString(),
       totalBytes: files.reduce((n, f) => n + f.size, 0), files,
     };
-    await fs.writeFile(path.join(temp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    await fs.writeFile(path.join(temp, manifestName(files)), JSON.stringify(manifest, null, 2) + '\n');
     await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.rm(target, { recursive: true, force: true }); // an incomplete leftover (no manifest) from a crash
     await fs.rename(temp, target);
@@ -128,8 +128,23 @@ async function harvestOne(j: HarvestJob): Promise<string> {
   }
 }
 
+/** `manifest.json`, unless the output has a file of that name: then `manifest.steprun-watch.json`, never clobbering data. */
+export function manifestName(files: { path: string }[]): string {
+  return files.some((f) => f.path === 'manifest.json') ? 'manifest.steprun-watch.json' : 'manifest.json';
+}
+
 async function complete(folder: string): Promise<boolean> {
-  return fs.access(path.join(folder, 'manifest.json')).then(() => true, () => false);
+  const names = await fs.readdir(folder).catch(() => [] as string[]);
+  return names.includes('manifest.steprun-watch.json') || (names.includes('manifest.json') && (await isOurManifest(path.join(folder, 'manifest.json'))));
+}
+
+async function isOurManifest(file: string): Promise<boolean> {
+  try {
+    const m = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<Manifest>;
+    return Array.isArray(m.files) && typeof m.sourceRunIds === 'object';
+  } catch {
+    return false;
+  }
 }
 
 function sha256(file: string): Promise<string> {

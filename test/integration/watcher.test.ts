@@ -194,7 +194,7 @@ describe('dispatch and delivery', () => {
       // A dispatcher reads the event and dies before acknowledging it.
       await redis.xreadgroup('GROUP', DISPATCH_GROUP, 'dead-one', 'COUNT', 10, 'STREAMS', keys.events, '>');
       const deliveries = new DeliveryStore(redis, keys);
-      const d = new Dispatcher({ blocking, redis, keys, routes: [{ match: {}, notify: ['a', 'b'] }], deliverQueue: deliverQ, deliveries, clock: systemClock, consumer: 'alive', reclaimIdleMs: 100, logger, blockMs: 100 });
+      const d = new Dispatcher({ blocking, redis, keys, routes: [{ match: {}, notify: ['a', 'b'], summary: false, repeat: false }], deliverQueue: deliverQ, deliveries, clock: systemClock, consumer: 'alive', reclaimIdleMs: 100, logger, blockMs: 100 });
       await new Promise((r) => setTimeout(r, 150));
       expect(await d.step()).toBe(1);
       expect(await d.step()).toBe(0);

@@ -1,0 +1,64 @@
+// `deliveries`: recent deliveries and dead letters; `deliveries retry ID|--all-failed` sends dead letters again.
+import type { Command } from 'commander';
+import type { Redis } from 'ioredis';
+import { systemClock } from '../../clock';
+import type { LoadedConfig } from '../../config/load';
+import { InvalidInputError } from '../../model/errors';
+import { retryAllFailed, retryDelivery } from '../../notify/dead-letters';
+import { DeliveryStore } from '../../notify/deliveries';
+import { connectRedisForCli, deliverQueue } from '../../queues';
+import { Keys } from '../../watch/keys';
+import { configOf, globalsOf } from '../context';
+import { printJson, table } from '../format';
+
+async function withDeliveries<T>(config: LoadedConfig, fn: (store: DeliveryStore, redis: Redis, keys: Keys) => Promise<T>): Promise<T> {
+  const redis = await connectRedisForCli(config.redis.url);
+  try {
+    const keys = new Keys(config.redis.prefix);
+    return await fn(new DeliveryStore(redis, keys), redis, keys);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function registerDeliveriesCommand(program: Command): void {
+  const deliveries = program
+    .command('deliveries')
+    .description('list recent deliveries (status, attempts, last error); --failed lists the dead letters')
+    .option('--failed', 'only deliveries that failed their last attempt')
+    .option('--limit <n>', 'at most N, newest first', (v) => Number(v), 50)
+    .addHelpText('after', '\nExamples:\n  steprun-watch deliveries --failed\n  steprun-watch deliveries retry --all-failed')
+    .action(async (o: { failed?: boolean; limit: number }, cmd: Command) => {
+      const config = await configOf(cmd);
+      const list = await withDeliveries(config, (store) => store.list({ failedOnly: o.failed, limit: o.limit }));
+      if (globalsOf(cmd).json) return printJson(list);
+      if (list.length === 0) return void process.stdout.write(o.failed ? 'no failed deliveries\n' : 'no deliveries yet\n');
+      process.stdout.write(
+        table([
+          ['DELIVERY', 'NOTIFIER', 'STATUS', 'ATTEMPTS', 'UPDATED', 'EVENT', 'LAST ERROR'],
+          ...list.map((d) => [d.id, d.notifier, d.heldUntil && d.status === 'pending' ? `held until ${new Date(d.heldUntil).toISOString()}` : d.status, String(d.attempts), new Date(d.updatedAt).toISOString(), d.summary, d.lastError ?? '']),
+        ]),
+      );
+    });
+
+  deliveries
+    .command('retry [deliveryId]')
+    .description('send a dead-lettered delivery again (the daemon delivers it)')
+    .option('--all-failed', 'every dead letter')
+    .action(async (id: string | undefined, o: { allFailed?: boolean }, cmd: Command) => {
+      const config = await configOf(cmd);
+      if (!id && !o.allFailed) throw new InvalidInputError('give a delivery id or --all-failed');
+      const count = await withDeliveries(config, async (store, redis, keys) => {
+        const queue = deliverQueue(redis, keys, config.delivery);
+        try {
+          if (o.allFailed) return await retryAllFailed(store, queue, systemClock.now());
+          await retryDelivery(store, queue, id!, systemClock.now());
+          return 1;
+        } finally {
+          await queue.close();
+        }
+      });
+      if (globalsOf(cmd).json) return printJson({ retried: count });
+      process.stdout.write(`${count} deliver${count === 1 ? 'y' : 'ies'} queued again\n`);
+    });
+}
