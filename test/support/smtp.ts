@@ -13,6 +13,7 @@ export class MailCatcher {
   async start(port = 0): Promise<number> {
     this.server = new SMTPServer({
       authOptional: true,
+      allowInsecureAuth: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
       onAuth: (_auth, _session, cb) => cb(null, { user: 'test' }),

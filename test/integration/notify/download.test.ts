@@ -1,0 +1,90 @@
+// The download notifier: harvest with a manifest, refused paths, idempotent re-delivery.
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Status } from '../../../src/model/status';
+import { LocalProvider } from '../../../src/providers/local/provider';
+import { stepEvent, type WatchEvent } from '../../../src/watch/events';
+import { trackFromRequest } from '../../../src/watch/tracks';
+import { execStep } from '../../support/local-runs';
+import { buildNotifier, deliveryContext } from '../../support/notifiers';
+import { tempDir } from '../../support/tmp';
+
+const dataDir = tempDir('harvest');
+const work = path.join(dataDir, 'work');
+const local = new LocalProvider({ root: path.join(dataDir, 'runs') });
+const providers = new Map([['local', local]]);
+const track = trackFromRequest({ provider: 'local', experiment: 'hx' }, 'cli', 0);
+
+async function finishedEvent(): Promise<WatchEvent> {
+  await fs.mkdir(work, { recursive: true });
+  const r = await execStep(local.store, {
+    experiment: 'hx', step: 'train', cwd: work, outputs: { model: 'model', report: 'report.txt' },
+    script: 'mkdir -p model/sub && printf weights > model/w.bin && printf deep > model/sub/x.txt && printf hello > report.txt',
+  });
+  return stepEvent(track, await local.getStepRun({ stepRunId: r.stepRunId }), Status.Running, 2, Date.now());
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+describe('download notifier', () => {
+  it('harvests every output of a finished step with a correct manifest', async () => {
+    const event = await finishedEvent();
+    const harvest = await buildNotifier({ type: 'download' }, { dataDir, providers });
+    await harvest.deliver(event, deliveryContext('d1'));
+    const folder = path.join(dataDir, 'harvest', 'hx', event.pipelineRunId!, 'train', 'model');
+    const manifest = JSON.parse(await fs.readFile(path.join(folder, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ experiment: 'hx', pipelineRunId: event.pipelineRunId, stepName: 'train', stepRunId: event.stepRun!.stepRunId, output: 'model', isReused: false, sourceRunIds: { stepRunId: event.stepRun!.stepRunId }, totalBytes: 11 });
+    for (const f of manifest.files as { path: string; size: number; sha256: string }[]) {
+      const bytes = await fs.readFile(path.join(folder, f.path));
+      expect(f.sha256).toBe(sha256(bytes));
+      expect(f.size).toBe(bytes.length);
+    }
+    expect((manifest.files as { path: string }[]).map((f) => f.path).sort()).toEqual(['sub/x.txt', 'w.bin']);
+    expect(await fs.readFile(path.join(dataDir, 'harvest', 'hx', event.pipelineRunId!, 'train', 'report', 'report.txt'), 'utf8')).toBe('hello');
+    expect(await fs.readdir(path.join(dataDir, 'harvest', '.partial'))).toEqual([]);
+  });
+
+  it('a re-delivered event leaves the harvest unchanged', async () => {
+    const event = await finishedEvent();
+    const harvest = await buildNotifier({ type: 'download' }, { dataDir, providers });
+    await harvest.deliver(event, deliveryContext('d2'));
+    const file = path.join(dataDir, 'harvest', 'hx', event.pipelineRunId!, 'train', 'model', 'w.bin');
+    const manifestFile = path.join(path.dirname(file), 'manifest.json');
+    const [before, manifestBefore] = await Promise.all([fs.stat(file), fs.readFile(manifestFile, 'utf8')]);
+    await harvest.deliver(event, deliveryContext('d2'));
+    const [after, manifestAfter] = await Promise.all([fs.stat(file), fs.readFile(manifestFile, 'utf8')]);
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+    expect(manifestAfter).toBe(manifestBefore);
+  });
+
+  it('only named or globbed outputs when asked, and skips what is not a finished step', async () => {
+    const event = await finishedEvent();
+    const harvest = await buildNotifier({ type: 'download', dir: path.join(dataDir, 'only'), outputs: ['rep*'] }, { dataDir, providers });
+    await harvest.deliver(event, deliveryContext('d3'));
+    expect(await fs.readdir(path.join(dataDir, 'only', 'hx', event.pipelineRunId!, 'train'))).toEqual(['report']);
+    expect((await harvest.deliver({ ...event, type: 'steprun.failed' }, deliveryContext()))?.detail).toMatch(/skipped/);
+  });
+
+  it.each([
+    ['an output name with ..', { outputNames: ['../../../escaped'] }],
+    ['an absolute output name', { outputNames: ['/etc/passwd'] }],
+    ['a step name with a slash', { name: '../x' }],
+  ])('refuses %s, writing nothing outside the folder', async (_label, patch) => {
+    const event = await finishedEvent();
+    const evil = { ...event, stepRun: { ...event.stepRun!, ...patch } };
+    const harvest = await buildNotifier({ type: 'download', dir: path.join(dataDir, 'safe') }, { dataDir, providers });
+    await expect(harvest.deliver(evil, deliveryContext())).rejects.toMatchObject({ code: 'SRW_DELIVERY_FAILED', retryable: false, message: expect.stringContaining('harvest refused') });
+    expect(await fs.readdir(dataDir)).not.toContain('escaped');
+  });
+
+  it('refuses an output holding a symbolic link (it could point anywhere)', async () => {
+    const event = await finishedEvent();
+    const stored = path.join(local.store.outputsDir(event.pipelineRunId!, event.stepRun!.stepRunId), 'model');
+    await fs.symlink('/etc/passwd', path.join(stored, 'link'));
+    const harvest = await buildNotifier({ type: 'download', dir: path.join(dataDir, 'links') }, { dataDir, providers });
+    await expect(harvest.deliver(event, deliveryContext())).rejects.toMatchObject({ code: 'SRW_DELIVERY_FAILED', retryable: false, message: expect.stringContaining('symbolic links') });
+  });
+});
