@@ -56,7 +56,7 @@ describe('config', () => {
 
   it('refuses a route to an unknown notifier and a track on an unknown provider, by field', async () => {
     const routes = await loadConfig({ file: await configFile('routes: [{match: {}, notify: [console, pager]}]\n'), env: {} });
-    expect(() => checkReferences(routes)).toThrow('routes[0].notify[1]: unknown notifier "pager" (configured: console)');
+    expect(() => checkReferences(routes)).toThrow('routes[0].notify[1]: unknown notifier "pager" (configured: console, mail, harvest)');
     const tracks = await loadConfig({ file: await configFile('tracks: [{provider: prod, experiment: x}]\n'), env: {} });
     expect(() => checkReferences(tracks)).toThrow('tracks[0].provider: unknown provider "prod" (configured: local)');
   });
