@@ -53,9 +53,20 @@ async function seedStore(store: LocalProvider['store'], now: Date): Promise<stri
 
 function stepRecord(pipelineRunId: string, s: number, status: StepRecord['status'], at: Date): StepRecord {
   return {
-    schema: 1, stepRunId: `${pipelineRunId}_s${s}`, pipelineRunId, experiment: 'bench', nodeId: nodeIdFor('bench', `step${s}`), name: `step${s}`,
-    status, rawStatus: status, createdTime: at.toISOString(), startTime: at.toISOString(), ...(status === Status.Running ? {} : { endTime: at.toISOString() }),
-    command: 'bench', isReused: false, outputs: {},
+    schema: 1,
+    stepRunId: `${pipelineRunId}_s${s}`,
+    pipelineRunId,
+    experiment: 'bench',
+    nodeId: nodeIdFor('bench', `step${s}`),
+    name: `step${s}`,
+    status,
+    rawStatus: status,
+    createdTime: at.toISOString(),
+    startTime: at.toISOString(),
+    ...(status === Status.Running ? {} : { endTime: at.toISOString() }),
+    command: 'bench',
+    isReused: false,
+    outputs: {},
   };
 }
 
@@ -108,7 +119,15 @@ async function main(): Promise<void> {
   // Idle: finish everything, wait until every track retired, then measure CPU with nothing to do.
   const endAt = new Date();
   for (const id of ids) await Promise.all(Array.from({ length: STEPS }, (_, s) => local.store.writeStep(stepRecord(id, s, Status.Finished, endAt))));
-  for (const id of ids) await local.store.writePipeline({ schema: 1, pipelineRunId: id, experiment: 'bench', createdTime: endAt.toISOString(), status: Status.Finished, source: 'run' });
+  for (const id of ids)
+    await local.store.writePipeline({
+      schema: 1,
+      pipelineRunId: id,
+      experiment: 'bench',
+      createdTime: endAt.toISOString(),
+      status: Status.Finished,
+      source: 'run',
+    });
   await until(async () => (await redis.scard(keys.tracks)) === 0, 600000, 'every track retired');
   // Idle means idle: every event delivered too.
   await until(async () => arrivals.length >= (await redis.xlen(keys.events)), 600000, 'every delivery');

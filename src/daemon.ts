@@ -88,19 +88,35 @@ export class Daemon {
       this.blocking = connectRedis({ url: config.redis.url, mode: 'daemon', name: 'srw-dispatch' });
       this.blocking.on('error', () => undefined); // the main connection logs outages once
       this.dispatcher = new Dispatcher({
-        blocking: this.blocking, redis: this.redis, keys: this.keys, routes: config.routes, deliverQueue: this.deliver, deliveries,
-        clock: this.clock, consumer: `${os.hostname()}-${process.pid}`, reclaimIdleMs: config.workers.reclaimIdleMs, logger: this.log.child({ component: 'dispatch' }),
+        blocking: this.blocking,
+        redis: this.redis,
+        keys: this.keys,
+        routes: config.routes,
+        deliverQueue: this.deliver,
+        deliveries,
+        clock: this.clock,
+        consumer: `${os.hostname()}-${process.pid}`,
+        reclaimIdleMs: config.workers.reclaimIdleMs,
+        logger: this.log.child({ component: 'dispatch' }),
       });
       this.dispatcher.start();
     }
     if (this.roles.scheduler) {
       this.scheduler = new Scheduler({
-        redis: this.redis, keys: this.keys, queues: this.queues, clock: this.clock, batch: config.poll.batch,
-        leaseMs: Math.max(60000, 2 * config.workers.lockDurationMs + 30000), logger: this.log.child({ component: 'scheduler' }),
+        redis: this.redis,
+        keys: this.keys,
+        queues: this.queues,
+        clock: this.clock,
+        batch: config.poll.batch,
+        leaseMs: Math.max(60000, 2 * config.workers.lockDurationMs + 30000),
+        logger: this.log.child({ component: 'scheduler' }),
       });
       this.scheduler.start(config.poll.tick);
     }
-    this.log.info({ roles: this.roles, providers: [...this.providers.keys()], notifiers: [...this.notifiers.keys()], prefix: config.redis.prefix }, 'steprun-watch started');
+    this.log.info(
+      { roles: this.roles, providers: [...this.providers.keys()], notifiers: [...this.notifiers.keys()], prefix: config.redis.prefix },
+      'steprun-watch started',
+    );
   }
 
   private watchQueue(queue: Queue): Queue {
@@ -111,8 +127,18 @@ export class Daemon {
   private pollDeps(): PollDeps {
     const p = this.config.poll;
     return {
-      redis: this.connection, keys: this.keys, providers: this.providers, clock: this.clock, logger: this.log.child({ component: 'poll' }),
-      settings: { minMs: p.minIntervalSeconds * 1000, maxMs: p.maxIntervalSeconds * 1000, errorAfterFailures: p.errorAfterFailures, maxLen: this.config.events.maxLen, stderrTailLines: 20 },
+      redis: this.connection,
+      keys: this.keys,
+      providers: this.providers,
+      clock: this.clock,
+      logger: this.log.child({ component: 'poll' }),
+      settings: {
+        minMs: p.minIntervalSeconds * 1000,
+        maxMs: p.maxIntervalSeconds * 1000,
+        errorAfterFailures: p.errorAfterFailures,
+        maxLen: this.config.events.maxLen,
+        stderrTailLines: 20,
+      },
     };
   }
 
@@ -144,7 +170,16 @@ export class Daemon {
     const store = new TrackStore(this.connection, this.keys, this.clock);
     let added = 0;
     for (const t of this.config.tracks) {
-      if (await store.add(trackFromRequest({ provider: t.provider, experiment: t.experiment, pipelineRun: t.pipelineRun, stepRun: t.stepRun, labels: t.labels }, 'config', this.clock.now()))) added++;
+      if (
+        await store.add(
+          trackFromRequest(
+            { provider: t.provider, experiment: t.experiment, pipelineRun: t.pipelineRun, stepRun: t.stepRun, labels: t.labels },
+            'config',
+            this.clock.now(),
+          ),
+        )
+      )
+        added++;
     }
     return added;
   }

@@ -5,9 +5,26 @@ export type { Logger };
 
 /** Paths whose values never reach a log line (secrets come from the environment and stay there). */
 export const REDACT_PATHS = [
-  'secret', '*.secret', '*.*.secret', 'password', '*.password', '*.*.password', '*.pass', '*.*.pass',
-  'token', '*.token', '*.*.token', 'authorization', '*.authorization', '*.headers.authorization',
-  'clientSecret', '*.clientSecret', '*.*.clientSecret', 'url', '*.url', '*.*.url',
+  'secret',
+  '*.secret',
+  '*.*.secret',
+  'password',
+  '*.password',
+  '*.*.password',
+  '*.pass',
+  '*.*.pass',
+  'token',
+  '*.token',
+  '*.*.token',
+  'authorization',
+  '*.authorization',
+  '*.headers.authorization',
+  'clientSecret',
+  '*.clientSecret',
+  '*.*.clientSecret',
+  'url',
+  '*.url',
+  '*.*.url',
 ];
 
 export interface LoggerOptions {
@@ -21,7 +38,6 @@ export function createLogger(o: LoggerOptions = {}): Logger {
   const options = { level: o.level ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } };
   const pretty = o.pretty ?? Boolean(process.stdout.isTTY);
   if (pretty) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pinoPretty = require('pino-pretty') as (opts: object) => NodeJS.WritableStream;
     return pino(options, pinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', destination: o.destination ?? 1 }));
   }

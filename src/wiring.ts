@@ -33,11 +33,13 @@ export function checkReferences(config: LoadedConfig): void {
   const providers = Object.keys(config.providers);
   config.routes.forEach((route, i) =>
     route.notify.forEach((name, j) => {
-      if (!notifiers.includes(name)) throw new ConfigInvalidError(`routes[${i}].notify[${j}]: unknown notifier "${name}" (configured: ${notifiers.join(', ') || 'none'})`);
+      if (!notifiers.includes(name))
+        throw new ConfigInvalidError(`routes[${i}].notify[${j}]: unknown notifier "${name}" (configured: ${notifiers.join(', ') || 'none'})`);
     }),
   );
   config.tracks.forEach((track, i) => {
-    if (!providers.includes(track.provider)) throw new ConfigInvalidError(`tracks[${i}].provider: unknown provider "${track.provider}" (configured: ${providers.join(', ')})`);
+    if (!providers.includes(track.provider))
+      throw new ConfigInvalidError(`tracks[${i}].provider: unknown provider "${track.provider}" (configured: ${providers.join(', ')})`);
   });
   for (const name of Object.keys(config.poll.providers)) {
     if (!providers.includes(name)) throw new ConfigInvalidError(`poll.providers.${name}: unknown provider "${name}" (configured: ${providers.join(', ')})`);

@@ -104,7 +104,10 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, at: string
 
 export function describeIssue(error: z.ZodError, source?: string): string {
   const issue = error.issues[0]!;
-  const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  const field = issue.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
   return `${where(source)}${field || '(root)'}: ${issue.message}`;
 }
 

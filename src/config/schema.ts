@@ -62,8 +62,14 @@ export const configSchema = z.strictObject({
   dataDir: z.string().optional(),
   redis: z
     .strictObject({
-      url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
-      prefix: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "_" or "-" (at most 32)').default('srw'),
+      url: z
+        .string()
+        .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+        .optional(),
+      prefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "_" or "-" (at most 32)')
+        .default('srw'),
     })
     .prefault({}),
   providers: z.record(name, providerSchema).default({}),

@@ -41,25 +41,35 @@ export class SrwError extends Error {
 
 /** A run id (step or pipeline) the provider does not know. */
 export class RunNotFoundError extends SrwError {
-  constructor(readonly runId: string, options?: SrwErrorOptions) {
+  constructor(
+    readonly runId: string,
+    options?: SrwErrorOptions,
+  ) {
     super('SRW_RUN_NOT_FOUND', `run not found: ${runId}`, options);
   }
 }
 
 /** A step run has no output of that name. */
 export class OutputNotFoundError extends SrwError {
-  constructor(readonly stepRunId: string, readonly outputName: string, readonly available: string[] = []) {
+  constructor(
+    readonly stepRunId: string,
+    readonly outputName: string,
+    readonly available: string[] = [],
+  ) {
     super(
       'SRW_OUTPUT_NOT_FOUND',
-      `step run ${stepRunId} has no output named "${outputName}"` +
-        (available.length ? ` (outputs: ${available.join(', ')})` : ' (it has no outputs)'),
+      `step run ${stepRunId} has no output named "${outputName}"` + (available.length ? ` (outputs: ${available.join(', ')})` : ' (it has no outputs)'),
     );
   }
 }
 
 /** waitForCompletion ran out of time before the run was terminal. */
 export class WaitTimeoutError extends SrwError {
-  constructor(readonly runId: string, readonly timeoutSeconds: number, readonly lastStatus: string) {
+  constructor(
+    readonly runId: string,
+    readonly timeoutSeconds: number,
+    readonly lastStatus: string,
+  ) {
     super('SRW_TIMEOUT', `run ${runId} still ${lastStatus} after ${timeoutSeconds}s`);
   }
 }
@@ -113,7 +123,10 @@ export class InvalidInputError extends SrwError {
 
 /** A record file of the local run store cannot be read as a record. */
 export class RecordCorruptError extends SrwError {
-  constructor(readonly file: string, reason: string) {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
     super('SRW_RECORD_CORRUPT', `corrupt run record ${file}: ${reason}`);
   }
 }
@@ -134,7 +147,10 @@ export class ConfigInvalidError extends SrwError {
 
 /** A path that would escape the folder it must stay in. */
 export class UnsafePathError extends SrwError {
-  constructor(readonly unsafePath: string, reason: string) {
+  constructor(
+    readonly unsafePath: string,
+    reason: string,
+  ) {
     super('SRW_UNSAFE_PATH', `refused path "${unsafePath}": ${reason}`);
   }
 }

@@ -15,11 +15,7 @@ export type StepStatus = (typeof Status)[keyof typeof Status];
 export const STATUSES: readonly StepStatus[] = Object.values(Status);
 
 /** A run in one of these will not change again. */
-export const TERMINAL_STATUSES: ReadonlySet<StepStatus> = new Set<StepStatus>([
-  Status.Finished,
-  Status.Failed,
-  Status.Canceled,
-]);
+export const TERMINAL_STATUSES: ReadonlySet<StepStatus> = new Set<StepStatus>([Status.Finished, Status.Failed, Status.Canceled]);
 
 /**
  * Raw Azure ML statuses (run history, ARM JobStatus, the pipeline service) onto the normalized ones.
@@ -56,9 +52,26 @@ const RAW_TO_STATUS: ReadonlyMap<string, StepStatus> = new Map<string, StepStatu
 
 /** Every raw status the table knows, as the services spell them. */
 export const RAW_STATUSES: readonly string[] = [
-  'NotStarted', 'Unapproved', 'Queued', 'Preparing', 'Provisioning', 'Starting', 'Running',
-  'Finalizing', 'CancelRequested', 'NotResponding', 'Pausing', 'Paused', 'Unknown', 'Completed',
-  'Finished', 'Failed', 'PartiallyExecuted', 'Canceled', 'Cancelled', 'Bypassed',
+  'NotStarted',
+  'Unapproved',
+  'Queued',
+  'Preparing',
+  'Provisioning',
+  'Starting',
+  'Running',
+  'Finalizing',
+  'CancelRequested',
+  'NotResponding',
+  'Pausing',
+  'Paused',
+  'Unknown',
+  'Completed',
+  'Finished',
+  'Failed',
+  'PartiallyExecuted',
+  'Canceled',
+  'Cancelled',
+  'Bypassed',
 ];
 
 /** The normalized status of a raw one, or undefined when the raw status is not in the table. */

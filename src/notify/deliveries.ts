@@ -2,7 +2,7 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { WatchEvent } from '../watch/events';
 import type { Keys } from '../watch/keys';
-import { scriptsOn, type WatchScripts } from '../watch/scripts';
+import { scriptsOn, type PipelinedScripts } from '../watch/scripts';
 
 export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed';
 
@@ -37,10 +37,26 @@ export class DeliveryStore {
   async ensureMany(records: Pick<DeliveryRecord, 'id' | 'eventId' | 'notifier' | 'eventType' | 'summary' | 'heldUntil'>[], now: number): Promise<void> {
     if (records.length === 0) return;
     // Defining the scripts on the connection makes them available on its pipelines too.
-    const p = scriptsOn(this.redis).pipeline() as ChainableCommander & WatchScripts;
+    const p = scriptsOn(this.redis).pipeline() as ChainableCommander & PipelinedScripts;
     for (const r of records) {
       const held = r.heldUntil ? ['heldUntil', r.heldUntil] : [];
-      p.ensureDelivery(this.keys.delivery(r.id), this.keys.deliveries, now, KEEP_RECENT, 'id', r.id, 'eventId', r.eventId, 'notifier', r.notifier, 'eventType', r.eventType, 'summary', r.summary, ...held);
+      p.ensureDelivery(
+        this.keys.delivery(r.id),
+        this.keys.deliveries,
+        now,
+        KEEP_RECENT,
+        'id',
+        r.id,
+        'eventId',
+        r.eventId,
+        'notifier',
+        r.notifier,
+        'eventType',
+        r.eventType,
+        'summary',
+        r.summary,
+        ...held,
+      );
     }
     const results = (await p.exec()) ?? [];
     const failed = results.find(([err]) => err);
@@ -64,7 +80,10 @@ export class DeliveryStore {
 
   /** A failed try; the last one dead-letters the delivery and keeps its event, so it can be sent again later. */
   async markFailedAttempt(id: string, attempt: number, now: number, error: string, final: { event: WatchEvent } | false): Promise<void> {
-    const m = this.redis.multi().hset(this.keys.delivery(id), { status: final ? 'failed' : 'retrying', attempts: attempt, updatedAt: now, lastError: error }).zadd(this.keys.deliveries, now, id);
+    const m = this.redis
+      .multi()
+      .hset(this.keys.delivery(id), { status: final ? 'failed' : 'retrying', attempts: attempt, updatedAt: now, lastError: error })
+      .zadd(this.keys.deliveries, now, id);
     if (final) m.hset(this.keys.delivery(id), 'event', JSON.stringify(final.event)).zadd(this.keys.deadLetters, now, id);
     await m.exec();
   }
@@ -102,7 +121,10 @@ export class DeliveryStore {
     const p = this.redis.pipeline();
     for (const id of ids) p.hgetall(this.keys.delivery(id));
     const rows = (await p.exec()) ?? [];
-    return rows.map(([, h]) => h as Record<string, string>).filter((h) => h.id).map(toRecord);
+    return rows
+      .map(([, h]) => h as Record<string, string>)
+      .filter((h) => h.id)
+      .map(toRecord);
   }
 }
 

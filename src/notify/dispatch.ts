@@ -82,7 +82,16 @@ export class Dispatcher {
       handled += await this.reclaim();
     }
     const reply = (await this.o.blocking.xreadgroup(
-      'GROUP', DISPATCH_GROUP, this.o.consumer, 'COUNT', 200, 'BLOCK', this.o.blockMs ?? 1000, 'STREAMS', this.o.keys.events, '>',
+      'GROUP',
+      DISPATCH_GROUP,
+      this.o.consumer,
+      'COUNT',
+      200,
+      'BLOCK',
+      this.o.blockMs ?? 1000,
+      'STREAMS',
+      this.o.keys.events,
+      '>',
     )) as [string, StreamEntry[]][] | null;
     if (reply) for (const [, entries] of reply) handled += await this.handle(entries);
     return handled;
@@ -92,7 +101,15 @@ export class Dispatcher {
     let handled = 0;
     let cursor = '0-0';
     do {
-      const [next, entries] = (await this.o.redis.xautoclaim(this.o.keys.events, DISPATCH_GROUP, this.o.consumer, this.o.reclaimIdleMs, cursor, 'COUNT', 200)) as [string, StreamEntry[], string[]?];
+      const [next, entries] = (await this.o.redis.xautoclaim(
+        this.o.keys.events,
+        DISPATCH_GROUP,
+        this.o.consumer,
+        this.o.reclaimIdleMs,
+        cursor,
+        'COUNT',
+        200,
+      )) as [string, StreamEntry[], string[]?];
       if (entries.length) {
         this.o.logger.info({ count: entries.length }, 'dispatcher: took over events left by a stopped process');
         handled += await this.handle(entries.filter((e) => e && e[1]));
@@ -115,7 +132,11 @@ export class Dispatcher {
         const id = deliveryId(event.id, notifier);
         records.push({ id, eventId: event.id, notifier, eventType: event.type, summary: summarize(event), ...(holdUntil ? { heldUntil: holdUntil } : {}) });
         // A quiet period becomes a delayed job: durable in Redis, released when the window ends.
-        jobs.push({ name: notifier, data: { deliveryId: id, notifier, event }, opts: { jobId: deliveryJobId(id), ...(holdUntil ? { delay: holdUntil - now } : {}) } });
+        jobs.push({
+          name: notifier,
+          data: { deliveryId: id, notifier, event },
+          opts: { jobId: deliveryJobId(id), ...(holdUntil ? { delay: holdUntil - now } : {}) },
+        });
       }
     }
     // Records first: a job never runs without the record that marks it delivered.

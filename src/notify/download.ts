@@ -21,7 +21,11 @@ const optionsSchema = z.strictObject({
   /** Harvest reused steps too (their outputs are the earlier run's). */
   reused: z.boolean().default(true),
   /** Log progress for outputs larger than this. */
-  progressAboveBytes: z.number().int().nonnegative().default(10 * 1024 * 1024),
+  progressAboveBytes: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(10 * 1024 * 1024),
 });
 
 export interface ManifestFile {
@@ -65,7 +69,15 @@ export const downloadNotifierFactory: NotifierFactory = (raw, ctx): Notifier => 
       const stepRun = new StepRun(new Experiment(new Workspace(provider), event.experiment), s.stepRunId, event.pipelineRunId!, s.nodeId);
       const done: string[] = [];
       for (const name of names) {
-        const folder = await harvestOne({ root, event, name, stepRun, deliveryId: delivery.deliveryId, progressAboveBytes: o.progressAboveBytes, log: (f) => delivery.logger.info(f, 'harvest progress') });
+        const folder = await harvestOne({
+          root,
+          event,
+          name,
+          stepRun,
+          deliveryId: delivery.deliveryId,
+          progressAboveBytes: o.progressAboveBytes,
+          log: (f) => delivery.logger.info(f, 'harvest progress'),
+        });
         done.push(folder);
       }
       return { detail: `harvested ${done.length} output(s) into ${path.dirname(done[0]!)}` };
@@ -109,11 +121,22 @@ async function harvestOne(j: HarvestJob): Promise<string> {
     const files: ManifestFile[] = [];
     for (const f of result.files) files.push({ path: f.path, size: f.size, sha256: await sha256(resolveInside(temp, f.path)) });
     const manifest: Manifest = {
-      provider: j.event.provider, experiment: j.event.experiment, pipelineRunId: j.event.pipelineRunId!, stepName: s.name, stepRunId: s.stepRunId, output: j.name,
+      provider: j.event.provider,
+      experiment: j.event.experiment,
+      pipelineRunId: j.event.pipelineRunId!,
+      stepName: s.name,
+      stepRunId: s.stepRunId,
+      output: j.name,
       isReused: s.isReused,
-      sourceRunIds: s.isReused && s.reusedRunId ? { stepRunId: s.reusedRunId, pipelineRunId: s.reusedPipelineRunId ?? '' } : { stepRunId: s.stepRunId, pipelineRunId: j.event.pipelineRunId! },
-      datastore: data.datastoreName, pathOnDatastore: data.pathOnDatastore, harvestedAt: new Date().toISOString(),
-      totalBytes: files.reduce((n, f) => n + f.size, 0), files,
+      sourceRunIds:
+        s.isReused && s.reusedRunId
+          ? { stepRunId: s.reusedRunId, pipelineRunId: s.reusedPipelineRunId ?? '' }
+          : { stepRunId: s.stepRunId, pipelineRunId: j.event.pipelineRunId! },
+      datastore: data.datastoreName,
+      pathOnDatastore: data.pathOnDatastore,
+      harvestedAt: new Date().toISOString(),
+      totalBytes: files.reduce((n, f) => n + f.size, 0),
+      files,
     };
     await fs.writeFile(path.join(temp, manifestName(files)), JSON.stringify(manifest, null, 2) + '\n');
     await fs.mkdir(path.dirname(target), { recursive: true });
@@ -150,6 +173,9 @@ async function isOurManifest(file: string): Promise<boolean> {
 function sha256(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
-    createReadStream(file).on('data', (c) => hash.update(c)).on('end', () => resolve(hash.digest('hex'))).on('error', reject);
+    createReadStream(file)
+      .on('data', (c) => hash.update(c))
+      .on('end', () => resolve(hash.digest('hex')))
+      .on('error', reject);
   });
 }

@@ -35,7 +35,19 @@ export const emailNotifierFactory: NotifierFactory = (raw, ctx): Notifier => {
   const o = parseOptions(optionsSchema, raw, ctx.name);
   const outbox = path.resolve(ctx.dataDir, o.outbox ?? 'outbox');
   const transport: Transporter = o.smtp
-    ? nodemailer.createTransport('url' in o.smtp ? o.smtp.url : { host: o.smtp.host, port: o.smtp.port, secure: o.smtp.secure, auth: o.smtp.auth, connectionTimeout: 10000, greetingTimeout: 10000, socketTimeout: 30000 })
+    ? nodemailer.createTransport(
+        'url' in o.smtp
+          ? o.smtp.url
+          : {
+              host: o.smtp.host,
+              port: o.smtp.port,
+              secure: o.smtp.secure,
+              auth: o.smtp.auth,
+              connectionTimeout: 10000,
+              greetingTimeout: 10000,
+              socketTimeout: 30000,
+            },
+      )
     : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     type: 'email',
@@ -43,7 +55,15 @@ export const emailNotifierFactory: NotifierFactory = (raw, ctx): Notifier => {
     async deliver(event, delivery) {
       const content = emailContent(event, o.subject);
       // A stable Message-ID: a mail sent twice (crash between send and mark) is recognisably the same mail.
-      const message = { from: o.from, to: o.to, subject: content.subject, text: content.text, html: content.html, messageId: `<${delivery.deliveryId}@steprun-watch>`, headers: { 'X-Steprun-Watch-Event': event.id } };
+      const message = {
+        from: o.from,
+        to: o.to,
+        subject: content.subject,
+        text: content.text,
+        html: content.html,
+        messageId: `<${delivery.deliveryId}@steprun-watch>`,
+        headers: { 'X-Steprun-Watch-Event': event.id },
+      };
       let info: { message?: Buffer; messageId?: string };
       try {
         info = (await transport.sendMail(message)) as { message?: Buffer; messageId?: string };

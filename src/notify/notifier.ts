@@ -75,7 +75,6 @@ export const moduleNotifierFactory: NotifierFactory = async (options, ctx) => {
   const resolved = spec.startsWith('.') || path.isAbsolute(spec) ? path.resolve(ctx.baseDir, spec) : spec;
   let loaded: NotifierModule;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded = require(resolved) as NotifierModule;
   } catch (err) {
     throw new ConfigInvalidError(`notifiers.${ctx.name}.module: cannot load "${spec}": ${(err as Error).message.split('\n')[0]}`);

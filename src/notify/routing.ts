@@ -9,7 +9,10 @@ function list(v: string | string[] | undefined): string[] | undefined {
 
 /** `*` is any run of characters, `?` one character; everything else is literal. */
 export function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -57,7 +60,9 @@ export function routeEvent(routes: RouteConfig[], e: WatchEvent, now = Date.now(
 
 /** When the quiet window around `now` ends, or undefined when `now` is outside it. Windows may wrap midnight. */
 export function quietUntil(q: { from: string; to: string; tz: string }, now: number): number | undefined {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: q.tz, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(now));
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: q.tz, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(
+    new Date(now),
+  );
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
   const nowMin = get('hour') * 60 + get('minute');
   const [fromMin, toMin] = [q.from, q.to].map((t) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3)));

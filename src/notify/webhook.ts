@@ -31,15 +31,25 @@ export const webhookNotifierFactory: NotifierFactory = (raw, ctx): Notifier => {
     name: ctx.name,
     async deliver(event, delivery) {
       const payload =
-        o.format === 'slack' ? slackMessage(event)
-        : o.format === 'teams' ? teamsMessage(event)
-        : o.format === 'pagerduty' ? pagerDutyEvent(event, o.routingKey!)
-        : cloudEvent(event);
+        o.format === 'slack'
+          ? slackMessage(event)
+          : o.format === 'teams'
+            ? teamsMessage(event)
+            : o.format === 'pagerduty'
+              ? pagerDutyEvent(event, o.routingKey!)
+              : cloudEvent(event);
       if (!payload) return { detail: `skipped: ${event.type} is not sent to ${o.format}` };
       const body = JSON.stringify(payload);
       // The delivery id is the webhook-id on every try: receivers drop repeats by it.
-      const signed = o.secret ? signatureHeaders({ secret: o.secret, id: delivery.deliveryId, timestampSeconds: Math.floor(Date.now() / 1000), body }) : { 'webhook-id': delivery.deliveryId };
-      const headers = { 'user-agent': 'steprun-watch', ...o.headers, ...signed, ...(o.format === 'cloudevents' ? { 'content-type': 'application/cloudevents+json' } : {}) };
+      const signed = o.secret
+        ? signatureHeaders({ secret: o.secret, id: delivery.deliveryId, timestampSeconds: Math.floor(Date.now() / 1000), body })
+        : { 'webhook-id': delivery.deliveryId };
+      const headers = {
+        'user-agent': 'steprun-watch',
+        ...o.headers,
+        ...signed,
+        ...(o.format === 'cloudevents' ? { 'content-type': 'application/cloudevents+json' } : {}),
+      };
       const result = await postJson({ url, body, headers, timeoutMs: o.timeoutMs, signal: delivery.signal });
       return { detail: `HTTP ${result.status} from ${maskUrl(url)}` };
     },

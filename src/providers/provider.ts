@@ -61,8 +61,7 @@ export interface PipelineRunSnapshot {
 
 /** Where a run id leads: a pipeline run or one of its step runs. */
 export type RunLocation =
-  | { kind: 'pipeline'; experiment: string; pipelineRunId: string }
-  | { kind: 'step'; experiment: string; pipelineRunId: string; stepRunId: string };
+  { kind: 'pipeline'; experiment: string; pipelineRunId: string } | { kind: 'step'; experiment: string; pipelineRunId: string; stepRunId: string };
 
 export type LogKind = 'job' | 'stdout' | 'stderr';
 

@@ -29,9 +29,7 @@ export class ProviderRegistry {
   create(type: string, options: Record<string, unknown>, ctx: ProviderContext): RunProvider {
     const factory = this.factories.get(type);
     if (!factory) {
-      throw new ConfigInvalidError(
-        `providers.${ctx.name}.type: unknown provider type "${type}" (known: ${[...this.factories.keys()].join(', ')})`,
-      );
+      throw new ConfigInvalidError(`providers.${ctx.name}.type: unknown provider type "${type}" (known: ${[...this.factories.keys()].join(', ')})`);
     }
     return factory(options, ctx);
   }

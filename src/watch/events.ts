@@ -4,14 +4,21 @@ import type { PipelineRunSnapshot, RunError, StepRunSnapshot } from '../provider
 import { eventId } from './ids';
 import type { Track } from './tracks';
 
-export type StepEventType =
-  | 'steprun.notstarted' | 'steprun.queued' | 'steprun.running' | 'steprun.finished' | 'steprun.failed' | 'steprun.canceled';
+export type StepEventType = 'steprun.notstarted' | 'steprun.queued' | 'steprun.running' | 'steprun.finished' | 'steprun.failed' | 'steprun.canceled';
 export type PipelineEventType = 'pipelinerun.finished' | 'pipelinerun.failed' | 'pipelinerun.canceled';
 export type EventType = StepEventType | PipelineEventType | 'track.error';
 
 export const EVENT_TYPES: readonly EventType[] = [
-  'steprun.notstarted', 'steprun.queued', 'steprun.running', 'steprun.finished', 'steprun.failed', 'steprun.canceled',
-  'pipelinerun.finished', 'pipelinerun.failed', 'pipelinerun.canceled', 'track.error',
+  'steprun.notstarted',
+  'steprun.queued',
+  'steprun.running',
+  'steprun.finished',
+  'steprun.failed',
+  'steprun.canceled',
+  'pipelinerun.finished',
+  'pipelinerun.failed',
+  'pipelinerun.canceled',
+  'track.error',
 ];
 
 export interface StepRunData {
@@ -122,7 +129,14 @@ export function stepEvent(track: Track, s: StepRunSnapshot, previous: StepStatus
   };
 }
 
-export function pipelineEvent(track: Track, p: PipelineRunSnapshot, steps: StepRunSnapshot[], previous: StepStatus | null, seq: number, now: number): WatchEvent {
+export function pipelineEvent(
+  track: Track,
+  p: PipelineRunSnapshot,
+  steps: StepRunSnapshot[],
+  previous: StepStatus | null,
+  seq: number,
+  now: number,
+): WatchEvent {
   if (!isTerminal(p.status)) throw new Error('pipeline events are for terminal pipeline runs');
   return {
     ...base(track, '@pipeline', seq, now),
@@ -137,7 +151,14 @@ export function pipelineEvent(track: Track, p: PipelineRunSnapshot, steps: StepR
       endTime: p.endTime,
       durationMs: durationOf(p.startTime, p.endTime),
       error: p.error,
-      steps: steps.map((s) => ({ name: s.name, stepRunId: s.stepRunId, status: s.status, durationMs: durationOf(s.startTime, s.endTime), isReused: s.isReused, error: s.error })),
+      steps: steps.map((s) => ({
+        name: s.name,
+        stepRunId: s.stepRunId,
+        status: s.status,
+        durationMs: durationOf(s.startTime, s.endTime),
+        isReused: s.isReused,
+        error: s.error,
+      })),
     },
   };
 }

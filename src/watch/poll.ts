@@ -48,7 +48,11 @@ export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOu
   const meta = { lastChangeAt: Number(json[1] ?? 0), failures: Number(json[2] ?? 0), cursor: json[3] ? Number(json[3]) : undefined };
   const provider = deps.providers.get(track.provider);
   if (!provider) {
-    return recordFailure(deps, track, meta.failures, { code: 'SRW_CONFIG_INVALID', message: `provider "${track.provider}" is not configured in this process`, retryable: false });
+    return recordFailure(deps, track, meta.failures, {
+      code: 'SRW_CONFIG_INVALID',
+      message: `provider "${track.provider}" is not configured in this process`,
+      retryable: false,
+    });
   }
   try {
     if (track.kind === 'experiment') return await pollExperiment(deps, provider, track, meta.cursor);
@@ -57,7 +61,13 @@ export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOu
     const e = err as Error & { code?: string; retryable?: boolean; retryAfterMs?: number };
     const known = isSrwError(err);
     deps.logger.warn({ trackId, provider: track.provider, code: e.code, err: e.message }, 'poll failed');
-    return recordFailure(deps, track, meta.failures, { code: known ? e.code! : 'SRW_PROVIDER_UNAVAILABLE', message: e.message, retryable: known ? e.retryable : true }, e.retryAfterMs);
+    return recordFailure(
+      deps,
+      track,
+      meta.failures,
+      { code: known ? e.code! : 'SRW_PROVIDER_UNAVAILABLE', message: e.message, retryable: known ? e.retryable : true },
+      e.retryAfterMs,
+    );
   }
 }
 
@@ -109,7 +119,9 @@ async function attachStderrTails(deps: PollDeps, provider: RunProvider, transiti
     const s = t.event.stepRun;
     if (!s || s.status !== Status.Failed) continue;
     try {
-      const text = await provider.readLog({ stepRunId: s.stepRunId, pipelineRunId: t.event.pipelineRunId, experiment: t.event.experiment }, 'stderr', { tailBytes: 8192 });
+      const text = await provider.readLog({ stepRunId: s.stepRunId, pipelineRunId: t.event.pipelineRunId, experiment: t.event.experiment }, 'stderr', {
+        tailBytes: 8192,
+      });
       const lines = text.replace(/\n$/, '').split('\n');
       t.event.stderrTail = lines.slice(-deps.settings.stderrTailLines).join('\n');
     } catch (err) {
@@ -126,7 +138,12 @@ async function pollExperiment(deps: PollDeps, provider: RunProvider, track: Trac
   const newest = runs.reduce((max, r) => Math.max(max, created(r)), cursor ?? track.createdAt);
   const args: (string | number)[] = [now, newest - EXPERIMENT_SLACK_MS, newest, now + deps.settings.minMs, deps.keys.track(''), track.id];
   for (const run of runs) {
-    const child = trackFromRequest({ provider: track.provider, experiment: run.experiment, pipelineRun: run.pipelineRunId, labels: track.labels }, 'experiment', now, track.id);
+    const child = trackFromRequest(
+      { provider: track.provider, experiment: run.experiment, pipelineRun: run.pipelineRunId, labels: track.labels },
+      'experiment',
+      now,
+      track.id,
+    );
     args.push(run.pipelineRunId, created(run), child.id, JSON.stringify(child));
   }
   const k = deps.keys;
@@ -136,7 +153,13 @@ async function pollExperiment(deps: PollDeps, provider: RunProvider, track: Trac
   return { kind: 'tracked', added };
 }
 
-async function recordFailure(deps: PollDeps, track: Track, failuresBefore: number, error: { code: string; message: string; retryable?: boolean }, retryAfterMs?: number): Promise<PollOutcome> {
+async function recordFailure(
+  deps: PollDeps,
+  track: Track,
+  failuresBefore: number,
+  error: { code: string; message: string; retryable?: boolean },
+  retryAfterMs?: number,
+): Promise<PollOutcome> {
   const now = deps.clock.now();
   const failures = failuresBefore + 1;
   // Not found, auth and config errors will not fix themselves soon: say so at once, then poll slowly.
@@ -147,8 +170,17 @@ async function recordFailure(deps: PollDeps, track: Track, failuresBefore: numbe
   const event = trackErrorEvent(track, { ...error, retryable: error.retryable }, seq, now);
   const k = deps.keys;
   const [count, raised] = await scriptsOn(deps.redis).recordPollFailure(
-    k.track(track.id), k.due(track.provider), k.events, k.state(track.id),
-    track.id, now + delay, threshold, deps.settings.maxLen, prevError, encodeState({ seq, status: Status.Failed }), JSON.stringify(event),
+    k.track(track.id),
+    k.due(track.provider),
+    k.events,
+    k.state(track.id),
+    track.id,
+    now + delay,
+    threshold,
+    deps.settings.maxLen,
+    prevError,
+    encodeState({ seq, status: Status.Failed }),
+    JSON.stringify(event),
   );
   if (count < 0) return { kind: 'gone' };
   return { kind: 'failed', failures: count, raised: raised === 1, code: error.code };

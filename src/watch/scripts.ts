@@ -1,7 +1,7 @@
 // Loads the Lua scripts of src/watch/commands onto a Redis connection (each file is `verbNoun-<numKeys>.lua`).
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 
 const DIR = path.join(__dirname, 'commands');
 
@@ -13,6 +13,11 @@ export interface WatchScripts {
   recordPollFailure(...args: (string | number)[]): Promise<[number, number]>;
   addPipelineTracks(...args: (string | number)[]): Promise<number>;
   ensureDelivery(...args: (string | number)[]): Promise<number>;
+}
+
+/** The same scripts queued on a pipeline: they return the pipeline, results come from exec(). */
+export interface PipelinedScripts {
+  ensureDelivery(...args: (string | number)[]): ChainableCommander;
 }
 
 const defined = new WeakSet<Redis>();

@@ -58,7 +58,13 @@ export function nextEvents(track: Track, prev: Record<string, string>, steps: St
 }
 
 /** The pipeline-level event, once the pipeline run and every one of its steps are terminal. */
-export function pipelineTransition(track: Track, prev: Record<string, string>, pipeline: PipelineRunSnapshot, steps: StepRunSnapshot[], now: number): Transition | undefined {
+export function pipelineTransition(
+  track: Track,
+  prev: Record<string, string>,
+  pipeline: PipelineRunSnapshot,
+  steps: StepRunSnapshot[],
+  now: number,
+): Transition | undefined {
   if (!isTerminal(pipeline.status) || !steps.every((s) => isTerminal(s.status))) return undefined;
   const before = decodeState(prev[PIPELINE_FIELD]);
   if (before?.status === pipeline.status) return undefined;
@@ -94,7 +100,14 @@ export class StateStore {
     const k = this.keys;
     const args: (string | number)[] = [track.id, now, nextPollAt ?? -1, this.maxLen];
     for (const t of transitions) args.push(t.field, t.expected, t.next, JSON.stringify(t.event));
-    const [appended, conflicts] = await scriptsOn(this.redis).commitPoll(k.state(track.id), k.events, k.due(track.provider), k.track(track.id), k.tracks, ...args);
+    const [appended, conflicts] = await scriptsOn(this.redis).commitPoll(
+      k.state(track.id),
+      k.events,
+      k.due(track.provider),
+      k.track(track.id),
+      k.tracks,
+      ...args,
+    );
     return { appended: Math.max(appended, 0), conflicts, gone: appended === -1 };
   }
 }

@@ -92,9 +92,7 @@ export class TrackStore {
     const scores = this.redis.pipeline();
     for (const t of tracks) scores.zscore(this.keys.due(t.provider), t.id);
     const due = (await scores.exec()) ?? [];
-    return tracks
-      .map((t, i) => ({ ...t, nextPollAt: due[i]?.[1] ? Number(due[i]![1]) : undefined }))
-      .sort((a, b) => a.createdAt - b.createdAt);
+    return tracks.map((t, i) => ({ ...t, nextPollAt: due[i]?.[1] ? Number(due[i]![1]) : undefined })).sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async remove(id: string): Promise<boolean> {

@@ -8,7 +8,11 @@ describe('steprun-watch CLI on the local provider', () => {
   const dir = tempDir('cli');
   const env = { SRW_DATA_DIR: path.join(dir, 'data') };
   const pipelineFile = path.join(dir, 'pipelines/demo.yaml');
-  let firstRun: { pipelineRunId: string; status: string; steps: { name: string; stepRunId: string; status: string; isReused: boolean; reusedRunId?: string }[] };
+  let firstRun: {
+    pipelineRunId: string;
+    status: string;
+    steps: { name: string; stepRunId: string; status: string; isReused: boolean; reusedRunId?: string }[];
+  };
   let secondRun: typeof firstRun;
 
   beforeAll(async () => {
@@ -23,7 +27,11 @@ describe('steprun-watch CLI on the local provider', () => {
 
   it('run twice: the second run reports the reusable step as reused, with the first run ids', () => {
     expect(firstRun.status).toBe('Finished');
-    expect(firstRun.steps.map((s) => [s.name, s.status, s.isReused])).toEqual([['prepare', 'Finished', false], ['train', 'Finished', false], ['report', 'Finished', false]]);
+    expect(firstRun.steps.map((s) => [s.name, s.status, s.isReused])).toEqual([
+      ['prepare', 'Finished', false],
+      ['train', 'Finished', false],
+      ['report', 'Finished', false],
+    ]);
     expect(secondRun.status).toBe('Failed');
     expect(secondRun.steps[0]).toMatchObject({ name: 'prepare', status: 'Finished', isReused: true, reusedRunId: firstRun.steps[0]!.stepRunId });
     expect(secondRun.steps[1]).toMatchObject({ name: 'train', status: 'Failed' });
@@ -39,7 +47,13 @@ describe('steprun-watch CLI on the local provider', () => {
   it('status --json of a reused step shows its reuse fields', async () => {
     const r = await cli(['status', secondRun.steps[0]!.stepRunId, '--json'], { env });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ name: 'prepare', status: 'Finished', isReused: true, reusedRunId: firstRun.steps[0]!.stepRunId, reusedPipelineRunId: firstRun.pipelineRunId });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      name: 'prepare',
+      status: 'Finished',
+      isReused: true,
+      reusedRunId: firstRun.steps[0]!.stepRunId,
+      reusedPipelineRunId: firstRun.pipelineRunId,
+    });
   });
 
   it('status of a pipeline run shows every step', async () => {
@@ -90,7 +104,10 @@ describe('steprun-watch CLI on the local provider', () => {
   it('exec records the exit code, captures outputs and exits with the command code', async () => {
     const work = path.join(dir, 'execwork');
     await fs.mkdir(work, { recursive: true });
-    const r = await cli(['exec', '--experiment', 'x', '--step', 'mk', '--output', 'f=made.txt', '--', 'sh', '-c', 'echo made > made.txt; echo out; exit 0'], { env, cwd: work });
+    const r = await cli(['exec', '--experiment', 'x', '--step', 'mk', '--output', 'f=made.txt', '--', 'sh', '-c', 'echo made > made.txt; echo out; exit 0'], {
+      env,
+      cwd: work,
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('out\n');
     const id = /step run (s_\w+)/.exec(r.stderr)![1]!;
@@ -99,7 +116,10 @@ describe('steprun-watch CLI on the local provider', () => {
     const failed = await cli(['exec', '--experiment', 'x', '--step', 'bad', '--', 'sh', '-c', 'exit 9'], { env });
     expect(failed.code).toBe(9);
     const fid = /step run (s_\w+)/.exec(failed.stderr)![1]!;
-    expect(JSON.parse((await cli(['status', fid, '--json'], { env })).stdout)).toMatchObject({ status: 'Failed', error: { code: 'ExitCode9', message: 'exited with code 9' } });
+    expect(JSON.parse((await cli(['status', fid, '--json'], { env })).stdout)).toMatchObject({
+      status: 'Failed',
+      error: { code: 'ExitCode9', message: 'exited with code 9' },
+    });
   });
 
   it('exec: SIGINT stops the child and records Canceled', async () => {
@@ -118,7 +138,12 @@ describe('steprun-watch CLI on the local provider', () => {
   it('20 exec step runs started at once into one pipeline run are all recorded, none corrupt', async () => {
     const pr = 'many_1';
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => cli(['exec', '--experiment', 'many', '--step', `s${i}`, '--pipeline-run', pr, '--', 'sh', '-c', `echo ${i}; exit ${i % 3 === 0 ? 1 : 0}`], { env, timeoutMs: 60000 })),
+      Array.from({ length: 20 }, (_, i) =>
+        cli(['exec', '--experiment', 'many', '--step', `s${i}`, '--pipeline-run', pr, '--', 'sh', '-c', `echo ${i}; exit ${i % 3 === 0 ? 1 : 0}`], {
+          env,
+          timeoutMs: 60000,
+        }),
+      ),
     );
     expect(results.map((r) => r.code)).toEqual(Array.from({ length: 20 }, (_, i) => (i % 3 === 0 ? 1 : 0)));
     const steps = JSON.parse((await cli(['steps', pr, '--json'], { env })).stdout).steps as { name: string; status: string }[];

@@ -56,7 +56,11 @@ function startDaemon(s: Setup): ChildProcess & { output: () => string } {
 
 function delivered(s: Setup): DeliveredRecord[] {
   if (!existsSync(s.deliveredFile)) return [];
-  return readFileSync(s.deliveredFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as DeliveredRecord);
+  return readFileSync(s.deliveredFile, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as DeliveredRecord);
 }
 
 async function streamLength(s: Setup, url = REDIS_URL): Promise<number> {
@@ -97,8 +101,19 @@ describe('steprun-watch daemon', () => {
     expect(chainProblems(records, expected)).toEqual([]);
     expect(records.length).toBe(await streamLength(s));
     // The console notifier logged each of them exactly once too.
-    const logged = daemon.output().split('\n').filter((l) => l.includes('"component":"notifier"')).map((l) => JSON.parse(l).eventId as string);
-    await waitFor(() => daemon.output().split('\n').filter((l) => l.includes('"component":"notifier"')).length >= records.length, { what: 'console lines' });
+    const logged = daemon
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"component":"notifier"'))
+      .map((l) => JSON.parse(l).eventId as string);
+    await waitFor(
+      () =>
+        daemon
+          .output()
+          .split('\n')
+          .filter((l) => l.includes('"component":"notifier"')).length >= records.length,
+      { what: 'console lines' },
+    );
     expect(new Set(logged).size).toBe(logged.length);
     expect(await stopGracefully(daemon)).toBe(0);
   });
@@ -134,7 +149,10 @@ describe('steprun-watch daemon', () => {
     await chaos;
     const expected = await finalStatuses(s, run.pipelineRunId);
     expect(expected.size).toBe(50);
-    await waitFor(async () => delivered(s).some((r) => r.type.startsWith('pipelinerun.')) && delivered(s).length >= (await streamLength(s)), { timeoutMs: 60000, what: 'all deliveries' });
+    await waitFor(async () => delivered(s).some((r) => r.type.startsWith('pipelinerun.')) && delivered(s).length >= (await streamLength(s)), {
+      timeoutMs: 60000,
+      what: 'all deliveries',
+    });
     await new Promise((r) => setTimeout(r, 1500)); // a late duplicate would show up here
     const records = delivered(s);
     expect(kills).toBeGreaterThan(3);
@@ -153,7 +171,10 @@ describe('steprun-watch daemon', () => {
       await waitFor(() => daemon.output().includes('steprun-watch started'), { what: 'daemon start' });
       await cli(['track', '--experiment', 'rr'], { env: s.env });
       const pipeline = path.join(s.dir, 'rr.yaml');
-      await fs.writeFile(pipeline, 'experiment: rr\nsteps:\n  - { name: a, run: "sleep 1" }\n  - { name: b, run: "sleep 4", needs: [a] }\n  - { name: c, run: "sleep 1; exit 2", needs: [b] }\n');
+      await fs.writeFile(
+        pipeline,
+        'experiment: rr\nsteps:\n  - { name: a, run: "sleep 1" }\n  - { name: b, run: "sleep 4", needs: [a] }\n  - { name: c, run: "sleep 1; exit 2", needs: [b] }\n',
+      );
       const runDone = cli(['run', pipeline, '--json'], { env: s.env, timeoutMs: 60000 });
       await waitFor(() => delivered(s).some((r) => r.status === 'Running'), { timeoutMs: 20000, what: 'first Running event' });
       await own.stop();

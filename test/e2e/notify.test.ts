@@ -32,22 +32,29 @@ describe('daemon with email, webhook and download notifiers', () => {
     const smtpPort = await mail.start();
     const hookUrl = await hooks.start();
     hooks.script.push({ status: 500 }); // one retry, so failure paths are logged too
-    await fs.writeFile(path.join(dir, 'config.yaml'), stringify({
-      redis: { url: REDIS_URL, prefix },
-      poll: { tick: '* * * * * *', minIntervalSeconds: 0.5, maxIntervalSeconds: 2 },
-      delivery: { attempts: 5, backoffMs: 200 },
-      notifiers: {
-        console: { type: 'console' },
-        mail: { type: 'email', to: 'oncall@example.com', smtp: { host: '127.0.0.1', port: smtpPort, secure: false, auth: { user: 'srw', pass: '${SMTP_PASS}' } } },
-        hook: { type: 'webhook', url: `${hookUrl}/in?token=\${HOOK_TOKEN}`, secret: '${HOOK_SECRET}' },
-        harvest: { type: 'download' },
-      },
-      routes: [
-        { match: {}, notify: ['console', 'hook'] },
-        { match: { type: 'steprun.failed' }, notify: ['mail'] },
-        { match: { type: 'steprun.finished' }, notify: ['harvest'] },
-      ],
-    }));
+    await fs.writeFile(
+      path.join(dir, 'config.yaml'),
+      stringify({
+        redis: { url: REDIS_URL, prefix },
+        poll: { tick: '* * * * * *', minIntervalSeconds: 0.5, maxIntervalSeconds: 2 },
+        delivery: { attempts: 5, backoffMs: 200 },
+        notifiers: {
+          console: { type: 'console' },
+          mail: {
+            type: 'email',
+            to: 'oncall@example.com',
+            smtp: { host: '127.0.0.1', port: smtpPort, secure: false, auth: { user: 'srw', pass: '${SMTP_PASS}' } },
+          },
+          hook: { type: 'webhook', url: `${hookUrl}/in?token=\${HOOK_TOKEN}`, secret: '${HOOK_SECRET}' },
+          harvest: { type: 'download' },
+        },
+        routes: [
+          { match: {}, notify: ['console', 'hook'] },
+          { match: { type: 'steprun.failed' }, notify: ['mail'] },
+          { match: { type: 'steprun.finished' }, notify: ['harvest'] },
+        ],
+      }),
+    );
     const env = { SRW_CONFIG: path.join(dir, 'config.yaml'), SRW_DATA_DIR: path.join(dir, 'data'), ...SECRETS };
     daemon = startCli(['daemon'], { env });
     let log = '';
@@ -55,22 +62,28 @@ describe('daemon with email, webhook and download notifiers', () => {
     daemon.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     await waitFor(() => log.includes('steprun-watch started'), { what: 'daemon start' });
     expect((await cli(['track', '--experiment', 'nx'], { env })).code).toBe(0);
-    await fs.writeFile(path.join(dir, 'p.yaml'), [
-      'experiment: nx',
-      'steps:',
-      '  - { name: prep, run: "mkdir -p out && echo data > out/d.txt", outputs: { data: out/d.txt } }',
-      '  - { name: side, run: "mkdir -p side && echo side > side/s.txt", outputs: { side: side } }',
-      '  - { name: train, needs: [prep], run: "sleep 0.5; echo boom-line-1 >&2; echo fatal: out of memory >&2; exit 3" }',
-      '  - { name: eval, needs: [train], run: "echo never" }',
-    ].join('\n'));
+    await fs.writeFile(
+      path.join(dir, 'p.yaml'),
+      [
+        'experiment: nx',
+        'steps:',
+        '  - { name: prep, run: "mkdir -p out && echo data > out/d.txt", outputs: { data: out/d.txt } }',
+        '  - { name: side, run: "mkdir -p side && echo side > side/s.txt", outputs: { side: side } }',
+        '  - { name: train, needs: [prep], run: "sleep 0.5; echo boom-line-1 >&2; echo fatal: out of memory >&2; exit 3" }',
+        '  - { name: eval, needs: [train], run: "echo never" }',
+      ].join('\n'),
+    );
     const run = JSON.parse((await cli(['run', path.join(dir, 'p.yaml'), '--json'], { env })).stdout.trim().split('\n').at(-1)!);
     expect(run.status).toBe('Failed');
 
-    await waitFor(async () => {
-      const events = await redis.xlen(`{${prefix}}:events`);
-      const delivered = new Set(hooks.received.filter((r) => r.json).map((r) => r.headers['webhook-id'])).size;
-      return events >= 5 && delivered === events && mail.mails.length >= 1;
-    }, { timeoutMs: 40000, what: 'every webhook and the mail' });
+    await waitFor(
+      async () => {
+        const events = await redis.xlen(`{${prefix}}:events`);
+        const delivered = new Set(hooks.received.filter((r) => r.json).map((r) => r.headers['webhook-id'])).size;
+        return events >= 5 && delivered === events && mail.mails.length >= 1;
+      },
+      { timeoutMs: 40000, what: 'every webhook and the mail' },
+    );
     await new Promise((r) => setTimeout(r, 1000));
 
     // One failure mail, with the error and the stderr tail.
@@ -93,7 +106,9 @@ describe('daemon with email, webhook and download notifiers', () => {
 
     // The finished steps' outputs are harvested with manifests; the failed and canceled ones are not.
     const harvest = path.join(dir, 'data/harvest/nx', run.pipelineRunId);
-    await waitFor(() => existsSync(path.join(harvest, 'prep/data/manifest.json')) && existsSync(path.join(harvest, 'side/side/manifest.json')), { what: 'harvest' });
+    await waitFor(() => existsSync(path.join(harvest, 'prep/data/manifest.json')) && existsSync(path.join(harvest, 'side/side/manifest.json')), {
+      what: 'harvest',
+    });
     expect((await fs.readdir(harvest)).sort()).toEqual(['prep', 'side']);
     expect(await fs.readFile(path.join(harvest, 'side/side/s.txt'), 'utf8')).toBe('side\n');
 

@@ -86,8 +86,26 @@ describe('object model over the local provider', () => {
   });
 
   it('the constructor keeps the seed arguments, reuse fields included', () => {
-    const s = new StepRun(exp, 'sid', 'pid', 'nid', { serviceEndpoint: 'http://x', isReused: true, currentNodeId: 'c', reusedRunId: 'r', reusedNodeId: 'n', reusedPipelineRunId: 'p' });
-    expect([s.experiment, s.stepRunId, s.pipelineRunId, s.nodeId, s.serviceEndpoint, s.isReused, s.currentNodeId, s.reusedRunId, s.reusedNodeId, s.reusedPipelineRunId]).toEqual([exp, 'sid', 'pid', 'nid', 'http://x', true, 'c', 'r', 'n', 'p']);
+    const s = new StepRun(exp, 'sid', 'pid', 'nid', {
+      serviceEndpoint: 'http://x',
+      isReused: true,
+      currentNodeId: 'c',
+      reusedRunId: 'r',
+      reusedNodeId: 'n',
+      reusedPipelineRunId: 'p',
+    });
+    expect([
+      s.experiment,
+      s.stepRunId,
+      s.pipelineRunId,
+      s.nodeId,
+      s.serviceEndpoint,
+      s.isReused,
+      s.currentNodeId,
+      s.reusedRunId,
+      s.reusedNodeId,
+      s.reusedPipelineRunId,
+    ]).toEqual([exp, 'sid', 'pid', 'nid', 'http://x', true, 'c', 'r', 'n', 'p']);
     expect(new StepRun(exp, 'a', 'b', 'c').isReused).toBe(false);
   });
 

@@ -30,7 +30,14 @@ const local = new LocalProvider({ root: path.join(dataDir, 'runs') });
 const tracks = new TrackStore(redis, keys, systemClock);
 
 function deps(providers: Map<string, RunProvider> = new Map([['local', local]])): PollDeps {
-  return { redis, keys, providers, clock: systemClock, logger, settings: { minMs: 100, maxMs: 1000, errorAfterFailures: 3, maxLen: 10000, stderrTailLines: 5 } };
+  return {
+    redis,
+    keys,
+    providers,
+    clock: systemClock,
+    logger,
+    settings: { minMs: 100, maxMs: 1000, errorAfterFailures: 3, maxLen: 10000, stderrTailLines: 5 },
+  };
 }
 
 async function streamEvents(): Promise<WatchEvent[]> {
@@ -59,7 +66,18 @@ describe('commit', () => {
     const track = trackFromRequest({ provider: 'local', pipelineRun: 'px' }, 'cli', Date.now());
     await tracks.add(track);
     const state = new StateStore(redis, keys, 1000);
-    const step = { stepRunId: 's1', pipelineRunId: 'px', experiment: 'e', nodeId: 'n', name: 'a', status: Status.Running, rawStatus: 'Running', isReused: false, outputNames: [], logNames: [] };
+    const step = {
+      stepRunId: 's1',
+      pipelineRunId: 'px',
+      experiment: 'e',
+      nodeId: 'n',
+      name: 'a',
+      status: Status.Running,
+      rawStatus: 'Running',
+      isReused: false,
+      outputNames: [],
+      logNames: [],
+    };
     const transitions = nextEvents(track, {}, [step], Date.now());
     const results = await Promise.all([1, 2, 3, 4].map(() => state.commit(track, transitions, Date.now(), Date.now() + 1000)));
     expect(results.map((r) => r.appended).sort()).toEqual([0, 0, 0, 1]);
@@ -72,7 +90,17 @@ describe('poll', () => {
     const work = path.join(dataDir, 'w1');
     const result = await runPipelineText(local.store, PIPE, work);
     const calls: string[] = [];
-    const counting: RunProvider = new Proxy(local, { get: (t, p) => { const v = Reflect.get(t, p); return typeof v === 'function' ? (...a: unknown[]) => { calls.push(String(p)); return v.apply(t, a); } : v; } });
+    const counting: RunProvider = new Proxy(local, {
+      get: (t, p) => {
+        const v = Reflect.get(t, p);
+        return typeof v === 'function'
+          ? (...a: unknown[]) => {
+              calls.push(String(p));
+              return v.apply(t, a);
+            }
+          : v;
+      },
+    });
     const track = trackFromRequest({ provider: 'local', pipelineRun: result.pipelineRunId, labels: { env: 'test' } }, 'cli', Date.now());
     await tracks.add(track);
     const outcome = await pollTrack(deps(new Map([['local', counting]])), track.id);
@@ -81,7 +109,10 @@ describe('poll', () => {
     expect(calls.sort()).toEqual(['getPipelineRun', 'listStepRuns', 'readLog']);
     const events = await streamEvents();
     expect(events.map((e) => [e.type, e.stepRun?.name ?? null, e.stepRun?.previousStatus ?? null])).toEqual([
-      ['steprun.finished', 'ok', null], ['steprun.failed', 'bad', null], ['steprun.canceled', 'after', null], ['pipelinerun.failed', null, null],
+      ['steprun.finished', 'ok', null],
+      ['steprun.failed', 'bad', null],
+      ['steprun.canceled', 'after', null],
+      ['pipelinerun.failed', null, null],
     ]);
     const failed = events[1]!;
     expect(failed.stderrTail).toBe('line1\nfatal: disk full');
@@ -106,7 +137,8 @@ describe('poll', () => {
   it('an unknown run raises ONE track.error, not one per poll', async () => {
     const track = trackFromRequest({ provider: 'local', pipelineRun: 'does_not_exist' }, 'cli', Date.now());
     await tracks.add(track);
-    for (let i = 0; i < 5; i++) expect(await pollTrack(deps(), track.id)).toMatchObject({ kind: 'failed', failures: i + 1, raised: i === 0, code: 'SRW_RUN_NOT_FOUND' });
+    for (let i = 0; i < 5; i++)
+      expect(await pollTrack(deps(), track.id)).toMatchObject({ kind: 'failed', failures: i + 1, raised: i === 0, code: 'SRW_RUN_NOT_FOUND' });
     const events = await streamEvents();
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'track.error', error: { code: 'SRW_RUN_NOT_FOUND', retryable: false } });
@@ -188,13 +220,36 @@ describe('dispatch and delivery', () => {
     try {
       const track = trackFromRequest({ provider: 'local', pipelineRun: 'pz' }, 'cli', Date.now());
       await tracks.add(track);
-      const step = { stepRunId: 's1', pipelineRunId: 'pz', experiment: 'e', nodeId: 'n', name: 'a', status: Status.Failed, rawStatus: 'Failed', isReused: false, outputNames: [], logNames: [] };
+      const step = {
+        stepRunId: 's1',
+        pipelineRunId: 'pz',
+        experiment: 'e',
+        nodeId: 'n',
+        name: 'a',
+        status: Status.Failed,
+        rawStatus: 'Failed',
+        isReused: false,
+        outputNames: [],
+        logNames: [],
+      };
       await new StateStore(redis, keys, 1000).commit(track, nextEvents(track, {}, [step], Date.now()), Date.now(), Date.now() + 1000);
       await redis.xgroup('CREATE', keys.events, DISPATCH_GROUP, '0', 'MKSTREAM');
       // A dispatcher reads the event and dies before acknowledging it.
       await redis.xreadgroup('GROUP', DISPATCH_GROUP, 'dead-one', 'COUNT', 10, 'STREAMS', keys.events, '>');
       const deliveries = new DeliveryStore(redis, keys);
-      const d = new Dispatcher({ blocking, redis, keys, routes: [{ match: {}, notify: ['a', 'b'], summary: false, repeat: false }], deliverQueue: deliverQ, deliveries, clock: systemClock, consumer: 'alive', reclaimIdleMs: 100, logger, blockMs: 100 });
+      const d = new Dispatcher({
+        blocking,
+        redis,
+        keys,
+        routes: [{ match: {}, notify: ['a', 'b'], summary: false, repeat: false }],
+        deliverQueue: deliverQ,
+        deliveries,
+        clock: systemClock,
+        consumer: 'alive',
+        reclaimIdleMs: 100,
+        logger,
+        blockMs: 100,
+      });
       await new Promise((r) => setTimeout(r, 150));
       expect(await d.step()).toBe(1);
       expect(await d.step()).toBe(0);

@@ -6,13 +6,21 @@ import { parsePipelineText } from '../../src/providers/local/pipeline-file';
 import { runPipeline } from '../../src/providers/local/pipeline-runner';
 import { newPipelineRunId, type RunStore } from '../../src/providers/local/store';
 
-export async function execStep(store: RunStore, o: { experiment: string; step: string; script: string; pipelineRunId?: string; outputs?: Record<string, string>; cwd: string; signal?: AbortSignal }): Promise<StepResult> {
+export async function execStep(
+  store: RunStore,
+  o: { experiment: string; step: string; script: string; pipelineRunId?: string; outputs?: Record<string, string>; cwd: string; signal?: AbortSignal },
+): Promise<StepResult> {
   const pipelineRunId = o.pipelineRunId ?? newPipelineRunId(o.experiment, new Date());
   await store.createPipeline({ schema: 1, pipelineRunId, experiment: o.experiment, createdTime: new Date().toISOString(), status: null, source: 'exec' });
   return executeStep({
-    store, experiment: o.experiment, pipelineRunId, stepName: o.step,
+    store,
+    experiment: o.experiment,
+    pipelineRunId,
+    stepName: o.step,
     command: { display: o.script, file: '/bin/sh', args: ['-c', o.script] },
-    cwd: o.cwd, outputs: o.outputs, signal: o.signal,
+    cwd: o.cwd,
+    outputs: o.outputs,
+    signal: o.signal,
   });
 }
 

@@ -6,8 +6,17 @@ import type { RunProvider } from '../../src/providers/provider';
 
 export const silent = createLogger({ level: 'silent', pretty: false });
 
-export function buildNotifier(options: Record<string, unknown> & { type: string }, o: { dataDir?: string; providers?: Map<string, RunProvider>; name?: string } = {}): Promise<Notifier> {
-  return builtinNotifiers().create(options, { name: o.name ?? 'n', dataDir: o.dataDir ?? '/tmp', logger: silent, providers: o.providers ?? new Map(), baseDir: process.cwd() });
+export function buildNotifier(
+  options: Record<string, unknown> & { type: string },
+  o: { dataDir?: string; providers?: Map<string, RunProvider>; name?: string } = {},
+): Promise<Notifier> {
+  return builtinNotifiers().create(options, {
+    name: o.name ?? 'n',
+    dataDir: o.dataDir ?? '/tmp',
+    logger: silent,
+    providers: o.providers ?? new Map(),
+    baseDir: process.cwd(),
+  });
 }
 
 export function deliveryContext(deliveryId = 'e123-n', attempt = 1): DeliveryContext {

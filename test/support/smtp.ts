@@ -29,7 +29,7 @@ export class MailCatcher {
       },
     });
     await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', r));
-    this.port = ((this.server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+    this.port = (this.server as unknown as { server: { address(): AddressInfo } }).server.address().port;
     return this.port;
   }
 

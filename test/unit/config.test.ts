@@ -33,12 +33,18 @@ describe('config', () => {
 
   it('names the field whose variable is not set', async () => {
     const file = await configFile('notifiers:\n  hook: { type: console, token: "${HOOK_TOKEN}" }\n');
-    await expect(loadConfig({ file, env: {} })).rejects.toMatchObject({ code: 'SRW_CONFIG_INVALID', message: 'notifiers.hook.token: environment variable HOOK_TOKEN is not set' });
+    await expect(loadConfig({ file, env: {} })).rejects.toMatchObject({
+      code: 'SRW_CONFIG_INVALID',
+      message: 'notifiers.hook.token: environment variable HOOK_TOKEN is not set',
+    });
   });
 
   it('names the path of an invalid field', async () => {
     const file = await configFile('poll:\n  minIntervalSeconds: -3\n');
-    await expect(loadConfig({ file, env: {} })).rejects.toMatchObject({ code: 'SRW_CONFIG_INVALID', message: expect.stringContaining('poll.minIntervalSeconds:') });
+    await expect(loadConfig({ file, env: {} })).rejects.toMatchObject({
+      code: 'SRW_CONFIG_INVALID',
+      message: expect.stringContaining('poll.minIntervalSeconds:'),
+    });
     const json = await configFile('{"routes": [{"match": {}, "notify": []}]}', 'json');
     await expect(loadConfig({ file: json, env: {} })).rejects.toMatchObject({ message: expect.stringContaining('routes[0].notify:') });
   });
@@ -49,7 +55,10 @@ describe('config', () => {
   });
 
   it('says when the file cannot be read or parsed', async () => {
-    await expect(loadConfig({ file: '/nonexistent/c.yaml', env: {} })).rejects.toMatchObject({ code: 'SRW_CONFIG_INVALID', message: expect.stringContaining('ENOENT') });
+    await expect(loadConfig({ file: '/nonexistent/c.yaml', env: {} })).rejects.toMatchObject({
+      code: 'SRW_CONFIG_INVALID',
+      message: expect.stringContaining('ENOENT'),
+    });
     const bad = await configFile('a: [1,\n');
     await expect(loadConfig({ file: bad, env: {} })).rejects.toMatchObject({ code: 'SRW_CONFIG_INVALID' });
   });

@@ -6,14 +6,31 @@ import { trackFromRequest } from '../../src/watch/tracks';
 const track = trackFromRequest({ provider: 'local', pipelineRun: 'p1', labels: { team: 'ml' } }, 'cli', 0);
 
 function step(id: string, status: StepStatus, extra: Partial<StepRunSnapshot> = {}): StepRunSnapshot {
-  return { stepRunId: id, pipelineRunId: 'p1', experiment: 'e', nodeId: 'n', name: id, status, rawStatus: status, isReused: false, outputNames: [], logNames: [], ...extra };
+  return {
+    stepRunId: id,
+    pipelineRunId: 'p1',
+    experiment: 'e',
+    nodeId: 'n',
+    name: id,
+    status,
+    rawStatus: status,
+    isReused: false,
+    outputNames: [],
+    logNames: [],
+    ...extra,
+  };
 }
 
 describe('nextEvents', () => {
   it('emits a step seen for the first time with previousStatus null', () => {
     const [t] = nextEvents(track, {}, [step('a', Status.Running)], 1000);
     expect(t).toMatchObject({ field: 'a', expected: '', next: '1|Running' });
-    expect(t!.event).toMatchObject({ type: 'steprun.running', stepRun: { previousStatus: null, status: 'Running' }, labels: { team: 'ml' }, pipelineRunId: 'p1' });
+    expect(t!.event).toMatchObject({
+      type: 'steprun.running',
+      stepRun: { previousStatus: null, status: 'Running' },
+      labels: { team: 'ml' },
+      pipelineRunId: 'p1',
+    });
   });
 
   it('emits nothing when the normalized status is unchanged, even if the raw one moved', () => {
@@ -21,7 +38,12 @@ describe('nextEvents', () => {
   });
 
   it('emits one event per changed step, with the stored value as the compare-and-set expectation', () => {
-    const out = nextEvents(track, { a: '1|Running', b: '2|Running' }, [step('a', Status.Running), step('b', Status.Failed, { error: { code: 'E', message: 'm' } }), step('c', Status.Queued)], 0);
+    const out = nextEvents(
+      track,
+      { a: '1|Running', b: '2|Running' },
+      [step('a', Status.Running), step('b', Status.Failed, { error: { code: 'E', message: 'm' } }), step('c', Status.Queued)],
+      0,
+    );
     expect(out.map((t) => [t.field, t.expected, t.next, t.event.type])).toEqual([
       ['b', '2|Running', '3|Failed', 'steprun.failed'],
       ['c', '', '1|Queued', 'steprun.queued'],
@@ -39,7 +61,21 @@ describe('nextEvents', () => {
   });
 
   it('carries duration and reuse fields', () => {
-    const [t] = nextEvents(track, {}, [step('a', Status.Finished, { startTime: '2026-01-01T00:00:00Z', endTime: '2026-01-01T00:01:30Z', isReused: true, reusedRunId: 'r', reusedNodeId: 'rn', reusedPipelineRunId: 'rp' })], 0);
+    const [t] = nextEvents(
+      track,
+      {},
+      [
+        step('a', Status.Finished, {
+          startTime: '2026-01-01T00:00:00Z',
+          endTime: '2026-01-01T00:01:30Z',
+          isReused: true,
+          reusedRunId: 'r',
+          reusedNodeId: 'rn',
+          reusedPipelineRunId: 'rp',
+        }),
+      ],
+      0,
+    );
     expect(t!.event.stepRun).toMatchObject({ durationMs: 90000, isReused: true, reusedRunId: 'r', reusedNodeId: 'rn', reusedPipelineRunId: 'rp' });
   });
 });
@@ -50,7 +86,10 @@ describe('pipelineTransition', () => {
   it('emits once the pipeline run and all its steps are terminal', () => {
     const t = pipelineTransition(track, {}, pipeline(Status.Failed), [step('a', Status.Finished), step('b', Status.Failed)], 0);
     expect(t!.event.type).toBe('pipelinerun.failed');
-    expect(t!.event.pipelineRun!.steps.map((s) => [s.name, s.status])).toEqual([['a', 'Finished'], ['b', 'Failed']]);
+    expect(t!.event.pipelineRun!.steps.map((s) => [s.name, s.status])).toEqual([
+      ['a', 'Finished'],
+      ['b', 'Failed'],
+    ]);
   });
 
   it('emits nothing while a step is still running, or when it was already emitted', () => {

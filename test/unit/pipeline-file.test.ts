@@ -31,7 +31,9 @@ describe('pipeline file', () => {
   });
 
   it('refuses needs that name no step', () => {
-    expect(errorOf('experiment: e\nsteps:\n  - name: a\n    run: x\n    needs: [zz]\n').message).toMatch(/p\.yaml:5: steps\[0\]\.needs\[0\]: no step named "zz"/);
+    expect(errorOf('experiment: e\nsteps:\n  - name: a\n    run: x\n    needs: [zz]\n').message).toMatch(
+      /p\.yaml:5: steps\[0\]\.needs\[0\]: no step named "zz"/,
+    );
   });
 
   it('refuses a cycle and shows it', () => {

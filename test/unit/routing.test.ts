@@ -3,11 +3,34 @@ import { routeEvent } from '../../src/notify/routing';
 import type { WatchEvent } from '../../src/watch/events';
 
 const event = (o: Partial<WatchEvent> & { status?: string; step?: string } = {}): WatchEvent => ({
-  id: 'e1', type: 'steprun.failed', time: '', detectedAt: 0, trackId: 't', provider: 'local', experiment: 'churn', pipelineRunId: 'p1', labels: { team: 'ml' },
-  stepRun: { stepRunId: 's', name: o.step ?? 'train', nodeId: 'n', status: (o.status ?? 'Failed') as never, previousStatus: 'Running', rawStatus: 'Failed', isReused: false, outputNames: [] },
+  id: 'e1',
+  type: 'steprun.failed',
+  time: '',
+  detectedAt: 0,
+  trackId: 't',
+  provider: 'local',
+  experiment: 'churn',
+  pipelineRunId: 'p1',
+  labels: { team: 'ml' },
+  stepRun: {
+    stepRunId: 's',
+    name: o.step ?? 'train',
+    nodeId: 'n',
+    status: (o.status ?? 'Failed') as never,
+    previousStatus: 'Running',
+    rawStatus: 'Failed',
+    isReused: false,
+    outputNames: [],
+  },
   ...o,
 });
-const route = (match: RouteConfig['match'], notify: string[], extra: Partial<RouteConfig> = {}): RouteConfig => ({ match, notify, summary: false, repeat: false, ...extra });
+const route = (match: RouteConfig['match'], notify: string[], extra: Partial<RouteConfig> = {}): RouteConfig => ({
+  match,
+  notify,
+  summary: false,
+  repeat: false,
+  ...extra,
+});
 const names = (targets: { notifier: string }[]) => targets.map((t) => t.notifier);
 
 describe('routing', () => {
@@ -47,8 +70,12 @@ describe('quiet periods', () => {
 
   it('hold a non-failure until the window ends', () => {
     const finished = event({ status: 'Finished', type: 'steprun.finished' });
-    expect(routeEvent([route({}, ['mail'], { quiet })], finished, at('2026-03-01T23:30:15Z'))).toEqual([{ notifier: 'mail', holdUntil: at('2026-03-02T07:00:00Z') }]);
-    expect(routeEvent([route({}, ['mail'], { quiet })], finished, at('2026-03-02T06:59:00Z'))).toEqual([{ notifier: 'mail', holdUntil: at('2026-03-02T07:00:00Z') }]);
+    expect(routeEvent([route({}, ['mail'], { quiet })], finished, at('2026-03-01T23:30:15Z'))).toEqual([
+      { notifier: 'mail', holdUntil: at('2026-03-02T07:00:00Z') },
+    ]);
+    expect(routeEvent([route({}, ['mail'], { quiet })], finished, at('2026-03-02T06:59:00Z'))).toEqual([
+      { notifier: 'mail', holdUntil: at('2026-03-02T07:00:00Z') },
+    ]);
   });
 
   it('let failures through at once', () => {
@@ -59,7 +86,9 @@ describe('quiet periods', () => {
     const finished = event({ status: 'Finished', type: 'steprun.finished' });
     expect(routeEvent([route({}, ['mail'], { quiet })], finished, at('2026-03-01T12:00:00Z'))).toEqual([{ notifier: 'mail' }]);
     // 23:30 in Seoul is 14:30 UTC.
-    expect(routeEvent([route({}, ['mail'], { quiet: { ...quiet, tz: 'Asia/Seoul' } })], finished, at('2026-03-01T14:30:00Z'))).toEqual([{ notifier: 'mail', holdUntil: at('2026-03-01T22:00:00Z') }]);
+    expect(routeEvent([route({}, ['mail'], { quiet: { ...quiet, tz: 'Asia/Seoul' } })], finished, at('2026-03-01T14:30:00Z'))).toEqual([
+      { notifier: 'mail', holdUntil: at('2026-03-01T22:00:00Z') },
+    ]);
   });
 
   it('a notifier also reached by a route without quiet goes at once', () => {

@@ -2,9 +2,21 @@ import { isTerminal, normalizeStatus, RAW_STATUSES, Status, STATUSES, TERMINAL_S
 
 describe('status map', () => {
   const expected: Record<string, string> = {
-    NotStarted: 'NotStarted', Starting: 'Queued', Provisioning: 'Queued', Preparing: 'Queued', Queued: 'Queued',
-    Running: 'Running', Finalizing: 'Running', CancelRequested: 'Running', Completed: 'Finished', Finished: 'Finished',
-    Failed: 'Failed', Canceled: 'Canceled', NotResponding: 'Running', Paused: 'Running', Unknown: 'Running',
+    NotStarted: 'NotStarted',
+    Starting: 'Queued',
+    Provisioning: 'Queued',
+    Preparing: 'Queued',
+    Queued: 'Queued',
+    Running: 'Running',
+    Finalizing: 'Running',
+    CancelRequested: 'Running',
+    Completed: 'Finished',
+    Finished: 'Finished',
+    Failed: 'Failed',
+    Canceled: 'Canceled',
+    NotResponding: 'Running',
+    Paused: 'Running',
+    Unknown: 'Running',
   };
 
   it.each(Object.entries(expected))('maps raw %s to %s', (raw, normalized) => {

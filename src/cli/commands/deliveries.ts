@@ -36,7 +36,15 @@ export function registerDeliveriesCommand(program: Command): void {
       process.stdout.write(
         table([
           ['DELIVERY', 'NOTIFIER', 'STATUS', 'ATTEMPTS', 'UPDATED', 'EVENT', 'LAST ERROR'],
-          ...list.map((d) => [d.id, d.notifier, d.heldUntil && d.status === 'pending' ? `held until ${new Date(d.heldUntil).toISOString()}` : d.status, String(d.attempts), new Date(d.updatedAt).toISOString(), d.summary, d.lastError ?? '']),
+          ...list.map((d) => [
+            d.id,
+            d.notifier,
+            d.heldUntil && d.status === 'pending' ? `held until ${new Date(d.heldUntil).toISOString()}` : d.status,
+            String(d.attempts),
+            new Date(d.updatedAt).toISOString(),
+            d.summary,
+            d.lastError ?? '',
+          ]),
         ]),
       );
     });

@@ -41,7 +41,10 @@ export function registerDemoCommand(program: Command): void {
         const events = await waitForPipelineEvents(redis, keys, runs, 50000);
         say();
         say('Events (one per status change, in the order they were detected):');
-        for (const e of events) say(`  ${e.type.padEnd(21)} ${e.stepRun?.name ?? '(pipeline)'}  ${e.pipelineRunId}${e.stepRun?.isReused ? '  reused' : ''}${e.stepRun?.error ? `  ${e.stepRun.error.message}` : ''}`);
+        for (const e of events)
+          say(
+            `  ${e.type.padEnd(21)} ${e.stepRun?.name ?? '(pipeline)'}  ${e.pipelineRunId}${e.stepRun?.isReused ? '  reused' : ''}${e.stepRun?.error ? `  ${e.stepRun.error.message}` : ''}`,
+          );
         say();
         say(`Console notifier: ${daemon.notifierLines()} log lines written by the daemon.`);
         say('Next: `steprun-watch events`, `steprun-watch steps <pipeline run id>`, `steprun-watch logs <step run id> --stderr`.');
@@ -58,7 +61,10 @@ async function ensureRedis(url: string, started: ChildProcess[]): Promise<Redis>
   } catch (err) {
     const port = new URL(url).port || '6379';
     if (spawnSync('redis-server', ['--version']).status !== 0) {
-      throw new RedisUnavailableError(`${url} and no redis-server binary was found. Install one: \`sudo apt-get install redis-server\` (Debian/Ubuntu), \`brew install redis\` (macOS), or \`docker run -p 6379:6379 redis:7\``, { cause: err });
+      throw new RedisUnavailableError(
+        `${url} and no redis-server binary was found. Install one: \`sudo apt-get install redis-server\` (Debian/Ubuntu), \`brew install redis\` (macOS), or \`docker run -p 6379:6379 redis:7\``,
+        { cause: err },
+      );
     }
     say(`   no Redis at ${url}: starting redis-server on port ${port} for the demo`);
     started.push(spawn('redis-server', ['--port', port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }));
@@ -77,7 +83,10 @@ async function ensureRedis(url: string, started: ChildProcess[]): Promise<Redis>
 async function startDaemon(dataDir: string, started: ChildProcess[]): Promise<{ notifierLines(): number }> {
   await fs.mkdir(dataDir, { recursive: true });
   const log = await fs.open(path.join(dataDir, 'demo-daemon.log'), 'w');
-  const child = spawn(process.execPath, [path.join(packageRoot(), 'bin/steprun-watch.js'), 'daemon'], { env: { ...process.env, SRW_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(packageRoot(), 'bin/steprun-watch.js'), 'daemon'], {
+    env: { ...process.env, SRW_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   started.push(child);
   let lines = 0;
   let ready = false;
@@ -108,7 +117,10 @@ async function runDemoPipelines(config: Awaited<ReturnType<typeof configOf>>): P
   const pipeline = await loadPipelineFile(file);
   const provider = providerFromConfig(config, 'local') as LocalProvider;
   const ids: string[] = [];
-  for (const [label, env] of [['first run', {}], ['second run, DEMO_FAIL=1: "train" fails, "prepare" is reused', { DEMO_FAIL: '1' }]] as const) {
+  for (const [label, env] of [
+    ['first run', {}],
+    ['second run, DEMO_FAIL=1: "train" fails, "prepare" is reused', { DEMO_FAIL: '1' }],
+  ] as const) {
     const withEnv = { ...pipeline, steps: pipeline.steps.map((s) => ({ ...s, env: { ...s.env, ...env } })) };
     const result = await runPipeline({ store: provider.store, pipeline: withEnv, baseDir: path.dirname(file), say: (l) => say(`   ${l}`) });
     say(`4. demo pipeline, ${label}: ${result.pipelineRunId} ${result.status}`);
@@ -120,7 +132,10 @@ async function runDemoPipelines(config: Awaited<ReturnType<typeof configOf>>): P
 async function waitForPipelineEvents(redis: Redis, keys: Keys, pipelineRunIds: string[], timeoutMs: number): Promise<WatchEvent[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const events = (await redis.xrevrange(keys.events, '+', '-', 'COUNT', 500)).reverse().map(([, f]) => parseEntry(f)).filter((e): e is WatchEvent => !!e && pipelineRunIds.includes(e.pipelineRunId ?? ''));
+    const events = (await redis.xrevrange(keys.events, '+', '-', 'COUNT', 500))
+      .reverse()
+      .map(([, f]) => parseEntry(f))
+      .filter((e): e is WatchEvent => !!e && pipelineRunIds.includes(e.pipelineRunId ?? ''));
     const done = pipelineRunIds.every((id) => events.some((e) => e.pipelineRunId === id && e.type.startsWith('pipelinerun.')));
     if (done || Date.now() > deadline) return events;
     await new Promise((r) => setTimeout(r, 250));
@@ -138,4 +153,3 @@ async function stop(child: ChildProcess): Promise<void> {
     child.kill('SIGTERM');
   });
 }
-

@@ -53,7 +53,12 @@ export function registerExecCommands(program: Command): void {
     .requiredOption('--experiment <name>', 'experiment of the pipeline run')
     .requiredOption('--step <name>', 'name of the step')
     .option('--pipeline-run <id>', 'join this pipeline run (created if it does not exist); default: a new one')
-    .option('--output <name=path>', 'capture this file or folder as an output when the command ends (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option(
+      '--output <name=path>',
+      'capture this file or folder as an output when the command ends (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .argument('<command...>', 'the command and its arguments (after --)')
     .addHelpText('after', '\nExample:\n  steprun-watch exec --experiment churn --step train --output model=out/model.pkl -- python train.py')
     .action(async (command: string[], o: { experiment: string; step: string; pipelineRun?: string; output: string[] }, cmd: Command) => {
@@ -63,20 +68,36 @@ export function registerExecCommands(program: Command): void {
       const outputs = parseOutputs(o.output);
       const now = new Date();
       const pipelineRunId = o.pipelineRun ?? newPipelineRunId(o.experiment, now);
-      const created = await store.createPipeline({ schema: 1, pipelineRunId, experiment: o.experiment, createdTime: now.toISOString(), status: null, source: 'exec' });
+      const created = await store.createPipeline({
+        schema: 1,
+        pipelineRunId,
+        experiment: o.experiment,
+        createdTime: now.toISOString(),
+        status: null,
+        source: 'exec',
+      });
       if (!created) {
         const existing = await store.readPipeline(pipelineRunId);
-        if (existing.experiment !== o.experiment) throw new InvalidInputError(`pipeline run ${pipelineRunId} belongs to experiment ${existing.experiment}, not ${o.experiment}`);
+        if (existing.experiment !== o.experiment)
+          throw new InvalidInputError(`pipeline run ${pipelineRunId} belongs to experiment ${existing.experiment}, not ${o.experiment}`);
       }
       const cancel = cancelOnSignals();
       try {
         const result = await executeStep({
-          store, experiment: o.experiment, pipelineRunId, stepName: o.step,
+          store,
+          experiment: o.experiment,
+          pipelineRunId,
+          stepName: o.step,
           command: { display: command.join(' '), file: command[0]!, args: command.slice(1) },
-          cwd: process.cwd(), outputs, echoStdout: process.stdout, echoStderr: process.stderr, signal: cancel.signal,
+          cwd: process.cwd(),
+          outputs,
+          echoStdout: process.stdout,
+          echoStderr: process.stderr,
+          signal: cancel.signal,
         });
         process.stderr.write(`steprun-watch: step run ${result.stepRunId} (pipeline run ${pipelineRunId}): ${result.status}\n`);
-        if (globalsOf(cmd).json) process.stderr.write(JSON.stringify({ stepRunId: result.stepRunId, pipelineRunId, status: result.status, exitCode: result.exitCode }) + '\n');
+        if (globalsOf(cmd).json)
+          process.stderr.write(JSON.stringify({ stepRunId: result.stepRunId, pipelineRunId, status: result.status, exitCode: result.exitCode }) + '\n');
         process.exitCode = result.exitCode;
       } finally {
         cancel.dispose();
@@ -95,8 +116,14 @@ export function registerExecCommands(program: Command): void {
       const cancel = cancelOnSignals();
       try {
         const result = await runPipeline({
-          store, pipeline, baseDir: path.dirname(path.resolve(file)), pipelineRunId: o.runId, signal: cancel.signal,
-          echoStdout: process.stdout, echoStderr: process.stderr, say: (line) => process.stderr.write(`steprun-watch: ${line}\n`),
+          store,
+          pipeline,
+          baseDir: path.dirname(path.resolve(file)),
+          pipelineRunId: o.runId,
+          signal: cancel.signal,
+          echoStdout: process.stdout,
+          echoStderr: process.stderr,
+          say: (line) => process.stderr.write(`steprun-watch: ${line}\n`),
         });
         if (globalsOf(cmd).json) process.stdout.write(JSON.stringify(result) + '\n');
         process.exitCode = result.status === Status.Finished ? EXIT.ok : result.status === Status.Canceled ? EXIT.interrupted : EXIT.failed;

@@ -71,7 +71,12 @@ export function registerRunCommands(program: Command): void {
       const step = await openStep(workspace, stepRunId);
       const which = o.stderr ? 'stderr' : o.job ? 'job' : 'stdout';
       const tailBytes = o.tail ? Math.max(o.tail * 400, 4096) : undefined;
-      let text = which === 'stderr' ? await step.getStderrLog({ tailBytes }) : which === 'job' ? await step.getJobLog({ tailBytes }) : await step.getStdoutLog({ tailBytes });
+      let text =
+        which === 'stderr'
+          ? await step.getStderrLog({ tailBytes })
+          : which === 'job'
+            ? await step.getJobLog({ tailBytes })
+            : await step.getStdoutLog({ tailBytes });
       if (o.tail) text = lastLines(text, o.tail);
       if (globalsOf(cmd).json) return printJson({ stepRunId, log: which, text });
       process.stdout.write(text);

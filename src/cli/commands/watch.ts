@@ -57,7 +57,11 @@ export function registerWatchCommands(program: Command): void {
       const config = await configOf(cmd);
       const providerName = globalsOf(cmd).provider ?? 'local';
       const provider = providerFromConfig(config, providerName);
-      const track = trackFromRequest({ provider: providerName, experiment: o.experiment, pipelineRun: o.pipelineRun, stepRun: o.stepRun, labels: parseLabels(o.label) }, 'cli', systemClock.now());
+      const track = trackFromRequest(
+        { provider: providerName, experiment: o.experiment, pipelineRun: o.pipelineRun, stepRun: o.stepRun, labels: parseLabels(o.label) },
+        'cli',
+        systemClock.now(),
+      );
       if (o.verify && track.kind !== 'experiment') {
         // An unknown run id says so now, not as a track.error later.
         const at = await provider.locateRun((track.stepRunId ?? track.pipelineRunId)!);
@@ -80,7 +84,16 @@ export function registerWatchCommands(program: Command): void {
       process.stdout.write(
         table([
           ['TRACK', 'PROVIDER', 'TARGET', 'LABELS', 'NEXT POLL', 'FAILURES'],
-          ...tracks.map((t) => [t.id, t.provider, describeTarget(t), Object.entries(t.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-', t.nextPollAt ? new Date(t.nextPollAt).toISOString() : '-', String(t.failures)]),
+          ...tracks.map((t) => [
+            t.id,
+            t.provider,
+            describeTarget(t),
+            Object.entries(t.labels)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(',') || '-',
+            t.nextPollAt ? new Date(t.nextPollAt).toISOString() : '-',
+            String(t.failures),
+          ]),
         ]),
       );
     });

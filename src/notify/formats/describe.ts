@@ -40,7 +40,9 @@ export function factsOf(e: WatchEvent): [string, string][] {
     if (p.error) facts.push(['Error', `${p.error.code}: ${p.error.message}`]);
   }
   if (e.error) facts.push(['Error', `${e.error.code}: ${e.error.message}`]);
-  const labels = Object.entries(e.labels).map(([k, v]) => `${k}=${v}`).join(', ');
+  const labels = Object.entries(e.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
   if (labels) facts.push(['Labels', labels]);
   facts.push(['Provider', e.provider], ['Detected', e.time]);
   return facts;

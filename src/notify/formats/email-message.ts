@@ -40,7 +40,11 @@ export function emailContent(e: WatchEvent, subjectPrefix = ''): EmailContent {
     '</table>',
     ...(e.stderrTail ? ['<h3>stderr (last lines)</h3>', `<pre style="background:#f4f4f4;padding:8px">${escapeHtml(e.stderrTail)}</pre>`] : []),
     ...(rows.length
-      ? ['<h3>Steps</h3><table cellpadding="4" border="1" style="border-collapse:collapse"><tr><th>Step</th><th>Status</th><th>Duration</th><th></th></tr>', ...rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`), '</table>']
+      ? [
+          '<h3>Steps</h3><table cellpadding="4" border="1" style="border-collapse:collapse"><tr><th>Step</th><th>Status</th><th>Duration</th><th></th></tr>',
+          ...rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`),
+          '</table>',
+        ]
       : []),
     '<h3>To look closer</h3>',
     `<pre>${escapeHtml(commands.join('\n'))}</pre>`,

@@ -22,15 +22,38 @@ const MAX_SLACK_TEXT = 2900;
 
 /** Slack incoming webhook: `text` (notification fallback) and Block Kit `blocks` (https://api.slack.com/messaging/webhooks). */
 export function slackMessage(e: WatchEvent): Record<string, unknown> {
-  const facts = factsOf(e).map(([k, v]) => `*${k}:* ${v}`).join('\n');
+  const facts = factsOf(e)
+    .map(([k, v]) => `*${k}:* ${v}`)
+    .join('\n');
   const blocks: Record<string, unknown>[] = [
     { type: 'header', text: { type: 'plain_text', text: subjectOf(e).slice(0, 150) } },
     { type: 'section', text: { type: 'mrkdwn', text: facts.slice(0, MAX_SLACK_TEXT) } },
   ];
-  if (e.stderrTail) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*stderr (last lines)*\n\`\`\`${e.stderrTail.slice(-MAX_SLACK_TEXT + 40)}\`\`\`` } });
+  if (e.stderrTail)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*stderr (last lines)*\n\`\`\`${e.stderrTail.slice(-MAX_SLACK_TEXT + 40)}\`\`\`` } });
   const rows = stepRowsOf(e);
-  if (rows.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: rows.map((r) => `• *${r[0]}* ${r[1]} (${r[2]}) ${r[3]}`).join('\n').slice(0, MAX_SLACK_TEXT) } });
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: nextStepsOf(e).map((c) => `\`${c}\``).join('  ') }] });
+  if (rows.length)
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: rows
+          .map((r) => `• *${r[0]}* ${r[1]} (${r[2]}) ${r[3]}`)
+          .join('\n')
+          .slice(0, MAX_SLACK_TEXT),
+      },
+    });
+  blocks.push({
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: nextStepsOf(e)
+          .map((c) => `\`${c}\``)
+          .join('  '),
+      },
+    ],
+  });
   return { text: subjectOf(e), blocks };
 }
 
@@ -40,13 +63,23 @@ export function teamsMessage(e: WatchEvent): Record<string, unknown> {
     { type: 'TextBlock', size: 'Medium', weight: 'Bolder', wrap: true, text: subjectOf(e), color: isFailure(e) ? 'Attention' : 'Good' },
     { type: 'FactSet', facts: factsOf(e).map(([title, value]) => ({ title, value })) },
   ];
-  if (e.stderrTail) body.push({ type: 'TextBlock', text: 'stderr (last lines)', weight: 'Bolder' }, { type: 'TextBlock', text: e.stderrTail, fontType: 'Monospace', wrap: true });
+  if (e.stderrTail)
+    body.push(
+      { type: 'TextBlock', text: 'stderr (last lines)', weight: 'Bolder' },
+      { type: 'TextBlock', text: e.stderrTail, fontType: 'Monospace', wrap: true },
+    );
   const rows = stepRowsOf(e);
   if (rows.length) body.push({ type: 'FactSet', facts: rows.map((r) => ({ title: r[0], value: `${r[1]} (${r[2]}) ${r[3]}`.trim() })) });
   body.push({ type: 'TextBlock', text: nextStepsOf(e).join('\n'), fontType: 'Monospace', wrap: true, isSubtle: true });
   return {
     type: 'message',
-    attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: { $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', type: 'AdaptiveCard', version: '1.4', body } }],
+    attachments: [
+      {
+        contentType: 'application/vnd.microsoft.card.adaptive',
+        contentUrl: null,
+        content: { $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', type: 'AdaptiveCard', version: '1.4', body },
+      },
+    ],
   };
 }
 

@@ -48,7 +48,14 @@ export interface StepResult {
 const KILL_GRACE_MS = 5000;
 
 /** Makes the NotStarted record of a step run (the pipeline runner writes these up front). */
-export function newStepRecord(o: { experiment: string; pipelineRunId: string; stepName: string; command: string; outputs?: Record<string, string>; now: Date }): StepRecord {
+export function newStepRecord(o: {
+  experiment: string;
+  pipelineRunId: string;
+  stepName: string;
+  command: string;
+  outputs?: Record<string, string>;
+  now: Date;
+}): StepRecord {
   for (const name of Object.keys(o.outputs ?? {})) assertSafeName(name, 'output name');
   const nodeId = nodeIdFor(o.experiment, o.stepName);
   return {
@@ -72,7 +79,14 @@ export async function executeStep(o: ExecuteStepOptions): Promise<StepResult> {
   const now = o.now ?? (() => new Date());
   let record =
     o.existing ??
-    newStepRecord({ experiment: o.experiment, pipelineRunId: o.pipelineRunId, stepName: o.stepName, command: o.command.display, outputs: o.outputs, now: now() });
+    newStepRecord({
+      experiment: o.experiment,
+      pipelineRunId: o.pipelineRunId,
+      stepName: o.stepName,
+      command: o.command.display,
+      outputs: o.outputs,
+      now: now(),
+    });
   await o.store.writeStep(record);
   const dir = o.store.stepDir(record.pipelineRunId, record.stepRunId);
   const jobLog = createWriteStream(path.join(dir, 'job.log'), { flags: 'a' });
@@ -106,7 +120,14 @@ function runChild(
   return new Promise((resolve) => {
     const stdoutLog = createWriteStream(path.join(dir, 'stdout.log'), { flags: 'a' });
     const stderrLog = createWriteStream(path.join(dir, 'stderr.log'), { flags: 'a' });
-    const env = { ...process.env, ...o.env, SRW_STEP_RUN_ID: record.stepRunId, SRW_PIPELINE_RUN_ID: record.pipelineRunId, SRW_STEP_NAME: record.name, SRW_EXPERIMENT: record.experiment };
+    const env = {
+      ...process.env,
+      ...o.env,
+      SRW_STEP_RUN_ID: record.stepRunId,
+      SRW_PIPELINE_RUN_ID: record.pipelineRunId,
+      SRW_STEP_NAME: record.name,
+      SRW_EXPERIMENT: record.experiment,
+    };
     // Its own process group, so a cancel reaches the whole tree (a shell's children too), not just the shell.
     const child = spawn(o.command.file, o.command.args, { cwd: o.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const signalGroup = (sig: NodeJS.Signals): void => {
@@ -187,7 +208,10 @@ async function captureOutputs(o: ExecuteStepOptions, record: StepRecord, logJob:
   const captured: Record<string, string> = {};
   for (const [name, declared] of Object.entries(o.outputs ?? {})) {
     const source = path.resolve(o.cwd, declared);
-    const exists = await fs.lstat(source).then(() => true, () => false);
+    const exists = await fs.lstat(source).then(
+      () => true,
+      () => false,
+    );
     if (!exists) {
       logJob(`output ${name}: ${declared} does not exist, not captured`);
       continue;

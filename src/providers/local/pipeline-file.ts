@@ -47,7 +47,10 @@ export function parsePipelineText(text: string, file = 'pipeline'): PipelineFile
   const parsed = pipelineFileSchema.safeParse(doc.toJS());
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const at = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    const at = issue.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '');
     throw new PipelineInvalidError(`${file}:${lineOf(doc, issue.path as (string | number)[], lineCounter)}: ${at || '(root)'}: ${issue.message}`);
   }
   checkGraph(parsed.data, file, doc, lineCounter);

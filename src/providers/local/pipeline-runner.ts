@@ -38,7 +38,14 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineResult
   await fs.mkdir(cwd, { recursive: true });
   const pipelineRunId = o.pipelineRunId ?? newPipelineRunId(pipeline.experiment, now());
   const started = now().toISOString();
-  const base = { schema: 1 as const, pipelineRunId, experiment: pipeline.experiment, createdTime: started, source: 'run' as const, steps: pipeline.steps.map((s) => s.name) };
+  const base = {
+    schema: 1 as const,
+    pipelineRunId,
+    experiment: pipeline.experiment,
+    createdTime: started,
+    source: 'run' as const,
+    steps: pipeline.steps.map((s) => s.name),
+  };
   await o.store.createNewPipeline({ ...base, status: Status.Running, startTime: started });
   say(`pipeline run ${pipelineRunId} (experiment ${pipeline.experiment})`);
 
@@ -63,10 +70,13 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineResult
         continue;
       }
       if (!step.needs.every((n) => statusOf(n) === Status.Finished)) continue;
-      running.set(step.name, runOne(o, step, records.get(step.name)!, cwd, say, now).then((r) => {
-        records.set(step.name, r);
-        running.delete(step.name);
-      }));
+      running.set(
+        step.name,
+        runOne(o, step, records.get(step.name)!, cwd, say, now).then((r) => {
+          records.set(step.name, r);
+          running.delete(step.name);
+        }),
+      );
     }
     if (running.size === 0) break;
     await Promise.race(running.values());
@@ -76,7 +86,10 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineResult
   const status = statuses.includes(Status.Failed) ? Status.Failed : statuses.includes(Status.Canceled) ? Status.Canceled : Status.Finished;
   const failed = pipeline.steps.map((s) => records.get(s.name)!).find((r) => r.status === Status.Failed);
   await o.store.writePipeline({
-    ...base, status, startTime: started, endTime: now().toISOString(),
+    ...base,
+    status,
+    startTime: started,
+    endTime: now().toISOString(),
     error: failed ? { code: 'StepFailed', message: `step ${failed.name} failed: ${failed.error?.message ?? ''}`.trim() } : undefined,
   });
   say(`pipeline run ${pipelineRunId}: ${status}`);
@@ -90,7 +103,14 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineResult
   };
 }
 
-async function runOne(o: RunPipelineOptions, step: PipelineStep, record: StepRecord, cwd: string, say: (l: string) => void, now: () => Date): Promise<StepRecord> {
+async function runOne(
+  o: RunPipelineOptions,
+  step: PipelineStep,
+  record: StepRecord,
+  cwd: string,
+  say: (l: string) => void,
+  now: () => Date,
+): Promise<StepRecord> {
   const fingerprint = step.allowReuse ? await stepFingerprint({ ...step, cwd }) : undefined;
   if (fingerprint) {
     const source = await findReusable(o.store, record.experiment, fingerprint);
@@ -102,20 +122,38 @@ async function runOne(o: RunPipelineOptions, step: PipelineStep, record: StepRec
   }
   say(`step ${step.name}: running ${record.stepRunId}`);
   const result = await executeStep({
-    store: o.store, experiment: record.experiment, pipelineRunId: record.pipelineRunId, stepName: step.name,
+    store: o.store,
+    experiment: record.experiment,
+    pipelineRunId: record.pipelineRunId,
+    stepName: step.name,
     command: { display: step.run, file: '/bin/sh', args: ['-c', step.run] },
-    cwd, env: step.env, outputs: step.outputs, echoStdout: o.echoStdout, echoStderr: o.echoStderr,
-    signal: o.signal, existing: record, now,
+    cwd,
+    env: step.env,
+    outputs: step.outputs,
+    echoStdout: o.echoStdout,
+    echoStderr: o.echoStderr,
+    signal: o.signal,
+    existing: record,
+    now,
   });
   say(`step ${step.name}: ${result.status}` + (result.status === Status.Failed ? ` (${result.record.error?.message})` : ''));
   if (fingerprint && result.status === Status.Finished) {
-    await rememberReusable(o.store, record.experiment, fingerprint, { stepRunId: record.stepRunId, pipelineRunId: record.pipelineRunId, nodeId: record.nodeId });
+    await rememberReusable(o.store, record.experiment, fingerprint, {
+      stepRunId: record.stepRunId,
+      pipelineRunId: record.pipelineRunId,
+      nodeId: record.nodeId,
+    });
   }
   return result.record;
 }
 
 /** Records a step as Finished from an earlier run: the seed's reuse, with the earlier run's ids and outputs. */
-async function recordReuse(store: RunStore, record: StepRecord, source: { stepRunId: string; pipelineRunId: string; nodeId: string }, now: () => Date): Promise<StepRecord> {
+async function recordReuse(
+  store: RunStore,
+  record: StepRecord,
+  source: { stepRunId: string; pipelineRunId: string; nodeId: string },
+  now: () => Date,
+): Promise<StepRecord> {
   const original = await store.readStep(source.stepRunId, source.pipelineRunId);
   const dest = store.outputsDir(record.pipelineRunId, record.stepRunId);
   for (const name of Object.keys(original.outputs)) {
@@ -137,12 +175,21 @@ async function recordReuse(store: RunStore, record: StepRecord, source: { stepRu
     outputs: original.outputs,
   };
   await store.writeStep(reused);
-  await fs.appendFile(store.logFile(record.pipelineRunId, record.stepRunId, 'job'), `${at} reused step run ${source.stepRunId} of pipeline run ${source.pipelineRunId}\n`);
+  await fs.appendFile(
+    store.logFile(record.pipelineRunId, record.stepRunId, 'job'),
+    `${at} reused step run ${source.stepRunId} of pipeline run ${source.pipelineRunId}\n`,
+  );
   return reused;
 }
 
 async function cancelUnstarted(store: RunStore, record: StepRecord, reason: string, now: () => Date): Promise<StepRecord> {
-  const canceled: StepRecord = { ...record, status: Status.Canceled, rawStatus: 'Canceled', endTime: now().toISOString(), error: { code: 'NotRun', message: reason } };
+  const canceled: StepRecord = {
+    ...record,
+    status: Status.Canceled,
+    rawStatus: 'Canceled',
+    endTime: now().toISOString(),
+    error: { code: 'NotRun', message: reason },
+  };
   await store.writeStep(canceled);
   return canceled;
 }

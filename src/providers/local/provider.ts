@@ -5,8 +5,18 @@ import { copyTree } from '../../fs/copy-tree';
 import { OutputNotFoundError } from '../../model/errors';
 import { isTerminal, Status, type StepStatus } from '../../model/status';
 import type {
-  DownloadOptions, DownloadResult, ExperimentRef, LogKind, OutputRef, PipelineRunRef, PipelineRunSnapshot,
-  ReadLogOptions, RunLocation, RunProvider, StepRunRef, StepRunSnapshot,
+  DownloadOptions,
+  DownloadResult,
+  ExperimentRef,
+  LogKind,
+  OutputRef,
+  PipelineRunRef,
+  PipelineRunSnapshot,
+  ReadLogOptions,
+  RunLocation,
+  RunProvider,
+  StepRunRef,
+  StepRunSnapshot,
 } from '../provider';
 import type { PipelineRecord, StepRecord } from './records';
 import { LOG_FILES, RunStore } from './store';
@@ -63,14 +73,16 @@ export class LocalProvider implements RunProvider {
   async listOutputs(ref: StepRunRef): Promise<OutputRef[]> {
     const step = await this.store.readStep(ref.stepRunId, ref.pipelineRunId);
     const root = this.store.outputsDir(step.pipelineRunId, step.stepRunId);
-    return Object.keys(step.outputs).sort().map((name) => ({
-      stepRunId: step.stepRunId,
-      pipelineRunId: step.pipelineRunId,
-      experiment: step.experiment,
-      name,
-      datastore: 'local',
-      pathOnDatastore: path.relative(this.store.root, path.join(root, name)),
-    }));
+    return Object.keys(step.outputs)
+      .sort()
+      .map((name) => ({
+        stepRunId: step.stepRunId,
+        pipelineRunId: step.pipelineRunId,
+        experiment: step.experiment,
+        name,
+        datastore: 'local',
+        pathOnDatastore: path.relative(this.store.root, path.join(root, name)),
+      }));
   }
 
   async download(output: OutputRef, localPath: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
@@ -122,8 +134,20 @@ function toPipelineSnapshot(r: PipelineRecord, steps: StepRecord[]): PipelineRun
     status,
     rawStatus: status,
     createdTime: r.createdTime,
-    startTime: r.startTime ?? steps.map((s) => s.startTime).filter(Boolean).sort()[0],
-    endTime: r.endTime ?? (isTerminal(status) ? steps.map((s) => s.endTime ?? '').sort().at(-1) : undefined),
+    startTime:
+      r.startTime ??
+      steps
+        .map((s) => s.startTime)
+        .filter(Boolean)
+        .sort()[0],
+    endTime:
+      r.endTime ??
+      (isTerminal(status)
+        ? steps
+            .map((s) => s.endTime ?? '')
+            .sort()
+            .at(-1)
+        : undefined),
     error: r.error ?? steps.find((s) => s.status === Status.Failed)?.error,
   };
 }
@@ -164,7 +188,10 @@ async function readTail(file: string, tailBytes?: number): Promise<string> {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return fs.lstat(p).then(() => true, () => false);
+  return fs.lstat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function treeSize(p: string): Promise<number> {
@@ -175,4 +202,3 @@ async function treeSize(p: string): Promise<number> {
   for (const name of await fs.readdir(p)) total += await treeSize(path.join(p, name));
   return total;
 }
-

@@ -70,10 +70,7 @@ export class RunStore {
   /** Creates a pipeline run record; false when one with that id exists already. */
   async createPipeline(record: PipelineRecord): Promise<boolean> {
     assertValidId(record.experiment, 'experiment');
-    const created = await createFileExclusive(
-      path.join(this.pipelineDir(record.pipelineRunId), 'pipeline.json'),
-      JSON.stringify(record, null, 2) + '\n',
-    );
+    const created = await createFileExclusive(path.join(this.pipelineDir(record.pipelineRunId), 'pipeline.json'), JSON.stringify(record, null, 2) + '\n');
     if (created) {
       const marker = `${String(Date.parse(record.createdTime)).padStart(15, '0')}__${record.pipelineRunId}`;
       await createFileExclusive(path.join(this.root, 'experiments', record.experiment, marker), '');
@@ -94,11 +91,7 @@ export class RunStore {
 
   async readPipeline(pipelineRunId: string): Promise<PipelineRecord> {
     assertValidId(pipelineRunId, 'pipeline run id');
-    return (await readRecord(
-      path.join(this.pipelineDir(pipelineRunId), 'pipeline.json'),
-      pipelineRecordSchema,
-      pipelineRunId,
-    )) as PipelineRecord;
+    return (await readRecord(path.join(this.pipelineDir(pipelineRunId), 'pipeline.json'), pipelineRecordSchema, pipelineRunId)) as PipelineRecord;
   }
 
   async writeStep(record: StepRecord): Promise<void> {
@@ -108,11 +101,7 @@ export class RunStore {
 
   async readStep(stepRunId: string, pipelineRunId?: string): Promise<StepRecord> {
     const pipeline = pipelineRunId ?? (await this.pipelineOfStep(stepRunId));
-    return (await readRecord(
-      path.join(this.stepDir(pipeline, stepRunId), 'step.json'),
-      stepRecordSchema,
-      stepRunId,
-    )) as StepRecord;
+    return (await readRecord(path.join(this.stepDir(pipeline, stepRunId), 'step.json'), stepRecordSchema, stepRunId)) as StepRecord;
   }
 
   async pipelineOfStep(stepRunId: string): Promise<string> {

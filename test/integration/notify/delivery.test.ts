@@ -70,9 +70,17 @@ describe('delivery through the daemon', () => {
     receiver.received.length = 0;
     receiver.script.push({ status: 404 });
     await finishedStep();
-    await waitFor(async () => JSON.parse((await cli(['deliveries', '--failed', '--json'], { env: env() })).stdout).length === 1, { timeoutMs: 20000, what: 'a dead letter' });
+    await waitFor(async () => JSON.parse((await cli(['deliveries', '--failed', '--json'], { env: env() })).stdout).length === 1, {
+      timeoutMs: 20000,
+      what: 'a dead letter',
+    });
     expect(receiver.received).toHaveLength(1);
-    const [dead] = JSON.parse((await cli(['deliveries', '--failed', '--json'], { env: env() })).stdout) as { id: string; status: string; attempts: number; lastError: string }[];
+    const [dead] = JSON.parse((await cli(['deliveries', '--failed', '--json'], { env: env() })).stdout) as {
+      id: string;
+      status: string;
+      attempts: number;
+      lastError: string;
+    }[];
     expect(dead).toMatchObject({ status: 'failed', attempts: 1, lastError: expect.stringContaining('HTTP 404') });
     const text = await cli(['deliveries', '--failed'], { env: env() });
     expect(text.stdout).toMatch(/failed\s+1\s+/);
@@ -80,7 +88,9 @@ describe('delivery through the daemon', () => {
     expect(retried.code).toBe(0);
     await waitFor(() => receiver.received.length === 2, { timeoutMs: 20000, what: 'the retried delivery' });
     expect(receiver.received[1]!.headers['webhook-id']).toBe(dead!.id);
-    await waitFor(async () => JSON.parse((await cli(['deliveries', '--failed', '--json'], { env: env() })).stdout).length === 0, { what: 'dead letter cleared' });
+    await waitFor(async () => JSON.parse((await cli(['deliveries', '--failed', '--json'], { env: env() })).stdout).length === 0, {
+      what: 'dead letter cleared',
+    });
     const again = await cli(['deliveries', 'retry', dead!.id], { env: env() });
     expect(again.code).toBe(4);
     expect(again.stderr).toMatch(/is delivered, not failed/);
@@ -93,7 +103,10 @@ describe('delivery through the daemon', () => {
     receiver.script.push({ status: 410 }, { status: 410 });
     await finishedStep();
     await finishedStep();
-    await waitFor(async () => JSON.parse((await cli(['deliveries', '--failed', '--json'], { env: env() })).stdout).length === 2, { timeoutMs: 20000, what: 'two dead letters' });
+    await waitFor(async () => JSON.parse((await cli(['deliveries', '--failed', '--json'], { env: env() })).stdout).length === 2, {
+      timeoutMs: 20000,
+      what: 'two dead letters',
+    });
     expect(JSON.parse((await cli(['deliveries', 'retry', '--all-failed', '--json'], { env: env() })).stdout)).toEqual({ retried: 2 });
     await waitFor(() => receiver.received.length === 4, { timeoutMs: 20000, what: 'both delivered' });
   });

@@ -19,7 +19,10 @@ const track = trackFromRequest({ provider: 'local', experiment: 'hx' }, 'cli', 0
 async function finishedEvent(): Promise<WatchEvent> {
   await fs.mkdir(work, { recursive: true });
   const r = await execStep(local.store, {
-    experiment: 'hx', step: 'train', cwd: work, outputs: { model: 'model', report: 'report.txt' },
+    experiment: 'hx',
+    step: 'train',
+    cwd: work,
+    outputs: { model: 'model', report: 'report.txt' },
     script: 'mkdir -p model/sub && printf weights > model/w.bin && printf deep > model/sub/x.txt && printf hello > report.txt',
   });
   return stepEvent(track, await local.getStepRun({ stepRunId: r.stepRunId }), Status.Running, 2, Date.now());
@@ -36,7 +39,16 @@ describe('download notifier', () => {
     await harvest.deliver(event, deliveryContext('d1'));
     const folder = path.join(dataDir, 'harvest', 'hx', event.pipelineRunId!, 'train', 'model');
     const manifest = JSON.parse(await fs.readFile(path.join(folder, 'manifest.json'), 'utf8'));
-    expect(manifest).toMatchObject({ experiment: 'hx', pipelineRunId: event.pipelineRunId, stepName: 'train', stepRunId: event.stepRun!.stepRunId, output: 'model', isReused: false, sourceRunIds: { stepRunId: event.stepRun!.stepRunId }, totalBytes: 11 });
+    expect(manifest).toMatchObject({
+      experiment: 'hx',
+      pipelineRunId: event.pipelineRunId,
+      stepName: 'train',
+      stepRunId: event.stepRun!.stepRunId,
+      output: 'model',
+      isReused: false,
+      sourceRunIds: { stepRunId: event.stepRun!.stepRunId },
+      totalBytes: 11,
+    });
     for (const f of manifest.files as { path: string; size: number; sha256: string }[]) {
       const bytes = await fs.readFile(path.join(folder, f.path));
       expect(f.sha256).toBe(sha256(bytes));
@@ -76,7 +88,11 @@ describe('download notifier', () => {
     const event = await finishedEvent();
     const evil = { ...event, stepRun: { ...event.stepRun!, ...patch } };
     const harvest = await buildNotifier({ type: 'download', dir: path.join(dataDir, 'safe') }, { dataDir, providers });
-    await expect(harvest.deliver(evil, deliveryContext())).rejects.toMatchObject({ code: 'SRW_DELIVERY_FAILED', retryable: false, message: expect.stringContaining('harvest refused') });
+    await expect(harvest.deliver(evil, deliveryContext())).rejects.toMatchObject({
+      code: 'SRW_DELIVERY_FAILED',
+      retryable: false,
+      message: expect.stringContaining('harvest refused'),
+    });
     expect(await fs.readdir(dataDir)).not.toContain('escaped');
   });
 
@@ -85,6 +101,10 @@ describe('download notifier', () => {
     const stored = path.join(local.store.outputsDir(event.pipelineRunId!, event.stepRun!.stepRunId), 'model');
     await fs.symlink('/etc/passwd', path.join(stored, 'link'));
     const harvest = await buildNotifier({ type: 'download', dir: path.join(dataDir, 'links') }, { dataDir, providers });
-    await expect(harvest.deliver(event, deliveryContext())).rejects.toMatchObject({ code: 'SRW_DELIVERY_FAILED', retryable: false, message: expect.stringContaining('symbolic links') });
+    await expect(harvest.deliver(event, deliveryContext())).rejects.toMatchObject({
+      code: 'SRW_DELIVERY_FAILED',
+      retryable: false,
+      message: expect.stringContaining('symbolic links'),
+    });
   });
 });

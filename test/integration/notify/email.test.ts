@@ -77,6 +77,9 @@ describe('email notifier', () => {
   });
 
   it('names the bad option', async () => {
-    await expect(buildNotifier({ type: 'email', to: 'not-an-address' }, { name: 'mail' })).rejects.toMatchObject({ code: 'SRW_CONFIG_INVALID', message: expect.stringContaining('notifiers.mail.to') });
+    await expect(buildNotifier({ type: 'email', to: 'not-an-address' }, { name: 'mail' })).rejects.toMatchObject({
+      code: 'SRW_CONFIG_INVALID',
+      message: expect.stringContaining('notifiers.mail.to'),
+    });
   });
 });

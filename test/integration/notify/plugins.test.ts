@@ -31,8 +31,13 @@ describe('docs/PLUGINS.md', () => {
     await fs.writeFile(path.join(dir, 'empty.js'), 'exports.nothing = 1;\n');
     const base = { dataDir: dir, env: {}, source: path.join(dir, 'c.yaml') };
     const missing = validateConfig({ notifiers: { x: { type: 'module', module: './nope.js' } } }, base);
-    await expect(buildNotifiers(missing, new Map(), silent)).rejects.toMatchObject({ code: 'SRW_CONFIG_INVALID', message: expect.stringContaining('notifiers.x.module: cannot load "./nope.js"') });
+    await expect(buildNotifiers(missing, new Map(), silent)).rejects.toMatchObject({
+      code: 'SRW_CONFIG_INVALID',
+      message: expect.stringContaining('notifiers.x.module: cannot load "./nope.js"'),
+    });
     const empty = validateConfig({ notifiers: { y: { type: 'module', module: './empty.js' } } }, base);
-    await expect(buildNotifiers(empty, new Map(), silent)).rejects.toMatchObject({ message: expect.stringContaining('notifiers.y.module: "./empty.js" exports no create') });
+    await expect(buildNotifiers(empty, new Map(), silent)).rejects.toMatchObject({
+      message: expect.stringContaining('notifiers.y.module: "./empty.js" exports no create'),
+    });
   });
 });

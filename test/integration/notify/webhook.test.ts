@@ -11,11 +11,13 @@ function verifyStandardWebhook(r: Received, secret: string, toleranceSeconds = 3
   if (Math.abs(Date.now() / 1000 - Number(timestamp)) > toleranceSeconds) return false;
   const key = secret.startsWith('whsec_') ? Buffer.from(secret.split('_')[1]!, 'base64') : Buffer.from(secret);
   const expected = createHmac('sha256', key).update(`${id}.${timestamp}.${r.body}`).digest();
-  return String(r.headers['webhook-signature']).split(' ').some((part) => {
-    const [version, sig] = part.split(',');
-    const given = Buffer.from(sig ?? '', 'base64');
-    return version === 'v1' && given.length === expected.length && timingSafeEqual(given, expected);
-  });
+  return String(r.headers['webhook-signature'])
+    .split(' ')
+    .some((part) => {
+      const [version, sig] = part.split(',');
+      const given = Buffer.from(sig ?? '', 'base64');
+      return version === 'v1' && given.length === expected.length && timingSafeEqual(given, expected);
+    });
 }
 
 describe('webhook notifier', () => {
@@ -41,8 +43,14 @@ describe('webhook notifier', () => {
     expect(r.headers['webhook-id']).toBe('dlv-1');
     expect(r.headers['content-type']).toBe('application/cloudevents+json');
     expect(r.json).toEqual({
-      specversion: '1.0', id: event.id, source: '/steprun-watch/local/experiments/churn', type: 'io.steprun-watch.steprun.failed',
-      subject: 's_train1', time: event.time, datacontenttype: 'application/json', data: JSON.parse(JSON.stringify(event)),
+      specversion: '1.0',
+      id: event.id,
+      source: '/steprun-watch/local/experiments/churn',
+      type: 'io.steprun-watch.steprun.failed',
+      subject: 's_train1',
+      time: event.time,
+      datacontenttype: 'application/json',
+      data: JSON.parse(JSON.stringify(event)),
     });
   });
 
@@ -68,7 +76,10 @@ describe('webhook notifier', () => {
   it('teams: a message with an Adaptive Card attachment', async () => {
     const hook = await buildNotifier({ type: 'webhook', url, format: 'teams' });
     await hook.deliver(pipelineFailedEvent(), deliveryContext());
-    const body = receiver.received[0]!.json as { type: string; attachments: { contentType: string; content: { type: string; version: string; body: { type: string }[] } }[] };
+    const body = receiver.received[0]!.json as {
+      type: string;
+      attachments: { contentType: string; content: { type: string; version: string; body: { type: string }[] } }[];
+    };
     expect(body.type).toBe('message');
     expect(body.attachments[0]!.contentType).toBe('application/vnd.microsoft.card.adaptive');
     expect(body.attachments[0]!.content).toMatchObject({ type: 'AdaptiveCard', version: '1.4' });
@@ -80,7 +91,13 @@ describe('webhook notifier', () => {
     await hook.deliver(failedStepEvent(), deliveryContext());
     const trigger = receiver.received[0]!.json as Record<string, unknown> & { payload: Record<string, unknown> };
     expect(trigger).toMatchObject({ routing_key: 'R0UT1NGKEY', event_action: 'trigger', dedup_key: 'steprun-watch/local/1234' });
-    expect(trigger.payload).toMatchObject({ summary: '[Failed] train · pipeline 1234 · experiment churn', severity: 'error', source: 'steprun-watch/local/churn', component: 'train', class: 'ExitCode3' });
+    expect(trigger.payload).toMatchObject({
+      summary: '[Failed] train · pipeline 1234 · experiment churn',
+      severity: 'error',
+      source: 'steprun-watch/local/churn',
+      component: 'train',
+      class: 'ExitCode3',
+    });
     expect(Date.parse(String(trigger.payload.timestamp))).not.toBeNaN();
     const skipped = await hook.deliver(stepEventWith('Running', 'Queued'), deliveryContext());
     expect(skipped?.detail).toMatch(/skipped/);
@@ -95,7 +112,10 @@ describe('webhook notifier', () => {
     await expect(hook.deliver(failedStepEvent(), deliveryContext())).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('HTTP 503') });
     await expect(hook.deliver(failedStepEvent(), deliveryContext())).rejects.toMatchObject({ retryable: true, retryAfterMs: 7000 });
     await expect(hook.deliver(failedStepEvent(), deliveryContext())).rejects.toMatchObject({ retryable: false, message: expect.stringContaining('HTTP 404') });
-    await expect(hook.deliver(failedStepEvent(), deliveryContext())).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('timed out after 300 ms') });
+    await expect(hook.deliver(failedStepEvent(), deliveryContext())).rejects.toMatchObject({
+      retryable: true,
+      message: expect.stringContaining('timed out after 300 ms'),
+    });
   });
 
   it('never shows a token of the URL in its messages', async () => {
@@ -106,7 +126,12 @@ describe('webhook notifier', () => {
   });
 
   it('refuses an invalid config, naming the field', async () => {
-    await expect(buildNotifier({ type: 'webhook', url: 'not a url' }, { name: 'hook' })).rejects.toMatchObject({ code: 'SRW_CONFIG_INVALID', message: expect.stringContaining('notifiers.hook.url') });
-    await expect(buildNotifier({ type: 'webhook', format: 'pagerduty' }, { name: 'pd' })).rejects.toMatchObject({ message: expect.stringContaining('notifiers.pd.routingKey') });
+    await expect(buildNotifier({ type: 'webhook', url: 'not a url' }, { name: 'hook' })).rejects.toMatchObject({
+      code: 'SRW_CONFIG_INVALID',
+      message: expect.stringContaining('notifiers.hook.url'),
+    });
+    await expect(buildNotifier({ type: 'webhook', format: 'pagerduty' }, { name: 'pd' })).rejects.toMatchObject({
+      message: expect.stringContaining('notifiers.pd.routingKey'),
+    });
   });
 });
