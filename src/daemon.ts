@@ -4,7 +4,9 @@ import { Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { systemClock, type Clock } from './clock';
 import type { LoadedConfig } from './config/load';
+import { ApiServer } from './api/server';
 import type { Logger } from './logger';
+import { Metrics } from './metrics';
 import { deliverJob, deliveryBackoff, type DeliverJobData } from './notify/deliver';
 import { DeliveryStore } from './notify/deliveries';
 import { Dispatcher } from './notify/dispatch';
@@ -46,7 +48,11 @@ export class Daemon {
   private readonly workers: Worker[] = [];
   private readonly queues = new Map<string, Queue>();
   private deliver?: Queue;
+  private api?: ApiServer;
+  private metrics?: Metrics;
   private stopping?: Promise<void>;
+  /** Where the HTTP API listens, once started. */
+  apiUrl?: string;
 
   private constructor(
     readonly config: LoadedConfig,
@@ -73,6 +79,11 @@ export class Daemon {
     return this.redis;
   }
 
+  /** `steprun-watch daemon` serves the API; worker-only processes do not. */
+  get servesApi(): boolean {
+    return this.config.api.enabled && this.roles.scheduler;
+  }
+
   async start(): Promise<void> {
     const { config } = this;
     this.redis = connectRedis({ url: config.redis.url, mode: 'daemon', name: 'srw-daemon' });
@@ -81,6 +92,7 @@ export class Daemon {
     const deliveries = new DeliveryStore(this.redis, this.keys);
     for (const name of this.providers.keys()) this.queues.set(name, this.watchQueue(pollQueue(this.redis, this.keys, name)));
     this.deliver = this.watchQueue(deliverQueue(this.redis, this.keys, config.delivery));
+    this.metrics = new Metrics({ redis: this.redis, keys: this.keys, providers: [...this.providers.keys()], queues: [...this.queues.values(), this.deliver] });
 
     if (this.roles.pollWorkers) this.startPollWorkers();
     if (this.roles.deliverWorkers) this.startDeliverWorkers(deliveries);
@@ -113,8 +125,29 @@ export class Daemon {
       });
       this.scheduler.start(config.poll.tick);
     }
+    if (this.servesApi) {
+      this.api = new ApiServer({
+        redis: this.redis,
+        keys: this.keys,
+        clock: this.clock,
+        providers: this.providers,
+        deliveries,
+        deliverQueue: this.deliver,
+        metrics: this.metrics,
+        logger: this.log.child({ component: 'api' }),
+        token: config.api.token,
+        ready: () => this.ready(),
+      });
+      this.apiUrl = await this.api.listen(config.api.listen);
+    }
     this.log.info(
-      { roles: this.roles, providers: [...this.providers.keys()], notifiers: [...this.notifiers.keys()], prefix: config.redis.prefix },
+      {
+        roles: this.roles,
+        providers: [...this.providers.keys()],
+        notifiers: [...this.notifiers.keys()],
+        prefix: config.redis.prefix,
+        api: this.apiUrl ?? null,
+      },
       'steprun-watch started',
     );
   }
@@ -124,9 +157,23 @@ export class Daemon {
     return queue;
   }
 
+  /** Ready: Redis answers within a second and every worker of this process runs. */
+  async ready(): Promise<boolean> {
+    const ping = this.connection.ping().then(
+      (r) => r === 'PONG',
+      () => false,
+    );
+    const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref());
+    const redisOk = await Promise.race([ping, timeout]);
+    return redisOk && this.connection.status === 'ready' && this.workers.every((w) => w.isRunning());
+  }
+
   private pollDeps(): PollDeps {
     const p = this.config.poll;
+    const metrics = this.metrics!;
     return {
+      onProviderCall: (provider, ok, ms, code) => metrics.onProviderCall(provider, ok, ms, code),
+      onTransitions: (transitions) => transitions.forEach((t) => metrics.transitions.inc({ type: t.event.type })),
       redis: this.connection,
       keys: this.keys,
       providers: this.providers,
@@ -148,12 +195,28 @@ export class Daemon {
       const limits = this.config.poll.providers[name] ?? {};
       const options = workerOptions(this.connection, this.keys, this.config.workers, limits.concurrency ?? this.config.poll.concurrency);
       if (limits.maxPerMinute) options.limiter = { max: limits.maxPerMinute, duration: 60000 };
-      this.addWorker(new Worker(pollQueueName(name), (job) => pollTrack(deps, (job.data as { trackId: string }).trackId), options));
+      const polls = this.metrics!.polls;
+      const poll = async (trackId: string) => {
+        const outcome = await pollTrack(deps, trackId);
+        polls.inc({ provider: name, outcome: outcome.kind });
+        return outcome;
+      };
+      this.addWorker(new Worker(pollQueueName(name), (job) => poll((job.data as { trackId: string }).trackId), options));
     }
   }
 
   private startDeliverWorkers(deliveries: DeliveryStore): void {
-    const deps = { notifiers: this.notifiers, deliveries, clock: this.clock, logger: this.log };
+    const metrics = this.metrics!;
+    const deps = {
+      notifiers: this.notifiers,
+      deliveries,
+      clock: this.clock,
+      logger: this.log,
+      onDelivered: (notifier: string, event: { detectedAt: number }, ok: boolean, final: boolean) => {
+        metrics.deliveries.inc({ notifier, outcome: ok ? 'delivered' : final ? 'dead' : 'retry' });
+        if (ok) metrics.detectionLatency.observe({ notifier }, Math.max(0, this.clock.now() - event.detectedAt) / 1000);
+      },
+    };
     const options = workerOptions(this.connection, this.keys, this.config.workers, this.config.delivery.concurrency);
     options.settings = { backoffStrategy: deliveryBackoff(this.config.delivery.backoffMs) };
     this.addWorker(new Worker<DeliverJobData>(DELIVER_QUEUE, (job, _token, signal) => deliverJob(deps, job, signal ?? new AbortController().signal), options));
@@ -192,6 +255,7 @@ export class Daemon {
 
   private async doStop(): Promise<void> {
     this.log.info('stopping: draining in-flight jobs');
+    await this.api?.close();
     await this.scheduler?.stop();
     await this.dispatcher?.stop();
     await Promise.all(this.workers.map((w) => w.close()));

@@ -23,6 +23,11 @@ export class Keys {
     return `${this.tag}:tracks`;
   }
 
+  /** SET of tracks whose polls keep failing (a track.error was raised), for metrics and `tracks`. */
+  get failing(): string {
+    return `${this.tag}:failing`;
+  }
+
   /** ZSET per provider instance: track id -> next poll time (ms). */
   due(provider: string): string {
     return `${this.tag}:due:${provider}`;

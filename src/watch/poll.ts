@@ -147,7 +147,7 @@ async function pollExperiment(deps: PollDeps, provider: RunProvider, track: Trac
     args.push(run.pipelineRunId, created(run), child.id, JSON.stringify(child));
   }
   const k = deps.keys;
-  const added = await scriptsOn(deps.redis).addPipelineTracks(k.seen(track.id), k.tracks, k.due(track.provider), k.track(track.id), ...args);
+  const added = await scriptsOn(deps.redis).addPipelineTracks(k.seen(track.id), k.tracks, k.due(track.provider), k.track(track.id), k.failing, ...args);
   if (added < 0) return { kind: 'gone' };
   if (added > 0) deps.logger.info({ trackId: track.id, experiment: track.experiment, added }, 'new pipeline runs tracked');
   return { kind: 'tracked', added };
@@ -174,6 +174,7 @@ async function recordFailure(
     k.due(track.provider),
     k.events,
     k.state(track.id),
+    k.failing,
     track.id,
     now + delay,
     threshold,

@@ -7,7 +7,7 @@ const DIR = path.join(__dirname, 'commands');
 
 export interface WatchScripts {
   addTrack(k1: string, k2: string, k3: string, id: string, json: string, now: number): Promise<number>;
-  removeTrack(k1: string, k2: string, k3: string, k4: string, k5: string, id: string): Promise<number>;
+  removeTrack(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, id: string): Promise<number>;
   claimDue(due: string, now: number, limit: number, leaseUntil: number): Promise<string[]>;
   commitPoll(...args: (string | number)[]): Promise<[number, number]>;
   recordPollFailure(...args: (string | number)[]): Promise<[number, number]>;

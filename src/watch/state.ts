@@ -106,6 +106,7 @@ export class StateStore {
       k.due(track.provider),
       k.track(track.id),
       k.tracks,
+      k.failing,
       ...args,
     );
     return { appended: Math.max(appended, 0), conflicts, gone: appended === -1 };

@@ -99,6 +99,6 @@ export class TrackStore {
     const track = await this.get(id);
     if (!track) return false;
     const k = this.keys;
-    return (await scriptsOn(this.redis).removeTrack(k.track(id), k.tracks, k.due(track.provider), k.state(id), k.seen(id), id)) === 1;
+    return (await scriptsOn(this.redis).removeTrack(k.track(id), k.tracks, k.due(track.provider), k.state(id), k.seen(id), k.failing, id)) === 1;
   }
 }

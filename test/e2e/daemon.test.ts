@@ -39,6 +39,7 @@ async function setup(label: string, o: { redisUrl?: string; overrides?: Record<s
     delivery: { attempts: 20, backoffMs: 200 },
     notifiers: { console: { type: 'console' }, record: { type: 'module', module: RECORDING_NOTIFIER, options: { file: deliveredFile } } },
     routes: [{ match: {}, notify: ['console', 'record'] }],
+    api: { listen: '127.0.0.1:0' },
     ...o.overrides,
   };
   await fs.writeFile(path.join(dir, 'config.yaml'), stringifyYaml(config));

@@ -15,6 +15,7 @@ export function testConfig(o: { prefix: string; dataDir: string; redisUrl?: stri
       notifiers: { console: { type: 'console' } },
       routes: [{ match: {}, notify: ['console'] }],
       log: { level: 'warn' },
+      api: { listen: '127.0.0.1:0' },
       ...o.extra,
     },
     { dataDir: o.dataDir, env: {} },

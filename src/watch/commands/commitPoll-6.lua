@@ -5,7 +5,7 @@
   its expected values no longer match.
 
   KEYS[1] state hash (field -> "seq|status")   KEYS[2] events stream   KEYS[3] due zset
-  KEYS[4] track hash                            KEYS[5] tracks set
+  KEYS[4] track hash                            KEYS[5] tracks set   KEYS[6] failing set (tracks in error)
   ARGV[1] track id   ARGV[2] now (ms)   ARGV[3] next poll time (ms), or -1 to retire the track
   ARGV[4] stream max length (approximate)
   ARGV[5..] groups of 4: field, expected value ('' = never seen), new value, event json
@@ -26,6 +26,7 @@ for i = 5, #ARGV, 4 do
   end
 end
 redis.call('HSET', KEYS[4], 'failures', 0, 'errorRaised', 0)
+redis.call('SREM', KEYS[6], ARGV[1])
 if appended > 0 then
   redis.call('HSET', KEYS[4], 'lastChangeAt', ARGV[2])
 end

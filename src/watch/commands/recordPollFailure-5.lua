@@ -2,7 +2,7 @@
   Counts a failed poll, reschedules the track with backoff, and raises ONE track.error event once the
   failures reach the threshold (not one per poll). A successful poll (commitPoll) resets the count.
 
-  KEYS[1] track hash   KEYS[2] due zset   KEYS[3] events stream   KEYS[4] state hash
+  KEYS[1] track hash   KEYS[2] due zset   KEYS[3] events stream   KEYS[4] state hash   KEYS[5] failing set
   ARGV[1] track id     ARGV[2] next poll time (ms)   ARGV[3] threshold   ARGV[4] stream max length
   ARGV[5] expected '@error' state ('' = none yet)    ARGV[6] new '@error' state   ARGV[7] event json
   Returns {failures, raised (1|0)}; {-1, 0} when the track is gone.
@@ -21,5 +21,6 @@ if failures >= tonumber(ARGV[3]) and redis.call('HGET', KEYS[1], 'errorRaised') 
     raised = 1
   end
   redis.call('HSET', KEYS[1], 'errorRaised', '1')
+  redis.call('SADD', KEYS[5], ARGV[1])
 end
 return {failures, raised}

@@ -3,6 +3,7 @@
   reschedule the experiment track. The seen set only keeps runs newer than the cursor's slack window.
 
   KEYS[1] seen zset of the experiment track   KEYS[2] tracks set   KEYS[3] due zset   KEYS[4] experiment track hash
+  KEYS[5] failing set
   ARGV[1] now (ms)   ARGV[2] forget seen runs created before this (ms)   ARGV[3] new cursor (ms)
   ARGV[4] next poll of the experiment track (ms)   ARGV[5] key prefix of track hashes
   ARGV[6] the experiment track's id
@@ -26,5 +27,6 @@ for i = 7, #ARGV, 4 do
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2])
 redis.call('HSET', KEYS[4], 'cursor', ARGV[3], 'failures', 0, 'errorRaised', 0)
+redis.call('SREM', KEYS[5], ARGV[6])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[6])
 return added

@@ -1,0 +1,58 @@
+// Small HTTP plumbing for the API: JSON bodies with a size limit, JSON answers, errors mapped to status codes.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { InvalidInputError, isSrwError, type ErrorCode } from '../model/errors';
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function readJson(req: IncomingMessage): Promise<unknown> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'SRW_INVALID_INPUT', `request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text.trim()) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidInputError('request body is not valid JSON');
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  SRW_INVALID_INPUT: 400,
+  SRW_CONFIG_INVALID: 400,
+  SRW_UNSAFE_PATH: 400,
+  SRW_RUN_NOT_FOUND: 404,
+  SRW_TRACK_NOT_FOUND: 404,
+  SRW_DELIVERY_NOT_FOUND: 404,
+  SRW_OUTPUT_NOT_FOUND: 404,
+  SRW_ALREADY_EXISTS: 409,
+  SRW_REDIS_UNAVAILABLE: 503,
+  SRW_PROVIDER_UNAVAILABLE: 503,
+};
+
+/** `{ error: { code, message } }` with the status the code calls for; unexpected errors are a plain 500. */
+export function sendError(res: ServerResponse, err: unknown): void {
+  if (err instanceof HttpError) return sendJson(res, err.status, { error: { code: err.code, message: err.message } });
+  if (isSrwError(err)) return sendJson(res, STATUS_BY_CODE[err.code] ?? 500, { error: { code: err.code, message: err.message } });
+  sendJson(res, 500, { error: { code: 'SRW_INTERNAL', message: 'internal error' } });
+}

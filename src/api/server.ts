@@ -1,0 +1,216 @@
+// The daemon's HTTP API: tracks, events (+ SSE), deliveries, health and metrics. Localhost by default, bearer token optional.
+import { timingSafeEqual } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Clock } from '../clock';
+import { trackTargetSchema } from '../config/schema';
+import { describeIssue } from '../config/load';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { ConfigInvalidError, InvalidInputError, TrackNotFoundError } from '../model/errors';
+import { retryDelivery } from '../notify/dead-letters';
+import type { DeliveryStore } from '../notify/deliveries';
+import { parseEntry } from '../notify/dispatch';
+import type { RunProvider } from '../providers/provider';
+import type { Keys } from '../watch/keys';
+import { TrackStore, trackFromRequest } from '../watch/tracks';
+import { HttpError, readJson, sendError, sendJson } from './http';
+
+export interface ApiDeps {
+  redis: Redis;
+  keys: Keys;
+  clock: Clock;
+  providers: Map<string, RunProvider>;
+  deliveries: DeliveryStore;
+  deliverQueue: Queue;
+  metrics: Metrics;
+  logger: Logger;
+  token?: string;
+  /** Redis answers and the workers run. */
+  ready(): Promise<boolean>;
+}
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;
+
+/** POST /tracks: the CLI's track schema, plus `verify` (default true: ask the provider whether the run exists). */
+function parseTrackBody(body: unknown) {
+  const { verify = true, ...rest } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  if (typeof verify !== 'boolean') throw new InvalidInputError('verify: expected a boolean');
+  const parsed = trackTargetSchema.safeParse(rest);
+  if (!parsed.success) throw new InvalidInputError(describeIssue(parsed.error));
+  return { ...parsed.data, verify };
+}
+
+export class ApiServer {
+  private readonly server: http.Server;
+  private readonly routes: { method: string; pattern: RegExp; keys: string[]; handler: Handler; open?: boolean }[] = [];
+  private readonly tracks: TrackStore;
+
+  constructor(private readonly d: ApiDeps) {
+    this.tracks = new TrackStore(d.redis, d.keys, d.clock);
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.define();
+  }
+
+  async listen(listen: string): Promise<string> {
+    const { host, port } = parseListen(listen);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL'
+            ? new ConfigInvalidError(`api.listen: cannot listen on ${listen} (${err.code}); choose another host:port, or set api.enabled: false`)
+            : err,
+        ),
+      );
+      this.server.listen(port, host, () => resolve());
+    });
+    const address = this.server.address() as AddressInfo;
+    return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((r) => this.server.close(r));
+  }
+
+  private route(method: string, path: string, handler: Handler, open = false): void {
+    const keys: string[] = [];
+    const pattern = new RegExp(`^${path.replace(/:(\w+)/g, (_m, k: string) => (keys.push(k), '([^/]+)'))}$`);
+    this.routes.push({ method, pattern, keys, handler, open });
+  }
+
+  private define(): void {
+    const { d } = this;
+    this.route('GET', '/healthz', async (_q, res) => sendJson(res, 200, { status: 'ok' }), true);
+    this.route(
+      'GET',
+      '/readyz',
+      async (_q, res) => ((await d.ready()) ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready' })),
+      true,
+    );
+    this.route('GET', '/metrics', async (_q, res) => {
+      const text = await d.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': d.metrics.registry.contentType });
+      res.end(text);
+    });
+    this.route('GET', '/tracks', async (_q, res) => sendJson(res, 200, { tracks: await this.tracks.list() }));
+    this.route('POST', '/tracks', async (req, res) => {
+      const body = parseTrackBody(await readJson(req));
+      const provider = d.providers.get(body.provider);
+      if (!provider) throw new InvalidInputError(`provider: unknown provider "${body.provider}" (configured: ${[...d.providers.keys()].join(', ')})`);
+      const track = trackFromRequest(
+        { provider: body.provider, experiment: body.experiment, pipelineRun: body.pipelineRun, stepRun: body.stepRun, labels: body.labels },
+        'api',
+        d.clock.now(),
+      );
+      if (body.verify && track.kind !== 'experiment') {
+        const at = await provider.locateRun((track.stepRunId ?? track.pipelineRunId)!);
+        if (at.kind !== track.kind) throw new InvalidInputError(`${track.stepRunId ?? track.pipelineRunId} is a ${at.kind} run, not a ${track.kind} run`);
+      }
+      const added = await this.tracks.add(track);
+      sendJson(res, added ? 201 : 200, { track: added ? track : await this.tracks.get(track.id), added });
+    });
+    this.route('GET', '/tracks/:id', async (_q, res, p) => sendJson(res, 200, { track: await this.tracks.require(p.id!) }));
+    this.route('DELETE', '/tracks/:id', async (_q, res, p) => {
+      if (!(await this.tracks.remove(p.id!))) throw new TrackNotFoundError(p.id!);
+      res.writeHead(204).end();
+    });
+    this.route('GET', '/events', async (_q, res, _p, url) => {
+      const after = url.searchParams.get('after');
+      const limit = boundedInt(url.searchParams.get('limit'), 100, 1000, 'limit');
+      if (after !== null && !/^\d+-\d+$/.test(after))
+        throw new InvalidInputError('after: a stream id such as 1732540000000-0 (the `cursor` of a previous answer)');
+      const entries = await d.redis.xrange(d.keys.events, after ? `(${after}` : '-', '+', 'COUNT', limit);
+      const events = entries.map(([id, f]) => ({ cursor: id, event: parseEntry(f) })).filter((e) => e.event);
+      sendJson(res, 200, { events, cursor: entries.at(-1)?.[0] ?? after });
+    });
+    this.route('GET', '/events/stream', (req, res, _p, url) => this.stream(req, res, url));
+    this.route('GET', '/deliveries', async (_q, res, _p, url) => {
+      const status = url.searchParams.get('status');
+      if (status !== null && status !== 'failed') throw new InvalidInputError('status: only "failed" can be asked for');
+      const limit = boundedInt(url.searchParams.get('limit'), 50, 1000, 'limit');
+      sendJson(res, 200, { deliveries: await d.deliveries.list({ failedOnly: status === 'failed', limit }) });
+    });
+    this.route('POST', '/deliveries/:id/retry', async (_q, res, p) => {
+      await retryDelivery(d.deliveries, d.deliverQueue, p.id!, d.clock.now());
+      sendJson(res, 202, { retried: p.id });
+    });
+  }
+
+  /** Server-Sent Events: each new event as `id: <stream id>` + `data: <json>`; Last-Event-ID resumes. */
+  private async stream(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const from = (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('after') ?? '$';
+    if (from !== '$' && !/^\d+-\d+$/.test(from)) throw new InvalidInputError('Last-Event-ID: a stream id');
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.write(': connected\n\n');
+    const reader = this.d.redis.duplicate();
+    reader.on('error', () => undefined);
+    let last = from;
+    let open = true;
+    req.on('close', () => {
+      open = false;
+      reader.disconnect();
+    });
+    while (open) {
+      try {
+        const reply = (await reader.xread('BLOCK', 15000, 'STREAMS', this.d.keys.events, last)) as [string, [string, string[]][]][] | null;
+        if (!reply) {
+          res.write(': keep-alive\n\n');
+          continue;
+        }
+        for (const [id, fields] of reply[0]![1]) {
+          last = id;
+          const event = parseEntry(fields);
+          if (event) res.write(`id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+        }
+      } catch {
+        if (open) await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private authorized(req: http.IncomingMessage): boolean {
+    if (!this.d.token) return true;
+    const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
+    const expected = Buffer.from(this.d.token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      const candidates = this.routes.filter((r) => r.pattern.test(url.pathname));
+      if (candidates.length === 0) throw new HttpError(404, 'SRW_NOT_FOUND', `no route ${url.pathname}`);
+      const route = candidates.find((r) => r.method === req.method);
+      if (!route) throw new HttpError(405, 'SRW_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
+      if (!route.open && !this.authorized(req)) {
+        res.setHeader('www-authenticate', 'Bearer');
+        throw new HttpError(401, 'SRW_UNAUTHORIZED', 'a valid bearer token is required');
+      }
+      const match = route.pattern.exec(url.pathname)!;
+      const params = Object.fromEntries(route.keys.map((k, i) => [k, decodeURIComponent(match[i + 1]!)]));
+      await route.handler(req, res, params, url);
+    } catch (err) {
+      if (res.headersSent) return void res.end();
+      if (!(err instanceof HttpError) && !(err as { code?: string }).code?.startsWith('SRW_'))
+        this.d.logger.error({ err: (err as Error).message, path: url.pathname }, 'api error');
+      sendError(res, err);
+    }
+  }
+}
+
+function boundedInt(value: string | null, fallback: number, max: number, name: string): number {
+  if (value === null) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidInputError(`${name}: a whole number from 1 to ${max}`);
+  return n;
+}
+
+/** `127.0.0.1:8787`, `[::1]:8787`, `0.0.0.0:80`, or a bare port (then localhost). */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(listen) ?? /^()()(\d+)$/.exec(listen);
+  if (!m) throw new InvalidInputError(`api.listen: "${listen}" is not host:port`);
+  return { host: m[1] || m[2] || '127.0.0.1', port: Number(m[3]) };
+}
