@@ -38,7 +38,7 @@ describe('daemon with email, webhook and download notifiers', () => {
         redis: { url: REDIS_URL, prefix },
         poll: { tick: '* * * * * *', minIntervalSeconds: 0.5, maxIntervalSeconds: 2 },
         delivery: { attempts: 5, backoffMs: 200 },
-      api: { listen: '127.0.0.1:0' },
+        api: { listen: '127.0.0.1:0' },
         notifiers: {
           console: { type: 'console' },
           mail: {

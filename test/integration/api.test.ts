@@ -19,7 +19,11 @@ const local = new LocalProvider({ root: path.join(dataDir, 'runs') });
 let daemon: Daemon;
 let base: string;
 
-async function call(method: string, route: string, o: { body?: unknown; token?: string | null; raw?: string } = {}): Promise<{ status: number; json: any; text: string }> {
+async function call(
+  method: string,
+  route: string,
+  o: { body?: unknown; token?: string | null; raw?: string } = {},
+): Promise<{ status: number; json: any; text: string }> {
   const token = o.token === undefined ? TOKEN : o.token;
   const res = await fetch(`${base}${route}`, {
     method,
@@ -45,7 +49,10 @@ beforeAll(async () => {
     extra: {
       api: { listen: '127.0.0.1:0', token: TOKEN },
       notifiers: { console: { type: 'console' }, hook: { type: 'webhook', url: hook } },
-      routes: [{ match: {}, notify: ['console'] }, { match: { type: 'steprun.failed' }, notify: ['hook'] }],
+      routes: [
+        { match: {}, notify: ['console'] },
+        { match: { type: 'steprun.failed' }, notify: ['hook'] },
+      ],
     },
   });
   daemon = await startDaemon(config);
@@ -67,24 +74,50 @@ describe('HTTP API', () => {
   it('healthz and readyz answer without a token; everything else needs it (401)', async () => {
     expect(await call('GET', '/healthz', { token: null })).toMatchObject({ status: 200, json: { status: 'ok' } });
     expect(await call('GET', '/readyz', { token: null })).toMatchObject({ status: 200, json: { status: 'ready' } });
-    for (const [method, route] of [['GET', '/tracks'], ['POST', '/tracks'], ['GET', '/events'], ['GET', '/deliveries'], ['GET', '/metrics'], ['DELETE', '/tracks/x'], ['POST', '/deliveries/x/retry']]) {
+    for (const [method, route] of [
+      ['GET', '/tracks'],
+      ['POST', '/tracks'],
+      ['GET', '/events'],
+      ['GET', '/deliveries'],
+      ['GET', '/metrics'],
+      ['DELETE', '/tracks/x'],
+      ['POST', '/deliveries/x/retry'],
+    ]) {
       expect((await call(method!, route!, { token: null })).status).toBe(401);
       expect((await call(method!, route!, { token: 'wrong' })).status).toBe(401);
     }
   });
 
   it('POST /tracks validates the body like the CLI, naming the bad field (400)', async () => {
-    expect(await call('POST', '/tracks', { body: { provider: 'local' } })).toMatchObject({ status: 400, json: { error: { code: 'SRW_INVALID_INPUT', message: expect.stringContaining('a track needs one of experiment, pipelineRun or stepRun') } } });
-    expect(await call('POST', '/tracks', { body: { experiment: 'e', labels: { a: 1 } } })).toMatchObject({ status: 400, json: { error: { message: expect.stringContaining('labels.a') } } });
-    expect(await call('POST', '/tracks', { body: { experiment: 'e', colour: 'red' } })).toMatchObject({ status: 400, json: { error: { message: expect.stringContaining('colour') } } });
-    expect(await call('POST', '/tracks', { body: { provider: 'prod', experiment: 'e' } })).toMatchObject({ status: 400, json: { error: { message: expect.stringContaining('unknown provider "prod"') } } });
+    expect(await call('POST', '/tracks', { body: { provider: 'local' } })).toMatchObject({
+      status: 400,
+      json: { error: { code: 'SRW_INVALID_INPUT', message: expect.stringContaining('a track needs one of experiment, pipelineRun or stepRun') } },
+    });
+    expect(await call('POST', '/tracks', { body: { experiment: 'e', labels: { a: 1 } } })).toMatchObject({
+      status: 400,
+      json: { error: { message: expect.stringContaining('labels.a') } },
+    });
+    expect(await call('POST', '/tracks', { body: { experiment: 'e', colour: 'red' } })).toMatchObject({
+      status: 400,
+      json: { error: { message: expect.stringContaining('colour') } },
+    });
+    expect(await call('POST', '/tracks', { body: { provider: 'prod', experiment: 'e' } })).toMatchObject({
+      status: 400,
+      json: { error: { message: expect.stringContaining('unknown provider "prod"') } },
+    });
     expect(await call('POST', '/tracks', { raw: '{not json' })).toMatchObject({ status: 400, json: { error: { message: 'request body is not valid JSON' } } });
-    expect(await call('POST', '/tracks', { body: { pipelineRun: 'no_such_run' } })).toMatchObject({ status: 404, json: { error: { code: 'SRW_RUN_NOT_FOUND' } } });
+    expect(await call('POST', '/tracks', { body: { pipelineRun: 'no_such_run' } })).toMatchObject({
+      status: 404,
+      json: { error: { code: 'SRW_RUN_NOT_FOUND' } },
+    });
   });
 
   it('POST, GET, GET by id and DELETE /tracks', async () => {
     const created = await call('POST', '/tracks', { body: { experiment: 'apix', labels: { team: 'ml' } } });
-    expect(created).toMatchObject({ status: 201, json: { added: true, track: { kind: 'experiment', experiment: 'apix', labels: { team: 'ml' }, source: 'api' } } });
+    expect(created).toMatchObject({
+      status: 201,
+      json: { added: true, track: { kind: 'experiment', experiment: 'apix', labels: { team: 'ml' }, source: 'api' } },
+    });
     const id = created.json.track.id as string;
     expect(await call('POST', '/tracks', { body: { experiment: 'apix' } })).toMatchObject({ status: 200, json: { added: false, track: { id } } });
     expect((await call('GET', '/tracks')).json.tracks.map((t: { id: string }) => t.id)).toContain(id);
@@ -103,11 +136,13 @@ describe('HTTP API', () => {
     const before = parsePrometheus((await call('GET', '/metrics')).text);
     const sse = new AbortController();
     const streamed: string[] = [];
-    const stream = fetch(`${base}/events/stream`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: sse.signal }).then(async (res) => {
-      expect(res.headers.get('content-type')).toBe('text/event-stream');
-      const decoder = new TextDecoder();
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) streamed.push(decoder.decode(chunk));
-    }).catch(() => undefined);
+    const stream = fetch(`${base}/events/stream`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: sse.signal })
+      .then(async (res) => {
+        expect(res.headers.get('content-type')).toBe('text/event-stream');
+        const decoder = new TextDecoder();
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) streamed.push(decoder.decode(chunk));
+      })
+      .catch(() => undefined);
 
     const r = await execStep(local.store, { experiment: 'apiev', step: 'bad', script: 'exit 5', cwd: dataDir });
     expect(await call('POST', '/tracks', { body: { pipelineRun: r.pipelineRunId } })).toMatchObject({ status: 201 });
@@ -150,7 +185,10 @@ describe('HTTP API', () => {
 
   it('a track that cannot be polled shows as failing in srw_tracked_targets', async () => {
     await call('POST', '/tracks', { body: { pipelineRun: 'vanished_run', verify: false } });
-    await waitFor(async () => sumOf(parsePrometheus((await call('GET', '/metrics')).text), 'srw_tracked_targets', { provider: 'local', state: 'failing' }) === 1, { timeoutMs: 20000, what: 'failing gauge' });
+    await waitFor(
+      async () => sumOf(parsePrometheus((await call('GET', '/metrics')).text), 'srw_tracked_targets', { provider: 'local', state: 'failing' }) === 1,
+      { timeoutMs: 20000, what: 'failing gauge' },
+    );
   });
 });
 
