@@ -45,6 +45,18 @@ export function registerWatchCommands(program: Command): void {
     });
 
   program
+    .command('workers')
+    .description('run only workers (poll and delivery) against the shared Redis: for scaling out')
+    .option('--only <kind>', 'poll or deliver')
+    .addHelpText('after', '\nExample:\n  steprun-watch workers --only deliver')
+    .action(async (o: { only?: string }, cmd: Command) => {
+      if (o.only && o.only !== 'poll' && o.only !== 'deliver') throw new InvalidInputError(`--only takes poll or deliver, not "${o.only}"`);
+      const config = await configOf(cmd);
+      checkReferences(config);
+      await runDaemon(config, { scheduler: false, dispatcher: false, pollWorkers: o.only !== 'deliver', deliverWorkers: o.only !== 'poll' });
+    });
+
+  program
     .command('track')
     .description('track an experiment (every new pipeline run), a pipeline run (every step) or one step run')
     .option('--experiment <name>', 'experiment; alone: track its new pipeline runs')
@@ -70,6 +82,18 @@ export function registerWatchCommands(program: Command): void {
       const added = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).add(track));
       if (globalsOf(cmd).json) return printJson({ ...track, added });
       process.stdout.write(`${added ? 'tracking' : 'already tracked'}: ${describeTarget(track)} on ${providerName} (track ${track.id})\n`);
+    });
+
+  program
+    .command('ping')
+    .description('check the config and that Redis answers (exit 0), for health checks and troubleshooting')
+    .action(async (_o, cmd: Command) => {
+      const config = await configOf(cmd);
+      checkReferences(config);
+      const started = Date.now();
+      await withRedis(config, (redis) => redis.ping());
+      if (globalsOf(cmd).json) return printJson({ redis: 'ok', ms: Date.now() - started });
+      process.stdout.write(`config ok, Redis answers (${Date.now() - started} ms)\n`);
     });
 
   program
