@@ -1,4 +1,6 @@
 // The steprun-watch command: global options, subcommands, and one place that turns errors into exit codes.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { isSrwError } from '../model/errors';
 import { registerDeliveriesCommand } from './commands/deliveries';
@@ -7,6 +9,7 @@ import { registerExecCommands } from './commands/exec';
 import { registerRunCommands } from './commands/runs';
 import { registerWatchCommands } from './commands/watch';
 import { EXIT, exitCodeFor } from './exit-codes';
+import { packageRoot } from './package-root';
 
 export function buildProgram(): Command {
   const program = new Command('steprun-watch')
@@ -16,6 +19,7 @@ export function buildProgram(): Command {
     .option('--provider <name>', 'provider instance from the config (default: local)')
     .option('--json', 'print data as JSON')
     .option('--debug', 'show stack traces on errors')
+    .version(packageVersion(), '-V, --version')
     .showHelpAfterError()
     .exitOverride();
   registerExecCommands(program);
@@ -25,6 +29,10 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 export async function main(argv: string[]): Promise<void> {

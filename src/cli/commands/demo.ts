@@ -14,6 +14,8 @@ import type { WatchEvent } from '../../watch/events';
 import { Keys } from '../../watch/keys';
 import { TrackStore, trackFromRequest } from '../../watch/tracks';
 import { parseEntry } from '../../notify/dispatch';
+import type { Manifest } from '../../notify/download';
+import { emailContent } from '../../notify/formats/email-message';
 import { configOf, providerFromConfig } from '../context';
 import { packageRoot } from '../package-root';
 
@@ -46,8 +48,12 @@ export function registerDemoCommand(program: Command): void {
             `  ${e.type.padEnd(21)} ${e.stepRun?.name ?? '(pipeline)'}  ${e.pipelineRunId}${e.stepRun?.isReused ? '  reused' : ''}${e.stepRun?.error ? `  ${e.stepRun.error.message}` : ''}`,
           );
         say();
-        say(`Console notifier: ${daemon.notifierLines()} log lines written by the daemon.`);
-        say('Next: `steprun-watch events`, `steprun-watch steps <pipeline run id>`, `steprun-watch logs <step run id> --stderr`.');
+        say(`Console notifier: ${daemon.notifierLines()} log lines written by the daemon (above).`);
+        await showFailureMail(config.dataDir, events);
+        await showHarvest(config.dataDir, events);
+        say();
+        say('Next: `npx steprun-watch events`, `npx steprun-watch steps <pipeline run id>`, `npx steprun-watch logs <step run id> --stderr`,');
+        say('      `npx steprun-watch deliveries`; the daemon itself: `npx steprun-watch daemon` (see README.md).');
         redis.disconnect();
       } finally {
         for (const child of started.reverse()) await stop(child);
@@ -139,6 +145,47 @@ async function waitForPipelineEvents(redis: Redis, keys: Keys, pipelineRunIds: s
     const done = pipelineRunIds.every((id) => events.some((e) => e.pipelineRunId === id && e.type.startsWith('pipelinerun.')));
     if (done || Date.now() > deadline) return events;
     await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The failure mail the email notifier wrote to the outbox (no SMTP configured), with its text part. */
+async function showFailureMail(dataDir: string, events: WatchEvent[]): Promise<void> {
+  const failed = events.find((e) => e.type === 'steprun.failed');
+  if (!failed) return;
+  const outbox = path.join(dataDir, 'outbox');
+  const file = await waitForFile(outbox, (name) => name.includes(failed.id));
+  say();
+  if (!file) return say('Failure mail: not in the outbox yet (see `npx steprun-watch deliveries`).');
+  say(`Failure mail (a real message, open it in a mail client): ${path.join(outbox, file)}`);
+  say(emailContent(failed).text.replace(/^/gm, '  | ').trimEnd());
+}
+
+/** What the download notifier harvested for these pipeline runs, with manifest checksums. */
+async function showHarvest(dataDir: string, events: WatchEvent[]): Promise<void> {
+  const finished = events.filter((e) => e.type === 'steprun.finished' && e.stepRun?.outputNames.length);
+  say();
+  say(`Harvested outputs (${path.join(dataDir, 'harvest')}):`);
+  for (const e of finished) {
+    for (const output of e.stepRun!.outputNames) {
+      const folder = path.join(dataDir, 'harvest', e.experiment, e.pipelineRunId!, e.stepRun!.name, output);
+      const manifestFile = await waitForFile(folder, (name) => name.startsWith('manifest'));
+      if (!manifestFile) {
+        say(`  ${path.relative(dataDir, folder)}: not harvested yet`);
+        continue;
+      }
+      const manifest = JSON.parse(await fs.readFile(path.join(folder, manifestFile), 'utf8')) as Manifest;
+      say(`  ${path.relative(path.join(dataDir, 'harvest'), folder)}/${manifest.isReused ? `  (reused from ${manifest.sourceRunIds.stepRunId})` : ''}`);
+      for (const f of manifest.files) say(`    ${f.path}  ${f.size} bytes  sha256 ${f.sha256.slice(0, 16)}...`);
+    }
+  }
+}
+
+async function waitForFile(dir: string, match: (name: string) => boolean, timeoutMs = 5000): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = (await fs.readdir(dir).catch(() => [] as string[])).find(match);
+    if (found || Date.now() > deadline) return found;
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
