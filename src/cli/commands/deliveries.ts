@@ -53,6 +53,7 @@ export function registerDeliveriesCommand(program: Command): void {
     .command('retry [deliveryId]')
     .description('send a dead-lettered delivery again (the daemon delivers it)')
     .option('--all-failed', 'every dead letter')
+    .addHelpText('after', '\nExamples:\n  steprun-watch deliveries retry e5f0c2a9d1b3e4f6a7b8c9d0-hook\n  steprun-watch deliveries retry --all-failed')
     .action(async (id: string | undefined, o: { allFailed?: boolean }, cmd: Command) => {
       const config = await configOf(cmd);
       if (!id && !o.allFailed) throw new InvalidInputError('give a delivery id or --all-failed');

@@ -87,6 +87,7 @@ export function registerWatchCommands(program: Command): void {
   program
     .command('ping')
     .description('check the config and that Redis answers (exit 0), for health checks and troubleshooting')
+    .addHelpText('after', '\nExample:\n  steprun-watch ping --config config/docker.yaml')
     .action(async (_o, cmd: Command) => {
       const config = await configOf(cmd);
       checkReferences(config);
@@ -125,6 +126,7 @@ export function registerWatchCommands(program: Command): void {
   program
     .command('untrack <trackId>')
     .description('stop tracking (the id is shown by `tracks`)')
+    .addHelpText('after', '\nExample:\n  steprun-watch untrack t3f9a0c1d2e4b5a6')
     .action(async (trackId: string, _o, cmd: Command) => {
       const config = await configOf(cmd);
       const removed = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).remove(trackId));
