@@ -13,6 +13,8 @@ import { Dispatcher } from './notify/dispatch';
 import type { Notifier } from './notify/notifier';
 import type { RunProvider } from './providers/provider';
 import { connectRedis, deliverQueue, DELIVER_QUEUE, pollQueue, pollQueueName, workerOptions } from './queues';
+import type { BudgetFactory } from './providers/builtin';
+import { RedisBudget } from './watch/budget';
 import { Keys } from './watch/keys';
 import { pollTrack, type PollDeps } from './watch/poll';
 import { Scheduler } from './watch/scheduler';
@@ -69,9 +71,15 @@ export class Daemon {
   /** Validates the whole config and builds providers and notifiers; nothing connects yet. */
   static async create(o: DaemonOptions): Promise<Daemon> {
     checkReferences(o.config);
-    const providers = buildProviders(o.config);
+    const keys = new Keys(o.config.redis.prefix);
+    const clock = o.clock ?? systemClock;
+    let daemon: Daemon | undefined;
+    // Providers get a request budget shared through Redis; it reads the connection once the daemon has one.
+    const budgetFor: BudgetFactory = (name, perMinute) => new RedisBudget(() => daemon!.connection, keys, name, perMinute, clock);
+    const providers = buildProviders(o.config, { budgetFor });
     const notifiers = await buildNotifiers(o.config, providers, o.logger);
-    return new Daemon(o.config, providers, notifiers, o);
+    daemon = new Daemon(o.config, providers, notifiers, o);
+    return daemon;
   }
 
   get connection(): Redis {

@@ -2,18 +2,33 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ConfigInvalidError } from '../model/errors';
+import { AzureMlProvider } from './azureml/provider';
+import { parseAzureMlOptions } from './azureml/options';
 import { LocalProvider } from './local/provider';
+import type { RequestBudget } from './provider';
 import { ProviderRegistry } from './registry';
+
+/** What the daemon hands providers as `services.budgetFor`: a request budget shared through Redis. */
+export type BudgetFactory = (providerName: string, perMinute: number) => RequestBudget;
 
 const localOptions = z.strictObject({ type: z.literal('local'), root: z.string().optional() });
 
 export function builtinProviders(): ProviderRegistry {
-  return new ProviderRegistry().register('local', (options, ctx) => {
-    const parsed = localOptions.safeParse(options);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ConfigInvalidError(`providers.${ctx.name}.${issue.path.join('.')}: ${issue.message}`);
-    }
-    return new LocalProvider({ root: path.resolve(ctx.dataDir, parsed.data.root ?? 'runs') });
-  });
+  return new ProviderRegistry()
+    .register(
+      'azureml',
+      (options, ctx) =>
+        new AzureMlProvider(
+          parseAzureMlOptions(options, ctx.name),
+          (ctx.services?.budgetFor as BudgetFactory | undefined)?.(ctx.name, Number(options.maxRequestsPerMinute ?? 600)),
+        ),
+    )
+    .register('local', (options, ctx) => {
+      const parsed = localOptions.safeParse(options);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new ConfigInvalidError(`providers.${ctx.name}.${issue.path.join('.')}: ${issue.message}`);
+      }
+      return new LocalProvider({ root: path.resolve(ctx.dataDir, parsed.data.root ?? 'runs') });
+    });
 }

@@ -119,3 +119,11 @@ export interface RunProvider {
   /** Releases sockets and timers. */
   close?(): Promise<void>;
 }
+
+/**
+ * A request budget shared by every process watching the same service (the daemon backs it with Redis).
+ * `acquire` resolves when one more request may be sent.
+ */
+export interface RequestBudget {
+  acquire(signal?: AbortSignal): Promise<void>;
+}

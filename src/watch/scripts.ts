@@ -13,6 +13,7 @@ export interface WatchScripts {
   recordPollFailure(...args: (string | number)[]): Promise<[number, number]>;
   addPipelineTracks(...args: (string | number)[]): Promise<number>;
   ensureDelivery(...args: (string | number)[]): Promise<number>;
+  takeBudget(key: string, perWindow: number, windowMs: number): Promise<number>;
 }
 
 /** The same scripts queued on a pipeline: they return the pipeline, results come from exec(). */

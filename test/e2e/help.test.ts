@@ -1,7 +1,26 @@
 // Every command has --help with an example, and exits 0 for it.
 import { cli } from '../support/cli';
 
-const COMMANDS = ['daemon', 'workers', 'track', 'tracks', 'untrack', 'events', 'ping', 'exec', 'run', 'status', 'steps', 'logs', 'outputs', 'download', 'wait', 'deliveries', 'deliveries retry', 'demo'];
+const COMMANDS = [
+  'daemon',
+  'workers',
+  'track',
+  'tracks',
+  'untrack',
+  'events',
+  'ping',
+  'exec',
+  'run',
+  'status',
+  'steps',
+  'logs',
+  'outputs',
+  'download',
+  'wait',
+  'deliveries',
+  'deliveries retry',
+  'demo',
+];
 
 describe('steprun-watch --help', () => {
   it.each(COMMANDS)('%s --help shows an example', async (command) => {

@@ -1,0 +1,55 @@
+// Bearer tokens for Azure: a static token, a service principal, or DefaultAzureCredential; cached until shortly before expiry.
+import { ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { ProviderAuthError } from '../../model/errors';
+import type { AzureMlOptions } from './options';
+
+/** Refresh this long before a token expires. */
+const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+
+export interface TokenSource {
+  token(scope: string): Promise<string>;
+}
+
+export function tokenSource(credential: AzureMlOptions['credential']): TokenSource {
+  if (credential && 'token' in credential) {
+    const token = credential.token;
+    return { token: async () => token };
+  }
+  const azure: TokenCredential = credential
+    ? new ClientSecretCredential(credential.tenantId, credential.clientId, credential.clientSecret)
+    : new DefaultAzureCredential();
+  return new CachedTokenSource(azure);
+}
+
+class CachedTokenSource implements TokenSource {
+  private readonly cache = new Map<string, { token: string; expiresAt: number }>();
+  private readonly pending = new Map<string, Promise<string>>();
+
+  constructor(private readonly credential: TokenCredential) {}
+
+  async token(scope: string): Promise<string> {
+    const cached = this.cache.get(scope);
+    if (cached && cached.expiresAt - REFRESH_MARGIN_MS > Date.now()) return cached.token;
+    // One refresh at a time per scope, however many polls ask.
+    let pending = this.pending.get(scope);
+    if (!pending) {
+      pending = this.fetch(scope).finally(() => this.pending.delete(scope));
+      this.pending.set(scope, pending);
+    }
+    return pending;
+  }
+
+  private async fetch(scope: string): Promise<string> {
+    try {
+      const access = await this.credential.getToken(scope);
+      if (!access) throw new Error('no token returned');
+      this.cache.set(scope, { token: access.token, expiresAt: access.expiresOnTimestamp });
+      return access.token;
+    } catch (err) {
+      throw new ProviderAuthError(
+        `Azure sign-in failed for ${scope}: ${(err as Error).message.split('\n')[0]} (set credential in the provider config, or sign in with \`az login\`)`,
+        { cause: err },
+      );
+    }
+  }
+}

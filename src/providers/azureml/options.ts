@@ -1,0 +1,45 @@
+// The azureml provider's config block, validated; errors name `providers.<name>.<field>`.
+import { z } from 'zod';
+import { ConfigInvalidError } from '../../model/errors';
+
+export const azureMlOptionsSchema = z
+  .strictObject({
+    type: z.literal('azureml'),
+    subscriptionId: z.string().min(1),
+    resourceGroup: z.string().min(1),
+    workspace: z.string().min(1),
+    /** Region of the workspace: the data plane is https://{region}.api.azureml.ms. */
+    region: z
+      .string()
+      .regex(/^[a-z0-9]+$/, 'an Azure region such as eastus2')
+      .optional(),
+    /** Replaces the data-plane base URL (sovereign clouds, private links, tests). */
+    endpoint: z.string().url().optional(),
+    armEndpoint: z.string().url().default('https://management.azure.com'),
+    credential: z
+      .union([
+        z.strictObject({ tenantId: z.string().min(1), clientId: z.string().min(1), clientSecret: z.string().min(1) }),
+        z.strictObject({ token: z.string().min(1) }),
+      ])
+      .optional(),
+    /** Token scope; azure-ai-ml's run-history client asks for ARM's. */
+    scope: z.string().default('https://management.azure.com/.default'),
+    /** Requests per minute to this workspace, shared by every process through Redis. */
+    maxRequestsPerMinute: z.number().int().positive().default(600),
+    pageSize: z.number().int().min(1).max(1000).default(100),
+    /** How a datastore's blob container URL is built; tests point it at Azurite. */
+    blobUrlTemplate: z.string().default('{protocol}://{account}.blob.{endpoint}'),
+    /** ARM api-version for datastores. */
+    armApiVersion: z.string().default('2024-04-01'),
+    timeoutMs: z.number().int().positive().default(30000),
+  })
+  .refine((o) => o.region || o.endpoint, { message: 'give region or endpoint', path: ['region'] });
+
+export type AzureMlOptions = z.infer<typeof azureMlOptionsSchema>;
+
+export function parseAzureMlOptions(raw: Record<string, unknown>, name: string): AzureMlOptions {
+  const parsed = azureMlOptionsSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new ConfigInvalidError(`providers.${name}${issue.path.map((p) => `.${String(p)}`).join('')}: ${issue.message}`);
+}

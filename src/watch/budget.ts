@@ -1,0 +1,31 @@
+// A provider's request budget, shared by every process through Redis: a counter per one-minute window.
+import type { Redis } from 'ioredis';
+import type { Clock } from '../clock';
+import type { RequestBudget } from '../providers/provider';
+import type { Keys } from './keys';
+import { scriptsOn } from './scripts';
+
+const WINDOW_MS = 60000;
+
+export class RedisBudget implements RequestBudget {
+  constructor(
+    private readonly redis: () => Redis,
+    private readonly keys: Keys,
+    private readonly provider: string,
+    private readonly perMinute: number,
+    private readonly clock: Clock,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  async acquire(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const now = this.clock.now();
+      const window = Math.floor(now / WINDOW_MS);
+      const ok = await scriptsOn(this.redis()).takeBudget(this.keys.budget(this.provider, window), this.perMinute, WINDOW_MS);
+      if (ok === 1) return;
+      if (signal?.aborted) throw signal.reason;
+      // Spent: wait for the next window, spread out so processes do not stampede.
+      await this.sleep((window + 1) * WINDOW_MS - now + Math.floor(Math.random() * 1000));
+    }
+  }
+}

@@ -1,0 +1,48 @@
+// Azurite (Microsoft's storage emulator) for real Blob API tests; always started with --disableTelemetry.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { freePort } from './redis';
+import { waitFor } from './wait-for';
+
+/** The well-known development account of the emulator. */
+export const DEV_ACCOUNT = 'devstoreaccount1';
+export const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export class Azurite {
+  private proc?: ChildProcess;
+  port = 0;
+
+  get blobUrl(): string {
+    return `http://127.0.0.1:${this.port}/${DEV_ACCOUNT}`;
+  }
+
+  async start(): Promise<void> {
+    this.port = await freePort();
+    const bin = path.join(__dirname, '../../node_modules/.bin/azurite-blob');
+    this.proc = spawn(
+      bin,
+      ['--blobHost', '127.0.0.1', '--blobPort', String(this.port), '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--silent'],
+      { stdio: 'ignore' },
+    );
+    await waitFor(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const socket = net.connect(this.port, '127.0.0.1', () => {
+            socket.end();
+            resolve(true);
+          });
+          socket.on('error', () => resolve(false));
+        }),
+      { what: 'azurite' },
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (!this.proc || this.proc.exitCode !== null) return;
+    await new Promise<void>((r) => {
+      this.proc!.once('exit', () => r());
+      this.proc!.kill('SIGTERM');
+    });
+  }
+}
