@@ -73,13 +73,13 @@ export class Daemon {
     checkReferences(o.config);
     const keys = new Keys(o.config.redis.prefix);
     const clock = o.clock ?? systemClock;
-    let daemon: Daemon | undefined;
     // Providers get a request budget shared through Redis; it reads the connection once the daemon has one.
-    const budgetFor: BudgetFactory = (name, perMinute) => new RedisBudget(() => daemon!.connection, keys, name, perMinute, clock);
+    const built: { daemon?: Daemon } = {};
+    const budgetFor: BudgetFactory = (name, perMinute) => new RedisBudget(() => built.daemon!.connection, keys, name, perMinute, clock);
     const providers = buildProviders(o.config, { budgetFor });
     const notifiers = await buildNotifiers(o.config, providers, o.logger);
-    daemon = new Daemon(o.config, providers, notifiers, o);
-    return daemon;
+    built.daemon = new Daemon(o.config, providers, notifiers, o);
+    return built.daemon;
   }
 
   get connection(): Redis {
