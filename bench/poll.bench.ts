@@ -104,8 +104,11 @@ async function main(): Promise<void> {
 
   // Steady state: every step Running, nothing changes; count the provider calls and the steps they checked.
   const callsBefore = providerCalls;
+  const steadyCpu0 = process.cpuUsage();
   await new Promise((r) => setTimeout(r, WINDOW_S * 1000));
+  const steadyCpu = process.cpuUsage(steadyCpu0);
   const steadyCalls = providerCalls - callsBefore;
+  const naive = await naiveWatcher(local, ids, 3);
   const footprint = await keyFootprint(redis, prefix);
   const events = await redis.xlen(keys.events);
 
@@ -147,7 +150,10 @@ async function main(): Promise<void> {
     firstRoundSeconds: round(firstRoundS),
     stepChecksPerSecond: Math.round((steadyCalls * STEPS) / WINDOW_S),
     providerCallsPerTick: round(steadyCalls / WINDOW_S),
-    naiveCallsPerTick: total,
+    watcherCpuMsPerTick: round((steadyCpu.user + steadyCpu.system) / 1000 / WINDOW_S),
+    naiveCallsPerTick: naive.callsPerTick,
+    naiveCpuMsPerTick: naive.cpuMsPerTick,
+    callRatioNaiveToWatcher: round(naive.callsPerTick / Math.max(1, steadyCalls / WINDOW_S)),
     latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), samples: latencies.length },
     redisBytesPerTrackedStepRun: Math.round((footprint.track + footprint.state + footprint.due) / total),
     redisBytesPerRetainedEvent: Math.round(footprint.events / Math.max(1, events)),
@@ -162,6 +168,22 @@ async function main(): Promise<void> {
   await cleanup(redis, prefix);
   redis.disconnect();
   await fs.rm(dataDir, { recursive: true, force: true });
+}
+
+/**
+ * The naive watcher, measured in the same run: one status call per step run per tick, as loops over
+ * `wait_for_completion` / `get_status()` do. Ticks are back to back; calls and CPU are per tick.
+ */
+async function naiveWatcher(provider: LocalProvider, pipelineIds: string[], ticks: number): Promise<{ callsPerTick: number; cpuMsPerTick: number }> {
+  let calls = 0;
+  const cpu0 = process.cpuUsage();
+  for (let t = 0; t < ticks; t++) {
+    for (const pipelineRunId of pipelineIds) {
+      await Promise.all(Array.from({ length: STEPS }, (_, s) => provider.getStepRun({ stepRunId: `${pipelineRunId}_s${s}`, pipelineRunId }).then(() => calls++)));
+    }
+  }
+  const cpu = process.cpuUsage(cpu0);
+  return { callsPerTick: Math.round(calls / ticks), cpuMsPerTick: round((cpu.user + cpu.system) / 1000 / ticks) };
 }
 
 /** Counts every call the daemon makes to the local provider. */

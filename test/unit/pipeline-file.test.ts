@@ -48,3 +48,9 @@ describe('pipeline file', () => {
     expect(errorOf('experiment: e\nsteps:\n  - name: a\n    run: x\n    outputs: {"../x": out}\n').code).toBe('SRW_PIPELINE_INVALID');
   });
 });
+
+describe('pipeline file: found by fuzzing', () => {
+  it('an alias without its anchor is a pipeline error, not a crash', () => {
+    expect(errorOf('*!')).toMatchObject({ code: 'SRW_PIPELINE_INVALID', message: expect.stringMatching(/^p\.yaml:1: /) });
+  });
+});

@@ -44,7 +44,14 @@ export function parsePipelineText(text: string, file = 'pipeline'): PipelineFile
     const line = syntax.linePos?.[0]?.line ?? lineCounter.linePos(syntax.pos[0]).line;
     throw new PipelineInvalidError(`${file}:${line}: ${syntax.message.split('\n')[0]}`);
   }
-  const parsed = pipelineFileSchema.safeParse(doc.toJS());
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // Unresolved or exploding aliases are found only while building the value (found by the fuzz tests).
+    throw new PipelineInvalidError(`${file}:1: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const parsed = pipelineFileSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const at = issue.path
