@@ -109,6 +109,7 @@ async function main(): Promise<void> {
   const steadyCpu = process.cpuUsage(steadyCpu0);
   const steadyCalls = providerCalls - callsBefore;
   const naive = await naiveWatcher(local, ids, 3);
+  const rssMB = round(process.memoryUsage().rss / 1048576);
   const footprint = await keyFootprint(redis, prefix);
   const events = await redis.xlen(keys.events);
 
@@ -159,6 +160,7 @@ async function main(): Promise<void> {
     redisBytesPerRetainedEvent: Math.round(footprint.events / Math.max(1, events)),
     redisBytesPerDeliveryRecord: Math.round(footprint.delivery / Math.max(1, footprint.deliveryCount)),
     redisUsedMemoryDeltaMB: round((footprint.used - memBefore) / 1048576),
+    daemonRssMB: rssMB,
     idleCpuPercent: round(idleCpuPct),
     idleProviderCalls: providerCalls - idleCalls0,
   };
@@ -179,7 +181,9 @@ async function naiveWatcher(provider: LocalProvider, pipelineIds: string[], tick
   const cpu0 = process.cpuUsage();
   for (let t = 0; t < ticks; t++) {
     for (const pipelineRunId of pipelineIds) {
-      await Promise.all(Array.from({ length: STEPS }, (_, s) => provider.getStepRun({ stepRunId: `${pipelineRunId}_s${s}`, pipelineRunId }).then(() => calls++)));
+      await Promise.all(
+        Array.from({ length: STEPS }, (_, s) => provider.getStepRun({ stepRunId: `${pipelineRunId}_s${s}`, pipelineRunId }).then(() => calls++)),
+      );
     }
   }
   const cpu = process.cpuUsage(cpu0);

@@ -43,9 +43,51 @@ async function cleanOrTypedAsync(fn: () => Promise<unknown>): Promise<void> {
   }
 }
 
-const keys = fc.constantFrom('redis', 'providers', 'poll', 'delivery', 'workers', 'events', 'notifiers', 'routes', 'tracks', 'log', 'api', 'dataDir', 'url', 'prefix', 'type', 'tick', 'match', 'notify', 'quiet', 'from', 'to', 'tz', 'experiment', 'steps', 'name', 'run', 'needs', 'outputs', 'inputs', 'allowReuse', 'env', 'workdir');
+const keys = fc.constantFrom(
+  'redis',
+  'providers',
+  'poll',
+  'delivery',
+  'workers',
+  'events',
+  'notifiers',
+  'routes',
+  'tracks',
+  'log',
+  'api',
+  'dataDir',
+  'url',
+  'prefix',
+  'type',
+  'tick',
+  'match',
+  'notify',
+  'quiet',
+  'from',
+  'to',
+  'tz',
+  'experiment',
+  'steps',
+  'name',
+  'run',
+  'needs',
+  'outputs',
+  'inputs',
+  'allowReuse',
+  'env',
+  'workdir',
+);
 const json = fc.letrec((tie) => ({
-  value: fc.oneof({ depthSize: 'small' }, fc.constant(null), fc.boolean(), fc.integer(), fc.double(), fc.string(), fc.array(tie('value'), { maxLength: 4 }), fc.dictionary(fc.oneof(keys, fc.string()), tie('value'), { maxKeys: 5 })),
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.double(),
+    fc.string(),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(fc.oneof(keys, fc.string()), tie('value'), { maxKeys: 5 }),
+  ),
 })).value;
 
 describe('fuzz: config files', () => {
@@ -94,7 +136,9 @@ describe('fuzz: run-store records', () => {
       fc.string().map((s) => s),
       json.map((v) => JSON.stringify(v)),
       fc.tuple(fc.nat(original.length), fc.nat(40)).map(([at, n]) => original.slice(0, at) + original.slice(at + n)),
-      fc.tuple(fc.constantFrom('status', 'createdTime', 'outputs', 'isReused', 'schema', 'nodeId'), json).map(([k, v]) => JSON.stringify({ ...JSON.parse(original), [k]: v })),
+      fc
+        .tuple(fc.constantFrom('status', 'createdTime', 'outputs', 'isReused', 'schema', 'nodeId'), json)
+        .map(([k, v]) => JSON.stringify({ ...JSON.parse(original), [k]: v })),
     );
     await fc.assert(
       fc.asyncProperty(mutation, async (text) => {
@@ -114,7 +158,21 @@ describe('fuzz: provider responses', () => {
   it(`${RUNS} odd answers of the Azure ML service map to snapshots or a typed provider error`, async () => {
     await server.start();
     server.addRun(fixture('pipeline-run'));
-    const provider = new AzureMlProvider(parseAzureMlOptions({ type: 'azureml', subscriptionId: 'sub-1', resourceGroup: 'rg-1', workspace: 'ws-1', endpoint: server.url, armEndpoint: server.url, credential: { token: TOKEN }, timeoutMs: 2000 }, 'fz'));
+    const provider = new AzureMlProvider(
+      parseAzureMlOptions(
+        {
+          type: 'azureml',
+          subscriptionId: 'sub-1',
+          resourceGroup: 'rg-1',
+          workspace: 'ws-1',
+          endpoint: server.url,
+          armEndpoint: server.url,
+          credential: { token: TOKEN },
+          timeoutMs: 2000,
+        },
+        'fz',
+      ),
+    );
     const base = fixture('step-failed');
     const body = fc.oneof(
       fc.string(),
@@ -150,7 +208,12 @@ describe('fuzz: HTTP API bodies', () => {
     const body = fc.oneof(
       fc.string(),
       json.map((v) => JSON.stringify(v)),
-      fc.record({ provider: fc.oneof(fc.constant('local'), fc.string()), experiment: json, pipelineRun: json, stepRun: json, labels: json, verify: json }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+      fc
+        .record(
+          { provider: fc.oneof(fc.constant('local'), fc.string()), experiment: json, pipelineRun: json, stepRun: json, labels: json, verify: json },
+          { requiredKeys: [] },
+        )
+        .map((v) => JSON.stringify(v)),
     );
     await fc.assert(
       fc.asyncProperty(body, async (text) => {
@@ -171,7 +234,31 @@ describe('fuzz: CLI arguments', () => {
     process.env.SRW_CONFIG = path.join(dir, 'c.yaml');
     process.env.SRW_DATA_DIR = path.join(dir, 'data');
     const safe = ['track', 'tracks', 'untrack', 'status', 'steps', 'logs', 'outputs', 'download', 'deliveries', 'ping', 'run', 'events', 'wait'];
-    const token = fc.oneof(fc.constantFrom('--json', '--experiment', '--pipeline-run', '--step-run', '--label', '--tail', '--timeout', '--stderr', '--limit', '--failed', '--provider', 'local', 'x=y', '../..', '-1', '0', 'NaN', 'retry', '--all-failed', '--no-verify'), fc.string({ maxLength: 12 }));
+    const token = fc.oneof(
+      fc.constantFrom(
+        '--json',
+        '--experiment',
+        '--pipeline-run',
+        '--step-run',
+        '--label',
+        '--tail',
+        '--timeout',
+        '--stderr',
+        '--limit',
+        '--failed',
+        '--provider',
+        'local',
+        'x=y',
+        '../..',
+        '-1',
+        '0',
+        'NaN',
+        'retry',
+        '--all-failed',
+        '--no-verify',
+      ),
+      fc.string({ maxLength: 12 }),
+    );
     const argv = fc.tuple(fc.constantFrom(...safe), fc.array(token, { maxLength: 5 }));
     const writes: string[] = [];
     const realErr = process.stderr.write.bind(process.stderr);
@@ -183,7 +270,12 @@ describe('fuzz: CLI arguments', () => {
         fc.asyncProperty(argv, async ([command, rest]) => {
           writes.length = 0;
           process.exitCode = undefined;
-          const args = command === 'wait' ? [command, ...rest, '--timeout', '0.2', '--interval', '0.1'] : command === 'events' ? [command, ...rest.filter((r) => r !== '--follow')] : [command, ...rest];
+          const args =
+            command === 'wait'
+              ? [command, ...rest, '--timeout', '0.2', '--interval', '0.1']
+              : command === 'events'
+                ? [command, ...rest.filter((r) => r !== '--follow')]
+                : [command, ...rest];
           await main(['node', 'steprun-watch', ...args]);
           const text = writes.join('');
           if (/unexpected error/.test(text)) throw new Error(`${args.join(' ')}: ${text}`);

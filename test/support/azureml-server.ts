@@ -22,6 +22,8 @@ export interface Fault {
   headers?: Record<string, string>;
   /** How many requests it answers (default 1). */
   times?: number;
+  /** Answer this late (to test timeouts). */
+  delayMs?: number;
 }
 
 export class AzureMlServer {
@@ -70,8 +72,14 @@ export class AzureMlServer {
     const fault = this.faults.find((f) => f.match.test(p) && (f.times ?? 1) > 0);
     if (fault) {
       fault.times = (fault.times ?? 1) - 1;
-      res.writeHead(fault.status, { 'content-type': fault.body?.startsWith('<') ? 'text/html' : 'application/json', ...fault.headers });
-      return void res.end(fault.body ?? JSON.stringify({ error: { code: 'Injected', message: `injected ${fault.status}` } }));
+      const reply = () => {
+        if (res.destroyed) return;
+        res.writeHead(fault.status, { 'content-type': fault.body?.startsWith('<') ? 'text/html' : 'application/json', ...fault.headers });
+        res.end(fault.body ?? JSON.stringify({ error: { code: 'Injected', message: `injected ${fault.status}` } }));
+      };
+      if (fault.delayMs) setTimeout(reply, fault.delayMs);
+      else reply();
+      return;
     }
     if (p.startsWith('/blob/')) return this.blob(p, req.headers.range, send);
     if (req.headers.authorization !== `Bearer ${TOKEN}`)
