@@ -27,14 +27,6 @@ afterAll(() => {
 });
 
 /** Either a value, or an error of ours (typed, with a code): anything else is a bug. */
-function cleanOrTyped(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (err) {
-    if (!isSrwError(err)) throw err;
-  }
-}
-
 async function cleanOrTypedAsync(fn: () => Promise<unknown>): Promise<void> {
   try {
     await fn();
