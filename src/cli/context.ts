@@ -5,6 +5,9 @@ import { ConfigInvalidError } from '../model/errors';
 import { Experiment, Workspace } from '../model/workspace';
 import { builtinProviders } from '../providers/builtin';
 import type { RunProvider } from '../providers/provider';
+import { connectRedisForCli } from '../queues';
+import { Keys } from '../watch/keys';
+import type { Redis } from 'ioredis';
 
 export interface GlobalOptions {
   config?: string;
@@ -36,6 +39,16 @@ export async function workspaceOf(cmd: Command): Promise<{ workspace: Workspace;
   const config = await configOf(cmd);
   const name = globalsOf(cmd).provider ?? 'local';
   return { workspace: new Workspace(providerFromConfig(config, name), { name }), config };
+}
+
+/** Runs `fn` with a fail-fast Redis connection (a clear error if none answers), and closes it. */
+export async function withRedis<T>(config: LoadedConfig, fn: (redis: Redis, keys: Keys) => Promise<T>): Promise<T> {
+  const redis = await connectRedisForCli(config.redis.url);
+  try {
+    return await fn(redis, new Keys(config.redis.prefix));
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** An Experiment object for a run whose experiment the provider told us. */

@@ -11,7 +11,7 @@ import { AzureMlProvider } from '../../src/providers/azureml/provider';
 import { parseAzureMlOptions } from '../../src/providers/azureml/options';
 import { main } from '../../src/cli/main';
 import type { Daemon } from '../../src/daemon';
-import { AzureMlServer, fixture, TOKEN } from '../support/azureml-server';
+import { azureOptions, AzureMlServer, fixture } from '../support/azureml-server';
 import { startDaemon, testConfig } from '../support/daemon';
 import { execStep } from '../support/local-runs';
 import { dropPrefix, freePort, testRedis, uniquePrefix } from '../support/redis';
@@ -150,21 +150,7 @@ describe('fuzz: provider responses', () => {
   it(`${RUNS} odd answers of the Azure ML service map to snapshots or a typed provider error`, async () => {
     await server.start();
     server.addRun(fixture('pipeline-run'));
-    const provider = new AzureMlProvider(
-      parseAzureMlOptions(
-        {
-          type: 'azureml',
-          subscriptionId: 'sub-1',
-          resourceGroup: 'rg-1',
-          workspace: 'ws-1',
-          endpoint: server.url,
-          armEndpoint: server.url,
-          credential: { token: TOKEN },
-          timeoutMs: 2000,
-        },
-        'fz',
-      ),
-    );
+    const provider = new AzureMlProvider(parseAzureMlOptions(azureOptions(server, { timeoutMs: 2000 }), 'fz'));
     const base = fixture('step-failed');
     const body = fc.oneof(
       fc.string(),

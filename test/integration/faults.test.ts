@@ -9,7 +9,7 @@ import { systemClock } from '../../src/clock';
 import { Keys } from '../../src/watch/keys';
 import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
 import type { WatchEvent } from '../../src/watch/events';
-import { AzureMlServer, fixture, TOKEN } from '../support/azureml-server';
+import { azureOptions, AzureMlServer, fixture } from '../support/azureml-server';
 import { startDaemon, testConfig } from '../support/daemon';
 import { execStep } from '../support/local-runs';
 import { dropPrefix, freePort, testRedis, uniquePrefix } from '../support/redis';
@@ -143,16 +143,7 @@ describe('faults', () => {
     const { daemon, keys } = await daemonWith({
       providers: {
         local: { type: 'local' },
-        prod: {
-          type: 'azureml',
-          subscriptionId: 'sub-1',
-          resourceGroup: 'rg-1',
-          workspace: 'ws-1',
-          endpoint: server.url,
-          armEndpoint: server.url,
-          credential: { token: TOKEN },
-          timeoutMs: 800,
-        },
+        prod: azureOptions(server, { timeoutMs: 800 }),
       },
       poll: { tick: '* * * * * *', minIntervalSeconds: 0.2, maxIntervalSeconds: 3, errorAfterFailures: 2, concurrency: 4 },
     });

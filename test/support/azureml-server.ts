@@ -171,3 +171,17 @@ export class AzureMlServer {
     send(200, text);
   }
 }
+
+/** Provider options pointing an azureml provider at this server (and, for blobs, at Azurite). */
+export function azureOptions(server: AzureMlServer, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: 'azureml',
+    subscriptionId: 'sub-1',
+    resourceGroup: 'rg-1',
+    workspace: 'ws-1',
+    endpoint: server.url,
+    armEndpoint: server.url,
+    credential: { token: TOKEN },
+    ...extra,
+  };
+}

@@ -6,19 +6,13 @@ import type { LoadedConfig } from '../../config/load';
 import { InvalidInputError } from '../../model/errors';
 import { retryAllFailed, retryDelivery } from '../../notify/dead-letters';
 import { DeliveryStore } from '../../notify/deliveries';
-import { connectRedisForCli, deliverQueue } from '../../queues';
+import { deliverQueue } from '../../queues';
 import { Keys } from '../../watch/keys';
-import { configOf, globalsOf } from '../context';
+import { configOf, globalsOf, withRedis } from '../context';
 import { printJson, table } from '../format';
 
 async function withDeliveries<T>(config: LoadedConfig, fn: (store: DeliveryStore, redis: Redis, keys: Keys) => Promise<T>): Promise<T> {
-  const redis = await connectRedisForCli(config.redis.url);
-  try {
-    const keys = new Keys(config.redis.prefix);
-    return await fn(new DeliveryStore(redis, keys), redis, keys);
-  } finally {
-    redis.disconnect();
-  }
+  return withRedis(config, (redis, keys) => fn(new DeliveryStore(redis, keys), redis, keys));
 }
 
 export function registerDeliveriesCommand(program: Command): void {

@@ -10,6 +10,7 @@ import { LocalProvider } from '../../providers/local/provider';
 import { assertValidId, newPipelineRunId } from '../../providers/local/store';
 import { EXIT } from '../exit-codes';
 import { configOf, globalsOf, providerFromConfig } from '../context';
+import { parseKeyValues } from '../options';
 
 /** Ctrl-C and SIGTERM cancel the step runs (recorded Canceled) instead of killing the wrapper. */
 function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
@@ -36,16 +37,6 @@ async function localStore(cmd: Command) {
   return provider.store;
 }
 
-function parseOutputs(values: string[]): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf('=');
-    if (eq <= 0 || eq === v.length - 1) throw new InvalidInputError(`--output takes NAME=PATH, got "${v}"`);
-    outputs[v.slice(0, eq)] = v.slice(eq + 1);
-  }
-  return outputs;
-}
-
 export function registerExecCommands(program: Command): void {
   program
     .command('exec')
@@ -65,7 +56,7 @@ export function registerExecCommands(program: Command): void {
       const store = await localStore(cmd);
       assertValidId(o.experiment, 'experiment');
       assertValidId(o.step, 'step name');
-      const outputs = parseOutputs(o.output);
+      const outputs = parseKeyValues(o.output, '--output', 'NAME=PATH');
       const now = new Date();
       const pipelineRunId = o.pipelineRun ?? newPipelineRunId(o.experiment, now);
       const created = await store.createPipeline({

@@ -8,6 +8,7 @@ import { StepRun } from '../../model/step-run';
 import type { Workspace } from '../../model/workspace';
 import { experimentOf, globalsOf, workspaceOf } from '../context';
 import { describePipeline, describeStep, printJson, stepsTable, table } from '../format';
+import { parsePositiveInt, parsePositiveNumber } from '../options';
 import { progressBar } from '../progress';
 
 type Opened = { kind: 'step'; stepRun: StepRun } | { kind: 'pipeline'; pipelineRun: PipelineRun };
@@ -140,16 +141,4 @@ function lastLines(text: string, n: number): string {
   const lines = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n');
   const kept = lines.slice(-n).join('\n');
   return kept ? kept + '\n' : '';
-}
-
-export function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidInputError(`expected a positive whole number, got "${value}"`);
-  return n;
-}
-
-export function parsePositiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidInputError(`expected a positive number, got "${value}"`);
-  return n;
 }

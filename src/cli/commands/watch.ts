@@ -1,37 +1,15 @@
 // The watcher's commands: daemon, track, tracks, untrack, events.
 import type { Command } from 'commander';
-import type { Redis } from 'ioredis';
-import type { LoadedConfig } from '../../config/load';
 import { systemClock } from '../../clock';
 import { InvalidInputError, TrackNotFoundError } from '../../model/errors';
-import { connectRedisForCli } from '../../queues';
 import { summarize, type WatchEvent } from '../../watch/events';
-import { Keys } from '../../watch/keys';
 import { describeTarget, TrackStore, trackFromRequest } from '../../watch/tracks';
 import { parseEntry } from '../../notify/dispatch';
 import { checkReferences } from '../../wiring';
-import { configOf, globalsOf, providerFromConfig } from '../context';
+import { configOf, globalsOf, providerFromConfig, withRedis } from '../context';
+import { parseKeyValues } from '../options';
 import { printJson, table } from '../format';
 import { runDaemon } from '../run-daemon';
-
-async function withRedis<T>(config: LoadedConfig, fn: (redis: Redis, keys: Keys) => Promise<T>): Promise<T> {
-  const redis = await connectRedisForCli(config.redis.url);
-  try {
-    return await fn(redis, new Keys(config.redis.prefix));
-  } finally {
-    redis.disconnect();
-  }
-}
-
-function parseLabels(values: string[]): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf('=');
-    if (eq <= 0) throw new InvalidInputError(`--label takes KEY=VALUE, got "${v}"`);
-    labels[v.slice(0, eq)] = v.slice(eq + 1);
-  }
-  return labels;
-}
 
 export function registerWatchCommands(program: Command): void {
   program
@@ -70,7 +48,7 @@ export function registerWatchCommands(program: Command): void {
       const providerName = globalsOf(cmd).provider ?? 'local';
       const provider = providerFromConfig(config, providerName);
       const track = trackFromRequest(
-        { provider: providerName, experiment: o.experiment, pipelineRun: o.pipelineRun, stepRun: o.stepRun, labels: parseLabels(o.label) },
+        { provider: providerName, experiment: o.experiment, pipelineRun: o.pipelineRun, stepRun: o.stepRun, labels: parseKeyValues(o.label, '--label') },
         'cli',
         systemClock.now(),
       );

@@ -4,14 +4,14 @@ import * as path from 'node:path';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { stringify } from 'yaml';
 import { systemClock } from '../../../src/clock';
-import { createLogger } from '../../../src/logger';
 import { AzureMlProvider } from '../../../src/providers/azureml/provider';
 import { parseAzureMlOptions } from '../../../src/providers/azureml/options';
 import type { WatchEvent } from '../../../src/watch/events';
 import { Keys } from '../../../src/watch/keys';
 import { pollTrack } from '../../../src/watch/poll';
 import { TrackStore, trackFromRequest } from '../../../src/watch/tracks';
-import { AzureMlServer, fixture, TOKEN } from '../../support/azureml-server';
+import { azureOptions, AzureMlServer, fixture, TOKEN } from '../../support/azureml-server';
+import { pollDeps } from '../../support/poll';
 import { Azurite, DEV_ACCOUNT, DEV_KEY } from '../../support/azurite';
 import { cli } from '../../support/cli';
 import { dropPrefix, REDIS_URL, testRedis, uniquePrefix } from '../../support/redis';
@@ -42,17 +42,7 @@ beforeAll(async () => {
   await server.start();
   await azurite.start();
   server.storage = { account: DEV_ACCOUNT, key: DEV_KEY, container: 'azureml-blobstore', endpoint: '', protocol: 'http' };
-  options = {
-    type: 'azureml',
-    subscriptionId: 'sub-1',
-    resourceGroup: 'rg-1',
-    workspace: 'ws-1',
-    endpoint: server.url,
-    armEndpoint: server.url,
-    credential: { token: TOKEN },
-    blobUrlTemplate: `http://127.0.0.1:${azurite.port}/{account}`,
-    timeoutMs: 5000,
-  };
+  options = azureOptions(server, { blobUrlTemplate: `http://127.0.0.1:${azurite.port}/{account}`, timeoutMs: 5000 });
   provider = new AzureMlProvider(parseAzureMlOptions(options, 'prod'));
   const blobs = new BlobServiceClient(azurite.blobUrl, new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY));
   const container = blobs.getContainerClient('azureml-blobstore');
@@ -111,14 +101,7 @@ describe('azureml provider', () => {
     const tracks = new TrackStore(redis, keys, systemClock);
     const track = trackFromRequest({ provider: 'prod', pipelineRun: 'pipeline_run_1', experiment: 'churn' }, 'cli', Date.now());
     await tracks.add(track);
-    const deps = {
-      redis,
-      keys,
-      providers: new Map([['prod', provider]]),
-      clock: systemClock,
-      logger: createLogger({ level: 'silent', pretty: false }),
-      settings: { minMs: 100, maxMs: 1000, errorAfterFailures: 2, maxLen: 1000, stderrTailLines: 5 },
-    };
+    const deps = pollDeps(redis, keys, new Map([['prod', provider]]));
     for (let poll = 0; poll < 3; poll++) await pollTrack(deps, track.id);
     const children = server.count(/\/runs\/pipeline_run_1\/children$/);
     expect(children).toBe(3);
@@ -222,14 +205,7 @@ describe('azureml provider', () => {
 
   it('through the watcher: bad answers, auth errors and a vanished run raise one track.error each, never a crash', async () => {
     const tracks = new TrackStore(redis, keys, systemClock);
-    const deps = {
-      redis,
-      keys,
-      providers: new Map([['prod', provider]]),
-      clock: systemClock,
-      logger: createLogger({ level: 'silent', pretty: false }),
-      settings: { minMs: 100, maxMs: 1000, errorAfterFailures: 2, maxLen: 1000, stderrTailLines: 5 },
-    };
+    const deps = pollDeps(redis, keys, new Map([['prod', provider]]));
     await redis.del(keys.events);
     const cases: [string, () => void, string][] = [
       ['html', () => server.faults.push({ match: /children$/, status: 200, body: '<html>oops</html>', times: 5 }), 'SRW_PROVIDER_RESPONSE_INVALID'],

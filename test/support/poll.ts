@@ -1,0 +1,18 @@
+// Dependencies of a poll job for tests that drive pollTrack directly.
+import type { Redis } from 'ioredis';
+import { systemClock } from '../../src/clock';
+import { createLogger } from '../../src/logger';
+import type { RunProvider } from '../../src/providers/provider';
+import type { Keys } from '../../src/watch/keys';
+import type { PollDeps } from '../../src/watch/poll';
+
+export function pollDeps(redis: Redis, keys: Keys, providers: Map<string, RunProvider>, settings: Partial<PollDeps['settings']> = {}): PollDeps {
+  return {
+    redis,
+    keys,
+    providers,
+    clock: systemClock,
+    logger: createLogger({ level: 'silent', pretty: false }),
+    settings: { minMs: 100, maxMs: 1000, errorAfterFailures: 2, maxLen: 1000, stderrTailLines: 5, ...settings },
+  };
+}
