@@ -3,6 +3,7 @@ import { cpSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { cli, ROOT } from '../support/cli';
 import { tempDir } from '../support/tmp';
+import { waitFor } from '../support/wait-for';
 
 describe('steprun-watch CLI on the local provider', () => {
   const dir = tempDir('cli');
@@ -93,8 +94,14 @@ describe('steprun-watch CLI on the local provider', () => {
 
   it('wait --timeout exits 124 while a step is still running', async () => {
     const pr = 'waitpr_1';
-    const exec = cli(['exec', '--experiment', 'w', '--step', 's', '--pipeline-run', pr, '--', 'sleep', '3'], { env });
-    await new Promise((r) => setTimeout(r, 700));
+    const exec = cli(['exec', '--experiment', 'w', '--step', 's', '--pipeline-run', pr, '--', 'sleep', '4'], { env });
+    await waitFor(
+      async () => {
+        const s = await cli(['status', pr, '--json'], { env });
+        return s.code === 0 && JSON.parse(s.stdout).steps?.[0]?.status === 'Running';
+      },
+      { timeoutMs: 30000, what: 'the step running' },
+    );
     const r = await cli(['wait', pr, '--timeout', '0.5', '--interval', '0.1'], { env });
     expect(r.code).toBe(124);
     expect(r.stderr).toMatch(/SRW_TIMEOUT/);
@@ -124,10 +131,17 @@ describe('steprun-watch CLI on the local provider', () => {
 
   it('exec: SIGINT stops the child and records Canceled', async () => {
     const { startCli } = await import('../support/cli');
-    const child = startCli(['exec', '--experiment', 'x', '--step', 'long', '--', 'sleep', '30'], { env });
+    const child = startCli(['exec', '--experiment', 'x', '--step', 'long', '--pipeline-run', 'sigint_1', '--', 'sleep', '30'], { env });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    await new Promise((r) => setTimeout(r, 800));
+    // Signal only once the step runs (its handlers are installed by then), however slow the machine is.
+    await waitFor(
+      async () => {
+        const r = await cli(['status', 'sigint_1', '--json'], { env });
+        return r.code === 0 && JSON.parse(r.stdout).steps?.[0]?.status === 'Running';
+      },
+      { timeoutMs: 30000, what: 'the step running' },
+    );
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('close', r));
     expect(code).toBe(130);
