@@ -9,17 +9,11 @@ import { Daemon } from '../src/daemon';
 import { createLogger } from '../src/logger';
 import { Status } from '../src/model/status';
 import { LocalProvider } from '../src/providers/local/provider';
-import type { StepRecord } from '../src/providers/local/records';
-import { nodeIdFor } from '../src/providers/local/store';
 import { Keys } from '../src/watch/keys';
+import { arg, dropPrefix, percentile, round, seededStep, until } from './support';
 import { TrackStore, trackFromRequest } from '../src/watch/tracks';
 import { systemClock } from '../src/clock';
 import { arrivals } from './latency-notifier';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
 const PIPELINES = arg('pipelines', 1000);
 const STEPS = arg('steps', 10);
@@ -27,47 +21,15 @@ const WINDOW_S = arg('window', 10);
 const FLIPS = Math.min(200, PIPELINES);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function seedStore(store: LocalProvider['store'], now: Date): Promise<string[]> {
   const ids: string[] = [];
   for (let p = 0; p < PIPELINES; p++) {
     const pipelineRunId = `bench_${p}`;
     ids.push(pipelineRunId);
     await store.createPipeline({ schema: 1, pipelineRunId, experiment: 'bench', createdTime: now.toISOString(), status: Status.Running, source: 'run' });
-    await Promise.all(Array.from({ length: STEPS }, (_, s) => store.writeStep(stepRecord(pipelineRunId, s, Status.Running, now))));
+    await Promise.all(Array.from({ length: STEPS }, (_, s) => store.writeStep(seededStep('bench', pipelineRunId, s, Status.Running, now))));
   }
   return ids;
-}
-
-function stepRecord(pipelineRunId: string, s: number, status: StepRecord['status'], at: Date): StepRecord {
-  return {
-    schema: 1,
-    stepRunId: `${pipelineRunId}_s${s}`,
-    pipelineRunId,
-    experiment: 'bench',
-    nodeId: nodeIdFor('bench', `step${s}`),
-    name: `step${s}`,
-    status,
-    rawStatus: status,
-    createdTime: at.toISOString(),
-    startTime: at.toISOString(),
-    ...(status === Status.Running ? {} : { endTime: at.toISOString() }),
-    command: 'bench',
-    isReused: false,
-    outputs: {},
-  };
 }
 
 async function main(): Promise<void> {
@@ -116,13 +78,13 @@ async function main(): Promise<void> {
   // Latency: flip some steps to Finished at the provider and time their arrival.
   const before = arrivals.length;
   const flipAt = new Date();
-  for (let i = 0; i < FLIPS; i++) await local.store.writeStep(stepRecord(ids[i]!, 0, Status.Finished, flipAt));
+  for (let i = 0; i < FLIPS; i++) await local.store.writeStep(seededStep('bench', ids[i]!, 0, Status.Finished, flipAt));
   await until(() => arrivals.length >= before + FLIPS, 120000, 'flipped steps');
   const latencies = arrivals.slice(before).map((a) => a.deliveredAt - (a.changedAt ?? flipAt.getTime()));
 
   // Idle: finish everything, wait until every track retired, then measure CPU with nothing to do.
   const endAt = new Date();
-  for (const id of ids) await Promise.all(Array.from({ length: STEPS }, (_, s) => local.store.writeStep(stepRecord(id, s, Status.Finished, endAt))));
+  for (const id of ids) await Promise.all(Array.from({ length: STEPS }, (_, s) => local.store.writeStep(seededStep('bench', id, s, Status.Finished, endAt))));
   for (const id of ids)
     await local.store.writePipeline({
       schema: 1,
@@ -167,7 +129,7 @@ async function main(): Promise<void> {
   printTable(results);
   mkdirSync(path.join(__dirname, '../../bench/results'), { recursive: true });
   writeFileSync(path.join(__dirname, '../../bench/results/poll.json'), JSON.stringify(results, null, 2) + '\n');
-  await cleanup(redis, prefix);
+  await dropPrefix(redis, prefix);
   redis.disconnect();
   await fs.rm(dataDir, { recursive: true, force: true });
 }
@@ -231,19 +193,6 @@ async function keyFootprint(redis: Redis, prefix: string) {
 async function usedMemory(redis: Redis): Promise<number> {
   const info = await redis.info('memory');
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
-}
-
-async function cleanup(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
-
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
 }
 
 function printTable(r: Record<string, unknown>): void {

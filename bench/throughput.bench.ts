@@ -12,17 +12,11 @@ import { systemClock } from '../src/clock';
 import { loadConfig } from '../src/config/load';
 import { Daemon } from '../src/daemon';
 import { createLogger } from '../src/logger';
-import { Status, type StepStatus } from '../src/model/status';
+import { Status } from '../src/model/status';
 import { LocalProvider } from '../src/providers/local/provider';
-import type { StepRecord } from '../src/providers/local/records';
-import { nodeIdFor } from '../src/providers/local/store';
 import { Keys } from '../src/watch/keys';
+import { arg, dropPrefix, percentile, round, seededStep, until } from './support';
 import { TrackStore, trackFromRequest } from '../src/watch/tracks';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
 const PIPELINES = arg('pipelines', 200);
 const STEPS = arg('steps', 10);
@@ -49,38 +43,6 @@ async function receiver(): Promise<{ url: string; arrivals: Arrival[]; close(): 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, arrivals, close: () => new Promise((r) => server.close(() => r())) };
-}
-
-function record(pipelineRunId: string, s: number, status: StepStatus, at: Date): StepRecord {
-  return {
-    schema: 1,
-    stepRunId: `${pipelineRunId}_s${s}`,
-    pipelineRunId,
-    experiment: 'tput',
-    nodeId: nodeIdFor('tput', `step${s}`),
-    name: `step${s}`,
-    status,
-    rawStatus: status,
-    createdTime: at.toISOString(),
-    startTime: at.toISOString(),
-    ...(status === Status.Finished ? { endTime: at.toISOString() } : {}),
-    command: 'bench',
-    isReused: false,
-    outputs: {},
-  };
-}
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 /** One scenario: K worker processes; returns transitions delivered per second and latencies. */
@@ -114,7 +76,7 @@ async function scenario(workers: number, o: { tick: string; minIntervalSeconds: 
       status: Status.Running,
       source: 'run',
     });
-    await Promise.all(Array.from({ length: STEPS }, (_, s) => local.store.writeStep(record(id, s, Status.Queued, t0))));
+    await Promise.all(Array.from({ length: STEPS }, (_, s) => local.store.writeStep(seededStep('tput', id, s, Status.Queued, t0))));
   }
   // The coordinator runs the scheduler and the dispatcher; the worker processes poll and deliver.
   const config = await loadConfig({ file: configFile, env, dataDir: dir });
@@ -137,7 +99,7 @@ async function scenario(workers: number, o: { tick: string; minIntervalSeconds: 
   for (const status of [Status.Running, Status.Finished]) {
     const before = hook.arrivals.length;
     for (const id of ids) {
-      await Promise.all(Array.from({ length: STEPS }, (_, s) => local.store.writeStep(record(id, s, status, new Date()))));
+      await Promise.all(Array.from({ length: STEPS }, (_, s) => local.store.writeStep(seededStep('tput', id, s, status, new Date()))));
       for (let s = 0; s < STEPS; s++) changedAt.set(`${id}_s${s}|${status}`, Date.now());
     }
     await until(() => hook.arrivals.length >= before + total, 300000, `${status} of every step`);
@@ -147,7 +109,7 @@ async function scenario(workers: number, o: { tick: string; minIntervalSeconds: 
   for (const c of children) c.kill('SIGTERM');
   await Promise.all(children.map((c) => new Promise((r) => c.once('exit', r))));
   await coordinator.stop();
-  await cleanup(redis, prefix);
+  await dropPrefix(redis, prefix);
   redis.disconnect();
   await hook.close();
   await fs.rm(dir, { recursive: true, force: true });
@@ -157,19 +119,6 @@ async function scenario(workers: number, o: { tick: string; minIntervalSeconds: 
     perSecond: Math.round((2 * total) / seconds),
     latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
   };
-}
-
-async function cleanup(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
-
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
 }
 
 async function main(): Promise<void> {
