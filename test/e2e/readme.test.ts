@@ -18,10 +18,19 @@ const env = { ...process.env, SRW_CONFIG: configFile, SRW_DATA_DIR: path.join(di
 const background: ChildProcess[] = [];
 
 afterAll(async () => {
-  for (const c of background) if (c.exitCode === null) c.kill('SIGTERM');
+  // The background line runs as bash -> npx -> node: stop the whole process group, not just bash.
+  for (const c of background) if (c.pid) stopGroup(c.pid);
   await dropPrefix(redis, prefix);
   redis.disconnect();
 });
+
+function stopGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
 
 /** The shell lines of the first ```sh block after a heading, without comments. */
 function commandsUnder(heading: string): string[] {
@@ -60,7 +69,7 @@ describe('README', () => {
     expect(lines[0]).toBe('npm ci'); // CI has just run it; not repeated inside the tests
     for (const line of lines.slice(1)) {
       if (line.endsWith('&')) {
-        const child = spawn('bash', ['-c', line.slice(0, -1)], { cwd: ROOT, env, stdio: 'ignore' });
+        const child = spawn('bash', ['-c', line.slice(0, -1)], { cwd: ROOT, env, stdio: 'ignore', detached: true });
         background.push(child);
         await waitFor(() => sh('npx steprun-watch ping').status === 0, { what: 'Redis via ping' });
         await new Promise((r) => setTimeout(r, 1500)); // the daemon's first tick
