@@ -86,7 +86,6 @@ export const configSchema = z.strictObject({
       providers: z
         .record(name, z.strictObject({ concurrency: z.number().int().positive().optional(), maxPerMinute: z.number().int().positive().optional() }))
         .default({}),
-      attempts: z.number().int().positive().default(5),
       /** Polls that fail this many times in a row raise one track.error event. */
       errorAfterFailures: z.number().int().positive().default(3),
     })

@@ -63,16 +63,6 @@ export class Keys {
     return `${this.tag}:dead`;
   }
 
-  /** HASH: events held back by a quiet period, and ZSET of when to release them. */
-  get held(): string {
-    return `${this.tag}:held`;
-  }
-
-  /** HASH of `providerName -> heartbeat` of live processes, for readiness and metrics. */
-  get processes(): string {
-    return `${this.tag}:processes`;
-  }
-
   /** Request budget counter of a provider instance for one window. */
   budget(provider: string, window: number): string {
     return `${this.tag}:budget:${provider}:${window}`;

@@ -42,13 +42,25 @@ export type PollOutcome =
 const EXPERIMENT_SLACK_MS = 10 * 60 * 1000;
 
 export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOutcome> {
-  const json = await deps.redis.hmget(deps.keys.track(trackId), 'json', 'lastChangeAt', 'failures', 'cursor');
+  // The track and its stored state in one round trip: this runs for every poll.
+  const [[, fields], [, state]] = (await deps.redis
+    .pipeline()
+    .hmget(deps.keys.track(trackId), 'json', 'lastChangeAt', 'failures', 'cursor')
+    .hgetall(deps.keys.state(trackId))
+    .exec()) as [[Error | null, (string | null)[]], [Error | null, Record<string, string>]];
+  const json = fields ?? [];
   if (!json[0]) return { kind: 'gone' };
   const track = JSON.parse(json[0]) as Track;
-  const meta = { lastChangeAt: Number(json[1] ?? 0), failures: Number(json[2] ?? 0), cursor: json[3] ? Number(json[3]) : undefined };
+  const prev = state ?? {};
+  const meta = {
+    lastChangeAt: Number(json[1] ?? 0),
+    failures: Number(json[2] ?? 0),
+    cursor: json[3] ? Number(json[3]) : undefined,
+    prevError: prev[ERROR_FIELD] ?? '',
+  };
   const provider = deps.providers.get(track.provider);
   if (!provider) {
-    return recordFailure(deps, track, meta.failures, {
+    return recordFailure(deps, track, meta, {
       code: 'SRW_CONFIG_INVALID',
       message: `provider "${track.provider}" is not configured in this process`,
       retryable: false,
@@ -56,7 +68,7 @@ export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOu
   }
   try {
     if (track.kind === 'experiment') return await pollExperiment(deps, provider, track, meta.cursor);
-    return await pollRun(deps, provider, track, meta.lastChangeAt);
+    return await pollRun(deps, provider, track, prev, meta.lastChangeAt);
   } catch (err) {
     const e = err as Error & { code?: string; retryable?: boolean; retryAfterMs?: number };
     const known = isSrwError(err);
@@ -64,7 +76,7 @@ export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOu
     return recordFailure(
       deps,
       track,
-      meta.failures,
+      meta,
       { code: known ? e.code! : 'SRW_PROVIDER_UNAVAILABLE', message: e.message, retryable: known ? e.retryable : true },
       e.retryAfterMs,
     );
@@ -83,9 +95,8 @@ async function timed<T>(deps: PollDeps, provider: string, call: () => Promise<T>
   }
 }
 
-async function pollRun(deps: PollDeps, provider: RunProvider, track: Track, lastChangeAt: number): Promise<PollOutcome> {
+async function pollRun(deps: PollDeps, provider: RunProvider, track: Track, prev: Record<string, string>, lastChangeAt: number): Promise<PollOutcome> {
   const stateStore = new StateStore(deps.redis, deps.keys, deps.settings.maxLen);
-  const prev = await stateStore.read(track.id);
   const hints = { experiment: track.experiment, pipelineRunId: track.pipelineRunId };
   const steps: StepRunSnapshot[] =
     track.kind === 'step'
@@ -156,16 +167,16 @@ async function pollExperiment(deps: PollDeps, provider: RunProvider, track: Trac
 async function recordFailure(
   deps: PollDeps,
   track: Track,
-  failuresBefore: number,
+  before: { failures: number; prevError: string },
   error: { code: string; message: string; retryable?: boolean },
   retryAfterMs?: number,
 ): Promise<PollOutcome> {
   const now = deps.clock.now();
-  const failures = failuresBefore + 1;
+  const failures = before.failures + 1;
   // Not found, auth and config errors will not fix themselves soon: say so at once, then poll slowly.
   const threshold = error.retryable === false ? 1 : deps.settings.errorAfterFailures;
   const delay = error.retryable === false ? deps.settings.maxMs : failureDelayMs({ ...deps.settings, failures, retryAfterMs });
-  const prevError = (await deps.redis.hget(deps.keys.state(track.id), ERROR_FIELD)) ?? '';
+  const prevError = before.prevError;
   const seq = (decodeState(prevError)?.seq ?? 0) + 1;
   const event = trackErrorEvent(track, { ...error, retryable: error.retryable }, seq, now);
   const k = deps.keys;

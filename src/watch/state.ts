@@ -91,10 +91,6 @@ export class StateStore {
     private readonly maxLen: number,
   ) {}
 
-  async read(trackId: string): Promise<Record<string, string>> {
-    return this.redis.hgetall(this.keys.state(trackId));
-  }
-
   /** One script: compare-and-set every transition, append its event, then reschedule (or retire when nextPollAt is null). */
   async commit(track: Track, transitions: Transition[], now: number, nextPollAt: number | null): Promise<CommitResult> {
     const k = this.keys;

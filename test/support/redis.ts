@@ -16,15 +16,8 @@ export function testRedis(url = REDIS_URL): Redis {
   return new Redis(url, { maxRetriesPerRequest: null });
 }
 
-/** Deletes every key of a prefix (its hash tag is `{prefix}`). */
-export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
+/** Deletes every key of a prefix (its hash tag is `{prefix}`): the same helper the benchmarks use. */
+export { dropPrefix } from '../../bench/support';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

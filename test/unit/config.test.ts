@@ -76,7 +76,7 @@ describe('validateConfig', () => {
     const { validateConfig } = await import('../../src/config/load');
     const c = validateConfig({}, { env: {} });
     expect(c.workers).toEqual({ lockDurationMs: 30000, reclaimIdleMs: 30000 });
-    expect(c.poll).toMatchObject({ tick: '*/5 * * * * *', minIntervalSeconds: 5, maxIntervalSeconds: 300, concurrency: 4, attempts: 5, errorAfterFailures: 3 });
+    expect(c.poll).toMatchObject({ tick: '*/5 * * * * *', minIntervalSeconds: 5, maxIntervalSeconds: 300, concurrency: 4, errorAfterFailures: 3 });
     expect(c.delivery).toEqual({ attempts: 6, backoffMs: 2000, concurrency: 8 });
     expect(c.events).toEqual({ maxLen: 100000 });
     expect(c.redis.prefix).toBe('srw');

@@ -58,6 +58,19 @@ const opt = (v: string | null | undefined) => v ?? undefined;
  * A child run as a step run. Name from displayName (`name` is the component's, e.g. azureml_anonymous),
  * node id from tags["azureml.nodeid"], reuse from the azureml.reused* properties (AZUREML.md section 9).
  */
+/** What step and pipeline snapshots read the same way from a run: experiment, status, times, error. */
+function common(run: AzureRun, hints: { experiment?: string }) {
+  return {
+    experiment: hints.experiment ?? opt(run.experimentId) ?? '',
+    status: statusOf(run),
+    rawStatus: run.status,
+    createdTime: opt(run.createdUtc),
+    startTime: opt(run.startTimeUtc),
+    endTime: opt(run.endTimeUtc),
+    error: errorOf(run),
+  };
+}
+
 export function toStepSnapshot(run: AzureRun, hints: { experiment?: string; pipelineRunId?: string }): StepRunSnapshot {
   const props = run.properties ?? {};
   const tags = run.tags ?? {};
@@ -66,15 +79,9 @@ export function toStepSnapshot(run: AzureRun, hints: { experiment?: string; pipe
   return {
     stepRunId: run.runId,
     pipelineRunId: opt(run.parentRunId) ?? tags['azureml.pipeline'] ?? props['azureml.pipelinerunid'] ?? hints.pipelineRunId ?? '',
-    experiment: hints.experiment ?? opt(run.experimentId) ?? '',
+    ...common(run, hints),
     nodeId,
     name: opt(run.displayName) ?? opt(run.name) ?? run.runId,
-    status: statusOf(run),
-    rawStatus: run.status,
-    createdTime: opt(run.createdUtc),
-    startTime: opt(run.startTimeUtc),
-    endTime: opt(run.endTimeUtc),
-    error: errorOf(run),
     isReused: props['azureml.isreused'] === 'true' || Boolean(reusedRunId),
     currentNodeId: nodeId,
     reusedRunId,
@@ -86,16 +93,7 @@ export function toStepSnapshot(run: AzureRun, hints: { experiment?: string; pipe
 }
 
 export function toPipelineSnapshot(run: AzureRun, hints: { experiment?: string }): PipelineRunSnapshot {
-  return {
-    pipelineRunId: run.runId,
-    experiment: hints.experiment ?? opt(run.experimentId) ?? '',
-    status: statusOf(run),
-    rawStatus: run.status,
-    createdTime: opt(run.createdUtc),
-    startTime: opt(run.startTimeUtc),
-    endTime: opt(run.endTimeUtc),
-    error: errorOf(run),
-  };
+  return { pipelineRunId: run.runId, ...common(run, hints) };
 }
 
 /** Which of a run's log files answers getStdoutLog / getStderrLog / getJobLog (v2 names first, then v1). */
