@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import { Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { systemClock, type Clock } from './clock';
+import { parseSince } from './duration';
 import type { LoadedConfig } from './config/load';
 import { ApiServer } from './api/server';
 import type { Logger } from './logger';
@@ -193,6 +194,7 @@ export class Daemon {
         errorAfterFailures: p.errorAfterFailures,
         maxLen: this.config.events.maxLen,
         stderrTailLines: 20,
+        openRunGraceMs: p.openRunGraceSeconds * 1000,
       },
     };
   }
@@ -243,11 +245,7 @@ export class Daemon {
     for (const t of this.config.tracks) {
       if (
         await store.add(
-          trackFromRequest(
-            { provider: t.provider, experiment: t.experiment, pipelineRun: t.pipelineRun, stepRun: t.stepRun, labels: t.labels },
-            'config',
-            this.clock.now(),
-          ),
+          trackFromRequest({ ...t, since: t.since === undefined ? undefined : parseSince(t.since, this.clock.now()) }, 'config', this.clock.now()),
         )
       )
         added++;

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock';
+import { parseSince } from '../duration';
 import { trackTargetSchema } from '../config/schema';
 import { describeIssue } from '../config/load';
 import type { Logger } from '../logger';
@@ -101,7 +102,7 @@ export class ApiServer {
       const provider = d.providers.get(body.provider);
       if (!provider) throw new InvalidInputError(`provider: unknown provider "${body.provider}" (configured: ${[...d.providers.keys()].join(', ')})`);
       const track = trackFromRequest(
-        { provider: body.provider, experiment: body.experiment, pipelineRun: body.pipelineRun, stepRun: body.stepRun, labels: body.labels },
+        { ...body, since: body.since === undefined ? undefined : parseSince(body.since, d.clock.now()) },
         'api',
         d.clock.now(),
       );

@@ -1,5 +1,6 @@
 // The config schema: one zod schema that validates and documents every setting (docs/CONFIG.md mirrors it).
 import { z } from 'zod';
+import { parseSince, SINCE_HELP } from '../duration';
 
 const name = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'letters, digits, "_" or "-" (at most 64)');
 const stringOrList = z.union([z.string(), z.array(z.string())]);
@@ -17,6 +18,11 @@ export const trackTargetSchema = z
     pipelineRun: z.string().min(1).optional(),
     stepRun: z.string().min(1).optional(),
     labels: z.record(z.string(), z.string()).default({}),
+    /** Experiment tracks: also take the runs created since then (runs not yet terminal are always taken). */
+    since: z
+      .string()
+      .refine((s) => parseSince(s, Date.now()) !== undefined, SINCE_HELP)
+      .optional(),
   })
   // The most specific id decides the kind; the others may be given as hints (Azure ML needs the experiment).
   .refine((t) => Boolean(t.experiment || t.pipelineRun || t.stepRun), {
@@ -88,6 +94,8 @@ export const configSchema = z.strictObject({
         .default({}),
       /** Polls that fail this many times in a row raise one track.error event. */
       errorAfterFailures: z.number().int().positive().default(3),
+      /** A pipeline run with no status of its own (made by `exec`) is watched this long after its last step ended. */
+      openRunGraceSeconds: z.number().nonnegative().default(600),
     })
     .prefault({}),
   delivery: z

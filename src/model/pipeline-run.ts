@@ -1,5 +1,6 @@
 // PipelineRun: a run of a pipeline and its step runs (the seed's `PipelineRun(experiment, id)`).
 import type { PipelineRunSnapshot } from '../providers/provider';
+import { SrwError, type ErrorCode } from './errors';
 import type { StepStatus } from './status';
 import { StepRun } from './step-run';
 import { waitUntilTerminal, type WaitOptions } from './wait';
@@ -25,8 +26,10 @@ export class PipelineRun {
 
   /** Every step run of this pipeline run, from one provider call. */
   async getSteps(): Promise<StepRun[]> {
-    const snapshots = await this.experiment.provider.listStepRuns(this.ref);
-    return snapshots.map((s) => StepRun.fromSnapshot(this.experiment, s));
+    const { steps, unreadable } = await this.experiment.provider.listStepRuns(this.ref);
+    // The model promises every step: one that cannot be read is an error here, with its own code and message.
+    if (unreadable[0]) throw new SrwError(unreadable[0].error.code as ErrorCode, unreadable[0].error.message);
+    return steps.map((s) => StepRun.fromSnapshot(this.experiment, s));
   }
 
   /** The step runs with this name (a list, as in the seed: a name can appear more than once). */

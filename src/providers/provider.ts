@@ -57,6 +57,30 @@ export interface PipelineRunSnapshot {
   startTime?: string;
   endTime?: string;
   error?: RunError;
+  /**
+   * The run has no terminal status of its own (a local run made by `exec`): its status is derived from
+   * its steps, and it may still gain steps after they all ended. The watcher keeps it for a grace period.
+   */
+  open?: boolean;
+}
+
+/** A step run the provider knows of but cannot read (a corrupt record): it fails alone, never its siblings. */
+export interface UnreadableStepRun {
+  stepRunId: string;
+  error: RunError;
+}
+
+/** Every step of a pipeline run, in one answer: the readable ones, and the ones that could not be read. */
+export interface StepRunListing {
+  steps: StepRunSnapshot[];
+  unreadable: UnreadableStepRun[];
+}
+
+export interface ListPipelineRunsOptions {
+  /** Runs created at or after this time. */
+  since?: Date;
+  /** Also every run not yet terminal, whatever its creation time. */
+  active?: boolean;
 }
 
 /** Where a run id leads: a pipeline run or one of its step runs. */
@@ -108,9 +132,14 @@ export interface RunProvider {
   readonly kind: string;
   getStepRun(ref: StepRunRef): Promise<StepRunSnapshot>;
   getPipelineRun(ref: PipelineRunRef): Promise<PipelineRunSnapshot>;
-  listStepRuns(ref: PipelineRunRef): Promise<StepRunSnapshot[]>;
-  /** Pipeline runs of an experiment, created at or after `since` when given, oldest first. */
-  listPipelineRuns(exp: ExperimentRef, opts?: { since?: Date }): Promise<PipelineRunSnapshot[]>;
+  /** Every step of the pipeline run; one unreadable step is listed as such, it does not fail the call. */
+  listStepRuns(ref: PipelineRunRef): Promise<StepRunListing>;
+  /**
+   * Pipeline runs of an experiment, oldest first: created at or after `since` when given, plus (with
+   * `active`) every run not yet terminal. One unreadable run does not fail the call: it is listed with
+   * status NotStarted and its `error`, so its own track reports it.
+   */
+  listPipelineRuns(exp: ExperimentRef, opts?: ListPipelineRunsOptions): Promise<PipelineRunSnapshot[]>;
   /** What an id names, when the caller does not know whether it is a pipeline or a step run. */
   locateRun(runId: string): Promise<RunLocation>;
   readLog(ref: StepRunRef, which: LogKind, opts?: ReadLogOptions): Promise<string>;

@@ -163,9 +163,10 @@ export function pipelineEvent(
   };
 }
 
-export function trackErrorEvent(track: Track, error: RunError & { retryable?: boolean }, seq: number, now: number): WatchEvent {
+/** `subject` tells apart the track's own error (`@error`) from one unreadable record (`@unreadable:<id>`). */
+export function trackErrorEvent(track: Track, error: RunError & { retryable?: boolean }, seq: number, now: number, subject = '@error'): WatchEvent {
   return {
-    ...base(track, '@error', seq, now),
+    ...base(track, subject, seq, now),
     type: 'track.error',
     experiment: track.experiment ?? '',
     pipelineRunId: track.pipelineRunId,

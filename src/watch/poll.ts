@@ -4,12 +4,12 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import { isSrwError } from '../model/errors';
 import { isTerminal, Status } from '../model/status';
-import type { RunProvider, StepRunSnapshot } from '../providers/provider';
+import type { PipelineRunSnapshot, RunProvider, StepRunListing, UnreadableStepRun } from '../providers/provider';
 import { trackErrorEvent } from './events';
 import type { Keys } from './keys';
 import { failureDelayMs, nextPollDelayMs, type IntervalPolicy } from './scheduler';
 import { scriptsOn } from './scripts';
-import { decodeState, encodeState, ERROR_FIELD, nextEvents, pipelineTransition, StateStore, type Transition } from './state';
+import { decodeState, encodeState, ERROR_FIELD, nextEvents, pipelineTransition, StateStore, UNREADABLE_FIELD_PREFIX, type Transition } from './state';
 import { trackFromRequest, type Track } from './tracks';
 
 export interface PollSettings extends IntervalPolicy {
@@ -18,6 +18,8 @@ export interface PollSettings extends IntervalPolicy {
   maxLen: number;
   /** Lines of stderr carried by a failure event. */
   stderrTailLines: number;
+  /** An open pipeline run (no status of its own) is kept this long after its last step ended, in case it grows. */
+  openRunGraceMs: number;
 }
 
 export interface PollDeps {
@@ -98,30 +100,49 @@ async function timed<T>(deps: PollDeps, provider: string, call: () => Promise<T>
 async function pollRun(deps: PollDeps, provider: RunProvider, track: Track, prev: Record<string, string>, lastChangeAt: number): Promise<PollOutcome> {
   const stateStore = new StateStore(deps.redis, deps.keys, deps.settings.maxLen);
   const hints = { experiment: track.experiment, pipelineRunId: track.pipelineRunId };
-  const steps: StepRunSnapshot[] =
+  const { steps, unreadable }: StepRunListing =
     track.kind === 'step'
-      ? [await timed(deps, track.provider, () => provider.getStepRun({ ...hints, stepRunId: track.stepRunId! }))]
+      ? { steps: [await timed(deps, track.provider, () => provider.getStepRun({ ...hints, stepRunId: track.stepRunId! }))], unreadable: [] }
       : await timed(deps, track.provider, () => provider.listStepRuns({ ...hints, pipelineRunId: track.pipelineRunId! }));
   const now = deps.clock.now();
-  const transitions = nextEvents(track, prev, steps, now);
+  const transitions = [...nextEvents(track, prev, steps, now), ...unreadableTransitions(track, prev, unreadable, now)];
   await attachStderrTails(deps, provider, transitions);
 
   let retire = false;
+  let keepUntil = Infinity;
   if (track.kind === 'step') {
     retire = isTerminal(steps[0]!.status);
-  } else if (steps.length > 0 && steps.every((s) => isTerminal(s.status))) {
+  } else if (unreadable.length === 0 && steps.length > 0 && steps.every((s) => isTerminal(s.status))) {
     // Only now ask for the pipeline run itself: its steps may all be done while it schedules more.
     const pipeline = await timed(deps, track.provider, () => provider.getPipelineRun({ ...hints, pipelineRunId: track.pipelineRunId! }));
     const t = pipelineTransition(track, prev, pipeline, steps, now);
     if (t) transitions.push(t);
-    retire = isTerminal(pipeline.status);
+    // An open run (no status of its own) may still gain steps: it is declared done only after a quiet grace period.
+    keepUntil = pipeline.open ? lastEndOf(pipeline, lastChangeAt || now) + deps.settings.openRunGraceMs : now;
+    retire = isTerminal(pipeline.status) && now >= keepUntil;
   }
   const changed = transitions.length > 0;
-  const nextPollAt = retire ? null : now + nextPollDelayMs({ ...deps.settings, changed, lastChangeAt: changed ? now : lastChangeAt || now, now });
+  const nextDelay = nextPollDelayMs({ ...deps.settings, changed, lastChangeAt: changed ? now : lastChangeAt || now, now });
+  const nextPollAt = retire ? null : Math.min(now + nextDelay, Math.max(keepUntil, now + deps.settings.minMs));
   const result = await stateStore.commit(track, transitions, now, nextPollAt);
   if (result.gone) return { kind: 'gone' };
   if (result.appended > 0) deps.onTransitions?.(transitions);
   return { kind: 'committed', appended: result.appended, conflicts: result.conflicts, retired: retire && result.conflicts === 0 };
+}
+
+function lastEndOf(pipeline: PipelineRunSnapshot, fallback: number): number {
+  const end = pipeline.endTime ? Date.parse(pipeline.endTime) : NaN;
+  return Number.isFinite(end) ? end : fallback;
+}
+
+/** A step whose record cannot be read: one track.error naming it (raised once, by compare-and-set), nothing else. */
+function unreadableTransitions(track: Track, prev: Record<string, string>, unreadable: UnreadableStepRun[], now: number): Transition[] {
+  return unreadable
+    .filter((u) => !prev[UNREADABLE_FIELD_PREFIX + u.stepRunId])
+    .map((u) => {
+      const field = UNREADABLE_FIELD_PREFIX + u.stepRunId;
+      return { field, expected: '', next: encodeState({ seq: 1, status: Status.Failed }), event: trackErrorEvent(track, { ...u.error, retryable: false }, 1, now, field) };
+    });
 }
 
 /** A failure event carries the last lines of the step's stderr: one extra read, only for failures. */
@@ -142,8 +163,12 @@ async function attachStderrTails(deps: PollDeps, provider: RunProvider, transiti
 }
 
 async function pollExperiment(deps: PollDeps, provider: RunProvider, track: Track, cursor: number | undefined): Promise<PollOutcome> {
-  const since = Math.max(track.createdAt, (cursor ?? track.createdAt) - EXPERIMENT_SLACK_MS);
-  const runs = await timed(deps, track.provider, () => provider.listPipelineRuns({ experiment: track.experiment! }, { since: new Date(since) }));
+  // The first poll of an experiment track (new, or added again after Redis lost it) also takes every run
+  // still active, whatever its age: a restart must not forget a pipeline that is running.
+  const first = cursor === undefined;
+  const from = track.since ?? track.createdAt;
+  const since = first ? from : Math.max(from, cursor - EXPERIMENT_SLACK_MS);
+  const runs = await timed(deps, track.provider, () => provider.listPipelineRuns({ experiment: track.experiment! }, { since: new Date(since), active: first }));
   const now = deps.clock.now();
   const created = (r: { createdTime?: string }) => (r.createdTime ? Date.parse(r.createdTime) : now);
   const newest = runs.reduce((max, r) => Math.max(max, created(r)), cursor ?? track.createdAt);

@@ -7,25 +7,32 @@ import type { Keys } from './keys';
 import { scriptsOn } from './scripts';
 import type { Track } from './tracks';
 
-/** The stored state of one step (or `@pipeline`): how many transitions it has had and its last status. */
+/**
+ * The stored state of one step (or `@pipeline`): how many transitions it has had and its last status;
+ * for `@pipeline`, also how many steps its summary covered (an open run that gains a step is news).
+ */
 export interface SeenState {
   seq: number;
   status: StepStatus;
+  steps?: number;
 }
 
 export const PIPELINE_FIELD = '@pipeline';
 export const ERROR_FIELD = '@error';
+/** One field per unreadable step record: its track.error is raised once, by the same compare-and-set. */
+export const UNREADABLE_FIELD_PREFIX = '@unreadable:';
 
 export function encodeState(s: SeenState): string {
-  return `${s.seq}|${s.status}`;
+  return s.steps === undefined ? `${s.seq}|${s.status}` : `${s.seq}|${s.status}|${s.steps}`;
 }
 
 export function decodeState(value: string | undefined): SeenState | undefined {
   if (!value) return undefined;
-  const bar = value.indexOf('|');
-  const seq = Number(value.slice(0, bar));
-  const status = value.slice(bar + 1);
-  return Number.isInteger(seq) && isStepStatus(status) ? { seq, status } : undefined;
+  const [seqText, status, stepsText] = value.split('|');
+  const seq = Number(seqText);
+  if (!Number.isInteger(seq) || !status || !isStepStatus(status)) return undefined;
+  const steps = stepsText === undefined ? undefined : Number(stepsText);
+  return steps === undefined || !Number.isInteger(steps) ? { seq, status } : { seq, status, steps };
 }
 
 /** One compare-and-set: if `field` still holds `expected`, store `next` and append `event`. */
@@ -57,7 +64,10 @@ export function nextEvents(track: Track, prev: Record<string, string>, steps: St
   return out;
 }
 
-/** The pipeline-level event, once the pipeline run and every one of its steps are terminal. */
+/**
+ * The pipeline-level event, once the pipeline run and every one of its steps are terminal. Sent again (a new
+ * seq) when the status changes, or when an open run gained steps since its last summary.
+ */
 export function pipelineTransition(
   track: Track,
   prev: Record<string, string>,
@@ -67,12 +77,12 @@ export function pipelineTransition(
 ): Transition | undefined {
   if (!isTerminal(pipeline.status) || !steps.every((s) => isTerminal(s.status))) return undefined;
   const before = decodeState(prev[PIPELINE_FIELD]);
-  if (before?.status === pipeline.status) return undefined;
+  if (before?.status === pipeline.status && (before.steps === undefined || before.steps === steps.length)) return undefined;
   const seq = (before?.seq ?? 0) + 1;
   return {
     field: PIPELINE_FIELD,
     expected: prev[PIPELINE_FIELD] ?? '',
-    next: encodeState({ seq, status: pipeline.status }),
+    next: encodeState({ seq, status: pipeline.status, steps: steps.length }),
     event: pipelineEvent(track, pipeline, steps, before?.status ?? null, seq, now),
   };
 }

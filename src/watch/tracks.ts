@@ -18,6 +18,8 @@ export interface Track {
   source: 'config' | 'cli' | 'api' | 'experiment';
   /** The experiment track that added this pipeline-run track. */
   parent?: string;
+  /** Experiment tracks: also take runs created since this time (ms; 0 = all). Default: the track's creation. */
+  since?: number;
 }
 
 export interface TrackRequest {
@@ -26,6 +28,8 @@ export interface TrackRequest {
   pipelineRun?: string;
   stepRun?: string;
   labels?: Record<string, string>;
+  /** Experiment tracks: also take runs created since this time (ms; 0 = all). */
+  since?: number;
 }
 
 /** The most specific id decides what is tracked; the others stay as hints for the provider. */
@@ -43,6 +47,7 @@ export function trackFromRequest(req: TrackRequest, source: Track['source'], now
     createdAt: now,
     source,
     ...(parent ? { parent } : {}),
+    ...(kind === 'experiment' && req.since !== undefined ? { since: req.since } : {}),
   };
 }
 

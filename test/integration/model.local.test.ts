@@ -208,7 +208,7 @@ describe('object model over the local provider', () => {
 async function firstStepOf(store: LocalProvider['store'], experiment: string, name: string): Promise<string> {
   for (let i = 0; i < 200; i++) {
     for (const pid of (await store.pipelineIdsOf(experiment)).reverse()) {
-      const steps = await store.readSteps(pid).catch(() => []);
+      const { steps } = await store.readSteps(pid).catch(() => ({ steps: [] as { name: string; stepRunId: string }[] }));
       const hit = steps.find((s) => s.name === name);
       if (hit) return hit.stepRunId;
     }

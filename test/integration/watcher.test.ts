@@ -36,7 +36,7 @@ function deps(providers: Map<string, RunProvider> = new Map([['local', local]]))
     providers,
     clock: systemClock,
     logger,
-    settings: { minMs: 100, maxMs: 1000, errorAfterFailures: 3, maxLen: 10000, stderrTailLines: 5 },
+    settings: { minMs: 100, maxMs: 1000, errorAfterFailures: 3, maxLen: 10000, stderrTailLines: 5, openRunGraceMs: 0 },
   };
 }
 

@@ -1,9 +1,11 @@
 // The azureml provider: Azure Machine Learning pipeline step runs over the run-history REST API (docs/PROVIDERS.md cites each endpoint).
 import { OutputNotFoundError, ProviderResponseError } from '../../model/errors';
+import { isTerminal } from '../../model/status';
 import type {
   DownloadOptions,
   DownloadResult,
   ExperimentRef,
+  ListPipelineRunsOptions,
   LogKind,
   OutputRef,
   PipelineRunRef,
@@ -13,6 +15,7 @@ import type {
   RunLocation,
   RunProvider,
   StepRunRef,
+  StepRunListing,
   StepRunSnapshot,
 } from '../provider';
 import { tokenSource } from './auth';
@@ -72,21 +75,25 @@ export class AzureMlProvider implements RunProvider {
   }
 
   /** GET H/runs/{runId}/children (Runs_GetChildById): every step of a pipeline run in one paged call. */
-  async listStepRuns(ref: PipelineRunRef): Promise<StepRunSnapshot[]> {
+  async listStepRuns(ref: PipelineRunRef): Promise<StepRunListing> {
     const url = withQuery(`${this.history}/runs/${enc(ref.pipelineRunId)}/children`, '$top', String(this.o.pageSize));
     const children = await this.pages({ url }, ref.pipelineRunId);
-    return children.map((r) => toStepSnapshot(r, { experiment: ref.experiment, pipelineRunId: ref.pipelineRunId }));
+    return { steps: children.map((r) => toStepSnapshot(r, { experiment: ref.experiment, pipelineRunId: ref.pipelineRunId })), unreadable: [] };
   }
 
   /** POST H/experiments/{name}/runs:query (Runs_QueryByExperimentName): top-level runs created since a time. */
-  async listPipelineRuns(exp: ExperimentRef, opts: { since?: Date } = {}): Promise<PipelineRunSnapshot[]> {
+  async listPipelineRuns(exp: ExperimentRef, opts: ListPipelineRunsOptions = {}): Promise<PipelineRunSnapshot[]> {
     const since = opts.since?.toISOString();
-    const body = { filter: since ? `CreatedUtc ge ${since}` : undefined, top: this.o.pageSize };
+    // Runs still active may be of any age: `active` lists the experiment whole (once, when a track starts);
+    // otherwise only what was created since. The filter grammar beyond `CreatedUtc ge` is not documented.
+    const filterSince = since && !opts.active ? since : undefined;
+    const body = { filter: filterSince ? `CreatedUtc ge ${filterSince}` : undefined, top: this.o.pageSize };
     const runs = await this.pages({ url: `${this.history}/experiments/${enc(exp.experiment)}/runs:query`, body });
-    // The filter grammar is not documented [unsure]: keep only what the contract promises, whatever the service did.
+    // Keep only what the contract promises, whatever the service did with the filter.
     return runs
-      .filter((r) => !r.parentRunId && (!since || !r.createdUtc || r.createdUtc >= since))
+      .filter((r) => !r.parentRunId)
       .map((r) => toPipelineSnapshot(r, exp))
+      .filter((p) => !since || !p.createdTime || p.createdTime >= since || (opts.active && !isTerminal(p.status)))
       .sort((a, b) => (a.createdTime ?? '').localeCompare(b.createdTime ?? ''));
   }
 

@@ -2,12 +2,13 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { copyTree } from '../../fs/copy-tree';
-import { OutputNotFoundError } from '../../model/errors';
+import { isSrwError, OutputNotFoundError } from '../../model/errors';
 import { isTerminal, Status, type StepStatus } from '../../model/status';
 import type {
   DownloadOptions,
   DownloadResult,
   ExperimentRef,
+  ListPipelineRunsOptions,
   LogKind,
   OutputRef,
   PipelineRunRef,
@@ -15,6 +16,7 @@ import type {
   ReadLogOptions,
   RunLocation,
   RunProvider,
+  StepRunListing,
   StepRunRef,
   StepRunSnapshot,
 } from '../provider';
@@ -40,18 +42,32 @@ export class LocalProvider implements RunProvider {
 
   async getPipelineRun(ref: PipelineRunRef): Promise<PipelineRunSnapshot> {
     const record = await this.store.readPipeline(ref.pipelineRunId);
-    const steps = record.status === null ? await this.store.readSteps(ref.pipelineRunId) : [];
-    return toPipelineSnapshot(record, steps);
+    const listing = record.status === null ? await this.store.readSteps(ref.pipelineRunId) : { steps: [], unreadable: [] };
+    return toPipelineSnapshot(record, listing.steps, listing.unreadable.length > 0);
   }
 
-  async listStepRuns(ref: PipelineRunRef): Promise<StepRunSnapshot[]> {
-    return (await this.store.readSteps(ref.pipelineRunId)).map(toStepSnapshot);
+  async listStepRuns(ref: PipelineRunRef): Promise<StepRunListing> {
+    const { steps, unreadable } = await this.store.readSteps(ref.pipelineRunId);
+    return { steps: steps.map(toStepSnapshot), unreadable: unreadable.map((u) => ({ stepRunId: u.stepRunId, error: { code: u.error.code, message: u.error.message } })) };
   }
 
-  async listPipelineRuns(exp: ExperimentRef, opts: { since?: Date } = {}): Promise<PipelineRunSnapshot[]> {
-    const ids = await this.store.pipelineIdsOf(exp.experiment, opts.since?.getTime() ?? 0);
+  async listPipelineRuns(exp: ExperimentRef, opts: ListPipelineRunsOptions = {}): Promise<PipelineRunSnapshot[]> {
+    const sinceMs = opts.since?.getTime() ?? 0;
+    // The markers carry the creation time: with `active`, every run is read to learn its status.
+    const markers = await this.store.pipelineMarkersOf(exp.experiment, opts.active ? 0 : sinceMs);
     const runs: PipelineRunSnapshot[] = [];
-    for (const id of ids) runs.push(await this.getPipelineRun({ pipelineRunId: id }));
+    for (const { pipelineRunId, createdMs } of markers) {
+      let run: PipelineRunSnapshot;
+      try {
+        run = await this.getPipelineRun({ pipelineRunId });
+      } catch (err) {
+        if (!isSrwError(err) || err.code === 'SRW_RUN_NOT_FOUND') throw err;
+        // Unreadable: listed all the same, so that its own track says which file is wrong.
+        const createdTime = new Date(createdMs).toISOString();
+        run = { pipelineRunId, experiment: exp.experiment, status: Status.NotStarted, rawStatus: 'Unreadable', createdTime, error: { code: err.code, message: err.message } };
+      }
+      if (createdMs >= sinceMs || !isTerminal(run.status)) runs.push(run);
+    }
     return runs;
   }
 
@@ -126,8 +142,10 @@ export function toStepSnapshot(r: StepRecord): StepRunSnapshot {
   };
 }
 
-function toPipelineSnapshot(r: PipelineRecord, steps: StepRecord[]): PipelineRunSnapshot {
-  const status = r.status ?? deriveStatus(steps.map((s) => s.status));
+/** An open run (made by `exec`) has its status derived from its steps; an unreadable step keeps it from looking done. */
+function toPipelineSnapshot(r: PipelineRecord, steps: StepRecord[], someUnreadable = false): PipelineRunSnapshot {
+  const derived = r.status ?? deriveStatus(steps.map((s) => s.status));
+  const status = someUnreadable && isTerminal(derived) ? Status.Running : derived;
   return {
     pipelineRunId: r.pipelineRunId,
     experiment: r.experiment,
@@ -149,6 +167,7 @@ function toPipelineSnapshot(r: PipelineRecord, steps: StepRecord[]): PipelineRun
             .at(-1)
         : undefined),
     error: r.error ?? steps.find((s) => s.status === Status.Failed)?.error,
+    ...(r.status === null ? { open: true } : {}),
   };
 }
 

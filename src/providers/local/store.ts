@@ -3,7 +3,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { createFileExclusive, writeJsonAtomic } from '../../fs/atomic';
-import { AlreadyExistsError, InvalidInputError, RunNotFoundError } from '../../model/errors';
+import { AlreadyExistsError, InvalidInputError, isSrwError, RecordCorruptError, RunNotFoundError, type SrwError } from '../../model/errors';
 import { pipelineRecordSchema, readRecord, stepRecordSchema, type PipelineRecord, type StepRecord } from './records';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -118,32 +118,44 @@ export class RunStore {
     return fileExists(path.join(this.root, 'index', assertValidId(runId, 'run id')));
   }
 
-  /** Every step record of a pipeline run, in creation order (a folder listing, one read per step). */
-  async readSteps(pipelineRunId: string): Promise<StepRecord[]> {
+  /**
+   * Every step record of a pipeline run, in creation order (a folder listing, one read per step). A record
+   * that cannot be read is returned apart with its error: it must not hide its siblings.
+   */
+  async readSteps(pipelineRunId: string): Promise<{ steps: StepRecord[]; unreadable: { stepRunId: string; error: SrwError }[] }> {
     await this.readPipeline(pipelineRunId); // unknown pipeline run -> RunNotFoundError
     const dir = path.join(this.pipelineDir(pipelineRunId), 'steps');
     const names = await listDir(dir);
     const steps: StepRecord[] = [];
+    const unreadable: { stepRunId: string; error: SrwError }[] = [];
     for (const name of names) {
       try {
         steps.push(await this.readStep(name, pipelineRunId));
       } catch (err) {
         // A step folder whose record is not written yet (exec between mkdir and rename) is not a step yet.
-        if ((err as { code?: string }).code !== 'SRW_RUN_NOT_FOUND') throw err;
+        const code = (err as { code?: string }).code;
+        if (code === 'SRW_RUN_NOT_FOUND') continue;
+        unreadable.push({ stepRunId: name, error: isSrwError(err) ? err : new RecordCorruptError(path.join(dir, name, 'step.json'), (err as Error).message) });
       }
     }
-    return steps.sort((a, b) => a.createdTime.localeCompare(b.createdTime) || a.stepRunId.localeCompare(b.stepRunId));
+    steps.sort((a, b) => a.createdTime.localeCompare(b.createdTime) || a.stepRunId.localeCompare(b.stepRunId));
+    return { steps, unreadable };
   }
 
   /** Pipeline run ids of an experiment created at or after `sinceMs`, oldest first. */
   async pipelineIdsOf(experiment: string, sinceMs = 0): Promise<string[]> {
+    return (await this.pipelineMarkersOf(experiment, sinceMs)).map((m) => m.pipelineRunId);
+  }
+
+  /** The experiment's run markers (id and creation time, no record read) created at or after `sinceMs`, oldest first. */
+  async pipelineMarkersOf(experiment: string, sinceMs = 0): Promise<{ pipelineRunId: string; createdMs: number }[]> {
     assertValidId(experiment, 'experiment');
     const markers = await listDir(path.join(this.root, 'experiments', experiment));
     return markers
       .map((m) => /^(\d{15})__(.+)$/.exec(m))
       .filter((m): m is RegExpExecArray => m !== null && Number(m[1]) >= sinceMs)
       .sort((a, b) => a[1]!.localeCompare(b[1]!))
-      .map((m) => m[2]!);
+      .map((m) => ({ pipelineRunId: m[2]!, createdMs: Number(m[1]) }));
   }
 }
 

@@ -70,7 +70,7 @@ beforeEach(() => {
 
 describe('azureml provider', () => {
   it('maps child runs onto step runs: displayName, node id, normalized status, reuse and errors', async () => {
-    const steps = await provider.listStepRuns({ pipelineRunId: 'pipeline_run_1', experiment: 'churn' });
+    const { steps } = await provider.listStepRuns({ pipelineRunId: 'pipeline_run_1', experiment: 'churn' });
     expect(steps.map((s) => [s.name, s.nodeId, s.status, s.rawStatus])).toEqual([
       ['prepare', 'a1b2c3d4', 'Finished', 'Completed'],
       ['train', 'b2c3d4e5', 'Failed', 'Failed'],
