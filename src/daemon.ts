@@ -6,7 +6,8 @@ import { systemClock, type Clock } from './clock';
 import { parseSince } from './duration';
 import type { LoadedConfig } from './config/load';
 import { ApiServer } from './api/server';
-import type { Logger } from './logger';
+import { maskUrl, type Logger } from './logger';
+import { RedisUnavailableError } from './model/errors';
 import { Metrics } from './metrics';
 import { deliverJob, deliveryBackoff, type DeliverJobData } from './notify/deliver';
 import { DeliveryStore } from './notify/deliveries';
@@ -20,7 +21,7 @@ import { Keys } from './watch/keys';
 import { pollTrack, type PollDeps } from './watch/poll';
 import { Scheduler } from './watch/scheduler';
 import { TrackStore, trackFromRequest } from './watch/tracks';
-import { buildNotifiers, buildProviders, checkReferences } from './wiring';
+import { buildAll } from './wiring';
 
 /** Which parts run in this process: `steprun-watch daemon` runs all; workers/*.ts run one kind of worker. */
 export interface Roles {
@@ -29,6 +30,9 @@ export interface Roles {
   pollWorkers: boolean;
   deliverWorkers: boolean;
 }
+
+/** How long start-up waits for Redis before giving up. */
+const START_TIMEOUT_MS = 10_000;
 
 export const ALL_ROLES: Roles = { scheduler: true, dispatcher: true, pollWorkers: true, deliverWorkers: true };
 
@@ -71,14 +75,12 @@ export class Daemon {
 
   /** Validates the whole config and builds providers and notifiers; nothing connects yet. */
   static async create(o: DaemonOptions): Promise<Daemon> {
-    checkReferences(o.config);
     const keys = new Keys(o.config.redis.prefix);
     const clock = o.clock ?? systemClock;
     // Providers get a request budget shared through Redis; it reads the connection once the daemon has one.
     const built: { daemon?: Daemon } = {};
     const budgetFor: BudgetFactory = (name, perMinute) => new RedisBudget(() => built.daemon!.connection, keys, name, perMinute, clock);
-    const providers = buildProviders(o.config, { budgetFor });
-    const notifiers = await buildNotifiers(o.config, providers, o.logger);
+    const { providers, notifiers } = await buildAll(o.config, o.logger, { budgetFor });
     built.daemon = new Daemon(o.config, providers, notifiers, o);
     return built.daemon;
   }
@@ -98,6 +100,8 @@ export class Daemon {
     this.redis = connectRedis({ url: config.redis.url, mode: 'daemon', name: 'srw-daemon' });
     this.redis.on('error', (err) => this.log.warn({ err: err.message }, 'redis connection error'));
     this.redis.on('ready', () => void this.addConfigTracks().catch((err: Error) => this.log.warn({ err: err.message }, 'could not add config tracks')));
+    // At start-up a Redis that does not answer is an error (exit 5), not a process waiting silently; later outages are waited out.
+    await untilReady(this.redis, config.redis.url, START_TIMEOUT_MS);
     const deliveries = new DeliveryStore(this.redis, this.keys);
     for (const name of this.providers.keys()) this.queues.set(name, this.watchQueue(pollQueue(this.redis, this.keys, name)));
     this.deliver = this.watchQueue(deliverQueue(this.redis, this.keys, config.delivery));
@@ -269,7 +273,24 @@ export class Daemon {
     await Promise.all([...this.notifiers.values()].map((n) => n.close?.()));
     await Promise.all([...this.providers.values()].map((p) => p.close?.()));
     this.blocking?.disconnect();
-    await this.redis?.quit().catch(() => this.redis?.disconnect());
+    // QUIT would wait for a Redis that is away (commands queue until it is back): then just drop the socket.
+    if (this.redis?.status === 'ready') await this.redis.quit().catch(() => this.redis?.disconnect());
+    else this.redis?.disconnect();
     this.log.info('stopped');
   }
+}
+
+function untilReady(redis: Redis, url: string, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new RedisUnavailableError(maskUrl(url)));
+    }, timeoutMs);
+    const onReady = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once('ready', onReady);
+  });
 }

@@ -1,8 +1,10 @@
 // Builds providers and notifiers from a validated config, and checks every cross-reference before anything starts.
 import * as path from 'node:path';
+import cron from 'node-cron';
 import type { LoadedConfig } from './config/load';
 import type { Logger } from './logger';
 import { ConfigInvalidError } from './model/errors';
+import { routeProblems } from './notify/route-check';
 import { builtinNotifiers } from './notify/builtin';
 import type { Notifier } from './notify/notifier';
 import { builtinProviders } from './providers/builtin';
@@ -11,37 +13,92 @@ import type { RunProvider } from './providers/provider';
 export function buildProviders(config: LoadedConfig, services?: Record<string, unknown>): Map<string, RunProvider> {
   const registry = builtinProviders();
   const providers = new Map<string, RunProvider>();
+  const problems: string[] = [];
   for (const [name, options] of Object.entries(config.providers)) {
-    providers.set(name, registry.create(options.type, options, { name, dataDir: config.dataDir, services }));
+    try {
+      providers.set(name, registry.create(options.type, options, { name, dataDir: config.dataDir, services }));
+    } catch (err) {
+      problems.push(...problemsOf(err));
+    }
   }
+  if (problems.length > 0) throw new ConfigInvalidError(problems);
   return providers;
 }
 
+/** Every notifier is built before any error is thrown: a person fixing the config sees all of its problems at once. */
 export async function buildNotifiers(config: LoadedConfig, providers: Map<string, RunProvider>, logger: Logger): Promise<Map<string, Notifier>> {
   const registry = builtinNotifiers();
   const baseDir = config.source ? path.dirname(path.resolve(config.source)) : process.cwd();
   const notifiers = new Map<string, Notifier>();
+  const problems: string[] = [];
   for (const [name, options] of Object.entries(config.notifiers)) {
-    notifiers.set(name, await registry.create(options, { name, dataDir: config.dataDir, logger, providers, baseDir }));
+    try {
+      notifiers.set(name, await registry.create(options, { name, dataDir: config.dataDir, logger, providers, baseDir }));
+    } catch (err) {
+      problems.push(...problemsOf(err));
+    }
+  }
+  if (problems.length > 0) {
+    await Promise.all([...notifiers.values()].map((n) => n.close?.()));
+    throw new ConfigInvalidError(problems);
   }
   return notifiers;
 }
 
-/** Routes must name configured notifiers, tracks and poll limits configured providers: said at start, by field. */
-export function checkReferences(config: LoadedConfig): void {
+/** Everything the daemon builds from a config, checked as the daemon checks it, all problems in one error. */
+export async function buildAll(config: LoadedConfig, logger: Logger, services?: Record<string, unknown>) {
+  const problems = referenceProblems(config);
+  let providers = new Map<string, RunProvider>();
+  try {
+    providers = buildProviders(config, services);
+  } catch (err) {
+    problems.push(...problemsOf(err));
+  }
+  let notifiers = new Map<string, Notifier>();
+  try {
+    notifiers = await buildNotifiers(config, providers, logger);
+  } catch (err) {
+    problems.push(...problemsOf(err));
+  }
+  if (problems.length > 0) {
+    await Promise.all([...notifiers.values()].map((n) => n.close?.()));
+    await Promise.all([...providers.values()].map((p) => p.close?.()));
+    throw new ConfigInvalidError(problems);
+  }
+  return { providers, notifiers };
+}
+
+function problemsOf(err: unknown): string[] {
+  if (err instanceof ConfigInvalidError) return err.problems;
+  throw err;
+}
+
+/**
+ * What the schema alone cannot see: routes must name configured notifiers and be able to match; tracks and
+ * poll limits name configured providers; the tick is a cron expression.
+ */
+export function referenceProblems(config: LoadedConfig): string[] {
   const notifiers = Object.keys(config.notifiers);
   const providers = Object.keys(config.providers);
+  const problems: string[] = [];
+  if (!cron.validate(config.poll.tick)) problems.push(`poll.tick: "${config.poll.tick}" is not a valid node-cron expression (six fields, seconds first, e.g. "*/5 * * * * *")`);
   config.routes.forEach((route, i) =>
     route.notify.forEach((name, j) => {
-      if (!notifiers.includes(name))
-        throw new ConfigInvalidError(`routes[${i}].notify[${j}]: unknown notifier "${name}" (configured: ${notifiers.join(', ') || 'none'})`);
+      if (!notifiers.includes(name)) problems.push(`routes[${i}].notify[${j}]: unknown notifier "${name}" (configured: ${notifiers.join(', ') || 'none'})`);
     }),
   );
+  problems.push(...routeProblems(config.routes));
   config.tracks.forEach((track, i) => {
-    if (!providers.includes(track.provider))
-      throw new ConfigInvalidError(`tracks[${i}].provider: unknown provider "${track.provider}" (configured: ${providers.join(', ')})`);
+    if (!providers.includes(track.provider)) problems.push(`tracks[${i}].provider: unknown provider "${track.provider}" (configured: ${providers.join(', ')})`);
   });
   for (const name of Object.keys(config.poll.providers)) {
-    if (!providers.includes(name)) throw new ConfigInvalidError(`poll.providers.${name}: unknown provider "${name}" (configured: ${providers.join(', ')})`);
+    if (!providers.includes(name)) problems.push(`poll.providers.${name}: unknown provider "${name}" (configured: ${providers.join(', ')})`);
   }
+  return problems;
+}
+
+/** Throws one error with every reference problem (for commands that build nothing). */
+export function checkReferences(config: LoadedConfig): void {
+  const problems = referenceProblems(config);
+  if (problems.length > 0) throw new ConfigInvalidError(problems);
 }

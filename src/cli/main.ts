@@ -41,6 +41,8 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = reportError(err, argv.includes('--debug'));
+    // A failed command must end: if a handle it opened is still alive, exit anyway once output has drained.
+    setTimeout(() => process.exit(), 3000).unref();
   }
 }
 

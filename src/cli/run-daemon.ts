@@ -6,7 +6,13 @@ import { createLogger } from '../logger';
 export async function runDaemon(config: LoadedConfig, roles: Roles = ALL_ROLES): Promise<void> {
   const logger = createLogger({ level: config.log.level });
   const daemon = await Daemon.create({ config, logger, roles });
-  await daemon.start();
+  try {
+    await daemon.start();
+  } catch (err) {
+    // Whatever start opened (connections, workers, the API socket) is closed before the error is reported.
+    await daemon.stop().catch(() => undefined);
+    throw err;
+  }
   if (roles.scheduler) {
     const tracked = await daemon.connection.scard(daemon.keys.tracks).catch(() => -1);
     if (tracked === 0) logger.warn('nothing is tracked yet: add a track, e.g. `steprun-watch track --experiment demo`');

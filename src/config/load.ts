@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigInvalidError } from '../model/errors';
+import { issueLines } from './issues';
 import { configSchema, type Config } from './schema';
 
 export interface LoadConfigOptions {
@@ -47,7 +48,7 @@ export async function loadConfig(o: LoadConfigOptions = {}): Promise<LoadedConfi
 export function validateConfig(raw: unknown, o: { env?: NodeJS.ProcessEnv; dataDir?: string; source?: string } = {}): LoadedConfig {
   const env = o.env ?? process.env;
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigInvalidError(describeIssue(parsed.error, o.source));
+  if (!parsed.success) throw new ConfigInvalidError(issueLines(parsed.error).map((line) => where(o.source) + line));
   const config = parsed.data;
   const dataDir = path.resolve(o.dataDir ?? env.SRW_DATA_DIR ?? config.dataDir ?? '.steprun-watch');
   const url = config.redis.url ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -102,13 +103,12 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, at: string
   return value;
 }
 
+/** Every problem of the config at once, each naming its field. */
+/** One line naming each problem of a value that does not validate (API bodies). */
 export function describeIssue(error: z.ZodError, source?: string): string {
-  const issue = error.issues[0]!;
-  const field = issue.path
-    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-    .join('')
-    .replace(/^\./, '');
-  return `${where(source)}${field || '(root)'}: ${issue.message}`;
+  return issueLines(error)
+    .map((line) => where(source) + line)
+    .join('; ');
 }
 
 function where(source?: string): string {

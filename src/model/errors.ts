@@ -138,10 +138,15 @@ export class PipelineInvalidError extends SrwError {
   }
 }
 
-/** A config file or setting that does not validate; the message names the field. */
+/** A config file or setting that does not validate; the message names the field (every problem, when there are several). */
 export class ConfigInvalidError extends SrwError {
-  constructor(message: string) {
-    super('SRW_CONFIG_INVALID', message);
+  /** Each problem on its own, `field: what is wrong`. */
+  readonly problems: string[];
+
+  constructor(problems: string | string[]) {
+    const list = typeof problems === 'string' ? [problems] : problems;
+    super('SRW_CONFIG_INVALID', list.length === 1 ? list[0]! : `${list.length} problems:\n  - ${list.join('\n  - ')}`);
+    this.problems = list;
   }
 }
 

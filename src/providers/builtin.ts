@@ -1,6 +1,7 @@
 // Registers the built-in providers the same way a third-party provider would be registered.
 import * as path from 'node:path';
 import { z } from 'zod';
+import { issueLines } from '../config/issues';
 import { ConfigInvalidError } from '../model/errors';
 import { AzureMlProvider } from './azureml/provider';
 import { parseAzureMlOptions } from './azureml/options';
@@ -25,10 +26,7 @@ export function builtinProviders(): ProviderRegistry {
     )
     .register('local', (options, ctx) => {
       const parsed = localOptions.safeParse(options);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new ConfigInvalidError(`providers.${ctx.name}.${issue.path.join('.')}: ${issue.message}`);
-      }
+      if (!parsed.success) throw new ConfigInvalidError(issueLines(parsed.error, `providers.${ctx.name}`));
       return new LocalProvider({ root: path.resolve(ctx.dataDir, parsed.data.root ?? 'runs') });
     });
 }

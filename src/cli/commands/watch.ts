@@ -6,7 +6,8 @@ import { InvalidInputError, TrackNotFoundError } from '../../model/errors';
 import { summarize, type WatchEvent } from '../../watch/events';
 import { describeTarget, TrackStore, trackFromRequest } from '../../watch/tracks';
 import { parseEntry } from '../../notify/dispatch';
-import { checkReferences } from '../../wiring';
+import { createLogger } from '../../logger';
+import { buildAll } from '../../wiring';
 import { configOf, globalsOf, providerFromConfig, withRedis } from '../context';
 import { parseKeyValues } from '../options';
 import { printJson, table } from '../format';
@@ -18,9 +19,7 @@ export function registerWatchCommands(program: Command): void {
     .description('run the watcher: scheduler, dispatcher and workers in one process (Ctrl-C drains and stops)')
     .addHelpText('after', '\nExamples:\n  steprun-watch daemon\n  steprun-watch daemon --config config/examples/slack.yaml')
     .action(async (_o, cmd: Command) => {
-      const config = await configOf(cmd);
-      checkReferences(config);
-      await runDaemon(config);
+      await runDaemon(await configOf(cmd));
     });
 
   program
@@ -30,9 +29,7 @@ export function registerWatchCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  steprun-watch workers --only deliver')
     .action(async (o: { only?: string }, cmd: Command) => {
       if (o.only && o.only !== 'poll' && o.only !== 'deliver') throw new InvalidInputError(`--only takes poll or deliver, not "${o.only}"`);
-      const config = await configOf(cmd);
-      checkReferences(config);
-      await runDaemon(config, { scheduler: false, dispatcher: false, pollWorkers: o.only !== 'deliver', deliverWorkers: o.only !== 'poll' });
+      await runDaemon(await configOf(cmd), { scheduler: false, dispatcher: false, pollWorkers: o.only !== 'deliver', deliverWorkers: o.only !== 'poll' });
     });
 
   program
@@ -73,7 +70,10 @@ export function registerWatchCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  steprun-watch ping --config config/docker.yaml')
     .action(async (_o, cmd: Command) => {
       const config = await configOf(cmd);
-      checkReferences(config);
+      // The same checks as `daemon`: every notifier and provider is built (nothing connects), then closed.
+      const built = await buildAll(config, createLogger({ level: 'silent' }));
+      await Promise.all([...built.notifiers.values()].map((n) => n.close?.()));
+      await Promise.all([...built.providers.values()].map((p) => p.close?.()));
       const started = Date.now();
       await withRedis(config, (redis) => redis.ping());
       if (globalsOf(cmd).json) return printJson({ redis: 'ok', ms: Date.now() - started });

@@ -1,5 +1,6 @@
 // The azureml provider's config block, validated; errors name `providers.<name>.<field>`.
 import { z } from 'zod';
+import { issueLines } from '../../config/issues';
 import { ConfigInvalidError } from '../../model/errors';
 
 export const azureMlOptionsSchema = z
@@ -40,6 +41,5 @@ export type AzureMlOptions = z.infer<typeof azureMlOptionsSchema>;
 export function parseAzureMlOptions(raw: Record<string, unknown>, name: string): AzureMlOptions {
   const parsed = azureMlOptionsSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  throw new ConfigInvalidError(`providers.${name}${issue.path.map((p) => `.${String(p)}`).join('')}: ${issue.message}`);
+  throw new ConfigInvalidError(issueLines(parsed.error, `providers.${name}`));
 }
