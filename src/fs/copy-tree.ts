@@ -1,5 +1,5 @@
-// Copies a file or folder tree, by hard link where asked and possible, never following or copying links.
-import { promises as fs } from 'node:fs';
+// Copies a file or folder tree (copy-on-write clones where the file system offers them), never following or copying links.
+import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { AlreadyExistsError, UnsafePathError } from '../model/errors';
 
@@ -10,8 +10,6 @@ export interface CopiedFile {
 }
 
 export interface CopyTreeOptions {
-  /** Hard link instead of copying where the file system allows (capture into the run store). */
-  link?: boolean;
   /** Replace existing files whose content differs; identical files are always left as they are. */
   overwrite?: boolean;
   onFile?(file: CopiedFile): void;
@@ -19,13 +17,14 @@ export interface CopyTreeOptions {
 
 /**
  * Copies `source` (a file or a folder) into the folder `dest`. A file keeps its base name.
- * Symbolic links are refused: a link in an output could point anywhere on the machine.
+ * Symbolic links are refused, in the source and in the destination: a link could point anywhere on the machine.
+ * Every file is an independent copy (never a hard link): a later write to the source cannot change it.
  */
 export async function copyTree(source: string, dest: string, opts: CopyTreeOptions = {}): Promise<CopiedFile[]> {
   const stat = await fs.lstat(source);
   const copied: CopiedFile[] = [];
   if (stat.isSymbolicLink()) throw new UnsafePathError(source, 'symbolic links are not copied');
-  await fs.mkdir(dest, { recursive: true });
+  await makeFolder(dest);
   if (stat.isFile()) {
     await copyOne(source, path.join(dest, path.basename(source)), path.basename(source), opts, copied);
     return copied;
@@ -40,7 +39,7 @@ async function walk(srcDir: string, destDir: string, rel: string, opts: CopyTree
     const relPath = rel ? `${rel}/${entry.name}` : entry.name;
     if (entry.isSymbolicLink()) throw new UnsafePathError(relPath, 'symbolic links are not copied');
     if (entry.isDirectory()) {
-      await fs.mkdir(path.join(destDir, relPath), { recursive: true });
+      await makeFolder(path.join(destDir, relPath));
       await walk(srcDir, destDir, relPath, opts, out);
     } else if (entry.isFile()) {
       await copyOne(path.join(srcDir, relPath), path.join(destDir, relPath), relPath, opts, out);
@@ -57,20 +56,19 @@ async function copyOne(src: string, dst: string, rel: string, opts: CopyTreeOpti
       record(out, opts, rel, size);
       return;
     }
-    if (!opts.overwrite) throw new AlreadyExistsError(`${dst} exists with other content (use overwrite)`);
+    if (!opts.overwrite) throw new AlreadyExistsError(`${dst} exists with other content (use --overwrite)`);
     await fs.rm(dst, { force: true });
   }
-  if (opts.link) {
-    try {
-      await fs.link(src, dst);
-      record(out, opts, rel, size);
-      return;
-    } catch {
-      // EXDEV (another device), EPERM (file system without hard links): copy instead.
-    }
-  }
-  await fs.copyFile(src, dst);
+  // A clone shares blocks until either side is written (btrfs, XFS, APFS); elsewhere Node copies the bytes.
+  await fs.copyFile(src, dst, constants.COPYFILE_FICLONE);
   record(out, opts, rel, size);
+}
+
+/** Creates a folder (and its parents); an existing one must be a real folder, not a link to one. */
+async function makeFolder(dir: string): Promise<void> {
+  const existing = await fs.lstat(dir).catch(() => undefined);
+  if (existing?.isSymbolicLink()) throw new UnsafePathError(dir, 'destination is a symbolic link');
+  if (!existing) await fs.mkdir(dir, { recursive: true });
 }
 
 function record(out: CopiedFile[], opts: CopyTreeOptions, rel: string, size: number): void {

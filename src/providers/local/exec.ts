@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { copyTree } from '../../fs/copy-tree';
 import { assertSafeName } from '../../fs/safe-path';
+import { UnsafePathError } from '../../model/errors';
 import { Status, type StepStatus } from '../../model/status';
 import type { StepRecord } from './records';
 import { newStepRunId, nodeIdFor, type RunStore } from './store';
@@ -203,21 +204,22 @@ async function finish(
   return { stepRunId: final.stepRunId, pipelineRunId: final.pipelineRunId, status: final.status, exitCode: outcome.exitCode, record: final };
 }
 
-/** Copies each declared output into the store (hard links where possible); a missing one is noted, not fatal. */
+/**
+ * Copies each declared output into the store as an independent copy; a missing one is noted, not fatal.
+ * The path is resolved through every link first: what it really names must lie inside the step's working folder.
+ */
 async function captureOutputs(o: ExecuteStepOptions, record: StepRecord, logJob: (line: string) => void): Promise<Record<string, string>> {
   const captured: Record<string, string> = {};
+  const root = await fs.realpath(o.cwd);
   for (const [name, declared] of Object.entries(o.outputs ?? {})) {
-    const source = path.resolve(o.cwd, declared);
-    const exists = await fs.lstat(source).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) {
+    const real = await fs.realpath(path.resolve(o.cwd, declared)).catch(() => undefined);
+    if (!real) {
       logJob(`output ${name}: ${declared} does not exist, not captured`);
       continue;
     }
     try {
-      const files = await copyTree(source, path.join(o.store.outputsDir(record.pipelineRunId, record.stepRunId), name), { link: true, overwrite: true });
+      if (real !== root && !real.startsWith(root + path.sep)) throw new UnsafePathError(declared, `resolves to ${real}, outside the step's folder ${root}`);
+      const files = await copyTree(real, path.join(o.store.outputsDir(record.pipelineRunId, record.stepRunId), name), { overwrite: true });
       captured[name] = declared;
       logJob(`output ${name}: captured ${files.length} file(s) from ${declared}`);
     } catch (err) {

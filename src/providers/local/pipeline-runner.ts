@@ -157,7 +157,7 @@ async function recordReuse(
   const original = await store.readStep(source.stepRunId, source.pipelineRunId);
   const dest = store.outputsDir(record.pipelineRunId, record.stepRunId);
   for (const name of Object.keys(original.outputs)) {
-    await copyTree(path.join(store.outputsDir(original.pipelineRunId, original.stepRunId), name), path.join(dest, name), { link: true, overwrite: true });
+    await copyTree(path.join(store.outputsDir(original.pipelineRunId, original.stepRunId), name), path.join(dest, name), { overwrite: true });
   }
   const at = now().toISOString();
   const reused: StepRecord = {

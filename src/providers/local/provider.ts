@@ -2,7 +2,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { copyTree } from '../../fs/copy-tree';
-import { isSrwError, OutputNotFoundError } from '../../model/errors';
+import { assertSafeName, resolveInside } from '../../fs/safe-path';
+import { isSrwError, OutputNotFoundError, UnsafePathError } from '../../model/errors';
 import { isTerminal, Status, type StepStatus } from '../../model/status';
 import type {
   DownloadOptions,
@@ -89,7 +90,9 @@ export class LocalProvider implements RunProvider {
   async listOutputs(ref: StepRunRef): Promise<OutputRef[]> {
     const step = await this.store.readStep(ref.stepRunId, ref.pipelineRunId);
     const root = this.store.outputsDir(step.pipelineRunId, step.stepRunId);
+    // Names come from a record on disk: one edited to `../../etc/x` must not lead a download out of the store.
     return Object.keys(step.outputs)
+      .map((name) => assertSafeName(name, 'output name'))
       .sort()
       .map((name) => ({
         stepRunId: step.stepRunId,
@@ -102,10 +105,13 @@ export class LocalProvider implements RunProvider {
   }
 
   async download(output: OutputRef, localPath: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
-    const source = path.join(this.store.root, output.pathOnDatastore);
+    const source = resolveInside(this.store.root, output.pathOnDatastore);
     if (!(await exists(source))) {
       throw new OutputNotFoundError(output.stepRunId, output.name, []);
     }
+    const real = await fs.realpath(source);
+    const root = await fs.realpath(this.store.root);
+    if (!real.startsWith(root + path.sep)) throw new UnsafePathError(output.pathOnDatastore, `resolves to ${real}, outside the run store`);
     const total = await treeSize(source);
     let done = 0;
     const files = await copyTree(source, localPath, {
