@@ -10,7 +10,7 @@ import { LocalProvider } from '../../providers/local/provider';
 import { assertValidId, newPipelineRunId } from '../../providers/local/store';
 import { EXIT } from '../exit-codes';
 import { configOf, globalsOf, providerFromConfig } from '../context';
-import { parseKeyValues } from '../options';
+import { parseKeyValues, parsePositiveInt } from '../options';
 
 /** Ctrl-C and SIGTERM cancel the step runs (recorded Canceled) instead of killing the wrapper. */
 function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
@@ -72,6 +72,7 @@ export function registerExecCommands(program: Command): void {
         if (existing.experiment !== o.experiment)
           throw new InvalidInputError(`pipeline run ${pipelineRunId} belongs to experiment ${existing.experiment}, not ${o.experiment}`);
       }
+      const json = globalsOf(cmd).json;
       const cancel = cancelOnSignals();
       try {
         const result = await executeStep({
@@ -82,13 +83,13 @@ export function registerExecCommands(program: Command): void {
           command: { display: command.join(' '), file: command[0]!, args: command.slice(1) },
           cwd: process.cwd(),
           outputs,
-          echoStdout: process.stdout,
+          // With --json, stdout carries the JSON alone: the command's own output goes to stderr (and its log).
+          echoStdout: json ? process.stderr : process.stdout,
           echoStderr: process.stderr,
           signal: cancel.signal,
         });
         process.stderr.write(`steprun-watch: step run ${result.stepRunId} (pipeline run ${pipelineRunId}): ${result.status}\n`);
-        if (globalsOf(cmd).json)
-          process.stderr.write(JSON.stringify({ stepRunId: result.stepRunId, pipelineRunId, status: result.status, exitCode: result.exitCode }) + '\n');
+        if (json) process.stdout.write(JSON.stringify({ stepRunId: result.stepRunId, pipelineRunId, status: result.status, exitCode: result.exitCode }) + '\n');
         process.exitCode = result.exitCode;
       } finally {
         cancel.dispose();
@@ -99,11 +100,15 @@ export function registerExecCommands(program: Command): void {
     .command('run <pipelineFile>')
     .description('run a pipeline file as a local pipeline run; exit 0 when it Finished')
     .option('--run-id <id>', 'name the pipeline run (refused if it exists)')
-    .addHelpText('after', '\nExample:\n  steprun-watch run examples/pipelines/demo.yaml --json')
-    .action(async (file: string, o: { runId?: string }, cmd: Command) => {
+    .option('--parallel <n>', "steps running at once at most (default: the pipeline file's `parallel:`, else the number of cores)", (v) =>
+      parsePositiveInt(v, '--parallel'),
+    )
+    .addHelpText('after', '\nExample:\n  steprun-watch run examples/pipelines/demo.yaml --parallel 4 --json')
+    .action(async (file: string, o: { runId?: string; parallel?: number }, cmd: Command) => {
       const store = await localStore(cmd);
       const pipeline = await loadPipelineFile(file);
       if (o.runId) assertValidId(o.runId, 'run id');
+      const json = globalsOf(cmd).json;
       const cancel = cancelOnSignals();
       try {
         const result = await runPipeline({
@@ -111,12 +116,14 @@ export function registerExecCommands(program: Command): void {
           pipeline,
           baseDir: path.dirname(path.resolve(file)),
           pipelineRunId: o.runId,
+          parallel: o.parallel,
           signal: cancel.signal,
-          echoStdout: process.stdout,
+          // With --json, stdout carries the JSON alone: the steps' own output goes to stderr (and their logs).
+          echoStdout: json ? process.stderr : process.stdout,
           echoStderr: process.stderr,
           say: (line) => process.stderr.write(`steprun-watch: ${line}\n`),
         });
-        if (globalsOf(cmd).json) process.stdout.write(JSON.stringify(result) + '\n');
+        if (json) process.stdout.write(JSON.stringify(result) + '\n');
         process.exitCode = result.status === Status.Finished ? EXIT.ok : result.status === Status.Canceled ? EXIT.interrupted : EXIT.failed;
       } finally {
         cancel.dispose();

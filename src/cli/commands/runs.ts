@@ -65,7 +65,7 @@ export function registerRunCommands(program: Command): void {
     .option('--stdout', 'the standard output log (default)')
     .option('--stderr', 'the standard error log')
     .option('--job', 'the job (lifecycle) log')
-    .option('--tail <lines>', 'only the last N lines', parsePositiveInt)
+    .option('--tail <lines>', 'only the last N lines', (v) => parsePositiveInt(v, '--tail'))
     .addHelpText('after', '\nExample:\n  steprun-watch logs s_0f3a9c2e1b7d4a60 --stderr --tail 20')
     .action(async (stepRunId: string, o: { stderr?: boolean; job?: boolean; tail?: number }, cmd: Command) => {
       const { workspace } = await workspaceOf(cmd);
@@ -118,8 +118,8 @@ export function registerRunCommands(program: Command): void {
   program
     .command('wait <runId>')
     .description('wait until a step run or pipeline run ends; exit 0 Finished, 1 Failed, 2 Canceled, 124 timeout')
-    .option('--timeout <seconds>', 'give up after this long', parsePositiveNumber)
-    .option('--interval <seconds>', 'poll interval', parsePositiveNumber, 2)
+    .option('--timeout <seconds>', 'give up after this long', (v) => parsePositiveNumber(v, '--timeout'))
+    .option('--interval <seconds>', 'poll interval', (v) => parsePositiveNumber(v, '--interval'), 2)
     .addHelpText('after', '\nExample:\n  steprun-watch wait demo_1764070000_a1b2c3 --timeout 3600 && echo done')
     .action(async (runId: string, o: { timeout?: number; interval: number }, cmd: Command) => {
       const { workspace } = await workspaceOf(cmd);

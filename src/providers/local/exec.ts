@@ -90,14 +90,22 @@ export async function executeStep(o: ExecuteStepOptions): Promise<StepResult> {
     });
   await o.store.writeStep(record);
   const dir = o.store.stepDir(record.pipelineRunId, record.stepRunId);
-  const jobLog = createWriteStream(path.join(dir, 'job.log'), { flags: 'a' });
+  const jobLog = await openLog(path.join(dir, 'job.log'));
   const logJob = (line: string): void => void jobLog.write(`${now().toISOString()} ${line}\n`);
   logJob(`step ${record.name} (${record.stepRunId}) of pipeline run ${record.pipelineRunId}: ${o.command.display}`);
 
   if (o.signal?.aborted) {
-    return finish(o, record, jobLog, logJob, { status: Status.Canceled, exitCode: 130, error: { code: 'Canceled', message: 'canceled before it started' } });
+    return finish(o, record, jobLog, logJob, { status: Status.Canceled, exitCode: 130, error: { code: 'Canceled', message: `${cancelReason(o.signal)} (before it started)` } });
   }
-  const outcome = await runChild(o, record, dir, logJob, async (pid) => {
+  // Opened before the child starts: a failure to open (EMFILE) is an error of this call, not a crash of the process.
+  let logs: { stdout: WriteStream; stderr: WriteStream };
+  try {
+    logs = { stdout: await openLog(path.join(dir, 'stdout.log')), stderr: await openLog(path.join(dir, 'stderr.log')) };
+  } catch (err) {
+    await closeStream(jobLog);
+    throw err;
+  }
+  const outcome = await runChild(o, record, logs, logJob, async (pid) => {
     record = { ...record, status: Status.Running, rawStatus: 'Running', startTime: now().toISOString() };
     await o.store.writeStep(record);
     logJob(`status Running (pid ${pid})`);
@@ -114,13 +122,12 @@ interface ChildOutcome {
 function runChild(
   o: ExecuteStepOptions,
   record: StepRecord,
-  dir: string,
+  logs: { stdout: WriteStream; stderr: WriteStream },
   logJob: (line: string) => void,
   onStarted: (pid: number) => Promise<void>,
 ): Promise<ChildOutcome> {
   return new Promise((resolve) => {
-    const stdoutLog = createWriteStream(path.join(dir, 'stdout.log'), { flags: 'a' });
-    const stderrLog = createWriteStream(path.join(dir, 'stderr.log'), { flags: 'a' });
+    const { stdout: stdoutLog, stderr: stderrLog } = logs;
     const env = {
       ...process.env,
       ...o.env,
@@ -169,7 +176,7 @@ function runChild(
       done({ status: Status.Failed, exitCode: 127, error: { code: 'SpawnFailed', message: `could not start ${o.command.file}: ${err.message}` } });
     });
     child.once('close', (code, signal) => {
-      if (canceled) return done({ status: Status.Canceled, exitCode: 130, error: { code: 'Canceled', message: 'canceled by the user' } });
+      if (canceled) return done({ status: Status.Canceled, exitCode: 130, error: { code: 'Canceled', message: cancelReason(o.signal) } });
       if (code === 0) return done({ status: Status.Finished, exitCode: 0 });
       const exitCode = code ?? 128 + signalNumber(signal);
       const message = code !== null ? `exited with code ${code}` : `killed by ${signal}`;
@@ -227,6 +234,26 @@ async function captureOutputs(o: ExecuteStepOptions, record: StepRecord, logJob:
     }
   }
   return captured;
+}
+
+/** An append stream that is open (or an error now); a later write error is kept quiet rather than crash the process. */
+function openLog(file: string): Promise<WriteStream> {
+  return new Promise((resolve, reject) => {
+    const stream = createWriteStream(file, { flags: 'a' });
+    stream.once('open', () => {
+      stream.off('error', reject);
+      stream.on('error', () => undefined); // the log is best effort once the step runs; its record is what counts
+      resolve(stream);
+    });
+    stream.once('error', reject);
+  });
+}
+
+/** Ctrl-C and SIGTERM cancel "by the user"; a runner that stops its steps says why (its abort reason). */
+function cancelReason(signal?: AbortSignal): string {
+  const reason: unknown = signal?.reason;
+  const text = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : '';
+  return text && !/^SIG[A-Z]+$/.test(text) && !/aborted/i.test(text) ? `canceled: ${text}` : 'canceled by the user';
 }
 
 function closeStream(stream: WriteStream): Promise<void> {

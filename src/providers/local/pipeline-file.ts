@@ -20,6 +20,8 @@ export const pipelineFileSchema = z.strictObject({
   experiment: z.string().regex(nameRe, 'letters, digits, ".", "_" or "-" (at most 128)'),
   /** Folder the steps run in, relative to the pipeline file (default: the file's folder). */
   workdir: z.string().optional(),
+  /** Steps running at once at most (`run --parallel` wins); default: the number of cores. */
+  parallel: z.number().int().positive().optional(),
   steps: z.array(stepSchema).min(1, 'a pipeline needs at least one step'),
 });
 

@@ -1,5 +1,6 @@
 // Runs a pipeline file as one local pipeline run: steps in dependency order, failure cancels the rest, reuse.
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { copyTree } from '../../fs/copy-tree';
@@ -16,6 +17,8 @@ export interface RunPipelineOptions {
   /** Folder of the pipeline file: relative workdir, inputs and outputs resolve from it. */
   baseDir: string;
   pipelineRunId?: string;
+  /** Steps running at once at most; default: the pipeline file's `parallel`, else the number of cores. */
+  parallel?: number;
   signal?: AbortSignal;
   echoStdout?: Writable;
   echoStderr?: Writable;
@@ -57,29 +60,56 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineResult
     records.set(step.name, record);
   }
 
+  const limit = o.parallel ?? pipeline.parallel ?? os.availableParallelism();
+  // The runner's own stop: a crash cancels the running children, as Ctrl-C does.
+  const stop = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
   const running = new Map<string, Promise<void>>();
+  let crash: Error | undefined;
   const statusOf = (name: string): StepStatus => records.get(name)!.status;
-  for (;;) {
-    for (const step of pipeline.steps) {
-      if (statusOf(step.name) !== Status.NotStarted || running.has(step.name)) continue;
-      const blocked = step.needs.find((n) => isTerminal(statusOf(n)) && statusOf(n) !== Status.Finished);
-      if (blocked || o.signal?.aborted) {
-        const reason = blocked ? `not run: ${blocked} ${statusOf(blocked)}` : 'not run: pipeline canceled';
-        records.set(step.name, await cancelUnstarted(o.store, records.get(step.name)!, reason, now));
-        say(`step ${step.name}: Canceled (${reason})`);
-        continue;
+  try {
+    for (;;) {
+      for (const step of pipeline.steps) {
+        if (statusOf(step.name) !== Status.NotStarted || running.has(step.name)) continue;
+        const blocked = step.needs.find((n) => isTerminal(statusOf(n)) && statusOf(n) !== Status.Finished);
+        if (blocked || signal.aborted) {
+          const reason = blocked ? `not run: ${blocked} ${statusOf(blocked)}` : crash ? `not run: runner crashed: ${crash.message}` : 'not run: pipeline canceled';
+          records.set(step.name, await cancelUnstarted(o.store, records.get(step.name)!, reason, now));
+          say(`step ${step.name}: Canceled (${reason})`);
+          continue;
+        }
+        if (running.size >= limit || !step.needs.every((n) => statusOf(n) === Status.Finished)) continue;
+        running.set(
+          step.name,
+          runOne({ ...o, signal }, step, records.get(step.name)!, cwd, say, now).then(
+            (r) => {
+              records.set(step.name, r);
+              running.delete(step.name);
+            },
+            (err: Error) => {
+              running.delete(step.name);
+              if (!crash) {
+                crash = err;
+                stop.abort(new Error(`runner crashed: ${err.message}`));
+              }
+            },
+          ),
+        );
       }
-      if (!step.needs.every((n) => statusOf(n) === Status.Finished)) continue;
-      running.set(
-        step.name,
-        runOne(o, step, records.get(step.name)!, cwd, say, now).then((r) => {
-          records.set(step.name, r);
-          running.delete(step.name);
-        }),
-      );
+      if (crash) throw crash;
+      if (running.size === 0) break;
+      await Promise.race(running.values());
     }
-    if (running.size === 0) break;
-    await Promise.race(running.values());
+  } catch (err) {
+    // Anything that breaks the runner (EMFILE, a full disk): stop every child, record what did not finish, then fail.
+    stop.abort(new Error(`runner crashed: ${(err as Error).message}`));
+    await Promise.allSettled(running.values());
+    await cancelUnfinished(o.store, pipelineRunId, `runner crashed: ${(err as Error).message}`, now).catch(() => undefined);
+    await o.store
+      .writePipeline({ ...base, status: Status.Failed, startTime: started, endTime: now().toISOString(), error: { code: 'RunnerCrashed', message: (err as Error).message } })
+      .catch(() => undefined);
+    say(`pipeline run ${pipelineRunId}: runner crashed: ${(err as Error).message}`);
+    throw err;
   }
 
   const statuses = pipeline.steps.map((s) => statusOf(s.name));
@@ -192,4 +222,13 @@ async function cancelUnstarted(store: RunStore, record: StepRecord, reason: stri
   };
   await store.writeStep(canceled);
   return canceled;
+}
+
+/** After a crash: every step not terminal on disk (never started, or left Running) is recorded Canceled with the reason. */
+async function cancelUnfinished(store: RunStore, pipelineRunId: string, reason: string, now: () => Date): Promise<void> {
+  const { steps } = await store.readSteps(pipelineRunId);
+  for (const step of steps) {
+    if (isTerminal(step.status)) continue;
+    await store.writeStep({ ...step, status: Status.Canceled, rawStatus: 'Canceled', endTime: now().toISOString(), error: { code: 'RunnerCrashed', message: reason } });
+  }
 }
