@@ -149,6 +149,8 @@ export class Daemon {
         metrics: this.metrics,
         logger: this.log.child({ component: 'api' }),
         token: config.api.token,
+        allowedHosts: config.api.allowedHosts,
+        maxStreamClients: config.api.maxStreamClients,
         ready: () => this.ready(),
       });
       this.apiUrl = await this.api.listen(config.api.listen);

@@ -10,13 +10,14 @@ import { trackTargetSchema } from '../config/schema';
 import { describeIssue } from '../config/load';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { ConfigInvalidError, InvalidInputError, TrackNotFoundError } from '../model/errors';
+import { ConfigInvalidError, InvalidInputError, RedisUnavailableError, TrackNotFoundError } from '../model/errors';
 import { retryDelivery } from '../notify/dead-letters';
 import type { DeliveryStore } from '../notify/deliveries';
 import { parseEntry } from '../notify/dispatch';
 import type { RunProvider } from '../providers/provider';
 import type { Keys } from '../watch/keys';
 import { TrackStore, trackFromRequest } from '../watch/tracks';
+import { EventFanout } from './event-fanout';
 import { HttpError, readJson, sendError, sendJson } from './http';
 
 export interface ApiDeps {
@@ -29,9 +30,17 @@ export interface ApiDeps {
   metrics: Metrics;
   logger: Logger;
   token?: string;
+  /** Host names (besides the listen address and loopback names) that requests may be addressed to. */
+  allowedHosts?: string[];
+  /** Server-Sent Events clients at most; more get 429. */
+  maxStreamClients?: number;
   /** Redis answers and the workers run. */
   ready(): Promise<boolean>;
 }
+
+/** A request that has not been answered by then is answered 503/504: no route may hang while Redis is away. */
+const ROUTE_DEADLINE_MS = 5000;
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;
 
@@ -48,15 +57,27 @@ export class ApiServer {
   private readonly server: http.Server;
   private readonly routes: { method: string; pattern: RegExp; keys: string[]; handler: Handler; open?: boolean }[] = [];
   private readonly tracks: TrackStore;
+  private readonly fanout: EventFanout;
+  /** Host names a request may name (DNS rebinding defence); undefined = any (a non-loopback listen with a token). */
+  private allowedHosts?: Set<string>;
 
   constructor(private readonly d: ApiDeps) {
     this.tracks = new TrackStore(d.redis, d.keys, d.clock);
+    this.fanout = new EventFanout(d.redis, d.keys.events, d.logger);
     this.server = http.createServer((req, res) => void this.handle(req, res));
+    // Slow or idle clients cannot hold sockets forever (SSE answers are long, but their requests are short).
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = 30_000;
+    this.server.keepAliveTimeout = 5_000;
     this.define();
   }
 
   async listen(listen: string): Promise<string> {
     const { host, port } = parseListen(listen);
+    const loopback = isLoopback(host);
+    if (loopback || (this.d.allowedHosts ?? []).length > 0) {
+      this.allowedHosts = new Set([...LOOPBACK_NAMES, ...(loopback ? [] : [host]), ...(this.d.allowedHosts ?? [])].map((h) => h.toLowerCase()));
+    }
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', (err: NodeJS.ErrnoException) =>
         reject(
@@ -72,6 +93,7 @@ export class ApiServer {
   }
 
   async close(): Promise<void> {
+    await this.fanout.close();
     this.server.closeAllConnections();
     await new Promise((r) => this.server.close(r));
   }
@@ -140,36 +162,25 @@ export class ApiServer {
     });
   }
 
-  /** Server-Sent Events: each new event as `id: <stream id>` + `data: <json>`; Last-Event-ID resumes. */
+  /** Server-Sent Events: each new event as `id: <stream id>` + `data: <json>`; Last-Event-ID resumes. One Redis reader serves all. */
   private async stream(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
-    const from = (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('after') ?? '$';
-    if (from !== '$' && !/^\d+-\d+$/.test(from)) throw new InvalidInputError('Last-Event-ID: a stream id');
+    const from = (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('after') ?? undefined;
+    if (from !== undefined && !/^\d+-\d+$/.test(from)) throw new InvalidInputError('Last-Event-ID: a stream id');
+    const cap = this.d.maxStreamClients ?? 100;
+    if (this.fanout.size >= cap) throw new HttpError(429, 'SRW_TOO_MANY_STREAMS', `at most ${cap} event stream clients (api.maxStreamClients)`);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.write(': connected\n\n');
-    const reader = this.d.redis.duplicate();
-    reader.on('error', () => undefined);
-    let last = from;
-    let open = true;
-    req.on('close', () => {
-      open = false;
-      reader.disconnect();
-    });
-    while (open) {
-      try {
-        const reply = (await reader.xread('BLOCK', 15000, 'STREAMS', this.d.keys.events, last)) as [string, [string, string[]][]][] | null;
-        if (!reply) {
-          res.write(': keep-alive\n\n');
-          continue;
-        }
-        for (const [id, fields] of reply[0]![1]) {
-          last = id;
+    const unsubscribe = await this.fanout.subscribe(
+      {
+        onEntry: ([id, fields]) => {
           const event = parseEntry(fields);
           if (event) res.write(`id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-        }
-      } catch {
-        if (open) await new Promise((r) => setTimeout(r, 500));
-      }
-    }
+        },
+        onIdle: () => res.write(': keep-alive\n\n'),
+      },
+      from,
+    );
+    req.on('close', unsubscribe);
   }
 
   private authorized(req: http.IncomingMessage): boolean {
@@ -182,6 +193,7 @@ export class ApiServer {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
+      this.checkBrowserSafety(req);
       const candidates = this.routes.filter((r) => r.pattern.test(url.pathname));
       if (candidates.length === 0) throw new HttpError(404, 'SRW_NOT_FOUND', `no route ${url.pathname}`);
       const route = candidates.find((r) => r.method === req.method);
@@ -191,14 +203,97 @@ export class ApiServer {
         throw new HttpError(401, 'SRW_UNAUTHORIZED', 'a valid bearer token is required');
       }
       const match = route.pattern.exec(url.pathname)!;
-      const params = Object.fromEntries(route.keys.map((k, i) => [k, decodeURIComponent(match[i + 1]!)]));
-      await route.handler(req, res, params, url);
+      const params = Object.fromEntries(route.keys.map((k, i) => [k, decodePathPart(match[i + 1]!, k)]));
+      if (route.open) return await route.handler(req, res, params, url);
+      // Every other route needs Redis: say so at once when it is away, and never wait on it past the deadline.
+      if (this.d.redis.status !== 'ready') throw new RedisUnavailableError(this.redisWhere());
+      await withDeadline(route.handler(req, res, params, url), ROUTE_DEADLINE_MS, () => (this.d.redis.status === 'ready' ? undefined : this.redisWhere()));
     } catch (err) {
       if (res.headersSent) return void res.end();
       if (!(err instanceof HttpError) && !(err as { code?: string }).code?.startsWith('SRW_'))
         this.d.logger.error({ err: (err as Error).message, path: url.pathname }, 'api error');
       sendError(res, err);
     }
+  }
+
+  /**
+   * What keeps a page in the operator's browser out when there is no token: the Host must be ours (DNS rebinding),
+   * a write must not come from another origin, and a write must be JSON (no "simple" cross-site form post).
+   */
+  private checkBrowserSafety(req: http.IncomingMessage): void {
+    if (this.allowedHosts) {
+      const host = hostnameOf(req.headers.host);
+      if (!host || !this.allowedHosts.has(host)) throw new HttpError(421, 'SRW_HOST_NOT_ALLOWED', `host "${req.headers.host ?? ''}" is not this server (api.allowedHosts)`);
+    }
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
+    const origin = req.headers.origin;
+    if (origin !== undefined && (origin === 'null' || hostnameOf(safeHost(origin)) !== hostnameOf(req.headers.host) || !this.hostAllowed(safeHost(origin)))) {
+      throw new HttpError(403, 'SRW_ORIGIN_NOT_ALLOWED', `cross-origin requests from ${origin} are refused`);
+    }
+    if (req.headers['sec-fetch-site'] === 'cross-site') throw new HttpError(403, 'SRW_ORIGIN_NOT_ALLOWED', 'cross-site requests are refused');
+    if (req.method === 'POST' && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+      throw new HttpError(415, 'SRW_UNSUPPORTED_MEDIA_TYPE', 'writes take content-type: application/json');
+    }
+  }
+
+  private redisWhere(): string {
+    const o = this.d.redis.options;
+    return o.path ?? `${o.host ?? '127.0.0.1'}:${o.port ?? 6379}`;
+  }
+
+  private hostAllowed(host: string | undefined): boolean {
+    const name = hostnameOf(host);
+    return !this.allowedHosts || (name !== undefined && this.allowedHosts.has(name));
+  }
+}
+
+/** The host name of a Host header (`a.b:8787`, `[::1]:8787`), lower case, without port or brackets. */
+function hostnameOf(host: string | undefined): string | undefined {
+  if (!host) return undefined;
+  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(host) ?? /^([^:]+)(?::\d+)?$/.exec(host);
+  return m?.[1]?.toLowerCase();
+}
+
+/** The host (with port) of an Origin such as `http://evil.example:8080`. */
+function safeHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return LOOPBACK_NAMES.includes(host.toLowerCase()) || /^127\./.test(host);
+}
+
+function decodePathPart(part: string, name: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new InvalidInputError(`${name}: not a valid percent-encoded path segment`);
+  }
+}
+
+/** The handler's answer, or after `ms` a 503 (Redis away) / 504; a late handler's outcome is dropped. */
+async function withDeadline(work: Promise<void>, ms: number, redisAway: () => string | undefined): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          redisAway() !== undefined
+            ? new RedisUnavailableError(redisAway()!)
+            : new HttpError(504, 'SRW_TIMEOUT', `no answer within ${ms} ms (Redis or the provider is slow)`),
+        ),
+      ms,
+    );
+  });
+  work.catch(() => undefined); // a handler that fails after the deadline has nobody to tell
+  try {
+    await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

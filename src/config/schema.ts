@@ -123,10 +123,26 @@ export const configSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(true),
       listen: z.string().default('127.0.0.1:8787'),
-      token: z.string().optional(),
+      /** Bearer token; required when listening beyond loopback. An empty value (e.g. an unset `${VAR:-}`) is an error, never "auth off". */
+      token: z.string().min(1, 'is empty (an unset ${VAR:-}?): give a token, or remove the field').optional(),
+      /** Host names requests may be addressed to, besides the listen address and loopback names (DNS rebinding defence). */
+      allowedHosts: z.array(z.string().min(1)).default([]),
+      /** Server-Sent Events clients at most (they share one Redis reader); more get 429. */
+      maxStreamClients: z.number().int().positive().default(100),
+    })
+    .refine((a) => !a.enabled || a.token !== undefined || isLoopbackListen(a.listen), {
+      message: 'listening beyond loopback needs a token (api.token: ${SRW_API_TOKEN}); or listen on 127.0.0.1',
+      path: ['token'],
     })
     .prefault({}),
 });
+
+/** `127.0.0.1:8787`, `localhost:80`, `[::1]:8787` or a bare port (which binds to 127.0.0.1). */
+function isLoopbackListen(listen: string): boolean {
+  const host = /^(?:\[([^\]]+)\]|([^:]+)):\d+$/.exec(listen)?.slice(1).find(Boolean);
+  if (host === undefined) return /^\d+$/.test(listen);
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type TrackTargetConfig = z.infer<typeof trackTargetSchema>;

@@ -37,6 +37,8 @@ export class PrivateRedis {
   constructor(
     readonly port: number,
     readonly dir: string,
+    /** More redis-server arguments, e.g. ['--maxclients', '40']. */
+    readonly extraArgs: string[] = [],
   ) {}
 
   get url(): string {
@@ -61,6 +63,7 @@ export class PrivateRedis {
         '',
         '--maxmemory-policy',
         'noeviction',
+        ...this.extraArgs,
       ],
       { stdio: 'ignore' },
     );
