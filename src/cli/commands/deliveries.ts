@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { systemClock } from '../../clock';
 import type { LoadedConfig } from '../../config/load';
 import { InvalidInputError } from '../../model/errors';
+import { parsePositiveInt } from '../options';
 import { retryAllFailed, retryDelivery } from '../../notify/dead-letters';
 import { DeliveryStore } from '../../notify/deliveries';
 import { deliverQueue } from '../../queues';
@@ -20,7 +21,7 @@ export function registerDeliveriesCommand(program: Command): void {
     .command('deliveries')
     .description('list recent deliveries (status, attempts, last error); --failed lists the dead letters')
     .option('--failed', 'only deliveries that failed their last attempt')
-    .option('--limit <n>', 'at most N, newest first', (v) => Number(v), 50)
+    .option('--limit <n>', 'at most N, newest first', (v) => parsePositiveInt(v, '--limit'), 50)
     .addHelpText('after', '\nExamples:\n  steprun-watch deliveries --failed\n  steprun-watch deliveries retry --all-failed')
     .action(async (o: { failed?: boolean; limit: number }, cmd: Command) => {
       const config = await configOf(cmd);

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
 import { systemClock } from '../../clock';
-import { RedisUnavailableError } from '../../model/errors';
+import { RedisUnavailableError, SrwError } from '../../model/errors';
 import { loadPipelineFile } from '../../providers/local/pipeline-file';
 import { runPipeline } from '../../providers/local/pipeline-runner';
 import { LocalProvider } from '../../providers/local/provider';
@@ -17,6 +17,7 @@ import { parseEntry } from '../../notify/dispatch';
 import type { Manifest } from '../../notify/download';
 import { emailContent } from '../../notify/formats/email-message';
 import { configOf, providerFromConfig } from '../context';
+import { parsePositiveNumber } from '../options';
 import { packageRoot } from '../package-root';
 
 const say = (line = ''): void => void process.stdout.write(line + '\n');
@@ -25,22 +26,30 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('start Redis (if needed) and the daemon, run the demo pipeline twice, show the events; then stop everything')
+    .option('--timeout <seconds>', 'give up when the daemon has not reported both pipeline runs by then', (v) => parsePositiveNumber(v, '--timeout'), 50)
     .addHelpText('after', '\nExample:\n  npm run demo')
-    .action(async (_o, cmd: Command) => {
+    .action(async (o: { timeout: number }, cmd: Command) => {
       const config = await configOf(cmd);
       const started: ChildProcess[] = [];
       try {
         const redis = await ensureRedis(config.redis.url, started);
         const keys = new Keys(config.redis.prefix);
         say(`1. Redis answers at ${config.redis.url}`);
-        const daemon = await startDaemon(config.dataDir, started);
-        say(`2. daemon started (embedded defaults, data in ${config.dataDir})`);
+        const daemon = await startDaemon(config.dataDir, config.source, started);
+        say(`2. daemon started (${config.source ? `config ${config.source}` : 'embedded defaults'}, data in ${config.dataDir})`);
         const tracks = new TrackStore(redis, keys, systemClock);
         await tracks.add(trackFromRequest({ provider: 'local', experiment: 'demo' }, 'cli', systemClock.now()));
         say('3. tracking experiment "demo"');
         const runs = await runDemoPipelines(config);
         say('5. waiting for the daemon to see both pipeline runs end (it polls every few seconds) ...');
-        const events = await waitForPipelineEvents(redis, keys, runs, 50000);
+        const events = await waitForPipelineEvents(redis, keys, runs, o.timeout * 1000);
+        const missing = runs.filter((id) => !events.some((e) => e.pipelineRunId === id && e.type.startsWith('pipelinerun.')));
+        if (missing.length > 0) {
+          throw new SrwError(
+            'SRW_TIMEOUT',
+            `the daemon did not report pipeline run(s) ${missing.join(', ')} within ${o.timeout} s (${events.length} event(s) seen); see ${path.join(config.dataDir, 'demo-daemon.log')}`,
+          );
+        }
         say();
         say('Events (one per status change, in the order they were detected):');
         for (const e of events)
@@ -86,10 +95,11 @@ async function ensureRedis(url: string, started: ChildProcess[]): Promise<Redis>
   }
 }
 
-async function startDaemon(dataDir: string, started: ChildProcess[]): Promise<{ notifierLines(): number }> {
+async function startDaemon(dataDir: string, configFile: string | undefined, started: ChildProcess[]): Promise<{ notifierLines(): number }> {
   await fs.mkdir(dataDir, { recursive: true });
   const log = await fs.open(path.join(dataDir, 'demo-daemon.log'), 'w');
-  const child = spawn(process.execPath, [path.join(packageRoot(), 'bin/steprun-watch.js'), 'daemon'], {
+  const args = [path.join(packageRoot(), 'bin/steprun-watch.js'), 'daemon', ...(configFile ? ['--config', path.resolve(configFile)] : [])];
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, SRW_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

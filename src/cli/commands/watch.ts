@@ -9,7 +9,7 @@ import { parseEntry } from '../../notify/dispatch';
 import { createLogger } from '../../logger';
 import { buildAll } from '../../wiring';
 import { configOf, globalsOf, providerFromConfig, withRedis } from '../context';
-import { parseKeyValues } from '../options';
+import { parseKeyValues, parsePositiveInt } from '../options';
 import { printJson, table } from '../format';
 import { runDaemon } from '../run-daemon';
 
@@ -114,6 +114,7 @@ export function registerWatchCommands(program: Command): void {
       const config = await configOf(cmd);
       const removed = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).remove(trackId));
       if (!removed) throw new TrackNotFoundError(trackId);
+      if (globalsOf(cmd).json) return printJson({ untracked: trackId });
       process.stdout.write(`untracked ${trackId}\n`);
     });
 
@@ -121,7 +122,7 @@ export function registerWatchCommands(program: Command): void {
     .command('events')
     .description('print the events stream (the outbox), oldest first')
     .option('--follow', 'keep printing new events')
-    .option('--limit <n>', 'at most the last N events', (v) => Number(v), 100)
+    .option('--limit <n>', 'at most the last N events', (v) => parsePositiveInt(v, '--limit'), 100)
     .addHelpText('after', '\nExample:\n  steprun-watch events --follow --json')
     .action(async (o: { follow?: boolean; limit: number }, cmd: Command) => {
       const config = await configOf(cmd);

@@ -1,0 +1,74 @@
+// Issue 10, item 13: small CLI defects, each tried as a user would type it.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Redis } from 'ioredis';
+import { cli } from '../support/cli';
+import { REDIS_URL, uniquePrefix, dropPrefix } from '../support/redis';
+import { tempDir } from '../support/tmp';
+
+const dir = tempDir('cli-small');
+const env = { SRW_DATA_DIR: path.join(dir, 'data') };
+
+describe('13. small ones', () => {
+  it.each([['events'], ['deliveries']])('%s --limit takes a positive whole number (exit 4, the option named)', async (command) => {
+    for (const bad of ['abc', '0', '-5']) {
+      const r = await cli([command, '--limit', bad], { env });
+      expect({ bad, code: r.code }).toEqual({ bad, code: 4 });
+      expect(r.stderr).toContain('--limit');
+    }
+  });
+
+  it('run --json and exec --json: stdout is the JSON alone, the steps’ own output goes to stderr', async () => {
+    const work = path.join(dir, 'json');
+    await fs.mkdir(work, { recursive: true });
+    await fs.writeFile(path.join(work, 'p.yaml'), 'experiment: js\nsteps:\n  - { name: a, run: "echo step-says-hello" }\n');
+    const run = await cli(['run', path.join(work, 'p.yaml'), '--json'], { env });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'Finished' });
+    expect(run.stderr).toContain('step-says-hello');
+    const exec = await cli(['exec', '--experiment', 'js', '--step', 'b', '--json', '--', 'echo', 'exec-says-hello'], { env, cwd: work });
+    expect(exec.code).toBe(0);
+    expect(JSON.parse(exec.stdout)).toMatchObject({ status: 'Finished', exitCode: 0 });
+    expect(exec.stderr).toContain('exec-says-hello');
+  });
+
+  it('untrack --json prints JSON', async () => {
+    const added = await cli(['track', '--experiment', 'untrack-json', '--json'], { env });
+    const id = JSON.parse(added.stdout).id as string;
+    const r = await cli(['untrack', id, '--json'], { env });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ untracked: id });
+  });
+
+  it('an existing download names the --overwrite flag', async () => {
+    const work = path.join(dir, 'dl');
+    await fs.mkdir(path.join(work, 'out'), { recursive: true });
+    const exec = await cli(['exec', '--experiment', 'dl', '--step', 's', '--output', 'm=out/m.txt', '--json', '--', 'sh', '-c', 'echo v1 > out/m.txt'], { env, cwd: work });
+    const { stepRunId } = JSON.parse(exec.stdout) as { stepRunId: string };
+    const dest = path.join(work, 'dest');
+    expect((await cli(['download', stepRunId, 'm', dest], { env })).code).toBe(0);
+    await fs.writeFile(path.join(dest, 'm.txt'), 'changed\n');
+    const again = await cli(['download', stepRunId, 'm', dest], { env });
+    expect(again.code).toBe(4);
+    expect(again.stderr).toContain('--overwrite');
+  });
+
+  it('demo --config X uses X, and exits non-zero when the daemon saw nothing', async () => {
+    const prefix = uniquePrefix('demoX');
+    const redis = new Redis(REDIS_URL);
+    try {
+      // A tick that never comes in the test's time: the daemon polls nothing, so it sees nothing.
+      const file = path.join(dir, 'demo-x.yaml');
+      await fs.writeFile(file, `redis: { prefix: ${prefix} }\npoll: { tick: "0 0 0 1 1 *" }\napi: { listen: "127.0.0.1:0" }\n`);
+      const r = await cli(['demo', '--config', file, '--timeout', '3'], { env: { SRW_DATA_DIR: path.join(dir, 'demo-data') }, timeoutMs: 60_000 });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('did not report');
+      expect(r.stdout).toContain(file);
+      // X's prefix is where the demo tracked its experiment.
+      expect(await redis.exists(`{${prefix}}:tracks`)).toBe(1);
+    } finally {
+      await dropPrefix(redis, prefix);
+      redis.disconnect();
+    }
+  });
+});
