@@ -81,7 +81,8 @@ export function referenceProblems(config: LoadedConfig): string[] {
   const notifiers = Object.keys(config.notifiers);
   const providers = Object.keys(config.providers);
   const problems: string[] = [];
-  if (!cron.validate(config.poll.tick)) problems.push(`poll.tick: "${config.poll.tick}" is not a valid node-cron expression (six fields, seconds first, e.g. "*/5 * * * * *")`);
+  if (!cron.validate(config.poll.tick))
+    problems.push(`poll.tick: "${config.poll.tick}" is not a valid node-cron expression (six fields, seconds first, e.g. "*/5 * * * * *")`);
   config.routes.forEach((route, i) =>
     route.notify.forEach((name, j) => {
       if (!notifiers.includes(name)) problems.push(`routes[${i}].notify[${j}]: unknown notifier "${name}" (configured: ${notifiers.join(', ') || 'none'})`);

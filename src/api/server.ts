@@ -123,11 +123,7 @@ export class ApiServer {
       const body = parseTrackBody(await readJson(req));
       const provider = d.providers.get(body.provider);
       if (!provider) throw new InvalidInputError(`provider: unknown provider "${body.provider}" (configured: ${[...d.providers.keys()].join(', ')})`);
-      const track = trackFromRequest(
-        { ...body, since: body.since === undefined ? undefined : parseSince(body.since, d.clock.now()) },
-        'api',
-        d.clock.now(),
-      );
+      const track = trackFromRequest({ ...body, since: body.since === undefined ? undefined : parseSince(body.since, d.clock.now()) }, 'api', d.clock.now());
       if (body.verify && track.kind !== 'experiment') {
         const at = await provider.locateRun((track.stepRunId ?? track.pipelineRunId)!);
         if (at.kind !== track.kind) throw new InvalidInputError(`${track.stepRunId ?? track.pipelineRunId} is a ${at.kind} run, not a ${track.kind} run`);
@@ -223,7 +219,8 @@ export class ApiServer {
   private checkBrowserSafety(req: http.IncomingMessage): void {
     if (this.allowedHosts) {
       const host = hostnameOf(req.headers.host);
-      if (!host || !this.allowedHosts.has(host)) throw new HttpError(421, 'SRW_HOST_NOT_ALLOWED', `host "${req.headers.host ?? ''}" is not this server (api.allowedHosts)`);
+      if (!host || !this.allowedHosts.has(host))
+        throw new HttpError(421, 'SRW_HOST_NOT_ALLOWED', `host "${req.headers.host ?? ''}" is not this server (api.allowedHosts)`);
     }
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
     const origin = req.headers.origin;

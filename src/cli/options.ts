@@ -15,12 +15,14 @@ export function parseKeyValues(values: string[], flag: string, what = 'KEY=VALUE
 /** A positive whole number; the error names the option when `flag` is given. */
 export function parsePositiveInt(value: string, flag?: string): number {
   const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isInteger(n) || n <= 0) throw new InvalidInputError(`${flag ? `${flag} takes` : 'expected'} a positive whole number, got "${value}"`);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isInteger(n) || n <= 0)
+    throw new InvalidInputError(`${flag ? `${flag} takes` : 'expected'} a positive whole number, got "${value}"`);
   return n;
 }
 
 export function parsePositiveNumber(value: string, flag?: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidInputError(`${flag ? `${flag} takes` : 'expected'} a positive number, got "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new InvalidInputError(`${flag ? `${flag} takes` : 'expected'} a positive number, got "${value}"`);
   return n;
 }

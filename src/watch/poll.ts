@@ -141,7 +141,12 @@ function unreadableTransitions(track: Track, prev: Record<string, string>, unrea
     .filter((u) => !prev[UNREADABLE_FIELD_PREFIX + u.stepRunId])
     .map((u) => {
       const field = UNREADABLE_FIELD_PREFIX + u.stepRunId;
-      return { field, expected: '', next: encodeState({ seq: 1, status: Status.Failed }), event: trackErrorEvent(track, { ...u.error, retryable: false }, 1, now, field) };
+      return {
+        field,
+        expected: '',
+        next: encodeState({ seq: 1, status: Status.Failed }),
+        event: trackErrorEvent(track, { ...u.error, retryable: false }, 1, now, field),
+      };
     });
 }
 

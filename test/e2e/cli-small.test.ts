@@ -43,7 +43,10 @@ describe('13. small ones', () => {
   it('an existing download names the --overwrite flag', async () => {
     const work = path.join(dir, 'dl');
     await fs.mkdir(path.join(work, 'out'), { recursive: true });
-    const exec = await cli(['exec', '--experiment', 'dl', '--step', 's', '--output', 'm=out/m.txt', '--json', '--', 'sh', '-c', 'echo v1 > out/m.txt'], { env, cwd: work });
+    const exec = await cli(['exec', '--experiment', 'dl', '--step', 's', '--output', 'm=out/m.txt', '--json', '--', 'sh', '-c', 'echo v1 > out/m.txt'], {
+      env,
+      cwd: work,
+    });
     const { stepRunId } = JSON.parse(exec.stdout) as { stepRunId: string };
     const dest = path.join(work, 'dest');
     expect((await cli(['download', stepRunId, 'm', dest], { env })).code).toBe(0);

@@ -91,7 +91,12 @@ describe('10. SSE clients share one Redis reader', () => {
       expect(statuses.filter((s) => s === 429)).toHaveLength(10);
       // The daemon still reaches Redis, and an event appended now reaches the clients.
       expect((await request(`${d.apiUrl}/tracks`)).status).toBe(200);
-      await d.connection.xadd(d.keys.events, '*', 'event', JSON.stringify({ id: 'e1', type: 'steprun.failed', trackId: 't', provider: 'local', experiment: 'x', labels: {} }));
+      await d.connection.xadd(
+        d.keys.events,
+        '*',
+        'event',
+        JSON.stringify({ id: 'e1', type: 'steprun.failed', trackId: 't', provider: 'local', experiment: 'x', labels: {} }),
+      );
       await waitFor(async () => received.filter((t) => t.includes('"id":"e1"')).length === 50, { what: 'the event at all 50 clients' });
       const connections = (await d.connection.client('LIST')) as string;
       expect(connections.trim().split('\n').length).toBeLessThan(20);
@@ -165,13 +170,19 @@ describe('12. not reachable from a browser page without a token', () => {
   });
 
   it('a cross-origin write is refused (403)', async () => {
-    const r = await request(`${d.apiUrl}/tracks`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://evil.example' }, body: track });
+    const r = await request(`${d.apiUrl}/tracks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'http://evil.example' },
+      body: track,
+    });
     expect(r.status).toBe(403);
   });
 
   it('a foreign Host (DNS rebinding) is refused, for reads too (421)', async () => {
     expect((await request(`${d.apiUrl}/tracks`, { headers: { host: 'evil.example:8787' } })).status).toBe(421);
-    expect((await request(`${d.apiUrl}/tracks`, { method: 'POST', headers: { host: 'evil.example', 'content-type': 'application/json' }, body: track })).status).toBe(421);
+    expect(
+      (await request(`${d.apiUrl}/tracks`, { method: 'POST', headers: { host: 'evil.example', 'content-type': 'application/json' }, body: track })).status,
+    ).toBe(421);
   });
 
   it('the same request from its own origin and host goes through', async () => {

@@ -63,7 +63,9 @@ describe('7. symlinked folders cannot take an output out of the step’s folder'
     const dest = path.join(dataDir, 'dest-with-link');
     await fs.mkdir(dest, { recursive: true });
     await fs.symlink(elsewhere, path.join(dest, 'm'));
-    await expect(local.download({ ...output!, pathOnDatastore: path.dirname(output!.pathOnDatastore) }, dest)).rejects.toMatchObject({ code: 'SRW_UNSAFE_PATH' });
+    await expect(local.download({ ...output!, pathOnDatastore: path.dirname(output!.pathOnDatastore) }, dest)).rejects.toMatchObject({
+      code: 'SRW_UNSAFE_PATH',
+    });
     expect(await fs.readdir(elsewhere)).toEqual([]);
   });
 });

@@ -41,14 +41,18 @@ export function registerWatchCommands(program: Command): void {
     .option('--step-run <id>', 'track this step run')
     .option('--label <key=value>', 'label carried by its events, for routing (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--no-verify', 'do not ask the provider whether the run exists')
-    .addHelpText('after', '\nExamples:\n  steprun-watch track --experiment demo --label team=ml\n  steprun-watch track --experiment nightly --since 24h\n  steprun-watch track --pipeline-run demo_1764070000_a1b2c3')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  steprun-watch track --experiment demo --label team=ml\n  steprun-watch track --experiment nightly --since 24h\n  steprun-watch track --pipeline-run demo_1764070000_a1b2c3',
+    )
     .action(async (o: { experiment?: string; pipelineRun?: string; stepRun?: string; since?: string; label: string[]; verify: boolean }, cmd: Command) => {
       const config = await configOf(cmd);
       const providerName = globalsOf(cmd).provider ?? 'local';
       const provider = providerFromConfig(config, providerName);
       const since = o.since === undefined ? undefined : parseSince(o.since, systemClock.now());
       if (o.since !== undefined && since === undefined) throw new InvalidInputError(`--since takes ${SINCE_HELP}, got "${o.since}"`);
-      if (o.since !== undefined && (o.pipelineRun || o.stepRun)) throw new InvalidInputError('--since is for experiment tracks (a pipeline or step run track watches its run whatever its age)');
+      if (o.since !== undefined && (o.pipelineRun || o.stepRun))
+        throw new InvalidInputError('--since is for experiment tracks (a pipeline or step run track watches its run whatever its age)');
       const track = trackFromRequest(
         { provider: providerName, experiment: o.experiment, pipelineRun: o.pipelineRun, stepRun: o.stepRun, since, labels: parseKeyValues(o.label, '--label') },
         'cli',

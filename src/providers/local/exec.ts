@@ -95,7 +95,11 @@ export async function executeStep(o: ExecuteStepOptions): Promise<StepResult> {
   logJob(`step ${record.name} (${record.stepRunId}) of pipeline run ${record.pipelineRunId}: ${o.command.display}`);
 
   if (o.signal?.aborted) {
-    return finish(o, record, jobLog, logJob, { status: Status.Canceled, exitCode: 130, error: { code: 'Canceled', message: `${cancelReason(o.signal)} (before it started)` } });
+    return finish(o, record, jobLog, logJob, {
+      status: Status.Canceled,
+      exitCode: 130,
+      error: { code: 'Canceled', message: `${cancelReason(o.signal)} (before it started)` },
+    });
   }
   // Opened before the child starts: a failure to open (EMFILE) is an error of this call, not a crash of the process.
   let logs: { stdout: WriteStream; stderr: WriteStream };

@@ -73,7 +73,11 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineResult
         if (statusOf(step.name) !== Status.NotStarted || running.has(step.name)) continue;
         const blocked = step.needs.find((n) => isTerminal(statusOf(n)) && statusOf(n) !== Status.Finished);
         if (blocked || signal.aborted) {
-          const reason = blocked ? `not run: ${blocked} ${statusOf(blocked)}` : crash ? `not run: runner crashed: ${crash.message}` : 'not run: pipeline canceled';
+          const reason = blocked
+            ? `not run: ${blocked} ${statusOf(blocked)}`
+            : crash
+              ? `not run: runner crashed: ${crash.message}`
+              : 'not run: pipeline canceled';
           records.set(step.name, await cancelUnstarted(o.store, records.get(step.name)!, reason, now));
           say(`step ${step.name}: Canceled (${reason})`);
           continue;
@@ -106,7 +110,13 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineResult
     await Promise.allSettled(running.values());
     await cancelUnfinished(o.store, pipelineRunId, `runner crashed: ${(err as Error).message}`, now).catch(() => undefined);
     await o.store
-      .writePipeline({ ...base, status: Status.Failed, startTime: started, endTime: now().toISOString(), error: { code: 'RunnerCrashed', message: (err as Error).message } })
+      .writePipeline({
+        ...base,
+        status: Status.Failed,
+        startTime: started,
+        endTime: now().toISOString(),
+        error: { code: 'RunnerCrashed', message: (err as Error).message },
+      })
       .catch(() => undefined);
     say(`pipeline run ${pipelineRunId}: runner crashed: ${(err as Error).message}`);
     throw err;
@@ -229,6 +239,12 @@ async function cancelUnfinished(store: RunStore, pipelineRunId: string, reason: 
   const { steps } = await store.readSteps(pipelineRunId);
   for (const step of steps) {
     if (isTerminal(step.status)) continue;
-    await store.writeStep({ ...step, status: Status.Canceled, rawStatus: 'Canceled', endTime: now().toISOString(), error: { code: 'RunnerCrashed', message: reason } });
+    await store.writeStep({
+      ...step,
+      status: Status.Canceled,
+      rawStatus: 'Canceled',
+      endTime: now().toISOString(),
+      error: { code: 'RunnerCrashed', message: reason },
+    });
   }
 }

@@ -49,7 +49,10 @@ export class LocalProvider implements RunProvider {
 
   async listStepRuns(ref: PipelineRunRef): Promise<StepRunListing> {
     const { steps, unreadable } = await this.store.readSteps(ref.pipelineRunId);
-    return { steps: steps.map(toStepSnapshot), unreadable: unreadable.map((u) => ({ stepRunId: u.stepRunId, error: { code: u.error.code, message: u.error.message } })) };
+    return {
+      steps: steps.map(toStepSnapshot),
+      unreadable: unreadable.map((u) => ({ stepRunId: u.stepRunId, error: { code: u.error.code, message: u.error.message } })),
+    };
   }
 
   async listPipelineRuns(exp: ExperimentRef, opts: ListPipelineRunsOptions = {}): Promise<PipelineRunSnapshot[]> {
@@ -65,7 +68,14 @@ export class LocalProvider implements RunProvider {
         if (!isSrwError(err) || err.code === 'SRW_RUN_NOT_FOUND') throw err;
         // Unreadable: listed all the same, so that its own track says which file is wrong.
         const createdTime = new Date(createdMs).toISOString();
-        run = { pipelineRunId, experiment: exp.experiment, status: Status.NotStarted, rawStatus: 'Unreadable', createdTime, error: { code: err.code, message: err.message } };
+        run = {
+          pipelineRunId,
+          experiment: exp.experiment,
+          status: Status.NotStarted,
+          rawStatus: 'Unreadable',
+          createdTime,
+          error: { code: err.code, message: err.message },
+        };
       }
       if (createdMs >= sinceMs || !isTerminal(run.status)) runs.push(run);
     }
