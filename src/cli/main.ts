@@ -35,14 +35,15 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-export async function main(argv: string[]): Promise<void> {
+/** Runs one command line; resolves true when it succeeded (process.exitCode says how it ended otherwise). */
+export async function main(argv: string[]): Promise<boolean> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
+    return true;
   } catch (err) {
     process.exitCode = reportError(err, argv.includes('--debug'));
-    // A failed command must end: if a handle it opened is still alive, exit anyway once output has drained.
-    setTimeout(() => process.exit(), 3000).unref();
+    return false;
   }
 }
 
