@@ -11,7 +11,10 @@ import { RedisUnavailableError } from './model/errors';
 import { Metrics } from './metrics';
 import { deliverJob, deliveryBackoff, type DeliverJobData } from './notify/deliver';
 import { DeliveryStore } from './notify/deliveries';
-import { Dispatcher } from './notify/dispatch';
+import { Dispatcher, type GroupConfig } from './notify/dispatch';
+import { AlertStore } from './alerts/alert-store';
+import { sendDueRepeats } from './alerts/repeats';
+import { SilenceStore } from './alerts/silences';
 import type { Notifier } from './notify/notifier';
 import type { RunProvider } from './providers/provider';
 import { connectRedis, deliverQueue, DELIVER_QUEUE, pollQueue, pollQueueName, workerOptions } from './queues';
@@ -29,6 +32,15 @@ export interface Roles {
   dispatcher: boolean;
   pollWorkers: boolean;
   deliverWorkers: boolean;
+}
+
+/** On-call formats (PagerDuty) group by pipeline run unless their route says otherwise: one failure, one page. */
+function onCallGroups(config: LoadedConfig): Map<string, GroupConfig> {
+  const groups = new Map<string, GroupConfig>();
+  for (const [name, n] of Object.entries(config.notifiers)) {
+    if (n.type === 'webhook' && n.format === 'pagerduty') groups.set(name, { by: ['pipelineRunId'], wait: 30_000, interval: 300_000 });
+  }
+  return groups;
 }
 
 /** How long start-up waits for Redis before giving up. */
@@ -103,12 +115,13 @@ export class Daemon {
     // At start-up a Redis that does not answer is an error (exit 5), not a process waiting silently; later outages are waited out.
     await untilReady(this.redis, config.redis.url, START_TIMEOUT_MS);
     const deliveries = new DeliveryStore(this.redis, this.keys);
+    const alerts = new AlertStore(this.redis, this.keys, config.events.maxLen);
     for (const name of this.providers.keys()) this.queues.set(name, this.watchQueue(pollQueue(this.redis, this.keys, name)));
     this.deliver = this.watchQueue(deliverQueue(this.redis, this.keys, config.delivery));
     this.metrics = new Metrics({ redis: this.redis, keys: this.keys, providers: [...this.providers.keys()], queues: [...this.queues.values(), this.deliver] });
 
     if (this.roles.pollWorkers) this.startPollWorkers();
-    if (this.roles.deliverWorkers) this.startDeliverWorkers(deliveries);
+    if (this.roles.deliverWorkers) this.startDeliverWorkers(deliveries, alerts);
     if (this.roles.dispatcher) {
       this.blocking = connectRedis({ url: config.redis.url, mode: 'daemon', name: 'srw-dispatch' });
       this.blocking.on('error', () => undefined); // the main connection logs outages once
@@ -120,6 +133,10 @@ export class Daemon {
         deliverQueue: this.deliver,
         deliveries,
         clock: this.clock,
+        alerts,
+        silences: new SilenceStore(this.redis, this.keys),
+        defaultGroups: onCallGroups(config),
+        onSilenced: (notifier) => this.metrics!.deliveries.inc({ notifier, outcome: 'silenced' }),
         consumer: `${os.hostname()}-${process.pid}`,
         reclaimIdleMs: config.workers.reclaimIdleMs,
         logger: this.log.child({ component: 'dispatch' }),
@@ -134,6 +151,8 @@ export class Daemon {
         clock: this.clock,
         batch: config.poll.batch,
         leaseMs: Math.max(60000, 2 * config.workers.lockDurationMs + 30000),
+        afterTick: async (now) =>
+          void (await sendDueRepeats({ redis: this.connection, keys: this.keys, alerts, deliveries, deliverQueue: this.deliver! }, now)),
         logger: this.log.child({ component: 'scheduler' }),
       });
       this.scheduler.start(config.poll.tick);
@@ -221,11 +240,14 @@ export class Daemon {
     }
   }
 
-  private startDeliverWorkers(deliveries: DeliveryStore): void {
+  private startDeliverWorkers(deliveries: DeliveryStore, alerts: AlertStore): void {
     const metrics = this.metrics!;
     const deps = {
       notifiers: this.notifiers,
       deliveries,
+      redis: this.connection,
+      keys: this.keys,
+      alerts,
       clock: this.clock,
       logger: this.log,
       onDelivered: (notifier: string, event: { detectedAt: number }, ok: boolean, final: boolean) => {

@@ -46,7 +46,7 @@ export class Metrics {
   });
   readonly deliveries = new Counter({
     name: 'srw_deliveries_total',
-    help: 'Delivery attempts by notifier and outcome (delivered, retry, dead).',
+    help: 'Delivery attempts by notifier and outcome (delivered, retry, dead, silenced).',
     labelNames: ['notifier', 'outcome'],
     registers: [this.registry],
   });

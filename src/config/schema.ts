@@ -1,6 +1,7 @@
 // The config schema: one zod schema that validates and documents every setting (docs/CONFIG.md mirrors it).
 import { z } from 'zod';
-import { parseSince, SINCE_HELP } from '../duration';
+import { KEY_FIELDS } from '../alerts/alert-key';
+import { parseDurationMs, parseSince, SINCE_HELP } from '../duration';
 
 const name = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'letters, digits, "_" or "-" (at most 64)');
 const stringOrList = z.union([z.string(), z.array(z.string())]);
@@ -29,6 +30,26 @@ export const trackTargetSchema = z
     message: 'a track needs one of experiment, pipelineRun or stepRun',
   });
 
+/** `30s`, `5m`, `2h` or a number of seconds; in ms once parsed. */
+const duration = z.union([
+  z
+    .number()
+    .positive()
+    .transform((s) => s * 1000),
+  z.string().transform((text, ctx) => {
+    const ms = parseDurationMs(text);
+    if (ms === undefined || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: 'a duration such as 30s, 5m, 2h (or a number of seconds)' });
+      return z.NEVER;
+    }
+    return ms;
+  }),
+]);
+
+const keyField = z.string().refine((f) => (KEY_FIELDS as readonly string[]).includes(f) || /^labels\.[A-Za-z0-9_.-]+$/.test(f), {
+  message: `one of ${KEY_FIELDS.join(', ')} or labels.NAME`,
+});
+
 export const routeSchema = z.strictObject({
   match: z
     .strictObject({
@@ -51,8 +72,18 @@ export const routeSchema = z.strictObject({
       tz: z.string().default('UTC').refine(validTimeZone, 'an IANA time zone such as Europe/Berlin'),
     })
     .optional(),
-  /** One notification per transition (the only mode: a terminal state does not repeat). */
-  repeat: z.literal(false).default(false),
+  /** The alert key of the alerts this route opens (default: provider/experiment/step or pipeline name; track id). */
+  key: z.array(keyField).min(1).optional(),
+  /** Alertmanager's grouping: events of one group within `wait` become one notification; the next one no sooner than `interval`. */
+  group: z
+    .strictObject({
+      by: z.array(keyField).default(['pipelineRunId']),
+      wait: duration.default(30_000),
+      interval: duration.default(300_000),
+    })
+    .optional(),
+  /** Send an alert that is still open again this often, until it resolves (`false`: never). */
+  repeat: z.union([z.literal(false), z.strictObject({ every: duration })]).default(false),
 });
 
 function validTimeZone(tz: string): boolean {

@@ -2,19 +2,31 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import type { WatchEvent } from '../watch/events';
+import type { Redis } from 'ioredis';
+import { alertActionOf, type KeyField } from '../alerts/alert-key';
+import type { AlertStore } from '../alerts/alert-store';
+import { summarize, type WatchEvent } from '../watch/events';
+import type { Keys } from '../watch/keys';
+import { scriptsOn } from '../watch/scripts';
+import { isFailure } from './formats/describe';
 import type { DeliveryStore } from './deliveries';
 import type { Notifier } from './notifier';
 
 export interface DeliverJobData {
   deliveryId: string;
   notifier: string;
-  event: WatchEvent;
+  /** One event; or, for a grouped route, the group generation whose events are sent as one notification. */
+  event?: WatchEvent;
+  group?: { id: string; generation: number; key?: KeyField[] };
 }
 
 export interface DeliverDeps {
   notifiers: Map<string, Notifier>;
   deliveries: DeliveryStore;
+  /** For grouped deliveries: their events, and the alert the lead opened. */
+  redis?: Redis;
+  keys?: Keys;
+  alerts?: AlertStore;
   clock: Clock;
   logger: Logger;
   onDelivered?(notifier: string, event: WatchEvent, ok: boolean, final: boolean): void;
@@ -23,8 +35,11 @@ export interface DeliverDeps {
 export type DeliverOutcome = 'delivered' | 'already-delivered';
 
 export async function deliverJob(deps: DeliverDeps, job: Job<DeliverJobData>, signal: AbortSignal): Promise<DeliverOutcome> {
-  const { deliveryId, notifier: name, event } = job.data;
-  if ((await deps.deliveries.status(deliveryId)) === 'delivered') return 'already-delivered';
+  const { deliveryId, notifier: name, group } = job.data;
+  const status = await deps.deliveries.status(deliveryId);
+  if (status === 'delivered' || status === 'silenced') return 'already-delivered';
+  const event = group ? await groupLead(deps, group) : job.data.event;
+  if (!event) throw new UnrecoverableError(`delivery ${deliveryId} carries no event`);
   const notifier = deps.notifiers.get(name);
   const attempt = job.attemptsMade + 1;
   const maxAttempts = job.opts.attempts ?? 1;
@@ -45,9 +60,30 @@ export async function deliverJob(deps: DeliverDeps, job: Job<DeliverJobData>, si
     if (e.retryable === false) throw new UnrecoverableError(e.message);
     throw err;
   }
-  await deps.deliveries.markDelivered(deliveryId, attempt, deps.clock.now(), detail);
+  await deps.deliveries.markDelivered(
+    deliveryId,
+    attempt,
+    deps.clock.now(),
+    detail ?? (event.grouped?.length ? `with ${event.grouped.length} more event(s)` : undefined),
+  );
+  // The lead of a group carried its alert to this notifier: the alert's resolve must reach it too.
+  if (group && event.alertKey && alertActionOf(event) === 'open') await deps.alerts?.noteNotified(event.alertKey, name);
   deps.onDelivered?.(name, event, true, true);
   return 'delivered';
+}
+
+/**
+ * A group generation as one notification: closes the generation (later events start the next one) and
+ * returns its lead (the first failure, else the first event) carrying a line for each of the others.
+ */
+async function groupLead(deps: DeliverDeps, group: NonNullable<DeliverJobData['group']>): Promise<WatchEvent | undefined> {
+  if (!deps.redis || !deps.keys) throw new UnrecoverableError('grouped delivery without Redis');
+  const texts = await scriptsOn(deps.redis).closeGroup(deps.keys.group(group.id), group.generation, deps.clock.now());
+  const events = texts.map((t) => JSON.parse(t) as WatchEvent);
+  const lead = events.find(isFailure) ?? events[0];
+  if (!lead) return undefined;
+  const others = events.filter((e) => e !== lead).map((e) => ({ id: e.id, type: e.type, summary: summarize(e) }));
+  return others.length ? { ...lead, grouped: others } : lead;
 }
 
 /** BullMQ backoff: exponential from the base delay, or the receiver's Retry-After when it asked for longer. */

@@ -4,7 +4,7 @@ import type { WatchEvent } from '../watch/events';
 import type { Keys } from '../watch/keys';
 import { scriptsOn, type PipelinedScripts } from '../watch/scripts';
 
-export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed';
+export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | 'silenced';
 
 export interface DeliveryRecord {
   id: string;
@@ -22,6 +22,8 @@ export interface DeliveryRecord {
   retries: number;
   /** Held by a quiet period until this time (ms). */
   heldUntil?: number;
+  /** Not sent: these silences matched it. */
+  silencedBy?: string;
 }
 
 /** Deliveries listed by `deliveries` and the API are kept this many at most. */
@@ -34,12 +36,17 @@ export class DeliveryStore {
   ) {}
 
   /** Creates the records that do not exist yet, in one round trip (dispatch may run twice for one event). */
-  async ensureMany(records: Pick<DeliveryRecord, 'id' | 'eventId' | 'notifier' | 'eventType' | 'summary' | 'heldUntil'>[], now: number): Promise<void> {
+  async ensureMany(
+    records: Pick<DeliveryRecord, 'id' | 'eventId' | 'notifier' | 'eventType' | 'summary' | 'heldUntil' | 'silencedBy'>[],
+    now: number,
+  ): Promise<void> {
     if (records.length === 0) return;
     // Defining the scripts on the connection makes them available on its pipelines too.
     const p = scriptsOn(this.redis).pipeline() as ChainableCommander & PipelinedScripts;
     for (const r of records) {
       const held = r.heldUntil ? ['heldUntil', r.heldUntil] : [];
+      // A silenced delivery is recorded as such at once: shown by `deliveries`, never sent.
+      const silenced = r.silencedBy ? ['status', 'silenced', 'silencedBy', r.silencedBy] : [];
       p.ensureDelivery(
         this.keys.delivery(r.id),
         this.keys.deliveries,
@@ -56,6 +63,7 @@ export class DeliveryStore {
         'summary',
         r.summary,
         ...held,
+        ...silenced,
       );
     }
     const results = (await p.exec()) ?? [];
@@ -143,5 +151,6 @@ function toRecord(h: Record<string, string>): DeliveryRecord {
     detail: h.detail,
     retries: Number(h.retries ?? 0),
     ...(h.heldUntil ? { heldUntil: Number(h.heldUntil) } : {}),
+    ...(h.silencedBy ? { silencedBy: h.silencedBy } : {}),
   };
 }

@@ -5,7 +5,11 @@ import type { Clock } from '../clock';
 import type { RouteConfig } from '../config/schema';
 import type { Logger } from '../logger';
 import { summarize, type WatchEvent } from '../watch/events';
-import { deliveryId, deliveryJobId } from '../watch/ids';
+import { deliveryId, deliveryJobId, groupDeliveryId, groupId } from '../watch/ids';
+import { scriptsOn } from '../watch/scripts';
+import { alertActionOf, alertKeyOf, fieldOf, type KeyField } from '../alerts/alert-key';
+import type { AlertStore } from '../alerts/alert-store';
+import { activeSilencesFor, type Silence, type SilenceStore } from '../alerts/silences';
 import { DISPATCH_GROUP, type Keys } from '../watch/keys';
 import type { DeliveryStore } from './deliveries';
 import { routeEvent } from './routing';
@@ -19,6 +23,12 @@ export interface DispatcherOptions {
   deliverQueue: Queue;
   deliveries: DeliveryStore;
   clock: Clock;
+  /** Open alerts (opened and resolved here); without it, no alert lifecycle. */
+  alerts?: AlertStore;
+  silences?: SilenceStore;
+  /** Grouping for notifiers whose routes set none (on-call formats group by pipeline run). */
+  defaultGroups?: Map<string, GroupConfig>;
+  onSilenced?(notifier: string): void;
   consumer: string;
   reclaimIdleMs: number;
   logger: Logger;
@@ -122,29 +132,136 @@ export class Dispatcher {
   /** Fans out, then acknowledges: a crash in between only repeats the (idempotent) fan-out. */
   private async handle(entries: StreamEntry[]): Promise<number> {
     if (entries.length === 0) return 0;
-    const jobs: { name: string; data: unknown; opts: { jobId: string; delay?: number } }[] = [];
-    const records = [];
     const now = this.o.clock.now();
+    const plan: DispatchPlan = { records: [], jobs: [], after: [] };
+    const silences = this.o.silences ? await this.o.silences.list(now) : [];
     for (const [, fields] of entries) {
       const event = parseEntry(fields);
       if (!event) continue;
-      for (const { notifier, holdUntil } of routeEvent(this.o.routes, event, now)) {
-        const id = deliveryId(event.id, notifier);
-        records.push({ id, eventId: event.id, notifier, eventType: event.type, summary: summarize(event), ...(holdUntil ? { heldUntil: holdUntil } : {}) });
-        // A quiet period becomes a delayed job: durable in Redis, released when the window ends.
-        jobs.push({
-          name: notifier,
-          data: { deliveryId: id, notifier, event },
-          opts: { jobId: deliveryJobId(id), ...(holdUntil ? { delay: holdUntil - now } : {}) },
-        });
-      }
+      if (event.type === 'alert.resolved') this.planResolved(event, plan);
+      else await this.planEvent(event, silences, now, plan);
     }
-    // Records first: a job never runs without the record that marks it delivered.
-    await this.o.deliveries.ensureMany(records, now);
-    if (jobs.length) await this.o.deliverQueue.addBulk(jobs);
+    // Records first: a job never runs without the record that marks it delivered. Alerts after: their notifiers are known.
+    await this.o.deliveries.ensureMany(plan.records, now);
+    if (plan.jobs.length) await this.o.deliverQueue.addBulk(plan.jobs);
+    for (const step of plan.after) await step();
     await this.o.redis.xack(this.o.keys.events, DISPATCH_GROUP, ...entries.map(([id]) => id));
     return entries.length;
   }
+
+  /** alert.resolved goes to the notifiers that were sent the alert, and to no one else. */
+  private planResolved(event: WatchEvent, plan: DispatchPlan): void {
+    for (const notifier of event.alert?.notifiers ?? []) this.planDelivery(event, notifier, plan);
+  }
+
+  private async planEvent(event: WatchEvent, silences: Silence[], now: number, plan: DispatchPlan): Promise<void> {
+    const targets = routeEvent(this.o.routes, event, now);
+    const action = alertActionOf(event);
+    const keyRoute = targets.map((t) => this.o.routes[t.route]!).find((r) => r.key);
+    const key = action ? alertKeyOf(event, keyRoute?.key as KeyField[] | undefined) : undefined;
+    const routed: WatchEvent = key ? { ...event, alertKey: key } : event;
+    const silencedBy = activeSilencesFor(silences, event, now).map((s) => s.id);
+    const sent: string[] = [];
+    const repeats: { notifier: string; every: number }[] = [];
+    for (const { notifier, route, holdUntil } of targets) {
+      if (silencedBy.length) {
+        this.planDelivery(routed, notifier, plan, { silencedBy: silencedBy.join(',') });
+        this.o.onSilenced?.(notifier);
+        continue;
+      }
+      const config = this.o.routes[route]!;
+      const group = config.group ?? this.o.defaultGroups?.get(notifier);
+      if (group) {
+        await this.planGrouped(routed, notifier, route, group, config.key as KeyField[] | undefined, now, plan);
+        continue;
+      }
+      this.planDelivery(routed, notifier, plan, { holdUntil, now });
+      sent.push(notifier);
+      if (config.repeat) repeats.push({ notifier, every: config.repeat.every });
+    }
+    if (action === 'open' && key) {
+      const alerts = this.o.alerts;
+      plan.after.push(async () => {
+        await alerts?.open(key, routed, sent, now);
+        for (const r of repeats) await alerts?.scheduleRepeat(key, r.notifier, r.every, now);
+      });
+    } else if (action === 'resolve' && key) {
+      plan.after.push(async () => void (await this.o.alerts?.resolve(key, event, now)));
+    }
+  }
+
+  /** One event to one notifier: a delivery record and its job (a quiet period becomes a delay, durable in Redis). */
+  private planDelivery(event: WatchEvent, notifier: string, plan: DispatchPlan, o: { holdUntil?: number; now?: number; silencedBy?: string } = {}): void {
+    const id = deliveryId(event.id, notifier);
+    plan.records.push({
+      id,
+      eventId: event.id,
+      notifier,
+      eventType: event.type,
+      summary: summarize(event),
+      ...(o.holdUntil ? { heldUntil: o.holdUntil } : {}),
+      ...(o.silencedBy ? { silencedBy: o.silencedBy } : {}),
+    });
+    if (o.silencedBy) return;
+    plan.jobs.push({
+      name: notifier,
+      data: { deliveryId: id, notifier, event },
+      opts: { jobId: deliveryJobId(id), ...(o.holdUntil && o.now ? { delay: o.holdUntil - o.now } : {}) },
+    });
+  }
+
+  /**
+   * A grouped route: the event joins its group's open generation (durable in Redis); the generation's one
+   * delivery is a delayed job at its flush time. The job is added every time (its id deduplicates), so a crash
+   * between joining and adding cannot strand a group.
+   */
+  private async planGrouped(
+    event: WatchEvent,
+    notifier: string,
+    route: number,
+    group: GroupConfig,
+    key: KeyField[] | undefined,
+    now: number,
+    plan: DispatchPlan,
+  ) {
+    const gid = groupId(
+      route,
+      notifier,
+      group.by.map((f) => fieldOf(event, f) ?? '-'),
+    );
+    const [generation, flushAt] = await scriptsOn(this.o.redis).addToGroup(
+      this.o.keys.group(gid),
+      now,
+      group.wait,
+      group.interval,
+      event.id,
+      JSON.stringify(event),
+      GROUP_KEEP_MS,
+    );
+    const id = groupDeliveryId(gid, generation, notifier);
+    plan.records.push({ id, eventId: event.id, notifier, eventType: 'group', summary: `group: ${summarize(event)}` });
+    plan.jobs.push({
+      name: notifier,
+      data: { deliveryId: id, notifier, group: { id: gid, generation, key } },
+      opts: { jobId: deliveryJobId(id), delay: Math.max(0, flushAt - now) },
+    });
+  }
+}
+
+/** A group's records outlive its last event by this much (a day): long enough for any retry. */
+const GROUP_KEEP_MS = 86_400_000;
+
+export interface GroupConfig {
+  by: string[];
+  wait: number;
+  interval: number;
+}
+
+interface DispatchPlan {
+  records: Parameters<DeliveryStore['ensureMany']>[0];
+  jobs: { name: string; data: unknown; opts: { jobId: string; delay?: number } }[];
+  /** Alert bookkeeping, run once the deliveries are recorded. */
+  after: (() => Promise<void>)[];
 }
 
 export function parseEntry(fields: string[]): WatchEvent | undefined {

@@ -39,6 +39,8 @@ export function routeMatches(route: RouteConfig, e: WatchEvent): boolean {
 
 export interface RouteTarget {
   notifier: string;
+  /** The route (index in `routes`) that sends it there: its group, repeat and key settings apply. */
+  route: number;
   /** Deliver no earlier than this (ms): the end of a quiet period. */
   holdUntil?: number;
 }
@@ -46,15 +48,15 @@ export interface RouteTarget {
 /** The notifiers an event goes to, each once, in route order; a notifier held by one route and not another goes at once. */
 export function routeEvent(routes: RouteConfig[], e: WatchEvent, now = Date.now()): RouteTarget[] {
   const targets = new Map<string, RouteTarget>();
-  for (const route of routes) {
-    if (!routeMatches(route, e)) continue;
+  routes.forEach((route, index) => {
+    if (!routeMatches(route, e)) return;
     const holdUntil = route.quiet && !isFailure(e) ? quietUntil(route.quiet, now) : undefined;
     for (const notifier of route.notify) {
       const known = targets.get(notifier);
-      if (!known) targets.set(notifier, { notifier, ...(holdUntil ? { holdUntil } : {}) });
-      else if (known.holdUntil && (!holdUntil || holdUntil < known.holdUntil)) targets.set(notifier, { notifier, ...(holdUntil ? { holdUntil } : {}) });
+      const target = { notifier, route: index, ...(holdUntil ? { holdUntil } : {}) };
+      if (!known || (known.holdUntil && (!holdUntil || holdUntil < known.holdUntil))) targets.set(notifier, target);
     }
-  }
+  });
   return [...targets.values()];
 }
 

@@ -51,6 +51,8 @@ export interface StepRunSnapshot extends ReuseInfo {
 export interface PipelineRunSnapshot {
   pipelineRunId: string;
   experiment: string;
+  /** What stays the same across runs of one pipeline (a display name, a published pipeline id, a file name). */
+  name?: string;
   status: StepStatus;
   rawStatus: string;
   createdTime?: string;

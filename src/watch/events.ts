@@ -6,7 +6,7 @@ import type { Track } from './tracks';
 
 export type StepEventType = 'steprun.notstarted' | 'steprun.queued' | 'steprun.running' | 'steprun.finished' | 'steprun.failed' | 'steprun.canceled';
 export type PipelineEventType = 'pipelinerun.finished' | 'pipelinerun.failed' | 'pipelinerun.canceled';
-export type EventType = StepEventType | PipelineEventType | 'track.error';
+export type EventType = StepEventType | PipelineEventType | 'track.error' | 'track.recovered' | 'alert.resolved';
 
 export const EVENT_TYPES: readonly EventType[] = [
   'steprun.notstarted',
@@ -19,6 +19,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'pipelinerun.failed',
   'pipelinerun.canceled',
   'track.error',
+  'track.recovered',
+  'alert.resolved',
 ];
 
 export interface StepRunData {
@@ -50,6 +52,8 @@ export interface PipelineStepSummary {
 }
 
 export interface PipelineRunData {
+  /** The pipeline's name, the same across its runs (its alerts are keyed on it). */
+  name?: string;
   status: StepStatus;
   previousStatus: StepStatus | null;
   rawStatus: string;
@@ -79,6 +83,34 @@ export interface WatchEvent {
   stderrTail?: string;
   /** What went wrong, for track.error. */
   error?: RunError & { retryable?: boolean };
+  /** The alert this event opens, resolves or repeats (set by the dispatcher). */
+  alertKey?: string;
+  /** alert.resolved: the alert that ended. */
+  alert?: ResolvedAlertData;
+  /** A grouped notification: the other events sent in it (this event leads). */
+  grouped?: GroupedEventSummary[];
+}
+
+export interface ResolvedAlertData {
+  key: string;
+  /** When it opened (ISO), the event that opened it, and what that said. */
+  openedAt: string;
+  openedBy: string;
+  openedType: EventType;
+  openedSummary: string;
+  openedRun?: string;
+  /** The event and run that ended it well. */
+  resolvedBy: string;
+  resolvedRun?: string;
+  durationMs: number;
+  /** The notifiers that were sent the alert: the resolve goes to these. */
+  notifiers: string[];
+}
+
+export interface GroupedEventSummary {
+  id: string;
+  type: EventType;
+  summary: string;
 }
 
 export function durationOf(start?: string, end?: string): number | undefined {
@@ -144,6 +176,7 @@ export function pipelineEvent(
     experiment: p.experiment,
     pipelineRunId: p.pipelineRunId,
     pipelineRun: {
+      ...(p.name ? { name: p.name } : {}),
       status: p.status,
       previousStatus: previous,
       rawStatus: p.rawStatus,
@@ -164,6 +197,11 @@ export function pipelineEvent(
 }
 
 /** `subject` tells apart the track's own error (`@error`) from one unreadable record (`@unreadable:<id>`). */
+/** A track whose polls work again after a track.error: it resolves that alert. */
+export function trackRecoveredEvent(track: Track, seq: number, now: number): WatchEvent {
+  return { ...base(track, '@error', seq, now), type: 'track.recovered', experiment: track.experiment ?? '', pipelineRunId: track.pipelineRunId };
+}
+
 export function trackErrorEvent(track: Track, error: RunError & { retryable?: boolean }, seq: number, now: number, subject = '@error'): WatchEvent {
   return {
     ...base(track, subject, seq, now),
@@ -181,5 +219,7 @@ export function summarize(e: WatchEvent): string {
     return `[${s.status}] ${s.name} · pipeline ${e.pipelineRunId} · experiment ${e.experiment}` + (s.error ? ` · ${s.error.message}` : '');
   }
   if (e.pipelineRun) return `[${e.pipelineRun.status}] pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
+  if (e.alert) return `[Resolved] ${e.alert.openedSummary}`;
+  if (e.type === 'track.recovered') return `[track recovered] ${e.trackId}`;
   return `[track error] ${e.trackId}: ${e.error?.message ?? ''}`;
 }

@@ -31,3 +31,27 @@ export function deliveryId(event: string, notifier: string): string {
 export function deliveryJobId(delivery: string, retry = 0): string {
   return retry === 0 ? `dlv-${delivery}` : `dlv-${delivery}-r${retry}`;
 }
+
+/** An alert's storage id: its key (any text) hashed to a safe, fixed-length name. */
+export function alertId(key: string): string {
+  return `a${digest([key], 20)}`;
+}
+
+/** The alert.resolved event of one opening: the same id however often the resolve is replayed. */
+export function resolvedEventId(openedBy: string): string {
+  return `r${digest([openedBy, 'resolved'], 23)}`;
+}
+
+/** One notification of a group (route, notifier, group-by values) in its n-th generation. */
+export function groupId(route: number, notifier: string, values: string[]): string {
+  return `g${digest([route, notifier, ...values], 20)}`;
+}
+
+export function groupDeliveryId(group: string, generation: number, notifier: string): string {
+  return `${group}-${generation}-${notifier}`;
+}
+
+/** The n-th repeat of an open alert to one notifier. */
+export function repeatDeliveryId(openedBy: string, notifier: string, n: number): string {
+  return `${openedBy}-${notifier}-repeat${n}`;
+}

@@ -63,6 +63,36 @@ export class Keys {
     return `${this.tag}:dead`;
   }
 
+  /** HASH: one open alert (key, when and by what it opened, `n:<notifier>` for each notifier sent it). */
+  alert(alertId: string): string {
+    return `${this.tag}:alert:${alertId}`;
+  }
+
+  /** ZSET of open alerts: alert id -> opened at (ms). Bounded: the oldest are dropped past the limit. */
+  get alerts(): string {
+    return `${this.tag}:alerts`;
+  }
+
+  /** ZSET of repeats due: `<alert id>|<notifier>|<every ms>` -> next send time (ms). */
+  get alertRepeats(): string {
+    return `${this.tag}:alert-repeats`;
+  }
+
+  /** HASH of silences: id -> json. */
+  get silences(): string {
+    return `${this.tag}:silences`;
+  }
+
+  /** HASH: a notification group's current generation, its flush time and whether it was closed. */
+  group(groupId: string): string {
+    return `${this.tag}:group:${groupId}`;
+  }
+
+  /** LIST: the events of one generation of a group, in arrival order. */
+  groupEvents(groupId: string, generation: number): string {
+    return `${this.tag}:group:${groupId}:${generation}`;
+  }
+
   /** Request budget counter of a provider instance for one window. */
   budget(provider: string, window: number): string {
     return `${this.tag}:budget:${provider}:${window}`;

@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import { isSrwError } from '../model/errors';
 import { isTerminal, Status } from '../model/status';
 import type { PipelineRunSnapshot, RunProvider, StepRunListing, UnreadableStepRun } from '../providers/provider';
-import { trackErrorEvent } from './events';
+import { trackErrorEvent, trackRecoveredEvent } from './events';
 import type { Keys } from './keys';
 import { failureDelayMs, nextPollDelayMs, type IntervalPolicy } from './scheduler';
 import { scriptsOn } from './scripts';
@@ -69,8 +69,10 @@ export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOu
     });
   }
   try {
-    if (track.kind === 'experiment') return await pollExperiment(deps, provider, track, meta.cursor);
-    return await pollRun(deps, provider, track, prev, meta.lastChangeAt);
+    const outcome =
+      track.kind === 'experiment' ? await pollExperiment(deps, provider, track, meta.cursor) : await pollRun(deps, provider, track, prev, meta.lastChangeAt);
+    if (outcome.kind !== 'gone') await recordRecovery(deps, track, meta.prevError);
+    return outcome;
   } catch (err) {
     const e = err as Error & { code?: string; retryable?: boolean; retryAfterMs?: number };
     const known = isSrwError(err);
@@ -192,6 +194,24 @@ async function pollExperiment(deps: PollDeps, provider: RunProvider, track: Trac
   if (added < 0) return { kind: 'gone' };
   if (added > 0) deps.logger.info({ trackId: track.id, experiment: track.experiment, added }, 'new pipeline runs tracked');
   return { kind: 'tracked', added };
+}
+
+/** A track that raised a track.error polls fine again: one track.recovered (it resolves that alert), by compare-and-set. */
+async function recordRecovery(deps: PollDeps, track: Track, prevError: string): Promise<void> {
+  const before = decodeState(prevError);
+  if (before?.status !== Status.Failed) return;
+  const seq = before.seq + 1;
+  const event = trackRecoveredEvent(track, seq, deps.clock.now());
+  const k = deps.keys;
+  await scriptsOn(deps.redis).casAppend(
+    k.state(track.id),
+    k.events,
+    ERROR_FIELD,
+    prevError,
+    encodeState({ seq, status: Status.Finished }),
+    deps.settings.maxLen,
+    JSON.stringify(event),
+  );
 }
 
 async function recordFailure(

@@ -42,6 +42,8 @@ export interface SchedulerOptions {
   /** How long a claimed track waits before it may be claimed again if its poll never reports back. */
   leaseMs: number;
   logger: Logger;
+  /** More work on the same tick (due alert repeats): one node-cron task per process, whatever it drives. */
+  afterTick?(now: number): Promise<void>;
 }
 
 export class Scheduler {
@@ -61,6 +63,7 @@ export class Scheduler {
       await queue.addBulk(ids.map((trackId) => ({ name: 'poll', data: { trackId }, opts: { jobId: pollJobId(trackId) } })));
       enqueued += ids.length;
     }
+    await this.o.afterTick?.(now);
     return enqueued;
   }
 

@@ -14,6 +14,12 @@ export interface WatchScripts {
   addPipelineTracks(...args: (string | number)[]): Promise<number>;
   ensureDelivery(...args: (string | number)[]): Promise<number>;
   takeBudget(key: string, perWindow: number, windowMs: number): Promise<number>;
+  openAlert(...args: (string | number)[]): Promise<number>;
+  resolveAlert(...args: (string | number)[]): Promise<number>;
+  notifyAlert(alert: string, notifier: string): Promise<number>;
+  addToGroup(...args: (string | number)[]): Promise<[number, number]>;
+  closeGroup(group: string, generation: number, now: number): Promise<string[]>;
+  casAppend(hash: string, events: string, field: string, expected: string, next: string, maxLen: number, event: string): Promise<number>;
 }
 
 /** The same scripts queued on a pipeline: they return the pipeline, results come from exec(). */

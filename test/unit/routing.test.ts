@@ -71,28 +71,28 @@ describe('quiet periods', () => {
   it('hold a non-failure until the window ends', () => {
     const finished = event({ status: 'Finished', type: 'steprun.finished' });
     expect(routeEvent([route({}, ['mail'], { quiet })], finished, at('2026-03-01T23:30:15Z'))).toEqual([
-      { notifier: 'mail', holdUntil: at('2026-03-02T07:00:00Z') },
+      { notifier: 'mail', route: 0, holdUntil: at('2026-03-02T07:00:00Z') },
     ]);
     expect(routeEvent([route({}, ['mail'], { quiet })], finished, at('2026-03-02T06:59:00Z'))).toEqual([
-      { notifier: 'mail', holdUntil: at('2026-03-02T07:00:00Z') },
+      { notifier: 'mail', route: 0, holdUntil: at('2026-03-02T07:00:00Z') },
     ]);
   });
 
   it('let failures through at once', () => {
-    expect(routeEvent([route({}, ['mail'], { quiet })], event(), at('2026-03-01T23:30:00Z'))).toEqual([{ notifier: 'mail' }]);
+    expect(routeEvent([route({}, ['mail'], { quiet })], event(), at('2026-03-01T23:30:00Z'))).toEqual([{ notifier: 'mail', route: 0 }]);
   });
 
   it('do nothing outside the window, and follow the time zone', () => {
     const finished = event({ status: 'Finished', type: 'steprun.finished' });
-    expect(routeEvent([route({}, ['mail'], { quiet })], finished, at('2026-03-01T12:00:00Z'))).toEqual([{ notifier: 'mail' }]);
+    expect(routeEvent([route({}, ['mail'], { quiet })], finished, at('2026-03-01T12:00:00Z'))).toEqual([{ notifier: 'mail', route: 0 }]);
     // 23:30 in Seoul is 14:30 UTC.
     expect(routeEvent([route({}, ['mail'], { quiet: { ...quiet, tz: 'Asia/Seoul' } })], finished, at('2026-03-01T14:30:00Z'))).toEqual([
-      { notifier: 'mail', holdUntil: at('2026-03-01T22:00:00Z') },
+      { notifier: 'mail', route: 0, holdUntil: at('2026-03-01T22:00:00Z') },
     ]);
   });
 
   it('a notifier also reached by a route without quiet goes at once', () => {
     const finished = event({ status: 'Finished', type: 'steprun.finished' });
-    expect(routeEvent([route({}, ['mail'], { quiet }), route({}, ['mail'])], finished, at('2026-03-01T23:30:00Z'))).toEqual([{ notifier: 'mail' }]);
+    expect(routeEvent([route({}, ['mail'], { quiet }), route({}, ['mail'])], finished, at('2026-03-01T23:30:00Z'))).toEqual([{ notifier: 'mail', route: 1 }]);
   });
 });

@@ -116,6 +116,7 @@ export function registerExecCommands(program: Command): void {
           pipeline,
           baseDir: path.dirname(path.resolve(file)),
           pipelineRunId: o.runId,
+          name: path.basename(file).replace(/\.(ya?ml|json)$/i, ''),
           parallel: o.parallel,
           signal: cancel.signal,
           // With --json, stdout carries the JSON alone: the steps' own output goes to stderr (and their logs).

@@ -14,6 +14,8 @@ export function formatDuration(ms: number | undefined): string {
 export function subjectOf(e: WatchEvent): string {
   if (e.stepRun) return `[${e.stepRun.status}] ${e.stepRun.name} · pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
   if (e.pipelineRun) return `[${e.pipelineRun.status}] pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
+  if (e.alert) return `[Resolved] ${e.alert.openedSummary}`;
+  if (e.type === 'track.recovered') return `[Recovered] watching ${e.pipelineRunId ? `pipeline ${e.pipelineRunId}` : e.trackId}`;
   return `[Error] watching ${e.pipelineRunId ? `pipeline ${e.pipelineRunId}` : e.trackId} · ${e.error?.code ?? ''}`;
 }
 
@@ -24,6 +26,16 @@ export function isFailure(e: WatchEvent): boolean {
 /** Label/value lines describing the event, in reading order. */
 export function factsOf(e: WatchEvent): [string, string][] {
   const facts: [string, string][] = [['Experiment', e.experiment || '-']];
+  if (e.alert) {
+    const a = e.alert;
+    facts.push(
+      ['Resolved', `${a.openedSummary}`],
+      ['Open for', formatDuration(a.durationMs)],
+      ['Opened by run', a.openedRun ?? '-'],
+      ['Fixed by run', a.resolvedRun ?? '-'],
+    );
+    facts.push(['Alert', a.key]);
+  }
   if (e.pipelineRunId) facts.push(['Pipeline run', e.pipelineRunId]);
   if (e.stepRun) {
     const s = e.stepRun;
@@ -44,6 +56,7 @@ export function factsOf(e: WatchEvent): [string, string][] {
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
   if (labels) facts.push(['Labels', labels]);
+  if (e.grouped?.length) facts.push(['Also', e.grouped.map((g) => g.summary).join('\n')]);
   facts.push(['Provider', e.provider], ['Detected', e.time]);
   return facts;
 }

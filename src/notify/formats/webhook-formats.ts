@@ -85,11 +85,13 @@ export function teamsMessage(e: WatchEvent): Record<string, unknown> {
 
 /**
  * PagerDuty Events API v2 (https://developer.pagerduty.com/docs/events-api-v2/trigger-events/):
- * trigger on a failure with dedup_key = the pipeline run, resolve when the pipeline run (or the failed
- * step, run again) finishes. Other events are not PagerDuty's business: undefined = do not send.
+ * trigger on a failure with dedup_key = its alert key (the same across runs: `local/churn/step/train`),
+ * resolve with the same key when that alert resolves (alert.resolved). Other events are not PagerDuty's
+ * business: undefined = do not send.
  */
 export function pagerDutyEvent(e: WatchEvent, routingKey: string): Record<string, unknown> | undefined {
-  const dedupKey = `steprun-watch/${e.provider}/${e.pipelineRunId ?? e.trackId}`;
+  const dedupKey = `steprun-watch/${e.alertKey ?? e.alert?.key ?? `${e.provider}/${e.pipelineRunId ?? e.trackId}`}`;
+  if (e.type === 'alert.resolved') return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey };
   if (isFailure(e)) {
     return {
       routing_key: routingKey,
@@ -103,10 +105,9 @@ export function pagerDutyEvent(e: WatchEvent, routingKey: string): Record<string
         component: e.stepRun?.name ?? 'pipeline',
         group: e.experiment,
         class: e.stepRun?.error?.code ?? e.pipelineRun?.error?.code ?? e.error?.code ?? e.type,
-        custom_details: { ...Object.fromEntries(factsOf(e)), stderrTail: e.stderrTail, eventId: e.id },
+        custom_details: { ...Object.fromEntries(factsOf(e)), stderrTail: e.stderrTail, eventId: e.id, grouped: e.grouped },
       },
     };
   }
-  const recovered = e.type === 'pipelinerun.finished' || (e.type === 'steprun.finished' && e.stepRun?.previousStatus === 'Failed');
-  return recovered ? { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey } : undefined;
+  return undefined;
 }

@@ -93,7 +93,9 @@ export function toStepSnapshot(run: AzureRun, hints: { experiment?: string; pipe
 }
 
 export function toPipelineSnapshot(run: AzureRun, hints: { experiment?: string }): PipelineRunSnapshot {
-  return { pipelineRunId: run.runId, ...common(run, hints) };
+  // What stays the same across runs of one pipeline: its display name, else the published pipeline's id.
+  const name = opt(run.displayName) ?? run.properties?.['azureml.pipelineid'] ?? opt(run.name);
+  return { pipelineRunId: run.runId, ...common(run, hints), ...(name ? { name } : {}) };
 }
 
 /** Which of a run's log files answers getStdoutLog / getStderrLog / getJobLog (v2 names first, then v1). */

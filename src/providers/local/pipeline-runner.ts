@@ -17,6 +17,8 @@ export interface RunPipelineOptions {
   /** Folder of the pipeline file: relative workdir, inputs and outputs resolve from it. */
   baseDir: string;
   pipelineRunId?: string;
+  /** The pipeline's name, the same across its runs (the CLI gives the file's base name); default: the experiment. */
+  name?: string;
   /** Steps running at once at most; default: the pipeline file's `parallel`, else the number of cores. */
   parallel?: number;
   signal?: AbortSignal;
@@ -47,6 +49,7 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineResult
     experiment: pipeline.experiment,
     createdTime: started,
     source: 'run' as const,
+    ...(o.name ? { name: o.name } : {}),
     steps: pipeline.steps.map((s) => s.name),
   };
   await o.store.createNewPipeline({ ...base, status: Status.Running, startTime: started });

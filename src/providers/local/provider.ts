@@ -165,6 +165,7 @@ function toPipelineSnapshot(r: PipelineRecord, steps: StepRecord[], someUnreadab
   return {
     pipelineRunId: r.pipelineRunId,
     experiment: r.experiment,
+    name: r.name ?? r.experiment,
     status,
     rawStatus: status,
     createdTime: r.createdTime,

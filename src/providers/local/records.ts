@@ -19,6 +19,8 @@ export const pipelineRecordSchema = z.object({
   status: statusSchema.nullable(),
   error: errorSchema.optional(),
   source: z.enum(['run', 'exec']),
+  /** The pipeline's name (the pipeline file's, for `run`): the same across its runs. */
+  name: z.string().optional(),
   steps: z.array(z.string()).optional(),
 });
 

@@ -86,11 +86,11 @@ describe('webhook notifier', () => {
     expect(body.attachments[0]!.content.body.map((b) => b.type)).toEqual(['TextBlock', 'FactSet', 'FactSet', 'TextBlock']);
   });
 
-  it('pagerduty: trigger on failure with the pipeline run as dedup_key, resolve when it finishes, nothing for the rest', async () => {
+  it('pagerduty: trigger on failure with its alert key as dedup_key, resolve on alert.resolved with the same key, nothing for the rest', async () => {
     const hook = await buildNotifier({ type: 'webhook', url, format: 'pagerduty', routingKey: 'R0UT1NGKEY' });
-    await hook.deliver(failedStepEvent(), deliveryContext());
+    await hook.deliver({ ...failedStepEvent(), alertKey: 'local/churn/step/train' }, deliveryContext());
     const trigger = receiver.received[0]!.json as Record<string, unknown> & { payload: Record<string, unknown> };
-    expect(trigger).toMatchObject({ routing_key: 'R0UT1NGKEY', event_action: 'trigger', dedup_key: 'steprun-watch/local/1234' });
+    expect(trigger).toMatchObject({ routing_key: 'R0UT1NGKEY', event_action: 'trigger', dedup_key: 'steprun-watch/local/churn/step/train' });
     expect(trigger.payload).toMatchObject({
       summary: '[Failed] train · pipeline 1234 · experiment churn',
       severity: 'error',
@@ -101,9 +101,30 @@ describe('webhook notifier', () => {
     expect(Date.parse(String(trigger.payload.timestamp))).not.toBeNaN();
     const skipped = await hook.deliver(stepEventWith('Running', 'Queued'), deliveryContext());
     expect(skipped?.detail).toMatch(/skipped/);
-    await hook.deliver({ ...pipelineFailedEvent(), type: 'pipelinerun.finished' }, deliveryContext());
+    // A pipeline that finishes is not a resolve by itself: only its alert's alert.resolved is.
+    const finished = await hook.deliver({ ...pipelineFailedEvent(), type: 'pipelinerun.finished' }, deliveryContext());
+    expect(finished?.detail).toMatch(/skipped/);
+    await hook.deliver(
+      {
+        ...pipelineFailedEvent(),
+        type: 'alert.resolved',
+        pipelineRun: undefined,
+        alertKey: 'local/churn/step/train',
+        alert: {
+          key: 'local/churn/step/train',
+          openedAt: new Date().toISOString(),
+          openedBy: 'e1',
+          openedType: 'steprun.failed',
+          openedSummary: '[Failed] train',
+          resolvedBy: 'e2',
+          durationMs: 1000,
+          notifiers: ['pd'],
+        },
+      },
+      deliveryContext(),
+    );
     expect(receiver.received).toHaveLength(2);
-    expect(receiver.received[1]!.json).toEqual({ routing_key: 'R0UT1NGKEY', event_action: 'resolve', dedup_key: 'steprun-watch/local/1234' });
+    expect(receiver.received[1]!.json).toEqual({ routing_key: 'R0UT1NGKEY', event_action: 'resolve', dedup_key: 'steprun-watch/local/churn/step/train' });
   });
 
   it('classifies answers: 5xx/408/429 and timeouts retry (with Retry-After), other 4xx fail at once', async () => {

@@ -1,0 +1,73 @@
+// Alert identity across runs (pure): which alert an event opens or resolves, and under which key.
+import type { WatchEvent } from '../watch/events';
+
+/** Fields a route's `key:` may list; their values, joined by `/`, make the alert key. */
+export const KEY_FIELDS = ['provider', 'experiment', 'step', 'pipeline', 'pipelineRunId', 'trackId', 'type'] as const;
+export type KeyField = (typeof KEY_FIELDS)[number] | `labels.${string}`;
+
+export type AlertAction = 'open' | 'resolve';
+
+/**
+ * What an event does to its alert: a failure (or a watch error) opens it; the same key ending well resolves it.
+ * A canceled step neither opens nor resolves: it says nothing about whether the failure is fixed.
+ */
+export function alertActionOf(e: WatchEvent): AlertAction | undefined {
+  switch (e.type) {
+    case 'steprun.failed':
+    case 'pipelinerun.failed':
+    case 'track.error':
+      return 'open';
+    case 'steprun.finished':
+    case 'pipelinerun.finished':
+    case 'track.recovered':
+      return 'resolve';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The alert key: the same for every run of the same thing, so that run 2 finishing resolves what run 1 opened.
+ * Steps: `provider/experiment/step name`; pipelines: `provider/experiment/pipeline name`; watch errors: the track id.
+ * A route may list its own fields instead.
+ */
+export function alertKeyOf(e: WatchEvent, fields?: readonly KeyField[]): string {
+  if (fields?.length) return fields.map((f) => valueOf(e, f) ?? '-').join('/');
+  if (e.type === 'track.error' || e.type === 'track.recovered') return `track/${e.trackId}`;
+  if (e.stepRun) return [e.provider, e.experiment, 'step', e.stepRun.name].join('/');
+  if (e.pipelineRun) return [e.provider, e.experiment, 'pipeline', e.pipelineRun.name ?? e.experiment].join('/');
+  return `track/${e.trackId}`;
+}
+
+function valueOf(e: WatchEvent, field: KeyField): string | undefined {
+  if (field.startsWith('labels.')) return e.labels[field.slice('labels.'.length)];
+  switch (field) {
+    case 'provider':
+      return e.provider;
+    case 'experiment':
+      return e.experiment;
+    case 'step':
+      return e.stepRun?.name;
+    case 'pipeline':
+      return e.pipelineRun?.name ?? (e.pipelineRun ? e.experiment : undefined);
+    case 'pipelineRunId':
+      return e.pipelineRunId;
+    case 'trackId':
+      return e.trackId;
+    case 'type':
+      return e.type;
+    default:
+      return undefined;
+  }
+}
+
+/** The run an event is about, for "opened by run X" and "fixed by run Y". */
+export function runOf(e: WatchEvent): string | undefined {
+  return e.pipelineRunId ?? e.stepRun?.stepRunId;
+}
+
+/** Any event field a matcher may name (silences, group-by): same names as keys, plus status. */
+export function fieldOf(e: WatchEvent, field: string): string | undefined {
+  if (field === 'status') return e.stepRun?.status ?? e.pipelineRun?.status;
+  return valueOf(e, field as KeyField);
+}

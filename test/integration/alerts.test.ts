@@ -1,0 +1,136 @@
+// Issue 11: alerts that behave like on-call alerts — one page per failure, resolved by the next good run, silences.
+import * as path from 'node:path';
+import type { Daemon } from '../../src/daemon';
+import { LocalProvider } from '../../src/providers/local/provider';
+import { parsePipelineText } from '../../src/providers/local/pipeline-file';
+import { runPipeline } from '../../src/providers/local/pipeline-runner';
+import { AlertStore } from '../../src/alerts/alert-store';
+import { SilenceStore } from '../../src/alerts/silences';
+import { DeliveryStore } from '../../src/notify/deliveries';
+import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
+import { systemClock } from '../../src/clock';
+import { startDaemon, testConfig } from '../support/daemon';
+import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
+import { tempDir } from '../support/tmp';
+import { waitFor } from '../support/wait-for';
+import { WebhookReceiver } from '../support/webhook-receiver';
+
+const redis = testRedis();
+const prefix = uniquePrefix('alerts');
+const dataDir = tempDir('alerts');
+const local = new LocalProvider({ root: path.join(dataDir, 'runs') });
+const pd = new WebhookReceiver();
+const slack = new WebhookReceiver();
+let daemon: Daemon;
+
+const PIPE = `
+experiment: nightly
+steps:
+  - { name: prep, run: 'echo ok' }
+  - { name: train, run: 'if [ -n "$FAIL" ]; then echo "CUDA out of memory" >&2; exit 3; fi', needs: [prep] }
+`;
+
+async function runNightly(env: Record<string, string>) {
+  const pipeline = parsePipelineText(PIPE);
+  for (const step of pipeline.steps) step.env = { ...step.env, ...env };
+  return runPipeline({ store: local.store, pipeline, baseDir: path.join(dataDir, 'work'), name: 'nightly-train' });
+}
+
+/** Waits until `n` bodies arrived, then a little longer, so that a duplicate would be seen. */
+async function settle(receiver: WebhookReceiver, n: number): Promise<void> {
+  await waitFor(async () => receiver.received.length >= n, { timeoutMs: 30_000, what: `${n} webhook(s)` });
+  await new Promise((r) => setTimeout(r, 2500));
+}
+
+beforeAll(async () => {
+  const [pdUrl, slackUrl] = [await pd.start(), await slack.start()];
+  daemon = await startDaemon(
+    testConfig({
+      prefix,
+      dataDir,
+      extra: {
+        notifiers: {
+          console: { type: 'console' },
+          pd: { type: 'webhook', format: 'pagerduty', url: pdUrl, routingKey: 'R0UT1NG' },
+          slack: { type: 'webhook', format: 'slack', url: slackUrl },
+        },
+        routes: [
+          { match: {}, notify: ['console'] },
+          { match: { type: ['steprun.failed', 'pipelinerun.failed'] }, notify: ['pd', 'slack'], group: { by: ['pipelineRunId'], wait: '1s' } },
+        ],
+      },
+    }),
+  );
+  await new TrackStore(redis, daemon.keys, systemClock).add(trackFromRequest({ provider: 'local', experiment: 'nightly' }, 'cli', Date.now() - 1000));
+});
+
+afterAll(async () => {
+  await daemon.stop();
+  await pd.close();
+  await slack.close();
+  await dropPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+describe('alert lifecycle across runs', () => {
+  it('run 1 fails at train: one trigger with key K (step and pipeline failure grouped); run 2 finishes: one resolve with K', async () => {
+    const first = await runNightly({ FAIL: '1' });
+    expect(first.status).toBe('Failed');
+    await settle(pd, 1);
+    expect(pd.received).toHaveLength(1);
+    const trigger = pd.received[0]!.json as { event_action: string; dedup_key: string; payload: { custom_details: { grouped?: unknown[] } } };
+    expect(trigger.event_action).toBe('trigger');
+    expect(trigger.dedup_key).toBe('steprun-watch/local/nightly/step/train');
+    expect(trigger.payload.custom_details.grouped).toHaveLength(1); // the pipeline's failure, in the same page
+    await settle(slack, 1);
+    expect(slack.received).toHaveLength(1);
+
+    const alerts = await new AlertStore(redis, daemon.keys, 1000).list();
+    expect(alerts.map((a) => [a.key, a.notifiers])).toEqual(
+      expect.arrayContaining([
+        ['local/nightly/step/train', ['console', 'pd', 'slack']],
+        // Sent to pd and slack only inside train's page: its resolve is train's.
+        ['local/nightly/pipeline/nightly-train', ['console']],
+      ]),
+    );
+
+    const second = await runNightly({});
+    expect(second.status).toBe('Finished');
+    await settle(pd, 2);
+    expect(pd.received).toHaveLength(2);
+    expect(pd.received[1]!.json).toEqual({ routing_key: 'R0UT1NG', event_action: 'resolve', dedup_key: trigger.dedup_key });
+    await settle(slack, 2);
+    expect(slack.received).toHaveLength(2);
+    const resolved = JSON.stringify(slack.received[1]!.json);
+    expect(resolved).toContain('Resolved');
+    expect(resolved).toContain(second.pipelineRunId);
+    expect(await new AlertStore(redis, daemon.keys, 1000).list()).toEqual([]);
+  });
+
+  it('a silence suppresses what it matches, shown as silenced in deliveries, and the alert still resolves silently', async () => {
+    const silences = new SilenceStore(redis, daemon.keys);
+    const s = await silences.add(
+      { matchers: { experiment: 'nightly', type: 'steprun.failed' }, durationMs: 3_600_000, comment: 'known quota issue' },
+      Date.now(),
+    );
+    const before = { pd: pd.received.length, slack: slack.received.length };
+    const run = await runNightly({ FAIL: '1' });
+    const deliveries = new DeliveryStore(redis, daemon.keys);
+    await waitFor(async () => (await deliveries.list({ limit: 200 })).some((d) => d.status === 'silenced' && d.notifier === 'pd'), {
+      what: 'a silenced delivery',
+    });
+    // The pipeline's failure is not silenced (type differs): it pages, alone.
+    await settle(pd, before.pd + 1);
+    expect(pd.received).toHaveLength(before.pd + 1);
+    const silenced = (await deliveries.list({ limit: 200 })).filter((d) => d.status === 'silenced');
+    expect(silenced.every((d) => d.silencedBy === s.id)).toBe(true);
+    expect(silenced.map((d) => d.notifier).sort()).toEqual(['console', 'pd', 'slack']);
+    expect(run.status).toBe('Failed');
+    await silences.expire(s.id, Date.now());
+    // The next good run resolves both alerts; only the one that paged sends a resolve (the silenced step's is silent).
+    await runNightly({});
+    await settle(pd, before.pd + 2);
+    expect(pd.received).toHaveLength(before.pd + 2);
+    expect(pd.received.at(-1)!.json).toMatchObject({ event_action: 'resolve', dedup_key: 'steprun-watch/local/nightly/pipeline/nightly-train' });
+  });
+});
