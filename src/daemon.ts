@@ -11,7 +11,8 @@ import { RedisUnavailableError } from './model/errors';
 import { Metrics } from './metrics';
 import { deliverJob, deliveryBackoff, type DeliverJobData } from './notify/deliver';
 import { DeliveryStore } from './notify/deliveries';
-import { Dispatcher, type GroupConfig } from './notify/dispatch';
+import { Dispatcher } from './notify/dispatch';
+import { onCallGroups } from './alerts/lookup';
 import { AlertStore } from './alerts/alert-store';
 import { sendDueRepeats } from './alerts/repeats';
 import { SilenceStore } from './alerts/silences';
@@ -32,15 +33,6 @@ export interface Roles {
   dispatcher: boolean;
   pollWorkers: boolean;
   deliverWorkers: boolean;
-}
-
-/** On-call formats (PagerDuty) group by pipeline run unless their route says otherwise: one failure, one page. */
-function onCallGroups(config: LoadedConfig): Map<string, GroupConfig> {
-  const groups = new Map<string, GroupConfig>();
-  for (const [name, n] of Object.entries(config.notifiers)) {
-    if (n.type === 'webhook' && n.format === 'pagerduty') groups.set(name, { by: ['pipelineRunId'], wait: 30_000, interval: 300_000 });
-  }
-  return groups;
 }
 
 /** How long start-up waits for Redis before giving up. */
@@ -169,6 +161,10 @@ export class Daemon {
         logger: this.log.child({ component: 'api' }),
         token: config.api.token,
         allowedHosts: config.api.allowedHosts,
+        routes: config.routes,
+        defaultGroups: onCallGroups(config),
+        alerts,
+        silences: new SilenceStore(this.redis, this.keys),
         maxStreamClients: config.api.maxStreamClients,
         ready: () => this.ready(),
       });

@@ -1,7 +1,7 @@
 // Silences, as Alertmanager has them: matchers on event fields with an expiry; a silenced delivery is recorded, not sent.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { InvalidInputError } from '../model/errors';
+import { InvalidInputError, SilenceNotFoundError } from '../model/errors';
 import { globToRegExp } from '../notify/routing';
 import type { WatchEvent } from '../watch/events';
 import type { Keys } from '../watch/keys';
@@ -87,12 +87,13 @@ export class SilenceStore {
     return all.filter((s) => !stale.includes(s.id)).sort((a, b) => b.createdAt - a.createdAt);
   }
 
-  /** Ends a silence now; false when there is no such silence. */
-  async expire(id: string, now: number): Promise<boolean> {
+  /** Ends a silence now (SilenceNotFoundError when there is none with that id); returns it as it is now. */
+  async expire(id: string, now: number): Promise<Silence> {
     const json = await this.redis.hget(this.keys.silences, id);
-    if (!json) return false;
-    const s = JSON.parse(json) as Silence;
-    await this.redis.hset(this.keys.silences, id, JSON.stringify({ ...s, endsAt: Math.min(s.endsAt, now) }));
-    return true;
+    if (!json) throw new SilenceNotFoundError(id);
+    const s = { ...(JSON.parse(json) as Silence) };
+    s.endsAt = Math.min(s.endsAt, now);
+    await this.redis.hset(this.keys.silences, id, JSON.stringify(s));
+    return s;
   }
 }

@@ -5,8 +5,13 @@ import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock';
-import { parseSince } from '../duration';
-import { trackTargetSchema } from '../config/schema';
+import { parseDurationMs, parseSince } from '../duration';
+import type { AlertStore } from '../alerts/alert-store';
+import { explainRouting } from '../alerts/explain';
+import { findEvent } from '../alerts/lookup';
+import { parseMatchers, type SilenceStore } from '../alerts/silences';
+import type { WatchEvent } from '../watch/events';
+import { trackTargetSchema, type RouteConfig } from '../config/schema';
 import { describeIssue } from '../config/load';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -34,6 +39,11 @@ export interface ApiDeps {
   allowedHosts?: string[];
   /** Server-Sent Events clients at most; more get 429. */
   maxStreamClients?: number;
+  /** Routing, for `POST /routes/test`; on-call notifiers' default grouping. */
+  routes?: RouteConfig[];
+  defaultGroups?: Map<string, { by: string[]; wait: number }>;
+  alerts?: AlertStore;
+  silences?: SilenceStore;
   /** Redis answers and the workers run. */
   ready(): Promise<boolean>;
 }
@@ -152,6 +162,32 @@ export class ApiServer {
       const limit = boundedInt(url.searchParams.get('limit'), 50, 1000, 'limit');
       sendJson(res, 200, { deliveries: await d.deliveries.list({ failedOnly: status === 'failed', limit }) });
     });
+    this.route('GET', '/alerts', async (_q, res) => {
+      const alerts = (await d.alerts?.list()) ?? [];
+      sendJson(res, 200, { alerts: alerts.map(({ event: _event, ...a }) => ({ ...a, openedAt: new Date(a.openedAt).toISOString() })) });
+    });
+    this.route('GET', '/silences', async (_q, res) => sendJson(res, 200, { silences: (await d.silences?.list(d.clock.now())) ?? [] }));
+    this.route('POST', '/silences', async (req, res) => {
+      const body = (await readJson(req)) as { match?: unknown; for?: unknown; comment?: unknown };
+      if (typeof body.match !== 'string') throw new InvalidInputError('match: FIELD=VALUE[,FIELD=VALUE], e.g. "experiment=churn,type=steprun.failed"');
+      const durationMs = typeof body.for === 'string' ? parseDurationMs(body.for) : undefined;
+      if (!durationMs) throw new InvalidInputError('for: a duration such as "2h" or "30m"');
+      if (body.comment !== undefined && typeof body.comment !== 'string') throw new InvalidInputError('comment: a string');
+      const silence = await this.silences().add({ matchers: parseMatchers(body.match), durationMs, comment: body.comment }, d.clock.now());
+      sendJson(res, 201, { silence });
+    });
+    this.route('DELETE', '/silences/:id', async (_q, res, p) => sendJson(res, 200, { silence: await this.silences().expire(p.id!, d.clock.now()) }));
+    this.route('POST', '/routes/test', async (req, res) => {
+      const body = (await readJson(req)) as { eventId?: unknown; event?: unknown };
+      const event =
+        typeof body.eventId === 'string'
+          ? await findEvent(d.redis, d.keys, body.eventId)
+          : typeof (body.event as WatchEvent | undefined)?.type === 'string'
+            ? ({ labels: {}, experiment: '', provider: 'local', trackId: '', ...(body.event as object) } as WatchEvent)
+            : invalidBody('give "eventId" (an event of the stream) or "event" (an event object)');
+      const now = d.clock.now();
+      sendJson(res, 200, explainRouting(d.routes ?? [], (await d.silences?.list(now)) ?? [], event, now, d.defaultGroups));
+    });
     this.route('POST', '/deliveries/:id/retry', async (_q, res, p) => {
       await retryDelivery(d.deliveries, d.deliverQueue, p.id!, d.clock.now());
       sendJson(res, 202, { retried: p.id });
@@ -233,6 +269,11 @@ export class ApiServer {
     }
   }
 
+  private silences(): SilenceStore {
+    if (!this.d.silences) throw new HttpError(404, 'SRW_NOT_FOUND', 'silences are not served by this process');
+    return this.d.silences;
+  }
+
   private redisWhere(): string {
     const o = this.d.redis.options;
     return o.path ?? `${o.host ?? '127.0.0.1'}:${o.port ?? 6379}`;
@@ -262,6 +303,10 @@ function safeHost(origin: string): string | undefined {
 
 function isLoopback(host: string): boolean {
   return LOOPBACK_NAMES.includes(host.toLowerCase()) || /^127\./.test(host);
+}
+
+function invalidBody(message: string): never {
+  throw new InvalidInputError(message);
 }
 
 function decodePathPart(part: string, name: string): string {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { isSrwError } from '../model/errors';
+import { registerAlertCommands } from './commands/alerts';
 import { registerDeliveriesCommand } from './commands/deliveries';
 import { registerDemoCommand } from './commands/demo';
 import { registerExecCommands } from './commands/exec';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerRunCommands(program);
   registerWatchCommands(program);
   registerDeliveriesCommand(program);
+  registerAlertCommands(program);
   registerDemoCommand(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'SRW_ALREADY_EXISTS'
   | 'SRW_REDIS_UNAVAILABLE'
   | 'SRW_TRACK_NOT_FOUND'
+  | 'SRW_EVENT_NOT_FOUND'
+  | 'SRW_SILENCE_NOT_FOUND'
   | 'SRW_DELIVERY_NOT_FOUND'
   | 'SRW_DELIVERY_FAILED';
 
@@ -178,6 +180,20 @@ export class RedisUnavailableError extends SrwError {
 export class TrackNotFoundError extends SrwError {
   constructor(readonly trackId: string) {
     super('SRW_TRACK_NOT_FOUND', `no track with id ${trackId}`);
+  }
+}
+
+/** An event id that the events stream does not hold (never, or no longer). */
+export class EventNotFoundError extends SrwError {
+  constructor(readonly eventId: string) {
+    super('SRW_EVENT_NOT_FOUND', `event ${eventId} is not in the events stream (see \`steprun-watch events\`)`);
+  }
+}
+
+/** A silence id that is not stored. */
+export class SilenceNotFoundError extends SrwError {
+  constructor(readonly silenceId: string) {
+    super('SRW_SILENCE_NOT_FOUND', `no silence with id ${silenceId} (see \`steprun-watch silence list\`)`);
   }
 }
 

@@ -20,6 +20,13 @@ const COMMANDS = [
   'deliveries',
   'deliveries retry',
   'demo',
+  'alerts',
+  'silence',
+  'silence add',
+  'silence list',
+  'silence expire',
+  'routes',
+  'routes test',
 ];
 
 describe('steprun-watch --help', () => {
