@@ -17,7 +17,16 @@ const stepEvent = (o: Partial<WatchEvent> & { status?: string; step?: string } =
   experiment: 'churn',
   pipelineRunId: 'run1',
   labels: { team: 'ml' },
-  stepRun: { stepRunId: 's', name: o.step ?? 'train', nodeId: 'n', status: (o.status ?? 'Failed') as never, previousStatus: 'Running', rawStatus: 'Failed', isReused: false, outputNames: [] },
+  stepRun: {
+    stepRunId: 's',
+    name: o.step ?? 'train',
+    nodeId: 'n',
+    status: (o.status ?? 'Failed') as never,
+    previousStatus: 'Running',
+    rawStatus: 'Failed',
+    isReused: false,
+    outputNames: [],
+  },
   ...o,
 });
 const pipelineEvent = (type: WatchEvent['type'], run: string, name?: string): WatchEvent => ({

@@ -1,0 +1,96 @@
+// Issue 11: a group's one page and an alert's one resolve survive a SIGKILL of the daemon (real processes, real Redis).
+import { type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
+import { cli, startCli } from '../support/cli';
+import { dropPrefix, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';
+import { tempDir } from '../support/tmp';
+import { waitFor } from '../support/wait-for';
+import { WebhookReceiver } from '../support/webhook-receiver';
+
+const redis = testRedis();
+const prefix = uniquePrefix('alertkill');
+const dir = tempDir('alertkill');
+const receiver = new WebhookReceiver();
+const children: ChildProcess[] = [];
+let env: NodeJS.ProcessEnv;
+
+const PIPE = `experiment: killexp
+steps:
+  - { name: prep, run: 'echo ok' }
+  - { name: train, run: 'if [ -n "$FAIL" ]; then exit 3; fi', needs: [prep] }
+`;
+
+function startDaemon(): ChildProcess {
+  const child = startCli(['daemon'], { env });
+  child.stdout!.resume();
+  child.stderr!.resume();
+  children.push(child);
+  return child;
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const closed = new Promise((r) => child.once('close', r));
+  child.kill('SIGKILL');
+  await closed;
+}
+
+async function streamTypes(): Promise<string[]> {
+  return (await redis.xrange(`{${prefix}}:events`, '-', '+')).map(([, f]) => (JSON.parse(f[1]!) as { type: string }).type);
+}
+
+beforeAll(async () => {
+  const url = await receiver.start();
+  const config = {
+    redis: { url: REDIS_URL, prefix },
+    poll: { tick: '* * * * * *', minIntervalSeconds: 0.5, maxIntervalSeconds: 2 },
+    workers: { lockDurationMs: 2000, reclaimIdleMs: 1000 },
+    delivery: { attempts: 10, backoffMs: 200 },
+    notifiers: { pd: { type: 'webhook', format: 'pagerduty', url, routingKey: 'K' } },
+    routes: [{ match: { type: ['steprun.failed', 'pipelinerun.failed'] }, notify: ['pd'], group: { by: ['pipelineRunId'], wait: '4s' } }],
+    tracks: [{ provider: 'local', experiment: 'killexp' }],
+    api: { listen: '127.0.0.1:0' },
+  };
+  await fs.writeFile(path.join(dir, 'config.yaml'), stringifyYaml(config));
+  await fs.writeFile(path.join(dir, 'pipe.yaml'), PIPE);
+  env = { SRW_CONFIG: path.join(dir, 'config.yaml'), SRW_DATA_DIR: path.join(dir, 'data') };
+});
+
+afterAll(async () => {
+  for (const c of children) await kill(c);
+  await receiver.close();
+  await dropPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+describe('SIGKILL and the alert lifecycle', () => {
+  it('killed during a group’s wait: still one page; killed during the resolve: still one resolve', async () => {
+    const a = startDaemon();
+    await waitFor(async () => (await redis.exists(`{${prefix}}:tracks`)) === 1, { what: 'the config track' });
+    expect((await cli(['run', path.join(dir, 'pipe.yaml')], { env: { ...env, FAIL: '1' } })).code).toBe(1);
+    // The group is open and its page waits for the 4 s wait: kill the daemon now.
+    await waitFor(async () => (await redis.keys(`{${prefix}}:group:*`)).length > 0, { what: 'an open group' });
+    await kill(a);
+    expect(receiver.received).toHaveLength(0);
+    const b = startDaemon();
+    await waitFor(async () => receiver.received.length >= 1, { timeoutMs: 40_000, what: 'the page' });
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(receiver.received.map((r) => (r.json as { event_action: string }).event_action)).toEqual(['trigger']);
+    const key = (receiver.received[0]!.json as { dedup_key: string }).dedup_key;
+
+    // The next run finishes: kill the daemon as soon as the step's success is in the outbox, before it is all sent.
+    expect((await cli(['run', path.join(dir, 'pipe.yaml')], { env })).code).toBe(0);
+    await waitFor(async () => (await streamTypes()).filter((t) => t === 'steprun.finished').length >= 3, { timeoutMs: 30_000, what: 'train finished' });
+    await kill(b);
+    startDaemon();
+    await waitFor(async () => receiver.received.length >= 2, { timeoutMs: 40_000, what: 'the resolve' });
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(receiver.received.map((r) => r.json)).toEqual([
+      expect.objectContaining({ event_action: 'trigger' }),
+      { routing_key: 'K', event_action: 'resolve', dedup_key: key },
+    ]);
+    expect((await streamTypes()).filter((t) => t === 'alert.resolved')).toHaveLength(2); // the step's (paged) and the pipeline's (silent)
+  });
+});

@@ -1,0 +1,117 @@
+// Issue 11: the alert records, groups and repeats against a real Redis, time from a fake clock.
+import { Queue } from 'bullmq';
+import { AlertStore } from '../../src/alerts/alert-store';
+import { sendDueRepeats } from '../../src/alerts/repeats';
+import { ManualClock } from '../../src/clock';
+import { DeliveryStore } from '../../src/notify/deliveries';
+import { deliverQueue } from '../../src/queues';
+import type { WatchEvent } from '../../src/watch/events';
+import { Keys } from '../../src/watch/keys';
+import { scriptsOn } from '../../src/watch/scripts';
+import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
+
+const redis = testRedis();
+const prefix = uniquePrefix('alertstore');
+const keys = new Keys(prefix);
+let queue: Queue;
+
+const failed = (id: string, run: string): WatchEvent => ({
+  id,
+  type: 'steprun.failed',
+  time: '',
+  detectedAt: 0,
+  trackId: 't',
+  provider: 'local',
+  experiment: 'churn',
+  pipelineRunId: run,
+  labels: {},
+  stepRun: {
+    stepRunId: `s-${run}`,
+    name: 'train',
+    nodeId: 'n',
+    status: 'Failed',
+    previousStatus: 'Running',
+    rawStatus: 'Failed',
+    isReused: false,
+    outputNames: [],
+  },
+});
+const finished = (id: string, run: string): WatchEvent => ({
+  ...failed(id, run),
+  type: 'steprun.finished',
+  stepRun: { ...failed(id, run).stepRun!, status: 'Finished' },
+});
+const KEY = 'local/churn/step/train';
+
+beforeAll(() => {
+  queue = deliverQueue(redis, keys, { attempts: 1, backoffMs: 100 });
+});
+beforeEach(async () => dropPrefix(redis, prefix));
+afterAll(async () => {
+  await queue.close();
+  await dropPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+describe('open and resolve', () => {
+  it('a replayed open changes nothing; a later failure of the same key is counted; one resolve, replays append nothing', async () => {
+    const alerts = new AlertStore(redis, keys, 1000);
+    const t0 = Date.parse('2026-11-26T01:00:00Z');
+    expect(await alerts.open(KEY, failed('e1', 'run1'), ['pd'], t0)).toBe(true);
+    expect(await alerts.open(KEY, failed('e1', 'run1'), ['pd'], t0)).toBe(false);
+    expect((await alerts.get(KEY))!.failures).toBe(1);
+    await alerts.open(KEY, failed('e2', 'run2'), ['slack'], t0 + 1000);
+    const open = (await alerts.get(KEY))!;
+    expect(open).toMatchObject({ failures: 2, openedBy: 'e1', openedRun: 'run1', notifiers: ['pd', 'slack'] });
+
+    const resolved = await alerts.resolve(KEY, finished('e3', 'run3'), t0 + 3_600_000);
+    expect(resolved!.alert).toMatchObject({ key: KEY, openedRun: 'run1', resolvedRun: 'run3', durationMs: 3_600_000, notifiers: ['pd', 'slack'] });
+    expect(await alerts.resolve(KEY, finished('e3', 'run3'), t0 + 3_600_000)).toBeUndefined();
+    const stream = await redis.xrange(keys.events, '-', '+');
+    expect(stream).toHaveLength(1);
+    expect(JSON.parse(stream[0]![1][1]!)).toMatchObject({ type: 'alert.resolved', id: resolved!.id });
+    expect(await alerts.list()).toEqual([]);
+  });
+});
+
+describe('repeat while unresolved', () => {
+  it('sends the n-th repeat once at each interval, and stops when the alert resolves', async () => {
+    const clock = new ManualClock(Date.parse('2026-11-26T01:00:00Z'));
+    const alerts = new AlertStore(redis, keys, 1000);
+    const deliveries = new DeliveryStore(redis, keys);
+    const deps = { redis, keys, alerts, deliveries, deliverQueue: queue };
+    await alerts.open(KEY, failed('e1', 'run1'), ['teams'], clock.now());
+    await alerts.scheduleRepeat(KEY, 'teams', 4 * 3_600_000, clock.now());
+
+    clock.advance(3_600_000);
+    expect(await sendDueRepeats(deps, clock.now())).toBe(0);
+    clock.advance(3 * 3_600_000);
+    expect(await sendDueRepeats(deps, clock.now())).toBe(1);
+    expect(await sendDueRepeats(deps, clock.now())).toBe(0); // the same tick twice (another daemon): nothing more
+    expect(await deliveries.get('e1-teams-repeat1')).toMatchObject({ status: 'pending', notifier: 'teams' });
+    clock.advance(4 * 3_600_000);
+    expect(await sendDueRepeats(deps, clock.now())).toBe(1);
+    expect(await deliveries.get('e1-teams-repeat2')).toBeDefined();
+
+    await alerts.resolve(KEY, finished('e9', 'run2'), clock.now());
+    clock.advance(4 * 3_600_000);
+    expect(await sendDueRepeats(deps, clock.now())).toBe(0);
+    expect(await redis.zcard(keys.alertRepeats)).toBe(0);
+  });
+});
+
+describe('groups', () => {
+  it('events within the wait share a generation; once sent, the next waits for the interval; joining is idempotent', async () => {
+    const s = scriptsOn(redis);
+    const group = keys.group('g1');
+    const t0 = 1_000_000;
+    const [g1, flush1] = await s.addToGroup(group, t0, 30_000, 300_000, 'e1', '{"id":"e1"}', 86_400_000);
+    expect([g1, flush1]).toEqual([1, t0 + 30_000]);
+    expect(await s.addToGroup(group, t0 + 5000, 30_000, 300_000, 'e2', '{"id":"e2"}', 86_400_000)).toEqual([1, t0 + 30_000]);
+    expect(await s.addToGroup(group, t0 + 6000, 30_000, 300_000, 'e2', '{"id":"e2"}', 86_400_000)).toEqual([1, t0 + 30_000]);
+    expect(await s.closeGroup(group, 1, t0 + 30_000)).toEqual(['{"id":"e1"}', '{"id":"e2"}']);
+    expect(await s.closeGroup(group, 1, t0 + 31_000)).toEqual(['{"id":"e1"}', '{"id":"e2"}']); // a retried delivery
+    // Alertmanager's group_interval: the next notification of this group no sooner than 5 min after the last.
+    expect(await s.addToGroup(group, t0 + 40_000, 30_000, 300_000, 'e3', '{"id":"e3"}', 86_400_000)).toEqual([2, t0 + 30_000 + 300_000]);
+  });
+});
