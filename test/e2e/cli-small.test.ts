@@ -75,3 +75,54 @@ describe('13. small ones', () => {
     }
   });
 });
+
+describe('on-call commands (issue 11)', () => {
+  it('silence add / list / expire, and routes test explains a silenced, a grouped and an unmatched event', async () => {
+    const prefix = uniquePrefix('oncall-cli');
+    const redis = new Redis(REDIS_URL);
+    const file = path.join(dir, 'oncall.yaml');
+    await fs.writeFile(
+      file,
+      [
+        `redis: { prefix: ${prefix} }`,
+        'notifiers: { console: { type: console }, mail: { type: email, to: a@b.c } }',
+        'routes:',
+        '  - { match: { type: steprun.failed }, notify: [mail], group: { by: [pipelineRunId], wait: 30s } }',
+        '  - { match: { experiment: billing }, notify: [console] }',
+      ].join('\n') + '\n',
+    );
+    const e = { ...env, SRW_CONFIG: file };
+    try {
+      const added = await cli(['silence', 'add', '--match', 'experiment=churn,type=steprun.failed', '--for', '2h', '--comment', 'known quota issue', '--json'], { env: e });
+      expect(added.code).toBe(0);
+      const silence = JSON.parse(added.stdout) as { id: string; endsAt: number };
+      expect(silence.endsAt - Date.now()).toBeGreaterThan(2 * 3_600_000 - 60_000);
+      const listed = await cli(['silence', 'list'], { env: e });
+      expect(listed.stdout).toMatch(new RegExp(`${silence.id}\\s+active\\s+experiment=churn,type=steprun.failed`));
+
+      const event = path.join(dir, 'failed.json');
+      await fs.writeFile(event, JSON.stringify({ id: 'e1', type: 'steprun.failed', experiment: 'churn', pipelineRunId: 'run7', stepRun: { name: 'train', status: 'Failed' } }));
+      const explained = await cli(['routes', 'test', event], { env: e });
+      expect(explained.code).toBe(0);
+      expect(explained.stdout).toContain('routes[0] MATCHED -> mail');
+      expect(explained.stdout).toContain('grouped by pipelineRunId=run7');
+      expect(explained.stdout).toContain('routes[1] no match -> console: experiment is "churn", the route wants billing');
+      expect(explained.stdout).toContain(`silenced by ${silence.id}`);
+      expect(explained.stdout).toContain('mail (silenced)');
+
+      expect((await cli(['silence', 'expire', silence.id], { env: e })).code).toBe(0);
+      expect((await cli(['silence', 'list'], { env: e })).stdout).toMatch(new RegExp(`${silence.id}\\s+expired`));
+      const after = await cli(['routes', 'test', event, '--json'], { env: e });
+      expect(JSON.parse(after.stdout).deliveries).toEqual([{ notifier: 'mail', outcome: 'grouped' }]);
+      const unknown = await cli(['silence', 'expire', 'snope'], { env: e });
+      expect(unknown.code).toBe(3);
+      const missing = await cli(['routes', 'test', '--event-id', 'enope'], { env: e });
+      expect(missing.code).toBe(3);
+      expect(missing.stderr).toContain('SRW_EVENT_NOT_FOUND');
+      expect((await cli(['alerts'], { env: e })).stdout).toContain('no open alerts');
+    } finally {
+      await dropPrefix(redis, prefix);
+      redis.disconnect();
+    }
+  });
+});

@@ -134,3 +134,35 @@ describe('alert lifecycle across runs', () => {
     expect(pd.received.at(-1)!.json).toMatchObject({ event_action: 'resolve', dedup_key: 'steprun-watch/local/nightly/pipeline/nightly-train' });
   });
 });
+
+describe('over HTTP', () => {
+  async function call(method: string, route: string, body?: unknown) {
+    const res = await fetch(`${daemon.apiUrl}${route}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, json: (await res.json()) as any };
+  }
+
+  it('GET /alerts, silences added, listed and expired, POST /routes/test for an event of the stream', async () => {
+    const alerts = await call('GET', '/alerts');
+    expect(alerts.status).toBe(200);
+    expect(Array.isArray(alerts.json.alerts)).toBe(true);
+    const added = await call('POST', '/silences', { match: 'experiment=nightly,step=train', for: '30m', comment: 'deploy' });
+    expect(added.status).toBe(201);
+    const id = added.json.silence.id as string;
+    expect((await call('GET', '/silences')).json.silences.map((s: { id: string }) => s.id)).toContain(id);
+    expect((await call('POST', '/silences', { match: 'colour=red', for: '30m' })).status).toBe(400);
+    expect((await call('POST', '/silences', { match: 'experiment=x', for: 'soon' })).status).toBe(400);
+
+    const [, fields] = (await redis.xrevrange(daemon.keys.events, '+', '-', 'COUNT', 1))[0]!;
+    const eventId = JSON.parse(fields[1]!).id as string;
+    const explained = await call('POST', '/routes/test', { eventId });
+    expect(explained.status).toBe(200);
+    expect(explained.json.event.id).toBe(eventId);
+    expect(explained.json.routes).toHaveLength(2);
+    expect((await call('POST', '/routes/test', { eventId: 'enope' })).status).toBe(404);
+
+    const expired = await call('DELETE', `/silences/${id}`);
+    expect(expired.status).toBe(200);
+    expect(expired.json.silence.endsAt).toBeLessThanOrEqual(Date.now());
+    expect((await call('DELETE', '/silences/snope')).status).toBe(404);
+  });
+});
