@@ -7,6 +7,7 @@ import { deliveryJobId, repeatDeliveryId } from '../watch/ids';
 import type { Keys } from '../watch/keys';
 import { scriptsOn } from '../watch/scripts';
 import type { AlertStore } from './alert-store';
+import { repeatDue } from './timing';
 
 export interface RepeatDeps {
   redis: Redis;
@@ -29,12 +30,12 @@ export async function sendDueRepeats(d: RepeatDeps, now: number, limit = 500): P
       await d.redis.zrem(d.keys.alertRepeats, member);
       continue;
     }
-    const n = Math.max(1, Math.floor((now - alert.openedAt) / every));
+    const { n, nextAt } = repeatDue(alert.openedAt, every, now);
     const id = repeatDeliveryId(alert.openedBy, notifier, n);
     const event = { ...alert.event, alertKey: alert.key };
     await d.deliveries.ensureMany([{ id, eventId: event.id, notifier, eventType: event.type, summary: `repeat ${n}: ${summarize(event)}` }], now);
     await d.deliverQueue.add(notifier, { deliveryId: id, notifier, event }, { jobId: deliveryJobId(id) });
-    await d.redis.zadd(d.keys.alertRepeats, 'XX', alert.openedAt + (n + 1) * every, member);
+    await d.redis.zadd(d.keys.alertRepeats, 'XX', nextAt, member);
     sent++;
   }
   return sent;

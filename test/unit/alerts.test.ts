@@ -2,6 +2,7 @@
 import { alertActionOf, alertKeyOf } from '../../src/alerts/alert-key';
 import { explainRouting } from '../../src/alerts/explain';
 import { parseMatchers, silenceMatches, type Silence } from '../../src/alerts/silences';
+import { groupFlushAt, repeatDue } from '../../src/alerts/timing';
 import { ManualClock } from '../../src/clock';
 import { validateConfig } from '../../src/config/load';
 import type { RouteConfig } from '../../src/config/schema';
@@ -146,5 +147,24 @@ describe('route settings', () => {
     expect(r!.repeat).toEqual({ every: 4 * 3_600_000 });
     expect(() => routesOf([{ match: {}, notify: ['a'], repeat: { every: 'often' } }])).toThrow(/routes\[0\]\.repeat/);
     expect(() => routesOf([{ match: {}, notify: ['a'], key: ['colour'] }])).toThrow(/routes\[0\]\.key/);
+  });
+});
+
+describe('grouping and repeat timing', () => {
+  const clock = new ManualClock(Date.parse('2026-11-26T01:00:00Z'));
+
+  it('a group is sent `wait` after its first event, and no sooner than `interval` after the last one', () => {
+    expect(groupFlushAt({ now: clock.now(), waitMs: 30_000, intervalMs: 300_000 })).toBe(clock.now() + 30_000);
+    expect(groupFlushAt({ now: clock.now(), waitMs: 30_000, intervalMs: 300_000, lastFlushedAt: clock.now() - 60_000 })).toBe(clock.now() + 240_000);
+    expect(groupFlushAt({ now: clock.now(), waitMs: 30_000, intervalMs: 300_000, lastFlushedAt: clock.now() - 600_000 })).toBe(clock.now() + 30_000);
+  });
+
+  it('the n-th repeat is due every interval after the alert opened', () => {
+    const opened = clock.now();
+    const every = 4 * 3_600_000;
+    clock.advance(every);
+    expect(repeatDue(opened, every, clock.now())).toEqual({ n: 1, nextAt: opened + 2 * every });
+    clock.advance(every + 5000); // a late tick still counts the repeat it is at, not one more
+    expect(repeatDue(opened, every, clock.now())).toEqual({ n: 2, nextAt: opened + 3 * every });
   });
 });

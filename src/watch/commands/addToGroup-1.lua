@@ -17,7 +17,8 @@ end
 local gen = tonumber(redis.call('HGET', group, 'gen') or '0')
 if gen == 0 or redis.call('HGET', group, 'closed') == '1' then
   gen = gen + 1
-  -- Alertmanager's group_interval: a group that was just sent waits this long before the next notification.
+  -- Alertmanager's group_interval: a group that was just sent waits this long before the next notification
+  -- (the same rule as groupFlushAt in src/alerts/timing.ts).
   local flushed = tonumber(redis.call('HGET', group, 'flushedAt') or '0')
   local flushAt = math.max(now + wait, flushed + interval)
   redis.call('HSET', group, 'gen', gen, 'closed', 0, 'flushAt:' .. gen, flushAt)
