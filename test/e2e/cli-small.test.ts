@@ -93,7 +93,10 @@ describe('on-call commands (issue 11)', () => {
     );
     const e = { ...env, SRW_CONFIG: file };
     try {
-      const added = await cli(['silence', 'add', '--match', 'experiment=churn,type=steprun.failed', '--for', '2h', '--comment', 'known quota issue', '--json'], { env: e });
+      const added = await cli(
+        ['silence', 'add', '--match', 'experiment=churn,type=steprun.failed', '--for', '2h', '--comment', 'known quota issue', '--json'],
+        { env: e },
+      );
       expect(added.code).toBe(0);
       const silence = JSON.parse(added.stdout) as { id: string; endsAt: number };
       expect(silence.endsAt - Date.now()).toBeGreaterThan(2 * 3_600_000 - 60_000);
@@ -101,7 +104,10 @@ describe('on-call commands (issue 11)', () => {
       expect(listed.stdout).toMatch(new RegExp(`${silence.id}\\s+active\\s+experiment=churn,type=steprun.failed`));
 
       const event = path.join(dir, 'failed.json');
-      await fs.writeFile(event, JSON.stringify({ id: 'e1', type: 'steprun.failed', experiment: 'churn', pipelineRunId: 'run7', stepRun: { name: 'train', status: 'Failed' } }));
+      await fs.writeFile(
+        event,
+        JSON.stringify({ id: 'e1', type: 'steprun.failed', experiment: 'churn', pipelineRunId: 'run7', stepRun: { name: 'train', status: 'Failed' } }),
+      );
       const explained = await cli(['routes', 'test', event], { env: e });
       expect(explained.code).toBe(0);
       expect(explained.stdout).toContain('routes[0] MATCHED -> mail');

@@ -137,7 +137,11 @@ describe('alert lifecycle across runs', () => {
 
 describe('over HTTP', () => {
   async function call(method: string, route: string, body?: unknown) {
-    const res = await fetch(`${daemon.apiUrl}${route}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${daemon.apiUrl}${route}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, json: (await res.json()) as any };
   }
 

@@ -1,15 +1,12 @@
 // The email of an event: subject, plain text and HTML (a failure carries the error and the stderr tail; a summary lists every step).
 import type { WatchEvent } from '../../watch/events';
 import { factsOf, isFailure, nextStepsOf, stepRowsOf, subjectOf } from './describe';
+import { htmlEscape } from './render';
 
 export interface EmailContent {
   subject: string;
   text: string;
   html: string;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 export function emailContent(e: WatchEvent, subjectPrefix = ''): EmailContent {
@@ -34,21 +31,21 @@ export function emailContent(e: WatchEvent, subjectPrefix = ''): EmailContent {
   const color = isFailure(e) ? '#b42318' : '#067647';
   const html = [
     '<!doctype html><html><body style="font-family:system-ui,sans-serif;font-size:14px">',
-    `<h2 style="color:${color};margin:0 0 12px">${escapeHtml(subjectOf(e))}</h2>`,
+    `<h2 style="color:${color};margin:0 0 12px">${htmlEscape(subjectOf(e))}</h2>`,
     '<table cellpadding="4" style="border-collapse:collapse">',
-    ...facts.map(([k, v]) => `<tr><th align="left" valign="top">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`),
+    ...facts.map(([k, v]) => `<tr><th align="left" valign="top">${htmlEscape(k)}</th><td>${htmlEscape(v)}</td></tr>`),
     '</table>',
-    ...(e.stderrTail ? ['<h3>stderr (last lines)</h3>', `<pre style="background:#f4f4f4;padding:8px">${escapeHtml(e.stderrTail)}</pre>`] : []),
+    ...(e.stderrTail ? ['<h3>stderr (last lines)</h3>', `<pre style="background:#f4f4f4;padding:8px">${htmlEscape(e.stderrTail)}</pre>`] : []),
     ...(rows.length
       ? [
           '<h3>Steps</h3><table cellpadding="4" border="1" style="border-collapse:collapse"><tr><th>Step</th><th>Status</th><th>Duration</th><th></th></tr>',
-          ...rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`),
+          ...rows.map((r) => `<tr>${r.map((c) => `<td>${htmlEscape(c)}</td>`).join('')}</tr>`),
           '</table>',
         ]
       : []),
     '<h3>To look closer</h3>',
-    `<pre>${escapeHtml(commands.join('\n'))}</pre>`,
-    `<p style="color:#667085">steprun-watch, event ${escapeHtml(e.id)}</p>`,
+    `<pre>${htmlEscape(commands.join('\n'))}</pre>`,
+    `<p style="color:#667085">steprun-watch, event ${htmlEscape(e.id)}</p>`,
     '</body></html>',
   ].join('\n');
   return { subject, text, html };

@@ -1,6 +1,7 @@
 // Webhook bodies: CloudEvents 1.0, Slack incoming webhooks, Teams adaptive cards, PagerDuty Events API v2.
 import type { WatchEvent } from '../../watch/events';
 import { factsOf, isFailure, nextStepsOf, stepRowsOf, subjectOf } from './describe';
+import { cutLine, cutTail, fitLines, jsonBytes, slackCodeBlock, slackEscape } from './render';
 
 export type WebhookFormat = 'cloudevents' | 'slack' | 'teams' | 'pagerduty';
 
@@ -18,29 +19,29 @@ export function cloudEvent(e: WatchEvent): Record<string, unknown> {
   };
 }
 
+/** Slack caps a section's text at 3,000 characters and a message at 50 blocks. */
 const MAX_SLACK_TEXT = 2900;
 
 /** Slack incoming webhook: `text` (notification fallback) and Block Kit `blocks` (https://api.slack.com/messaging/webhooks). */
 export function slackMessage(e: WatchEvent): Record<string, unknown> {
-  const facts = factsOf(e)
-    .map(([k, v]) => `*${k}:* ${v}`)
-    .join('\n');
+  const facts = factsOf(e).map(([k, v]) => `*${k}:* ${slackEscape(v)}`);
   const blocks: Record<string, unknown>[] = [
-    { type: 'header', text: { type: 'plain_text', text: subjectOf(e).slice(0, 150) } },
-    { type: 'section', text: { type: 'mrkdwn', text: facts.slice(0, MAX_SLACK_TEXT) } },
+    { type: 'header', text: { type: 'plain_text', text: cutLine(subjectOf(e), 150) } },
+    { type: 'section', text: { type: 'mrkdwn', text: fitLines(facts, MAX_SLACK_TEXT) } },
   ];
   if (e.stderrTail)
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*stderr (last lines)*\n\`\`\`${e.stderrTail.slice(-MAX_SLACK_TEXT + 40)}\`\`\`` } });
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*stderr (last lines)*\n${slackCodeBlock(e.stderrTail, MAX_SLACK_TEXT - 30)}` } });
   const rows = stepRowsOf(e);
   if (rows.length)
     blocks.push({
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: rows
-          .map((r) => `• *${r[0]}* ${r[1]} (${r[2]}) ${r[3]}`)
-          .join('\n')
-          .slice(0, MAX_SLACK_TEXT),
+        text: fitLines(
+          rows.map((r) => slackEscape(`• ${r[0]} ${r[1]} (${r[2]}) ${r[3]}`.trimEnd())),
+          MAX_SLACK_TEXT,
+          (n) => `+${n} more steps`,
+        ),
       },
     });
   blocks.push({
@@ -48,28 +49,47 @@ export function slackMessage(e: WatchEvent): Record<string, unknown> {
     elements: [
       {
         type: 'mrkdwn',
-        text: nextStepsOf(e)
-          .map((c) => `\`${c}\``)
-          .join('  '),
+        text: cutLine(
+          nextStepsOf(e)
+            .map((c) => `\`${slackEscape(c).replace(/`/g, "'")}\``)
+            .join('  '),
+          MAX_SLACK_TEXT,
+        ),
       },
     ],
   });
-  return { text: subjectOf(e), blocks };
+  // `text` is mrkdwn too (the notification preview): escaped like the rest.
+  return { text: slackEscape(cutLine(subjectOf(e), 300)), blocks };
 }
 
-/** Teams (Workflows / incoming webhook): a message carrying an Adaptive Card 1.4. */
+/** Teams refuses a message over 28 KB: the card is built, measured, and its long parts cut until it fits. */
+const MAX_TEAMS_BYTES = 27 * 1024;
+
+/** Teams (Workflows / incoming webhook): a message carrying an Adaptive Card 1.4, always under 28 KB. */
 export function teamsMessage(e: WatchEvent): Record<string, unknown> {
+  for (const budget of [16_000, 8_000, 4_000, 2_000, 1_000, 400]) {
+    const message = teamsCard(e, budget);
+    if (jsonBytes(message) <= MAX_TEAMS_BYTES) return message;
+  }
+  return teamsCard(e, 100);
+}
+
+function teamsCard(e: WatchEvent, budget: number): Record<string, unknown> {
   const body: Record<string, unknown>[] = [
-    { type: 'TextBlock', size: 'Medium', weight: 'Bolder', wrap: true, text: subjectOf(e), color: isFailure(e) ? 'Attention' : 'Good' },
-    { type: 'FactSet', facts: factsOf(e).map(([title, value]) => ({ title, value })) },
+    { type: 'TextBlock', size: 'Medium', weight: 'Bolder', wrap: true, text: cutLine(subjectOf(e), 300), color: isFailure(e) ? 'Attention' : 'Good' },
+    { type: 'FactSet', facts: factsOf(e).map(([title, value]) => ({ title, value: cutTail(value, budget / 4) })) },
   ];
   if (e.stderrTail)
     body.push(
       { type: 'TextBlock', text: 'stderr (last lines)', weight: 'Bolder' },
-      { type: 'TextBlock', text: e.stderrTail, fontType: 'Monospace', wrap: true },
+      { type: 'TextBlock', text: cutTail(e.stderrTail, budget), fontType: 'Monospace', wrap: true },
     );
   const rows = stepRowsOf(e);
-  if (rows.length) body.push({ type: 'FactSet', facts: rows.map((r) => ({ title: r[0], value: `${r[1]} (${r[2]}) ${r[3]}`.trim() })) });
+  if (rows.length) {
+    // One TextBlock of lines rather than a FactSet of thousands: cut to the budget with "+N more steps".
+    const lines = rows.map((r) => `${r[0]}: ${r[1]} (${r[2]}) ${r[3]}`.trimEnd());
+    body.push({ type: 'TextBlock', text: fitLines(lines, budget, (n) => `+${n} more steps`), wrap: true });
+  }
   body.push({ type: 'TextBlock', text: nextStepsOf(e).join('\n'), fontType: 'Monospace', wrap: true, isSubtle: true });
   return {
     type: 'message',

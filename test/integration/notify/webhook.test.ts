@@ -83,7 +83,7 @@ describe('webhook notifier', () => {
     expect(body.type).toBe('message');
     expect(body.attachments[0]!.contentType).toBe('application/vnd.microsoft.card.adaptive');
     expect(body.attachments[0]!.content).toMatchObject({ type: 'AdaptiveCard', version: '1.4' });
-    expect(body.attachments[0]!.content.body.map((b) => b.type)).toEqual(['TextBlock', 'FactSet', 'FactSet', 'TextBlock']);
+    expect(body.attachments[0]!.content.body.map((b) => b.type)).toEqual(['TextBlock', 'FactSet', 'TextBlock', 'TextBlock']);
   });
 
   it('pagerduty: trigger on failure with its alert key as dedup_key, resolve on alert.resolved with the same key, nothing for the rest', async () => {
