@@ -24,6 +24,7 @@ import { RedisBudget } from './watch/budget';
 import { Keys } from './watch/keys';
 import { pollTrack, type PollDeps } from './watch/poll';
 import { Scheduler } from './watch/scheduler';
+import { StuckWatch } from './watch/stuck';
 import { TrackStore, trackFromRequest } from './watch/tracks';
 import { buildAll } from './wiring';
 
@@ -143,8 +144,10 @@ export class Daemon {
         clock: this.clock,
         batch: config.poll.batch,
         leaseMs: Math.max(60000, 2 * config.workers.lockDurationMs + 30000),
-        afterTick: async (now) =>
-          void (await sendDueRepeats({ redis: this.connection, keys: this.keys, alerts, deliveries, deliverQueue: this.deliver! }, now)),
+        afterTick: async (now) => {
+          await this.stuckWatch().raiseDue(now);
+          await sendDueRepeats({ redis: this.connection, keys: this.keys, alerts, deliveries, deliverQueue: this.deliver! }, now);
+        },
         logger: this.log.child({ component: 'scheduler' }),
       });
       this.scheduler.start(config.poll.tick);
@@ -217,7 +220,22 @@ export class Daemon {
         stderrTailLines: 20,
         openRunGraceMs: p.openRunGraceSeconds * 1000,
       },
+      stuck: this.stuckWatch(),
     };
+  }
+
+  private stuck?: StuckWatch;
+
+  /** One per process: polls note deadlines, the tick raises the ones that passed. */
+  private stuckWatch(): StuckWatch {
+    const s = this.config.stuck;
+    this.stuck ??= new StuckWatch(
+      this.connection,
+      this.keys,
+      { enabled: s.enabled, minDurationMs: s.minDuration, factor: s.factor, maxDurationMs: s.maxDuration, minSamples: s.minSamples, maxQueuedMs: s.maxQueued },
+      this.config.events.maxLen,
+    );
+    return this.stuck;
   }
 
   private startPollWorkers(): void {

@@ -5,7 +5,8 @@ import type { WatchEvent } from '../watch/events';
 export const KEY_FIELDS = ['provider', 'experiment', 'step', 'pipeline', 'pipelineRunId', 'trackId', 'type'] as const;
 export type KeyField = (typeof KEY_FIELDS)[number] | `labels.${string}`;
 
-export type AlertAction = 'open' | 'resolve';
+/** `resolve-stuck`: a step that ends canceled resolves its alert only if being stuck opened it. */
+export type AlertAction = 'open' | 'resolve' | 'resolve-stuck';
 
 /**
  * What an event does to its alert: a failure (or a watch error) opens it; the same key ending well resolves it.
@@ -14,6 +15,7 @@ export type AlertAction = 'open' | 'resolve';
 export function alertActionOf(e: WatchEvent): AlertAction | undefined {
   switch (e.type) {
     case 'steprun.failed':
+    case 'steprun.stuck':
     case 'pipelinerun.failed':
     case 'track.error':
       return 'open';
@@ -21,6 +23,8 @@ export function alertActionOf(e: WatchEvent): AlertAction | undefined {
     case 'pipelinerun.finished':
     case 'track.recovered':
       return 'resolve';
+    case 'steprun.canceled':
+      return 'resolve-stuck';
     default:
       return undefined;
   }

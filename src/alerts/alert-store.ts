@@ -81,9 +81,9 @@ export class AlertStore {
    * Resolves the alert `key` if it is open: one alert.resolved event, appended to the outbox in the same
    * step as the alert is removed. Returns that event, or undefined when nothing was open (or a replay).
    */
-  async resolve(key: string, by: WatchEvent, now: number): Promise<WatchEvent | undefined> {
+  async resolve(key: string, by: WatchEvent, now: number, o: { onlyOpenedBy?: string } = {}): Promise<WatchEvent | undefined> {
     const alert = await this.get(key);
-    if (!alert) return undefined;
+    if (!alert || (o.onlyOpenedBy && alert.openedType !== o.onlyOpenedBy)) return undefined;
     const resolved: WatchEvent = {
       id: resolvedEventId(alert.openedBy),
       type: 'alert.resolved',

@@ -3,7 +3,7 @@ import type { RouteConfig } from '../config/schema';
 import { globToRegExp, quietUntil, routeMatches } from '../notify/routing';
 import { isFailure } from '../notify/formats/describe';
 import type { WatchEvent } from '../watch/events';
-import { alertActionOf, alertKeyOf, fieldOf, type KeyField } from './alert-key';
+import { alertActionOf, alertKeyOf, fieldOf, type AlertAction, type KeyField } from './alert-key';
 import { activeSilencesFor, type Silence } from './silences';
 
 export interface RouteExplanation {
@@ -19,7 +19,7 @@ export interface RouteExplanation {
 
 export interface Explanation {
   event: { id: string; type: string; summary?: string };
-  alert?: { action: 'open' | 'resolve'; key: string };
+  alert?: { action: AlertAction; key: string };
   routes: RouteExplanation[];
   silencedBy: { id: string; comment: string; endsAt: string }[];
   /** Notifiers it would reach, and how. */

@@ -146,6 +146,18 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   events: z.strictObject({ maxLen: z.number().int().positive().default(100000) }).prefault({}),
+  /** Stuck steps: Running longer than max(minDuration, factor × p95 of its last Finished runs), or Queued longer than maxQueued. */
+  stuck: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      minDuration: duration.default(15 * 60_000),
+      factor: z.number().positive().default(3),
+      /** With no history (fewer than `minSamples` Finished runs), a Running step is stuck after this. */
+      maxDuration: duration.default(6 * 3_600_000),
+      minSamples: z.number().int().positive().default(5),
+      maxQueued: duration.default(2 * 3_600_000),
+    })
+    .prefault({}),
   notifiers: z.record(name, notifierSchema).default({}),
   routes: z.array(routeSchema).default([]),
   tracks: z.array(trackTargetSchema).default([]),

@@ -185,8 +185,9 @@ export class Dispatcher {
         await alerts?.open(key, routed, sent, now);
         for (const r of repeats) await alerts?.scheduleRepeat(key, r.notifier, r.every, now);
       });
-    } else if (action === 'resolve' && key) {
-      plan.after.push(async () => void (await this.o.alerts?.resolve(key, event, now)));
+    } else if (action && key) {
+      const onlyOpenedBy = action === 'resolve-stuck' ? 'steprun.stuck' : undefined;
+      plan.after.push(async () => void (await this.o.alerts?.resolve(key, event, now, { onlyOpenedBy })));
     }
   }
 

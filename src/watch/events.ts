@@ -4,7 +4,8 @@ import type { PipelineRunSnapshot, RunError, StepRunSnapshot } from '../provider
 import { eventId } from './ids';
 import type { Track } from './tracks';
 
-export type StepEventType = 'steprun.notstarted' | 'steprun.queued' | 'steprun.running' | 'steprun.finished' | 'steprun.failed' | 'steprun.canceled';
+export type StepEventType =
+  'steprun.notstarted' | 'steprun.queued' | 'steprun.running' | 'steprun.finished' | 'steprun.failed' | 'steprun.canceled' | 'steprun.stuck';
 export type PipelineEventType = 'pipelinerun.finished' | 'pipelinerun.failed' | 'pipelinerun.canceled';
 export type EventType = StepEventType | PipelineEventType | 'track.error' | 'track.recovered' | 'alert.resolved';
 
@@ -15,6 +16,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'steprun.finished',
   'steprun.failed',
   'steprun.canceled',
+  'steprun.stuck',
   'pipelinerun.finished',
   'pipelinerun.failed',
   'pipelinerun.canceled',
@@ -83,12 +85,25 @@ export interface WatchEvent {
   stderrTail?: string;
   /** What went wrong, for track.error. */
   error?: RunError & { retryable?: boolean };
+  /** steprun.stuck: why, and the limit it passed. */
+  stuck?: StuckData;
   /** The alert this event opens, resolves or repeats (set by the dispatcher). */
   alertKey?: string;
   /** alert.resolved: the alert that ended. */
   alert?: ResolvedAlertData;
   /** A grouped notification: the other events sent in it (this event leads). */
   grouped?: GroupedEventSummary[];
+}
+
+export interface StuckData {
+  /** `running`: longer than its limit; `queued`: waiting to start longer than stuck.maxQueued. */
+  reason: 'running' | 'queued';
+  /** How long it has been in that state, and the limit (ms). */
+  forMs: number;
+  limitMs: number;
+  /** What the limit was learned from (running): the p95 of the last Finished runs of the same step, and how many. */
+  p95Ms?: number;
+  samples?: number;
 }
 
 export interface ResolvedAlertData {
@@ -214,6 +229,9 @@ export function trackErrorEvent(track: Track, error: RunError & { retryable?: bo
 
 /** A short human subject line, shared by the console notifier and others. */
 export function summarize(e: WatchEvent): string {
+  if (e.stuck && e.stepRun) {
+    return `[Stuck] ${e.stepRun.name} ${e.stuck.reason} for ${Math.round(e.stuck.forMs / 60000)} min (limit ${Math.round(e.stuck.limitMs / 60000)} min) · pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
+  }
   if (e.stepRun) {
     const s = e.stepRun;
     return `[${s.status}] ${s.name} · pipeline ${e.pipelineRunId} · experiment ${e.experiment}` + (s.error ? ` · ${s.error.message}` : '');

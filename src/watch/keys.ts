@@ -78,6 +78,21 @@ export class Keys {
     return `${this.tag}:alert-repeats`;
   }
 
+  /** LIST: the last Finished durations (ms) of one step name in one experiment: what "stuck" is learned from. */
+  durations(provider: string, experiment: string, step: string): string {
+    return `${this.tag}:durations:${provider}:${experiment}:${step}`;
+  }
+
+  /** ZSET of stuck deadlines: `<track id>|<step run id>` -> when the step is stuck unless it moved on (ms). */
+  get stuck(): string {
+    return `${this.tag}:stuck`;
+  }
+
+  /** HASH: what each stuck deadline watches (member -> json). */
+  get stuckInfo(): string {
+    return `${this.tag}:stuck-info`;
+  }
+
   /** HASH of silences: id -> json. */
   get silences(): string {
     return `${this.tag}:silences`;

@@ -9,6 +9,7 @@ import { trackErrorEvent, trackRecoveredEvent } from './events';
 import type { Keys } from './keys';
 import { failureDelayMs, nextPollDelayMs, type IntervalPolicy } from './scheduler';
 import { scriptsOn } from './scripts';
+import type { StuckWatch } from './stuck';
 import { decodeState, encodeState, ERROR_FIELD, nextEvents, pipelineTransition, StateStore, UNREADABLE_FIELD_PREFIX, type Transition } from './state';
 import { trackFromRequest, type Track } from './tracks';
 
@@ -32,6 +33,8 @@ export interface PollDeps {
   /** Called with each provider call's outcome, for metrics. */
   onProviderCall?(provider: string, ok: boolean, ms: number, errorCode?: string): void;
   onTransitions?(events: Transition[]): void;
+  /** Stuck-step deadlines follow each committed transition. */
+  stuck?: StuckWatch;
 }
 
 export type PollOutcome =
@@ -128,7 +131,10 @@ async function pollRun(deps: PollDeps, provider: RunProvider, track: Track, prev
   const nextPollAt = retire ? null : Math.min(now + nextDelay, Math.max(keepUntil, now + deps.settings.minMs));
   const result = await stateStore.commit(track, transitions, now, nextPollAt);
   if (result.gone) return { kind: 'gone' };
-  if (result.appended > 0) deps.onTransitions?.(transitions);
+  if (result.appended > 0) {
+    deps.onTransitions?.(transitions);
+    await deps.stuck?.afterCommit(track, transitions, now);
+  }
   return { kind: 'committed', appended: result.appended, conflicts: result.conflicts, retired: retire && result.conflicts === 0 };
 }
 

@@ -1,5 +1,5 @@
 // Human wording of an event, shared by every format (email, Slack, Teams, PagerDuty): one place for what an alert says.
-import type { WatchEvent } from '../../watch/events';
+import { summarize, type WatchEvent } from '../../watch/events';
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined) return '-';
@@ -12,6 +12,7 @@ export function formatDuration(ms: number | undefined): string {
 
 /** `[Failed] train · pipeline 1234 · experiment churn`: what happened at a glance. */
 export function subjectOf(e: WatchEvent): string {
+  if (e.stuck) return summarize(e);
   if (e.stepRun) return `[${e.stepRun.status}] ${e.stepRun.name} · pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
   if (e.pipelineRun) return `[${e.pipelineRun.status}] pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
   if (e.alert) return `[Resolved] ${e.alert.openedSummary}`;
@@ -19,13 +20,18 @@ export function subjectOf(e: WatchEvent): string {
   return `[Error] watching ${e.pipelineRunId ? `pipeline ${e.pipelineRunId}` : e.trackId} · ${e.error?.code ?? ''}`;
 }
 
+/** What someone must look at: failures, watch errors and stuck steps (they page, and quiet hours do not hold them). */
 export function isFailure(e: WatchEvent): boolean {
-  return e.type === 'steprun.failed' || e.type === 'pipelinerun.failed' || e.type === 'track.error';
+  return e.type === 'steprun.failed' || e.type === 'pipelinerun.failed' || e.type === 'track.error' || e.type === 'steprun.stuck';
 }
 
 /** Label/value lines describing the event, in reading order. */
 export function factsOf(e: WatchEvent): [string, string][] {
   const facts: [string, string][] = [['Experiment', e.experiment || '-']];
+  if (e.stuck) {
+    facts.push(['Stuck', `${e.stuck.reason} for ${formatDuration(e.stuck.forMs)}, limit ${formatDuration(e.stuck.limitMs)}`]);
+    if (e.stuck.p95Ms !== undefined) facts.push(['Learned from', `p95 ${formatDuration(e.stuck.p95Ms)} of the last ${e.stuck.samples} Finished runs`]);
+  }
   if (e.alert) {
     const a = e.alert;
     facts.push(

@@ -1,0 +1,153 @@
+// Stuck steps: learned limits on Running time, a limit on Queued time, checked on the scheduler's tick with no provider call.
+import type { Redis } from 'ioredis';
+import { Status } from '../model/status';
+import { eventId } from './ids';
+import type { StepRunData, WatchEvent } from './events';
+import type { Keys } from './keys';
+import { scriptsOn } from './scripts';
+import { decodeState, encodeState, type Transition } from './state';
+import type { Track } from './tracks';
+
+export interface StuckSettings {
+  enabled: boolean;
+  minDurationMs: number;
+  factor: number;
+  /** Without enough history, a Running step is stuck after this. */
+  maxDurationMs: number;
+  minSamples: number;
+  maxQueuedMs: number;
+}
+
+/** Finished durations kept per step name: the last 50. */
+const SAMPLES_KEPT = 50;
+const STUCK_FIELD_PREFIX = '@stuck:';
+
+/** p95 of the samples (nearest rank), undefined for none. */
+export function p95(samples: number[]): number | undefined {
+  if (samples.length === 0) return undefined;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)];
+}
+
+/** How long a step may run: max(minDuration, factor × p95 of its last Finished runs), or maxDuration without history. */
+export function runningLimit(samples: number[], s: StuckSettings): { limitMs: number; p95Ms?: number; samples: number } {
+  const p = p95(samples);
+  if (p === undefined || samples.length < s.minSamples) return { limitMs: s.maxDurationMs, samples: samples.length };
+  return { limitMs: Math.max(s.minDurationMs, s.factor * p), p95Ms: p, samples: samples.length };
+}
+
+interface StuckInfo {
+  track: Pick<Track, 'id' | 'provider' | 'labels'>;
+  experiment: string;
+  pipelineRunId: string;
+  step: StepRunData;
+  reason: 'running' | 'queued';
+  sinceMs: number;
+  limitMs: number;
+  p95Ms?: number;
+  samples?: number;
+}
+
+export class StuckWatch {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly settings: StuckSettings,
+    private readonly maxLen: number,
+  ) {}
+
+  /**
+   * After a poll's commit: a step that started running or queuing gets a deadline; one that ended loses it, and a
+   * Finished one adds its duration to what the limits are learned from. Only transitions cost anything.
+   */
+  async afterCommit(track: Track, transitions: Transition[], now: number): Promise<void> {
+    if (!this.settings.enabled) return;
+    const k = this.keys;
+    const p = this.redis.pipeline();
+    let queued = 0;
+    for (const t of transitions) {
+      const s = t.event.stepRun;
+      if (!s || t.event.type === 'steprun.stuck') continue;
+      const member = `${track.id}|${s.stepRunId}`;
+      if (s.status === Status.Running || s.status === Status.Queued) {
+        const running = s.status === Status.Running;
+        const { limitMs, p95Ms, samples } = running
+          ? runningLimit((await this.redis.lrange(k.durations(track.provider, t.event.experiment, s.name), 0, -1)).map(Number), this.settings)
+          : { limitMs: this.settings.maxQueuedMs, p95Ms: undefined, samples: undefined };
+        const since = running && s.startTime ? Date.parse(s.startTime) || now : now;
+        const info: StuckInfo = {
+          track: { id: track.id, provider: track.provider, labels: track.labels },
+          experiment: t.event.experiment,
+          pipelineRunId: t.event.pipelineRunId ?? '',
+          step: s,
+          reason: running ? 'running' : 'queued',
+          sinceMs: since,
+          limitMs,
+          ...(p95Ms !== undefined ? { p95Ms, samples } : {}),
+        };
+        p.zadd(k.stuck, since + limitMs, member).hset(k.stuckInfo, member, JSON.stringify(info));
+      } else {
+        p.zrem(k.stuck, member).hdel(k.stuckInfo, member);
+        if (s.status === Status.Finished && s.durationMs !== undefined && !s.isReused) {
+          const list = k.durations(track.provider, t.event.experiment, s.name);
+          p.lpush(list, s.durationMs).ltrim(list, 0, SAMPLES_KEPT - 1);
+        }
+      }
+      queued++;
+    }
+    if (queued > 0) await p.exec();
+  }
+
+  /**
+   * On the scheduler's tick: deadlines that passed raise one steprun.stuck each, if the stored state still says
+   * the step is where it was (no provider call: the watcher's own state is the witness).
+   */
+  async raiseDue(now: number, limit = 500): Promise<number> {
+    if (!this.settings.enabled) return 0;
+    const k = this.keys;
+    const due = await scriptsOn(this.redis).claimDue(k.stuck, now, limit, now + 60_000);
+    let raised = 0;
+    for (const member of due) {
+      const json = await this.redis.hget(k.stuckInfo, member);
+      if (json) {
+        const info = JSON.parse(json) as StuckInfo;
+        const current = decodeState((await this.redis.hget(k.state(info.track.id), info.step.stepRunId)) ?? undefined);
+        if (current?.status === info.step.status) {
+          const field = STUCK_FIELD_PREFIX + info.step.stepRunId;
+          raised += await scriptsOn(this.redis).casAppend(
+            k.state(info.track.id),
+            k.events,
+            field,
+            '',
+            encodeState({ seq: 1, status: info.step.status }),
+            this.maxLen,
+            JSON.stringify(stuckEvent(info, now)),
+          );
+        }
+      }
+      await this.redis.multi().zrem(k.stuck, member).hdel(k.stuckInfo, member).exec();
+    }
+    return raised;
+  }
+}
+
+function stuckEvent(info: StuckInfo, now: number): WatchEvent {
+  return {
+    id: eventId(info.track.id, STUCK_FIELD_PREFIX + info.step.stepRunId, 1),
+    type: 'steprun.stuck',
+    time: new Date(now).toISOString(),
+    detectedAt: now,
+    trackId: info.track.id,
+    provider: info.track.provider,
+    experiment: info.experiment,
+    pipelineRunId: info.pipelineRunId,
+    labels: info.track.labels,
+    stepRun: info.step,
+    stuck: {
+      reason: info.reason,
+      forMs: now - info.sinceMs,
+      limitMs: info.limitMs,
+      ...(info.p95Ms !== undefined ? { p95Ms: info.p95Ms, samples: info.samples } : {}),
+    },
+  };
+}

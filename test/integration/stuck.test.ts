@@ -1,0 +1,152 @@
+// Issue 12: stuck steps — a limit learned from earlier Finished runs, raised once on the tick with no provider call, resolved when the step ends.
+import * as path from 'node:path';
+import { alertKeyOf } from '../../src/alerts/alert-key';
+import { AlertStore } from '../../src/alerts/alert-store';
+import { ManualClock } from '../../src/clock';
+import { LocalProvider } from '../../src/providers/local/provider';
+import type { StepRecord } from '../../src/providers/local/records';
+import type { RunProvider } from '../../src/providers/provider';
+import type { WatchEvent } from '../../src/watch/events';
+import { Keys } from '../../src/watch/keys';
+import { pollTrack } from '../../src/watch/poll';
+import { StuckWatch, runningLimit } from '../../src/watch/stuck';
+import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
+import { pollDeps } from '../support/poll';
+import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
+import { tempDir } from '../support/tmp';
+
+const redis = testRedis();
+const prefix = uniquePrefix('stuck');
+const keys = new Keys(prefix);
+const local = new LocalProvider({ root: path.join(tempDir('stuck'), 'runs') });
+const MIN = 60_000;
+const settings = { enabled: true, minDurationMs: 15 * MIN, factor: 3, maxDurationMs: 6 * 60 * MIN, minSamples: 5, maxQueuedMs: 120 * MIN };
+
+let calls = 0;
+const counting: RunProvider = new Proxy(local, {
+  get: (t, p) => {
+    const v = Reflect.get(t, p);
+    return typeof v === 'function'
+      ? (...a: unknown[]) => {
+          calls++;
+          return v.apply(t, a);
+        }
+      : v;
+  },
+});
+
+async function writeRun(id: string, step: Partial<StepRecord> & { status: StepRecord['status'] }): Promise<void> {
+  await local.store.createPipeline({
+    schema: 1,
+    pipelineRunId: id,
+    experiment: 'stuckexp',
+    createdTime: new Date(0).toISOString(),
+    status: null,
+    source: 'exec',
+  });
+  await local.store.writeStep({
+    schema: 1,
+    stepRunId: `s_${id}`,
+    pipelineRunId: id,
+    experiment: 'stuckexp',
+    nodeId: 'n1',
+    name: 'train',
+    rawStatus: step.status,
+    createdTime: new Date(0).toISOString(),
+    command: 'train',
+    isReused: false,
+    outputs: {},
+    ...step,
+  });
+}
+
+async function events(): Promise<WatchEvent[]> {
+  return (await redis.xrange(keys.events, '-', '+')).map(([, f]) => JSON.parse(f[1]!) as WatchEvent);
+}
+
+beforeAll(async () => dropPrefix(redis, prefix));
+afterAll(async () => {
+  await dropPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+describe('stuck steps', () => {
+  it('runningLimit: max(minDuration, factor × p95), or maxDuration without enough history', () => {
+    expect(runningLimit([], settings)).toEqual({ limitMs: 360 * MIN, samples: 0 });
+    expect(runningLimit(Array(20).fill(10 * MIN), settings)).toEqual({ limitMs: 30 * MIN, p95Ms: 10 * MIN, samples: 20 });
+    expect(runningLimit(Array(20).fill(2 * MIN), settings)).toMatchObject({ limitMs: 15 * MIN });
+  });
+
+  it('a limit learned from 20 Finished runs: one steprun.stuck past it, zero provider calls, resolved when the step ends', async () => {
+    const t0 = Date.parse('2026-11-26T00:00:00Z');
+    const clock = new ManualClock(t0);
+    const stuck = new StuckWatch(redis, keys, settings, 1000);
+    const deps = { ...pollDeps(redis, keys, new Map([['local', counting]])), clock, stuck };
+    const tracks = new TrackStore(redis, keys, clock);
+    // 20 earlier runs of `train`, 10 minutes each.
+    for (let i = 0; i < 20; i++) {
+      const id = `old${i}`;
+      await writeRun(id, {
+        status: 'Finished',
+        startTime: new Date(t0 - 86_400_000 + i * 1000).toISOString(),
+        endTime: new Date(t0 - 86_400_000 + i * 1000 + 10 * MIN).toISOString(),
+      });
+      const track = trackFromRequest({ provider: 'local', pipelineRun: id }, 'cli', clock.now());
+      await tracks.add(track);
+      await pollTrack(deps, track.id);
+    }
+    expect(await redis.llen(keys.durations('local', 'stuckexp', 'train'))).toBe(20);
+
+    await writeRun('now1', { status: 'Running', startTime: new Date(t0).toISOString() });
+    const track = trackFromRequest({ provider: 'local', pipelineRun: 'now1' }, 'cli', clock.now());
+    await tracks.add(track);
+    await pollTrack(deps, track.id);
+    calls = 0;
+    clock.set(t0 + 29 * MIN);
+    expect(await stuck.raiseDue(clock.now())).toBe(0);
+    clock.set(t0 + 31 * MIN);
+    expect(await stuck.raiseDue(clock.now())).toBe(1);
+    expect(await stuck.raiseDue(clock.now())).toBe(0);
+    clock.advance(60 * MIN);
+    expect(await stuck.raiseDue(clock.now())).toBe(0); // once per step run
+    expect(calls).toBe(0);
+    const raised = (await events()).filter((e) => e.type === 'steprun.stuck');
+    expect(raised).toHaveLength(1);
+    expect(raised[0]!.stuck).toEqual({ reason: 'running', forMs: 31 * MIN, limitMs: 30 * MIN, p95Ms: 10 * MIN, samples: 20 });
+
+    // The alert it opens is the step's: the step finishing resolves it.
+    const alerts = new AlertStore(redis, keys, 1000);
+    await alerts.open(alertKeyOf(raised[0]!), raised[0]!, ['pd'], clock.now());
+    await writeRun('now1', { status: 'Finished', startTime: new Date(t0).toISOString(), endTime: new Date(clock.now()).toISOString() });
+    await pollTrack(deps, track.id);
+    const finished = (await events()).find((e) => e.type === 'steprun.finished' && e.pipelineRunId === 'now1')!;
+    expect(alertKeyOf(finished)).toBe(alertKeyOf(raised[0]!));
+    expect(await alerts.resolve(alertKeyOf(finished), finished, clock.now())).toMatchObject({ type: 'alert.resolved' });
+    expect(await redis.zcard(keys.stuck)).toBe(0);
+  });
+
+  it('a step Queued longer than stuck.maxQueued is stuck with the reason "queued"; one that starts gets a running limit instead', async () => {
+    const t0 = Date.parse('2026-11-27T00:00:00Z');
+    const clock = new ManualClock(t0);
+    const stuck = new StuckWatch(redis, keys, settings, 1000);
+    const deps = { ...pollDeps(redis, keys, new Map([['local', counting]])), clock, stuck };
+    const tracks = new TrackStore(redis, keys, clock);
+    for (const id of ['q1', 'q2']) {
+      await writeRun(id, { status: 'Queued' });
+      const track = trackFromRequest({ provider: 'local', pipelineRun: id }, 'cli', clock.now());
+      await tracks.add(track);
+      await pollTrack(deps, track.id);
+    }
+    // q2 starts running within the queue limit: its queued deadline is replaced by a running one (30 min, learned above).
+    clock.advance(10 * MIN);
+    await writeRun('q2', { status: 'Running', startTime: new Date(clock.now()).toISOString() });
+    await pollTrack(deps, trackFromRequest({ provider: 'local', pipelineRun: 'q2' }, 'cli', 0).id);
+    clock.set(t0 + 121 * MIN);
+    expect(await stuck.raiseDue(clock.now())).toBe(2);
+    const raised = (await events()).filter((e) => e.type === 'steprun.stuck' && e.pipelineRunId?.startsWith('q'));
+    expect(raised.map((e) => [e.pipelineRunId, e.stuck!.reason, e.stuck!.limitMs]).sort()).toEqual([
+      ['q1', 'queued', 120 * MIN],
+      ['q2', 'running', 30 * MIN],
+    ]);
+  });
+});
