@@ -194,3 +194,18 @@ async function waitForSteps(experiment: string, n: number): Promise<void> {
   }
   throw new Error(`${experiment}: ${n} steps never appeared`);
 }
+
+describe('track.error resolves (issue 11)', () => {
+  it('a track that polls fine again after a track.error raises one track.recovered', async () => {
+    const clock = new ManualClock(Date.now());
+    const { deps, tracks } = setup(clock);
+    const track = trackFromRequest({ provider: 'local', pipelineRun: 'appears_later' }, 'cli', clock.now());
+    await tracks.add(track);
+    await pollTrack(deps, track.id); // not found: one track.error at once
+    await pollTrack(deps, track.id);
+    await local.store.createPipeline({ schema: 1, pipelineRunId: 'appears_later', experiment: 'late', createdTime: new Date().toISOString(), status: null, source: 'exec' });
+    await pollTrack(deps, track.id);
+    await pollTrack(deps, track.id);
+    expect((await streamEvents()).map((e) => e.type)).toEqual(['track.error', 'track.recovered']);
+  });
+});
