@@ -85,6 +85,12 @@ export interface ListPipelineRunsOptions {
   active?: boolean;
 }
 
+/** A link to a run in its service's UI. */
+export interface RunLink {
+  label: string;
+  url: string;
+}
+
 /** Where a run id leads: a pipeline run or one of its step runs. */
 export type RunLocation =
   { kind: 'pipeline'; experiment: string; pipelineRunId: string } | { kind: 'step'; experiment: string; pipelineRunId: string; stepRunId: string };
@@ -147,6 +153,8 @@ export interface RunProvider {
   readLog(ref: StepRunRef, which: LogKind, opts?: ReadLogOptions): Promise<string>;
   listOutputs(ref: StepRunRef): Promise<OutputRef[]>;
   download(output: OutputRef, localPath: string, opts?: DownloadOptions): Promise<DownloadResult>;
+  /** Where a person sees the run in the service's own UI (pure: no call); none when the service has no UI. */
+  linksFor?(ref: { pipelineRunId: string; stepRunId?: string }): RunLink[];
   /** Releases sockets and timers. */
   close?(): Promise<void>;
 }

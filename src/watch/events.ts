@@ -85,6 +85,8 @@ export interface WatchEvent {
   stderrTail?: string;
   /** What went wrong, for track.error. */
   error?: RunError & { retryable?: boolean };
+  /** Where to see the run in its service's UI (Azure ML studio). */
+  links?: { label: string; url: string }[];
   /** steprun.stuck: why, and the limit it passed. */
   stuck?: StuckData;
   /** The alert this event opens, resolves or repeats (set by the dispatcher). */

@@ -112,6 +112,7 @@ async function pollRun(deps: PollDeps, provider: RunProvider, track: Track, prev
   const now = deps.clock.now();
   const transitions = [...nextEvents(track, prev, steps, now), ...unreadableTransitions(track, prev, unreadable, now)];
   await attachStderrTails(deps, provider, transitions);
+  attachLinks(provider, transitions);
 
   let retire = false;
   let keepUntil = Infinity;
@@ -121,7 +122,10 @@ async function pollRun(deps: PollDeps, provider: RunProvider, track: Track, prev
     // Only now ask for the pipeline run itself: its steps may all be done while it schedules more.
     const pipeline = await timed(deps, track.provider, () => provider.getPipelineRun({ ...hints, pipelineRunId: track.pipelineRunId! }));
     const t = pipelineTransition(track, prev, pipeline, steps, now);
-    if (t) transitions.push(t);
+    if (t) {
+      attachLinks(provider, [t]);
+      transitions.push(t);
+    }
     // An open run (no status of its own) may still gain steps: it is declared done only after a quiet grace period.
     keepUntil = pipeline.open ? lastEndOf(pipeline, lastChangeAt || now) + deps.settings.openRunGraceMs : now;
     retire = isTerminal(pipeline.status) && now >= keepUntil;
@@ -156,6 +160,15 @@ function unreadableTransitions(track: Track, prev: Record<string, string>, unrea
         event: trackErrorEvent(track, { ...u.error, retryable: false }, 1, now, field),
       };
     });
+}
+
+/** Every event of a run carries its links to the service's UI (pure: the provider builds them from ids). */
+function attachLinks(provider: RunProvider, transitions: Transition[]): void {
+  if (!provider.linksFor) return;
+  for (const t of transitions) {
+    const e = t.event;
+    if (e.pipelineRunId) e.links = provider.linksFor({ pipelineRunId: e.pipelineRunId, stepRunId: e.stepRun?.stepRunId });
+  }
 }
 
 /** A failure event carries the last lines of the step's stderr: one extra read, only for failures. */

@@ -203,7 +203,14 @@ describe('track.error resolves (issue 11)', () => {
     await tracks.add(track);
     await pollTrack(deps, track.id); // not found: one track.error at once
     await pollTrack(deps, track.id);
-    await local.store.createPipeline({ schema: 1, pipelineRunId: 'appears_later', experiment: 'late', createdTime: new Date().toISOString(), status: null, source: 'exec' });
+    await local.store.createPipeline({
+      schema: 1,
+      pipelineRunId: 'appears_later',
+      experiment: 'late',
+      createdTime: new Date().toISOString(),
+      status: null,
+      source: 'exec',
+    });
     await pollTrack(deps, track.id);
     await pollTrack(deps, track.id);
     expect((await streamEvents()).map((e) => e.type)).toEqual(['track.error', 'track.recovered']);

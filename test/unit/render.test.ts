@@ -2,6 +2,8 @@
 import { cloudEvent, pagerDutyEvent, slackMessage, teamsMessage } from '../../src/notify/formats/webhook-formats';
 import { emailContent } from '../../src/notify/formats/email-message';
 import { cutTail, fitLines, slackCodeBlock, slackEscape } from '../../src/notify/formats/render';
+import { parseAzureMlOptions } from '../../src/providers/azureml/options';
+import { AzureMlProvider } from '../../src/providers/azureml/provider';
 import type { WatchEvent } from '../../src/watch/events';
 
 const MENTIONS = 'disk full <!channel> <!here> <@U024BE7LH> & <https://evil.example|click>';
@@ -151,5 +153,60 @@ describe('the helpers', () => {
   it('slackEscape and slackCodeBlock', () => {
     expect(slackEscape('a & <b>')).toBe('a &amp; &lt;b&gt;');
     expect(slackCodeBlock('x ``` y ```` z', 100).match(/```/g)).toHaveLength(2);
+  });
+});
+
+describe('deep links (issue 12)', () => {
+  const links = [
+    { label: 'Step run in Azure ML studio', url: 'https://ml.azure.com/runs/step_1?wsid=/subscriptions/sub/resourcegroups/rg/workspaces/ws&tid=tenant' },
+    { label: 'Pipeline run in Azure ML studio', url: 'https://ml.azure.com/runs/pipe_1?wsid=/subscriptions/sub/resourcegroups/rg/workspaces/ws&tid=tenant' },
+  ];
+  const e = failedStep({ links, provider: 'prod' });
+
+  it('Slack buttons, a Teams Action.OpenUrl, PagerDuty links, a mail link, CloudEvents data', () => {
+    const slack = slackMessage(e) as { blocks: { type: string; elements?: { type: string; url: string }[] }[] };
+    expect(slack.blocks.find((b) => b.type === 'actions')!.elements!.map((x) => [x.type, x.url])).toEqual(links.map((l) => ['button', l.url]));
+    const teams = teamsMessage(e) as { attachments: { content: { actions: { type: string; url: string }[] } }[] };
+    expect(teams.attachments[0]!.content.actions).toEqual(links.map((l) => ({ type: 'Action.OpenUrl', title: l.label, url: l.url })));
+    expect(pagerDutyEvent({ ...e, alertKey: 'k' }, 'R')!.links).toEqual(links.map((l) => ({ href: l.url, text: l.label })));
+    const mail = emailContent(e);
+    expect(mail.text).toContain(links[0]!.url);
+    expect(mail.html).toContain(`<a href="${links[0]!.url.replace(/&/g, '&amp;')}">`);
+    expect((cloudEvent(e).data as WatchEvent).links).toEqual(links);
+  });
+
+  it('PagerDuty severity follows the event: failed error, stuck warning', () => {
+    expect(pagerDutyEvent({ ...e, alertKey: 'k' }, 'R')!.payload).toMatchObject({ severity: 'error' });
+    const stuck = { ...e, type: 'steprun.stuck' as const, alertKey: 'k', stuck: { reason: 'running' as const, forMs: 3_600_000, limitMs: 1_800_000 } };
+    expect(pagerDutyEvent(stuck, 'R')!.payload).toMatchObject({ severity: 'warning' });
+  });
+});
+
+describe('Azure ML studio links', () => {
+  it('follow the studio’s documented format, with the tenant when known', () => {
+    const provider = new AzureMlProvider(
+      parseAzureMlOptions(
+        {
+          type: 'azureml',
+          subscriptionId: 'sub-1',
+          resourceGroup: 'rg-1',
+          workspace: 'ws-1',
+          region: 'eastus2',
+          tenantId: 'tenant-1',
+          credential: { token: 't' },
+        },
+        'prod',
+      ),
+    );
+    expect(provider.linksFor({ pipelineRunId: 'pipe_1', stepRunId: 'step_1' })).toEqual([
+      {
+        label: 'Step run in Azure ML studio',
+        url: 'https://ml.azure.com/runs/step_1?wsid=/subscriptions/sub-1/resourcegroups/rg-1/workspaces/ws-1&tid=tenant-1',
+      },
+      {
+        label: 'Pipeline run in Azure ML studio',
+        url: 'https://ml.azure.com/runs/pipe_1?wsid=/subscriptions/sub-1/resourcegroups/rg-1/workspaces/ws-1&tid=tenant-1',
+      },
+    ]);
   });
 });

@@ -21,6 +21,7 @@ export function emailContent(e: WatchEvent, subjectPrefix = ''): EmailContent {
     ...facts.map(([k, v]) => `${k.padEnd(width)}  ${v}`),
     ...(e.stderrTail ? ['', 'stderr (last lines):', ...e.stderrTail.split('\n').map((l) => `  ${l}`)] : []),
     ...(rows.length ? ['', 'Steps:', ...rows.map((r) => `  ${r[0].padEnd(24)} ${r[1].padEnd(10)} ${r[2].padEnd(10)} ${r[3]}`)] : []),
+    ...(e.links?.length ? ['', 'Links:', ...e.links.map((l) => `  ${l.label}: ${l.url}`)] : []),
     '',
     'To look closer:',
     ...commands.map((c) => `  ${c}`),
@@ -43,6 +44,7 @@ export function emailContent(e: WatchEvent, subjectPrefix = ''): EmailContent {
           '</table>',
         ]
       : []),
+    ...(e.links?.length ? [`<p>${e.links.map((l) => `<a href="${htmlEscape(l.url)}">${htmlEscape(l.label)}</a>`).join(' · ')}</p>`] : []),
     '<h3>To look closer</h3>',
     `<pre>${htmlEscape(commands.join('\n'))}</pre>`,
     `<p style="color:#667085">steprun-watch, event ${htmlEscape(e.id)}</p>`,

@@ -44,6 +44,12 @@ export function slackMessage(e: WatchEvent): Record<string, unknown> {
         ),
       },
     });
+  // One click from the cause: a button per link (Azure ML studio), up to Slack's 25 per block.
+  if (e.links?.length)
+    blocks.push({
+      type: 'actions',
+      elements: e.links.slice(0, 25).map((l) => ({ type: 'button', text: { type: 'plain_text', text: cutLine(l.label, 75) }, url: l.url })),
+    });
   blocks.push({
     type: 'context',
     elements: [
@@ -97,7 +103,13 @@ function teamsCard(e: WatchEvent, budget: number): Record<string, unknown> {
       {
         contentType: 'application/vnd.microsoft.card.adaptive',
         contentUrl: null,
-        content: { $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', type: 'AdaptiveCard', version: '1.4', body },
+        content: {
+          $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+          type: 'AdaptiveCard',
+          version: '1.4',
+          body,
+          ...(e.links?.length ? { actions: e.links.map((l) => ({ type: 'Action.OpenUrl', title: l.label, url: l.url })) } : {}),
+        },
       },
     ],
   };
@@ -127,6 +139,7 @@ export function pagerDutyEvent(e: WatchEvent, routingKey: string): Record<string
         class: e.stepRun?.error?.code ?? e.pipelineRun?.error?.code ?? e.error?.code ?? e.type,
         custom_details: { ...Object.fromEntries(factsOf(e)), stderrTail: e.stderrTail, eventId: e.id, grouped: e.grouped },
       },
+      ...(e.links?.length ? { links: e.links.map((l) => ({ href: l.url, text: l.label })) } : {}),
     };
   }
   return undefined;

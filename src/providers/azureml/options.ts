@@ -17,6 +17,10 @@ export const azureMlOptionsSchema = z
     /** Replaces the data-plane base URL (sovereign clouds, private links, tests). */
     endpoint: z.string().url().optional(),
     armEndpoint: z.string().url().default('https://management.azure.com'),
+    /** Azure ML studio, for the links in alerts (`https://ml.azure.com/runs/<id>?wsid=…&tid=…`). */
+    studioUrl: z.string().url().default('https://ml.azure.com'),
+    /** Tenant of the workspace, for studio links (taken from a service principal credential when there is one). */
+    tenantId: z.string().min(1).optional(),
     credential: z
       .union([
         z.strictObject({ tenantId: z.string().min(1), clientId: z.string().min(1), clientSecret: z.string().min(1) }),

@@ -12,6 +12,7 @@ import type {
   PipelineRunSnapshot,
   ReadLogOptions,
   RequestBudget,
+  RunLink,
   RunLocation,
   RunProvider,
   StepRunRef,
@@ -95,6 +96,20 @@ export class AzureMlProvider implements RunProvider {
       .map((r) => toPipelineSnapshot(r, exp))
       .filter((p) => !since || !p.createdTime || p.createdTime >= since || (opts.active && !isTerminal(p.status)))
       .sort((a, b) => (a.createdTime ?? '').localeCompare(b.createdTime ?? ''));
+  }
+
+  /**
+   * Azure ML studio's run page (the format the studio itself links to):
+   * `https://ml.azure.com/runs/<runId>?wsid=/subscriptions/<sub>/resourcegroups/<rg>/workspaces/<ws>&tid=<tenant>`.
+   */
+  linksFor(ref: { pipelineRunId: string; stepRunId?: string }): RunLink[] {
+    const o = this.o;
+    const tenant = o.tenantId ?? (o.credential && 'tenantId' in o.credential ? o.credential.tenantId : undefined);
+    const wsid = `/subscriptions/${o.subscriptionId}/resourcegroups/${o.resourceGroup}/workspaces/${o.workspace}`;
+    const url = (runId: string) => `${o.studioUrl.replace(/\/$/, '')}/runs/${enc(runId)}?wsid=${wsid}${tenant ? `&tid=${tenant}` : ''}`;
+    const links = [{ label: 'Pipeline run in Azure ML studio', url: url(ref.pipelineRunId) }];
+    if (ref.stepRunId) links.unshift({ label: 'Step run in Azure ML studio', url: url(ref.stepRunId) });
+    return links;
   }
 
   async locateRun(runId: string): Promise<RunLocation> {
