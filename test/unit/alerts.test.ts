@@ -64,7 +64,9 @@ describe('keying', () => {
   it('failures open, the same key ending well resolves, the rest does nothing', () => {
     expect(alertActionOf(stepEvent())).toBe('open');
     expect(alertActionOf(stepEvent({ type: 'steprun.finished', status: 'Finished' }))).toBe('resolve');
-    expect(alertActionOf(stepEvent({ type: 'steprun.canceled', status: 'Canceled' }))).toBeUndefined();
+    // A cancel says nothing about a failure being fixed: it resolves only an alert that being stuck opened.
+    expect(alertActionOf(stepEvent({ type: 'steprun.canceled', status: 'Canceled' }))).toBe('resolve-stuck');
+    expect(alertActionOf(stepEvent({ type: 'steprun.stuck', status: 'Running' }))).toBe('open');
     expect(alertActionOf(stepEvent({ type: 'steprun.running', status: 'Running' }))).toBeUndefined();
     expect(alertActionOf(pipelineEvent('pipelinerun.failed', 'r'))).toBe('open');
     expect(alertActionOf(pipelineEvent('pipelinerun.finished', 'r'))).toBe('resolve');
