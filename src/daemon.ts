@@ -24,6 +24,7 @@ import { RedisBudget } from './watch/budget';
 import { Keys } from './watch/keys';
 import { pollTrack, type PollDeps } from './watch/poll';
 import { Scheduler } from './watch/scheduler';
+import { MissingWatch } from './watch/missing';
 import { StuckWatch } from './watch/stuck';
 import { TrackStore, trackFromRequest } from './watch/tracks';
 import { buildAll } from './wiring';
@@ -146,6 +147,7 @@ export class Daemon {
         leaseMs: Math.max(60000, 2 * config.workers.lockDurationMs + 30000),
         afterTick: async (now) => {
           await this.stuckWatch().raiseDue(now);
+          await this.missingWatch().raiseDue(now);
           await sendDueRepeats({ redis: this.connection, keys: this.keys, alerts, deliveries, deliverQueue: this.deliver! }, now);
         },
         logger: this.log.child({ component: 'scheduler' }),
@@ -221,6 +223,7 @@ export class Daemon {
         openRunGraceMs: p.openRunGraceSeconds * 1000,
       },
       stuck: this.stuckWatch(),
+      missing: this.missingWatch(),
     };
   }
 
@@ -236,6 +239,13 @@ export class Daemon {
       this.config.events.maxLen,
     );
     return this.stuck;
+  }
+
+  private missing?: MissingWatch;
+
+  private missingWatch(): MissingWatch {
+    this.missing ??= new MissingWatch(this.connection, this.keys, this.config.events.maxLen);
+    return this.missing;
   }
 
   private startPollWorkers(): void {

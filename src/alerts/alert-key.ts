@@ -18,10 +18,12 @@ export function alertActionOf(e: WatchEvent): AlertAction | undefined {
     case 'steprun.stuck':
     case 'pipelinerun.failed':
     case 'track.error':
+    case 'experiment.missing':
       return 'open';
     case 'steprun.finished':
     case 'pipelinerun.finished':
     case 'track.recovered':
+    case 'experiment.resumed':
       return 'resolve';
     case 'steprun.canceled':
       return 'resolve-stuck';
@@ -38,6 +40,7 @@ export function alertActionOf(e: WatchEvent): AlertAction | undefined {
 export function alertKeyOf(e: WatchEvent, fields?: readonly KeyField[]): string {
   if (fields?.length) return fields.map((f) => valueOf(e, f) ?? '-').join('/');
   if (e.type === 'track.error' || e.type === 'track.recovered') return `track/${e.trackId}`;
+  if (e.type === 'experiment.missing' || e.type === 'experiment.resumed') return [e.provider, e.experiment, 'missing'].join('/');
   if (e.stepRun) return [e.provider, e.experiment, 'step', e.stepRun.name].join('/');
   if (e.pipelineRun) return [e.provider, e.experiment, 'pipeline', e.pipelineRun.name ?? e.experiment].join('/');
   return `track/${e.trackId}`;

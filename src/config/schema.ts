@@ -24,6 +24,27 @@ export const trackTargetSchema = z
       .string()
       .refine((s) => parseSince(s, Date.now()) !== undefined, SINCE_HELP)
       .optional(),
+    /** Experiment tracks: a pipeline run must start every `every` (by `by`, local time in `tz`), else experiment.missing. */
+    expect: z
+      .strictObject({
+        every: z.union([
+          z
+            .number()
+            .positive()
+            .transform((s) => s * 1000),
+          z
+            .string()
+            .refine((t) => (parseDurationMs(t) ?? 0) > 0, 'a duration such as 24h')
+            .transform((t) => parseDurationMs(t)!),
+        ]),
+        by: z
+          .string()
+          .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM')
+          .optional(),
+        tz: z.string().default('UTC').refine(validTimeZone, 'an IANA time zone such as Europe/Berlin'),
+      })
+      .transform(({ every, ...rest }) => ({ everyMs: every, ...rest }))
+      .optional(),
   })
   // The most specific id decides the kind; the others may be given as hints (Azure ML needs the experiment).
   .refine((t) => Boolean(t.experiment || t.pipelineRun || t.stepRun), {

@@ -7,7 +7,7 @@ import type { Track } from './tracks';
 export type StepEventType =
   'steprun.notstarted' | 'steprun.queued' | 'steprun.running' | 'steprun.finished' | 'steprun.failed' | 'steprun.canceled' | 'steprun.stuck';
 export type PipelineEventType = 'pipelinerun.finished' | 'pipelinerun.failed' | 'pipelinerun.canceled';
-export type EventType = StepEventType | PipelineEventType | 'track.error' | 'track.recovered' | 'alert.resolved';
+export type EventType = StepEventType | PipelineEventType | 'track.error' | 'track.recovered' | 'experiment.missing' | 'experiment.resumed' | 'alert.resolved';
 
 export const EVENT_TYPES: readonly EventType[] = [
   'steprun.notstarted',
@@ -22,6 +22,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'pipelinerun.canceled',
   'track.error',
   'track.recovered',
+  'experiment.missing',
+  'experiment.resumed',
   'alert.resolved',
 ];
 
@@ -87,6 +89,8 @@ export interface WatchEvent {
   error?: RunError & { retryable?: boolean };
   /** Where to see the run in its service's UI (Azure ML studio). */
   links?: { label: string; url: string }[];
+  /** experiment.missing: the window in which no pipeline run started. */
+  missing?: { windowStart: string; deadline: string; lastRunAt?: string; by?: string };
   /** steprun.stuck: why, and the limit it passed. */
   stuck?: StuckData;
   /** The alert this event opens, resolves or repeats (set by the dispatcher). */
@@ -240,6 +244,8 @@ export function summarize(e: WatchEvent): string {
   }
   if (e.pipelineRun) return `[${e.pipelineRun.status}] pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
   if (e.alert) return `[Resolved] ${e.alert.openedSummary}`;
+  if (e.missing) return `[Missing] no pipeline run of experiment ${e.experiment} started between ${e.missing.windowStart} and ${e.missing.deadline}`;
+  if (e.type === 'experiment.resumed') return `[Resumed] a pipeline run of experiment ${e.experiment} started`;
   if (e.type === 'track.recovered') return `[track recovered] ${e.trackId}`;
   return `[track error] ${e.trackId}: ${e.error?.message ?? ''}`;
 }

@@ -93,6 +93,11 @@ export class Keys {
     return `${this.tag}:stuck-info`;
   }
 
+  /** ZSET of experiment tracks with `expect`: track id -> when to check that a run started (ms). */
+  get expect(): string {
+    return `${this.tag}:expect`;
+  }
+
   /** HASH of silences: id -> json. */
   get silences(): string {
     return `${this.tag}:silences`;

@@ -9,6 +9,7 @@ import { trackErrorEvent, trackRecoveredEvent } from './events';
 import type { Keys } from './keys';
 import { failureDelayMs, nextPollDelayMs, type IntervalPolicy } from './scheduler';
 import { scriptsOn } from './scripts';
+import type { MissingWatch } from './missing';
 import type { StuckWatch } from './stuck';
 import { decodeState, encodeState, ERROR_FIELD, nextEvents, pipelineTransition, StateStore, UNREADABLE_FIELD_PREFIX, type Transition } from './state';
 import { trackFromRequest, type Track } from './tracks';
@@ -35,6 +36,8 @@ export interface PollDeps {
   onTransitions?(events: Transition[]): void;
   /** Stuck-step deadlines follow each committed transition. */
   stuck?: StuckWatch;
+  /** Experiment tracks that expect runs: scheduled on their first poll, resumed when a run appears. */
+  missing?: MissingWatch;
 }
 
 export type PollOutcome =
@@ -198,7 +201,8 @@ async function pollExperiment(deps: PollDeps, provider: RunProvider, track: Trac
   const now = deps.clock.now();
   const created = (r: { createdTime?: string }) => (r.createdTime ? Date.parse(r.createdTime) : now);
   const newest = runs.reduce((max, r) => Math.max(max, created(r)), cursor ?? track.createdAt);
-  const args: (string | number)[] = [now, newest - EXPERIMENT_SLACK_MS, newest, now + deps.settings.minMs, deps.keys.track(''), track.id];
+  const newestRun = runs.reduce((max, r) => Math.max(max, created(r)), 0);
+  const args: (string | number)[] = [now, newest - EXPERIMENT_SLACK_MS, newest, now + deps.settings.minMs, deps.keys.track(''), track.id, newestRun];
   for (const run of runs) {
     const child = trackFromRequest(
       { provider: track.provider, experiment: run.experiment, pipelineRun: run.pipelineRunId, labels: track.labels },
@@ -211,6 +215,8 @@ async function pollExperiment(deps: PollDeps, provider: RunProvider, track: Trac
   const k = deps.keys;
   const added = await scriptsOn(deps.redis).addPipelineTracks(k.seen(track.id), k.tracks, k.due(track.provider), k.track(track.id), k.failing, ...args);
   if (added < 0) return { kind: 'gone' };
+  if (first) await deps.missing?.schedule(track, now);
+  if (runs.length > 0 && track.expect) await deps.missing?.resumed(track, now);
   if (added > 0) deps.logger.info({ trackId: track.id, experiment: track.experiment, added }, 'new pipeline runs tracked');
   return { kind: 'tracked', added };
 }

@@ -4,6 +4,7 @@ import { InvalidInputError, TrackNotFoundError } from '../model/errors';
 import type { Clock } from '../clock';
 import { trackId, type TrackKind } from './ids';
 import type { Keys } from './keys';
+import type { Expectation } from './missing';
 import { scriptsOn } from './scripts';
 
 export interface Track {
@@ -20,6 +21,8 @@ export interface Track {
   parent?: string;
   /** Experiment tracks: also take runs created since this time (ms; 0 = all). Default: the track's creation. */
   since?: number;
+  /** Experiment tracks: a run must start this often, else one experiment.missing. */
+  expect?: Expectation;
 }
 
 export interface TrackRequest {
@@ -30,6 +33,7 @@ export interface TrackRequest {
   labels?: Record<string, string>;
   /** Experiment tracks: also take runs created since this time (ms; 0 = all). */
   since?: number;
+  expect?: Expectation;
 }
 
 /** The most specific id decides what is tracked; the others stay as hints for the provider. */
@@ -48,6 +52,7 @@ export function trackFromRequest(req: TrackRequest, source: Track['source'], now
     source,
     ...(parent ? { parent } : {}),
     ...(kind === 'experiment' && req.since !== undefined ? { since: req.since } : {}),
+    ...(kind === 'experiment' && req.expect ? { expect: req.expect } : {}),
   };
 }
 

@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { systemClock } from '../../clock';
 import { parseSince, SINCE_HELP } from '../../duration';
+import { trackTargetSchema } from '../../config/schema';
+import type { Expectation } from '../../watch/missing';
 import { InvalidInputError, TrackNotFoundError } from '../../model/errors';
 import { summarize, type WatchEvent } from '../../watch/events';
 import { describeTarget, TrackStore, trackFromRequest } from '../../watch/tracks';
@@ -37,6 +39,9 @@ export function registerWatchCommands(program: Command): void {
     .description('track an experiment (every new pipeline run), a pipeline run (every step) or one step run')
     .option('--experiment <name>', 'experiment; alone: track its pipeline runs still active and every new one')
     .option('--since <when>', `experiment tracks: also take the runs created since then: ${SINCE_HELP}`)
+    .option('--expect-every <duration>', 'experiment tracks: a pipeline run must start this often (24h), else one experiment.missing')
+    .option('--expect-by <HH:MM>', 'with --expect-every: by this local time each day')
+    .option('--tz <zone>', 'time zone of --expect-by (IANA, e.g. Europe/Berlin)', 'UTC')
     .option('--pipeline-run <id>', 'track every step of this pipeline run')
     .option('--step-run <id>', 'track this step run')
     .option('--label <key=value>', 'label carried by its events, for routing (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
@@ -45,28 +50,51 @@ export function registerWatchCommands(program: Command): void {
       'after',
       '\nExamples:\n  steprun-watch track --experiment demo --label team=ml\n  steprun-watch track --experiment nightly --since 24h\n  steprun-watch track --pipeline-run demo_1764070000_a1b2c3',
     )
-    .action(async (o: { experiment?: string; pipelineRun?: string; stepRun?: string; since?: string; label: string[]; verify: boolean }, cmd: Command) => {
-      const config = await configOf(cmd);
-      const providerName = globalsOf(cmd).provider ?? 'local';
-      const provider = providerFromConfig(config, providerName);
-      const since = o.since === undefined ? undefined : parseSince(o.since, systemClock.now());
-      if (o.since !== undefined && since === undefined) throw new InvalidInputError(`--since takes ${SINCE_HELP}, got "${o.since}"`);
-      if (o.since !== undefined && (o.pipelineRun || o.stepRun))
-        throw new InvalidInputError('--since is for experiment tracks (a pipeline or step run track watches its run whatever its age)');
-      const track = trackFromRequest(
-        { provider: providerName, experiment: o.experiment, pipelineRun: o.pipelineRun, stepRun: o.stepRun, since, labels: parseKeyValues(o.label, '--label') },
-        'cli',
-        systemClock.now(),
-      );
-      if (o.verify && track.kind !== 'experiment') {
-        // An unknown run id says so now, not as a track.error later.
-        const at = await provider.locateRun((track.stepRunId ?? track.pipelineRunId)!);
-        if (at.kind !== track.kind) throw new InvalidInputError(`${track.stepRunId ?? track.pipelineRunId} is a ${at.kind} run, not a ${track.kind} run`);
-      }
-      const added = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).add(track));
-      if (globalsOf(cmd).json) return printJson({ ...track, added });
-      process.stdout.write(`${added ? 'tracking' : 'already tracked'}: ${describeTarget(track)} on ${providerName} (track ${track.id})\n`);
-    });
+    .action(
+      async (
+        o: {
+          experiment?: string;
+          pipelineRun?: string;
+          stepRun?: string;
+          since?: string;
+          expectEvery?: string;
+          expectBy?: string;
+          tz: string;
+          label: string[];
+          verify: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const config = await configOf(cmd);
+        const providerName = globalsOf(cmd).provider ?? 'local';
+        const provider = providerFromConfig(config, providerName);
+        const since = o.since === undefined ? undefined : parseSince(o.since, systemClock.now());
+        if (o.since !== undefined && since === undefined) throw new InvalidInputError(`--since takes ${SINCE_HELP}, got "${o.since}"`);
+        if (o.since !== undefined && (o.pipelineRun || o.stepRun))
+          throw new InvalidInputError('--since is for experiment tracks (a pipeline or step run track watches its run whatever its age)');
+        const track = trackFromRequest(
+          {
+            provider: providerName,
+            experiment: o.experiment,
+            pipelineRun: o.pipelineRun,
+            stepRun: o.stepRun,
+            since,
+            expect: expectationOf(o),
+            labels: parseKeyValues(o.label, '--label'),
+          },
+          'cli',
+          systemClock.now(),
+        );
+        if (o.verify && track.kind !== 'experiment') {
+          // An unknown run id says so now, not as a track.error later.
+          const at = await provider.locateRun((track.stepRunId ?? track.pipelineRunId)!);
+          if (at.kind !== track.kind) throw new InvalidInputError(`${track.stepRunId ?? track.pipelineRunId} is a ${at.kind} run, not a ${track.kind} run`);
+        }
+        const added = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).add(track));
+        if (globalsOf(cmd).json) return printJson({ ...track, added });
+        process.stdout.write(`${added ? 'tracking' : 'already tracked'}: ${describeTarget(track)} on ${providerName} (track ${track.id})\n`);
+      },
+    );
 
   program
     .command('ping')
@@ -153,4 +181,24 @@ export function registerWatchCommands(program: Command): void {
         }
       });
     });
+}
+
+/** `--expect-every 24h --expect-by 07:00 --tz Europe/Berlin`, checked as the config checks `tracks[].expect`. */
+function expectationOf(o: {
+  expectEvery?: string;
+  expectBy?: string;
+  tz: string;
+  experiment?: string;
+  pipelineRun?: string;
+  stepRun?: string;
+}): Expectation | undefined {
+  if (o.expectEvery === undefined) {
+    if (o.expectBy !== undefined) throw new InvalidInputError('--expect-by needs --expect-every (e.g. --expect-every 24h --expect-by 07:00)');
+    return undefined;
+  }
+  if (o.pipelineRun || o.stepRun) throw new InvalidInputError('--expect-every is for experiment tracks');
+  const parsed = trackTargetSchema.shape.expect.safeParse({ every: o.expectEvery, by: o.expectBy, tz: o.tz });
+  if (!parsed.success)
+    throw new InvalidInputError(`--expect-every/--expect-by/--tz: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
 }

@@ -12,7 +12,7 @@ export function formatDuration(ms: number | undefined): string {
 
 /** `[Failed] train · pipeline 1234 · experiment churn`: what happened at a glance. */
 export function subjectOf(e: WatchEvent): string {
-  if (e.stuck) return summarize(e);
+  if (e.stuck || e.missing || e.type === 'experiment.resumed') return summarize(e);
   if (e.stepRun) return `[${e.stepRun.status}] ${e.stepRun.name} · pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
   if (e.pipelineRun) return `[${e.pipelineRun.status}] pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
   if (e.alert) return `[Resolved] ${e.alert.openedSummary}`;
@@ -22,7 +22,9 @@ export function subjectOf(e: WatchEvent): string {
 
 /** What someone must look at: failures, watch errors and stuck steps (they page, and quiet hours do not hold them). */
 export function isFailure(e: WatchEvent): boolean {
-  return e.type === 'steprun.failed' || e.type === 'pipelinerun.failed' || e.type === 'track.error' || e.type === 'steprun.stuck';
+  return (
+    e.type === 'steprun.failed' || e.type === 'pipelinerun.failed' || e.type === 'track.error' || e.type === 'steprun.stuck' || e.type === 'experiment.missing'
+  );
 }
 
 /** Label/value lines describing the event, in reading order. */
@@ -31,6 +33,10 @@ export function factsOf(e: WatchEvent): [string, string][] {
   if (e.stuck) {
     facts.push(['Stuck', `${e.stuck.reason} for ${formatDuration(e.stuck.forMs)}, limit ${formatDuration(e.stuck.limitMs)}`]);
     if (e.stuck.p95Ms !== undefined) facts.push(['Learned from', `p95 ${formatDuration(e.stuck.p95Ms)} of the last ${e.stuck.samples} Finished runs`]);
+  }
+  if (e.missing) {
+    facts.push(['Window', `${e.missing.windowStart} → ${e.missing.deadline}${e.missing.by ? ` (by ${e.missing.by})` : ''}`]);
+    facts.push(['Last run started', e.missing.lastRunAt ?? 'none seen']);
   }
   if (e.alert) {
     const a = e.alert;

@@ -132,7 +132,7 @@ export function pagerDutyEvent(e: WatchEvent, routingKey: string): Record<string
       payload: {
         summary: subjectOf(e).slice(0, 1024),
         source: `steprun-watch/${e.provider}/${e.experiment}`,
-        severity: e.type === 'steprun.stuck' ? 'warning' : 'error',
+        severity: e.type === 'steprun.stuck' || e.type === 'experiment.missing' ? 'warning' : 'error',
         timestamp: e.time,
         component: e.stepRun?.name ?? 'pipeline',
         group: e.experiment,

@@ -1,0 +1,162 @@
+// Missing runs: an experiment track that expects a pipeline run every so often says so once when none started in time.
+import type { Redis } from 'ioredis';
+import { Status } from '../model/status';
+import type { WatchEvent } from './events';
+import { eventId } from './ids';
+import type { Keys } from './keys';
+import { scriptsOn } from './scripts';
+import { decodeState, encodeState } from './state';
+import type { Track } from './tracks';
+
+export interface Expectation {
+  /** A run must start at least this often (ms). */
+  everyMs: number;
+  /** `HH:MM`: the run of each window must have started by this local time; without it, `everyMs` after the last run. */
+  by?: string;
+  tz: string;
+}
+
+export const MISSING_FIELD = '@missing';
+
+/** Milliseconds the zone is ahead of UTC at `at`. */
+function zoneOffsetMs(at: number, tz: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(at));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
+  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - (at - (at % 1000));
+}
+
+/** The first moment after `now` at which the local clock of `tz` reads `by` (pure; daylight saving included). */
+export function nextLocalTime(now: number, by: string, tz: string): number {
+  const [hh, mm] = by.split(':').map(Number) as [number, number];
+  const local = new Date(now + zoneOffsetMs(now, tz));
+  for (let day = 0; day < 3; day++) {
+    const wall = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate() + day, hh, mm);
+    // The wall time in UTC terms, corrected with the offset in force at that moment.
+    let at = wall - zoneOffsetMs(wall, tz);
+    at = wall - zoneOffsetMs(at, tz);
+    if (at > now) return at;
+  }
+  throw new Error(`no ${by} in ${tz} after ${new Date(now).toISOString()}`);
+}
+
+/** When the next check is due: the next `by` time, or `everyMs` after the last run (or after `since`). */
+export function nextDeadline(e: Expectation, now: number, lastRunAt: number): number {
+  return e.by ? nextLocalTime(now, e.by, e.tz) : Math.max(lastRunAt + e.everyMs, now + 1000);
+}
+
+/** Whether a run started in the window that ends at `deadline` (pure). */
+export function runMissing(e: Expectation, deadline: number, lastRunAt: number): boolean {
+  return lastRunAt < deadline - e.everyMs;
+}
+
+export class MissingWatch {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly maxLen: number,
+  ) {}
+
+  /** Called by an experiment track's first poll: schedules its first check (kept if one is there). */
+  async schedule(track: Track, now: number): Promise<void> {
+    if (!track.expect) return;
+    const deadline = nextDeadline(track.expect, now, track.createdAt);
+    if ((await this.redis.zadd(this.keys.expect, 'NX', deadline, track.id)) === 1) await this.redis.hset(this.keys.track(track.id), 'expectDeadline', deadline);
+  }
+
+  /** On the scheduler's tick: each experiment whose deadline passed without a run raises one experiment.missing. */
+  async raiseDue(now: number, limit = 500): Promise<number> {
+    const k = this.keys;
+    const due = await scriptsOn(this.redis).claimDue(k.expect, now, limit, now + 60_000);
+    let raised = 0;
+    for (const trackId of due) {
+      const [json, lastRun, deadlineText] = await Promise.all([
+        this.redis.hget(k.track(trackId), 'json'),
+        this.redis.hget(k.track(trackId), 'lastRunAt'),
+        this.redis.hget(k.track(trackId), 'expectDeadline'),
+      ]);
+      if (!json) {
+        await this.redis.zrem(k.expect, trackId);
+        continue;
+      }
+      const track = JSON.parse(json) as Track;
+      const e = track.expect!;
+      const lastRunAt = Number(lastRun ?? 0);
+      const deadline = Number(deadlineText ?? 0) || now;
+      if (runMissing(e, deadline, lastRunAt)) {
+        const before = await this.redis.hget(k.state(trackId), MISSING_FIELD);
+        const prev = decodeState(before ?? undefined);
+        // Once until a run starts: a second empty window does not page again.
+        if (prev?.status !== Status.Failed) {
+          const seq = (prev?.seq ?? 0) + 1;
+          raised += await scriptsOn(this.redis).casAppend(
+            k.state(trackId),
+            k.events,
+            MISSING_FIELD,
+            before ?? '',
+            encodeState({ seq, status: Status.Failed }),
+            this.maxLen,
+            JSON.stringify(missingEvent(track, e, seq, deadline, lastRunAt, now)),
+          );
+        }
+      }
+      const next = nextDeadline(e, now, lastRunAt);
+      await this.redis.multi().zadd(k.expect, next, trackId).hset(k.track(trackId), 'expectDeadline', next).exec();
+    }
+    return raised;
+  }
+
+  /** A run was found: if the experiment's run was missing, one experiment.resumed (it resolves that alert). */
+  async resumed(track: Track, now: number): Promise<void> {
+    const k = this.keys;
+    const before = await this.redis.hget(k.state(track.id), MISSING_FIELD);
+    const prev = decodeState(before ?? undefined);
+    if (prev?.status !== Status.Failed) return;
+    const event: WatchEvent = {
+      id: eventId(track.id, MISSING_FIELD, prev.seq + 1),
+      type: 'experiment.resumed',
+      time: new Date(now).toISOString(),
+      detectedAt: now,
+      trackId: track.id,
+      provider: track.provider,
+      experiment: track.experiment ?? '',
+      labels: track.labels,
+    };
+    await scriptsOn(this.redis).casAppend(
+      k.state(track.id),
+      k.events,
+      MISSING_FIELD,
+      before!,
+      encodeState({ seq: prev.seq + 1, status: Status.Finished }),
+      this.maxLen,
+      JSON.stringify(event),
+    );
+  }
+}
+
+function missingEvent(track: Track, e: Expectation, seq: number, deadline: number, lastRunAt: number, now: number): WatchEvent {
+  return {
+    id: eventId(track.id, MISSING_FIELD, seq),
+    type: 'experiment.missing',
+    time: new Date(now).toISOString(),
+    detectedAt: now,
+    trackId: track.id,
+    provider: track.provider,
+    experiment: track.experiment ?? '',
+    labels: track.labels,
+    missing: {
+      windowStart: new Date(deadline - e.everyMs).toISOString(),
+      deadline: new Date(deadline).toISOString(),
+      ...(lastRunAt > 0 ? { lastRunAt: new Date(lastRunAt).toISOString() } : {}),
+      ...(e.by ? { by: `${e.by} ${e.tz}` } : {}),
+    },
+  };
+}
