@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../fs/atomic';
 import { DeliveryError } from '../model/errors';
 import { emailContent } from './formats/email-message';
+import { templateSchema } from './formats/template';
 import type { Notifier, NotifierFactory } from './notifier';
 import { parseOptions } from './options';
 
@@ -29,6 +30,8 @@ const optionsSchema = z.strictObject({
   smtp: smtpSchema.optional(),
   /** Where messages go without SMTP (default <data-dir>/outbox). */
   outbox: z.string().optional(),
+  /** Mustache subject and text instead of the built-in wording. */
+  template: templateSchema.optional(),
 });
 
 export const emailNotifierFactory: NotifierFactory = (raw, ctx): Notifier => {
@@ -53,7 +56,7 @@ export const emailNotifierFactory: NotifierFactory = (raw, ctx): Notifier => {
     type: 'email',
     name: ctx.name,
     async deliver(event, delivery) {
-      const content = emailContent(event, o.subject);
+      const content = emailContent(event, o.subject, o.template);
       // A stable Message-ID: a mail sent twice (crash between send and mark) is recognisably the same mail.
       const message = {
         from: o.from,

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { maskUrl } from '../logger';
 import { cloudEvent, pagerDutyEvent, slackMessage, teamsMessage } from './formats/webhook-formats';
+import { templateSchema } from './formats/template';
 import { postJson } from './http';
 import type { Notifier, NotifierFactory } from './notifier';
 import { parseOptions } from './options';
@@ -19,6 +20,8 @@ const optionsSchema = z
     routingKey: z.string().min(1).optional(),
     headers: z.record(z.string(), z.string()).default({}),
     timeoutMs: z.number().int().positive().default(10000),
+    /** Mustache subject/title and text instead of the built-in wording (slack, teams; pagerduty: the subject). */
+    template: templateSchema.optional(),
   })
   .refine((o) => o.url || o.format === 'pagerduty', { message: 'url is required', path: ['url'] })
   .refine((o) => o.format !== 'pagerduty' || o.routingKey, { message: 'routingKey is required for format pagerduty', path: ['routingKey'] });
@@ -32,11 +35,11 @@ export const webhookNotifierFactory: NotifierFactory = (raw, ctx): Notifier => {
     async deliver(event, delivery) {
       const payload =
         o.format === 'slack'
-          ? slackMessage(event)
+          ? slackMessage(event, o.template)
           : o.format === 'teams'
-            ? teamsMessage(event)
+            ? teamsMessage(event, o.template)
             : o.format === 'pagerduty'
-              ? pagerDutyEvent(event, o.routingKey!)
+              ? pagerDutyEvent(event, o.routingKey!, o.template)
               : cloudEvent(event);
       if (!payload) return { detail: `skipped: ${event.type} is not sent to ${o.format}` };
       const body = JSON.stringify(payload);

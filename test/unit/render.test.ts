@@ -210,3 +210,33 @@ describe('Azure ML studio links', () => {
     ]);
   });
 });
+
+describe('templates (issue 12)', () => {
+  const template = {
+    subject: '{{experiment}}: {{stepRun.name}} {{status}}',
+    text: 'Error: {{stepRun.error.message}}\n{{#facts}}{{name}}={{value}}\n{{/facts}}',
+  };
+
+  it('a notifier template replaces the built-in wording, escaped for each target', () => {
+    const slack = slackMessage(failedStep(), template) as { text: string; blocks: { text?: { text: string } }[] };
+    expect(slack.blocks[0]!.text!.text).toBe('churn: train <@U1> Failed');
+    expect(slack.blocks[1]!.text!.text).toContain('Error: disk full &lt;!channel&gt;');
+    expect(JSON.stringify(slack)).not.toContain('<!channel>');
+    const mail = emailContent(failedStep(), '[prod] ', template);
+    expect(mail.subject).toBe('[prod] churn: train <@U1> Failed');
+    expect(mail.text).toContain('Error: disk full <!channel>');
+    expect(mail.html).toContain('disk full &lt;!channel&gt;');
+    const teams = JSON.stringify(teamsMessage(failedStep(), template));
+    expect(teams).toContain('Error: disk full');
+    expect(pagerDutyEvent({ ...failedStep(), alertKey: 'k' }, 'R', template)!.payload).toMatchObject({ summary: 'churn: train <@U1> Failed' });
+  });
+
+  it('templates are logic-less: no code runs, a bad one is refused at start naming the field', async () => {
+    const { templateSchema } = await import('../../src/notify/formats/template');
+    expect(templateSchema.safeParse({ text: '{{#unclosed}}' }).success).toBe(false);
+    expect(templateSchema.safeParse({ text: '{{constructor.constructor}}' }).success).toBe(true);
+    const out = slackMessage(failedStep(), { text: '{{constructor.constructor}}|{{process.env.HOME}}' }) as { blocks: { text?: { text: string } }[] };
+    expect(out.blocks[1]!.text!.text).not.toContain('function');
+    expect(out.blocks[1]!.text!.text).not.toContain('/root');
+  });
+});

@@ -2,6 +2,7 @@
 import type { WatchEvent } from '../../watch/events';
 import { factsOf, isFailure, nextStepsOf, stepRowsOf, subjectOf } from './describe';
 import { htmlEscape } from './render';
+import { renderTemplate, type MessageTemplate } from './template';
 
 export interface EmailContent {
   subject: string;
@@ -9,8 +10,14 @@ export interface EmailContent {
   html: string;
 }
 
-export function emailContent(e: WatchEvent, subjectPrefix = ''): EmailContent {
-  const subject = `${subjectPrefix}${subjectOf(e)}`;
+export function emailContent(e: WatchEvent, subjectPrefix = '', template: MessageTemplate = {}): EmailContent {
+  const subject = `${subjectPrefix}${template.subject ? renderTemplate(template.subject, e).replace(/\s+/g, ' ') : subjectOf(e)}`;
+  if (template.text) {
+    // A template replaces the body: the same text in both parts, HTML-escaped in the HTML one.
+    const text = renderTemplate(template.text, e);
+    const html = `<!doctype html><html><body><div style="font-family:system-ui,sans-serif;white-space:pre-wrap">${renderTemplate(template.text, e, htmlEscape)}</div></body></html>`;
+    return { subject, text: `${text}\n\n-- steprun-watch, event ${e.id}\n`, html };
+  }
   const facts = factsOf(e);
   const rows = stepRowsOf(e);
   const commands = nextStepsOf(e);

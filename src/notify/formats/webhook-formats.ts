@@ -2,6 +2,7 @@
 import type { WatchEvent } from '../../watch/events';
 import { factsOf, isFailure, nextStepsOf, stepRowsOf, subjectOf } from './describe';
 import { cutLine, cutTail, fitLines, jsonBytes, slackCodeBlock, slackEscape } from './render';
+import { renderTemplate, type MessageTemplate } from './template';
 
 export type WebhookFormat = 'cloudevents' | 'slack' | 'teams' | 'pagerduty';
 
@@ -23,10 +24,11 @@ export function cloudEvent(e: WatchEvent): Record<string, unknown> {
 const MAX_SLACK_TEXT = 2900;
 
 /** Slack incoming webhook: `text` (notification fallback) and Block Kit `blocks` (https://api.slack.com/messaging/webhooks). */
-export function slackMessage(e: WatchEvent): Record<string, unknown> {
-  const facts = factsOf(e).map(([k, v]) => `*${k}:* ${slackEscape(v)}`);
+export function slackMessage(e: WatchEvent, template: MessageTemplate = {}): Record<string, unknown> {
+  const subject = template.subject ? renderTemplate(template.subject, e) : subjectOf(e);
+  const facts = template.text ? renderTemplate(template.text, e, slackEscape).split('\n') : factsOf(e).map(([k, v]) => `*${k}:* ${slackEscape(v)}`);
   const blocks: Record<string, unknown>[] = [
-    { type: 'header', text: { type: 'plain_text', text: cutLine(subjectOf(e), 150) } },
+    { type: 'header', text: { type: 'plain_text', text: cutLine(subject, 150) } },
     { type: 'section', text: { type: 'mrkdwn', text: fitLines(facts, MAX_SLACK_TEXT) } },
   ];
   if (e.stderrTail)
@@ -65,25 +67,28 @@ export function slackMessage(e: WatchEvent): Record<string, unknown> {
     ],
   });
   // `text` is mrkdwn too (the notification preview): escaped like the rest.
-  return { text: slackEscape(cutLine(subjectOf(e), 300)), blocks };
+  return { text: slackEscape(cutLine(subject, 300)), blocks };
 }
 
 /** Teams refuses a message over 28 KB: the card is built, measured, and its long parts cut until it fits. */
 const MAX_TEAMS_BYTES = 27 * 1024;
 
 /** Teams (Workflows / incoming webhook): a message carrying an Adaptive Card 1.4, always under 28 KB. */
-export function teamsMessage(e: WatchEvent): Record<string, unknown> {
+export function teamsMessage(e: WatchEvent, template: MessageTemplate = {}): Record<string, unknown> {
   for (const budget of [16_000, 8_000, 4_000, 2_000, 1_000, 400]) {
-    const message = teamsCard(e, budget);
+    const message = teamsCard(e, budget, template);
     if (jsonBytes(message) <= MAX_TEAMS_BYTES) return message;
   }
-  return teamsCard(e, 100);
+  return teamsCard(e, 100, template);
 }
 
-function teamsCard(e: WatchEvent, budget: number): Record<string, unknown> {
+function teamsCard(e: WatchEvent, budget: number, template: MessageTemplate): Record<string, unknown> {
+  const subject = template.subject ? renderTemplate(template.subject, e) : subjectOf(e);
   const body: Record<string, unknown>[] = [
-    { type: 'TextBlock', size: 'Medium', weight: 'Bolder', wrap: true, text: cutLine(subjectOf(e), 300), color: isFailure(e) ? 'Attention' : 'Good' },
-    { type: 'FactSet', facts: factsOf(e).map(([title, value]) => ({ title, value: cutTail(value, budget / 4) })) },
+    { type: 'TextBlock', size: 'Medium', weight: 'Bolder', wrap: true, text: cutLine(subject, 300), color: isFailure(e) ? 'Attention' : 'Good' },
+    template.text
+      ? { type: 'TextBlock', text: cutTail(renderTemplate(template.text, e), budget), wrap: true }
+      : { type: 'FactSet', facts: factsOf(e).map(([title, value]) => ({ title, value: cutTail(value, budget / 4) })) },
   ];
   if (e.stderrTail)
     body.push(
@@ -121,7 +126,7 @@ function teamsCard(e: WatchEvent, budget: number): Record<string, unknown> {
  * resolve with the same key when that alert resolves (alert.resolved). Other events are not PagerDuty's
  * business: undefined = do not send.
  */
-export function pagerDutyEvent(e: WatchEvent, routingKey: string): Record<string, unknown> | undefined {
+export function pagerDutyEvent(e: WatchEvent, routingKey: string, template: MessageTemplate = {}): Record<string, unknown> | undefined {
   const dedupKey = `steprun-watch/${e.alertKey ?? e.alert?.key ?? `${e.provider}/${e.pipelineRunId ?? e.trackId}`}`;
   if (e.type === 'alert.resolved') return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey };
   if (isFailure(e)) {
@@ -130,7 +135,7 @@ export function pagerDutyEvent(e: WatchEvent, routingKey: string): Record<string
       event_action: 'trigger',
       dedup_key: dedupKey,
       payload: {
-        summary: subjectOf(e).slice(0, 1024),
+        summary: cutLine(template.subject ? renderTemplate(template.subject, e) : subjectOf(e), 1024),
         source: `steprun-watch/${e.provider}/${e.experiment}`,
         severity: e.type === 'steprun.stuck' || e.type === 'experiment.missing' ? 'warning' : 'error',
         timestamp: e.time,
