@@ -12,6 +12,7 @@ import { Metrics } from './metrics';
 import { deliverJob, deliveryBackoff, type DeliverJobData } from './notify/deliver';
 import { DeliveryStore } from './notify/deliveries';
 import { Dispatcher } from './notify/dispatch';
+import { RedisLiveMessages } from './notify/live-messages';
 import { onCallGroups } from './alerts/lookup';
 import { AlertStore } from './alerts/alert-store';
 import { sendDueRepeats } from './alerts/repeats';
@@ -86,7 +87,8 @@ export class Daemon {
     // Providers get a request budget shared through Redis; it reads the connection once the daemon has one.
     const built: { daemon?: Daemon } = {};
     const budgetFor: BudgetFactory = (name, perMinute) => new RedisBudget(() => built.daemon!.connection, keys, name, perMinute, clock);
-    const { providers, notifiers } = await buildAll(o.config, o.logger, { budgetFor });
+    const liveMessages = (notifier: string) => new RedisLiveMessages(() => built.daemon!.connection, keys, notifier);
+    const { providers, notifiers } = await buildAll(o.config, o.logger, { budgetFor, liveMessages });
     built.daemon = new Daemon(o.config, providers, notifiers, o);
     return built.daemon;
   }

@@ -26,14 +26,19 @@ export function buildProviders(config: LoadedConfig, services?: Record<string, u
 }
 
 /** Every notifier is built before any error is thrown: a person fixing the config sees all of its problems at once. */
-export async function buildNotifiers(config: LoadedConfig, providers: Map<string, RunProvider>, logger: Logger): Promise<Map<string, Notifier>> {
+export async function buildNotifiers(
+  config: LoadedConfig,
+  providers: Map<string, RunProvider>,
+  logger: Logger,
+  services?: Record<string, unknown>,
+): Promise<Map<string, Notifier>> {
   const registry = builtinNotifiers();
   const baseDir = config.source ? path.dirname(path.resolve(config.source)) : process.cwd();
   const notifiers = new Map<string, Notifier>();
   const problems: string[] = [];
   for (const [name, options] of Object.entries(config.notifiers)) {
     try {
-      notifiers.set(name, await registry.create(options, { name, dataDir: config.dataDir, logger, providers, baseDir }));
+      notifiers.set(name, await registry.create(options, { name, dataDir: config.dataDir, logger, providers, baseDir, services }));
     } catch (err) {
       problems.push(...problemsOf(err));
     }
@@ -56,7 +61,7 @@ export async function buildAll(config: LoadedConfig, logger: Logger, services?: 
   }
   let notifiers = new Map<string, Notifier>();
   try {
-    notifiers = await buildNotifiers(config, providers, logger);
+    notifiers = await buildNotifiers(config, providers, logger, services);
   } catch (err) {
     problems.push(...problemsOf(err));
   }

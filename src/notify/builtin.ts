@@ -3,6 +3,7 @@ import { consoleNotifierFactory } from './console';
 import { downloadNotifierFactory } from './download';
 import { emailNotifierFactory } from './email';
 import { moduleNotifierFactory, NotifierRegistry } from './notifier';
+import { slackLiveNotifierFactory } from './slack-live';
 import { webhookNotifierFactory } from './webhook';
 
 export function builtinNotifiers(): NotifierRegistry {
@@ -10,6 +11,7 @@ export function builtinNotifiers(): NotifierRegistry {
     .register('console', consoleNotifierFactory)
     .register('email', emailNotifierFactory)
     .register('webhook', webhookNotifierFactory)
+    .register('slack', slackLiveNotifierFactory)
     .register('download', downloadNotifierFactory)
     .register('module', moduleNotifierFactory);
 }

@@ -37,6 +37,8 @@ export interface NotifierContext {
   providers: Map<string, RunProvider>;
   /** Folder relative module paths resolve from (the config file's folder, else the working directory). */
   baseDir: string;
+  /** What the daemon lends notifiers (e.g. `liveMessages`: message ids kept in Redis); absent outside the daemon. */
+  services?: Record<string, unknown>;
 }
 
 export type NotifierFactory = (options: Record<string, unknown>, ctx: NotifierContext) => Notifier | Promise<Notifier>;

@@ -1,0 +1,141 @@
+// The `slack` notifier (a bot token): ONE message per pipeline run, edited as its steps move (chat.postMessage, then
+// chat.update), with each failure's details as a reply in its thread. Incoming-webhook Slack is the webhook notifier.
+import { WebClient } from '@slack/web-api';
+import { z } from 'zod';
+import { DeliveryError } from '../model/errors';
+import type { StepStatus } from '../model/status';
+import type { WatchEvent } from '../watch/events';
+import { formatDuration, subjectOf } from './formats/describe';
+import { cutLine, fitLines, slackCodeBlock, slackEscape } from './formats/render';
+import type { LiveMessageStore } from './live-messages';
+import type { Notifier, NotifierFactory } from './notifier';
+import { parseOptions } from './options';
+
+const optionsSchema = z.strictObject({
+  type: z.literal('slack'),
+  /** A bot token (`xoxb-…`), from the environment: `token: ${SLACK_BOT_TOKEN}`. */
+  token: z.string().min(1),
+  /** Channel id or name the messages go to. */
+  channel: z.string().min(1),
+  /** The Web API's base URL (tests point it at a local stand-in). */
+  slackApiUrl: z.string().url().optional(),
+});
+
+/** What the daemon gives this notifier: where message ids and rows live (Redis). */
+export type LiveMessagesFactory = (notifier: string) => LiveMessageStore;
+
+const MARK: Record<StepStatus, string> = {
+  NotStarted: '◻️',
+  Queued: '⏳',
+  Running: '🔄',
+  Finished: '✅',
+  Failed: '❌',
+  Canceled: '⛔',
+};
+
+/** A row of the step table; `rank` keeps a late, older event from overwriting a newer status. */
+interface Row {
+  name: string;
+  status: StepStatus;
+  durationMs?: number;
+  reused?: boolean;
+  /** When it started (ISO): the table is in running order. */
+  start?: string;
+  rank: number;
+}
+
+const RANK: Record<StepStatus, number> = { NotStarted: 0, Queued: 1, Running: 2, Finished: 3, Failed: 3, Canceled: 3 };
+
+export const slackLiveNotifierFactory: NotifierFactory = (raw, ctx): Notifier => {
+  const o = parseOptions(optionsSchema, raw, ctx.name);
+  // Outside the daemon (`ping` checks the options) there is no Redis to keep messages in: delivering then is an error.
+  const store = (ctx.services?.liveMessages as LiveMessagesFactory | undefined)?.(ctx.name);
+  const client = new WebClient(o.token, {
+    ...(o.slackApiUrl ? { slackApiUrl: o.slackApiUrl } : {}),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  });
+
+  async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const e = err as { code?: string; data?: { error?: string }; message: string };
+      // Slack's own refusals (channel_not_found, invalid_auth) will not change on retry; network trouble and rate limits may.
+      const platform = e.code === 'slack_webapi_platform_error';
+      throw new DeliveryError(`slack ${what}: ${e.data?.error ?? e.message}`, { retryable: !platform, cause: err });
+    }
+  }
+
+  return {
+    type: 'slack',
+    name: ctx.name,
+    async deliver(event) {
+      if (!store) throw new DeliveryError(`notifier ${ctx.name}: the slack notifier runs in the daemon (it keeps its messages in Redis)`, { retryable: false });
+      const run = event.pipelineRunId;
+      if (!run || !(event.stepRun || event.pipelineRun)) return { detail: `skipped: ${event.type} has no pipeline run message` };
+      const row = rowOf(event);
+      const rows = (await store.putRow(run, rowIdOf(event), JSON.stringify(row), row.rank))
+        .map((r) => JSON.parse(r) as Row)
+        .sort((a, b) => (a.start ?? '~').localeCompare(b.start ?? '~') || a.name.localeCompare(b.name));
+      const message = { text: slackEscape(cutLine(headline(event), 300)), blocks: table(event, rows) };
+      let claim = await store.claim(run, Date.now());
+      for (let i = 0; i < 20 && 'wait' in claim; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        claim = await store.claim(run, Date.now());
+      }
+      if ('wait' in claim) throw new DeliveryError('slack: another process is posting this pipeline run’s message', { retryable: true });
+      let ts: string;
+      let channel: string;
+      if ('post' in claim) {
+        const posted = await call('chat.postMessage', () => client.chat.postMessage({ channel: o.channel, ...message }));
+        [ts, channel] = [posted.ts!, posted.channel!];
+        // Stored at once: a restarted daemon edits this message instead of posting another.
+        await store.posted(run, ts, channel);
+      } else {
+        [ts, channel] = [claim.ts, claim.channel];
+        await call('chat.update', () => client.chat.update({ channel, ts, ...message }));
+      }
+      if (event.type === 'steprun.failed' && event.stepRun) {
+        const details = [`*${slackEscape(subjectOf(event))}*`];
+        if (event.stepRun.error) details.push(slackEscape(`${event.stepRun.error.code}: ${event.stepRun.error.message}`));
+        if (event.stderrTail) details.push(slackCodeBlock(event.stderrTail, 2800));
+        await call('chat.postMessage (thread)', () => client.chat.postMessage({ channel, thread_ts: ts, text: details.join('\n') }));
+      }
+      return { detail: `message ${ts} in ${channel}` };
+    },
+  };
+};
+
+function rowIdOf(e: WatchEvent): string {
+  return e.stepRun ? `step:${e.stepRun.stepRunId}` : '~pipeline';
+}
+
+function rowOf(e: WatchEvent): Row {
+  if (e.stepRun) {
+    const s = e.stepRun;
+    return { name: s.name, status: s.status, durationMs: s.durationMs, reused: s.isReused, start: s.startTime, rank: RANK[s.status] };
+  }
+  return { name: '(pipeline)', status: e.pipelineRun!.status, durationMs: e.pipelineRun!.durationMs, rank: RANK[e.pipelineRun!.status] };
+}
+
+function headline(e: WatchEvent): string {
+  const status = e.pipelineRun?.status;
+  return `${status ? `[${status}] ` : ''}pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
+}
+
+/** A compact table: one line per step with a status mark and its duration; the pipeline's own row last. */
+function table(e: WatchEvent, rows: Row[]): Record<string, unknown>[] {
+  const steps = rows.filter((r) => r.name !== '(pipeline)');
+  const pipeline = rows.find((r) => r.name === '(pipeline)');
+  const lines = steps.map((r) =>
+    slackEscape(
+      `${MARK[r.status]} ${r.name}  ${r.status}${r.durationMs !== undefined ? ` · ${formatDuration(r.durationMs)}` : ''}${r.reused ? ' · reused' : ''}`,
+    ),
+  );
+  const head = `*${slackEscape(headline(pipeline ? { ...e, pipelineRun: { ...(e.pipelineRun ?? { steps: [], previousStatus: null, rawStatus: '' }), status: pipeline.status } } : e))}*`;
+  return [
+    { type: 'section', text: { type: 'mrkdwn', text: head } },
+    { type: 'section', text: { type: 'mrkdwn', text: fitLines(lines, 2900, (n) => `+${n} more steps`) || '_no steps yet_' } },
+  ];
+}

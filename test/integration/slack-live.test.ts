@@ -1,0 +1,81 @@
+// Issue 12: one live Slack message per pipeline run, against a local stand-in of the Web API.
+import * as path from 'node:path';
+import type { Daemon } from '../../src/daemon';
+import { LocalProvider } from '../../src/providers/local/provider';
+import { systemClock } from '../../src/clock';
+import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
+import { runPipelineText } from '../support/local-runs';
+import { startDaemon, testConfig } from '../support/daemon';
+import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
+import { SlackApiStandIn } from '../support/slack-api';
+import { tempDir } from '../support/tmp';
+import { waitFor } from '../support/wait-for';
+
+const redis = testRedis();
+const prefix = uniquePrefix('slacklive');
+const dataDir = tempDir('slacklive');
+const local = new LocalProvider({ root: path.join(dataDir, 'runs') });
+const slack = new SlackApiStandIn();
+let daemon: Daemon;
+
+function tenSteps(experiment: string, failAt?: number): string {
+  const lines = [`experiment: ${experiment}`, 'steps:'];
+  for (let i = 0; i < 10; i++) {
+    const run = i === failAt ? 'echo "<!channel> boom" >&2; exit 2' : 'sleep 0.2';
+    lines.push(`  - { name: s${i}, run: '${run}'${i > 0 ? `, needs: [s${i - 1}]` : ''} }`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+beforeAll(async () => {
+  const url = await slack.start();
+  daemon = await startDaemon(
+    testConfig({
+      prefix,
+      dataDir,
+      extra: {
+        notifiers: { live: { type: 'slack', token: 'xoxb-test-token', channel: '#ml-runs', slackApiUrl: url } },
+        routes: [{ match: { type: ['steprun.*', 'pipelinerun.*'] }, notify: ['live'] }],
+      },
+    }),
+  );
+  const tracks = new TrackStore(redis, daemon.keys, systemClock);
+  await tracks.add(trackFromRequest({ provider: 'local', experiment: 'live1' }, 'cli', Date.now() - 1000));
+  await tracks.add(trackFromRequest({ provider: 'local', experiment: 'live2' }, 'cli', Date.now() - 1000));
+});
+
+afterAll(async () => {
+  await daemon.stop();
+  await slack.close();
+  await dropPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+describe('live Slack message', () => {
+  it('a 10-step pipeline run: one postMessage, then only updates of that message, ending with every step Finished', async () => {
+    const run = await runPipelineText(local.store, tenSteps('live1'), path.join(dataDir, 'w1'));
+    await waitFor(async () => slack.calls.some((c) => c.method === 'chat.update' && JSON.stringify(c.args).includes('[Finished] pipeline')), {
+      timeoutMs: 30_000,
+      what: 'the final update',
+    });
+    const mine = slack.calls.filter((c) => JSON.stringify(c.args).includes(run.pipelineRunId));
+    expect(mine.filter((c) => c.method === 'chat.postMessage')).toHaveLength(1);
+    expect(mine[0]!.method).toBe('chat.postMessage');
+    const updates = mine.filter((c) => c.method === 'chat.update');
+    expect(updates.length).toBeGreaterThan(5);
+    expect(new Set(updates.map((u) => u.args.ts)).size).toBe(1);
+    const last = JSON.stringify(updates.at(-1)!.args.blocks);
+    for (let i = 0; i < 10; i++) expect(last).toContain(`s${i}  Finished`);
+  });
+
+  it('a failure’s details go as a reply in the message’s thread, escaped', async () => {
+    await runPipelineText(local.store, tenSteps('live2', 3), path.join(dataDir, 'w2'));
+    await waitFor(async () => slack.calls.some((c) => c.args.thread_ts !== undefined), { timeoutMs: 30_000, what: 'a thread reply' });
+    const reply = slack.calls.find((c) => c.args.thread_ts !== undefined)!;
+    const post = slack.posts().find((p) => JSON.stringify(p.args).includes('live2'))!;
+    expect(reply.args.text).toContain('&lt;!channel&gt; boom');
+    expect(reply.args.text).not.toContain('<!channel>');
+    expect(typeof reply.args.thread_ts).toBe('string');
+    expect(post).toBeDefined();
+  });
+});
