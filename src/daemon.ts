@@ -299,7 +299,11 @@ export class Daemon {
     for (const t of this.config.tracks) {
       if (
         await store.add(
-          trackFromRequest({ ...t, since: t.since === undefined ? undefined : parseSince(t.since, this.clock.now()) }, 'config', this.clock.now()),
+          trackFromRequest(
+            { ...t, since: t.since === undefined ? undefined : parseSince(t.since, this.clock.now()), maxDurationMs: t.maxDuration },
+            'config',
+            this.clock.now(),
+          ),
         )
       )
         added++;

@@ -133,7 +133,8 @@ export class ApiServer {
       const body = parseTrackBody(await readJson(req));
       const provider = d.providers.get(body.provider);
       if (!provider) throw new InvalidInputError(`provider: unknown provider "${body.provider}" (configured: ${[...d.providers.keys()].join(', ')})`);
-      const track = trackFromRequest({ ...body, since: body.since === undefined ? undefined : parseSince(body.since, d.clock.now()) }, 'api', d.clock.now());
+      const since = body.since === undefined ? undefined : parseSince(body.since, d.clock.now());
+      const track = trackFromRequest({ ...body, since, maxDurationMs: body.maxDuration }, 'api', d.clock.now());
       if (body.verify && track.kind !== 'experiment') {
         const at = await provider.locateRun((track.stepRunId ?? track.pipelineRunId)!);
         if (at.kind !== track.kind) throw new InvalidInputError(`${track.stepRunId ?? track.pipelineRunId} is a ${at.kind} run, not a ${track.kind} run`);

@@ -24,6 +24,19 @@ export const trackTargetSchema = z
       .string()
       .refine((s) => parseSince(s, Date.now()) !== undefined, SINCE_HELP)
       .optional(),
+    /** A step of this track is stuck once Running this long, whatever it learned (steprun.stuck). */
+    maxDuration: z
+      .union([
+        z
+          .number()
+          .positive()
+          .transform((s) => s * 1000),
+        z
+          .string()
+          .refine((t) => (parseDurationMs(t) ?? 0) > 0, 'a duration such as 2h')
+          .transform((t) => parseDurationMs(t)!),
+      ])
+      .optional(),
     /** Experiment tracks: a pipeline run must start every `every` (by `by`, local time in `tz`), else experiment.missing. */
     expect: z
       .strictObject({

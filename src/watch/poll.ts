@@ -205,7 +205,7 @@ async function pollExperiment(deps: PollDeps, provider: RunProvider, track: Trac
   const args: (string | number)[] = [now, newest - EXPERIMENT_SLACK_MS, newest, now + deps.settings.minMs, deps.keys.track(''), track.id, newestRun];
   for (const run of runs) {
     const child = trackFromRequest(
-      { provider: track.provider, experiment: run.experiment, pipelineRun: run.pipelineRunId, labels: track.labels },
+      { provider: track.provider, experiment: run.experiment, pipelineRun: run.pipelineRunId, labels: track.labels, maxDurationMs: track.maxDurationMs },
       'experiment',
       now,
       track.id,

@@ -71,9 +71,12 @@ export class StuckWatch {
       const member = `${track.id}|${s.stepRunId}`;
       if (s.status === Status.Running || s.status === Status.Queued) {
         const running = s.status === Status.Running;
-        const { limitMs, p95Ms, samples } = running
-          ? runningLimit((await this.redis.lrange(k.durations(track.provider, t.event.experiment, s.name), 0, -1)).map(Number), this.settings)
-          : { limitMs: this.settings.maxQueuedMs, p95Ms: undefined, samples: undefined };
+        const { limitMs, p95Ms, samples } =
+          running && track.maxDurationMs
+            ? { limitMs: track.maxDurationMs, p95Ms: undefined, samples: undefined }
+            : running
+              ? runningLimit((await this.redis.lrange(k.durations(track.provider, t.event.experiment, s.name), 0, -1)).map(Number), this.settings)
+              : { limitMs: this.settings.maxQueuedMs, p95Ms: undefined, samples: undefined };
         const since = running && s.startTime ? Date.parse(s.startTime) || now : now;
         const info: StuckInfo = {
           track: { id: track.id, provider: track.provider, labels: track.labels },

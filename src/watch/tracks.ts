@@ -23,6 +23,8 @@ export interface Track {
   since?: number;
   /** Experiment tracks: a run must start this often, else one experiment.missing. */
   expect?: Expectation;
+  /** Its steps are stuck once Running this long (ms), instead of the learned limit; experiment tracks pass it on. */
+  maxDurationMs?: number;
 }
 
 export interface TrackRequest {
@@ -34,6 +36,7 @@ export interface TrackRequest {
   /** Experiment tracks: also take runs created since this time (ms; 0 = all). */
   since?: number;
   expect?: Expectation;
+  maxDurationMs?: number;
 }
 
 /** The most specific id decides what is tracked; the others stay as hints for the provider. */
@@ -53,6 +56,7 @@ export function trackFromRequest(req: TrackRequest, source: Track['source'], now
     ...(parent ? { parent } : {}),
     ...(kind === 'experiment' && req.since !== undefined ? { since: req.since } : {}),
     ...(kind === 'experiment' && req.expect ? { expect: req.expect } : {}),
+    ...(req.maxDurationMs ? { maxDurationMs: req.maxDurationMs } : {}),
   };
 }
 

@@ -149,4 +149,19 @@ describe('stuck steps', () => {
       ['q2', 'running', 30 * MIN],
     ]);
   });
+
+  it('a track’s maxDuration replaces the learned limit', async () => {
+    const t0 = Date.parse('2026-11-28T00:00:00Z');
+    const clock = new ManualClock(t0);
+    const stuck = new StuckWatch(redis, keys, settings, 1000);
+    const deps = { ...pollDeps(redis, keys, new Map([['local', counting]])), clock, stuck };
+    await writeRun('m1', { status: 'Running', startTime: new Date(t0).toISOString() });
+    const track = trackFromRequest({ provider: 'local', pipelineRun: 'm1', maxDurationMs: 5 * MIN }, 'cli', clock.now());
+    await new TrackStore(redis, keys, clock).add(track);
+    await pollTrack(deps, track.id);
+    clock.set(t0 + 6 * MIN);
+    expect(await stuck.raiseDue(clock.now())).toBe(1);
+    const raised = (await events()).filter((e) => e.type === 'steprun.stuck' && e.pipelineRunId === 'm1');
+    expect(raised.map((e) => e.stuck!.limitMs)).toEqual([5 * MIN]);
+  });
 });

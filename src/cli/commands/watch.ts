@@ -1,7 +1,7 @@
 // The watcher's commands: daemon, track, tracks, untrack, events.
 import type { Command } from 'commander';
 import { systemClock } from '../../clock';
-import { parseSince, SINCE_HELP } from '../../duration';
+import { parseDurationMs, parseSince, SINCE_HELP } from '../../duration';
 import { trackTargetSchema } from '../../config/schema';
 import type { Expectation } from '../../watch/missing';
 import { InvalidInputError, TrackNotFoundError } from '../../model/errors';
@@ -42,6 +42,7 @@ export function registerWatchCommands(program: Command): void {
     .option('--expect-every <duration>', 'experiment tracks: a pipeline run must start this often (24h), else one experiment.missing')
     .option('--expect-by <HH:MM>', 'with --expect-every: by this local time each day')
     .option('--tz <zone>', 'time zone of --expect-by (IANA, e.g. Europe/Berlin)', 'UTC')
+    .option('--max-duration <duration>', 'a step is stuck once Running this long (instead of the learned limit), e.g. 2h')
     .option('--pipeline-run <id>', 'track every step of this pipeline run')
     .option('--step-run <id>', 'track this step run')
     .option('--label <key=value>', 'label carried by its events, for routing (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
@@ -60,6 +61,7 @@ export function registerWatchCommands(program: Command): void {
           expectEvery?: string;
           expectBy?: string;
           tz: string;
+          maxDuration?: string;
           label: string[];
           verify: boolean;
         },
@@ -80,6 +82,7 @@ export function registerWatchCommands(program: Command): void {
             stepRun: o.stepRun,
             since,
             expect: expectationOf(o),
+            maxDurationMs: maxDurationOf(o.maxDuration),
             labels: parseKeyValues(o.label, '--label'),
           },
           'cli',
@@ -201,4 +204,11 @@ function expectationOf(o: {
   if (!parsed.success)
     throw new InvalidInputError(`--expect-every/--expect-by/--tz: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
+}
+
+function maxDurationOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDurationMs(text);
+  if (!ms) throw new InvalidInputError(`--max-duration takes a duration such as 2h or 45m, got "${text}"`);
+  return ms;
 }
