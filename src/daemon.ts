@@ -237,7 +237,15 @@ export class Daemon {
     this.stuck ??= new StuckWatch(
       this.connection,
       this.keys,
-      { enabled: s.enabled, minDurationMs: s.minDuration, factor: s.factor, maxDurationMs: s.maxDuration, minSamples: s.minSamples, maxQueuedMs: s.maxQueued },
+      {
+        enabled: s.enabled,
+        minDurationMs: s.minDuration,
+        factor: s.factor,
+        maxDurationMs: s.maxDuration,
+        minSamples: s.minSamples,
+        maxQueuedMs: s.maxQueued,
+        subStateMs: s.states,
+      },
       this.config.events.maxLen,
     );
     return this.stuck;

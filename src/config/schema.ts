@@ -190,6 +190,8 @@ export const configSchema = z.strictObject({
       maxDuration: duration.default(6 * 3_600_000),
       minSamples: z.number().int().positive().default(5),
       maxQueued: duration.default(2 * 3_600_000),
+      /** Raw sub-states of Running with a limit of their own (Azure ML's Finalizing, CancelRequested, NotResponding, Paused). */
+      states: z.record(z.string(), duration).default({ Finalizing: 3_600_000, CancelRequested: 1_800_000, NotResponding: 1_800_000, Paused: 86_400_000 }),
     })
     .prefault({}),
   notifiers: z.record(name, notifierSchema).default({}),

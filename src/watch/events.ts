@@ -102,8 +102,11 @@ export interface WatchEvent {
 }
 
 export interface StuckData {
-  /** `running`: longer than its limit; `queued`: waiting to start longer than stuck.maxQueued. */
-  reason: 'running' | 'queued';
+  /**
+   * `running`: longer than its limit; `queued`: waiting to start longer than stuck.maxQueued; or a raw sub-state
+   * of Running held longer than its own limit (`Finalizing`, `CancelRequested`, `NotResponding`, `Paused`).
+   */
+  reason: string;
   /** How long it has been in that state, and the limit (ms). */
   forMs: number;
   limitMs: number;

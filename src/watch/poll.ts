@@ -142,6 +142,7 @@ async function pollRun(deps: PollDeps, provider: RunProvider, track: Track, prev
     deps.onTransitions?.(transitions);
     await deps.stuck?.afterCommit(track, transitions, now);
   }
+  if (!retire) await deps.stuck?.noteSubStates(track, steps, prev, now);
   return { kind: 'committed', appended: result.appended, conflicts: result.conflicts, retired: retire && result.conflicts === 0 };
 }
 

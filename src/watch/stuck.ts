@@ -2,7 +2,8 @@
 import type { Redis } from 'ioredis';
 import { Status } from '../model/status';
 import { eventId } from './ids';
-import type { StepRunData, WatchEvent } from './events';
+import type { StepRunSnapshot } from '../providers/provider';
+import { stepEvent, type StepRunData, type WatchEvent } from './events';
 import type { Keys } from './keys';
 import { scriptsOn } from './scripts';
 import { decodeState, encodeState, type Transition } from './state';
@@ -16,11 +17,15 @@ export interface StuckSettings {
   maxDurationMs: number;
   minSamples: number;
   maxQueuedMs: number;
+  /** Raw sub-states of Running with a limit of their own (ms), by raw status: Finalizing, NotResponding, ... */
+  subStateMs?: Record<string, number>;
 }
 
 /** Finished durations kept per step name: the last 50. */
 const SAMPLES_KEPT = 50;
 const STUCK_FIELD_PREFIX = '@stuck:';
+/** State field of a step held in a limited raw sub-state: `<raw status>|<since ms>`. */
+const RAW_FIELD_PREFIX = '@raw:';
 
 /** p95 of the samples (nearest rank), undefined for none. */
 export function p95(samples: number[]): number | undefined {
@@ -41,7 +46,9 @@ interface StuckInfo {
   experiment: string;
   pipelineRunId: string;
   step: StepRunData;
-  reason: 'running' | 'queued';
+  reason: string;
+  /** Set for a raw sub-state deadline: the raw status it watches. */
+  subState?: string;
   sinceMs: number;
   limitMs: number;
   p95Ms?: number;
@@ -102,6 +109,47 @@ export class StuckWatch {
   }
 
   /**
+   * After a poll: a Running step that entered a raw sub-state with a limit of its own (Finalizing, NotResponding, ...)
+   * gets a deadline from that moment; one that left it loses it. Writes only when a sub-state changes.
+   */
+  async noteSubStates(track: Track, steps: StepRunSnapshot[], prev: Record<string, string>, now: number): Promise<void> {
+    const limits = this.settings.subStateMs ?? {};
+    if (!this.settings.enabled || Object.keys(limits).length === 0) return;
+    const limitOf = (raw: string) => Object.entries(limits).find(([name]) => name.toLowerCase() === raw.toLowerCase())?.[1];
+    const k = this.keys;
+    const p = this.redis.pipeline();
+    let queued = 0;
+    for (const s of steps) {
+      const field = RAW_FIELD_PREFIX + s.stepRunId;
+      const before = prev[field]?.split('|')[0];
+      const limit = s.status === Status.Running ? limitOf(s.rawStatus) : undefined;
+      if (before !== undefined && before.toLowerCase() === (limit !== undefined ? s.rawStatus.toLowerCase() : undefined)) continue;
+      if (before !== undefined) {
+        const old = `${track.id}|${s.stepRunId}|${before}`;
+        p.hdel(k.state(track.id), field).zrem(k.stuck, old).hdel(k.stuckInfo, old);
+        queued++;
+      }
+      if (limit === undefined) continue;
+      const member = `${track.id}|${s.stepRunId}|${s.rawStatus}`;
+      const info: StuckInfo = {
+        track: { id: track.id, provider: track.provider, labels: track.labels },
+        experiment: s.experiment,
+        pipelineRunId: s.pipelineRunId,
+        step: stepEvent(track, s, s.status, 0, now).stepRun!,
+        reason: s.rawStatus,
+        subState: s.rawStatus,
+        sinceMs: now,
+        limitMs: limit,
+      };
+      p.hset(k.state(track.id), field, `${s.rawStatus}|${now}`)
+        .zadd(k.stuck, now + limit, member)
+        .hset(k.stuckInfo, member, JSON.stringify(info));
+      queued++;
+    }
+    if (queued > 0) await p.exec();
+  }
+
+  /**
    * On the scheduler's tick: deadlines that passed raise one steprun.stuck each, if the stored state still says
    * the step is where it was (no provider call: the watcher's own state is the witness).
    */
@@ -114,9 +162,11 @@ export class StuckWatch {
       const json = await this.redis.hget(k.stuckInfo, member);
       if (json) {
         const info = JSON.parse(json) as StuckInfo;
-        const current = decodeState((await this.redis.hget(k.state(info.track.id), info.step.stepRunId)) ?? undefined);
-        if (current?.status === info.step.status) {
-          const field = STUCK_FIELD_PREFIX + info.step.stepRunId;
+        const [status, raw] = await this.redis.hmget(k.state(info.track.id), info.step.stepRunId, RAW_FIELD_PREFIX + info.step.stepRunId);
+        // Still where it was: the same status, and for a sub-state the same one since the same moment.
+        const still = decodeState(status ?? undefined)?.status === info.step.status && (!info.subState || raw === `${info.subState}|${info.sinceMs}`);
+        if (still) {
+          const field = STUCK_FIELD_PREFIX + info.step.stepRunId + (info.subState ? `:${info.subState}` : '');
           raised += await scriptsOn(this.redis).casAppend(
             k.state(info.track.id),
             k.events,
@@ -136,7 +186,7 @@ export class StuckWatch {
 
 function stuckEvent(info: StuckInfo, now: number): WatchEvent {
   return {
-    id: eventId(info.track.id, STUCK_FIELD_PREFIX + info.step.stepRunId, 1),
+    id: eventId(info.track.id, STUCK_FIELD_PREFIX + info.step.stepRunId + (info.subState ? `:${info.subState}` : ''), 1),
     type: 'steprun.stuck',
     time: new Date(now).toISOString(),
     detectedAt: now,

@@ -20,7 +20,15 @@ const prefix = uniquePrefix('stuck');
 const keys = new Keys(prefix);
 const local = new LocalProvider({ root: path.join(tempDir('stuck'), 'runs') });
 const MIN = 60_000;
-const settings = { enabled: true, minDurationMs: 15 * MIN, factor: 3, maxDurationMs: 6 * 60 * MIN, minSamples: 5, maxQueuedMs: 120 * MIN };
+const settings = {
+  enabled: true,
+  minDurationMs: 15 * MIN,
+  factor: 3,
+  maxDurationMs: 6 * 60 * MIN,
+  minSamples: 5,
+  maxQueuedMs: 120 * MIN,
+  subStateMs: { Finalizing: 60 * MIN, NotResponding: 30 * MIN },
+};
 
 let calls = 0;
 const counting: RunProvider = new Proxy(local, {
@@ -163,5 +171,36 @@ describe('stuck steps', () => {
     expect(await stuck.raiseDue(clock.now())).toBe(1);
     const raised = (await events()).filter((e) => e.type === 'steprun.stuck' && e.pipelineRunId === 'm1');
     expect(raised.map((e) => e.stuck!.limitMs)).toEqual([5 * MIN]);
+  });
+
+  it('a raw sub-state has its own limit from when it was entered: Finalizing for over an hour is stuck; NotResponding that recovers is not', async () => {
+    const t0 = Date.parse('2026-11-29T00:00:00Z');
+    const clock = new ManualClock(t0);
+    // A step name with no history: its Running limit is maxDuration (100 h), far beyond the test.
+    const stuck = new StuckWatch(redis, keys, { ...settings, maxDurationMs: 100 * 60 * MIN }, 1000);
+    const deps = { ...pollDeps(redis, keys, new Map([['local', counting]])), clock, stuck };
+    const tracks = new TrackStore(redis, keys, clock);
+    for (const id of ['f1', 'n1']) {
+      await writeRun(id, { name: 'deploy', status: 'Running', rawStatus: 'Running', startTime: new Date(t0).toISOString() });
+      await tracks.add(trackFromRequest({ provider: 'local', pipelineRun: id }, 'cli', clock.now()));
+    }
+    const poll = (id: string) => pollTrack(deps, trackFromRequest({ provider: 'local', pipelineRun: id }, 'cli', 0).id);
+    await poll('f1');
+    await poll('n1');
+    clock.set(t0 + 10 * MIN);
+    await writeRun('f1', { name: 'deploy', status: 'Running', rawStatus: 'Finalizing', startTime: new Date(t0).toISOString() });
+    await writeRun('n1', { name: 'deploy', status: 'Running', rawStatus: 'NotResponding', startTime: new Date(t0).toISOString() });
+    await poll('f1');
+    await poll('n1');
+    clock.set(t0 + 20 * MIN); // polled again in the same sub-state: the deadline keeps its start
+    await poll('f1');
+    await writeRun('n1', { name: 'deploy', status: 'Running', rawStatus: 'Running', startTime: new Date(t0).toISOString() });
+    await poll('n1'); // back to plain Running: its NotResponding deadline is gone
+    clock.set(t0 + 69 * MIN);
+    expect(await stuck.raiseDue(clock.now())).toBe(0);
+    clock.set(t0 + 71 * MIN);
+    expect(await stuck.raiseDue(clock.now())).toBe(1);
+    const raised = (await events()).filter((e) => e.type === 'steprun.stuck' && ['f1', 'n1'].includes(e.pipelineRunId!));
+    expect(raised.map((e) => [e.pipelineRunId, e.stuck!.reason, e.stuck!.limitMs, e.stuck!.forMs])).toEqual([['f1', 'Finalizing', 60 * MIN, 61 * MIN]]);
   });
 });
