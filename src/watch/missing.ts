@@ -6,15 +6,9 @@ import { eventId } from './ids';
 import type { Keys } from './keys';
 import { scriptsOn } from './scripts';
 import { decodeState, encodeState } from './state';
-import type { Track } from './tracks';
+import type { Expectation, Track } from './tracks';
 
-export interface Expectation {
-  /** A run must start at least this often (ms). */
-  everyMs: number;
-  /** `HH:MM`: the run of each window must have started by this local time; without it, `everyMs` after the last run. */
-  by?: string;
-  tz: string;
-}
+export type { Expectation } from './tracks';
 
 export const MISSING_FIELD = '@missing';
 

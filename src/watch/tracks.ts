@@ -4,8 +4,16 @@ import { InvalidInputError, TrackNotFoundError } from '../model/errors';
 import type { Clock } from '../clock';
 import { trackId, type TrackKind } from './ids';
 import type { Keys } from './keys';
-import type { Expectation } from './missing';
 import { scriptsOn } from './scripts';
+
+/** An experiment track's `expect`: a pipeline run must start this often. */
+export interface Expectation {
+  /** A run must start at least this often (ms). */
+  everyMs: number;
+  /** `HH:MM`: the run of each window must have started by this local time; without it, `everyMs` after the last run. */
+  by?: string;
+  tz: string;
+}
 
 export interface Track {
   id: string;
