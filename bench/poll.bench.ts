@@ -9,7 +9,7 @@ import { Daemon } from '../src/daemon';
 import { createLogger } from '../src/logger';
 import { Status } from '../src/model/status';
 import { LocalProvider } from '../src/providers/local/provider';
-import { Keys } from '../src/watch/keys';
+import { Keys } from '../src/store/keys';
 import { arg, dropPrefix, percentile, round, seededStep, until } from './support';
 import { TrackStore, trackFromRequest } from '../src/watch/tracks';
 import { systemClock } from '../src/clock';

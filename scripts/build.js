@@ -10,8 +10,8 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'ts
   cwd: root,
   stdio: 'inherit',
 });
-const from = path.join(root, 'src/watch/commands');
-const to = path.join(root, 'dist/src/watch/commands');
+const from = path.join(root, 'src/store/commands');
+const to = path.join(root, 'dist/src/store/commands');
 fs.mkdirSync(to, { recursive: true });
 for (const name of fs.readdirSync(from)) {
   if (name.endsWith('.lua')) fs.copyFileSync(path.join(from, name), path.join(to, name));

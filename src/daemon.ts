@@ -22,7 +22,7 @@ import type { RunProvider } from './providers/provider';
 import { connectRedis, deliverQueue, DELIVER_QUEUE, pollQueue, pollQueueName, workerOptions } from './queues';
 import type { BudgetFactory } from './providers/builtin';
 import { RedisBudget } from './watch/budget';
-import { Keys } from './watch/keys';
+import { Keys } from './store/keys';
 import { pollTrack, type PollDeps } from './watch/poll';
 import { Scheduler } from './watch/scheduler';
 import { MissingWatch } from './watch/missing';

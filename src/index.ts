@@ -1,5 +1,6 @@
 // The package's public API: the seed's object model over any run provider.
-export { Workspace, Experiment, type WorkspaceOptions } from './model/workspace';
+export { Experiment, type WorkspaceOptions } from './model/workspace';
+export { Workspace } from './workspace';
 export { PipelineRun } from './model/pipeline-run';
 export { StepRun, StepRunOutput, PortDataReference, type StepRunOptions, type StepRunDetails } from './model/step-run';
 export type { WaitOptions } from './model/wait';

@@ -3,7 +3,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { Queue, type QueueOptions, type WorkerOptions } from 'bullmq';
 import { RedisUnavailableError } from './model/errors';
 import { maskUrl } from './logger';
-import type { Keys } from './watch/keys';
+import type { Keys } from './store/keys';
 
 /** One poll queue per provider instance, so each can have its own concurrency and rate limit. */
 export function pollQueueName(provider: string): string {

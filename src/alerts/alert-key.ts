@@ -1,5 +1,5 @@
 // Alert identity across runs (pure): which alert an event opens or resolves, and under which key.
-import type { WatchEvent } from '../watch/events';
+import type { WatchEvent } from '../store/events';
 
 /** Fields a route's `key:` may list; their values, joined by `/`, make the alert key. */
 export const KEY_FIELDS = ['provider', 'experiment', 'step', 'pipeline', 'pipelineRunId', 'trackId', 'type'] as const;

@@ -1,9 +1,9 @@
 // Open alerts in Redis: opened by a failure, resolved (with one alert.resolved event in the outbox) when the same key ends well.
 import type { Redis } from 'ioredis';
-import { summarize, type WatchEvent } from '../watch/events';
-import { alertId, resolvedEventId } from '../watch/ids';
-import type { Keys } from '../watch/keys';
-import { scriptsOn } from '../watch/scripts';
+import { summarize, type WatchEvent } from '../store/events';
+import { alertId, resolvedEventId } from '../store/ids';
+import type { Keys } from '../store/keys';
+import { scriptsOn } from '../store/scripts';
 import { runOf } from './alert-key';
 
 /** Open alerts kept at most; past this the oldest are forgotten. */

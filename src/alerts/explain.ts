@@ -2,7 +2,7 @@
 import type { RouteConfig } from '../config/schema';
 import { globToRegExp, quietUntil, routeMatches } from '../notify/routing';
 import { isFailure } from '../notify/formats/describe';
-import type { WatchEvent } from '../watch/events';
+import type { WatchEvent } from '../store/events';
 import { alertActionOf, alertKeyOf, fieldOf, type AlertAction, type KeyField } from './alert-key';
 import { activeSilencesFor, type Silence } from './silences';
 

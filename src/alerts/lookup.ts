@@ -2,8 +2,8 @@
 import type { Redis } from 'ioredis';
 import type { LoadedConfig } from '../config/load';
 import { EventNotFoundError } from '../model/errors';
-import type { WatchEvent } from '../watch/events';
-import type { Keys } from '../watch/keys';
+import type { WatchEvent } from '../store/events';
+import type { Keys } from '../store/keys';
 
 /** Scans the events stream from the newest entry back; an id the stream no longer holds says so. */
 export async function findEvent(redis: Redis, keys: Keys, eventId: string): Promise<WatchEvent> {

@@ -2,10 +2,10 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DeliveryStore } from '../notify/deliveries';
-import { summarize } from '../watch/events';
-import { deliveryJobId, repeatDeliveryId } from '../watch/ids';
-import type { Keys } from '../watch/keys';
-import { scriptsOn } from '../watch/scripts';
+import { summarize } from '../store/events';
+import { deliveryJobId, repeatDeliveryId } from '../store/ids';
+import type { Keys } from '../store/keys';
+import { scriptsOn } from '../store/scripts';
 import type { AlertStore } from './alert-store';
 import { repeatDue } from './timing';
 

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { InvalidInputError, SilenceNotFoundError } from '../model/errors';
 import { globToRegExp } from '../notify/routing';
-import type { WatchEvent } from '../watch/events';
-import type { Keys } from '../watch/keys';
+import type { WatchEvent } from '../store/events';
+import type { Keys } from '../store/keys';
 import { fieldOf } from './alert-key';
 
 /** Fields a silence may match on (values are globs: `train*`). */

@@ -10,7 +10,7 @@ import type { AlertStore } from '../alerts/alert-store';
 import { explainRouting } from '../alerts/explain';
 import { findEvent } from '../alerts/lookup';
 import { parseMatchers, type SilenceStore } from '../alerts/silences';
-import type { WatchEvent } from '../watch/events';
+import type { WatchEvent } from '../store/events';
 import { trackTargetSchema, type RouteConfig } from '../config/schema';
 import { describeIssue } from '../config/load';
 import type { Logger } from '../logger';
@@ -18,11 +18,11 @@ import type { Metrics } from '../metrics';
 import { ConfigInvalidError, InvalidInputError, RedisUnavailableError, TrackNotFoundError } from '../model/errors';
 import { retryDelivery } from '../notify/dead-letters';
 import type { DeliveryStore } from '../notify/deliveries';
-import { parseEntry } from '../notify/dispatch';
+import { parseEntry } from '../store/outbox';
 import type { RunProvider } from '../providers/provider';
-import type { Keys } from '../watch/keys';
+import type { Keys } from '../store/keys';
 import { TrackStore, trackFromRequest } from '../watch/tracks';
-import { EventFanout } from './event-fanout';
+import { EventFanout } from '../store/outbox-tail';
 import { HttpError, readJson, sendError, sendJson } from './http';
 
 export interface ApiDeps {

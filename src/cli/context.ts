@@ -6,7 +6,7 @@ import { Experiment, Workspace } from '../model/workspace';
 import { builtinProviders } from '../providers/builtin';
 import type { RunProvider } from '../providers/provider';
 import { connectRedisForCli } from '../queues';
-import { Keys } from '../watch/keys';
+import { Keys } from '../store/keys';
 import type { Redis } from 'ioredis';
 
 export interface GlobalOptions {

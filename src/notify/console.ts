@@ -1,5 +1,5 @@
 // The console notifier: one structured log line per event.
-import { summarize } from '../watch/events';
+import { summarize } from '../store/events';
 import type { Notifier, NotifierFactory } from './notifier';
 
 export const consoleNotifierFactory: NotifierFactory = (_options, ctx): Notifier => {

@@ -1,8 +1,8 @@
 // Delivery records: one per (event, notifier). The record is the durable "delivered" marker and the dead-letter list.
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { WatchEvent } from '../watch/events';
-import type { Keys } from '../watch/keys';
-import { scriptsOn, type PipelinedScripts } from '../watch/scripts';
+import type { WatchEvent } from '../store/events';
+import type { Keys } from '../store/keys';
+import { scriptsOn, type PipelinedScripts } from '../store/scripts';
 
 export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | 'silenced';
 

@@ -4,13 +4,14 @@ import type { Queue } from 'bullmq';
 import type { Clock } from '../clock';
 import type { RouteConfig } from '../config/schema';
 import type { Logger } from '../logger';
-import { summarize, type WatchEvent } from '../watch/events';
-import { deliveryId, deliveryJobId, groupDeliveryId, groupId } from '../watch/ids';
-import { scriptsOn } from '../watch/scripts';
+import { summarize, type WatchEvent } from '../store/events';
+import { deliveryId, deliveryJobId, groupDeliveryId, groupId } from '../store/ids';
+import { scriptsOn } from '../store/scripts';
 import { alertActionOf, alertKeyOf, fieldOf, type KeyField } from '../alerts/alert-key';
 import type { AlertStore } from '../alerts/alert-store';
 import { activeSilencesFor, type Silence, type SilenceStore } from '../alerts/silences';
-import { DISPATCH_GROUP, type Keys } from '../watch/keys';
+import { DISPATCH_GROUP, type Keys } from '../store/keys';
+import { parseEntry, type StreamEntry } from '../store/outbox';
 import type { DeliveryStore } from './deliveries';
 import { routeEvent } from './routing';
 
@@ -34,8 +35,6 @@ export interface DispatcherOptions {
   logger: Logger;
   blockMs?: number;
 }
-
-type StreamEntry = [id: string, fields: string[]];
 
 export class Dispatcher {
   private stopped = false;
@@ -133,15 +132,26 @@ export class Dispatcher {
   private async handle(entries: StreamEntry[]): Promise<number> {
     if (entries.length === 0) return 0;
     const now = this.o.clock.now();
-    const plan: DispatchPlan = { records: [], jobs: [], after: [] };
+    const plan: DispatchPlan = { records: [], jobs: [], after: [], unreadable: [] };
     const silences = this.o.silences ? await this.o.silences.list(now) : [];
     for (const [, fields] of entries) {
       const event = parseEntry(fields);
-      if (!event) continue;
+      if (!event) {
+        // Never acknowledged without a word: kept in a dead-letter stream with its fields, and logged.
+        plan.unreadable.push(fields);
+        continue;
+      }
       if (event.type === 'alert.resolved') this.planResolved(event, plan);
       else await this.planEvent(event, silences, now, plan);
     }
     // Records first: a job never runs without the record that marks it delivered. Alerts after: their notifiers are known.
+    for (const fields of plan.unreadable) {
+      this.o.logger.error(
+        { fields: fields.slice(0, 4).map((f) => f.slice(0, 200)) },
+        'dispatcher: an events stream entry is not an event; kept in the dead-letter stream',
+      );
+      await this.o.redis.xadd(this.o.keys.deadEvents, 'MAXLEN', '~', 10000, '*', ...fields);
+    }
     await this.o.deliveries.ensureMany(plan.records, now);
     if (plan.jobs.length) await this.o.deliverQueue.addBulk(plan.jobs);
     for (const step of plan.after) await step();
@@ -263,14 +273,6 @@ interface DispatchPlan {
   jobs: { name: string; data: unknown; opts: { jobId: string; delay?: number } }[];
   /** Alert bookkeeping, run once the deliveries are recorded. */
   after: (() => Promise<void>)[];
-}
-
-export function parseEntry(fields: string[]): WatchEvent | undefined {
-  const i = fields.indexOf('event');
-  if (i < 0 || i + 1 >= fields.length) return undefined;
-  try {
-    return JSON.parse(fields[i + 1]!) as WatchEvent;
-  } catch {
-    return undefined;
-  }
+  /** Entries that are not events: logged and kept in the dead-letter stream. */
+  unreadable: string[][];
 }

@@ -7,7 +7,7 @@ import { assertSafeName, resolveInside } from '../fs/safe-path';
 import { DeliveryError, isSrwError } from '../model/errors';
 import { StepRun } from '../model/step-run';
 import { Experiment, Workspace } from '../model/workspace';
-import type { WatchEvent } from '../watch/events';
+import type { WatchEvent } from '../store/events';
 import type { Notifier, NotifierFactory } from './notifier';
 import { parseOptions } from './options';
 import { globToRegExp } from './routing';

@@ -1,7 +1,7 @@
 // Where a notifier that edits one message per pipeline run keeps that message's id and the steps it shows: in Redis,
 // so a restarted or second daemon edits the same message.
 import type { Redis } from 'ioredis';
-import type { Keys } from '../watch/keys';
+import type { Keys } from '../store/keys';
 
 /** One live message: who posts it, its id once posted, and the rows it shows. */
 export interface LiveMessageStore {

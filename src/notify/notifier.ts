@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { ConfigInvalidError } from '../model/errors';
 import type { Logger } from '../logger';
 import type { RunProvider } from '../providers/provider';
-import type { WatchEvent } from '../watch/events';
+import type { WatchEvent } from '../store/events';
 
 export interface DeliveryContext {
   /** Stable across retries: receivers can drop a repeat with it (webhook-id, Message-ID, dedup_key). */

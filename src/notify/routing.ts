@@ -1,6 +1,6 @@
 // Routing rules: which notifiers an event goes to, and whether a quiet period holds it back (pure; time is passed in).
 import type { RouteConfig } from '../config/schema';
-import type { WatchEvent } from '../watch/events';
+import type { WatchEvent } from '../store/events';
 import { isFailure } from './formats/describe';
 
 function list(v: string | string[] | undefined): string[] | undefined {

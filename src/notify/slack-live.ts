@@ -4,7 +4,7 @@ import { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { DeliveryError } from '../model/errors';
 import type { StepStatus } from '../model/status';
-import type { WatchEvent } from '../watch/events';
+import type { WatchEvent } from '../store/events';
 import { formatDuration, subjectOf } from './formats/describe';
 import { cutLine, fitLines, slackCodeBlock, slackEscape } from './formats/render';
 import type { LiveMessageStore } from './live-messages';

@@ -2,8 +2,8 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock';
 import type { RequestBudget } from '../providers/provider';
-import type { Keys } from './keys';
-import { scriptsOn } from './scripts';
+import type { Keys } from '../store/keys';
+import { scriptsOn } from '../store/scripts';
 
 const WINDOW_MS = 60000;
 

@@ -1,10 +1,10 @@
 // Missing runs: an experiment track that expects a pipeline run every so often says so once when none started in time.
 import type { Redis } from 'ioredis';
 import { Status } from '../model/status';
-import type { WatchEvent } from './events';
-import { eventId } from './ids';
-import type { Keys } from './keys';
-import { scriptsOn } from './scripts';
+import type { WatchEvent } from '../store/events';
+import { eventId } from '../store/ids';
+import type { Keys } from '../store/keys';
+import { scriptsOn } from '../store/scripts';
 import { decodeState, encodeState } from './state';
 import type { Expectation, Track } from './tracks';
 

@@ -5,9 +5,9 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Clock } from '../clock';
 import { ConfigInvalidError } from '../model/errors';
 import type { Logger } from '../logger';
-import { pollJobId } from './ids';
-import type { Keys } from './keys';
-import { scriptsOn } from './scripts';
+import { pollJobId } from '../store/ids';
+import type { Keys } from '../store/keys';
+import { scriptsOn } from '../store/scripts';
 
 export interface IntervalPolicy {
   minMs: number;

@@ -2,9 +2,10 @@
 import type { Redis } from 'ioredis';
 import { isTerminal, isStepStatus, type StepStatus } from '../model/status';
 import type { PipelineRunSnapshot, StepRunSnapshot } from '../providers/provider';
-import { pipelineEvent, stepEvent, type WatchEvent } from './events';
-import type { Keys } from './keys';
-import { scriptsOn } from './scripts';
+import { type WatchEvent } from '../store/events';
+import { pipelineEvent, stepEvent } from './events';
+import type { Keys } from '../store/keys';
+import { scriptsOn } from '../store/scripts';
 import type { Track } from './tracks';
 
 /**

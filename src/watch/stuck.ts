@@ -1,11 +1,12 @@
 // Stuck steps: learned limits on Running time, a limit on Queued time, checked on the scheduler's tick with no provider call.
 import type { Redis } from 'ioredis';
 import { Status } from '../model/status';
-import { eventId } from './ids';
+import { eventId } from '../store/ids';
 import type { StepRunSnapshot } from '../providers/provider';
-import { stepEvent, type StepRunData, type WatchEvent } from './events';
-import type { Keys } from './keys';
-import { scriptsOn } from './scripts';
+import { type StepRunData, type WatchEvent } from '../store/events';
+import { stepEvent } from './events';
+import type { Keys } from '../store/keys';
+import { scriptsOn } from '../store/scripts';
 import { decodeState, encodeState, type Transition } from './state';
 import type { Track } from './tracks';
 

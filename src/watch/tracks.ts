@@ -2,9 +2,9 @@
 import type { Redis } from 'ioredis';
 import { InvalidInputError, TrackNotFoundError } from '../model/errors';
 import type { Clock } from '../clock';
-import { trackId, type TrackKind } from './ids';
-import type { Keys } from './keys';
-import { scriptsOn } from './scripts';
+import { trackId, type TrackKind } from '../store/ids';
+import type { Keys } from '../store/keys';
+import { scriptsOn } from '../store/scripts';
 
 /** An experiment track's `expect`: a pipeline run must start this often. */
 export interface Expectation {

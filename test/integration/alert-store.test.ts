@@ -5,9 +5,9 @@ import { sendDueRepeats } from '../../src/alerts/repeats';
 import { ManualClock } from '../../src/clock';
 import { DeliveryStore } from '../../src/notify/deliveries';
 import { deliverQueue } from '../../src/queues';
-import type { WatchEvent } from '../../src/watch/events';
-import { Keys } from '../../src/watch/keys';
-import { scriptsOn } from '../../src/watch/scripts';
+import type { WatchEvent } from '../../src/store/events';
+import { Keys } from '../../src/store/keys';
+import { scriptsOn } from '../../src/store/scripts';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 
 const redis = testRedis();

@@ -1,6 +1,6 @@
 import { ManualClock } from '../../src/clock';
 import { RedisBudget } from '../../src/watch/budget';
-import { Keys } from '../../src/watch/keys';
+import { Keys } from '../../src/store/keys';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 
 describe('RedisBudget', () => {

@@ -1,7 +1,8 @@
 // Events for notifier tests, shaped exactly as the watcher builds them.
 import { Status, type StepStatus } from '../../src/model/status';
 import type { PipelineRunSnapshot, StepRunSnapshot } from '../../src/providers/provider';
-import { pipelineEvent, stepEvent, type WatchEvent } from '../../src/watch/events';
+import { type WatchEvent } from '../../src/store/events';
+import { pipelineEvent, stepEvent } from '../../src/watch/events';
 import { trackFromRequest } from '../../src/watch/tracks';
 
 const track = trackFromRequest({ provider: 'local', pipelineRun: '1234', labels: { team: 'ml' } }, 'cli', 0);

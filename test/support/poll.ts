@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { systemClock } from '../../src/clock';
 import { createLogger } from '../../src/logger';
 import type { RunProvider } from '../../src/providers/provider';
-import type { Keys } from '../../src/watch/keys';
+import type { Keys } from '../../src/store/keys';
 import type { PollDeps } from '../../src/watch/poll';
 
 export function pollDeps(redis: Redis, keys: Keys, providers: Map<string, RunProvider>, settings: Partial<PollDeps['settings']> = {}): PollDeps {

@@ -6,7 +6,7 @@ import { groupFlushAt, repeatDue } from '../../src/alerts/timing';
 import { ManualClock } from '../../src/clock';
 import { validateConfig } from '../../src/config/load';
 import type { RouteConfig } from '../../src/config/schema';
-import type { WatchEvent } from '../../src/watch/events';
+import type { WatchEvent } from '../../src/store/events';
 
 const stepEvent = (o: Partial<WatchEvent> & { status?: string; step?: string } = {}): WatchEvent => ({
   id: 'e1',

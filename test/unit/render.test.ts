@@ -4,7 +4,7 @@ import { emailContent } from '../../src/notify/formats/email-message';
 import { cutTail, fitLines, slackCodeBlock, slackEscape } from '../../src/notify/formats/render';
 import { parseAzureMlOptions } from '../../src/providers/azureml/options';
 import { AzureMlProvider } from '../../src/providers/azureml/provider';
-import type { WatchEvent } from '../../src/watch/events';
+import type { WatchEvent } from '../../src/store/events';
 
 const MENTIONS = 'disk full <!channel> <!here> <@U024BE7LH> & <https://evil.example|click>';
 const FENCES = 'Traceback:\n```\nraise ValueError("```")\n```\nend';

@@ -1,6 +1,6 @@
 import type { RouteConfig } from '../../src/config/schema';
 import { routeEvent } from '../../src/notify/routing';
-import type { WatchEvent } from '../../src/watch/events';
+import type { WatchEvent } from '../../src/store/events';
 
 const event = (o: Partial<WatchEvent> & { status?: string; step?: string } = {}): WatchEvent => ({
   id: 'e1',

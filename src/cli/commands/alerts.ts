@@ -9,7 +9,7 @@ import { parseMatchers, SilenceStore } from '../../alerts/silences';
 import { parseDurationMs } from '../../duration';
 import { InvalidInputError } from '../../model/errors';
 import { formatDuration } from '../../notify/formats/describe';
-import type { WatchEvent } from '../../watch/events';
+import type { WatchEvent } from '../../store/events';
 import { configOf, globalsOf, withRedis } from '../context';
 import { printJson, table } from '../format';
 

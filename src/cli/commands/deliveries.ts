@@ -8,7 +8,7 @@ import { parsePositiveInt } from '../options';
 import { retryAllFailed, retryDelivery } from '../../notify/dead-letters';
 import { DeliveryStore } from '../../notify/deliveries';
 import { deliverQueue } from '../../queues';
-import { Keys } from '../../watch/keys';
+import { Keys } from '../../store/keys';
 import { configOf, globalsOf, withRedis } from '../context';
 import { printJson, table } from '../format';
 

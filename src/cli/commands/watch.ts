@@ -5,9 +5,10 @@ import { parseDurationMs, parseSince, SINCE_HELP } from '../../duration';
 import { trackTargetSchema } from '../../config/schema';
 import type { Expectation } from '../../watch/missing';
 import { InvalidInputError, TrackNotFoundError } from '../../model/errors';
-import { summarize, type WatchEvent } from '../../watch/events';
+import { summarize, type WatchEvent } from '../../store/events';
 import { describeTarget, TrackStore, trackFromRequest } from '../../watch/tracks';
-import { parseEntry } from '../../notify/dispatch';
+import { parseEntry } from '../../store/outbox';
+import { EventFanout } from '../../store/outbox-tail';
 import { createLogger } from '../../logger';
 import { buildAll } from '../../wiring';
 import { configOf, globalsOf, providerFromConfig, withRedis } from '../context';
@@ -165,23 +166,24 @@ export function registerWatchCommands(program: Command): void {
       const print = (e: WatchEvent): void => void process.stdout.write(json ? JSON.stringify(e) + '\n' : `${e.time}  ${e.type.padEnd(20)} ${summarize(e)}\n`);
       await withRedis(config, async (redis, keys) => {
         const recent = (await redis.xrevrange(keys.events, '+', '-', 'COUNT', o.limit)).reverse();
-        let last = recent.at(-1)?.[0] ?? '$';
         for (const [, fields] of recent) {
           const e = parseEntry(fields);
           if (e) print(e);
         }
         if (!o.follow) return;
-        const blocking = redis.duplicate();
-        for (;;) {
-          const reply = (await blocking.xread('BLOCK', 0, 'STREAMS', keys.events, last)) as [string, [string, string[]][]][] | null;
-          for (const [, entries] of reply ?? []) {
-            for (const [id, fields] of entries) {
-              last = id;
+        // The same tailer as the API's event stream: from the last entry shown, until Ctrl-C.
+        const tail = new EventFanout(redis, keys.events, createLogger({ level: 'silent' }));
+        await tail.subscribe(
+          {
+            onEntry: ([, fields]) => {
               const e = parseEntry(fields);
               if (e) print(e);
-            }
-          }
-        }
+            },
+          },
+          recent.at(-1)?.[0],
+        );
+        await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+        await tail.close();
       });
     });
 }

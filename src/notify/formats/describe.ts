@@ -1,5 +1,5 @@
 // Human wording of an event, shared by every format (email, Slack, Teams, PagerDuty): one place for what an alert says.
-import { summarize, type WatchEvent } from '../../watch/events';
+import { summarize, type WatchEvent } from '../../store/events';
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined) return '-';

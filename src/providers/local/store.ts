@@ -123,7 +123,7 @@ export class RunStore {
    * that cannot be read is returned apart with its error: it must not hide its siblings.
    */
   async readSteps(pipelineRunId: string): Promise<{ steps: StepRecord[]; unreadable: { stepRunId: string; error: SrwError }[] }> {
-    await this.readPipeline(pipelineRunId); // unknown pipeline run -> RunNotFoundError
+    const pipeline = await this.readPipeline(pipelineRunId); // unknown pipeline run -> RunNotFoundError
     const dir = path.join(this.pipelineDir(pipelineRunId), 'steps');
     const names = await listDir(dir);
     const steps: StepRecord[] = [];
@@ -138,7 +138,10 @@ export class RunStore {
         unreadable.push({ stepRunId: name, error: isSrwError(err) ? err : new RecordCorruptError(path.join(dir, name, 'step.json'), (err as Error).message) });
       }
     }
-    steps.sort((a, b) => a.createdTime.localeCompare(b.createdTime) || a.stepRunId.localeCompare(b.stepRunId));
+    // A pipeline file's steps in the file's order (they are recorded in one millisecond); `exec` steps by creation.
+    const order = new Map((pipeline.steps ?? []).map((name, i) => [name, i]));
+    const rank = (s: StepRecord) => order.get(s.name) ?? order.size;
+    steps.sort((a, b) => rank(a) - rank(b) || a.createdTime.localeCompare(b.createdTime) || a.stepRunId.localeCompare(b.stepRunId));
     return { steps, unreadable };
   }
 

@@ -1,4 +1,4 @@
-// Loads the Lua scripts of src/watch/commands onto a Redis connection (each file is `verbNoun-<numKeys>.lua`).
+// Loads the Lua scripts of src/store/commands onto a Redis connection (each file is `verbNoun-<numKeys>.lua`).
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ChainableCommander, Redis } from 'ioredis';

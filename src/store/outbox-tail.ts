@@ -1,9 +1,9 @@
-// One Redis reader per process for every Server-Sent Events client: 60 browser tabs must not take 60 Redis connections.
+// Tails the outbox: one Redis reader per process for every Server-Sent Events client (60 browser tabs must not take
+// 60 Redis connections), and for `events --follow`.
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger';
 
-/** A stream entry as the fanout hands it on: its id and its fields. */
-export type StreamEntry = [id: string, fields: string[]];
+import type { StreamEntry } from './outbox';
 
 export interface FanoutSubscriber {
   /** Called with each new entry, in stream order. */

@@ -98,6 +98,11 @@ export class Keys {
     return `${this.tag}:expect`;
   }
 
+  /** STREAM: entries of the events stream that were not events (the dispatcher keeps them here, not silently dropped). */
+  get deadEvents(): string {
+    return `${this.tag}:events-dead`;
+  }
+
   /** HASH of silences: id -> json. */
   get silences(): string {
     return `${this.tag}:silences`;

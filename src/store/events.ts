@@ -1,0 +1,159 @@
+// Event types: the data every notifier receives, as the outbox (the events stream) holds them.
+import type { StepStatus } from '../model/status';
+import type { RunError } from '../providers/provider';
+
+export type StepEventType =
+  'steprun.notstarted' | 'steprun.queued' | 'steprun.running' | 'steprun.finished' | 'steprun.failed' | 'steprun.canceled' | 'steprun.stuck';
+export type PipelineEventType = 'pipelinerun.finished' | 'pipelinerun.failed' | 'pipelinerun.canceled';
+export type EventType = StepEventType | PipelineEventType | 'track.error' | 'track.recovered' | 'experiment.missing' | 'experiment.resumed' | 'alert.resolved';
+
+export const EVENT_TYPES: readonly EventType[] = [
+  'steprun.notstarted',
+  'steprun.queued',
+  'steprun.running',
+  'steprun.finished',
+  'steprun.failed',
+  'steprun.canceled',
+  'steprun.stuck',
+  'pipelinerun.finished',
+  'pipelinerun.failed',
+  'pipelinerun.canceled',
+  'track.error',
+  'track.recovered',
+  'experiment.missing',
+  'experiment.resumed',
+  'alert.resolved',
+];
+
+export interface StepRunData {
+  stepRunId: string;
+  name: string;
+  nodeId: string;
+  status: StepStatus;
+  previousStatus: StepStatus | null;
+  rawStatus: string;
+  startTime?: string;
+  endTime?: string;
+  durationMs?: number;
+  isReused: boolean;
+  currentNodeId?: string;
+  reusedRunId?: string;
+  reusedNodeId?: string;
+  reusedPipelineRunId?: string;
+  error?: RunError;
+  outputNames: string[];
+}
+
+export interface PipelineStepSummary {
+  name: string;
+  stepRunId: string;
+  status: StepStatus;
+  durationMs?: number;
+  isReused: boolean;
+  error?: RunError;
+}
+
+export interface PipelineRunData {
+  /** The pipeline's name, the same across its runs (its alerts are keyed on it). */
+  name?: string;
+  status: StepStatus;
+  previousStatus: StepStatus | null;
+  rawStatus: string;
+  startTime?: string;
+  endTime?: string;
+  durationMs?: number;
+  error?: RunError;
+  steps: PipelineStepSummary[];
+}
+
+/** One event: a step or pipeline transition, or a track that cannot be polled. */
+export interface WatchEvent {
+  id: string;
+  type: EventType;
+  /** When the watcher saw it (ISO). */
+  time: string;
+  /** Detection time in ms, for latency metrics. */
+  detectedAt: number;
+  trackId: string;
+  provider: string;
+  experiment: string;
+  pipelineRunId?: string;
+  labels: Record<string, string>;
+  stepRun?: StepRunData;
+  pipelineRun?: PipelineRunData;
+  /** Last lines of stderr, for failures. */
+  stderrTail?: string;
+  /** What went wrong, for track.error. */
+  error?: RunError & { retryable?: boolean };
+  /** Where to see the run in its service's UI (Azure ML studio). */
+  links?: { label: string; url: string }[];
+  /** experiment.missing: the window in which no pipeline run started. */
+  missing?: { windowStart: string; deadline: string; lastRunAt?: string; by?: string };
+  /** steprun.stuck: why, and the limit it passed. */
+  stuck?: StuckData;
+  /** The alert this event opens, resolves or repeats (set by the dispatcher). */
+  alertKey?: string;
+  /** alert.resolved: the alert that ended. */
+  alert?: ResolvedAlertData;
+  /** A grouped notification: the other events sent in it (this event leads). */
+  grouped?: GroupedEventSummary[];
+}
+
+export interface StuckData {
+  /**
+   * `running`: longer than its limit; `queued`: waiting to start longer than stuck.maxQueued; or a raw sub-state
+   * of Running held longer than its own limit (`Finalizing`, `CancelRequested`, `NotResponding`, `Paused`).
+   */
+  reason: string;
+  /** How long it has been in that state, and the limit (ms). */
+  forMs: number;
+  limitMs: number;
+  /** What the limit was learned from (running): the p95 of the last Finished runs of the same step, and how many. */
+  p95Ms?: number;
+  samples?: number;
+}
+
+export interface ResolvedAlertData {
+  key: string;
+  /** When it opened (ISO), the event that opened it, and what that said. */
+  openedAt: string;
+  openedBy: string;
+  openedType: EventType;
+  openedSummary: string;
+  openedRun?: string;
+  /** The event and run that ended it well. */
+  resolvedBy: string;
+  resolvedRun?: string;
+  durationMs: number;
+  /** The notifiers that were sent the alert: the resolve goes to these. */
+  notifiers: string[];
+}
+
+export interface GroupedEventSummary {
+  id: string;
+  type: EventType;
+  summary: string;
+}
+
+export function durationOf(start?: string, end?: string): number | undefined {
+  if (!start || !end) return undefined;
+  const ms = Date.parse(end) - Date.parse(start);
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
+/** A short human subject line, shared by the console notifier and others. */
+export function summarize(e: WatchEvent): string {
+  if (e.stuck && e.stepRun) {
+    return `[Stuck] ${e.stepRun.name} ${e.stuck.reason} for ${Math.round(e.stuck.forMs / 60000)} min (limit ${Math.round(e.stuck.limitMs / 60000)} min) · pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
+  }
+  if (e.stepRun) {
+    const s = e.stepRun;
+    return `[${s.status}] ${s.name} · pipeline ${e.pipelineRunId} · experiment ${e.experiment}` + (s.error ? ` · ${s.error.message}` : '');
+  }
+  if (e.pipelineRun) return `[${e.pipelineRun.status}] pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
+  if (e.alert) return `[Resolved] ${e.alert.openedSummary}`;
+  if (e.missing) return `[Missing] no pipeline run of experiment ${e.experiment} started between ${e.missing.windowStart} and ${e.missing.deadline}`;
+  if (e.type === 'experiment.resumed') return `[Resumed] a pipeline run of experiment ${e.experiment} started`;
+  if (e.type === 'track.recovered') return `[track recovered] ${e.trackId}`;
+  return `[track error] ${e.trackId}: ${e.error?.message ?? ''}`;
+}

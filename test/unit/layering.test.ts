@@ -1,0 +1,47 @@
+// The house rules of docs/ARCHITECTURE.md, checked on the imports themselves (issue 15).
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+
+const SRC = path.resolve(__dirname, '../../src');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    return statSync(full).isDirectory() ? files(full) : full.endsWith('.ts') ? [full] : [];
+  });
+}
+
+/** Every relative import of a file, as a path under src/ (no extension). */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/from '(\.[^']+)'/g)].map((m) => path.relative(SRC, path.resolve(path.dirname(file), m[1]!)));
+}
+
+function violations(folder: string, forbidden: (target: string) => boolean): string[] {
+  return files(path.join(SRC, folder)).flatMap((f) =>
+    importsOf(f)
+      .filter(forbidden)
+      .map((t) => `${path.relative(SRC, f)} -> ${t}`),
+  );
+}
+
+describe('layering', () => {
+  it('model/ imports no provider (only the RunProvider interface)', () => {
+    expect(violations('model', (t) => t.startsWith('providers/') && t !== 'providers/provider')).toEqual([]);
+  });
+
+  it('notify/ and alerts/ import nothing from watch/', () => {
+    expect([...violations('notify', (t) => t.startsWith('watch/')), ...violations('alerts', (t) => t.startsWith('watch/'))]).toEqual([]);
+  });
+
+  it('store/ (keys, ids, scripts, the outbox) depends on no stage of the flow', () => {
+    expect(violations('store', (t) => /^(watch|notify|alerts|api|cli)\//.test(t) || t === 'daemon')).toEqual([]);
+  });
+
+  it('model/ and providers/ know nothing of Redis or BullMQ', () => {
+    const bad = [...files(path.join(SRC, 'model')), ...files(path.join(SRC, 'providers'))].filter((f) =>
+      /from '(ioredis|bullmq)'/.test(readFileSync(f, 'utf8')),
+    );
+    expect(bad.map((f) => path.relative(SRC, f))).toEqual([]);
+  });
+});
