@@ -214,6 +214,36 @@ describe('scheduler', () => {
 });
 
 describe('dispatch and delivery', () => {
+  it('an entry that is not an event is kept in the dead-letter stream and logged, not acknowledged silently', async () => {
+    const blocking = redis.duplicate();
+    const deliverQ = new Queue('deliver', { connection: redis, prefix: keys.bullPrefix });
+    try {
+      await redis.xgroup('CREATE', keys.events, DISPATCH_GROUP, '0', 'MKSTREAM');
+      await redis.xadd(keys.events, '*', 'event', '{"id": "e1", "type": tru');
+      const d = new Dispatcher({
+        blocking,
+        redis,
+        keys,
+        routes: [{ match: {}, notify: ['a'], summary: false, repeat: false }],
+        deliverQueue: deliverQ,
+        deliveries: new DeliveryStore(redis, keys),
+        clock: systemClock,
+        consumer: 'c1',
+        reclaimIdleMs: 100,
+        logger,
+        blockMs: 100,
+      });
+      expect(await d.step()).toBe(1);
+      const dead = await redis.xrange(keys.deadEvents, '-', '+');
+      expect(dead.map(([, f]) => f)).toEqual([['event', '{"id": "e1", "type": tru']]);
+      expect(((await redis.xpending(keys.events, DISPATCH_GROUP)) as [number])[0]).toBe(0);
+      expect(await deliverQ.getJobCountByTypes('waiting')).toBe(0);
+    } finally {
+      blocking.disconnect();
+      await deliverQ.close();
+    }
+  });
+
   it('events left pending by a dead dispatcher are reclaimed and fanned out once per notifier', async () => {
     const blocking = redis.duplicate();
     const deliverQ = new Queue('deliver', { connection: redis, prefix: keys.bullPrefix });
