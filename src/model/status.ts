@@ -20,7 +20,7 @@ export const TERMINAL_STATUSES: ReadonlySet<StepStatus> = new Set<StepStatus>([S
 /**
  * Raw Azure ML statuses (run history, ARM JobStatus, the pipeline service) onto the normalized ones.
  * Keys are lower case: the services disagree on case (Event Grid says `failed`), so lookups fold it.
- * Judgements, after the SDKs (see ../shared/AZUREML.md §8):
+ * Judgements, after the SDKs (the sources are cited in docs/PROVIDERS.md):
  * - Finalizing and CancelRequested are still Running: the outcome is not known yet.
  * - NotResponding, Pausing and Paused stay Running (non-terminal, as azureml-core counts them):
  *   the run may come back, and a watcher that called them terminal would retire too early.

@@ -22,10 +22,6 @@ export class ProviderRegistry {
     return this;
   }
 
-  has(type: string): boolean {
-    return this.factories.has(type);
-  }
-
   create(type: string, options: Record<string, unknown>, ctx: ProviderContext): RunProvider {
     const factory = this.factories.get(type);
     if (!factory) {

@@ -4,7 +4,7 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import { isSrwError } from '../model/errors';
 import { isTerminal, Status } from '../model/status';
-import type { PipelineRunSnapshot, RunProvider, StepRunListing, UnreadableStepRun } from '../providers/provider';
+import type { PipelineRunSnapshot, RunProvider, StepRunListing, StepRunSnapshot, UnreadableStepRun } from '../providers/provider';
 import { trackErrorEvent, trackRecoveredEvent } from './events';
 import type { Keys } from '../store/keys';
 import { failureDelayMs, nextPollDelayMs, type IntervalPolicy } from './scheduler';
@@ -51,11 +51,13 @@ const EXPERIMENT_SLACK_MS = 10 * 60 * 1000;
 
 export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOutcome> {
   // The track and its stored state in one round trip: this runs for every poll.
-  const [[, fields], [, state]] = (await deps.redis
+  const [[fieldsError, fields], [stateError, state]] = (await deps.redis
     .pipeline()
     .hmget(deps.keys.track(trackId), 'json', 'lastChangeAt', 'failures', 'cursor')
     .hgetall(deps.keys.state(trackId))
     .exec()) as [[Error | null, (string | null)[]], [Error | null, Record<string, string>]];
+  // A failed read is Redis's error, never "the track is gone".
+  if (fieldsError || stateError) throw fieldsError ?? stateError;
   const json = fields ?? [];
   if (!json[0]) return { kind: 'gone' };
   const track = JSON.parse(json[0]) as Track;
@@ -74,11 +76,14 @@ export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOu
       retryable: false,
     });
   }
+  // Only the provider's part is the provider's failure: the commit runs outside this try, so that a Redis or
+  // script error fails the job (it is retried) instead of counting against the provider and raising a track.error.
+  let commit: () => Promise<PollOutcome>;
   try {
-    const outcome =
-      track.kind === 'experiment' ? await pollExperiment(deps, provider, track, meta.cursor) : await pollRun(deps, provider, track, prev, meta.lastChangeAt);
-    if (outcome.kind !== 'gone') await recordRecovery(deps, track, meta.prevError);
-    return outcome;
+    commit =
+      track.kind === 'experiment'
+        ? await observeExperiment(deps, provider, track, meta.cursor)
+        : await observeRun(deps, provider, track, prev, meta.lastChangeAt);
   } catch (err) {
     const e = err as Error & { code?: string; retryable?: boolean; retryAfterMs?: number };
     const known = isSrwError(err);
@@ -91,6 +96,9 @@ export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOu
       e.retryAfterMs,
     );
   }
+  const outcome = await commit();
+  if (outcome.kind !== 'gone') await recordRecovery(deps, track, meta.prevError);
+  return outcome;
 }
 
 async function timed<T>(deps: PollDeps, provider: string, call: () => Promise<T>): Promise<T> {
@@ -105,8 +113,14 @@ async function timed<T>(deps: PollDeps, provider: string, call: () => Promise<T>
   }
 }
 
-async function pollRun(deps: PollDeps, provider: RunProvider, track: Track, prev: Record<string, string>, lastChangeAt: number): Promise<PollOutcome> {
-  const stateStore = new StateStore(deps.redis, deps.keys, deps.settings.maxLen);
+/** Asks the provider (one listing, stderr tails of failures, the pipeline run once all is terminal); returns the commit. */
+async function observeRun(
+  deps: PollDeps,
+  provider: RunProvider,
+  track: Track,
+  prev: Record<string, string>,
+  lastChangeAt: number,
+): Promise<() => Promise<PollOutcome>> {
   const hints = { experiment: track.experiment, pipelineRunId: track.pipelineRunId };
   const { steps, unreadable }: StepRunListing =
     track.kind === 'step'
@@ -136,6 +150,16 @@ async function pollRun(deps: PollDeps, provider: RunProvider, track: Track, prev
   const changed = transitions.length > 0;
   const nextDelay = nextPollDelayMs({ ...deps.settings, changed, lastChangeAt: changed ? now : lastChangeAt || now, now });
   const nextPollAt = retire ? null : Math.min(now + nextDelay, Math.max(keepUntil, now + deps.settings.minMs));
+  return () => commitRun(deps, track, { steps, prev, transitions, now, nextPollAt, retire });
+}
+
+async function commitRun(
+  deps: PollDeps,
+  track: Track,
+  o: { steps: StepRunSnapshot[]; prev: Record<string, string>; transitions: Transition[]; now: number; nextPollAt: number | null; retire: boolean },
+): Promise<PollOutcome> {
+  const { steps, prev, transitions, now, nextPollAt, retire } = o;
+  const stateStore = new StateStore(deps.redis, deps.keys, deps.settings.maxLen);
   const result = await stateStore.commit(track, transitions, now, nextPollAt);
   if (result.gone) return { kind: 'gone' };
   if (result.appended > 0) {
@@ -192,7 +216,8 @@ async function attachStderrTails(deps: PollDeps, provider: RunProvider, transiti
   }
 }
 
-async function pollExperiment(deps: PollDeps, provider: RunProvider, track: Track, cursor: number | undefined): Promise<PollOutcome> {
+/** Lists the experiment's pipeline runs; returns the commit that tracks the new ones. */
+async function observeExperiment(deps: PollDeps, provider: RunProvider, track: Track, cursor: number | undefined): Promise<() => Promise<PollOutcome>> {
   // The first poll of an experiment track (new, or added again after Redis lost it) also takes every run
   // still active, whatever its age: a restart must not forget a pipeline that is running.
   const first = cursor === undefined;
@@ -213,11 +238,20 @@ async function pollExperiment(deps: PollDeps, provider: RunProvider, track: Trac
     );
     args.push(run.pipelineRunId, created(run), child.id, JSON.stringify(child));
   }
+  return () => commitExperiment(deps, track, { args, first, found: runs.length, now });
+}
+
+async function commitExperiment(
+  deps: PollDeps,
+  track: Track,
+  o: { args: (string | number)[]; first: boolean; found: number; now: number },
+): Promise<PollOutcome> {
+  const { args, first, found, now } = o;
   const k = deps.keys;
   const added = await scriptsOn(deps.redis).addPipelineTracks(k.seen(track.id), k.tracks, k.due(track.provider), k.track(track.id), k.failing, ...args);
   if (added < 0) return { kind: 'gone' };
   if (first) await deps.missing?.schedule(track, now);
-  if (runs.length > 0 && track.expect) await deps.missing?.resumed(track, now);
+  if (found > 0 && track.expect) await deps.missing?.resumed(track, now);
   if (added > 0) deps.logger.info({ trackId: track.id, experiment: track.experiment, added }, 'new pipeline runs tracked');
   return { kind: 'tracked', added };
 }

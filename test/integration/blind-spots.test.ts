@@ -216,3 +216,25 @@ describe('track.error resolves (issue 11)', () => {
     expect((await streamEvents()).map((e) => e.type)).toEqual(['track.error', 'track.recovered']);
   });
 });
+
+describe('a Redis error is not the provider’s (issue 15)', () => {
+  it('a commit that Redis refuses fails the poll job, and counts no provider failure', async () => {
+    const clock = new ManualClock(Date.now());
+    const { deps, tracks } = setup(clock);
+    const r = await execStep(local.store, { experiment: 'redisfault', step: 'a', script: 'true', cwd: work });
+    const track = trackFromRequest({ provider: 'local', pipelineRun: r.pipelineRunId }, 'cli', clock.now());
+    await tracks.add(track);
+    await redis.set(keys.events, 'not a stream'); // XADD in the commit script now fails (WRONGTYPE)
+    await expect(pollTrack(deps, track.id)).rejects.toThrow(/WRONGTYPE/);
+    expect(await redis.hget(keys.track(track.id), 'failures')).toBe('0');
+    await redis.del(keys.events);
+  });
+
+  it('a failed read of the track is an error, not "the track is gone"', async () => {
+    const clock = new ManualClock(Date.now());
+    const { deps } = setup(clock);
+    await redis.set(keys.state('tbroken'), 'x');
+    await redis.hset(keys.track('tbroken'), 'json', JSON.stringify(trackFromRequest({ provider: 'local', pipelineRun: 'nope' }, 'cli', 0)));
+    await expect(pollTrack(deps, 'tbroken')).rejects.toThrow(/WRONGTYPE/);
+  });
+});

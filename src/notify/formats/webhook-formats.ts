@@ -4,8 +4,6 @@ import { factsOf, isFailure, nextStepsOf, stepRowsOf, subjectOf } from './descri
 import { cutLine, cutTail, fitLines, jsonBytes, slackCodeBlock, slackEscape } from './render';
 import { renderTemplate, type MessageTemplate } from './template';
 
-export type WebhookFormat = 'cloudevents' | 'slack' | 'teams' | 'pagerduty';
-
 /** CloudEvents 1.0 structured JSON (https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/spec.md). */
 export function cloudEvent(e: WatchEvent): Record<string, unknown> {
   return {

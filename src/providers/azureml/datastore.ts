@@ -9,7 +9,7 @@ import type { DownloadOptions, DownloadResult, DownloadedFile } from '../provide
 import type { AzureHttp } from './http';
 import type { AzureMlOptions } from './options';
 
-/** `azureml://[subscriptions/…/workspaces/…/]datastores/{name}/paths/{path}` (AZUREML.md section 7.2). */
+/** `azureml://[subscriptions/…/workspaces/…/]datastores/{name}/paths/{path}` (docs/PROVIDERS.md, outputs). */
 export function parseDatastoreUri(uri: string): { datastore: string; path: string } | undefined {
   const m = /^azureml:\/\/(?:.*\/)?datastores\/([^/]+)\/paths\/(.*)$/.exec(uri);
   return m ? { datastore: decodeURIComponent(m[1]!), path: decodeURIComponent(m[2]!) } : undefined;

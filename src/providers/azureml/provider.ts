@@ -47,7 +47,7 @@ export class AzureMlProvider implements RunProvider {
     return parseRun(await this.http.json({ url: `${this.history}/runs/${enc(runId)}`, scope: this.o.scope, runId }), `run ${runId}`);
   }
 
-  /** Follows continuationToken and nextLink to the end (AZUREML.md 3.3). */
+  /** Follows continuationToken and nextLink to the end (docs/PROVIDERS.md, paging). */
   private async pages(first: { url: string; body?: Record<string, unknown> }, runId?: string): Promise<AzureRun[]> {
     const runs: AzureRun[] = [];
     let url: string | undefined = first.url;
@@ -120,7 +120,7 @@ export class AzureMlProvider implements RunProvider {
       : { kind: 'pipeline', experiment, pipelineRunId: runId };
   }
 
-  /** GET H/runs/{runId}/details -> logFiles (SAS URLs); the tail with a Range suffix request, 416 = empty (AZUREML.md 4). */
+  /** GET H/runs/{runId}/details -> logFiles (SAS URLs); the tail with a Range suffix request, 416 = empty (docs/PROVIDERS.md, logs). */
   async readLog(ref: StepRunRef, which: LogKind, opts: ReadLogOptions = {}): Promise<string> {
     const details = await this.http.json<{ logFiles?: Record<string, string> | null }>({
       url: `${this.history}/runs/${enc(ref.stepRunId)}/details`,

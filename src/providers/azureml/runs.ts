@@ -54,10 +54,6 @@ function errorOf(run: AzureRun): RunError | undefined {
 
 const opt = (v: string | null | undefined) => v ?? undefined;
 
-/**
- * A child run as a step run. Name from displayName (`name` is the component's, e.g. azureml_anonymous),
- * node id from tags["azureml.nodeid"], reuse from the azureml.reused* properties (AZUREML.md section 9).
- */
 /** What step and pipeline snapshots read the same way from a run: experiment, status, times, error. */
 function common(run: AzureRun, hints: { experiment?: string }) {
   return {
@@ -71,6 +67,10 @@ function common(run: AzureRun, hints: { experiment?: string }) {
   };
 }
 
+/**
+ * A child run as a step run. Name from displayName (`name` is the component's, e.g. azureml_anonymous),
+ * node id from tags["azureml.nodeid"], reuse from the azureml.reused* properties (docs/PROVIDERS.md, reuse).
+ */
 export function toStepSnapshot(run: AzureRun, hints: { experiment?: string; pipelineRunId?: string }): StepRunSnapshot {
   const props = run.properties ?? {};
   const tags = run.tags ?? {};
