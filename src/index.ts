@@ -9,3 +9,7 @@ export * from './model/errors';
 export type * from './providers/provider';
 export { ProviderRegistry, type ProviderFactory, type ProviderContext } from './providers/registry';
 export { LocalProvider } from './providers/local/provider';
+// Extension points: what a notifier or provider plugin types against (docs/PLUGINS.md).
+export type { Notifier, NotifierFactory, NotifierContext, DeliveryContext, DeliveryResult, NotifierModule } from './notify/notifier';
+export type { WatchEvent, EventType, StepRunData, PipelineRunData } from './store/events';
+export { checkNotifier, type ConformanceReport } from './notify/conformance';

@@ -1,28 +1,42 @@
-// The README's library example runs as written against the package's main export.
-import { readFileSync } from 'node:fs';
+// The README's library example, run exactly as written (its code block, byte for byte) against the built package.
+import { execFile } from 'node:child_process';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Experiment, PipelineRun, Status, Workspace } from '../../src';
-import { LocalProvider } from '../../src/providers/local/provider';
-import { runPipelineText } from '../support/local-runs';
+import { promisify } from 'node:util';
+import { cli, ROOT } from '../support/cli';
 import { tempDir } from '../support/tmp';
 
+const run = promisify(execFile);
+
+/** The first ```ts block after "## As a library". */
+function readmeExample(): string {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## As a library'));
+  const m = /```ts\n([\s\S]*?)```/.exec(section);
+  if (!m) throw new Error('README has no library example');
+  return m[1]!;
+}
+
 describe('README library example', () => {
-  it('finds a step, waits for it, reads its stderr and downloads an output', async () => {
-    const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
-    expect(readme).toContain("const [train] = await run.findStepRun('train');");
-    const dataDir = tempDir('lib');
-    const ws = Workspace.local({ dataDir });
-    const result = await runPipelineText(
-      (ws.provider as LocalProvider).store,
+  it('runs as written: finds the step, waits for it, downloads its output', async () => {
+    const code = readmeExample();
+    expect(code).toContain("const [train] = await run.findStepRun('train');");
+    // The example names pipeline run demo_1764070000_a1b2c3 in .steprun-watch of the working folder: make it.
+    const cwd = tempDir('readme-lib');
+    await fs.writeFile(
+      path.join(cwd, 'demo.yaml'),
       "experiment: demo\nsteps:\n  - { name: train, run: 'mkdir -p m && echo w > m/w.txt && echo oops >&2', outputs: { model: m } }\n",
-      path.join(dataDir, 'w'),
     );
-    const run = new PipelineRun(new Experiment(ws, 'demo'), result.pipelineRunId);
-    const [train] = await run.findStepRun('train');
-    const status = await train!.waitForCompletion({ showOutput: false, timeoutSeconds: 3600, raiseOnError: false });
-    expect(status).toBe(Status.Finished);
-    expect(await train!.getStderrLog({ tailBytes: 2000 })).toBe('oops\n');
-    const out = await (await train!.getOutputData('model')).download(path.join(dataDir, 'model'));
-    expect(out.files).toEqual([{ path: 'w.txt', size: 2 }]);
+    await cli(['run', 'demo.yaml', '--run-id', 'demo_1764070000_a1b2c3'], { cwd, env: { SRW_DATA_DIR: path.join(cwd, '.steprun-watch') } });
+    // Saved inside the package, so that `from 'steprun-watch'` resolves to this package (its exports map).
+    const script = path.join(ROOT, `.readme-example-${process.pid}.mjs`);
+    await fs.writeFile(script, code);
+    try {
+      const { stdout } = await run(process.execPath, [script], { cwd });
+      expect(stdout).toBe(''); // the step Finished: nothing to print
+      expect(await fs.readFile(path.join(cwd, 'model', 'w.txt'), 'utf8')).toBe('w\n');
+    } finally {
+      await fs.rm(script, { force: true });
+    }
   });
 });
