@@ -2,57 +2,21 @@
 import { timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { Clock } from '../clock';
-import { parseDurationMs, parseSince } from '../duration';
-import type { AlertStore } from '../alerts/alert-store';
-import { explainRouting } from '../alerts/explain';
-import { findEvent } from '../alerts/lookup';
-import { parseMatchers, type SilenceStore } from '../alerts/silences';
-import type { WatchEvent } from '../store/events';
-import { trackTargetSchema, type RouteConfig } from '../config/schema';
+import { parseSince } from '../duration';
+import { trackTargetSchema } from '../config/schema';
 import { describeIssue } from '../config/load';
-import type { Logger } from '../logger';
-import type { Metrics } from '../metrics';
 import { ConfigInvalidError, InvalidInputError, RedisUnavailableError, TrackNotFoundError } from '../model/errors';
 import { retryDelivery } from '../notify/dead-letters';
-import type { DeliveryStore } from '../notify/deliveries';
 import { parseEntry } from '../store/outbox';
-import type { RunProvider } from '../providers/provider';
-import type { Keys } from '../store/keys';
 import { TrackStore, trackFromRequest } from '../watch/tracks';
 import { EventFanout } from '../store/outbox-tail';
+import { defineAlertRoutes } from './alert-routes';
+import type { ApiDeps, Handler } from './deps';
+import { checkBrowserSafety, isLoopback, LOOPBACK_NAMES } from './guards';
 import { HttpError, readJson, sendError, sendJson } from './http';
-
-export interface ApiDeps {
-  redis: Redis;
-  keys: Keys;
-  clock: Clock;
-  providers: Map<string, RunProvider>;
-  deliveries: DeliveryStore;
-  deliverQueue: Queue;
-  metrics: Metrics;
-  logger: Logger;
-  token?: string;
-  /** Host names (besides the listen address and loopback names) that requests may be addressed to. */
-  allowedHosts?: string[];
-  /** Server-Sent Events clients at most; more get 429. */
-  maxStreamClients?: number;
-  /** Routing, for `POST /routes/test`; on-call notifiers' default grouping. */
-  routes?: RouteConfig[];
-  defaultGroups?: Map<string, { by: string[]; wait: number }>;
-  alerts?: AlertStore;
-  silences?: SilenceStore;
-  /** Redis answers and the workers run. */
-  ready(): Promise<boolean>;
-}
 
 /** A request that has not been answered by then is answered 503/504: no route may hang while Redis is away. */
 const ROUTE_DEADLINE_MS = 5000;
-const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
-
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;
 
 /** POST /tracks: the CLI's track schema, plus `verify` (default true: ask the provider whether the run exists). */
 function parseTrackBody(body: unknown) {
@@ -163,32 +127,7 @@ export class ApiServer {
       const limit = boundedInt(url.searchParams.get('limit'), 50, 1000, 'limit');
       sendJson(res, 200, { deliveries: await d.deliveries.list({ failedOnly: status === 'failed', limit }) });
     });
-    this.route('GET', '/alerts', async (_q, res) => {
-      const alerts = (await d.alerts?.list()) ?? [];
-      sendJson(res, 200, { alerts: alerts.map(({ event: _event, ...a }) => ({ ...a, openedAt: new Date(a.openedAt).toISOString() })) });
-    });
-    this.route('GET', '/silences', async (_q, res) => sendJson(res, 200, { silences: (await d.silences?.list(d.clock.now())) ?? [] }));
-    this.route('POST', '/silences', async (req, res) => {
-      const body = (await readJson(req)) as { match?: unknown; for?: unknown; comment?: unknown };
-      if (typeof body.match !== 'string') throw new InvalidInputError('match: FIELD=VALUE[,FIELD=VALUE], e.g. "experiment=churn,type=steprun.failed"');
-      const durationMs = typeof body.for === 'string' ? parseDurationMs(body.for) : undefined;
-      if (!durationMs) throw new InvalidInputError('for: a duration such as "2h" or "30m"');
-      if (body.comment !== undefined && typeof body.comment !== 'string') throw new InvalidInputError('comment: a string');
-      const silence = await this.silences().add({ matchers: parseMatchers(body.match), durationMs, comment: body.comment }, d.clock.now());
-      sendJson(res, 201, { silence });
-    });
-    this.route('DELETE', '/silences/:id', async (_q, res, p) => sendJson(res, 200, { silence: await this.silences().expire(p.id!, d.clock.now()) }));
-    this.route('POST', '/routes/test', async (req, res) => {
-      const body = (await readJson(req)) as { eventId?: unknown; event?: unknown };
-      const event =
-        typeof body.eventId === 'string'
-          ? await findEvent(d.redis, d.keys, body.eventId)
-          : typeof (body.event as WatchEvent | undefined)?.type === 'string'
-            ? ({ labels: {}, experiment: '', provider: 'local', trackId: '', ...(body.event as object) } as WatchEvent)
-            : invalidBody('give "eventId" (an event of the stream) or "event" (an event object)');
-      const now = d.clock.now();
-      sendJson(res, 200, explainRouting(d.routes ?? [], (await d.silences?.list(now)) ?? [], event, now, d.defaultGroups));
-    });
+    defineAlertRoutes((method, path, handler) => this.route(method, path, handler), d);
     this.route('POST', '/deliveries/:id/retry', async (_q, res, p) => {
       await retryDelivery(d.deliveries, d.deliverQueue, p.id!, d.clock.now());
       sendJson(res, 202, { retried: p.id });
@@ -226,7 +165,7 @@ export class ApiServer {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      this.checkBrowserSafety(req);
+      checkBrowserSafety(req, this.allowedHosts);
       const candidates = this.routes.filter((r) => r.pattern.test(url.pathname));
       if (candidates.length === 0) throw new HttpError(404, 'SRW_NOT_FOUND', `no route ${url.pathname}`);
       const route = candidates.find((r) => r.method === req.method);
@@ -249,65 +188,10 @@ export class ApiServer {
     }
   }
 
-  /**
-   * What keeps a page in the operator's browser out when there is no token: the Host must be ours (DNS rebinding),
-   * a write must not come from another origin, and a write must be JSON (no "simple" cross-site form post).
-   */
-  private checkBrowserSafety(req: http.IncomingMessage): void {
-    if (this.allowedHosts) {
-      const host = hostnameOf(req.headers.host);
-      if (!host || !this.allowedHosts.has(host))
-        throw new HttpError(421, 'SRW_HOST_NOT_ALLOWED', `host "${req.headers.host ?? ''}" is not this server (api.allowedHosts)`);
-    }
-    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
-    const origin = req.headers.origin;
-    if (origin !== undefined && (origin === 'null' || hostnameOf(safeHost(origin)) !== hostnameOf(req.headers.host) || !this.hostAllowed(safeHost(origin)))) {
-      throw new HttpError(403, 'SRW_ORIGIN_NOT_ALLOWED', `cross-origin requests from ${origin} are refused`);
-    }
-    if (req.headers['sec-fetch-site'] === 'cross-site') throw new HttpError(403, 'SRW_ORIGIN_NOT_ALLOWED', 'cross-site requests are refused');
-    if (req.method === 'POST' && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
-      throw new HttpError(415, 'SRW_UNSUPPORTED_MEDIA_TYPE', 'writes take content-type: application/json');
-    }
-  }
-
-  private silences(): SilenceStore {
-    if (!this.d.silences) throw new HttpError(404, 'SRW_NOT_FOUND', 'silences are not served by this process');
-    return this.d.silences;
-  }
-
   private redisWhere(): string {
     const o = this.d.redis.options;
     return o.path ?? `${o.host ?? '127.0.0.1'}:${o.port ?? 6379}`;
   }
-
-  private hostAllowed(host: string | undefined): boolean {
-    const name = hostnameOf(host);
-    return !this.allowedHosts || (name !== undefined && this.allowedHosts.has(name));
-  }
-}
-
-/** The host name of a Host header (`a.b:8787`, `[::1]:8787`), lower case, without port or brackets. */
-function hostnameOf(host: string | undefined): string | undefined {
-  if (!host) return undefined;
-  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(host) ?? /^([^:]+)(?::\d+)?$/.exec(host);
-  return m?.[1]?.toLowerCase();
-}
-
-/** The host (with port) of an Origin such as `http://evil.example:8080`. */
-function safeHost(origin: string): string | undefined {
-  try {
-    return new URL(origin).host;
-  } catch {
-    return undefined;
-  }
-}
-
-function isLoopback(host: string): boolean {
-  return LOOPBACK_NAMES.includes(host.toLowerCase()) || /^127\./.test(host);
-}
-
-function invalidBody(message: string): never {
-  throw new InvalidInputError(message);
 }
 
 function decodePathPart(part: string, name: string): string {

@@ -1,0 +1,47 @@
+// The on-call routes of the API: open alerts, silences, and the routing dry-run (docs/ALERTS.md).
+import { explainRouting } from '../alerts/explain';
+import { findEvent } from '../alerts/lookup';
+import { parseMatchers, type SilenceStore } from '../alerts/silences';
+import { parseDurationMs } from '../duration';
+import { InvalidInputError } from '../model/errors';
+import type { WatchEvent } from '../store/events';
+import { HttpError, readJson, sendJson } from './http';
+import type { ApiDeps, Handler } from './deps';
+
+export function defineAlertRoutes(route: (method: string, path: string, handler: Handler) => void, d: ApiDeps): void {
+  route('GET', '/alerts', async (_q, res) => {
+    const alerts = (await d.alerts?.list()) ?? [];
+    sendJson(res, 200, { alerts: alerts.map(({ event: _event, ...a }) => ({ ...a, openedAt: new Date(a.openedAt).toISOString() })) });
+  });
+  route('GET', '/silences', async (_q, res) => sendJson(res, 200, { silences: (await d.silences?.list(d.clock.now())) ?? [] }));
+  route('POST', '/silences', async (req, res) => {
+    const body = (await readJson(req)) as { match?: unknown; for?: unknown; comment?: unknown };
+    if (typeof body.match !== 'string') throw new InvalidInputError('match: FIELD=VALUE[,FIELD=VALUE], e.g. "experiment=churn,type=steprun.failed"');
+    const durationMs = typeof body.for === 'string' ? parseDurationMs(body.for) : undefined;
+    if (!durationMs) throw new InvalidInputError('for: a duration such as "2h" or "30m"');
+    if (body.comment !== undefined && typeof body.comment !== 'string') throw new InvalidInputError('comment: a string');
+    const silence = await silencesOf(d).add({ matchers: parseMatchers(body.match), durationMs, comment: body.comment }, d.clock.now());
+    sendJson(res, 201, { silence });
+  });
+  route('DELETE', '/silences/:id', async (_q, res, p) => sendJson(res, 200, { silence: await silencesOf(d).expire(p.id!, d.clock.now()) }));
+  route('POST', '/routes/test', async (req, res) => {
+    const body = (await readJson(req)) as { eventId?: unknown; event?: unknown };
+    const event =
+      typeof body.eventId === 'string'
+        ? await findEvent(d.redis, d.keys, body.eventId)
+        : typeof (body.event as WatchEvent | undefined)?.type === 'string'
+          ? ({ labels: {}, experiment: '', provider: 'local', trackId: '', ...(body.event as object) } as WatchEvent)
+          : invalidBody('give "eventId" (an event of the stream) or "event" (an event object)');
+    const now = d.clock.now();
+    sendJson(res, 200, explainRouting(d.routes ?? [], (await d.silences?.list(now)) ?? [], event, now, d.defaultGroups));
+  });
+}
+
+function silencesOf(d: ApiDeps): SilenceStore {
+  if (!d.silences) throw new HttpError(404, 'SRW_NOT_FOUND', 'silences are not served by this process');
+  return d.silences;
+}
+
+function invalidBody(message: string): never {
+  throw new InvalidInputError(message);
+}

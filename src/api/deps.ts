@@ -1,0 +1,38 @@
+// What the API server is given by the daemon, and the shape of a route handler.
+import type * as http from 'node:http';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AlertStore } from '../alerts/alert-store';
+import type { SilenceStore } from '../alerts/silences';
+import type { Clock } from '../clock';
+import type { RouteConfig } from '../config/schema';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { DeliveryStore } from '../notify/deliveries';
+import type { RunProvider } from '../providers/provider';
+import type { Keys } from '../store/keys';
+
+export interface ApiDeps {
+  redis: Redis;
+  keys: Keys;
+  clock: Clock;
+  providers: Map<string, RunProvider>;
+  deliveries: DeliveryStore;
+  deliverQueue: Queue;
+  metrics: Metrics;
+  logger: Logger;
+  token?: string;
+  /** Host names (besides the listen address and loopback names) that requests may be addressed to. */
+  allowedHosts?: string[];
+  /** Server-Sent Events clients at most; more get 429. */
+  maxStreamClients?: number;
+  /** Routing, for `POST /routes/test`; on-call notifiers' default grouping. */
+  routes?: RouteConfig[];
+  defaultGroups?: Map<string, { by: string[]; wait: number }>;
+  alerts?: AlertStore;
+  silences?: SilenceStore;
+  /** Redis answers and the workers run. */
+  ready(): Promise<boolean>;
+}
+
+export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;
