@@ -3,11 +3,9 @@ import * as os from 'node:os';
 import { Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { systemClock, type Clock } from './clock';
-import { parseSince } from './duration';
 import type { LoadedConfig } from './config/load';
 import { ApiServer } from './api/server';
-import { maskUrl, type Logger } from './logger';
-import { RedisUnavailableError } from './model/errors';
+import type { Logger } from './logger';
 import { Metrics } from './metrics';
 import { deliverJob, deliveryBackoff, type DeliverJobData } from './notify/deliver';
 import { DeliveryStore } from './notify/deliveries';
@@ -19,7 +17,7 @@ import { sendDueRepeats } from './alerts/repeats';
 import { SilenceStore } from './alerts/silences';
 import type { Notifier } from './notify/notifier';
 import type { RunProvider } from './providers/provider';
-import { connectRedis, deliverQueue, DELIVER_QUEUE, pollQueue, pollQueueName, workerOptions } from './queues';
+import { connectRedis, deliverQueue, DELIVER_QUEUE, pollQueue, pollQueueName, untilReady, workerOptions } from './queues';
 import type { BudgetFactory } from './providers/builtin';
 import { RedisBudget } from './watch/budget';
 import { Keys } from './store/keys';
@@ -27,8 +25,8 @@ import { pollTrack, type PollDeps } from './watch/poll';
 import { Scheduler } from './watch/scheduler';
 import { MissingWatch } from './watch/missing';
 import { StuckWatch } from './watch/stuck';
-import { TrackStore, trackFromRequest } from './watch/tracks';
-import { buildAll } from './wiring';
+import { TrackStore } from './watch/tracks';
+import { buildAll, configTracks, pollSettingsOf, stuckSettingsOf } from './wiring';
 
 /** Which parts run in this process: `steprun-watch daemon` runs all; workers/*.ts run one kind of worker. */
 export interface Roles {
@@ -177,16 +175,8 @@ export class Daemon {
       });
       this.apiUrl = await this.api.listen(config.api.listen);
     }
-    this.log.info(
-      {
-        roles: this.roles,
-        providers: [...this.providers.keys()],
-        notifiers: [...this.notifiers.keys()],
-        prefix: config.redis.prefix,
-        api: this.apiUrl ?? null,
-      },
-      'steprun-watch started',
-    );
+    const started = { roles: this.roles, providers: [...this.providers.keys()], notifiers: [...this.notifiers.keys()], prefix: config.redis.prefix };
+    this.log.info({ ...started, api: this.apiUrl ?? null }, 'steprun-watch started');
   }
 
   private watchQueue(queue: Queue): Queue {
@@ -206,7 +196,6 @@ export class Daemon {
   }
 
   private pollDeps(): PollDeps {
-    const p = this.config.poll;
     const metrics = this.metrics!;
     return {
       onProviderCall: (provider, ok, ms, code) => metrics.onProviderCall(provider, ok, ms, code),
@@ -216,14 +205,7 @@ export class Daemon {
       providers: this.providers,
       clock: this.clock,
       logger: this.log.child({ component: 'poll' }),
-      settings: {
-        minMs: p.minIntervalSeconds * 1000,
-        maxMs: p.maxIntervalSeconds * 1000,
-        errorAfterFailures: p.errorAfterFailures,
-        maxLen: this.config.events.maxLen,
-        stderrTailLines: 20,
-        openRunGraceMs: p.openRunGraceSeconds * 1000,
-      },
+      settings: pollSettingsOf(this.config),
       stuck: this.stuckWatch(),
       missing: this.missingWatch(),
     };
@@ -233,21 +215,7 @@ export class Daemon {
 
   /** One per process: polls note deadlines, the tick raises the ones that passed. */
   private stuckWatch(): StuckWatch {
-    const s = this.config.stuck;
-    this.stuck ??= new StuckWatch(
-      this.connection,
-      this.keys,
-      {
-        enabled: s.enabled,
-        minDurationMs: s.minDuration,
-        factor: s.factor,
-        maxDurationMs: s.maxDuration,
-        minSamples: s.minSamples,
-        maxQueuedMs: s.maxQueued,
-        subStateMs: s.states,
-      },
-      this.config.events.maxLen,
-    );
+    this.stuck ??= new StuckWatch(this.connection, this.keys, stuckSettingsOf(this.config), this.config.events.maxLen);
     return this.stuck;
   }
 
@@ -303,20 +271,8 @@ export class Daemon {
   async addConfigTracks(): Promise<number> {
     if (!this.roles.scheduler || this.config.tracks.length === 0) return 0;
     const store = new TrackStore(this.connection, this.keys, this.clock);
-    let added = 0;
-    for (const t of this.config.tracks) {
-      if (
-        await store.add(
-          trackFromRequest(
-            { ...t, since: t.since === undefined ? undefined : parseSince(t.since, this.clock.now()), maxDurationMs: t.maxDuration },
-            'config',
-            this.clock.now(),
-          ),
-        )
-      )
-        added++;
-    }
-    return added;
+    const added = await Promise.all(configTracks(this.config, this.clock.now()).map((t) => store.add(t)));
+    return added.filter(Boolean).length;
   }
 
   /** Graceful stop: no new ticks, finish in-flight jobs, close connections. Safe to call twice. */
@@ -340,19 +296,4 @@ export class Daemon {
     else this.redis?.disconnect();
     this.log.info('stopped');
   }
-}
-
-function untilReady(redis: Redis, url: string, timeoutMs: number): Promise<void> {
-  if (redis.status === 'ready') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      redis.off('ready', onReady);
-      reject(new RedisUnavailableError(maskUrl(url)));
-    }, timeoutMs);
-    const onReady = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    redis.once('ready', onReady);
-  });
 }

@@ -82,3 +82,19 @@ export function workerOptions(connection: Redis, keys: Keys, t: WorkerTuning, co
     maxStalledCount: 5,
   };
 }
+
+/** Resolves once the connection is ready; after `timeoutMs`, a RedisUnavailableError naming the (masked) URL. */
+export function untilReady(redis: Redis, url: string, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new RedisUnavailableError(maskUrl(url)));
+    }, timeoutMs);
+    const onReady = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once('ready', onReady);
+  });
+}

@@ -9,6 +9,10 @@ import { builtinNotifiers } from './notify/builtin';
 import type { Notifier } from './notify/notifier';
 import { builtinProviders } from './providers/builtin';
 import type { RunProvider } from './providers/provider';
+import type { PollSettings } from './watch/poll';
+import type { StuckSettings } from './watch/stuck';
+import { trackFromRequest, type Track } from './watch/tracks';
+import { parseSince } from './duration';
 
 export function buildProviders(config: LoadedConfig, services?: Record<string, unknown>): Map<string, RunProvider> {
   const registry = builtinProviders();
@@ -107,4 +111,37 @@ export function referenceProblems(config: LoadedConfig): string[] {
 export function checkReferences(config: LoadedConfig): void {
   const problems = referenceProblems(config);
   if (problems.length > 0) throw new ConfigInvalidError(problems);
+}
+
+/** The poll job's settings from the config (seconds become ms). */
+export function pollSettingsOf(config: LoadedConfig): PollSettings {
+  const p = config.poll;
+  return {
+    minMs: p.minIntervalSeconds * 1000,
+    maxMs: p.maxIntervalSeconds * 1000,
+    errorAfterFailures: p.errorAfterFailures,
+    maxLen: config.events.maxLen,
+    stderrTailLines: 20,
+    openRunGraceMs: p.openRunGraceSeconds * 1000,
+  };
+}
+
+export function stuckSettingsOf(config: LoadedConfig): StuckSettings {
+  const s = config.stuck;
+  return {
+    enabled: s.enabled,
+    minDurationMs: s.minDuration,
+    factor: s.factor,
+    maxDurationMs: s.maxDuration,
+    minSamples: s.minSamples,
+    maxQueuedMs: s.maxQueued,
+    subStateMs: s.states,
+  };
+}
+
+/** The config's tracks as Track records (`since` read against `now`). */
+export function configTracks(config: LoadedConfig, now: number): Track[] {
+  return config.tracks.map((t) =>
+    trackFromRequest({ ...t, since: t.since === undefined ? undefined : parseSince(t.since, now), maxDurationMs: t.maxDuration }, 'config', now),
+  );
 }

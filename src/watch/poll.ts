@@ -11,6 +11,7 @@ import { failureDelayMs, nextPollDelayMs, type IntervalPolicy } from './schedule
 import { scriptsOn } from '../store/scripts';
 import type { MissingWatch } from './missing';
 import type { StuckWatch } from './stuck';
+import { attachLinks, attachStderrTails } from './enrich';
 import { decodeState, encodeState, ERROR_FIELD, nextEvents, pipelineTransition, StateStore, UNREADABLE_FIELD_PREFIX, type Transition } from './state';
 import { trackFromRequest, type Track } from './tracks';
 
@@ -188,32 +189,6 @@ function unreadableTransitions(track: Track, prev: Record<string, string>, unrea
         event: trackErrorEvent(track, { ...u.error, retryable: false }, 1, now, field),
       };
     });
-}
-
-/** Every event of a run carries its links to the service's UI (pure: the provider builds them from ids). */
-function attachLinks(provider: RunProvider, transitions: Transition[]): void {
-  if (!provider.linksFor) return;
-  for (const t of transitions) {
-    const e = t.event;
-    if (e.pipelineRunId) e.links = provider.linksFor({ pipelineRunId: e.pipelineRunId, stepRunId: e.stepRun?.stepRunId });
-  }
-}
-
-/** A failure event carries the last lines of the step's stderr: one extra read, only for failures. */
-async function attachStderrTails(deps: PollDeps, provider: RunProvider, transitions: Transition[]): Promise<void> {
-  for (const t of transitions) {
-    const s = t.event.stepRun;
-    if (!s || s.status !== Status.Failed) continue;
-    try {
-      const text = await provider.readLog({ stepRunId: s.stepRunId, pipelineRunId: t.event.pipelineRunId, experiment: t.event.experiment }, 'stderr', {
-        tailBytes: 8192,
-      });
-      const lines = text.replace(/\n$/, '').split('\n');
-      t.event.stderrTail = lines.slice(-deps.settings.stderrTailLines).join('\n');
-    } catch (err) {
-      deps.logger.debug({ stepRunId: s.stepRunId, err: (err as Error).message }, 'stderr tail not available');
-    }
-  }
 }
 
 /** Lists the experiment's pipeline runs; returns the commit that tracks the new ones. */
