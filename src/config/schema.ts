@@ -12,58 +12,6 @@ export const providerSchema = z.looseObject({ type: z.string() });
 /** A notifier instance: `type` picks the plugin, the rest are its options (checked by the plugin). */
 export const notifierSchema = z.looseObject({ type: z.string() });
 
-export const trackTargetSchema = z
-  .strictObject({
-    provider: name.default('local'),
-    experiment: z.string().min(1).optional(),
-    pipelineRun: z.string().min(1).optional(),
-    stepRun: z.string().min(1).optional(),
-    labels: z.record(z.string(), z.string()).default({}),
-    /** Experiment tracks: also take the runs created since then (runs not yet terminal are always taken). */
-    since: z
-      .string()
-      .refine((s) => parseSince(s, Date.now()) !== undefined, SINCE_HELP)
-      .optional(),
-    /** A step of this track is stuck once Running this long, whatever it learned (steprun.stuck). */
-    maxDuration: z
-      .union([
-        z
-          .number()
-          .positive()
-          .transform((s) => s * 1000),
-        z
-          .string()
-          .refine((t) => (parseDurationMs(t) ?? 0) > 0, 'a duration such as 2h')
-          .transform((t) => parseDurationMs(t)!),
-      ])
-      .optional(),
-    /** Experiment tracks: a pipeline run must start every `every` (by `by`, local time in `tz`), else experiment.missing. */
-    expect: z
-      .strictObject({
-        every: z.union([
-          z
-            .number()
-            .positive()
-            .transform((s) => s * 1000),
-          z
-            .string()
-            .refine((t) => (parseDurationMs(t) ?? 0) > 0, 'a duration such as 24h')
-            .transform((t) => parseDurationMs(t)!),
-        ]),
-        by: z
-          .string()
-          .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM')
-          .optional(),
-        tz: z.string().default('UTC').refine(validTimeZone, 'an IANA time zone such as Europe/Berlin'),
-      })
-      .transform(({ every, ...rest }) => ({ everyMs: every, ...rest }))
-      .optional(),
-  })
-  // The most specific id decides the kind; the others may be given as hints (Azure ML needs the experiment).
-  .refine((t) => Boolean(t.experiment || t.pipelineRun || t.stepRun), {
-    message: 'a track needs one of experiment, pipelineRun or stepRun',
-  });
-
 /** `30s`, `5m`, `2h` or a number of seconds; in ms once parsed. */
 const duration = z.union([
   z
@@ -79,6 +27,38 @@ const duration = z.union([
     return ms;
   }),
 ]);
+
+export const trackTargetSchema = z
+  .strictObject({
+    provider: name.default('local'),
+    experiment: z.string().min(1).optional(),
+    pipelineRun: z.string().min(1).optional(),
+    stepRun: z.string().min(1).optional(),
+    labels: z.record(z.string(), z.string()).default({}),
+    /** Experiment tracks: also take the runs created since then (runs not yet terminal are always taken). */
+    since: z
+      .string()
+      .refine((s) => parseSince(s, Date.now()) !== undefined, SINCE_HELP)
+      .optional(),
+    /** A step of this track is stuck once Running this long, whatever it learned (steprun.stuck). */
+    maxDuration: duration.optional(),
+    /** Experiment tracks: a pipeline run must start every `every` (by `by`, local time in `tz`), else experiment.missing. */
+    expect: z
+      .strictObject({
+        every: duration,
+        by: z
+          .string()
+          .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM')
+          .optional(),
+        tz: z.string().default('UTC').refine(validTimeZone, 'an IANA time zone such as Europe/Berlin'),
+      })
+      .transform(({ every, ...rest }) => ({ everyMs: every, ...rest }))
+      .optional(),
+  })
+  // The most specific id decides the kind; the others may be given as hints (Azure ML needs the experiment).
+  .refine((t) => Boolean(t.experiment || t.pipelineRun || t.stepRun), {
+    message: 'a track needs one of experiment, pipelineRun or stepRun',
+  });
 
 const keyField = z.string().refine((f) => (KEY_FIELDS as readonly string[]).includes(f) || /^labels\.[A-Za-z0-9_.-]+$/.test(f), {
   message: `one of ${KEY_FIELDS.join(', ')} or labels.NAME`,

@@ -141,19 +141,21 @@ export function durationOf(start?: string, end?: string): number | undefined {
   return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
-/** A short human subject line, shared by the console notifier and others. */
-export function summarize(e: WatchEvent): string {
+/** A short human subject line (with `detail`, the error message of a failure too), shared by the console notifier and others. */
+export function summarize(e: WatchEvent, o: { detail?: boolean } = {}): string {
+  const detail = o.detail ?? true;
+  const watching = `watching ${e.pipelineRunId ? `pipeline ${e.pipelineRunId}` : e.trackId}`;
   if (e.stuck && e.stepRun) {
     return `[Stuck] ${e.stepRun.name} ${e.stuck.reason} for ${Math.round(e.stuck.forMs / 60000)} min (limit ${Math.round(e.stuck.limitMs / 60000)} min) · pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
   }
   if (e.stepRun) {
     const s = e.stepRun;
-    return `[${s.status}] ${s.name} · pipeline ${e.pipelineRunId} · experiment ${e.experiment}` + (s.error ? ` · ${s.error.message}` : '');
+    return `[${s.status}] ${s.name} · pipeline ${e.pipelineRunId} · experiment ${e.experiment}` + (detail && s.error ? ` · ${s.error.message}` : '');
   }
   if (e.pipelineRun) return `[${e.pipelineRun.status}] pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
   if (e.alert) return `[Resolved] ${e.alert.openedSummary}`;
   if (e.missing) return `[Missing] no pipeline run of experiment ${e.experiment} started between ${e.missing.windowStart} and ${e.missing.deadline}`;
   if (e.type === 'experiment.resumed') return `[Resumed] a pipeline run of experiment ${e.experiment} started`;
-  if (e.type === 'track.recovered') return `[track recovered] ${e.trackId}`;
-  return `[track error] ${e.trackId}: ${e.error?.message ?? ''}`;
+  if (e.type === 'track.recovered') return `[Recovered] ${watching}`;
+  return `[Error] ${watching} · ${e.error?.code ?? ''}` + (detail && e.error?.message ? `: ${e.error.message}` : '');
 }

@@ -114,16 +114,7 @@ export class MissingWatch {
     const before = await this.redis.hget(k.state(track.id), MISSING_FIELD);
     const prev = decodeState(before ?? undefined);
     if (prev?.status !== Status.Failed) return;
-    const event: WatchEvent = {
-      id: eventId(track.id, MISSING_FIELD, prev.seq + 1),
-      type: 'experiment.resumed',
-      time: new Date(now).toISOString(),
-      detectedAt: now,
-      trackId: track.id,
-      provider: track.provider,
-      experiment: track.experiment ?? '',
-      labels: track.labels,
-    };
+    const event = experimentEvent(track, 'experiment.resumed', prev.seq + 1, now);
     await scriptsOn(this.redis).casAppend(
       k.state(track.id),
       k.events,
@@ -138,19 +129,25 @@ export class MissingWatch {
 
 function missingEvent(track: Track, e: Expectation, seq: number, deadline: number, lastRunAt: number, now: number): WatchEvent {
   return {
-    id: eventId(track.id, MISSING_FIELD, seq),
-    type: 'experiment.missing',
-    time: new Date(now).toISOString(),
-    detectedAt: now,
-    trackId: track.id,
-    provider: track.provider,
-    experiment: track.experiment ?? '',
-    labels: track.labels,
+    ...experimentEvent(track, 'experiment.missing', seq, now),
     missing: {
       windowStart: new Date(deadline - e.everyMs).toISOString(),
       deadline: new Date(deadline).toISOString(),
       ...(lastRunAt > 0 ? { lastRunAt: new Date(lastRunAt).toISOString() } : {}),
       ...(e.by ? { by: `${e.by} ${e.tz}` } : {}),
     },
+  };
+}
+
+function experimentEvent(track: Track, type: 'experiment.missing' | 'experiment.resumed', seq: number, now: number): WatchEvent {
+  return {
+    id: eventId(track.id, MISSING_FIELD, seq),
+    type,
+    time: new Date(now).toISOString(),
+    detectedAt: now,
+    trackId: track.id,
+    provider: track.provider,
+    experiment: track.experiment ?? '',
+    labels: track.labels,
   };
 }

@@ -1,9 +1,8 @@
 // Issue 11: a group's one page and an alert's one resolve survive a SIGKILL of the daemon (real processes, real Redis).
-import { type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
-import { cli, startCli } from '../support/cli';
+import { cli, ProcessGroup, sigkill } from '../support/cli';
 import { dropPrefix, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';
 import { waitFor } from '../support/wait-for';
@@ -13,7 +12,7 @@ const redis = testRedis();
 const prefix = uniquePrefix('alertkill');
 const dir = tempDir('alertkill');
 const receiver = new WebhookReceiver();
-const children: ChildProcess[] = [];
+const processes = new ProcessGroup();
 let env: NodeJS.ProcessEnv;
 
 const PIPE = `experiment: killexp
@@ -21,21 +20,6 @@ steps:
   - { name: prep, run: 'echo ok' }
   - { name: train, run: 'if [ -n "$FAIL" ]; then exit 3; fi', needs: [prep] }
 `;
-
-function startDaemon(): ChildProcess {
-  const child = startCli(['daemon'], { env });
-  child.stdout!.resume();
-  child.stderr!.resume();
-  children.push(child);
-  return child;
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const closed = new Promise((r) => child.once('close', r));
-  child.kill('SIGKILL');
-  await closed;
-}
 
 async function streamTypes(): Promise<string[]> {
   return (await redis.xrange(`{${prefix}}:events`, '-', '+')).map(([, f]) => (JSON.parse(f[1]!) as { type: string }).type);
@@ -59,7 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of children) await kill(c);
+  await processes.killAll();
   await receiver.close();
   await dropPrefix(redis, prefix);
   redis.disconnect();
@@ -67,14 +51,14 @@ afterAll(async () => {
 
 describe('SIGKILL and the alert lifecycle', () => {
   it('killed during a group’s wait: still one page; killed during the resolve: still one resolve', async () => {
-    const a = startDaemon();
+    const a = processes.start(['daemon'], { env });
     await waitFor(async () => (await redis.exists(`{${prefix}}:tracks`)) === 1, { what: 'the config track' });
     expect((await cli(['run', path.join(dir, 'pipe.yaml')], { env: { ...env, FAIL: '1' } })).code).toBe(1);
     // The group is open and its page waits for the 4 s wait: kill the daemon now.
     await waitFor(async () => (await redis.keys(`{${prefix}}:group:*`)).length > 0, { what: 'an open group' });
-    await kill(a);
+    await sigkill(a);
     expect(receiver.received).toHaveLength(0);
-    const b = startDaemon();
+    const b = processes.start(['daemon'], { env });
     await waitFor(async () => receiver.received.length >= 1, { timeoutMs: 40_000, what: 'the page' });
     await new Promise((r) => setTimeout(r, 4000));
     expect(receiver.received.map((r) => (r.json as { event_action: string }).event_action)).toEqual(['trigger']);
@@ -83,8 +67,8 @@ describe('SIGKILL and the alert lifecycle', () => {
     // The next run finishes: kill the daemon as soon as the step's success is in the outbox, before it is all sent.
     expect((await cli(['run', path.join(dir, 'pipe.yaml')], { env })).code).toBe(0);
     await waitFor(async () => (await streamTypes()).filter((t) => t === 'steprun.finished').length >= 3, { timeoutMs: 30_000, what: 'train finished' });
-    await kill(b);
-    startDaemon();
+    await sigkill(b);
+    processes.start(['daemon'], { env });
     await waitFor(async () => receiver.received.length >= 2, { timeoutMs: 40_000, what: 'the resolve' });
     await new Promise((r) => setTimeout(r, 4000));
     expect(receiver.received.map((r) => r.json)).toEqual([

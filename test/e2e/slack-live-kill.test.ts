@@ -1,9 +1,8 @@
 // Issue 12: the live Slack message survives a SIGKILL of the daemon mid-run: still one message, edited by the next daemon.
-import { type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
-import { startCli } from '../support/cli';
+import { ProcessGroup, sigkill } from '../support/cli';
 import { dropPrefix, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';
 import { SlackApiStandIn } from '../support/slack-api';
 import { tempDir } from '../support/tmp';
@@ -13,23 +12,8 @@ const redis = testRedis();
 const prefix = uniquePrefix('slackkill');
 const dir = tempDir('slackkill');
 const slack = new SlackApiStandIn();
-const children: ChildProcess[] = [];
+const processes = new ProcessGroup();
 let env: NodeJS.ProcessEnv;
-
-function start(args: string[]): ChildProcess {
-  const child = startCli(args, { env });
-  child.stdout!.resume();
-  child.stderr!.resume();
-  children.push(child);
-  return child;
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const closed = new Promise((r) => child.once('close', r));
-  child.kill('SIGKILL');
-  await closed;
-}
 
 beforeAll(async () => {
   const url = await slack.start();
@@ -50,16 +34,16 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of children) await kill(c);
+  await processes.killAll();
   await slack.close();
   await dropPrefix(redis, prefix);
   redis.disconnect();
 });
 
 it('SIGKILL of the daemon mid-run: still one message, and the next daemon goes on editing it', async () => {
-  const a = start(['daemon']);
+  const a = processes.start(['daemon'], { env });
   await waitFor(async () => (await redis.exists(`{${prefix}}:tracks`)) === 1, { what: 'the config track' });
-  const run = start(['run', path.join(dir, 'pipe.yaml')]);
+  const run = processes.start(['run', path.join(dir, 'pipe.yaml')], { env });
   await waitFor(async () => slack.posts().length === 1, { timeoutMs: 30_000, what: 'the first post' });
   // Killed once the message's id is stored (the instant between Slack's answer and that write is the one
   // window no sender can close: see docs/ALERTS.md); the run goes on meanwhile.
@@ -70,8 +54,8 @@ it('SIGKILL of the daemon mid-run: still one message, and the next daemon goes o
     },
     { what: 'the stored message id' },
   );
-  await kill(a);
-  start(['daemon']);
+  await sigkill(a);
+  processes.start(['daemon'], { env });
   await waitFor(async () => run.exitCode !== null, { timeoutMs: 60_000, what: 'the pipeline to end' });
   await waitFor(async () => slack.calls.some((c) => c.method === 'chat.update' && JSON.stringify(c.args).includes('[Finished] pipeline')), {
     timeoutMs: 30_000,

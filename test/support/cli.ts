@@ -36,3 +36,29 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
+
+/** Processes a test starts and must not leave behind: each is SIGKILLed by `killAll`. */
+export class ProcessGroup {
+  private readonly children: ChildProcess[] = [];
+
+  /** Starts the CLI with its output drained (a full pipe would stall it). */
+  start(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): ChildProcess {
+    const child = startCli(args, opts);
+    child.stdout!.resume();
+    child.stderr!.resume();
+    this.children.push(child);
+    return child;
+  }
+
+  async killAll(): Promise<void> {
+    for (const c of this.children) await sigkill(c);
+  }
+}
+
+/** SIGKILL, and wait until the process is gone (a no-op for one that ended already). */
+export async function sigkill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const closed = new Promise((r) => child.once('close', r));
+  child.kill('SIGKILL');
+  await closed;
+}

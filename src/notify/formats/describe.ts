@@ -12,12 +12,7 @@ export function formatDuration(ms: number | undefined): string {
 
 /** `[Failed] train · pipeline 1234 · experiment churn`: what happened at a glance. */
 export function subjectOf(e: WatchEvent): string {
-  if (e.stuck || e.missing || e.type === 'experiment.resumed') return summarize(e);
-  if (e.stepRun) return `[${e.stepRun.status}] ${e.stepRun.name} · pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
-  if (e.pipelineRun) return `[${e.pipelineRun.status}] pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
-  if (e.alert) return `[Resolved] ${e.alert.openedSummary}`;
-  if (e.type === 'track.recovered') return `[Recovered] watching ${e.pipelineRunId ? `pipeline ${e.pipelineRunId}` : e.trackId}`;
-  return `[Error] watching ${e.pipelineRunId ? `pipeline ${e.pipelineRunId}` : e.trackId} · ${e.error?.code ?? ''}`;
+  return summarize(e, { detail: false });
 }
 
 /** What someone must look at: failures, watch errors and stuck steps (they page, and quiet hours do not hold them). */
