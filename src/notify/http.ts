@@ -1,6 +1,7 @@
 // The one HTTP helper of the notifiers: POST with a timeout, and the retry rules (2xx ok; 408/429/5xx and network errors retry; other 4xx fail at once).
 import { DeliveryError } from '../model/errors';
 import { maskUrl } from '../logger';
+import { retryAfterMs } from '../retry-after';
 
 export interface PostOptions {
   url: string;
@@ -13,14 +14,6 @@ export interface PostOptions {
 export interface PostResult {
   status: number;
   body: string;
-}
-
-/** Seconds or an HTTP date, as RFC 9110 allows; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /** Enough of a response body for an error message: a receiver answering with 100 MB must not cost 100 MB. */
@@ -73,7 +66,7 @@ export async function postJson(o: PostOptions): Promise<PostResult> {
   const snippet = body.replace(/\s+/g, ' ').slice(0, 200);
   throw new DeliveryError(`POST ${target}: HTTP ${response.status}${snippet ? ` ${snippet}` : ''}`, {
     retryable,
-    retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+    retryAfterMs: retryAfterMs(response.headers),
   });
 }
 

@@ -117,6 +117,10 @@ describe('11. webhook responses are read only as far as an error message needs',
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       req.resume();
+      if (req.url === '/busy') {
+        res.writeHead(429, { 'retry-after': '1.5' });
+        return void res.end('slow down');
+      }
       if (req.url === '/redirect') {
         res.writeHead(302, { location: 'https://elsewhere.example/hook' });
         return void res.end();
@@ -143,6 +147,10 @@ describe('11. webhook responses are read only as far as an error message needs',
     await expect(postJson({ url: `${base}/big`, body: '{}', headers: {}, timeoutMs: 30_000 })).rejects.toMatchObject({ retryable: true, message: /HTTP 500/ });
     await closed;
     expect(written).toBeLessThan(16 * 1024 * 1024);
+  });
+
+  it('a 429 with "Retry-After: 1.5" waits 1.5 s (seconds, not a date)', async () => {
+    await expect(postJson({ url: `${base}/busy`, body: '{}', headers: {}, timeoutMs: 5000 })).rejects.toMatchObject({ retryable: true, retryAfterMs: 1500 });
   });
 
   it('a 3xx is not retried: it fails at once, naming the Location', async () => {

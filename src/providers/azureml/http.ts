@@ -1,4 +1,5 @@
 // HTTP to Azure: bearer auth, the shared request budget, retries (429/503 honour Retry-After; 5xx/408/network back off with jitter), typed errors.
+import { retryAfterMs as readRetryAfter } from '../../retry-after';
 import { ProviderAuthError, ProviderResponseError, ProviderUnavailableError, RunNotFoundError } from '../../model/errors';
 import type { RequestBudget } from '../provider';
 import type { TokenSource } from './auth';
@@ -78,7 +79,7 @@ export class AzureHttp {
       }
       const text = req.method === 'HEAD' ? '' : await res.text().catch(() => '');
       if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) return { status: res.status, headers: res.headers, text };
-      const retryAfterMs = retryAfter(res.headers);
+      const retryAfterMs = readRetryAfter(res.headers);
       const transient = res.status === 429 || res.status === 503 || res.status === 408 || res.status >= 500;
       if (transient && attempt < this.retries) {
         await this.sleep(res.status === 429 || res.status === 503 ? Math.max(retryAfterMs ?? 0, backoff(attempt)) : backoff(attempt));
@@ -106,19 +107,6 @@ function serviceMessage(text: string): string {
   } catch {
     return '';
   }
-}
-
-/** retry-after-ms, x-ms-retry-after-ms, then Retry-After (seconds or a date): as @azure/core-rest-pipeline reads them. */
-export function retryAfter(headers: Headers, now = Date.now()): number | undefined {
-  for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {
-    const v = Number(headers.get(name));
-    if (headers.get(name) !== null && Number.isFinite(v) && v >= 0) return v;
-  }
-  const value = headers.get('retry-after');
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 function backoff(attempt: number): number {
