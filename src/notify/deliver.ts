@@ -1,5 +1,6 @@
 // The delivery job: skip what was delivered, call the notifier, mark it delivered at once, dead-letter the last failure.
 import { UnrecoverableError, type Job } from 'bullmq';
+import { backoffMs } from '../backoff';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Redis } from 'ioredis';
@@ -86,11 +87,10 @@ async function groupLead(deps: DeliverDeps, group: NonNullable<DeliverJobData['g
   return others.length ? { ...lead, grouped: others } : lead;
 }
 
-/** BullMQ backoff: exponential from the base delay, or the receiver's Retry-After when it asked for longer. */
-export function deliveryBackoff(baseMs: number) {
+/** BullMQ backoff: the one backoff rule from the base delay (at most 15 min), or the receiver's Retry-After when longer. */
+export function deliveryBackoff(baseMs: number, random?: () => number) {
   return (attemptsMade: number, _type?: string, err?: Error): number => {
-    const exp = baseMs * 2 ** Math.max(0, attemptsMade - 1);
-    const retryAfter = (err as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? 0;
-    return Math.min(Math.max(exp, retryAfter), 15 * 60 * 1000);
+    const retryAfterMs = Math.min((err as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? 0, 15 * 60 * 1000);
+    return backoffMs({ baseMs, attempt: attemptsMade, maxMs: 15 * 60 * 1000, retryAfterMs, random });
   };
 }

@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import cron, { type ScheduledTask } from 'node-cron';
+import { backoffMs } from '../backoff';
 import type { Clock } from '../clock';
 import { ConfigInvalidError } from '../model/errors';
 import type { Logger } from '../logger';
@@ -26,9 +27,7 @@ export function nextPollDelayMs(p: IntervalPolicy & { changed: boolean; lastChan
 
 /** Backoff after failed polls: exponential from the min interval, jittered, capped at the max; Retry-After wins when longer. */
 export function failureDelayMs(p: IntervalPolicy & { failures: number; retryAfterMs?: number; random?: () => number }): number {
-  const exp = Math.min(p.maxMs, p.minMs * 2 ** Math.min(20, Math.max(0, p.failures - 1)));
-  const jittered = exp * (0.75 + 0.5 * (p.random ?? Math.random)());
-  return Math.round(Math.max(jittered, p.retryAfterMs ?? 0));
+  return backoffMs({ baseMs: p.minMs, attempt: p.failures, maxMs: p.maxMs, retryAfterMs: p.retryAfterMs, random: p.random });
 }
 
 export interface SchedulerOptions {

@@ -1,3 +1,5 @@
+import { backoffMs } from '../../src/backoff';
+import { deliveryBackoff } from '../../src/notify/deliver';
 import { failureDelayMs, nextPollDelayMs } from '../../src/watch/scheduler';
 
 const policy = { minMs: 5000, maxMs: 300000 };
@@ -26,5 +28,22 @@ describe('failureDelayMs', () => {
   });
   it('honours a longer Retry-After', () => {
     expect(failureDelayMs({ ...policy, failures: 1, retryAfterMs: 120000, random: mid })).toBe(120000);
+  });
+});
+
+describe('the one backoff rule (polls, deliveries, Azure)', () => {
+  const mid = () => 0.5;
+  it('deliveries: exponential from the base, jittered, capped at 15 min, a longer Retry-After wins', () => {
+    const strategy = deliveryBackoff(2000, mid);
+    expect([1, 2, 3].map((n) => strategy(n))).toEqual([2000, 4000, 8000]);
+    expect(strategy(40)).toBe(15 * 60 * 1000);
+    expect(strategy(1, 'custom', Object.assign(new Error('429'), { retryAfterMs: 30_000 }))).toBe(30_000);
+    expect(deliveryBackoff(2000, () => 0)(1)).toBe(1500);
+    expect(deliveryBackoff(2000, () => 1)(1)).toBe(2500);
+  });
+
+  it('backoffMs never exceeds the cap (before jitter) and never undercuts Retry-After', () => {
+    expect(backoffMs({ baseMs: 500, attempt: 100, maxMs: 30_000, random: mid })).toBe(30_000);
+    expect(backoffMs({ baseMs: 500, attempt: 1, maxMs: 30_000, retryAfterMs: 7000, random: () => 1 })).toBe(7000);
   });
 });

@@ -1,4 +1,5 @@
 // HTTP to Azure: bearer auth, the shared request budget, retries (429/503 honour Retry-After; 5xx/408/network back off with jitter), typed errors.
+import { backoffMs } from '../../backoff';
 import { retryAfterMs as readRetryAfter } from '../../retry-after';
 import { ProviderAuthError, ProviderResponseError, ProviderUnavailableError, RunNotFoundError } from '../../model/errors';
 import type { RequestBudget } from '../provider';
@@ -110,7 +111,7 @@ function serviceMessage(text: string): string {
 }
 
 function backoff(attempt: number): number {
-  return Math.round(500 * 2 ** attempt * (0.5 + Math.random()));
+  return backoffMs({ baseMs: 500, attempt: attempt + 1, maxMs: 30_000 });
 }
 
 /** Method and path, without the query string (SAS tokens live there). */
