@@ -1,8 +1,6 @@
-// Queue names, Redis connections and BullMQ options: all in one place.
-import { Redis, type RedisOptions } from 'ioredis';
+// Queue names and BullMQ options: all in one place (Redis connections are in redis.ts).
+import type { Redis } from 'ioredis';
 import { Queue, type QueueOptions, type WorkerOptions } from 'bullmq';
-import { RedisUnavailableError } from './model/errors';
-import { maskUrl } from './logger';
 import type { Keys } from './store/keys';
 
 /** One poll queue per provider instance, so each can have its own concurrency and rate limit. */
@@ -11,36 +9,6 @@ export function pollQueueName(provider: string): string {
 }
 
 export const DELIVER_QUEUE = 'deliver';
-
-export interface RedisConnectOptions {
-  url: string;
-  /** Long-lived processes wait through outages (commands queue until Redis is back); the CLI fails fast. */
-  mode: 'daemon' | 'cli';
-  name?: string;
-}
-
-export function connectRedis(o: RedisConnectOptions): Redis {
-  const common: RedisOptions = { connectionName: o.name, lazyConnect: o.mode === 'cli' };
-  const options: RedisOptions =
-    o.mode === 'daemon'
-      ? { ...common, maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: (times) => Math.min(200 * times, 2000) }
-      : { ...common, maxRetriesPerRequest: 1, connectTimeout: 3000, enableOfflineQueue: true, retryStrategy: (times) => (times > 2 ? null : 200) };
-  return new Redis(o.url, options);
-}
-
-/** Connects a CLI client now, turning "nothing listens there" into one clear error. */
-export async function connectRedisForCli(url: string): Promise<Redis> {
-  const redis = connectRedis({ url, mode: 'cli', name: 'srw-cli' });
-  redis.on('error', () => undefined); // reported through the rejected command below
-  try {
-    await redis.connect();
-    await redis.ping();
-    return redis;
-  } catch (err) {
-    redis.disconnect();
-    throw new RedisUnavailableError(maskUrl(url), { cause: err });
-  }
-}
 
 export function queueOptions(connection: Redis, keys: Keys): QueueOptions {
   return { connection, prefix: keys.bullPrefix };
@@ -81,20 +49,4 @@ export function workerOptions(connection: Redis, keys: Keys, t: WorkerTuning, co
     stalledInterval: t.stalledIntervalMs ?? Math.max(500, Math.floor(t.lockDurationMs / 2)),
     maxStalledCount: 5,
   };
-}
-
-/** Resolves once the connection is ready; after `timeoutMs`, a RedisUnavailableError naming the (masked) URL. */
-export function untilReady(redis: Redis, url: string, timeoutMs: number): Promise<void> {
-  if (redis.status === 'ready') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      redis.off('ready', onReady);
-      reject(new RedisUnavailableError(maskUrl(url)));
-    }, timeoutMs);
-    const onReady = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    redis.once('ready', onReady);
-  });
 }

@@ -5,7 +5,6 @@ import { ConfigInvalidError } from '../model/errors';
 import { Experiment, Workspace } from '../model/workspace';
 import { builtinProviders } from '../providers/builtin';
 import type { RunProvider } from '../providers/provider';
-import { connectRedisForCli } from '../queues';
 import { Keys } from '../store/keys';
 import type { Redis } from 'ioredis';
 
@@ -43,6 +42,8 @@ export async function workspaceOf(cmd: Command): Promise<{ workspace: Workspace;
 
 /** Runs `fn` with a fail-fast Redis connection (a clear error if none answers), and closes it. */
 export async function withRedis<T>(config: LoadedConfig, fn: (redis: Redis, keys: Keys) => Promise<T>): Promise<T> {
+  // ioredis is loaded only by the commands that talk to Redis (start-up time of the others).
+  const { connectRedisForCli } = await import('../redis');
   const redis = await connectRedisForCli(config.redis.url);
   try {
     return await fn(redis, new Keys(config.redis.prefix));

@@ -5,9 +5,7 @@ import { systemClock } from '../../clock';
 import type { LoadedConfig } from '../../config/load';
 import { InvalidInputError } from '../../model/errors';
 import { parsePositiveInt } from '../options';
-import { retryAllFailed, retryDelivery } from '../../notify/dead-letters';
 import { DeliveryStore } from '../../notify/deliveries';
-import { deliverQueue } from '../../queues';
 import { Keys } from '../../store/keys';
 import { configOf, globalsOf, withRedis } from '../context';
 import { printJson, table } from '../format';
@@ -53,6 +51,8 @@ export function registerDeliveriesCommand(program: Command): void {
       const config = await configOf(cmd);
       if (!id && !o.allFailed) throw new InvalidInputError('give a delivery id or --all-failed');
       const count = await withDeliveries(config, async (store, redis, keys) => {
+        // BullMQ is loaded only here: the other commands start faster without it.
+        const [{ deliverQueue }, { retryAllFailed, retryDelivery }] = await Promise.all([import('../../queues'), import('../../notify/dead-letters')]);
         const queue = deliverQueue(redis, keys, config.delivery);
         try {
           if (o.allFailed) return await retryAllFailed(store, queue, systemClock.now());

@@ -9,7 +9,6 @@ import { RedisUnavailableError, SrwError } from '../../model/errors';
 import { loadPipelineFile } from '../../providers/local/pipeline-file';
 import { runPipeline } from '../../providers/local/pipeline-runner';
 import { LocalProvider } from '../../providers/local/provider';
-import { connectRedisForCli } from '../../queues';
 import type { WatchEvent } from '../../store/events';
 import { Keys } from '../../store/keys';
 import { TrackStore, trackFromRequest } from '../../watch/tracks';
@@ -71,6 +70,7 @@ export function registerDemoCommand(program: Command): void {
 }
 
 async function ensureRedis(url: string, started: ChildProcess[]): Promise<Redis> {
+  const { connectRedisForCli } = await import('../../redis');
   try {
     return await connectRedisForCli(url);
   } catch (err) {

@@ -10,11 +10,9 @@ import { describeTarget, TrackStore, trackFromRequest } from '../../watch/tracks
 import { parseEntry } from '../../store/outbox';
 import { EventFanout } from '../../store/outbox-tail';
 import { createLogger } from '../../logger';
-import { buildAll } from '../../wiring';
 import { configOf, globalsOf, providerFromConfig, withRedis } from '../context';
 import { parseKeyValues, parsePositiveInt } from '../options';
 import { printJson, table } from '../format';
-import { runDaemon } from '../run-daemon';
 
 export function registerWatchCommands(program: Command): void {
   program
@@ -22,6 +20,7 @@ export function registerWatchCommands(program: Command): void {
     .description('run the watcher: scheduler, dispatcher and workers in one process (Ctrl-C drains and stops)')
     .addHelpText('after', '\nExamples:\n  steprun-watch daemon\n  steprun-watch daemon --config config/examples/slack.yaml')
     .action(async (_o, cmd: Command) => {
+      const { runDaemon } = await import('../run-daemon');
       await runDaemon(await configOf(cmd));
     });
 
@@ -32,6 +31,7 @@ export function registerWatchCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  steprun-watch workers --only deliver')
     .action(async (o: { only?: string }, cmd: Command) => {
       if (o.only && o.only !== 'poll' && o.only !== 'deliver') throw new InvalidInputError(`--only takes poll or deliver, not "${o.only}"`);
+      const { runDaemon } = await import('../run-daemon');
       await runDaemon(await configOf(cmd), { scheduler: false, dispatcher: false, pollWorkers: o.only !== 'deliver', deliverWorkers: o.only !== 'poll' });
     });
 
@@ -107,6 +107,7 @@ export function registerWatchCommands(program: Command): void {
     .action(async (_o, cmd: Command) => {
       const config = await configOf(cmd);
       // The same checks as `daemon`: every notifier and provider is built (nothing connects), then closed.
+      const { buildAll } = await import('../../wiring');
       const built = await buildAll(config, createLogger({ level: 'silent' }));
       await Promise.all([...built.notifiers.values()].map((n) => n.close?.()));
       await Promise.all([...built.providers.values()].map((p) => p.close?.()));

@@ -1,5 +1,5 @@
 // Bearer tokens for Azure: a static token, a service principal, or DefaultAzureCredential; cached until shortly before expiry.
-import { ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { ProviderAuthError } from '../../model/errors';
 import type { AzureMlOptions } from './options';
 
@@ -15,17 +15,22 @@ export function tokenSource(credential: AzureMlOptions['credential']): TokenSour
     const token = credential.token;
     return { token: async () => token };
   }
-  const azure: TokenCredential = credential
-    ? new ClientSecretCredential(credential.tenantId, credential.clientId, credential.clientSecret)
-    : new DefaultAzureCredential();
-  return new CachedTokenSource(azure);
+  // @azure/identity is loaded on the first token, not at start: it costs ~0.2 s, and most commands never need it.
+  return new CachedTokenSource(async () => {
+    const identity = await import('@azure/identity');
+    return credential
+      ? new identity.ClientSecretCredential(credential.tenantId, credential.clientId, credential.clientSecret)
+      : new identity.DefaultAzureCredential();
+  });
 }
 
 class CachedTokenSource implements TokenSource {
   private readonly cache = new Map<string, { token: string; expiresAt: number }>();
   private readonly pending = new Map<string, Promise<string>>();
 
-  constructor(private readonly credential: TokenCredential) {}
+  private credential?: Promise<TokenCredential>;
+
+  constructor(private readonly makeCredential: () => Promise<TokenCredential>) {}
 
   async token(scope: string): Promise<string> {
     const cached = this.cache.get(scope);
@@ -41,7 +46,8 @@ class CachedTokenSource implements TokenSource {
 
   private async fetch(scope: string): Promise<string> {
     try {
-      const access = await this.credential.getToken(scope);
+      this.credential ??= this.makeCredential();
+      const access = await (await this.credential).getToken(scope);
       if (!access) throw new Error('no token returned');
       this.cache.set(scope, { token: access.token, expiresAt: access.expiresOnTimestamp });
       return access.token;

@@ -1,7 +1,7 @@
 // Step outputs on Azure: asset id -> datastore + path (resolver), datastore -> storage container (ARM), then the blobs (@azure/storage-blob).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 import { resolveInside } from '../../fs/safe-path';
 import { ProviderResponseError, UnsafePathError } from '../../model/errors';
@@ -79,6 +79,8 @@ export class Datastores {
       );
     const account = this.o.blobUrlTemplate.replace('{protocol}', p.protocol).replace('{account}', p.accountName).replace('{endpoint}', p.endpoint);
     const url = `${account}/${p.containerName}`;
+    // Loaded when an output is first downloaded: the Blob SDK costs ~0.2 s of start-up that most commands never need.
+    const { ContainerClient, StorageSharedKeyCredential } = await import('@azure/storage-blob');
     return secrets.data.secretsType === 'AccountKey'
       ? new ContainerClient(url, new StorageSharedKeyCredential(p.accountName, secrets.data.key))
       : new ContainerClient(`${url}?${secrets.data.sasToken.replace(/^\?/, '')}`);
