@@ -8,7 +8,7 @@ import { describeIssue } from '../config/load';
 import { ConfigInvalidError, InvalidInputError, RedisUnavailableError, TrackNotFoundError } from '../model/errors';
 import { retryDelivery } from '../notify/dead-letters';
 import { parseEntry } from '../store/outbox';
-import { TrackStore, trackFromRequest } from '../watch/tracks';
+import { TrackStore, trackFromRequest, verifyTarget } from '../watch/tracks';
 import { EventFanout } from '../store/outbox-tail';
 import { defineAlertRoutes } from './alert-routes';
 import type { ApiDeps, Handler } from './deps';
@@ -99,10 +99,7 @@ export class ApiServer {
       if (!provider) throw new InvalidInputError(`provider: unknown provider "${body.provider}" (configured: ${[...d.providers.keys()].join(', ')})`);
       const since = body.since === undefined ? undefined : parseSince(body.since, d.clock.now());
       const track = trackFromRequest({ ...body, since, maxDurationMs: body.maxDuration }, 'api', d.clock.now());
-      if (body.verify && track.kind !== 'experiment') {
-        const at = await provider.locateRun((track.stepRunId ?? track.pipelineRunId)!);
-        if (at.kind !== track.kind) throw new InvalidInputError(`${track.stepRunId ?? track.pipelineRunId} is a ${at.kind} run, not a ${track.kind} run`);
-      }
+      if (body.verify) await verifyTarget(track, provider);
       const added = await this.tracks.add(track);
       sendJson(res, added ? 201 : 200, { track: added ? track : await this.tracks.get(track.id), added });
     });

@@ -13,7 +13,7 @@ import type { MissingWatch } from './missing';
 import type { StuckWatch } from './stuck';
 import { attachLinks, attachStderrTails } from './enrich';
 import { decodeState, encodeState, ERROR_FIELD, nextEvents, pipelineTransition, StateStore, UNREADABLE_FIELD_PREFIX, type Transition } from './state';
-import { trackFromRequest, type Track } from './tracks';
+import { trackFromRequest, type ExperimentTrack, type RunTrack, type Track } from './tracks';
 
 export interface PollSettings extends IntervalPolicy {
   /** Consecutive failed polls before one track.error event. */
@@ -118,15 +118,15 @@ async function timed<T>(deps: PollDeps, provider: string, call: () => Promise<T>
 async function observeRun(
   deps: PollDeps,
   provider: RunProvider,
-  track: Track,
+  track: RunTrack,
   prev: Record<string, string>,
   lastChangeAt: number,
 ): Promise<() => Promise<PollOutcome>> {
   const hints = { experiment: track.experiment, pipelineRunId: track.pipelineRunId };
   const { steps, unreadable }: StepRunListing =
     track.kind === 'step'
-      ? { steps: [await timed(deps, track.provider, () => provider.getStepRun({ ...hints, stepRunId: track.stepRunId! }))], unreadable: [] }
-      : await timed(deps, track.provider, () => provider.listStepRuns({ ...hints, pipelineRunId: track.pipelineRunId! }));
+      ? { steps: [await timed(deps, track.provider, () => provider.getStepRun({ ...hints, stepRunId: track.stepRunId }))], unreadable: [] }
+      : await timed(deps, track.provider, () => provider.listStepRuns({ ...hints, pipelineRunId: track.pipelineRunId }));
   const now = deps.clock.now();
   const transitions = [...nextEvents(track, prev, steps, now), ...unreadableTransitions(track, prev, unreadable, now)];
   await attachStderrTails(deps, provider, transitions);
@@ -138,7 +138,7 @@ async function observeRun(
     retire = isTerminal(steps[0]!.status);
   } else if (unreadable.length === 0 && steps.length > 0 && steps.every((s) => isTerminal(s.status))) {
     // Only now ask for the pipeline run itself: its steps may all be done while it schedules more.
-    const pipeline = await timed(deps, track.provider, () => provider.getPipelineRun({ ...hints, pipelineRunId: track.pipelineRunId! }));
+    const pipeline = await timed(deps, track.provider, () => provider.getPipelineRun({ ...hints, pipelineRunId: track.pipelineRunId }));
     const t = pipelineTransition(track, prev, pipeline, steps, now);
     if (t) {
       attachLinks(provider, [t]);
@@ -192,13 +192,18 @@ function unreadableTransitions(track: Track, prev: Record<string, string>, unrea
 }
 
 /** Lists the experiment's pipeline runs; returns the commit that tracks the new ones. */
-async function observeExperiment(deps: PollDeps, provider: RunProvider, track: Track, cursor: number | undefined): Promise<() => Promise<PollOutcome>> {
+async function observeExperiment(
+  deps: PollDeps,
+  provider: RunProvider,
+  track: ExperimentTrack,
+  cursor: number | undefined,
+): Promise<() => Promise<PollOutcome>> {
   // The first poll of an experiment track (new, or added again after Redis lost it) also takes every run
   // still active, whatever its age: a restart must not forget a pipeline that is running.
   const first = cursor === undefined;
   const from = track.since ?? track.createdAt;
   const since = first ? from : Math.max(from, cursor - EXPERIMENT_SLACK_MS);
-  const runs = await timed(deps, track.provider, () => provider.listPipelineRuns({ experiment: track.experiment! }, { since: new Date(since), active: first }));
+  const runs = await timed(deps, track.provider, () => provider.listPipelineRuns({ experiment: track.experiment }, { since: new Date(since), active: first }));
   const now = deps.clock.now();
   const created = (r: { createdTime?: string }) => (r.createdTime ? Date.parse(r.createdTime) : now);
   const newest = runs.reduce((max, r) => Math.max(max, created(r)), cursor ?? track.createdAt);

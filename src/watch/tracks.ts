@@ -2,7 +2,8 @@
 import type { Redis } from 'ioredis';
 import { InvalidInputError, TrackNotFoundError } from '../model/errors';
 import type { Clock } from '../clock';
-import { trackId, type TrackKind } from '../store/ids';
+import type { RunProvider } from '../providers/provider';
+import { trackId } from '../store/ids';
 import type { Keys } from '../store/keys';
 import { scriptsOn } from '../store/scripts';
 
@@ -15,13 +16,10 @@ export interface Expectation {
   tz: string;
 }
 
-export interface Track {
+/** What every track has, whatever it watches. */
+interface TrackBase {
   id: string;
   provider: string;
-  kind: TrackKind;
-  experiment?: string;
-  pipelineRunId?: string;
-  stepRunId?: string;
   labels: Record<string, string>;
   createdAt: number;
   source: 'config' | 'cli' | 'api' | 'experiment';
@@ -34,6 +32,36 @@ export interface Track {
   /** Its steps are stuck once Running this long (ms), instead of the learned limit; experiment tracks pass it on. */
   maxDurationMs?: number;
 }
+
+/** A whole experiment: every pipeline run still active and every new one. */
+export interface ExperimentTrack extends TrackBase {
+  kind: 'experiment';
+  experiment: string;
+  pipelineRunId?: undefined;
+  stepRunId?: undefined;
+}
+
+/** One pipeline run, every step (the other ids are hints for the provider). */
+export interface PipelineTrack extends TrackBase {
+  kind: 'pipeline';
+  pipelineRunId: string;
+  experiment?: string;
+  stepRunId?: undefined;
+}
+
+/** One step run. */
+export interface StepTrack extends TrackBase {
+  kind: 'step';
+  stepRunId: string;
+  pipelineRunId?: string;
+  experiment?: string;
+}
+
+/** What is tracked: the kind says which id is the target, so no code has to assert that it is there. */
+export type Track = ExperimentTrack | PipelineTrack | StepTrack;
+
+/** A track whose target is a run (its poll asks for step runs). */
+export type RunTrack = PipelineTrack | StepTrack;
 
 export interface TrackRequest {
   provider: string;
@@ -49,27 +77,50 @@ export interface TrackRequest {
 
 /** The most specific id decides what is tracked; the others stay as hints for the provider. */
 export function trackFromRequest(req: TrackRequest, source: Track['source'], now: number, parent?: string): Track {
-  const kind: TrackKind = req.stepRun ? 'step' : req.pipelineRun ? 'pipeline' : req.experiment ? 'experiment' : invalid();
-  const target = kind === 'step' ? req.stepRun! : kind === 'pipeline' ? req.pipelineRun! : req.experiment!;
-  return {
-    id: trackId(req.provider, kind, target),
+  const base = {
     provider: req.provider,
-    kind,
-    experiment: req.experiment,
-    pipelineRunId: req.pipelineRun,
-    stepRunId: req.stepRun,
     labels: req.labels ?? {},
     createdAt: now,
     source,
     ...(parent ? { parent } : {}),
-    ...(kind === 'experiment' && req.since !== undefined ? { since: req.since } : {}),
-    ...(kind === 'experiment' && req.expect ? { expect: req.expect } : {}),
     ...(req.maxDurationMs ? { maxDurationMs: req.maxDurationMs } : {}),
+  };
+  const hints = { ...(req.experiment ? { experiment: req.experiment } : {}) };
+  if (req.stepRun) {
+    return {
+      ...base,
+      ...hints,
+      id: trackId(req.provider, 'step', req.stepRun),
+      kind: 'step',
+      stepRunId: req.stepRun,
+      ...(req.pipelineRun ? { pipelineRunId: req.pipelineRun } : {}),
+    };
+  }
+  if (req.pipelineRun) return { ...base, ...hints, id: trackId(req.provider, 'pipeline', req.pipelineRun), kind: 'pipeline', pipelineRunId: req.pipelineRun };
+  if (!req.experiment) return invalid();
+  return {
+    ...base,
+    id: trackId(req.provider, 'experiment', req.experiment),
+    kind: 'experiment',
+    experiment: req.experiment,
+    ...(req.since !== undefined ? { since: req.since } : {}),
+    ...(req.expect ? { expect: req.expect } : {}),
   };
 }
 
 function invalid(): never {
   throw new InvalidInputError('a track needs one of experiment, pipeline run or step run');
+}
+
+/**
+ * Asks the provider whether a run track's target exists and is the kind it claims (an unknown run id says so now,
+ * not as a track.error later). Experiment tracks have nothing to check: their runs come later.
+ */
+export async function verifyTarget(track: Track, provider: Pick<RunProvider, 'locateRun'>): Promise<void> {
+  if (track.kind === 'experiment') return;
+  const id = track.kind === 'step' ? track.stepRunId : track.pipelineRunId;
+  const at = await provider.locateRun(id);
+  if (at.kind !== track.kind) throw new InvalidInputError(`${id} is a ${at.kind} run, not a ${track.kind} run`);
 }
 
 export function describeTarget(t: Track): string {

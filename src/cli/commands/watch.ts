@@ -6,7 +6,7 @@ import { trackTargetSchema } from '../../config/schema';
 import type { Expectation } from '../../watch/missing';
 import { InvalidInputError, TrackNotFoundError } from '../../model/errors';
 import { summarize, type WatchEvent } from '../../store/events';
-import { describeTarget, TrackStore, trackFromRequest } from '../../watch/tracks';
+import { describeTarget, TrackStore, trackFromRequest, verifyTarget } from '../../watch/tracks';
 import { parseEntry } from '../../store/outbox';
 import { EventFanout } from '../../store/outbox-tail';
 import { createLogger } from '../../logger';
@@ -89,11 +89,7 @@ export function registerWatchCommands(program: Command): void {
           'cli',
           systemClock.now(),
         );
-        if (o.verify && track.kind !== 'experiment') {
-          // An unknown run id says so now, not as a track.error later.
-          const at = await provider.locateRun((track.stepRunId ?? track.pipelineRunId)!);
-          if (at.kind !== track.kind) throw new InvalidInputError(`${track.stepRunId ?? track.pipelineRunId} is a ${at.kind} run, not a ${track.kind} run`);
-        }
+        if (o.verify) await verifyTarget(track, provider);
         const added = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).add(track));
         if (globalsOf(cmd).json) return printJson({ ...track, added });
         process.stdout.write(`${added ? 'tracking' : 'already tracked'}: ${describeTarget(track)} on ${providerName} (track ${track.id})\n`);
