@@ -6,6 +6,7 @@ import { ManualClock } from '../../src/clock';
 import { DeliveryStore } from '../../src/notify/deliveries';
 import { deliverQueue } from '../../src/queues';
 import type { WatchEvent } from '../../src/store/events';
+import { stepEventFixture } from '../support/events';
 import { Keys } from '../../src/store/keys';
 import { scriptsOn } from '../../src/store/scripts';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
@@ -15,27 +16,7 @@ const prefix = uniquePrefix('alertstore');
 const keys = new Keys(prefix);
 let queue: Queue;
 
-const failed = (id: string, run: string): WatchEvent => ({
-  id,
-  type: 'steprun.failed',
-  time: '',
-  detectedAt: 0,
-  trackId: 't',
-  provider: 'local',
-  experiment: 'churn',
-  pipelineRunId: run,
-  labels: {},
-  stepRun: {
-    stepRunId: `s-${run}`,
-    name: 'train',
-    nodeId: 'n',
-    status: 'Failed',
-    previousStatus: 'Running',
-    rawStatus: 'Failed',
-    isReused: false,
-    outputNames: [],
-  },
-});
+const failed = (id: string, run: string): WatchEvent => stepEventFixture({ id, pipelineRunId: run, trackId: 't', labels: {} });
 const finished = (id: string, run: string): WatchEvent => ({
   ...failed(id, run),
   type: 'steprun.finished',

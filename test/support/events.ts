@@ -67,3 +67,24 @@ export function pipelineFailedEvent(): WatchEvent {
   ];
   return pipelineEvent(track, p, steps, null, 1, Date.parse('2026-11-25T02:05:01Z'));
 }
+
+/**
+ * A hand-made step event for tests of pure decisions (routing, alert keys, rendering): `step` and `status`
+ * set the step run's name and status; any other field of the event may be given.
+ */
+export function stepEventFixture(o: Partial<WatchEvent> & { status?: StepStatus; step?: string } = {}): WatchEvent {
+  const { status = Status.Failed, step = 'train', ...rest } = o;
+  return {
+    id: 'e1',
+    type: `steprun.${status.toLowerCase()}` as WatchEvent['type'],
+    time: '',
+    detectedAt: 0,
+    trackId: 't1',
+    provider: 'local',
+    experiment: 'churn',
+    pipelineRunId: 'run1',
+    labels: { team: 'ml' },
+    stepRun: { stepRunId: 's', name: step, nodeId: 'n', status, previousStatus: 'Running', rawStatus: status, isReused: false, outputNames: [] },
+    ...rest,
+  };
+}

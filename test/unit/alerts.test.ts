@@ -7,29 +7,11 @@ import { ManualClock } from '../../src/clock';
 import { validateConfig } from '../../src/config/load';
 import type { RouteConfig } from '../../src/config/schema';
 import type { WatchEvent } from '../../src/store/events';
+import type { StepStatus } from '../../src/model/status';
+import { stepEventFixture } from '../support/events';
 
-const stepEvent = (o: Partial<WatchEvent> & { status?: string; step?: string } = {}): WatchEvent => ({
-  id: 'e1',
-  type: 'steprun.failed',
-  time: '',
-  detectedAt: 0,
-  trackId: 't1',
-  provider: 'local',
-  experiment: 'churn',
-  pipelineRunId: 'run1',
-  labels: { team: 'ml' },
-  stepRun: {
-    stepRunId: 's',
-    name: o.step ?? 'train',
-    nodeId: 'n',
-    status: (o.status ?? 'Failed') as never,
-    previousStatus: 'Running',
-    rawStatus: 'Failed',
-    isReused: false,
-    outputNames: [],
-  },
-  ...o,
-});
+const stepEvent = (o: Partial<WatchEvent> & { status?: string; step?: string } = {}): WatchEvent =>
+  stepEventFixture({ type: 'steprun.failed', ...o, status: (o.status ?? 'Failed') as StepStatus });
 const pipelineEvent = (type: WatchEvent['type'], run: string, name?: string): WatchEvent => ({
   ...stepEvent(),
   type,

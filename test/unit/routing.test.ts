@@ -1,29 +1,11 @@
 import type { RouteConfig } from '../../src/config/schema';
 import { routeEvent } from '../../src/notify/routing';
+import type { StepStatus } from '../../src/model/status';
 import type { WatchEvent } from '../../src/store/events';
+import { stepEventFixture } from '../support/events';
 
-const event = (o: Partial<WatchEvent> & { status?: string; step?: string } = {}): WatchEvent => ({
-  id: 'e1',
-  type: 'steprun.failed',
-  time: '',
-  detectedAt: 0,
-  trackId: 't',
-  provider: 'local',
-  experiment: 'churn',
-  pipelineRunId: 'p1',
-  labels: { team: 'ml' },
-  stepRun: {
-    stepRunId: 's',
-    name: o.step ?? 'train',
-    nodeId: 'n',
-    status: (o.status ?? 'Failed') as never,
-    previousStatus: 'Running',
-    rawStatus: 'Failed',
-    isReused: false,
-    outputNames: [],
-  },
-  ...o,
-});
+const event = (o: Partial<WatchEvent> & { status?: string; step?: string } = {}): WatchEvent =>
+  stepEventFixture({ type: 'steprun.failed', trackId: 't', pipelineRunId: 'p1', ...o, status: (o.status ?? 'Failed') as StepStatus });
 const route = (match: RouteConfig['match'], notify: string[], extra: Partial<RouteConfig> = {}): RouteConfig => ({
   match,
   notify,
