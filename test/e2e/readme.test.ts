@@ -19,17 +19,24 @@ const background: ChildProcess[] = [];
 
 afterAll(async () => {
   // The background line runs as bash -> npx -> node: stop the whole process group, not just bash.
-  for (const c of background) if (c.pid) stopGroup(c.pid);
+  for (const c of background) if (c.pid) await stopGroup(c.pid);
   await dropPrefix(redis, prefix);
   redis.disconnect();
 });
 
-function stopGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGTERM');
-  } catch {
-    // already gone
-  }
+/** SIGTERM to the group, then wait until it is gone (the daemon drains), SIGKILL after 15 s: its data folder is removed next. */
+async function stopGroup(pid: number): Promise<void> {
+  const signal = (sig: NodeJS.Signals | 0): boolean => {
+    try {
+      process.kill(-pid, sig);
+      return true;
+    } catch {
+      return false; // already gone
+    }
+  };
+  if (!signal('SIGTERM')) return;
+  for (let i = 0; i < 150 && signal(0); i++) await new Promise((r) => setTimeout(r, 100));
+  signal('SIGKILL');
 }
 
 /** The shell lines of the first ```sh block after a heading, without comments. */

@@ -12,5 +12,6 @@ export function tempDir(label = 'srw'): string {
 }
 
 afterAll(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  // Retries: a process that is just ending may still write a file into a folder being removed.
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 });
