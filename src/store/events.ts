@@ -25,22 +25,26 @@ export const EVENT_TYPES: readonly EventType[] = [
   'alert.resolved',
 ];
 
-export interface StepRunData {
-  stepRunId: string;
-  name: string;
-  nodeId: string;
+/** The transition itself, the same for a step and a pipeline run. */
+interface TransitionData {
   status: StepStatus;
   previousStatus: StepStatus | null;
   rawStatus: string;
   startTime?: string;
   endTime?: string;
   durationMs?: number;
+  error?: RunError;
+}
+
+export interface StepRunData extends TransitionData {
+  stepRunId: string;
+  name: string;
+  nodeId: string;
   isReused: boolean;
   currentNodeId?: string;
   reusedRunId?: string;
   reusedNodeId?: string;
   reusedPipelineRunId?: string;
-  error?: RunError;
   outputNames: string[];
 }
 
@@ -53,16 +57,9 @@ export interface PipelineStepSummary {
   error?: RunError;
 }
 
-export interface PipelineRunData {
+export interface PipelineRunData extends TransitionData {
   /** The pipeline's name, the same across its runs (its alerts are keyed on it). */
   name?: string;
-  status: StepStatus;
-  previousStatus: StepStatus | null;
-  rawStatus: string;
-  startTime?: string;
-  endTime?: string;
-  durationMs?: number;
-  error?: RunError;
   steps: PipelineStepSummary[];
 }
 

@@ -72,11 +72,7 @@ export class MissingWatch {
     const due = await scriptsOn(this.redis).claimDue(k.expect, now, limit, now + 60_000);
     let raised = 0;
     for (const trackId of due) {
-      const [json, lastRun, deadlineText] = await Promise.all([
-        this.redis.hget(k.track(trackId), 'json'),
-        this.redis.hget(k.track(trackId), 'lastRunAt'),
-        this.redis.hget(k.track(trackId), 'expectDeadline'),
-      ]);
+      const [json, lastRun, deadlineText] = await this.redis.hmget(k.track(trackId), 'json', 'lastRunAt', 'expectDeadline');
       if (!json) {
         await this.redis.zrem(k.expect, trackId);
         continue;

@@ -218,20 +218,17 @@ async function observeExperiment(
     );
     args.push(run.pipelineRunId, created(run), child.id, JSON.stringify(child));
   }
-  return () => commitExperiment(deps, track, { args, first, found: runs.length, now });
+  return () => commitExperiment(deps, track, { args, first, now });
 }
 
-async function commitExperiment(
-  deps: PollDeps,
-  track: Track,
-  o: { args: (string | number)[]; first: boolean; found: number; now: number },
-): Promise<PollOutcome> {
-  const { args, first, found, now } = o;
+async function commitExperiment(deps: PollDeps, track: Track, o: { args: (string | number)[]; first: boolean; now: number }): Promise<PollOutcome> {
+  const { args, first, now } = o;
   const k = deps.keys;
   const added = await scriptsOn(deps.redis).addPipelineTracks(k.seen(track.id), k.tracks, k.due(track.provider), k.track(track.id), k.failing, ...args);
   if (added < 0) return { kind: 'gone' };
   if (first) await deps.missing?.schedule(track, now);
-  if (found > 0 && track.expect) await deps.missing?.resumed(track, now);
+  // Only a newly found run can end a missing window (an older one would have kept it from opening).
+  if (added > 0 && track.expect) await deps.missing?.resumed(track, now);
   if (added > 0) deps.logger.info({ trackId: track.id, experiment: track.experiment, added }, 'new pipeline runs tracked');
   return { kind: 'tracked', added };
 }
