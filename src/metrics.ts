@@ -11,98 +11,76 @@ export interface MetricsSources {
   queues: Queue[];
 }
 
+/** Provider calls: from a cached local read (ms) to a slow Azure answer (s). */
+const PROVIDER_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Change to delivery: from a hinted poll (sub-second) to a slow webhook retried for minutes. */
+const DELIVERY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300];
+
 export class Metrics {
   readonly registry = new Registry();
-  readonly polls = new Counter({
-    name: 'srw_polls_total',
-    help: 'Poll jobs by provider and outcome (committed, tracked, failed, gone).',
-    labelNames: ['provider', 'outcome'],
-    registers: [this.registry],
-  });
-  readonly providerCalls = new Counter({
-    name: 'srw_provider_calls_total',
-    help: 'Calls to providers by provider and outcome.',
-    labelNames: ['provider', 'outcome'],
-    registers: [this.registry],
-  });
-  readonly providerErrors = new Counter({
-    name: 'srw_provider_errors_total',
-    help: 'Failed provider calls by provider and error code.',
-    labelNames: ['provider', 'code'],
-    registers: [this.registry],
-  });
-  readonly providerLatency = new Histogram({
-    name: 'srw_provider_call_duration_seconds',
-    help: 'Latency of provider calls.',
-    labelNames: ['provider'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
-  readonly transitions = new Counter({
-    name: 'srw_transitions_total',
-    help: 'Transitions recorded (events appended to the outbox) by event type.',
-    labelNames: ['type'],
-    registers: [this.registry],
-  });
-  readonly deliveries = new Counter({
-    name: 'srw_deliveries_total',
-    help: 'Delivery attempts by notifier and outcome (delivered, retry, dead, silenced).',
-    labelNames: ['notifier', 'outcome'],
-    registers: [this.registry],
-  });
-  readonly detectionLatency = new Histogram({
-    name: 'srw_detection_to_delivery_seconds',
-    help: 'From the poll that saw a change to its delivery, per notifier.',
-    labelNames: ['notifier'],
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
-    registers: [this.registry],
-  });
+  readonly polls = this.counter('srw_polls_total', 'Poll jobs by provider and outcome (committed, tracked, failed, gone).', ['provider', 'outcome']);
+  readonly providerCalls = this.counter('srw_provider_calls_total', 'Calls to providers by provider and outcome.', ['provider', 'outcome']);
+  readonly providerErrors = this.counter('srw_provider_errors_total', 'Failed provider calls by provider and error code.', ['provider', 'code']);
+  readonly providerLatency = this.histogram('srw_provider_call_duration_seconds', 'Latency of provider calls.', ['provider'], PROVIDER_BUCKETS);
+  readonly transitions = this.counter('srw_transitions_total', 'Transitions recorded (events appended to the outbox) by event type.', ['type']);
+  readonly deliveries = this.counter('srw_deliveries_total', 'Delivery attempts by notifier and outcome (delivered, retry, dead, silenced).', [
+    'notifier',
+    'outcome',
+  ]);
+  readonly detectionLatency = this.histogram(
+    'srw_detection_to_delivery_seconds',
+    'From the poll that saw a change to its delivery, per notifier.',
+    ['notifier'],
+    DELIVERY_BUCKETS,
+  );
 
   constructor(sources: MetricsSources) {
     const { redis, keys } = sources;
+    this.gauge('srw_tracked_targets', 'Tracked targets by provider and state (ok, failing).', ['provider', 'state'], async (set) => {
+      const failing = await redis.smembers(keys.failing);
+      for (const provider of sources.providers) {
+        const total = await redis.zcard(keys.due(provider));
+        const bad = failing.length ? (await redis.zmscore(keys.due(provider), ...failing)).filter((s) => s !== null).length : 0;
+        set(bad, { provider, state: 'failing' });
+        set(total - bad, { provider, state: 'ok' });
+      }
+    });
+    this.gauge('srw_dead_letters', 'Deliveries that failed their last attempt and wait for `deliveries retry`.', [], async (set) =>
+      set(await redis.zcard(keys.deadLetters)),
+    );
+    this.gauge('srw_events_retained', 'Events kept in the outbox stream.', [], async (set) => set(await redis.xlen(keys.events)));
+    this.gauge('srw_queue_jobs', 'BullMQ jobs by queue and state.', ['queue', 'state'], async (set) => {
+      for (const q of sources.queues) {
+        const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+        for (const [state, n] of Object.entries(counts)) set(n, { queue: q.name, state });
+      }
+    });
+  }
+
+  /** A gauge read at scrape time: `collect` sets its values (from Redis) each time /metrics is asked. */
+  private gauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: L[],
+    collect: (set: (value: number, labels?: Partial<Record<L, string>>) => void) => Promise<void>,
+  ): void {
     new Gauge({
-      name: 'srw_tracked_targets',
-      help: 'Tracked targets by provider and state (ok, failing).',
-      labelNames: ['provider', 'state'],
+      name,
+      help,
+      labelNames,
       registers: [this.registry],
       async collect() {
-        const failing = await redis.smembers(keys.failing);
-        for (const provider of sources.providers) {
-          const total = await redis.zcard(keys.due(provider));
-          const bad = failing.length ? (await redis.zmscore(keys.due(provider), ...failing)).filter((s) => s !== null).length : 0;
-          this.set({ provider, state: 'failing' }, bad);
-          this.set({ provider, state: 'ok' }, total - bad);
-        }
+        await collect((value, labels) => (labels ? this.set(labels, value) : this.set(value)));
       },
     });
-    new Gauge({
-      name: 'srw_dead_letters',
-      help: 'Deliveries that failed their last attempt and wait for `deliveries retry`.',
-      registers: [this.registry],
-      async collect() {
-        this.set(await redis.zcard(keys.deadLetters));
-      },
-    });
-    new Gauge({
-      name: 'srw_events_retained',
-      help: 'Events kept in the outbox stream.',
-      registers: [this.registry],
-      async collect() {
-        this.set(await redis.xlen(keys.events));
-      },
-    });
-    new Gauge({
-      name: 'srw_queue_jobs',
-      help: 'BullMQ jobs by queue and state.',
-      labelNames: ['queue', 'state'],
-      registers: [this.registry],
-      async collect() {
-        for (const q of sources.queues) {
-          const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
-          for (const [state, n] of Object.entries(counts)) this.set({ queue: q.name, state }, n);
-        }
-      },
-    });
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private histogram<L extends string>(name: string, help: string, labelNames: L[], buckets: number[]): Histogram<L> {
+    return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
   }
 
   onProviderCall(provider: string, ok: boolean, ms: number, code?: string): void {

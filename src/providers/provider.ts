@@ -31,34 +31,32 @@ export interface ReuseInfo {
   reusedPipelineRunId?: string;
 }
 
-/** One observation of a step run, as a provider reports it. Times are ISO-8601 strings. */
-export interface StepRunSnapshot extends ReuseInfo {
+/** Where a run (step or pipeline) stands: its status as normalized and as the service said it, its times (ISO-8601), its error. */
+export interface RunState {
+  status: StepStatus;
+  rawStatus: string;
+  createdTime?: string;
+  startTime?: string;
+  endTime?: string;
+  error?: RunError;
+}
+
+/** One observation of a step run, as a provider reports it. */
+export interface StepRunSnapshot extends RunState, ReuseInfo {
   stepRunId: string;
   pipelineRunId: string;
   experiment: string;
   nodeId: string;
   name: string;
-  status: StepStatus;
-  rawStatus: string;
-  createdTime?: string;
-  startTime?: string;
-  endTime?: string;
-  error?: RunError;
   outputNames: string[];
   logNames: string[];
 }
 
-export interface PipelineRunSnapshot {
+export interface PipelineRunSnapshot extends RunState {
   pipelineRunId: string;
   experiment: string;
   /** What stays the same across runs of one pipeline (a display name, a published pipeline id, a file name). */
   name?: string;
-  status: StepStatus;
-  rawStatus: string;
-  createdTime?: string;
-  startTime?: string;
-  endTime?: string;
-  error?: RunError;
   /**
    * The run has no terminal status of its own (a local run made by `exec`): its status is derived from
    * its steps, and it may still gain steps after they all ended. The watcher keeps it for a grace period.

@@ -3,6 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
+import { defineCommand } from '../command';
 import type { Redis } from 'ioredis';
 import { systemClock } from '../../clock';
 import { RedisUnavailableError, SrwError } from '../../model/errors';
@@ -22,11 +23,8 @@ import { packageRoot } from '../package-root';
 const say = (line = ''): void => void process.stdout.write(line + '\n');
 
 export function registerDemoCommand(program: Command): void {
-  program
-    .command('demo')
-    .description('start Redis (if needed) and the daemon, run the demo pipeline twice, show the events; then stop everything')
+  defineCommand(program, 'demo', 'start Redis (if needed) and the daemon, run the demo pipeline twice, show the events; then stop everything', 'npm run demo')
     .option('--timeout <seconds>', 'give up when the daemon has not reported both pipeline runs by then', (v) => parsePositiveNumber(v, '--timeout'), 50)
-    .addHelpText('after', '\nExample:\n  npm run demo')
     .action(async (o: { timeout: number }, cmd: Command) => {
       const config = await configOf(cmd);
       const started: ChildProcess[] = [];

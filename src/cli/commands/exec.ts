@@ -1,5 +1,6 @@
 // The commands that make local step runs: `exec` (one command) and `run` (a pipeline file).
 import type { Command } from 'commander';
+import { defineCommand } from '../command';
 import * as path from 'node:path';
 import { InvalidInputError } from '../../model/errors';
 import { Status } from '../../model/status';
@@ -38,9 +39,12 @@ async function localStore(cmd: Command) {
 }
 
 export function registerExecCommands(program: Command): void {
-  program
-    .command('exec')
-    .description('run one command as a step run of a local pipeline run; exits with its exit code')
+  defineCommand(
+    program,
+    'exec',
+    'run one command as a step run of a local pipeline run; exits with its exit code',
+    'steprun-watch exec --experiment churn --step train --output model=out/model.pkl -- python train.py',
+  )
     .requiredOption('--experiment <name>', 'experiment of the pipeline run')
     .requiredOption('--step <name>', 'name of the step')
     .option('--pipeline-run <id>', 'join this pipeline run (created if it does not exist); default: a new one')
@@ -51,7 +55,6 @@ export function registerExecCommands(program: Command): void {
       [] as string[],
     )
     .argument('<command...>', 'the command and its arguments (after --)')
-    .addHelpText('after', '\nExample:\n  steprun-watch exec --experiment churn --step train --output model=out/model.pkl -- python train.py')
     .action(async (command: string[], o: { experiment: string; step: string; pipelineRun?: string; output: string[] }, cmd: Command) => {
       const store = await localStore(cmd);
       assertValidId(o.experiment, 'experiment');
@@ -96,14 +99,16 @@ export function registerExecCommands(program: Command): void {
       }
     });
 
-  program
-    .command('run <pipelineFile>')
-    .description('run a pipeline file as a local pipeline run; exit 0 when it Finished')
+  defineCommand(
+    program,
+    'run <pipelineFile>',
+    'run a pipeline file as a local pipeline run; exit 0 when it Finished',
+    'steprun-watch run examples/pipelines/demo.yaml --parallel 4 --json',
+  )
     .option('--run-id <id>', 'name the pipeline run (refused if it exists)')
     .option('--parallel <n>', "steps running at once at most (default: the pipeline file's `parallel:`, else the number of cores)", (v) =>
       parsePositiveInt(v, '--parallel'),
     )
-    .addHelpText('after', '\nExample:\n  steprun-watch run examples/pipelines/demo.yaml --parallel 4 --json')
     .action(async (file: string, o: { runId?: string; parallel?: number }, cmd: Command) => {
       const store = await localStore(cmd);
       const pipeline = await loadPipelineFile(file);

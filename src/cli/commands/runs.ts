@@ -1,5 +1,6 @@
 // Read commands over the object model: status, steps, logs, outputs, download, wait.
 import type { Command } from 'commander';
+import { defineCommand, report } from '../command';
 import { EXIT } from '../exit-codes';
 import { InvalidInputError } from '../../model/errors';
 import { PipelineRun } from '../../model/pipeline-run';
@@ -29,44 +30,36 @@ async function openStep(workspace: Workspace, runId: string): Promise<StepRun> {
 }
 
 export function registerRunCommands(program: Command): void {
-  program
-    .command('status <runId>')
-    .description('show the status of a step run or a pipeline run')
-    .addHelpText('after', '\nExample:\n  steprun-watch status s_0f3a9c2e1b7d4a60 --json')
-    .action(async (runId: string, _o, cmd: Command) => {
+  defineCommand(program, 'status <runId>', 'show the status of a step run or a pipeline run', 'steprun-watch status s_0f3a9c2e1b7d4a60 --json').action(
+    async (runId: string, _o, cmd: Command) => {
       const { workspace } = await workspaceOf(cmd);
       const run = await openRun(workspace, runId);
-      const json = globalsOf(cmd).json;
-      if (run.kind === 'step') {
-        const s = await run.stepRun.getSnapshot();
-        return json ? printJson(s) : void process.stdout.write(describeStep(s));
-      }
+      if (run.kind === 'step') return report(cmd, await run.stepRun.getSnapshot(), describeStep);
       const [p, steps] = await Promise.all([run.pipelineRun.getSnapshot(), snapshotsOf(run.pipelineRun)]);
-      if (json) return printJson({ ...p, steps });
-      process.stdout.write(describePipeline(p, steps));
-    });
+      report(cmd, { ...p, steps }, () => describePipeline(p, steps));
+    },
+  );
 
-  program
-    .command('steps <pipelineRunId>')
-    .description('list the step runs of a pipeline run')
-    .addHelpText('after', '\nExample:\n  steprun-watch steps demo_1764070000_a1b2c3 --json')
-    .action(async (pipelineRunId: string, _o, cmd: Command) => {
+  defineCommand(program, 'steps <pipelineRunId>', 'list the step runs of a pipeline run', 'steprun-watch steps demo_1764070000_a1b2c3 --json').action(
+    async (pipelineRunId: string, _o, cmd: Command) => {
       const { workspace } = await workspaceOf(cmd);
       const at = await workspace.provider.locateRun(pipelineRunId);
       if (at.kind !== 'pipeline') throw new InvalidInputError(`${pipelineRunId} is a step run of pipeline run ${at.pipelineRunId}`);
       const snapshots = await snapshotsOf(new PipelineRun(experimentOf(workspace, at.experiment), pipelineRunId));
-      if (globalsOf(cmd).json) return printJson({ pipelineRunId, steps: snapshots });
-      process.stdout.write(stepsTable(snapshots));
-    });
+      report(cmd, { pipelineRunId, steps: snapshots }, () => stepsTable(snapshots));
+    },
+  );
 
-  program
-    .command('logs <stepRunId>')
-    .description("print a step run's stderr, stdout or job log (default: stdout)")
+  defineCommand(
+    program,
+    'logs <stepRunId>',
+    "print a step run's stderr, stdout or job log (default: stdout)",
+    'steprun-watch logs s_0f3a9c2e1b7d4a60 --stderr --tail 20',
+  )
     .option('--stdout', 'the standard output log (default)')
     .option('--stderr', 'the standard error log')
     .option('--job', 'the job (lifecycle) log')
     .option('--tail <lines>', 'only the last N lines', (v) => parsePositiveInt(v, '--tail'))
-    .addHelpText('after', '\nExample:\n  steprun-watch logs s_0f3a9c2e1b7d4a60 --stderr --tail 20')
     .action(async (stepRunId: string, o: { stderr?: boolean; job?: boolean; tail?: number }, cmd: Command) => {
       const { workspace } = await workspaceOf(cmd);
       const step = await openStep(workspace, stepRunId);
@@ -79,31 +72,32 @@ export function registerRunCommands(program: Command): void {
             ? await step.getJobLog({ tailBytes })
             : await step.getStdoutLog({ tailBytes });
       if (o.tail) text = lastLines(text, o.tail);
-      if (globalsOf(cmd).json) return printJson({ stepRunId, log: which, text });
-      process.stdout.write(text);
+      report(cmd, { stepRunId, log: which, text }, () => text);
     });
 
-  program
-    .command('outputs <stepRunId>')
-    .description('list the outputs of a step run')
-    .addHelpText('after', '\nExample:\n  steprun-watch outputs s_0f3a9c2e1b7d4a60')
-    .action(async (stepRunId: string, _o, cmd: Command) => {
+  defineCommand(program, 'outputs <stepRunId>', 'list the outputs of a step run', 'steprun-watch outputs s_0f3a9c2e1b7d4a60').action(
+    async (stepRunId: string, _o, cmd: Command) => {
       const { workspace } = await workspaceOf(cmd);
       const step = await openStep(workspace, stepRunId);
       const outputs = [...(await step.getOutputs()).values()].map((o) => {
         const ref = o.getPortDataReference();
         return { name: o.name, datastore: ref.datastoreName, pathOnDatastore: ref.pathOnDatastore };
       });
-      if (globalsOf(cmd).json) return printJson({ stepRunId, outputs });
-      if (outputs.length === 0) return void process.stdout.write(`step run ${stepRunId} has no outputs\n`);
-      process.stdout.write(table([['OUTPUT', 'DATASTORE', 'PATH'], ...outputs.map((o) => [o.name, o.datastore, o.pathOnDatastore])]));
-    });
+      report(cmd, { stepRunId, outputs }, () =>
+        outputs.length === 0
+          ? `step run ${stepRunId} has no outputs\n`
+          : table([['OUTPUT', 'DATASTORE', 'PATH'], ...outputs.map((o) => [o.name, o.datastore, o.pathOnDatastore])]),
+      );
+    },
+  );
 
-  program
-    .command('download <stepRunId> <output> <path>')
-    .description('download one output of a step run into a folder')
+  defineCommand(
+    program,
+    'download <stepRunId> <output> <path>',
+    'download one output of a step run into a folder',
+    'steprun-watch download s_0f3a9c2e1b7d4a60 model ./model',
+  )
     .option('--overwrite', 'replace existing files whose content differs')
-    .addHelpText('after', '\nExample:\n  steprun-watch download s_0f3a9c2e1b7d4a60 model ./model')
     .action(async (stepRunId: string, output: string, localPath: string, o: { overwrite?: boolean }, cmd: Command) => {
       const { workspace } = await workspaceOf(cmd);
       const step = await openStep(workspace, stepRunId);
@@ -115,12 +109,14 @@ export function registerRunCommands(program: Command): void {
       process.stderr.write(`downloaded ${result.files.length} file(s), ${result.bytes} bytes into ${result.localPath}\n`);
     });
 
-  program
-    .command('wait <runId>')
-    .description('wait until a step run or pipeline run ends; exit 0 Finished, 1 Failed, 2 Canceled, 124 timeout')
+  defineCommand(
+    program,
+    'wait <runId>',
+    'wait until a step run or pipeline run ends; exit 0 Finished, 1 Failed, 2 Canceled, 124 timeout',
+    'steprun-watch wait demo_1764070000_a1b2c3 --timeout 3600 && echo done',
+  )
     .option('--timeout <seconds>', 'give up after this long', (v) => parsePositiveNumber(v, '--timeout'))
     .option('--interval <seconds>', 'poll interval', (v) => parsePositiveNumber(v, '--interval'), 2)
-    .addHelpText('after', '\nExample:\n  steprun-watch wait demo_1764070000_a1b2c3 --timeout 3600 && echo done')
     .action(async (runId: string, o: { timeout?: number; interval: number }, cmd: Command) => {
       const { workspace } = await workspaceOf(cmd);
       const run = await openRun(workspace, runId);

@@ -12,32 +12,37 @@ import { EventFanout } from '../../store/outbox-tail';
 import { createLogger } from '../../logger';
 import { configOf, globalsOf, providerFromConfig, withRedis } from '../context';
 import { parseKeyValues, parsePositiveInt } from '../options';
-import { printJson, table } from '../format';
+import { defineCommand, keyValues, report, reportList } from '../command';
+import { issueLines } from '../../config/issues';
 
 export function registerWatchCommands(program: Command): void {
-  program
-    .command('daemon')
-    .description('run the watcher: scheduler, dispatcher and workers in one process (Ctrl-C drains and stops)')
-    .addHelpText('after', '\nExamples:\n  steprun-watch daemon\n  steprun-watch daemon --config config/examples/slack.yaml')
-    .action(async (_o, cmd: Command) => {
-      const { runDaemon } = await import('../run-daemon');
-      await runDaemon(await configOf(cmd));
-    });
+  defineCommand(
+    program,
+    'daemon',
+    'run the watcher: scheduler, dispatcher and workers in one process (Ctrl-C drains and stops)',
+    'steprun-watch daemon',
+    'steprun-watch daemon --config config/examples/slack.yaml',
+  ).action(async (_o, cmd: Command) => {
+    const { runDaemon } = await import('../run-daemon');
+    await runDaemon(await configOf(cmd));
+  });
 
-  program
-    .command('workers')
-    .description('run only workers (poll and delivery) against the shared Redis: for scaling out')
+  defineCommand(program, 'workers', 'run only workers (poll and delivery) against the shared Redis: for scaling out', 'steprun-watch workers --only deliver')
     .option('--only <kind>', 'poll or deliver')
-    .addHelpText('after', '\nExample:\n  steprun-watch workers --only deliver')
     .action(async (o: { only?: string }, cmd: Command) => {
       if (o.only && o.only !== 'poll' && o.only !== 'deliver') throw new InvalidInputError(`--only takes poll or deliver, not "${o.only}"`);
       const { runDaemon } = await import('../run-daemon');
       await runDaemon(await configOf(cmd), { scheduler: false, dispatcher: false, pollWorkers: o.only !== 'deliver', deliverWorkers: o.only !== 'poll' });
     });
 
-  program
-    .command('track')
-    .description('track an experiment (every new pipeline run), a pipeline run (every step) or one step run')
+  defineCommand(
+    program,
+    'track',
+    'track an experiment (every new pipeline run), a pipeline run (every step) or one step run',
+    'steprun-watch track --experiment demo --label team=ml',
+    'steprun-watch track --experiment nightly --since 24h',
+    'steprun-watch track --pipeline-run demo_1764070000_a1b2c3',
+  )
     .option('--experiment <name>', 'experiment; alone: track its pipeline runs still active and every new one')
     .option('--since <when>', `experiment tracks: also take the runs created since then: ${SINCE_HELP}`)
     .option('--expect-every <duration>', 'experiment tracks: a pipeline run must start this often (24h), else one experiment.missing')
@@ -48,10 +53,6 @@ export function registerWatchCommands(program: Command): void {
     .option('--step-run <id>', 'track this step run')
     .option('--label <key=value>', 'label carried by its events, for routing (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--no-verify', 'do not ask the provider whether the run exists')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  steprun-watch track --experiment demo --label team=ml\n  steprun-watch track --experiment nightly --since 24h\n  steprun-watch track --pipeline-run demo_1764070000_a1b2c3',
-    )
     .action(
       async (
         o: {
@@ -91,72 +92,52 @@ export function registerWatchCommands(program: Command): void {
         );
         if (o.verify) await verifyTarget(track, provider);
         const added = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).add(track));
-        if (globalsOf(cmd).json) return printJson({ ...track, added });
-        process.stdout.write(`${added ? 'tracking' : 'already tracked'}: ${describeTarget(track)} on ${providerName} (track ${track.id})\n`);
+        report(cmd, { ...track, added }, () => `${added ? 'tracking' : 'already tracked'}: ${describeTarget(track)} on ${providerName} (track ${track.id})\n`);
       },
     );
 
-  program
-    .command('ping')
-    .description('check the config and that Redis answers (exit 0), for health checks and troubleshooting')
-    .addHelpText('after', '\nExample:\n  steprun-watch ping --config config/docker.yaml')
-    .action(async (_o, cmd: Command) => {
-      const config = await configOf(cmd);
-      // The same checks as `daemon`: every notifier and provider is built (nothing connects), then closed.
-      const { buildAll } = await import('../../wiring');
-      const built = await buildAll(config, createLogger({ level: 'silent' }));
-      await Promise.all([...built.notifiers.values()].map((n) => n.close?.()));
-      await Promise.all([...built.providers.values()].map((p) => p.close?.()));
-      const started = Date.now();
-      await withRedis(config, (redis) => redis.ping());
-      if (globalsOf(cmd).json) return printJson({ redis: 'ok', ms: Date.now() - started });
-      process.stdout.write(`config ok, Redis answers (${Date.now() - started} ms)\n`);
-    });
+  defineCommand(
+    program,
+    'ping',
+    'check the config and that Redis answers (exit 0), for health checks and troubleshooting',
+    'steprun-watch ping --config config/docker.yaml',
+  ).action(async (_o, cmd: Command) => {
+    const config = await configOf(cmd);
+    // The same checks as `daemon`: every notifier and provider is built (nothing connects), then closed.
+    const { buildAll } = await import('../../wiring');
+    const built = await buildAll(config, createLogger({ level: 'silent' }));
+    await Promise.all([...built.notifiers.values()].map((n) => n.close?.()));
+    await Promise.all([...built.providers.values()].map((p) => p.close?.()));
+    const started = Date.now();
+    await withRedis(config, (redis) => redis.ping());
+    report(cmd, { redis: 'ok', ms: Date.now() - started }, (r) => `config ok, Redis answers (${r.ms} ms)\n`);
+  });
 
-  program
-    .command('tracks')
-    .description('list the tracks')
-    .addHelpText('after', '\nExample:\n  steprun-watch tracks --json')
-    .action(async (_o, cmd: Command) => {
-      const config = await configOf(cmd);
-      const tracks = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).list());
-      if (globalsOf(cmd).json) return printJson(tracks);
-      if (tracks.length === 0) return void process.stdout.write('nothing tracked (add one: steprun-watch track --experiment NAME)\n');
-      process.stdout.write(
-        table([
-          ['TRACK', 'PROVIDER', 'TARGET', 'LABELS', 'NEXT POLL', 'FAILURES'],
-          ...tracks.map((t) => [
-            t.id,
-            t.provider,
-            describeTarget(t),
-            Object.entries(t.labels)
-              .map(([k, v]) => `${k}=${v}`)
-              .join(',') || '-',
-            t.nextPollAt ? new Date(t.nextPollAt).toISOString() : '-',
-            String(t.failures),
-          ]),
-        ]),
-      );
+  defineCommand(program, 'tracks', 'list the tracks', 'steprun-watch tracks --json').action(async (_o, cmd: Command) => {
+    const config = await configOf(cmd);
+    const tracks = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).list());
+    reportList(cmd, tracks, 'nothing tracked (add one: steprun-watch track --experiment NAME)', {
+      TRACK: (t) => t.id,
+      PROVIDER: (t) => t.provider,
+      TARGET: (t) => describeTarget(t),
+      LABELS: (t) => keyValues(t.labels),
+      'NEXT POLL': (t) => (t.nextPollAt ? new Date(t.nextPollAt).toISOString() : '-'),
+      FAILURES: (t) => String(t.failures),
     });
+  });
 
-  program
-    .command('untrack <trackId>')
-    .description('stop tracking (the id is shown by `tracks`)')
-    .addHelpText('after', '\nExample:\n  steprun-watch untrack t3f9a0c1d2e4b5a6')
-    .action(async (trackId: string, _o, cmd: Command) => {
+  defineCommand(program, 'untrack <trackId>', 'stop tracking (the id is shown by `tracks`)', 'steprun-watch untrack t3f9a0c1d2e4b5a6').action(
+    async (trackId: string, _o, cmd: Command) => {
       const config = await configOf(cmd);
       const removed = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).remove(trackId));
       if (!removed) throw new TrackNotFoundError(trackId);
-      if (globalsOf(cmd).json) return printJson({ untracked: trackId });
-      process.stdout.write(`untracked ${trackId}\n`);
-    });
+      report(cmd, { untracked: trackId }, () => `untracked ${trackId}\n`);
+    },
+  );
 
-  program
-    .command('events')
-    .description('print the events stream (the outbox), oldest first')
+  defineCommand(program, 'events', 'print the events stream (the outbox), oldest first', 'steprun-watch events --follow --json')
     .option('--follow', 'keep printing new events')
     .option('--limit <n>', 'at most the last N events', (v) => parsePositiveInt(v, '--limit'), 100)
-    .addHelpText('after', '\nExample:\n  steprun-watch events --follow --json')
     .action(async (o: { follow?: boolean; limit: number }, cmd: Command) => {
       const config = await configOf(cmd);
       const json = globalsOf(cmd).json;
@@ -200,8 +181,7 @@ function expectationOf(o: {
   }
   if (o.pipelineRun || o.stepRun) throw new InvalidInputError('--expect-every is for experiment tracks');
   const parsed = trackTargetSchema.shape.expect.safeParse({ every: o.expectEvery, by: o.expectBy, tz: o.tz });
-  if (!parsed.success)
-    throw new InvalidInputError(`--expect-every/--expect-by/--tz: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new InvalidInputError(`--expect-every/--expect-by/--tz: ${issueLines(parsed.error, 'expect').join('; ')}`);
   return parsed.data;
 }
 
