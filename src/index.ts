@@ -12,4 +12,6 @@ export { LocalProvider } from './providers/local/provider';
 // Extension points: what a notifier or provider plugin types against (docs/PLUGINS.md).
 export type { Notifier, NotifierFactory, NotifierContext, DeliveryContext, DeliveryResult, NotifierModule } from './notify/notifier';
 export type { WatchEvent, EventType, StepRunData, PipelineRunData } from './store/events';
-export { checkNotifier, type ConformanceReport } from './notify/conformance';
+export { checkNotifier } from './conformance/notifier';
+export { checkProvider, type KnownRun } from './conformance/provider';
+export type { ConformanceReport } from './conformance/report';

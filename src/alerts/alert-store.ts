@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { summarize, type WatchEvent } from '../store/events';
 import { alertId, resolvedEventId } from '../store/ids';
 import type { Keys } from '../store/keys';
-import { scriptsOn } from '../store/scripts';
+import { Scripts } from '../store/scripts';
 import { runOf } from './alert-key';
 
 /** Open alerts kept at most; past this the oldest are forgotten. */
@@ -37,26 +37,19 @@ export class AlertStore {
   /** Opens the alert `key` (or notes another failure of it), naming the notifiers sent it. Safe to replay. */
   async open(key: string, event: WatchEvent, notifiers: string[], now: number): Promise<boolean> {
     const id = alertId(key);
-    const opened = await scriptsOn(this.redis).openAlert(
-      this.keys.alert(id),
-      this.keys.alerts,
-      id,
-      now,
-      event.id,
-      MAX_OPEN_ALERTS,
+    return new Scripts(this.redis, this.keys).openAlert({
+      alertId: id,
       key,
-      event.type,
-      summarize(event),
-      runOf(event) ?? '',
-      JSON.stringify(event),
-      ...notifiers,
-    );
-    return opened === 1;
+      now,
+      event: { id: event.id, type: event.type, summary: summarize(event), run: runOf(event) ?? '', json: JSON.stringify(event) },
+      maxAlerts: MAX_OPEN_ALERTS,
+      notifiers,
+    });
   }
 
   /** A grouped notification led by this alert's event was delivered to `notifier`: its resolve must reach it too. */
   async noteNotified(key: string, notifier: string): Promise<void> {
-    await scriptsOn(this.redis).notifyAlert(this.keys.alert(alertId(key)), notifier);
+    await new Scripts(this.redis, this.keys).notifyAlert({ alertId: alertId(key), notifier });
   }
 
   /** Repeats `notifier` every `everyMs` while the alert stays open. */
@@ -108,19 +101,14 @@ export class AlertStore {
         notifiers: alert.notifiers,
       },
     };
-    const k = this.keys;
-    const done = await scriptsOn(this.redis).resolveAlert(
-      k.alert(alert.id),
-      k.alerts,
-      k.events,
-      k.alertRepeats,
-      alert.id,
-      alert.openedBy,
-      this.maxLen,
-      JSON.stringify(resolved),
-      ...Object.keys(alert.repeats).map((n) => repeatMember(alert.id, n)),
-    );
-    return done === 1 ? resolved : undefined;
+    const done = await new Scripts(this.redis, this.keys).resolveAlert({
+      alertId: alert.id,
+      openedBy: alert.openedBy,
+      maxLen: this.maxLen,
+      eventJson: JSON.stringify(resolved),
+      repeatMembers: Object.keys(alert.repeats).map((n) => repeatMember(alert.id, n)),
+    });
+    return done ? resolved : undefined;
   }
 
   /** Open alerts, oldest first. */

@@ -8,7 +8,7 @@ import { alertActionOf, type KeyField } from '../alerts/alert-key';
 import type { AlertStore } from '../alerts/alert-store';
 import { summarize, type WatchEvent } from '../store/events';
 import type { Keys } from '../store/keys';
-import { scriptsOn } from '../store/scripts';
+import { Scripts } from '../store/scripts';
 import { isFailure } from './formats/describe';
 import type { DeliveryStore } from './deliveries';
 import type { Notifier } from './notifier';
@@ -79,7 +79,7 @@ export async function deliverJob(deps: DeliverDeps, job: Job<DeliverJobData>, si
  */
 async function groupLead(deps: DeliverDeps, group: NonNullable<DeliverJobData['group']>): Promise<WatchEvent | undefined> {
   if (!deps.redis || !deps.keys) throw new UnrecoverableError('grouped delivery without Redis');
-  const texts = await scriptsOn(deps.redis).closeGroup(deps.keys.group(group.id), group.generation, deps.clock.now());
+  const texts = await new Scripts(deps.redis, deps.keys).closeGroup({ groupId: group.id, generation: group.generation, now: deps.clock.now() });
   const events = texts.map((t) => JSON.parse(t) as WatchEvent);
   const lead = events.find(isFailure) ?? events[0];
   if (!lead) return undefined;

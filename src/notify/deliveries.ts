@@ -1,8 +1,8 @@
 // Delivery records: one per (event, notifier). The record is the durable "delivered" marker and the dead-letter list.
-import type { ChainableCommander, Redis } from 'ioredis';
 import type { WatchEvent } from '../store/events';
 import type { Keys } from '../store/keys';
-import { scriptsOn, type PipelinedScripts } from '../store/scripts';
+import type { Redis } from 'ioredis';
+import { Scripts } from '../store/scripts';
 
 export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | 'silenced';
 
@@ -41,34 +41,19 @@ export class DeliveryStore {
     now: number,
   ): Promise<void> {
     if (records.length === 0) return;
-    // Defining the scripts on the connection makes them available on its pipelines too.
-    const p = scriptsOn(this.redis).pipeline() as ChainableCommander & PipelinedScripts;
-    for (const r of records) {
-      const held = r.heldUntil ? ['heldUntil', r.heldUntil] : [];
-      // A silenced delivery is recorded as such at once: shown by `deliveries`, never sent.
-      const silenced = r.silencedBy ? ['status', 'silenced', 'silencedBy', r.silencedBy] : [];
-      p.ensureDelivery(
-        this.keys.delivery(r.id),
-        this.keys.deliveries,
-        now,
-        KEEP_RECENT,
-        'id',
-        r.id,
-        'eventId',
-        r.eventId,
-        'notifier',
-        r.notifier,
-        'eventType',
-        r.eventType,
-        'summary',
-        r.summary,
-        ...held,
-        ...silenced,
-      );
-    }
-    const results = (await p.exec()) ?? [];
-    const failed = results.find(([err]) => err);
-    if (failed) throw failed[0];
+    const withFields = records.map((r) => ({
+      id: r.id,
+      fields: {
+        eventId: r.eventId,
+        notifier: r.notifier,
+        eventType: r.eventType,
+        summary: r.summary,
+        ...(r.heldUntil ? { heldUntil: r.heldUntil } : {}),
+        // A silenced delivery is recorded as such at once: shown by `deliveries`, never sent.
+        ...(r.silencedBy ? { status: 'silenced', silencedBy: r.silencedBy } : {}),
+      },
+    }));
+    await new Scripts(this.redis, this.keys).ensureDeliveries(withFields, now, KEEP_RECENT);
   }
 
   async status(id: string): Promise<DeliveryStatus | undefined> {

@@ -6,7 +6,7 @@ import type { RouteConfig } from '../config/schema';
 import type { Logger } from '../logger';
 import { summarize, type WatchEvent } from '../store/events';
 import { deliveryId, deliveryJobId, groupDeliveryId, groupId } from '../store/ids';
-import { scriptsOn } from '../store/scripts';
+import { Scripts } from '../store/scripts';
 import { alertActionOf, alertKeyOf, fieldOf, type KeyField } from '../alerts/alert-key';
 import type { AlertStore } from '../alerts/alert-store';
 import { activeSilencesFor, type Silence, type SilenceStore } from '../alerts/silences';
@@ -240,15 +240,15 @@ export class Dispatcher {
       notifier,
       group.by.map((f) => fieldOf(event, f) ?? '-'),
     );
-    const [generation, flushAt] = await scriptsOn(this.o.redis).addToGroup(
-      this.o.keys.group(gid),
+    const { generation, flushAt } = await new Scripts(this.o.redis, this.o.keys).addToGroup({
+      groupId: gid,
       now,
-      group.wait,
-      group.interval,
-      event.id,
-      JSON.stringify(event),
-      GROUP_KEEP_MS,
-    );
+      waitMs: group.wait,
+      intervalMs: group.interval,
+      eventId: event.id,
+      eventJson: JSON.stringify(event),
+      keepMs: GROUP_KEEP_MS,
+    });
     const id = groupDeliveryId(gid, generation, notifier);
     plan.records.push({ id, eventId: event.id, notifier, eventType: 'group', summary: `group: ${summarize(event)}` });
     plan.jobs.push({

@@ -2,6 +2,7 @@
 // so a restarted or second daemon edits the same message.
 import type { Redis } from 'ioredis';
 import type { Keys } from '../store/keys';
+import { Scripts } from '../store/scripts';
 
 /** One live message: who posts it, its id once posted, and the rows it shows. */
 export interface LiveMessageStore {
@@ -28,7 +29,7 @@ export class RedisLiveMessages implements LiveMessageStore {
   ) {}
 
   private key(run: string): string {
-    return `${this.keys.tag}:live:${this.notifier}:${run}`;
+    return this.keys.liveMessage(this.notifier, run);
   }
 
   async claim(run: string, now: number): Promise<{ post: true } | { ts: string; channel: string } | { wait: true }> {
@@ -43,14 +44,8 @@ export class RedisLiveMessages implements LiveMessageStore {
     if (ts && channel) return { ts, channel };
     // The poster died between claiming and posting: take over, once (the claim time is compared and set).
     if (now - Number(claim ?? 0) > CLAIM_TIMEOUT_MS) {
-      const taken = await r.eval(
-        "if redis.call('HGET', KEYS[1], 'claim') == ARGV[1] and not redis.call('HGET', KEYS[1], 'ts') then redis.call('HSET', KEYS[1], 'claim', ARGV[2]) return 1 end return 0",
-        1,
-        key,
-        claim ?? '',
-        now,
-      );
-      if (taken === 1) return { post: true };
+      const taken = await new Scripts(r, this.keys).claimLiveMessage({ notifier: this.notifier, run, claimRead: claim ?? '', now });
+      if (taken) return { post: true };
     }
     return { wait: true };
   }
@@ -60,22 +55,6 @@ export class RedisLiveMessages implements LiveMessageStore {
   }
 
   async putRow(run: string, rowId: string, row: string, rank: number): Promise<string[]> {
-    const rows = `${this.key(run)}:rows`;
-    return (await this.redis().eval(
-      `local ranks = KEYS[1] .. ':rank'
-      if tonumber(redis.call('HGET', ranks, ARGV[1]) or '-1') <= tonumber(ARGV[3]) then
-        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-        redis.call('HSET', ranks, ARGV[1], ARGV[3])
-      end
-      redis.call('EXPIRE', KEYS[1], ARGV[4])
-      redis.call('EXPIRE', ranks, ARGV[4])
-      return redis.call('HVALS', KEYS[1])`,
-      1,
-      rows,
-      rowId,
-      row,
-      rank,
-      KEEP_SECONDS,
-    )) as string[];
+    return new Scripts(this.redis(), this.keys).putLiveRow({ notifier: this.notifier, run, rowId, text: row, rank, keepSeconds: KEEP_SECONDS });
   }
 }

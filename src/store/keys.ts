@@ -118,6 +118,11 @@ export class Keys {
     return `${this.tag}:group:${groupId}:${generation}`;
   }
 
+  /** HASH: one live (edited in place) chat message of a run for one notifier: its claim, ts and channel. */
+  liveMessage(notifier: string, run: string): string {
+    return `${this.tag}:live:${notifier}:${run}`;
+  }
+
   /** Request budget counter of a provider instance for one window. */
   budget(provider: string, window: number): string {
     return `${this.tag}:budget:${provider}:${window}`;

@@ -1,43 +1,234 @@
-// Loads the Lua scripts of src/store/commands onto a Redis connection (each file is `verbNoun-<numKeys>.lua`).
-import { readFileSync, readdirSync } from 'node:fs';
+// The Lua commands of src/store/commands, one typed method each (BullMQ's Scripts class is the model).
+// Each method builds the script's KEYS and ARGV in the order the script names them at its top; a negative
+// return code becomes a typed error here and nowhere else.
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ChainableCommander, Redis } from 'ioredis';
+import { TrackNotFoundError } from '../model/errors';
+import type { Keys } from './keys';
 
 const DIR = path.join(__dirname, 'commands');
 
-export interface WatchScripts {
-  addTrack(k1: string, k2: string, k3: string, id: string, json: string, now: number): Promise<number>;
-  removeTrack(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, id: string): Promise<number>;
-  claimDue(due: string, now: number, limit: number, leaseUntil: number): Promise<string[]>;
-  commitPoll(...args: (string | number)[]): Promise<[number, number]>;
-  recordPollFailure(...args: (string | number)[]): Promise<[number, number]>;
-  addPipelineTracks(...args: (string | number)[]): Promise<number>;
-  ensureDelivery(...args: (string | number)[]): Promise<number>;
-  takeBudget(key: string, perWindow: number, windowMs: number): Promise<number>;
-  openAlert(...args: (string | number)[]): Promise<number>;
-  resolveAlert(...args: (string | number)[]): Promise<number>;
-  notifyAlert(alert: string, notifier: string): Promise<number>;
-  addToGroup(...args: (string | number)[]): Promise<[number, number]>;
-  closeGroup(group: string, generation: number, now: number): Promise<string[]>;
-  casAppend(hash: string, events: string, field: string, expected: string, next: string, maxLen: number, event: string): Promise<number>;
-}
+type Arg = string | number;
 
-/** The same scripts queued on a pipeline: they return the pipeline, results come from exec(). */
-export interface PipelinedScripts {
-  ensureDelivery(...args: (string | number)[]): ChainableCommander;
-}
+/** Each file is `verbNoun-<number of keys>.lua`. */
+const SCRIPTS = new Map(
+  readdirSync(DIR).flatMap((file) => {
+    const match = /^([A-Za-z]+)-(\d+)\.lua$/.exec(file);
+    return match ? [[match[1]!, { numberOfKeys: Number(match[2]), lua: readFileSync(path.join(DIR, file), 'utf8') }] as const] : [];
+  }),
+);
 
 const defined = new WeakSet<Redis>();
 
 /** Defines every script once per connection; ioredis sends EVALSHA and falls back to EVAL after a Redis restart. */
-export function scriptsOn(redis: Redis): Redis & WatchScripts {
-  if (!defined.has(redis)) {
-    for (const file of readdirSync(DIR)) {
-      const match = /^([A-Za-z]+)-(\d+)\.lua$/.exec(file);
-      if (!match) continue;
-      redis.defineCommand(match[1]!, { numberOfKeys: Number(match[2]), lua: readFileSync(path.join(DIR, file), 'utf8') });
-    }
-    defined.add(redis);
+function define(redis: Redis): void {
+  if (defined.has(redis)) return;
+  for (const [name, script] of SCRIPTS) redis.defineCommand(name, script);
+  defined.add(redis);
+}
+
+/** The arguments of one script call: KEYS, then ARGV, checked against the script's declared number of keys. */
+function argsOf(name: string, keys: string[], argv: Arg[]): Arg[] {
+  const script = SCRIPTS.get(name);
+  if (!script) throw new Error(`no Lua command ${name} in ${DIR}`);
+  if (script.numberOfKeys !== keys.length) throw new Error(`${name} takes ${script.numberOfKeys} keys, was given ${keys.length}`);
+  return [...keys, ...argv];
+}
+
+/** The scripts' negative return codes. */
+const TRACK_GONE = -1;
+
+/** A script answered that the track it works on is gone (untracked meanwhile). */
+function checkTrack(code: number, trackId: string): void {
+  if (code === TRACK_GONE) throw new TrackNotFoundError(trackId);
+}
+
+/** One transition of a poll: compare-and-set `field` from `expected` to `next`, appending `eventJson`. */
+export interface CasTransition {
+  field: string;
+  expected: string;
+  next: string;
+  eventJson: string;
+}
+
+/** A pipeline run an experiment track found, with the track that will watch it. */
+export interface FoundRun {
+  pipelineRunId: string;
+  createdMs: number;
+  childTrackId: string;
+  childJson: string;
+}
+
+/** A delivery record's fields at creation (status is `pending` unless given). */
+export type DeliveryFields = Record<string, string | number>;
+
+export class Scripts {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {
+    define(redis);
   }
-  return redis as Redis & WatchScripts;
+
+  private async call<T>(name: string, keys: string[], argv: Arg[]): Promise<T> {
+    const run = (this.redis as unknown as Record<string, (...args: Arg[]) => Promise<T>>)[name]!;
+    return run.apply(this.redis, argsOf(name, keys, argv));
+  }
+
+  /** Stores a new track and makes it due now; false when it existed. */
+  async addTrack(a: { trackId: string; provider: string; json: string; now: number }): Promise<boolean> {
+    const k = this.keys;
+    return (await this.call<number>('addTrack', [k.track(a.trackId), k.tracks, k.due(a.provider)], [a.trackId, a.json, a.now])) === 1;
+  }
+
+  /** Removes a track with its schedule and state; false when there was none. */
+  async removeTrack(a: { trackId: string; provider: string }): Promise<boolean> {
+    const k = this.keys;
+    const keys = [k.track(a.trackId), k.tracks, k.due(a.provider), k.state(a.trackId), k.seen(a.trackId), k.failing];
+    return (await this.call<number>('removeTrack', keys, [a.trackId])) === 1;
+  }
+
+  /** Claims up to `limit` members due by `now` in a schedule, leasing them until `leaseUntil`. */
+  async claimDue(a: { schedule: string; now: number; limit: number; leaseUntil: number }): Promise<string[]> {
+    return this.call<string[]>('claimDue', [a.schedule], [a.now, a.limit, a.leaseUntil]);
+  }
+
+  /** Commits a poll (see commitPoll-6.lua). Throws TrackNotFoundError when the track was untracked meanwhile. */
+  async commitPoll(a: {
+    trackId: string;
+    provider: string;
+    now: number;
+    /** null retires the track. */
+    nextPollAt: number | null;
+    maxLen: number;
+    transitions: CasTransition[];
+  }): Promise<{ appended: number; conflicts: number }> {
+    const k = this.keys;
+    const keys = [k.state(a.trackId), k.events, k.due(a.provider), k.track(a.trackId), k.tracks, k.failing];
+    const argv: Arg[] = [a.trackId, a.now, a.nextPollAt ?? -1, a.maxLen];
+    for (const t of a.transitions) argv.push(t.field, t.expected, t.next, t.eventJson);
+    const [appended, conflicts] = await this.call<[number, number]>('commitPoll', keys, argv);
+    checkTrack(appended, a.trackId);
+    return { appended, conflicts };
+  }
+
+  /** Counts a failed poll and raises one track.error at the threshold. Throws TrackNotFoundError when the track is gone. */
+  async recordPollFailure(a: {
+    trackId: string;
+    provider: string;
+    nextPollAt: number;
+    threshold: number;
+    maxLen: number;
+    expectedError: string;
+    nextError: string;
+    eventJson: string;
+  }): Promise<{ failures: number; raised: boolean }> {
+    const k = this.keys;
+    const keys = [k.track(a.trackId), k.due(a.provider), k.events, k.state(a.trackId), k.failing];
+    const argv = [a.trackId, a.nextPollAt, a.threshold, a.maxLen, a.expectedError, a.nextError, a.eventJson];
+    const [failures, raised] = await this.call<[number, number]>('recordPollFailure', keys, argv);
+    checkTrack(failures, a.trackId);
+    return { failures, raised: raised === 1 };
+  }
+
+  /** Tracks the pipeline runs an experiment track found; returns how many are new. Throws TrackNotFoundError when it is gone. */
+  async addPipelineTracks(a: {
+    trackId: string;
+    provider: string;
+    now: number;
+    forgetBefore: number;
+    cursor: number;
+    nextPollAt: number;
+    newestRunAt: number;
+    runs: FoundRun[];
+  }): Promise<number> {
+    const k = this.keys;
+    const keys = [k.seen(a.trackId), k.tracks, k.due(a.provider), k.track(a.trackId), k.failing];
+    const argv: Arg[] = [a.now, a.forgetBefore, a.cursor, a.nextPollAt, k.track(''), a.trackId, a.newestRunAt];
+    for (const r of a.runs) argv.push(r.pipelineRunId, r.createdMs, r.childTrackId, r.childJson);
+    const added = await this.call<number>('addPipelineTracks', keys, argv);
+    checkTrack(added, a.trackId);
+    return added;
+  }
+
+  /** Compare-and-set of one hash field with its event; true when the event was appended. */
+  async casAppend(a: { hash: string; field: string; expected: string; next: string; maxLen: number; eventJson: string }): Promise<boolean> {
+    return (await this.call<number>('casAppend', [a.hash, this.keys.events], [a.field, a.expected, a.next, a.maxLen, a.eventJson])) === 1;
+  }
+
+  /** Creates delivery records that do not exist yet, in one round trip. */
+  async ensureDeliveries(records: { id: string; fields: DeliveryFields }[], now: number, keepRecent: number): Promise<void> {
+    const pipeline = this.redis.pipeline() as ChainableCommander & Record<string, (...args: Arg[]) => ChainableCommander>;
+    for (const r of records) {
+      const argv: Arg[] = [r.id, now, keepRecent, ...Object.entries(r.fields).flat()];
+      pipeline['ensureDelivery']!(...argsOf('ensureDelivery', [this.keys.delivery(r.id), this.keys.deliveries], argv));
+    }
+    const failed = ((await pipeline.exec()) ?? []).find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+
+  /** Takes one request from a budget window; false when the window is spent. */
+  async takeBudget(a: { counter: string; perWindow: number; windowMs: number }): Promise<boolean> {
+    return (await this.call<number>('takeBudget', [a.counter], [a.perWindow, a.windowMs])) === 1;
+  }
+
+  /** Opens an alert or counts one more failure of it; true when it opened. */
+  async openAlert(a: {
+    alertId: string;
+    key: string;
+    now: number;
+    /** The event that opens it (or fails again): its id and type, its summary and run as shown by `alerts`, its json. */
+    event: { id: string; type: string; summary: string; run: string; json: string };
+    maxAlerts: number;
+    notifiers: string[];
+  }): Promise<boolean> {
+    const k = this.keys;
+    const { event: e } = a;
+    const argv = [a.alertId, a.now, e.id, a.maxAlerts, a.key, e.type, e.summary, e.run, e.json, ...a.notifiers];
+    return (await this.call<number>('openAlert', [k.alert(a.alertId), k.alerts], argv)) === 1;
+  }
+
+  /** Resolves an alert still opened by `openedBy`, appending its alert.resolved event; true when done. */
+  async resolveAlert(a: { alertId: string; openedBy: string; maxLen: number; eventJson: string; repeatMembers: string[] }): Promise<boolean> {
+    const k = this.keys;
+    const keys = [k.alert(a.alertId), k.alerts, k.events, k.alertRepeats];
+    return (await this.call<number>('resolveAlert', keys, [a.alertId, a.openedBy, a.maxLen, a.eventJson, ...a.repeatMembers])) === 1;
+  }
+
+  /** Notes that `notifier` was sent an open alert; false when it is not open. */
+  async notifyAlert(a: { alertId: string; notifier: string }): Promise<boolean> {
+    return (await this.call<number>('notifyAlert', [this.keys.alert(a.alertId)], [a.notifier])) === 1;
+  }
+
+  /** Adds an event to its notification group; returns the generation holding it and when it is sent. */
+  async addToGroup(a: {
+    groupId: string;
+    now: number;
+    waitMs: number;
+    intervalMs: number;
+    eventId: string;
+    eventJson: string;
+    keepMs: number;
+  }): Promise<{ generation: number; flushAt: number }> {
+    const argv = [a.now, a.waitMs, a.intervalMs, a.eventId, a.eventJson, a.keepMs];
+    const [generation, flushAt] = await this.call<[number, number]>('addToGroup', [this.keys.group(a.groupId)], argv);
+    return { generation, flushAt };
+  }
+
+  /** Closes a group's generation and returns its events (the same again when retried). */
+  async closeGroup(a: { groupId: string; generation: number; now: number }): Promise<string[]> {
+    return this.call<string[]>('closeGroup', [this.keys.group(a.groupId)], [a.generation, a.now]);
+  }
+
+  /** Takes over a live message whose poster died before posting; true when taken. */
+  async claimLiveMessage(a: { notifier: string; run: string; claimRead: string; now: number }): Promise<boolean> {
+    return (await this.call<number>('claimLiveMessage', [this.keys.liveMessage(a.notifier, a.run)], [a.claimRead, a.now])) === 1;
+  }
+
+  /** Puts one row of a live message unless a later state of it is there; returns every row. */
+  async putLiveRow(a: { notifier: string; run: string; rowId: string; text: string; rank: number; keepSeconds: number }): Promise<string[]> {
+    const message = this.keys.liveMessage(a.notifier, a.run);
+    return this.call<string[]>('putLiveRow', [`${message}:rows`, `${message}:rows:rank`], [a.rowId, a.text, a.rank, a.keepSeconds]);
+  }
 }

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock';
 import type { RequestBudget } from '../providers/provider';
 import type { Keys } from '../store/keys';
-import { scriptsOn } from '../store/scripts';
+import { Scripts } from '../store/scripts';
 
 const WINDOW_MS = 60000;
 
@@ -21,8 +21,12 @@ export class RedisBudget implements RequestBudget {
     for (;;) {
       const now = this.clock.now();
       const window = Math.floor(now / WINDOW_MS);
-      const ok = await scriptsOn(this.redis()).takeBudget(this.keys.budget(this.provider, window), this.perMinute, WINDOW_MS);
-      if (ok === 1) return;
+      const ok = await new Scripts(this.redis(), this.keys).takeBudget({
+        counter: this.keys.budget(this.provider, window),
+        perWindow: this.perMinute,
+        windowMs: WINDOW_MS,
+      });
+      if (ok) return;
       if (signal?.aborted) throw signal.reason;
       // Spent: wait for the next window, spread out so processes do not stampede.
       await this.sleep((window + 1) * WINDOW_MS - now + Math.floor(Math.random() * 1000));

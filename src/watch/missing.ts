@@ -4,7 +4,7 @@ import { Status } from '../model/status';
 import type { WatchEvent } from '../store/events';
 import { eventId } from '../store/ids';
 import type { Keys } from '../store/keys';
-import { scriptsOn } from '../store/scripts';
+import { Scripts } from '../store/scripts';
 import { decodeState, encodeState } from './state';
 import type { Expectation, Track } from './tracks';
 
@@ -69,7 +69,8 @@ export class MissingWatch {
   /** On the scheduler's tick: each experiment whose deadline passed without a run raises one experiment.missing. */
   async raiseDue(now: number, limit = 500): Promise<number> {
     const k = this.keys;
-    const due = await scriptsOn(this.redis).claimDue(k.expect, now, limit, now + 60_000);
+    const scripts = new Scripts(this.redis, k);
+    const due = await scripts.claimDue({ schedule: k.expect, now, limit, leaseUntil: now + 60_000 });
     let raised = 0;
     for (const trackId of due) {
       const [json, lastRun, deadlineText] = await this.redis.hmget(k.track(trackId), 'json', 'lastRunAt', 'expectDeadline');
@@ -87,15 +88,15 @@ export class MissingWatch {
         // Once until a run starts: a second empty window does not page again.
         if (prev?.status !== Status.Failed) {
           const seq = (prev?.seq ?? 0) + 1;
-          raised += await scriptsOn(this.redis).casAppend(
-            k.state(trackId),
-            k.events,
-            MISSING_FIELD,
-            before ?? '',
-            encodeState({ seq, status: Status.Failed }),
-            this.maxLen,
-            JSON.stringify(missingEvent(track, e, seq, deadline, lastRunAt, now)),
-          );
+          const appended = await scripts.casAppend({
+            hash: k.state(trackId),
+            field: MISSING_FIELD,
+            expected: before ?? '',
+            next: encodeState({ seq, status: Status.Failed }),
+            maxLen: this.maxLen,
+            eventJson: JSON.stringify(missingEvent(track, e, seq, deadline, lastRunAt, now)),
+          });
+          if (appended) raised++;
         }
       }
       const next = nextDeadline(e, now, lastRunAt);
@@ -111,15 +112,14 @@ export class MissingWatch {
     const prev = decodeState(before ?? undefined);
     if (prev?.status !== Status.Failed) return;
     const event = experimentEvent(track, 'experiment.resumed', prev.seq + 1, now);
-    await scriptsOn(this.redis).casAppend(
-      k.state(track.id),
-      k.events,
-      MISSING_FIELD,
-      before!,
-      encodeState({ seq: prev.seq + 1, status: Status.Finished }),
-      this.maxLen,
-      JSON.stringify(event),
-    );
+    await new Scripts(this.redis, k).casAppend({
+      hash: k.state(track.id),
+      field: MISSING_FIELD,
+      expected: before!,
+      next: encodeState({ seq: prev.seq + 1, status: Status.Finished }),
+      maxLen: this.maxLen,
+      eventJson: JSON.stringify(event),
+    });
   }
 }
 

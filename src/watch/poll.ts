@@ -2,13 +2,13 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import { isSrwError } from '../model/errors';
+import { isSrwError, TrackNotFoundError } from '../model/errors';
 import { isTerminal, Status } from '../model/status';
 import type { PipelineRunSnapshot, RunProvider, StepRunListing, StepRunSnapshot, UnreadableStepRun } from '../providers/provider';
 import { trackErrorEvent, trackRecoveredEvent } from './events';
 import type { Keys } from '../store/keys';
 import { failureDelayMs, nextPollDelayMs, type IntervalPolicy } from './scheduler';
-import { scriptsOn } from '../store/scripts';
+import { Scripts, type FoundRun } from '../store/scripts';
 import type { MissingWatch } from './missing';
 import type { StuckWatch } from './stuck';
 import { attachLinks, attachStderrTails } from './enrich';
@@ -71,11 +71,13 @@ export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOu
   };
   const provider = deps.providers.get(track.provider);
   if (!provider) {
-    return recordFailure(deps, track, meta, {
-      code: 'SRW_CONFIG_INVALID',
-      message: `provider "${track.provider}" is not configured in this process`,
-      retryable: false,
-    });
+    return unlessUntracked(
+      recordFailure(deps, track, meta, {
+        code: 'SRW_CONFIG_INVALID',
+        message: `provider "${track.provider}" is not configured in this process`,
+        retryable: false,
+      }),
+    );
   }
   // Only the provider's part is the provider's failure: the commit runs outside this try, so that a Redis or
   // script error fails the job (it is retried) instead of counting against the provider and raising a track.error.
@@ -89,17 +91,29 @@ export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOu
     const e = err as Error & { code?: string; retryable?: boolean; retryAfterMs?: number };
     const known = isSrwError(err);
     deps.logger.warn({ trackId, provider: track.provider, code: e.code, err: e.message }, 'poll failed');
-    return recordFailure(
-      deps,
-      track,
-      meta,
-      { code: known ? e.code! : 'SRW_PROVIDER_UNAVAILABLE', message: e.message, retryable: known ? e.retryable : true },
-      e.retryAfterMs,
+    return unlessUntracked(
+      recordFailure(
+        deps,
+        track,
+        meta,
+        { code: known ? e.code! : 'SRW_PROVIDER_UNAVAILABLE', message: e.message, retryable: known ? e.retryable : true },
+        e.retryAfterMs,
+      ),
     );
   }
-  const outcome = await commit();
+  const outcome = await unlessUntracked(commit());
   if (outcome.kind !== 'gone') await recordRecovery(deps, track, meta.prevError);
   return outcome;
+}
+
+/** A script found the track gone (untracked while its poll ran): the poll just ends. */
+async function unlessUntracked(work: Promise<PollOutcome>): Promise<PollOutcome> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof TrackNotFoundError) return { kind: 'gone' };
+    throw err;
+  }
 }
 
 async function timed<T>(deps: PollDeps, provider: string, call: () => Promise<T>): Promise<T> {
@@ -162,7 +176,6 @@ async function commitRun(
   const { steps, prev, transitions, now, nextPollAt, retire } = o;
   const stateStore = new StateStore(deps.redis, deps.keys, deps.settings.maxLen);
   const result = await stateStore.commit(track, transitions, now, nextPollAt);
-  if (result.gone) return { kind: 'gone' };
   if (result.appended > 0) {
     deps.onTransitions?.(transitions);
     await deps.stuck?.afterCommit(track, transitions, now);
@@ -208,7 +221,7 @@ async function observeExperiment(
   const created = (r: { createdTime?: string }) => (r.createdTime ? Date.parse(r.createdTime) : now);
   const newest = runs.reduce((max, r) => Math.max(max, created(r)), cursor ?? track.createdAt);
   const newestRun = runs.reduce((max, r) => Math.max(max, created(r)), 0);
-  const args: (string | number)[] = [now, newest - EXPERIMENT_SLACK_MS, newest, now + deps.settings.minMs, deps.keys.track(''), track.id, newestRun];
+  const found: FoundRun[] = [];
   for (const run of runs) {
     const child = trackFromRequest(
       { provider: track.provider, experiment: run.experiment, pipelineRun: run.pipelineRunId, labels: track.labels, maxDurationMs: track.maxDurationMs },
@@ -216,16 +229,15 @@ async function observeExperiment(
       now,
       track.id,
     );
-    args.push(run.pipelineRunId, created(run), child.id, JSON.stringify(child));
+    found.push({ pipelineRunId: run.pipelineRunId, createdMs: created(run), childTrackId: child.id, childJson: JSON.stringify(child) });
   }
-  return () => commitExperiment(deps, track, { args, first, now });
+  const tracking = { trackId: track.id, provider: track.provider, now, forgetBefore: newest - EXPERIMENT_SLACK_MS, cursor: newest, newestRunAt: newestRun };
+  return () => commitExperiment(deps, track, { ...tracking, nextPollAt: now + deps.settings.minMs, runs: found }, first);
 }
 
-async function commitExperiment(deps: PollDeps, track: Track, o: { args: (string | number)[]; first: boolean; now: number }): Promise<PollOutcome> {
-  const { args, first, now } = o;
-  const k = deps.keys;
-  const added = await scriptsOn(deps.redis).addPipelineTracks(k.seen(track.id), k.tracks, k.due(track.provider), k.track(track.id), k.failing, ...args);
-  if (added < 0) return { kind: 'gone' };
+async function commitExperiment(deps: PollDeps, track: Track, found: Parameters<Scripts['addPipelineTracks']>[0], first: boolean): Promise<PollOutcome> {
+  const { now } = found;
+  const added = await new Scripts(deps.redis, deps.keys).addPipelineTracks(found);
   if (first) await deps.missing?.schedule(track, now);
   // Only a newly found run can end a missing window (an older one would have kept it from opening).
   if (added > 0 && track.expect) await deps.missing?.resumed(track, now);
@@ -239,16 +251,14 @@ async function recordRecovery(deps: PollDeps, track: Track, prevError: string): 
   if (before?.status !== Status.Failed) return;
   const seq = before.seq + 1;
   const event = trackRecoveredEvent(track, seq, deps.clock.now());
-  const k = deps.keys;
-  await scriptsOn(deps.redis).casAppend(
-    k.state(track.id),
-    k.events,
-    ERROR_FIELD,
-    prevError,
-    encodeState({ seq, status: Status.Finished }),
-    deps.settings.maxLen,
-    JSON.stringify(event),
-  );
+  await new Scripts(deps.redis, deps.keys).casAppend({
+    hash: deps.keys.state(track.id),
+    field: ERROR_FIELD,
+    expected: prevError,
+    next: encodeState({ seq, status: Status.Finished }),
+    maxLen: deps.settings.maxLen,
+    eventJson: JSON.stringify(event),
+  });
 }
 
 async function recordFailure(
@@ -266,21 +276,15 @@ async function recordFailure(
   const prevError = before.prevError;
   const seq = (decodeState(prevError)?.seq ?? 0) + 1;
   const event = trackErrorEvent(track, { ...error, retryable: error.retryable }, seq, now);
-  const k = deps.keys;
-  const [count, raised] = await scriptsOn(deps.redis).recordPollFailure(
-    k.track(track.id),
-    k.due(track.provider),
-    k.events,
-    k.state(track.id),
-    k.failing,
-    track.id,
-    now + delay,
+  const { failures: count, raised } = await new Scripts(deps.redis, deps.keys).recordPollFailure({
+    trackId: track.id,
+    provider: track.provider,
+    nextPollAt: now + delay,
     threshold,
-    deps.settings.maxLen,
-    prevError,
-    encodeState({ seq, status: Status.Failed }),
-    JSON.stringify(event),
-  );
-  if (count < 0) return { kind: 'gone' };
-  return { kind: 'failed', failures: count, raised: raised === 1, code: error.code };
+    maxLen: deps.settings.maxLen,
+    expectedError: prevError,
+    nextError: encodeState({ seq, status: Status.Failed }),
+    eventJson: JSON.stringify(event),
+  });
+  return { kind: 'failed', failures: count, raised, code: error.code };
 }

@@ -8,7 +8,7 @@ import { ConfigInvalidError } from '../model/errors';
 import type { Logger } from '../logger';
 import { pollJobId } from '../store/ids';
 import type { Keys } from '../store/keys';
-import { scriptsOn } from '../store/scripts';
+import { Scripts } from '../store/scripts';
 
 export interface IntervalPolicy {
   minMs: number;
@@ -56,7 +56,12 @@ export class Scheduler {
     const now = this.o.clock.now();
     let enqueued = 0;
     for (const [provider, queue] of this.o.queues) {
-      const ids = await scriptsOn(this.o.redis).claimDue(this.o.keys.due(provider), now, this.o.batch, now + this.o.leaseMs);
+      const ids = await new Scripts(this.o.redis, this.o.keys).claimDue({
+        schedule: this.o.keys.due(provider),
+        now,
+        limit: this.o.batch,
+        leaseUntil: now + this.o.leaseMs,
+      });
       if (ids.length === 0) continue;
       // The job id makes a second add a no-op while a poll of that track is still waiting or running.
       await queue.addBulk(ids.map((trackId) => ({ name: 'poll', data: { trackId }, opts: { jobId: pollJobId(trackId) } })));

@@ -5,7 +5,7 @@ import type { PipelineRunSnapshot, StepRunSnapshot } from '../providers/provider
 import { type WatchEvent } from '../store/events';
 import { pipelineEvent, stepEvent } from './events';
 import type { Keys } from '../store/keys';
-import { scriptsOn } from '../store/scripts';
+import { Scripts } from '../store/scripts';
 import type { Track } from './tracks';
 
 /**
@@ -91,8 +91,6 @@ export function pipelineTransition(
 export interface CommitResult {
   appended: number;
   conflicts: number;
-  /** The track was removed while the poll ran: nothing was written. */
-  gone: boolean;
 }
 
 export class StateStore {
@@ -102,20 +100,18 @@ export class StateStore {
     private readonly maxLen: number,
   ) {}
 
-  /** One script: compare-and-set every transition, append its event, then reschedule (or retire when nextPollAt is null). */
+  /**
+   * One script: compare-and-set every transition, append its event, then reschedule (or retire when nextPollAt
+   * is null). Throws TrackNotFoundError when the track was removed while the poll ran (nothing is written).
+   */
   async commit(track: Track, transitions: Transition[], now: number, nextPollAt: number | null): Promise<CommitResult> {
-    const k = this.keys;
-    const args: (string | number)[] = [track.id, now, nextPollAt ?? -1, this.maxLen];
-    for (const t of transitions) args.push(t.field, t.expected, t.next, JSON.stringify(t.event));
-    const [appended, conflicts] = await scriptsOn(this.redis).commitPoll(
-      k.state(track.id),
-      k.events,
-      k.due(track.provider),
-      k.track(track.id),
-      k.tracks,
-      k.failing,
-      ...args,
-    );
-    return { appended: Math.max(appended, 0), conflicts, gone: appended === -1 };
+    return new Scripts(this.redis, this.keys).commitPoll({
+      trackId: track.id,
+      provider: track.provider,
+      now,
+      nextPollAt,
+      maxLen: this.maxLen,
+      transitions: transitions.map((t) => ({ field: t.field, expected: t.expected, next: t.next, eventJson: JSON.stringify(t.event) })),
+    });
   }
 }

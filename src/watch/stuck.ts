@@ -6,7 +6,7 @@ import type { StepRunSnapshot } from '../providers/provider';
 import { type StepRunData, type WatchEvent } from '../store/events';
 import { stepEvent } from './events';
 import type { Keys } from '../store/keys';
-import { scriptsOn } from '../store/scripts';
+import { Scripts } from '../store/scripts';
 import { decodeState, encodeState, type Transition } from './state';
 import type { Track } from './tracks';
 
@@ -157,7 +157,8 @@ export class StuckWatch {
   async raiseDue(now: number, limit = 500): Promise<number> {
     if (!this.settings.enabled) return 0;
     const k = this.keys;
-    const due = await scriptsOn(this.redis).claimDue(k.stuck, now, limit, now + 60_000);
+    const scripts = new Scripts(this.redis, k);
+    const due = await scripts.claimDue({ schedule: k.stuck, now, limit, leaseUntil: now + 60_000 });
     let raised = 0;
     for (const member of due) {
       const json = await this.redis.hget(k.stuckInfo, member);
@@ -168,15 +169,15 @@ export class StuckWatch {
         const still = decodeState(status ?? undefined)?.status === info.step.status && (!info.subState || raw === `${info.subState}|${info.sinceMs}`);
         if (still) {
           const field = STUCK_FIELD_PREFIX + info.step.stepRunId + (info.subState ? `:${info.subState}` : '');
-          raised += await scriptsOn(this.redis).casAppend(
-            k.state(info.track.id),
-            k.events,
+          const appended = await scripts.casAppend({
+            hash: k.state(info.track.id),
             field,
-            '',
-            encodeState({ seq: 1, status: info.step.status }),
-            this.maxLen,
-            JSON.stringify(stuckEvent(info, now)),
-          );
+            expected: '',
+            next: encodeState({ seq: 1, status: info.step.status }),
+            maxLen: this.maxLen,
+            eventJson: JSON.stringify(stuckEvent(info, now)),
+          });
+          if (appended) raised++;
         }
       }
       await this.redis.multi().zrem(k.stuck, member).hdel(k.stuckInfo, member).exec();

@@ -5,7 +5,7 @@ import type { Clock } from '../clock';
 import type { RunProvider } from '../providers/provider';
 import { trackId } from '../store/ids';
 import type { Keys } from '../store/keys';
-import { scriptsOn } from '../store/scripts';
+import { Scripts } from '../store/scripts';
 
 /** An experiment track's `expect`: a pipeline run must start this often. */
 export interface Expectation {
@@ -136,9 +136,7 @@ export class TrackStore {
 
   /** Stores a track and makes it due now; returns false when the same target was tracked already. */
   async add(track: Track): Promise<boolean> {
-    const k = this.keys;
-    const added = await scriptsOn(this.redis).addTrack(k.track(track.id), k.tracks, k.due(track.provider), track.id, JSON.stringify(track), this.clock.now());
-    return added === 1;
+    return new Scripts(this.redis, this.keys).addTrack({ trackId: track.id, provider: track.provider, json: JSON.stringify(track), now: this.clock.now() });
   }
 
   async get(id: string): Promise<Track | undefined> {
@@ -172,6 +170,6 @@ export class TrackStore {
     const track = await this.get(id);
     if (!track) return false;
     const k = this.keys;
-    return (await scriptsOn(this.redis).removeTrack(k.track(id), k.tracks, k.due(track.provider), k.state(id), k.seen(id), k.failing, id)) === 1;
+    return new Scripts(this.redis, k).removeTrack({ trackId: id, provider: track.provider });
   }
 }

@@ -8,7 +8,6 @@ import { deliverQueue } from '../../src/queues';
 import type { WatchEvent } from '../../src/store/events';
 import { stepEventFixture } from '../support/events';
 import { Keys } from '../../src/store/keys';
-import { scriptsOn } from '../../src/store/scripts';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 
 const redis = testRedis();
@@ -78,21 +77,5 @@ describe('repeat while unresolved', () => {
     clock.advance(4 * 3_600_000);
     expect(await sendDueRepeats(deps, clock.now())).toBe(0);
     expect(await redis.zcard(keys.alertRepeats)).toBe(0);
-  });
-});
-
-describe('groups', () => {
-  it('events within the wait share a generation; once sent, the next waits for the interval; joining is idempotent', async () => {
-    const s = scriptsOn(redis);
-    const group = keys.group('g1');
-    const t0 = 1_000_000;
-    const [g1, flush1] = await s.addToGroup(group, t0, 30_000, 300_000, 'e1', '{"id":"e1"}', 86_400_000);
-    expect([g1, flush1]).toEqual([1, t0 + 30_000]);
-    expect(await s.addToGroup(group, t0 + 5000, 30_000, 300_000, 'e2', '{"id":"e2"}', 86_400_000)).toEqual([1, t0 + 30_000]);
-    expect(await s.addToGroup(group, t0 + 6000, 30_000, 300_000, 'e2', '{"id":"e2"}', 86_400_000)).toEqual([1, t0 + 30_000]);
-    expect(await s.closeGroup(group, 1, t0 + 30_000)).toEqual(['{"id":"e1"}', '{"id":"e2"}']);
-    expect(await s.closeGroup(group, 1, t0 + 31_000)).toEqual(['{"id":"e1"}', '{"id":"e2"}']); // a retried delivery
-    // Alertmanager's group_interval: the next notification of this group no sooner than 5 min after the last.
-    expect(await s.addToGroup(group, t0 + 40_000, 30_000, 300_000, 'e3', '{"id":"e3"}', 86_400_000)).toEqual([2, t0 + 30_000 + 300_000]);
   });
 });

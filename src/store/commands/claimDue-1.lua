@@ -1,13 +1,19 @@
 --[[
-  Claims the tracks that are due: returns their ids and pushes their score to a lease time, so another
-  scheduler (another daemon) does not claim them again. A poll reschedules its track when it ends; if the
-  poll is lost (a crash), the lease runs out and the track is claimed again.
+  Claims what is due in a schedule: returns the members and pushes their score to a lease time, so another
+  scheduler (another daemon) does not claim them again. Whoever handles a member reschedules it; if that is
+  lost (a crash), the lease runs out and the member is claimed again.
 
-  KEYS[1] due zset
-  ARGV[1] now (ms)   ARGV[2] limit   ARGV[3] lease until (ms)
+  Input:
+    KEYS[1] schedule zset (member -> due time, ms)
+    ARGV[1] now (ms)   ARGV[2] limit   ARGV[3] lease until (ms)
+  Output:
+    the members claimed
 ]]
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, id in ipairs(ids) do
-  redis.call('ZADD', KEYS[1], ARGV[3], id)
+local scheduleKey = KEYS[1]
+local now, limit, leaseUntil = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+
+local members = redis.call('ZRANGEBYSCORE', scheduleKey, '-inf', now, 'LIMIT', 0, limit)
+for _, member in ipairs(members) do
+  redis.call('ZADD', scheduleKey, leaseUntil, member)
 end
-return ids
+return members

@@ -1,10 +1,17 @@
 --[[
   Notes that a notifier was sent an alert (a grouped notification was delivered), if the alert is still open.
-  KEYS[1] alert hash   ARGV[1] notifier
-  Returns 1 when noted, 0 when the alert is not open.
+
+  Input:
+    KEYS[1] alert hash
+    ARGV[1] notifier
+  Output:
+    1 when noted, 0 when the alert is not open
 ]]
-if redis.call('EXISTS', KEYS[1]) == 0 then
+local alertKey = KEYS[1]
+local notifier = ARGV[1]
+
+if redis.call('EXISTS', alertKey) == 0 then
   return 0
 end
-redis.call('HSET', KEYS[1], 'n:' .. ARGV[1], 1)
+redis.call('HSET', alertKey, 'n:' .. notifier, 1)
 return 1

@@ -2,25 +2,30 @@
   Counts a failed poll, reschedules the track with backoff, and raises ONE track.error event once the
   failures reach the threshold (not one per poll). A successful poll (commitPoll) resets the count.
 
-  KEYS[1] track hash   KEYS[2] due zset   KEYS[3] events stream   KEYS[4] state hash   KEYS[5] failing set
-  ARGV[1] track id     ARGV[2] next poll time (ms)   ARGV[3] threshold   ARGV[4] stream max length
-  ARGV[5] expected '@error' state ('' = none yet)    ARGV[6] new '@error' state   ARGV[7] event json
-  Returns {failures, raised (1|0)}; {-1, 0} when the track is gone.
+  Input:
+    KEYS[1] track hash   KEYS[2] due zset   KEYS[3] events stream   KEYS[4] state hash   KEYS[5] failing set
+    ARGV[1] track id     ARGV[2] next poll time (ms)   ARGV[3] threshold   ARGV[4] stream max length
+    ARGV[5] expected '@error' state ('' = none yet)    ARGV[6] new '@error' state   ARGV[7] event json
+  Output:
+    {failures, raised (1|0)}; {-1, 0} when the track is gone
 ]]
-if redis.call('EXISTS', KEYS[1]) == 0 then
+local trackKey, dueKey, eventsKey, stateKey, failingKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local trackId, nextPollAt, threshold, maxLen = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local expectedError, nextError, eventJson = ARGV[5], ARGV[6], ARGV[7]
+
+if redis.call('EXISTS', trackKey) == 0 then
   return {-1, 0}
 end
-local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+local failures = redis.call('HINCRBY', trackKey, 'failures', 1)
+redis.call('ZADD', dueKey, nextPollAt, trackId)
 local raised = 0
-if failures >= tonumber(ARGV[3]) and redis.call('HGET', KEYS[1], 'errorRaised') ~= '1' then
-  local current = redis.call('HGET', KEYS[4], '@error') or ''
-  if current == ARGV[5] then
-    redis.call('HSET', KEYS[4], '@error', ARGV[6])
-    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'event', ARGV[7])
+if failures >= threshold and redis.call('HGET', trackKey, 'errorRaised') ~= '1' then
+  if (redis.call('HGET', stateKey, '@error') or '') == expectedError then
+    redis.call('HSET', stateKey, '@error', nextError)
+    redis.call('XADD', eventsKey, 'MAXLEN', '~', maxLen, '*', 'event', eventJson)
     raised = 1
   end
-  redis.call('HSET', KEYS[1], 'errorRaised', '1')
-  redis.call('SADD', KEYS[5], ARGV[1])
+  redis.call('HSET', trackKey, 'errorRaised', '1')
+  redis.call('SADD', failingKey, trackId)
 end
 return {failures, raised}

@@ -2,18 +2,24 @@
   Resolves an open alert and appends its alert.resolved event to the outbox, in one step: the event is
   appended once, whoever replays the resolve. The alert must still be the one that was read (same opener).
 
-  KEYS[1] alert hash   KEYS[2] open alerts zset   KEYS[3] events stream   KEYS[4] repeats zset
-  ARGV[1] alert id   ARGV[2] expected openedBy   ARGV[3] stream max length   ARGV[4] alert.resolved event json
-  ARGV[5..] repeat members to drop
-  Returns 1 when resolved, 0 when the alert was not (or no longer) that one.
+  Input:
+    KEYS[1] alert hash   KEYS[2] open alerts zset   KEYS[3] events stream   KEYS[4] repeats zset
+    ARGV[1] alert id   ARGV[2] expected openedBy   ARGV[3] stream max length   ARGV[4] alert.resolved event json
+    ARGV[5..] repeat members to drop
+  Output:
+    1 when resolved, 0 when the alert was not (or no longer) that one
 ]]
-if redis.call('HGET', KEYS[1], 'openedBy') ~= ARGV[2] then
+local alertKey, openAlertsKey, eventsKey, repeatsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local alertId, openedBy, maxLen, eventJson = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local FIRST_REPEAT = 5
+
+if redis.call('HGET', alertKey, 'openedBy') ~= openedBy then
   return 0
 end
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-for i = 5, #ARGV do
-  redis.call('ZREM', KEYS[4], ARGV[i])
+redis.call('DEL', alertKey)
+redis.call('ZREM', openAlertsKey, alertId)
+for i = FIRST_REPEAT, #ARGV do
+  redis.call('ZREM', repeatsKey, ARGV[i])
 end
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'event', ARGV[4])
+redis.call('XADD', eventsKey, 'MAXLEN', '~', maxLen, '*', 'event', eventJson)
 return 1

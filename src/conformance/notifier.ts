@@ -1,12 +1,8 @@
 // The notifier conformance suite: what every notifier must do, runnable by a plugin's own tests (any test runner).
 import { createLogger } from '../logger';
+import type { DeliveryContext, Notifier, NotifierFactory } from '../notify/notifier';
 import type { WatchEvent } from '../store/events';
-import type { DeliveryContext, Notifier, NotifierFactory } from './notifier';
-
-export interface ConformanceReport {
-  passed: string[];
-  failed: { check: string; error: string }[];
-}
+import { conformanceRun, type ConformanceReport } from './report';
 
 /** Events of every kind a notifier may be given (it must take each, or skip it, without throwing). */
 function sampleEvents(): WatchEvent[] {
@@ -44,16 +40,8 @@ export async function checkNotifier(
   options: Record<string, unknown>,
   o: { dataDir: string; timeoutMs?: number },
 ): Promise<ConformanceReport> {
-  const report: ConformanceReport = { passed: [], failed: [] };
+  const { report, check } = conformanceRun(o.timeoutMs);
   const logger = createLogger({ level: 'silent', pretty: false });
-  const check = async (name: string, fn: () => Promise<void>) => {
-    try {
-      await withTimeout(fn(), o.timeoutMs ?? 10_000, name);
-      report.passed.push(name);
-    } catch (err) {
-      report.failed.push({ check: name, error: (err as Error).message });
-    }
-  };
   let notifier: Notifier | undefined;
   await check('the factory builds a notifier', async () => {
     notifier = await factory(options, { name: 'conformance', dataDir: o.dataDir, logger, providers: new Map(), baseDir: o.dataDir });
@@ -83,14 +71,4 @@ export async function checkNotifier(
     await n.close?.();
   });
   return report;
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    work.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    }),
-  ]);
 }

@@ -1,0 +1,290 @@
+// Each Lua command of src/store/commands, run directly against the real Redis through its typed method.
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { TrackNotFoundError } from '../../src/model/errors';
+import { Keys } from '../../src/store/keys';
+import { Scripts } from '../../src/store/scripts';
+import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
+
+const redis = testRedis();
+const prefix = uniquePrefix('scripts');
+const keys = new Keys(prefix);
+const scripts = new Scripts(redis, keys);
+const T = 1_000_000;
+
+beforeEach(async () => dropPrefix(redis, prefix));
+afterAll(async () => {
+  await dropPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+/** The events appended to the outbox, as parsed json. */
+async function outbox(): Promise<{ id: string }[]> {
+  return (await redis.xrange(keys.events, '-', '+')).map(([, fields]) => JSON.parse(fields[1]!) as { id: string });
+}
+
+async function addTrack(trackId = 't1'): Promise<void> {
+  expect(await scripts.addTrack({ trackId, provider: 'local', json: `{"id":"${trackId}"}`, now: T })).toBe(true);
+}
+
+it('every Lua command has a test here', () => {
+  const names = readdirSync(path.join(__dirname, '../../src/store/commands')).map((f) => f.replace(/-\d+\.lua$/, ''));
+  const thisFile = readFileSync(__filename, 'utf8');
+  expect(names.length).toBeGreaterThan(10);
+  for (const name of names) expect(thisFile).toContain(`describe('${name}'`);
+});
+
+describe('addTrack', () => {
+  it('stores the track, indexes it and makes it due now; a second add leaves it as it was', async () => {
+    await addTrack();
+    expect(await redis.hget(keys.track('t1'), 'json')).toBe('{"id":"t1"}');
+    expect(await redis.sismember(keys.tracks, 't1')).toBe(1);
+    expect(await redis.zscore(keys.due('local'), 't1')).toBe(String(T));
+    expect(await scripts.addTrack({ trackId: 't1', provider: 'local', json: '{"other":1}', now: T + 5 })).toBe(false);
+    expect(await redis.hget(keys.track('t1'), 'json')).toBe('{"id":"t1"}');
+  });
+});
+
+describe('removeTrack', () => {
+  it('removes the track, its schedule, state and failing mark; false for an unknown track', async () => {
+    await addTrack();
+    await redis.hset(keys.state('t1'), 's1', '1|Running');
+    await redis.sadd(keys.failing, 't1');
+    expect(await scripts.removeTrack({ trackId: 't1', provider: 'local' })).toBe(true);
+    expect(await redis.exists(keys.track('t1'), keys.state('t1'))).toBe(0);
+    expect(await redis.zscore(keys.due('local'), 't1')).toBeNull();
+    expect(await redis.sismember(keys.failing, 't1')).toBe(0);
+    expect(await scripts.removeTrack({ trackId: 't1', provider: 'local' })).toBe(false);
+  });
+});
+
+describe('claimDue', () => {
+  it('claims only what is due, at most the limit, and leases it so that a second claim finds nothing', async () => {
+    await redis.zadd(keys.stuck, T - 2, 'a', T - 1, 'b', T, 'c', T + 1, 'later');
+    expect(await scripts.claimDue({ schedule: keys.stuck, now: T, limit: 2, leaseUntil: T + 60_000 })).toEqual(['a', 'b']);
+    expect(await scripts.claimDue({ schedule: keys.stuck, now: T, limit: 10, leaseUntil: T + 60_000 })).toEqual(['c']);
+    expect(await scripts.claimDue({ schedule: keys.stuck, now: T + 1, limit: 10, leaseUntil: T + 60_000 })).toEqual(['later']);
+    expect(await redis.zscore(keys.stuck, 'a')).toBe(String(T + 60_000));
+  });
+});
+
+describe('commitPoll', () => {
+  const transition = (field: string, expected: string, next: string) => ({ field, expected, next, eventJson: `{"id":"${field}:${next}"}` });
+
+  it('compare-and-sets each transition with its event, reschedules, and appends nothing on replay', async () => {
+    await addTrack();
+    const commit = { trackId: 't1', provider: 'local', now: T, nextPollAt: T + 5000, maxLen: 1000, transitions: [transition('s1', '', '1|Running')] };
+    expect(await scripts.commitPoll(commit)).toEqual({ appended: 1, conflicts: 0 });
+    expect(await scripts.commitPoll(commit)).toEqual({ appended: 0, conflicts: 1 });
+    expect((await outbox()).map((e) => e.id)).toEqual(['s1:1|Running']);
+    // A conflict makes the track due at once: the next poll looks again rather than act on a stale view.
+    expect(await redis.zscore(keys.due('local'), 't1')).toBe(String(T));
+  });
+
+  it('retires the track when nextPollAt is null and nothing conflicted', async () => {
+    await addTrack();
+    await scripts.commitPoll({ trackId: 't1', provider: 'local', now: T, nextPollAt: null, maxLen: 1000, transitions: [transition('s1', '', '1|Finished')] });
+    expect(await redis.exists(keys.track('t1'), keys.state('t1'))).toBe(0);
+    expect(await redis.zscore(keys.due('local'), 't1')).toBeNull();
+  });
+
+  it('throws TrackNotFoundError (its -1) when the track was removed, and writes nothing', async () => {
+    const commit = scripts.commitPoll({
+      trackId: 'gone',
+      provider: 'local',
+      now: T,
+      nextPollAt: T,
+      maxLen: 1000,
+      transitions: [transition('s1', '', '1|Failed')],
+    });
+    await expect(commit).rejects.toBeInstanceOf(TrackNotFoundError);
+    expect(await outbox()).toEqual([]);
+  });
+});
+
+describe('recordPollFailure', () => {
+  const failure = (expectedError: string) => ({
+    trackId: 't1',
+    provider: 'local',
+    nextPollAt: T + 30_000,
+    threshold: 2,
+    maxLen: 1000,
+    expectedError,
+    nextError: '1|Failed',
+    eventJson: '{"id":"err1"}',
+  });
+
+  it('counts failures, reschedules, and raises one track.error at the threshold (not one per failure)', async () => {
+    await addTrack();
+    expect(await scripts.recordPollFailure(failure(''))).toEqual({ failures: 1, raised: false });
+    expect(await scripts.recordPollFailure(failure(''))).toEqual({ failures: 2, raised: true });
+    expect(await scripts.recordPollFailure(failure(''))).toEqual({ failures: 3, raised: false });
+    expect((await outbox()).map((e) => e.id)).toEqual(['err1']);
+    expect(await redis.sismember(keys.failing, 't1')).toBe(1);
+    expect(await redis.zscore(keys.due('local'), 't1')).toBe(String(T + 30_000));
+  });
+
+  it('throws TrackNotFoundError when the track is gone', async () => {
+    await expect(scripts.recordPollFailure(failure(''))).rejects.toBeInstanceOf(TrackNotFoundError);
+  });
+});
+
+describe('addPipelineTracks', () => {
+  const found = (runs: string[], now = T) => ({
+    trackId: 'exp',
+    provider: 'local',
+    now,
+    forgetBefore: now - 600_000,
+    cursor: now,
+    nextPollAt: now + 5000,
+    newestRunAt: now - 10,
+    runs: runs.map((r) => ({ pipelineRunId: r, createdMs: now - 10, childTrackId: `child-${r}`, childJson: `{"id":"child-${r}"}` })),
+  });
+
+  it('tracks each run once, moves the cursor and notes the newest run', async () => {
+    await addTrack('exp');
+    expect(await scripts.addPipelineTracks(found(['r1', 'r2']))).toBe(2);
+    expect(await scripts.addPipelineTracks(found(['r1', 'r2', 'r3'], T + 1000))).toBe(1);
+    expect(await redis.smembers(keys.tracks)).toEqual(expect.arrayContaining(['exp', 'child-r1', 'child-r2', 'child-r3']));
+    expect(await redis.hget(keys.track('child-r3'), 'json')).toBe('{"id":"child-r3"}');
+    expect(await redis.hmget(keys.track('exp'), 'cursor', 'lastRunAt')).toEqual([String(T + 1000), String(T + 990)]);
+  });
+
+  it('throws TrackNotFoundError when the experiment track is gone, and tracks nothing', async () => {
+    await expect(scripts.addPipelineTracks(found(['r1']))).rejects.toBeInstanceOf(TrackNotFoundError);
+    expect(await redis.exists(keys.track('child-r1'))).toBe(0);
+  });
+});
+
+describe('casAppend', () => {
+  it('appends when the field holds the expected value, then never again', async () => {
+    const cas = { hash: keys.state('t1'), field: '@missing', expected: '', next: '1|Failed', maxLen: 1000, eventJson: '{"id":"m1"}' };
+    expect(await scripts.casAppend(cas)).toBe(true);
+    expect(await scripts.casAppend(cas)).toBe(false);
+    expect(await redis.hget(keys.state('t1'), '@missing')).toBe('1|Failed');
+    expect((await outbox()).map((e) => e.id)).toEqual(['m1']);
+  });
+});
+
+describe('ensureDelivery', () => {
+  it('creates each record once, pending unless told, and indexes it among recent ones (bounded)', async () => {
+    await scripts.ensureDeliveries([{ id: 'd1', fields: { notifier: 'hook' } }], T, 2);
+    await redis.hset(keys.delivery('d1'), 'status', 'delivered');
+    await scripts.ensureDeliveries(
+      [
+        { id: 'd1', fields: { notifier: 'hook' } },
+        { id: 'd2', fields: { notifier: 'mail', status: 'silenced', silencedBy: 's1' } },
+        { id: 'd3', fields: { notifier: 'mail' } },
+      ],
+      T + 1,
+      2,
+    );
+    expect(await redis.hmget(keys.delivery('d1'), 'id', 'status', 'attempts')).toEqual(['d1', 'delivered', '0']);
+    expect(await redis.hmget(keys.delivery('d2'), 'status', 'silencedBy')).toEqual(['silenced', 's1']);
+    expect(await redis.zrange(keys.deliveries, 0, -1)).toEqual(['d2', 'd3']);
+  });
+});
+
+describe('takeBudget', () => {
+  it('lets the window allowance through, refuses the rest, and lets the counter expire', async () => {
+    const budget = { counter: keys.budget('azure', 1), perWindow: 2, windowMs: 60_000 };
+    expect([await scripts.takeBudget(budget), await scripts.takeBudget(budget), await scripts.takeBudget(budget)]).toEqual([true, true, false]);
+    expect(await redis.pttl(budget.counter)).toBeGreaterThan(60_000);
+  });
+});
+
+describe('openAlert', () => {
+  const open = (eventId: string, notifiers: string[]) => ({
+    alertId: 'a1',
+    key: 'local/churn/step/train',
+    now: T,
+    event: { id: eventId, type: 'steprun.failed', summary: 'train Failed', run: 'r1', json: `{"id":"${eventId}"}` },
+    maxAlerts: 2,
+    notifiers,
+  });
+
+  it('opens once, counts later failures once each (a replay counts nothing), and notes the notifiers', async () => {
+    expect(await scripts.openAlert(open('e1', ['hook']))).toBe(true);
+    expect(await scripts.openAlert(open('e1', ['hook']))).toBe(false);
+    expect(await scripts.openAlert(open('e2', ['mail']))).toBe(false);
+    expect(await scripts.openAlert(open('e2', ['mail']))).toBe(false);
+    expect(await redis.hmget(keys.alert('a1'), 'failures', 'openedBy', 'lastBy', 'n:hook', 'n:mail')).toEqual(['2', 'e1', 'e2', '1', '1']);
+  });
+
+  it('keeps at most maxAlerts open: the oldest are dropped', async () => {
+    for (const [i, id] of ['a1', 'a2', 'a3'].entries()) await scripts.openAlert({ ...open(`e${i}`, []), alertId: id, now: T + i });
+    expect(await redis.zrange(keys.alerts, 0, -1)).toEqual(['a2', 'a3']);
+    expect(await redis.exists(keys.alert('a1'))).toBe(0);
+  });
+});
+
+describe('resolveAlert', () => {
+  it('resolves only the alert opened by the expected event, once, with its event and its repeats', async () => {
+    await redis.hset(keys.alert('a1'), 'openedBy', 'e1');
+    await redis.zadd(keys.alerts, T, 'a1');
+    await redis.zadd(keys.alertRepeats, T, 'a1|hook|60000');
+    const resolve = { alertId: 'a1', openedBy: 'e1', maxLen: 1000, eventJson: '{"id":"resolved-e1"}', repeatMembers: ['a1|hook|60000'] };
+    expect(await scripts.resolveAlert({ ...resolve, openedBy: 'e0' })).toBe(false);
+    expect(await scripts.resolveAlert(resolve)).toBe(true);
+    expect(await scripts.resolveAlert(resolve)).toBe(false);
+    expect((await outbox()).map((e) => e.id)).toEqual(['resolved-e1']);
+    expect(await redis.zcard(keys.alerts)).toBe(0);
+    expect(await redis.zcard(keys.alertRepeats)).toBe(0);
+  });
+});
+
+describe('notifyAlert', () => {
+  it('notes the notifier of an open alert, and nothing for an alert that is not open', async () => {
+    expect(await scripts.notifyAlert({ alertId: 'a1', notifier: 'hook' })).toBe(false);
+    expect(await redis.exists(keys.alert('a1'))).toBe(0);
+    await redis.hset(keys.alert('a1'), 'openedBy', 'e1');
+    expect(await scripts.notifyAlert({ alertId: 'a1', notifier: 'hook' })).toBe(true);
+    expect(await redis.hget(keys.alert('a1'), 'n:hook')).toBe('1');
+  });
+});
+
+describe('addToGroup', () => {
+  it('events within the wait share a generation; once sent, the next waits for the interval; joining is idempotent', async () => {
+    const add = (eventId: string, now: number) =>
+      scripts.addToGroup({ groupId: 'g1', now, waitMs: 30_000, intervalMs: 300_000, eventId, eventJson: `{"id":"${eventId}"}`, keepMs: 86_400_000 });
+    expect(await add('e1', T)).toEqual({ generation: 1, flushAt: T + 30_000 });
+    expect(await add('e2', T + 5000)).toEqual({ generation: 1, flushAt: T + 30_000 });
+    expect(await add('e2', T + 6000)).toEqual({ generation: 1, flushAt: T + 30_000 });
+    await scripts.closeGroup({ groupId: 'g1', generation: 1, now: T + 30_000 });
+    // Alertmanager's group_interval: the next notification of this group no sooner than 5 min after the last.
+    expect(await add('e3', T + 40_000)).toEqual({ generation: 2, flushAt: T + 30_000 + 300_000 });
+  });
+});
+
+describe('closeGroup', () => {
+  it("returns the generation's events in arrival order, the same again when retried", async () => {
+    for (const id of ['e1', 'e2'])
+      await scripts.addToGroup({ groupId: 'g1', now: T, waitMs: 1000, intervalMs: 1000, eventId: id, eventJson: `{"id":"${id}"}`, keepMs: 60_000 });
+    const close = { groupId: 'g1', generation: 1, now: T + 1000 };
+    expect(await scripts.closeGroup(close)).toEqual(['{"id":"e1"}', '{"id":"e2"}']);
+    expect(await scripts.closeGroup({ ...close, now: T + 2000 })).toEqual(['{"id":"e1"}', '{"id":"e2"}']);
+    expect(await redis.hmget(keys.group('g1'), 'closed', 'flushedAt')).toEqual(['1', String(T + 1000)]);
+  });
+});
+
+describe('claimLiveMessage', () => {
+  it('takes over a stale claim once, and never a message that was posted', async () => {
+    const message = keys.liveMessage('slack', 'r1');
+    await redis.hset(message, 'claim', String(T));
+    const takeOver = { notifier: 'slack', run: 'r1', claimRead: String(T), now: T + 60_000 };
+    expect(await scripts.claimLiveMessage(takeOver)).toBe(true);
+    expect(await scripts.claimLiveMessage(takeOver)).toBe(false);
+    await redis.hset(message, 'claim', String(T), 'ts', '123.456');
+    expect(await scripts.claimLiveMessage(takeOver)).toBe(false);
+  });
+});
+
+describe('putLiveRow', () => {
+  it('keeps the highest-ranked text of each row (a late event never undoes a newer one) and returns every row', async () => {
+    const put = (rowId: string, text: string, rank: number) => scripts.putLiveRow({ notifier: 'slack', run: 'r1', rowId, text, rank, keepSeconds: 60 });
+    expect(await put('train', 'train Running', 1)).toEqual(['train Running']);
+    expect(await put('train', 'train Failed', 3)).toEqual(['train Failed']);
+    expect(await put('train', 'train Running', 1)).toEqual(['train Failed']);
+    expect((await put('score', 'score Queued', 0)).sort()).toEqual(['score Queued', 'train Failed']);
+  });
+});
