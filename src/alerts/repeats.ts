@@ -20,9 +20,9 @@ export interface RepeatDeps {
 /** Sends the repeats that are due (called on the scheduler's tick). The n-th repeat has its own delivery id: never sent twice. */
 export async function sendDueRepeats(d: RepeatDeps, now: number, limit = 500): Promise<number> {
   // Claimed with a lease, as polls are: another daemon's tick does not take the same repeat meanwhile.
-  const due = await new Scripts(d.redis, d.keys).claimDue({ schedule: d.keys.alertRepeats, now, limit, leaseUntil: now + 60_000 });
+  const due = await new Scripts(d.redis, d.keys).claimDue({ schedule: d.keys.alertRepeats, now, limit, leaseMs: 60_000 });
   let sent = 0;
-  for (const member of due) {
+  for (const { member } of due) {
     const [alertId, notifier] = member.split('|') as [string, string];
     const alert = await d.alerts.byId(alertId);
     const every = alert?.repeats[notifier];

@@ -89,9 +89,12 @@ export class Scripts {
     return (await this.call<number>('removeTrack', keys, [a.trackId])) === 1;
   }
 
-  /** Claims up to `limit` members due by `now` in a schedule, leasing them until `leaseUntil`. */
-  async claimDue(a: { schedule: string; now: number; limit: number; leaseUntil: number }): Promise<string[]> {
-    return this.call<string[]>('claimDue', [a.schedule], [a.now, a.limit, a.leaseUntil]);
+  /** Claims up to `limit` members due by `horizon` (default: now) in a schedule, leasing each for `leaseMs` from its due time. */
+  async claimDue(a: { schedule: string; now: number; horizon?: number; limit: number; leaseMs: number }): Promise<{ member: string; dueAt: number }[]> {
+    const flat = await this.call<string[]>('claimDue', [a.schedule], [a.now, a.horizon ?? a.now, a.limit, a.leaseMs]);
+    const claimed: { member: string; dueAt: number }[] = [];
+    for (let i = 0; i < flat.length; i += 2) claimed.push({ member: flat[i]!, dueAt: Number(flat[i + 1]) });
+    return claimed;
   }
 
   /** Commits a poll (see commitPoll-6.lua). Throws TrackNotFoundError when the track was untracked meanwhile. */

@@ -70,9 +70,9 @@ export class MissingWatch {
   async raiseDue(now: number, limit = 500): Promise<number> {
     const k = this.keys;
     const scripts = new Scripts(this.redis, k);
-    const due = await scripts.claimDue({ schedule: k.expect, now, limit, leaseUntil: now + 60_000 });
+    const due = await scripts.claimDue({ schedule: k.expect, now, limit, leaseMs: 60_000 });
     let raised = 0;
-    for (const trackId of due) {
+    for (const { member: trackId } of due) {
       const [json, lastRun, deadlineText] = await this.redis.hmget(k.track(trackId), 'json', 'lastRunAt', 'expectDeadline');
       if (!json) {
         await this.redis.zrem(k.expect, trackId);

@@ -1,4 +1,5 @@
-// The scheduler: ONE node-cron tick per process claims the due tracks (an index by next poll time) and enqueues one poll job each.
+// The scheduler: ONE node-cron tick per process claims the tracks due before the next tick (an index by next poll
+// time) and enqueues one poll job each, delayed to its exact due time: a poll never waits for a tick on top of its interval.
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import cron, { type ScheduledTask } from 'node-cron';
@@ -30,6 +31,9 @@ export function failureDelayMs(p: IntervalPolicy & { failures: number; retryAfte
   return backoffMs({ baseMs: p.minMs, attempt: p.failures, maxMs: p.maxMs, retryAfterMs: p.retryAfterMs, random: p.random });
 }
 
+/** A tick may fire a little late (a busy event loop): claim that much further ahead too. */
+const TICK_MARGIN_MS = 250;
+
 export interface SchedulerOptions {
   redis: Redis;
   keys: Keys;
@@ -51,21 +55,31 @@ export class Scheduler {
 
   constructor(private readonly o: SchedulerOptions) {}
 
-  /** Claims due tracks of every provider and enqueues their polls; returns how many were enqueued. */
-  async tick(): Promise<number> {
+  /**
+   * Claims the tracks of every provider due within `lookaheadMs` (the time to the next tick) and enqueues their
+   * polls, each delayed to its due time (BullMQ delayed jobs); returns how many were enqueued.
+   */
+  async tick(lookaheadMs = 0): Promise<number> {
     const now = this.o.clock.now();
     let enqueued = 0;
     for (const [provider, queue] of this.o.queues) {
-      const ids = await new Scripts(this.o.redis, this.o.keys).claimDue({
+      const claimed = await new Scripts(this.o.redis, this.o.keys).claimDue({
         schedule: this.o.keys.due(provider),
         now,
+        horizon: now + lookaheadMs,
         limit: this.o.batch,
-        leaseUntil: now + this.o.leaseMs,
+        leaseMs: this.o.leaseMs,
       });
-      if (ids.length === 0) continue;
+      if (claimed.length === 0) continue;
       // The job id makes a second add a no-op while a poll of that track is still waiting or running.
-      await queue.addBulk(ids.map((trackId) => ({ name: 'poll', data: { trackId }, opts: { jobId: pollJobId(trackId) } })));
-      enqueued += ids.length;
+      await queue.addBulk(
+        claimed.map(({ member: trackId, dueAt }) => ({
+          name: 'poll',
+          data: { trackId },
+          opts: { jobId: pollJobId(trackId), delay: Math.max(0, dueAt - now) },
+        })),
+      );
+      enqueued += claimed.length;
     }
     await this.o.afterTick?.(now);
     return enqueued;
@@ -77,9 +91,15 @@ export class Scheduler {
     this.task = cron.schedule(expression, () => this.runTick(), { name: 'srw-scheduler', noOverlap: true });
   }
 
+  /** Until the tick after this one, with a little margin for a late tick: what is due by then is claimed now. */
+  private lookaheadMs(): number {
+    const next = this.task?.msToNext() ?? 0;
+    return next + TICK_MARGIN_MS;
+  }
+
   private async runTick(): Promise<void> {
     if (this.ticking) return;
-    this.ticking = this.tick();
+    this.ticking = this.tick(this.lookaheadMs());
     try {
       const n = await this.ticking;
       if (n > 0) this.o.logger.debug({ enqueued: n }, 'polls enqueued');

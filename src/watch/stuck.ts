@@ -158,9 +158,9 @@ export class StuckWatch {
     if (!this.settings.enabled) return 0;
     const k = this.keys;
     const scripts = new Scripts(this.redis, k);
-    const due = await scripts.claimDue({ schedule: k.stuck, now, limit, leaseUntil: now + 60_000 });
+    const due = await scripts.claimDue({ schedule: k.stuck, now, limit, leaseMs: 60_000 });
     let raised = 0;
-    for (const member of due) {
+    for (const { member } of due) {
       const json = await this.redis.hget(k.stuckInfo, member);
       if (json) {
         const info = JSON.parse(json) as StuckInfo;

@@ -59,12 +59,21 @@ describe('removeTrack', () => {
 });
 
 describe('claimDue', () => {
-  it('claims only what is due, at most the limit, and leases it so that a second claim finds nothing', async () => {
-    await redis.zadd(keys.stuck, T - 2, 'a', T - 1, 'b', T, 'c', T + 1, 'later');
-    expect(await scripts.claimDue({ schedule: keys.stuck, now: T, limit: 2, leaseUntil: T + 60_000 })).toEqual(['a', 'b']);
-    expect(await scripts.claimDue({ schedule: keys.stuck, now: T, limit: 10, leaseUntil: T + 60_000 })).toEqual(['c']);
-    expect(await scripts.claimDue({ schedule: keys.stuck, now: T + 1, limit: 10, leaseUntil: T + 60_000 })).toEqual(['later']);
+  it('claims only what is due by the horizon, at most the limit, earliest first, and leases it from its due time', async () => {
+    await redis.zadd(keys.stuck, T - 2, 'a', T - 1, 'b', T, 'c', T + 3000, 'soon', T + 9000, 'later');
+    const claim = (horizon: number, limit = 10) => scripts.claimDue({ schedule: keys.stuck, now: T, horizon, limit, leaseMs: 60_000 });
+    expect(await claim(T, 2)).toEqual([
+      { member: 'a', dueAt: T - 2 },
+      { member: 'b', dueAt: T - 1 },
+    ]);
+    expect(await claim(T + 5000)).toEqual([
+      { member: 'c', dueAt: T },
+      { member: 'soon', dueAt: T + 3000 },
+    ]);
+    expect(await claim(T + 5000)).toEqual([]);
+    // Overdue: leased from now; due later: leased from its due time.
     expect(await redis.zscore(keys.stuck, 'a')).toBe(String(T + 60_000));
+    expect(await redis.zscore(keys.stuck, 'soon')).toBe(String(T + 63_000));
   });
 });
 

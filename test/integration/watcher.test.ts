@@ -211,6 +211,28 @@ describe('scheduler', () => {
       await queue.close();
     }
   });
+  it('issue 13: a tick also claims the tracks due before the next tick, each as a poll delayed to its exact due time', async () => {
+    const queue = pollQueue(redis, keys, 'local');
+    try {
+      const now = Date.now();
+      const dueIn = [0, 1200, 3900, 4500, 9000];
+      for (const [i, ms] of dueIn.entries()) {
+        const t = trackFromRequest({ provider: 'local', pipelineRun: `la${i}` }, 'cli', now);
+        await tracks.add(t);
+        await redis.zadd(keys.due('local'), now + ms, t.id);
+      }
+      const s = new Scheduler({ redis, keys, queues: new Map([['local', queue]]), clock: { now: () => now }, batch: 1000, leaseMs: 60000, logger });
+      // The next tick is 5 s away: everything due before it is claimed now, not left to wait for that tick.
+      expect(await s.tick(5000)).toBe(4);
+      const delays = (await queue.getJobs(['waiting', 'delayed'])).map((j) => j.opts.delay ?? 0).sort((a, b) => a - b);
+      expect(delays).toEqual([0, 1200, 3900, 4500]);
+      // A claimed track is leased from its due time: the next tick does not claim it again.
+      expect(await s.tick(5000)).toBe(0);
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
 });
 
 describe('dispatch and delivery', () => {
