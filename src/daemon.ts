@@ -7,7 +7,6 @@ import type { LoadedConfig } from './config/load';
 import { ApiServer } from './api/server';
 import type { Logger } from './logger';
 import { Metrics } from './metrics';
-import { deliverJob, deliveryBackoff, type DeliverJobData } from './notify/deliver';
 import { DeliveryStore } from './notify/deliveries';
 import { Dispatcher } from './notify/dispatch';
 import { RedisLiveMessages } from './notify/live-messages';
@@ -17,17 +16,21 @@ import { sendDueRepeats } from './alerts/repeats';
 import { SilenceStore } from './alerts/silences';
 import type { Notifier } from './notify/notifier';
 import type { RunProvider } from './providers/provider';
-import { deliverQueue, DELIVER_QUEUE, pollQueue, pollQueueName, workerOptions } from './queues';
+import { deliverQueue, pollQueue } from './queues';
 import { connectRedis, untilReady } from './redis';
 import type { BudgetFactory } from './providers/builtin';
 import { RedisBudget } from './watch/budget';
+import { pollJobId } from './store/ids';
 import { Keys } from './store/keys';
-import { pollTrack, type PollDeps } from './watch/poll';
+import type { PollDeps } from './watch/poll';
+import { deliverWorker, pollWorkers, type WorkerContext } from './workers';
 import { Scheduler } from './watch/scheduler';
 import { MissingWatch } from './watch/missing';
 import { StuckWatch } from './watch/stuck';
 import { TrackStore } from './watch/tracks';
-import { buildAll, configTracks, pollSettingsOf, stuckSettingsOf } from './wiring';
+import { startChangeFeeds } from './watch/change-feeds';
+import { HintRouter } from './watch/hints';
+import { buildAll, configTracks, hintSettingsOf, pollSettingsOf, stuckSettingsOf } from './wiring';
 
 /** Which parts run in this process: `steprun-watch daemon` runs all; workers/*.ts run one kind of worker. */
 export interface Roles {
@@ -63,6 +66,8 @@ export class Daemon {
   private deliver?: Queue;
   private api?: ApiServer;
   private metrics?: Metrics;
+  private hints?: HintRouter;
+  private stopFeeds?: () => Promise<void>;
   private stopping?: Promise<void>;
   /** Where the HTTP API listens, once started. */
   apiUrl?: string;
@@ -115,8 +120,11 @@ export class Daemon {
     this.deliver = this.watchQueue(deliverQueue(this.redis, this.keys, config.delivery));
     this.metrics = new Metrics({ redis: this.redis, keys: this.keys, providers: [...this.providers.keys()], queues: [...this.queues.values(), this.deliver] });
 
-    if (this.roles.pollWorkers) this.startPollWorkers();
-    if (this.roles.deliverWorkers) this.startDeliverWorkers(deliveries, alerts);
+    if (this.roles.pollWorkers) pollWorkers(this.workerContext(), this.pollDeps()).forEach((w) => this.addWorker(w));
+    if (this.roles.deliverWorkers) {
+      const deps = { notifiers: this.notifiers, deliveries, redis: this.redis, keys: this.keys, alerts, clock: this.clock, logger: this.log };
+      this.addWorker(deliverWorker(this.workerContext(), deps));
+    }
     if (this.roles.dispatcher) {
       this.blocking = connectRedis({ url: config.redis.url, mode: 'daemon', name: 'srw-dispatch' });
       this.blocking.on('error', () => undefined); // the main connection logs outages once
@@ -138,6 +146,14 @@ export class Daemon {
       });
       this.dispatcher.start();
     }
+    if (this.roles.scheduler && config.poll.hints.enabled) {
+      this.hints = new HintRouter({
+        ...{ redis: this.redis, keys: this.keys, queues: this.queues, clock: this.clock, settings: hintSettingsOf(config, this.leaseMs) },
+        logger: this.log.child({ component: 'hints' }),
+        onHint: (provider, outcome) => this.metrics!.hints.inc({ provider, outcome }),
+      });
+      this.stopFeeds = await startChangeFeeds(this.providers, this.hints, this.log.child({ component: 'hints' }));
+    }
     if (this.roles.scheduler) {
       this.scheduler = new Scheduler({
         redis: this.redis,
@@ -145,7 +161,7 @@ export class Daemon {
         queues: this.queues,
         clock: this.clock,
         batch: config.poll.batch,
-        leaseMs: Math.max(60000, 2 * config.workers.lockDurationMs + 30000),
+        leaseMs: this.leaseMs,
         afterTick: async (now) => {
           await this.stuckWatch().raiseDue(now);
           await this.missingWatch().raiseDue(now);
@@ -180,6 +196,11 @@ export class Daemon {
     this.log.info({ ...started, api: this.apiUrl ?? null }, 'steprun-watch started');
   }
 
+  /** A claimed track waits this long before it may be claimed again if its poll never reports back. */
+  private get leaseMs(): number {
+    return Math.max(60000, 2 * this.config.workers.lockDurationMs + 30000);
+  }
+
   private watchQueue(queue: Queue): Queue {
     queue.on('error', (err) => this.log.warn({ queue: queue.name, err: err.message }, 'queue error'));
     return queue;
@@ -209,6 +230,9 @@ export class Daemon {
       settings: pollSettingsOf(this.config),
       stuck: this.stuckWatch(),
       missing: this.missingWatch(),
+      pollNow: async (provider, trackIds) => {
+        await this.queues.get(provider)?.addBulk(trackIds.map((trackId) => ({ name: 'poll', data: { trackId }, opts: { jobId: pollJobId(trackId) } })));
+      },
     };
   }
 
@@ -227,40 +251,8 @@ export class Daemon {
     return this.missing;
   }
 
-  private startPollWorkers(): void {
-    const deps = this.pollDeps();
-    for (const name of this.providers.keys()) {
-      const limits = this.config.poll.providers[name] ?? {};
-      const options = workerOptions(this.connection, this.keys, this.config.workers, limits.concurrency ?? this.config.poll.concurrency);
-      if (limits.maxPerMinute) options.limiter = { max: limits.maxPerMinute, duration: 60000 };
-      const polls = this.metrics!.polls;
-      const poll = async (trackId: string) => {
-        const outcome = await pollTrack(deps, trackId);
-        polls.inc({ provider: name, outcome: outcome.kind });
-        return outcome;
-      };
-      this.addWorker(new Worker(pollQueueName(name), (job) => poll((job.data as { trackId: string }).trackId), options));
-    }
-  }
-
-  private startDeliverWorkers(deliveries: DeliveryStore, alerts: AlertStore): void {
-    const metrics = this.metrics!;
-    const deps = {
-      notifiers: this.notifiers,
-      deliveries,
-      redis: this.connection,
-      keys: this.keys,
-      alerts,
-      clock: this.clock,
-      logger: this.log,
-      onDelivered: (notifier: string, event: { detectedAt: number }, ok: boolean, final: boolean) => {
-        metrics.deliveries.inc({ notifier, outcome: ok ? 'delivered' : final ? 'dead' : 'retry' });
-        if (ok) metrics.detectionLatency.observe({ notifier }, Math.max(0, this.clock.now() - event.detectedAt) / 1000);
-      },
-    };
-    const options = workerOptions(this.connection, this.keys, this.config.workers, this.config.delivery.concurrency);
-    options.settings = { backoffStrategy: deliveryBackoff(this.config.delivery.backoffMs) };
-    this.addWorker(new Worker<DeliverJobData>(DELIVER_QUEUE, (job, _token, signal) => deliverJob(deps, job, signal ?? new AbortController().signal), options));
+  private workerContext(): WorkerContext {
+    return { config: this.config, connection: this.connection, keys: this.keys, metrics: this.metrics! };
   }
 
   private addWorker(worker: Worker): void {
@@ -285,6 +277,7 @@ export class Daemon {
   private async doStop(): Promise<void> {
     this.log.info('stopping: draining in-flight jobs');
     await this.api?.close();
+    await this.stopFeeds?.();
     await this.scheduler?.stop();
     await this.dispatcher?.stop();
     await Promise.all(this.workers.map((w) => w.close()));

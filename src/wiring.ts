@@ -9,6 +9,7 @@ import { builtinNotifiers } from './notify/builtin';
 import type { Notifier } from './notify/notifier';
 import { builtinProviders } from './providers/builtin';
 import type { RunProvider } from './providers/provider';
+import type { HintSettings } from './watch/hints';
 import type { PollSettings } from './watch/poll';
 import type { StuckSettings } from './watch/stuck';
 import { trackFromRequest, type Track } from './watch/tracks';
@@ -124,6 +125,11 @@ export function pollSettingsOf(config: LoadedConfig): PollSettings {
     stderrTailLines: 20,
     openRunGraceMs: p.openRunGraceSeconds * 1000,
   };
+}
+
+export function hintSettingsOf(config: LoadedConfig, leaseMs: number): HintSettings {
+  const h = config.poll.hints;
+  return { debounceMs: h.debounceMs, minGapMs: h.minGapMs, leaseMs, pushedForMs: h.pushedForSeconds * 1000 };
 }
 
 export function stuckSettingsOf(config: LoadedConfig): StuckSettings {

@@ -141,6 +141,18 @@ export const configSchema = z.strictObject({
       errorAfterFailures: z.number().int().positive().default(3),
       /** A pipeline run with no status of its own (made by `exec`) is watched this long after its last step ended. */
       openRunGraceSeconds: z.number().nonnegative().default(600),
+      /** Change hints (a provider's change feed: the local run store, Azure ML's Event Grid) make a track's poll happen now. */
+      hints: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** A hinted poll waits this long, so that a burst of writes is one poll. */
+          debounceMs: z.number().int().nonnegative().default(50),
+          /** Hinted polls of one track are at least this far apart. */
+          minGapMs: z.number().int().nonnegative().default(1000),
+          /** While hints arrived within this long, a provider's quiet tracks are polled at maxIntervalSeconds (0: never). */
+          pushedForSeconds: z.number().nonnegative().default(600),
+        })
+        .prefault({}),
     })
     .prefault({}),
   delivery: z

@@ -153,8 +153,21 @@ export interface RunProvider {
   download(output: OutputRef, localPath: string, opts?: DownloadOptions): Promise<DownloadResult>;
   /** Where a person sees the run in the service's own UI (pure: no call); none when the service has no UI. */
   linksFor?(ref: { pipelineRunId: string; stepRunId?: string }): RunLink[];
+  /**
+   * The provider's change feed, when it has one: `onChange` is called with each run that changed. A change is a
+   * hint to look now, not a fact: it may be late, repeated or missing, and polling stays the authority.
+   * Resolves to the function that stops the feed.
+   */
+  watchChanges?(onChange: (run: ChangedRun) => void, onError: (err: Error) => void): Promise<() => Promise<void>>;
   /** Releases sockets and timers. */
   close?(): Promise<void>;
+}
+
+/** A run a change feed says changed; any id may be missing (more ids find more of the tracks watching it). */
+export interface ChangedRun {
+  experiment?: string;
+  pipelineRunId?: string;
+  stepRunId?: string;
 }
 
 /**

@@ -123,6 +123,11 @@ export class Keys {
     return `${this.tag}:live:${notifier}:${run}`;
   }
 
+  /** STRING with a lifetime: set while a change feed keeps sending hints for this provider instance. */
+  pushed(provider: string): string {
+    return `${this.tag}:pushed:${provider}`;
+  }
+
   /** Request budget counter of a provider instance for one window. */
   budget(provider: string, window: number): string {
     return `${this.tag}:budget:${provider}:${window}`;

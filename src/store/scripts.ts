@@ -36,6 +36,13 @@ function argsOf(name: string, keys: string[], argv: Arg[]): Arg[] {
   return [...keys, ...argv];
 }
 
+/** `{name, time, name, time, ...}` as a script returns it. */
+function pairsOf(flat: string[]): [string, number][] {
+  const pairs: [string, number][] = [];
+  for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, Number(flat[i + 1])]);
+  return pairs;
+}
+
 /** The scripts' negative return codes. */
 const TRACK_GONE = -1;
 
@@ -92,9 +99,7 @@ export class Scripts {
   /** Claims up to `limit` members due by `horizon` (default: now) in a schedule, leasing each for `leaseMs` from its due time. */
   async claimDue(a: { schedule: string; now: number; horizon?: number; limit: number; leaseMs: number }): Promise<{ member: string; dueAt: number }[]> {
     const flat = await this.call<string[]>('claimDue', [a.schedule], [a.now, a.horizon ?? a.now, a.limit, a.leaseMs]);
-    const claimed: { member: string; dueAt: number }[] = [];
-    for (let i = 0; i < flat.length; i += 2) claimed.push({ member: flat[i]!, dueAt: Number(flat[i + 1]) });
-    return claimed;
+    return pairsOf(flat).map(([member, dueAt]) => ({ member, dueAt }));
   }
 
   /** Commits a poll (see commitPoll-6.lua). Throws TrackNotFoundError when the track was untracked meanwhile. */
@@ -135,7 +140,7 @@ export class Scripts {
     return { failures, raised: raised === 1 };
   }
 
-  /** Tracks the pipeline runs an experiment track found; returns how many are new. Throws TrackNotFoundError when it is gone. */
+  /** Tracks the pipeline runs an experiment track found; returns the new tracks' ids. Throws TrackNotFoundError when it is gone. */
   async addPipelineTracks(a: {
     trackId: string;
     provider: string;
@@ -145,14 +150,14 @@ export class Scripts {
     nextPollAt: number;
     newestRunAt: number;
     runs: FoundRun[];
-  }): Promise<number> {
+  }): Promise<string[]> {
     const k = this.keys;
     const keys = [k.seen(a.trackId), k.tracks, k.due(a.provider), k.track(a.trackId), k.failing];
     const argv: Arg[] = [a.now, a.forgetBefore, a.cursor, a.nextPollAt, k.track(''), a.trackId, a.newestRunAt];
     for (const r of a.runs) argv.push(r.pipelineRunId, r.createdMs, r.childTrackId, r.childJson);
-    const added = await this.call<number>('addPipelineTracks', keys, argv);
-    checkTrack(added, a.trackId);
-    return added;
+    const added = await this.call<string[] | number>('addPipelineTracks', keys, argv);
+    if (typeof added === 'number') checkTrack(added, a.trackId);
+    return Array.isArray(added) ? added : [];
   }
 
   /** Compare-and-set of one hash field with its event; true when the event was appended. */
@@ -222,6 +227,21 @@ export class Scripts {
   /** Closes a group's generation and returns its events (the same again when retried). */
   async closeGroup(a: { groupId: string; generation: number; now: number }): Promise<string[]> {
     return this.call<string[]>('closeGroup', [this.keys.group(a.groupId)], [a.generation, a.now]);
+  }
+
+  /** Claims the tracks watching a hinted run for a hinted poll each (see hintTracks-2.lua); returns the polls to enqueue. */
+  async hintTracks(a: {
+    provider: string;
+    now: number;
+    runTrackIds: string[];
+    experimentTrackId?: string;
+    limits: { debounceMs: number; minGapMs: number; leaseMs: number; pushedForMs: number };
+  }): Promise<{ trackId: string; pollAt: number }[]> {
+    const k = this.keys;
+    const { debounceMs, minGapMs, leaseMs, pushedForMs } = a.limits;
+    const argv = [a.now, debounceMs, minGapMs, leaseMs, pushedForMs, k.track(''), a.experimentTrackId ?? '', ...a.runTrackIds];
+    const flat = await this.call<string[]>('hintTracks', [k.due(a.provider), k.pushed(a.provider)], argv);
+    return pairsOf(flat).map(([trackId, pollAt]) => ({ trackId, pollAt }));
   }
 
   /** Takes over a live message whose poster died before posting; true when taken. */

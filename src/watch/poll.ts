@@ -39,6 +39,8 @@ export interface PollDeps {
   stuck?: StuckWatch;
   /** Experiment tracks that expect runs: scheduled on their first poll, resumed when a run appears. */
   missing?: MissingWatch;
+  /** Enqueues polls of these tracks now (new tracks found by an experiment poll). */
+  pollNow?(provider: string, trackIds: string[]): Promise<void>;
 }
 
 export type PollOutcome =
@@ -51,14 +53,16 @@ export type PollOutcome =
 const EXPERIMENT_SLACK_MS = 10 * 60 * 1000;
 
 export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOutcome> {
-  // The track and its stored state in one round trip: this runs for every poll.
-  const [[fieldsError, fields], [stateError, state]] = (await deps.redis
+  // The track, its stored state and which providers' change feeds are sending hints, in one round trip: this runs for every poll.
+  const providerNames = [...deps.providers.keys()];
+  const [[fieldsError, fields], [stateError, state], [pushedError, pushed]] = (await deps.redis
     .pipeline()
     .hmget(deps.keys.track(trackId), 'json', 'lastChangeAt', 'failures', 'cursor')
     .hgetall(deps.keys.state(trackId))
-    .exec()) as [[Error | null, (string | null)[]], [Error | null, Record<string, string>]];
+    .mget(providerNames.length ? providerNames.map((p) => deps.keys.pushed(p)) : [deps.keys.pushed('-')])
+    .exec()) as [[Error | null, (string | null)[]], [Error | null, Record<string, string>], [Error | null, (string | null)[]]];
   // A failed read is Redis's error, never "the track is gone".
-  if (fieldsError || stateError) throw fieldsError ?? stateError;
+  if (fieldsError || stateError || pushedError) throw fieldsError ?? stateError ?? pushedError;
   const json = fields ?? [];
   if (!json[0]) return { kind: 'gone' };
   const track = JSON.parse(json[0]) as Track;
@@ -68,6 +72,7 @@ export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOu
     failures: Number(json[2] ?? 0),
     cursor: json[3] ? Number(json[3]) : undefined,
     prevError: prev[ERROR_FIELD] ?? '',
+    pushed: pushed?.[providerNames.indexOf(track.provider)] != null,
   };
   const provider = deps.providers.get(track.provider);
   if (!provider) {
@@ -83,10 +88,7 @@ export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOu
   // script error fails the job (it is retried) instead of counting against the provider and raising a track.error.
   let commit: () => Promise<PollOutcome>;
   try {
-    commit =
-      track.kind === 'experiment'
-        ? await observeExperiment(deps, provider, track, meta.cursor)
-        : await observeRun(deps, provider, track, prev, meta.lastChangeAt);
+    commit = track.kind === 'experiment' ? await observeExperiment(deps, provider, track, meta) : await observeRun(deps, provider, track, prev, meta);
   } catch (err) {
     const e = err as Error & { code?: string; retryable?: boolean; retryAfterMs?: number };
     const known = isSrwError(err);
@@ -134,8 +136,9 @@ async function observeRun(
   provider: RunProvider,
   track: RunTrack,
   prev: Record<string, string>,
-  lastChangeAt: number,
+  meta: { lastChangeAt: number; pushed: boolean },
 ): Promise<() => Promise<PollOutcome>> {
+  const { lastChangeAt, pushed } = meta;
   const hints = { experiment: track.experiment, pipelineRunId: track.pipelineRunId };
   const { steps, unreadable }: StepRunListing =
     track.kind === 'step'
@@ -163,7 +166,7 @@ async function observeRun(
     retire = isTerminal(pipeline.status) && now >= keepUntil;
   }
   const changed = transitions.length > 0;
-  const nextDelay = nextPollDelayMs({ ...deps.settings, changed, lastChangeAt: changed ? now : lastChangeAt || now, now });
+  const nextDelay = nextPollDelayMs({ ...deps.settings, changed, lastChangeAt: changed ? now : lastChangeAt || now, now, pushed });
   const nextPollAt = retire ? null : Math.min(now + nextDelay, Math.max(keepUntil, now + deps.settings.minMs));
   return () => commitRun(deps, track, { steps, prev, transitions, now, nextPollAt, retire });
 }
@@ -209,8 +212,9 @@ async function observeExperiment(
   deps: PollDeps,
   provider: RunProvider,
   track: ExperimentTrack,
-  cursor: number | undefined,
+  meta: { cursor?: number; pushed: boolean },
 ): Promise<() => Promise<PollOutcome>> {
+  const { cursor } = meta;
   // The first poll of an experiment track (new, or added again after Redis lost it) also takes every run
   // still active, whatever its age: a restart must not forget a pipeline that is running.
   const first = cursor === undefined;
@@ -232,16 +236,23 @@ async function observeExperiment(
     found.push({ pipelineRunId: run.pipelineRunId, createdMs: created(run), childTrackId: child.id, childJson: JSON.stringify(child) });
   }
   const tracking = { trackId: track.id, provider: track.provider, now, forgetBefore: newest - EXPERIMENT_SLACK_MS, cursor: newest, newestRunAt: newestRun };
-  return () => commitExperiment(deps, track, { ...tracking, nextPollAt: now + deps.settings.minMs, runs: found }, first);
+  // While the change feed sends hints, a new run is announced by one: the listing can wait the max interval.
+  const nextPollAt = now + (meta.pushed ? deps.settings.maxMs : deps.settings.minMs);
+  return () => commitExperiment(deps, track, { ...tracking, nextPollAt, runs: found }, first);
 }
 
 async function commitExperiment(deps: PollDeps, track: Track, found: Parameters<Scripts['addPipelineTracks']>[0], first: boolean): Promise<PollOutcome> {
   const { now } = found;
-  const added = await new Scripts(deps.redis, deps.keys).addPipelineTracks(found);
+  const newTracks = await new Scripts(deps.redis, deps.keys).addPipelineTracks(found);
+  const added = newTracks.length;
   if (first) await deps.missing?.schedule(track, now);
   // Only a newly found run can end a missing window (an older one would have kept it from opening).
   if (added > 0 && track.expect) await deps.missing?.resumed(track, now);
-  if (added > 0) deps.logger.info({ trackId: track.id, experiment: track.experiment, added }, 'new pipeline runs tracked');
+  if (added > 0) {
+    deps.logger.info({ trackId: track.id, experiment: track.experiment, added }, 'new pipeline runs tracked');
+    // Their first poll now, not at the next tick (the same job id as the tick's: whichever comes first).
+    await deps.pollNow?.(track.provider, newTracks);
+  }
   return { kind: 'tracked', added };
 }
 

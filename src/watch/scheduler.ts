@@ -19,9 +19,11 @@ export interface IntervalPolicy {
 /**
  * How long until the next poll: quick right after a change; then a tenth of the time since the last
  * change (a step that has run unchanged for 10 minutes is looked at every minute), up to the max.
+ * While the provider's change feed is sending hints (`pushed`), a quiet track waits the max: a hint polls it sooner.
  */
-export function nextPollDelayMs(p: IntervalPolicy & { changed: boolean; lastChangeAt: number; now: number }): number {
+export function nextPollDelayMs(p: IntervalPolicy & { changed: boolean; lastChangeAt: number; now: number; pushed?: boolean }): number {
   if (p.changed) return p.minMs;
+  if (p.pushed) return p.maxMs;
   const quietFor = Math.max(0, p.now - p.lastChangeAt);
   return Math.round(Math.min(p.maxMs, Math.max(p.minMs, quietFor / 10)));
 }

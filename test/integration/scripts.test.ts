@@ -152,8 +152,8 @@ describe('addPipelineTracks', () => {
 
   it('tracks each run once, moves the cursor and notes the newest run', async () => {
     await addTrack('exp');
-    expect(await scripts.addPipelineTracks(found(['r1', 'r2']))).toBe(2);
-    expect(await scripts.addPipelineTracks(found(['r1', 'r2', 'r3'], T + 1000))).toBe(1);
+    expect(await scripts.addPipelineTracks(found(['r1', 'r2']))).toEqual(['child-r1', 'child-r2']);
+    expect(await scripts.addPipelineTracks(found(['r1', 'r2', 'r3'], T + 1000))).toEqual(['child-r3']);
     expect(await redis.smembers(keys.tracks)).toEqual(expect.arrayContaining(['exp', 'child-r1', 'child-r2', 'child-r3']));
     expect(await redis.hget(keys.track('child-r3'), 'json')).toBe('{"id":"child-r3"}');
     expect(await redis.hmget(keys.track('exp'), 'cursor', 'lastRunAt')).toEqual([String(T + 1000), String(T + 990)]);
@@ -273,6 +273,28 @@ describe('closeGroup', () => {
     expect(await scripts.closeGroup(close)).toEqual(['{"id":"e1"}', '{"id":"e2"}']);
     expect(await scripts.closeGroup({ ...close, now: T + 2000 })).toEqual(['{"id":"e1"}', '{"id":"e2"}']);
     expect(await redis.hmget(keys.group('g1'), 'closed', 'flushedAt')).toEqual(['1', String(T + 1000)]);
+  });
+});
+
+describe('hintTracks', () => {
+  const limits = { debounceMs: 50, minGapMs: 1000, leaseMs: 60_000, pushedForMs: 600_000 };
+  const hint = (now: number, runTrackIds: string[], experimentTrackId?: string) =>
+    scripts.hintTracks({ provider: 'local', now, runTrackIds, experimentTrackId, limits });
+
+  it('claims the existing run tracks for a debounced poll, coalesces while one is pending, spaces the next by the gap', async () => {
+    await addTrack('run');
+    expect(await hint(T, ['run', 'untracked'], 'exp')).toEqual([{ trackId: 'run', pollAt: T + 50 }]);
+    expect(await redis.zscore(keys.due('local'), 'run')).toBe(String(T + 50 + 60_000));
+    expect(await hint(T + 40, ['run'])).toEqual([]);
+    expect(await hint(T + 60, ['run'])).toEqual([{ trackId: 'run', pollAt: T + 1050 }]);
+    expect(await redis.pttl(keys.pushed('local'))).toBeGreaterThan(590_000);
+  });
+
+  it('hints the experiment track only when no run track exists (a run it has not found yet), and nothing untracked', async () => {
+    await addTrack('exp');
+    expect(await hint(T, ['new-run'], 'exp')).toEqual([{ trackId: 'exp', pollAt: T + 50 }]);
+    expect(await hint(T, ['other'], 'other-exp')).toEqual([]);
+    expect(await redis.zscore(keys.due('local'), 'other')).toBeNull();
   });
 });
 

@@ -5,7 +5,9 @@ import { copyTree } from '../../fs/copy-tree';
 import { assertSafeName, resolveInside } from '../../fs/safe-path';
 import { isSrwError, OutputNotFoundError, UnsafePathError } from '../../model/errors';
 import { isTerminal, Status, type StepStatus } from '../../model/status';
+import { watchChanges } from './change-feed';
 import type {
+  ChangedRun,
   DownloadOptions,
   DownloadResult,
   ExperimentRef,
@@ -95,6 +97,11 @@ export class LocalProvider implements RunProvider {
     const step = await this.store.readStep(ref.stepRunId, ref.pipelineRunId);
     const file = this.store.logFile(step.pipelineRunId, step.stepRunId, which);
     return readTail(file, opts.tailBytes);
+  }
+
+  /** The run store's change feed: a marker per pipeline run, rewritten on each write (change-feed.ts). */
+  watchChanges(onChange: (run: ChangedRun) => void, onError: (err: Error) => void): Promise<() => Promise<void>> {
+    return watchChanges(this.store.root, onChange, onError);
   }
 
   async listOutputs(ref: StepRunRef): Promise<OutputRef[]> {

@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { createFileExclusive, writeJsonAtomic } from '../../fs/atomic';
 import { AlreadyExistsError, InvalidInputError, isSrwError, RecordCorruptError, RunNotFoundError, type SrwError } from '../../model/errors';
+import { noteChange } from './change-feed';
 import { pipelineRecordSchema, readRecord, stepRecordSchema, type PipelineRecord, type StepRecord } from './records';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -39,6 +40,7 @@ export const LOG_FILES = { stdout: 'stdout.log', stderr: 'stderr.log', job: 'job
  *   experiments/<experiment>/<createdMs>__<pipelineRunId>     empty marker: lists an experiment's runs by time
  *   index/<stepRunId>                                          holds the step's pipeline run id
  *   reuse/<experiment>/<fingerprint>.json                      the Finished step a reusable step can reuse
+ *   changes/<experiment>@<pipelineRunId>                       rewritten on every write of the run: the change feed
  */
 export class RunStore {
   readonly root: string;
@@ -74,6 +76,7 @@ export class RunStore {
     if (created) {
       const marker = `${String(Date.parse(record.createdTime)).padStart(15, '0')}__${record.pipelineRunId}`;
       await createFileExclusive(path.join(this.root, 'experiments', record.experiment, marker), '');
+      await noteChange(this.root, record.experiment, record.pipelineRunId);
     }
     return created;
   }
@@ -87,6 +90,7 @@ export class RunStore {
 
   async writePipeline(record: PipelineRecord): Promise<void> {
     await writeJsonAtomic(path.join(this.pipelineDir(record.pipelineRunId), 'pipeline.json'), record);
+    await noteChange(this.root, record.experiment, record.pipelineRunId);
   }
 
   async readPipeline(pipelineRunId: string): Promise<PipelineRecord> {
@@ -97,6 +101,7 @@ export class RunStore {
   async writeStep(record: StepRecord): Promise<void> {
     await writeJsonAtomic(path.join(this.stepDir(record.pipelineRunId, record.stepRunId), 'step.json'), record);
     await createFileExclusive(path.join(this.root, 'index', record.stepRunId), record.pipelineRunId);
+    await noteChange(this.root, record.experiment, record.pipelineRunId);
   }
 
   async readStep(stepRunId: string, pipelineRunId?: string): Promise<StepRecord> {

@@ -10,7 +10,7 @@
     ARGV[6] the experiment track's id   ARGV[7] creation time of the newest run listed (ms), 0 when none
     ARGV[8..] groups of 4: pipeline run id, created (ms), child track id, child track json
   Output:
-    the number of new tracks; -1 when the experiment track is gone
+    the ids of the new tracks; -1 when the experiment track is gone
 ]]
 local seenKey, tracksKey, dueKey, trackKey, failingKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local now, forgetBefore, cursor, nextPollAt = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -20,7 +20,7 @@ local FIRST_RUN = 8
 if redis.call('EXISTS', trackKey) == 0 then
   return -1
 end
-local added = 0
+local added = {}
 for i = FIRST_RUN, #ARGV, 4 do
   local runId, createdAt, childId, childJson = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   if redis.call('ZADD', seenKey, 'NX', createdAt, runId) == 1 then
@@ -29,7 +29,7 @@ for i = FIRST_RUN, #ARGV, 4 do
       redis.call('HSET', childKey, 'lastChangeAt', now, 'failures', 0)
       redis.call('SADD', tracksKey, childId)
       redis.call('ZADD', dueKey, now, childId)
-      added = added + 1
+      added[#added + 1] = childId
     end
   end
 end

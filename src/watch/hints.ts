@@ -1,0 +1,82 @@
+// Change hints: a provider's change feed (the local run store's, Azure ML's Event Grid) names a run that changed;
+// the tracks watching it are polled now. A hint never makes an event: the poll, nextEvents and the atomic commit
+// stay the only way one is made, so a lost, repeated, late or reordered hint can neither lose nor duplicate an alert.
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import { pollJobId, trackId } from '../store/ids';
+import type { Keys } from '../store/keys';
+import { Scripts } from '../store/scripts';
+
+/** A run that changed, as a change feed names it. Any of the ids may be missing; more ids find more tracks. */
+export interface RunHint {
+  /** The provider instance (config name) the run belongs to. */
+  provider: string;
+  experiment?: string;
+  pipelineRunId?: string;
+  stepRunId?: string;
+}
+
+export interface HintSettings {
+  /** A hinted poll waits this long, so that a burst of writes (a step's record, then its pipeline's) is one poll. */
+  debounceMs: number;
+  /** Hinted polls of one track are at least this far apart (a burst of hints is one poll). */
+  minGapMs: number;
+  /** A hinted track is leased like a claimed one: if its poll is lost, the tick claims it again after this. */
+  leaseMs: number;
+  /** While hints arrived within this long, the provider is "pushed": its quiet tracks are polled at the max interval. */
+  pushedForMs: number;
+}
+
+export interface HintRouterOptions {
+  redis: Redis;
+  keys: Keys;
+  /** Poll queue of each provider instance. */
+  queues: Map<string, Queue>;
+  clock: Clock;
+  settings: HintSettings;
+  logger: Logger;
+  /** Counts hints by provider and outcome: polled, or ignored (nothing tracks the run, or a hinted poll is pending). */
+  onHint?(provider: string, outcome: 'polled' | 'ignored'): void;
+}
+
+export class HintRouter {
+  constructor(private readonly o: HintRouterOptions) {}
+
+  /** Polls the tracks watching the hinted run (soon, once per burst); returns the track ids polled. */
+  async hint(h: RunHint): Promise<string[]> {
+    const queue = this.o.queues.get(h.provider);
+    if (!queue) {
+      this.o.logger.debug({ provider: h.provider }, 'hint for a provider without a poll queue here: ignored');
+      return [];
+    }
+    const runTrackIds = [
+      ...(h.pipelineRunId ? [trackId(h.provider, 'pipeline', h.pipelineRunId)] : []),
+      ...(h.stepRunId ? [trackId(h.provider, 'step', h.stepRunId)] : []),
+    ];
+    const now = this.o.clock.now();
+    const polls = await new Scripts(this.o.redis, this.o.keys).hintTracks({
+      provider: h.provider,
+      now,
+      runTrackIds,
+      experimentTrackId: h.experiment ? trackId(h.provider, 'experiment', h.experiment) : undefined,
+      limits: this.o.settings,
+    });
+    if (polls.length === 0) {
+      this.o.onHint?.(h.provider, 'ignored');
+      return [];
+    }
+    // Its own job id per hinted poll: a regular poll of the track may be waiting or running; both commit by
+    // compare-and-set, so a second poll can only find nothing new.
+    await queue.addBulk(
+      polls.map(({ trackId: id, pollAt }) => ({
+        name: 'poll',
+        data: { trackId: id },
+        opts: { jobId: `${pollJobId(id)}-h${pollAt}`, delay: Math.max(0, pollAt - now) },
+      })),
+    );
+    this.o.onHint?.(h.provider, 'polled');
+    return polls.map((p) => p.trackId);
+  }
+}

@@ -1,0 +1,47 @@
+// The BullMQ workers of one process: a poll worker per provider instance (its own concurrency and rate limit), and
+// the delivery worker. The daemon and the worker-only processes start them the same way.
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { LoadedConfig } from './config/load';
+import type { Metrics } from './metrics';
+import { deliverJob, deliveryBackoff, type DeliverJobData, type DeliverDeps } from './notify/deliver';
+import { DELIVER_QUEUE, pollQueueName, workerOptions } from './queues';
+import type { Keys } from './store/keys';
+import { pollTrack, type PollDeps } from './watch/poll';
+
+export interface WorkerContext {
+  config: LoadedConfig;
+  connection: Redis;
+  keys: Keys;
+  metrics: Metrics;
+}
+
+export function pollWorkers(c: WorkerContext, deps: PollDeps): Worker[] {
+  return [...deps.providers.keys()].map((name) => {
+    const limits = c.config.poll.providers[name] ?? {};
+    const options = workerOptions(c.connection, c.keys, c.config.workers, limits.concurrency ?? c.config.poll.concurrency);
+    if (limits.maxPerMinute) options.limiter = { max: limits.maxPerMinute, duration: 60000 };
+    return new Worker(
+      pollQueueName(name),
+      async (job) => {
+        const outcome = await pollTrack(deps, (job.data as { trackId: string }).trackId);
+        c.metrics.polls.inc({ provider: name, outcome: outcome.kind });
+        return outcome;
+      },
+      options,
+    );
+  });
+}
+
+export function deliverWorker(c: WorkerContext, deps: Omit<DeliverDeps, 'onDelivered'>): Worker {
+  const withMetrics: DeliverDeps = {
+    ...deps,
+    onDelivered: (notifier, event, ok, final) => {
+      c.metrics.deliveries.inc({ notifier, outcome: ok ? 'delivered' : final ? 'dead' : 'retry' });
+      if (ok) c.metrics.detectionLatency.observe({ notifier }, Math.max(0, deps.clock.now() - event.detectedAt) / 1000);
+    },
+  };
+  const options = workerOptions(c.connection, c.keys, c.config.workers, c.config.delivery.concurrency);
+  options.settings = { backoffStrategy: deliveryBackoff(c.config.delivery.backoffMs) };
+  return new Worker<DeliverJobData>(DELIVER_QUEUE, (job, _token, signal) => deliverJob(withMetrics, job, signal ?? new AbortController().signal), options);
+}

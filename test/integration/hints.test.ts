@@ -1,0 +1,144 @@
+// Issue 13: change hints make polls happen now, and never make, lose or duplicate an alert on their own.
+import * as path from 'node:path';
+import { Queue } from 'bullmq';
+import { systemClock } from '../../src/clock';
+import type { Daemon } from '../../src/daemon';
+import { createLogger } from '../../src/logger';
+import { Status } from '../../src/model/status';
+import { LocalProvider } from '../../src/providers/local/provider';
+import { pollQueue } from '../../src/queues';
+import { Keys } from '../../src/store/keys';
+import { HintRouter } from '../../src/watch/hints';
+import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
+import { seededStep } from '../../bench/support';
+import { startDaemon, testConfig } from '../support/daemon';
+import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
+import { tempDir } from '../support/tmp';
+import { waitFor } from '../support/wait-for';
+import { WebhookReceiver } from '../support/webhook-receiver';
+
+const redis = testRedis();
+const receiver = new WebhookReceiver();
+let url: string;
+
+beforeAll(async () => {
+  url = await receiver.start();
+});
+afterAll(async () => {
+  await receiver.close();
+  redis.disconnect();
+});
+
+/** A daemon whose own polling would take an hour to look again: whatever arrives sooner came through a hint. */
+function slowPollingConfig(prefix: string, dataDir: string, hints: Record<string, unknown> = {}) {
+  return testConfig({
+    prefix,
+    dataDir,
+    extra: {
+      poll: { tick: '* * * * * *', minIntervalSeconds: 3600, maxIntervalSeconds: 3600, hints },
+      notifiers: { hook: { type: 'webhook', url } },
+      routes: [{ match: {}, notify: ['hook'] }],
+    },
+  });
+}
+
+function stepEvents(stepRunId: string): string[] {
+  return receiver.received
+    .map((r) => r.json as { type?: string; data?: { stepRun?: { stepRunId?: string; status?: string } } })
+    .filter((e) => e.data?.stepRun?.stepRunId === stepRunId)
+    .map((e) => e.data!.stepRun!.status!);
+}
+
+describe('local change feed', () => {
+  let daemon: Daemon | undefined;
+  afterEach(async () => {
+    await daemon?.stop();
+    daemon = undefined;
+  });
+
+  it("a step's change is polled at once: with an hour between polls, it still arrives", async () => {
+    const prefix = uniquePrefix('hints');
+    const dataDir = tempDir('hints');
+    const local = new LocalProvider({ root: path.join(dataDir, 'runs') });
+    const started = new Date();
+    await local.store.createPipeline({
+      schema: 1,
+      pipelineRunId: 'h1',
+      experiment: 'hx',
+      createdTime: started.toISOString(),
+      status: Status.Running,
+      source: 'run',
+    });
+    const step = seededStep('hx', 'h1', 0, Status.Running, started);
+    await local.store.writeStep(step);
+    daemon = await startDaemon(slowPollingConfig(prefix, dataDir));
+    await new TrackStore(redis, daemon.keys, systemClock).add(trackFromRequest({ provider: 'local', pipelineRun: 'h1' }, 'cli', Date.now()));
+    await waitFor(() => stepEvents(step.stepRunId).includes('Running'), { what: 'the first poll' });
+
+    await local.store.writeStep({ ...step, status: Status.Failed, rawStatus: 'Failed', endTime: new Date().toISOString() });
+    await waitFor(() => stepEvents(step.stepRunId).includes('Failed'), { what: 'the hinted poll' });
+    expect(stepEvents(step.stepRunId)).toEqual(['Running', 'Failed']);
+    await dropPrefix(redis, prefix);
+  });
+
+  it('a new run of a tracked experiment is found at once, and its steps too', async () => {
+    const prefix = uniquePrefix('hints');
+    const dataDir = tempDir('hints');
+    const local = new LocalProvider({ root: path.join(dataDir, 'runs') });
+    daemon = await startDaemon(slowPollingConfig(prefix, dataDir));
+    await new TrackStore(redis, daemon.keys, systemClock).add(trackFromRequest({ provider: 'local', experiment: 'hy' }, 'cli', Date.now() - 1000));
+    // The experiment's first poll (it lists nothing yet) is done before the run appears.
+    await waitFor(
+      async () => (await redis.hget(daemon!.keys.track(trackFromRequest({ provider: 'local', experiment: 'hy' }, 'cli', 0).id), 'cursor')) !== null,
+      { what: 'first poll' },
+    );
+    const now = new Date();
+    await local.store.createPipeline({
+      schema: 1,
+      pipelineRunId: 'h2',
+      experiment: 'hy',
+      createdTime: now.toISOString(),
+      status: Status.Running,
+      source: 'run',
+    });
+    const step = seededStep('hy', 'h2', 0, Status.Running, now);
+    await local.store.writeStep(step);
+    await waitFor(() => stepEvents(step.stepRunId).includes('Running'), { what: 'the new run found through hints' });
+    await dropPrefix(redis, prefix);
+  });
+});
+
+describe('hint router', () => {
+  const prefix = uniquePrefix('hintrouter');
+  const keys = new Keys(prefix);
+  let queue: Queue;
+  const router = () =>
+    new HintRouter({
+      redis,
+      keys,
+      queues: new Map([['local', queue]]),
+      clock: systemClock,
+      settings: { debounceMs: 1000, minGapMs: 60_000, leaseMs: 60_000, pushedForMs: 600_000 },
+      logger: createLogger({ level: 'silent', pretty: false }),
+    });
+  beforeAll(() => {
+    queue = pollQueue(redis, keys, 'local');
+  });
+  afterAll(async () => {
+    await queue.obliterate({ force: true });
+    await queue.close();
+    await dropPrefix(redis, prefix);
+  });
+
+  it('a burst of hints for one run (within the debounce) is one poll, and the next is a min gap later; a hint for an untracked run is nothing; the provider is marked pushed', async () => {
+    const track = trackFromRequest({ provider: 'local', pipelineRun: 'b1' }, 'cli', Date.now());
+    await new TrackStore(redis, keys, systemClock).add(track);
+    const results = await Promise.all(Array.from({ length: 20 }, () => router().hint({ provider: 'local', experiment: 'bx', pipelineRunId: 'b1' })));
+    expect(results.flat()).toEqual([track.id]);
+    expect(await router().hint({ provider: 'local', experiment: 'nobody', pipelineRunId: 'nothing' })).toEqual([]);
+    expect(await queue.getJobCountByTypes('waiting', 'delayed', 'prioritized')).toBe(1);
+    expect(await redis.exists(keys.pushed('local'))).toBe(1);
+    const [job] = await queue.getJobs(['delayed']);
+    expect(job!.opts.delay).toBeGreaterThan(900);
+  });
+});
