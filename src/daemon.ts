@@ -188,6 +188,8 @@ export class Daemon {
         alerts,
         silences: new SilenceStore(this.redis, this.keys),
         maxStreamClients: config.api.maxStreamClients,
+        eventGrid: config.api.eventGrid,
+        hints: this.hints,
         ready: () => this.ready(),
       });
       this.apiUrl = await this.api.listen(config.api.listen);

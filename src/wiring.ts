@@ -105,6 +105,11 @@ export function referenceProblems(config: LoadedConfig): string[] {
   for (const name of Object.keys(config.poll.providers)) {
     if (!providers.includes(name)) problems.push(`poll.providers.${name}: unknown provider "${name}" (configured: ${providers.join(', ')})`);
   }
+  const hook = config.api.eventGrid;
+  if (hook && config.providers[hook.provider]?.type !== 'azureml') {
+    const azureml = providers.filter((p) => config.providers[p]?.type === 'azureml');
+    problems.push(`api.eventGrid.provider: "${hook.provider}" is not an azureml provider (configured: ${azureml.join(', ') || 'none'})`);
+  }
   return problems;
 }
 

@@ -11,6 +11,8 @@ import type { Metrics } from '../metrics';
 import type { DeliveryStore } from '../notify/deliveries';
 import type { RunProvider } from '../providers/provider';
 import type { Keys } from '../store/keys';
+import type { HintRouter } from '../watch/hints';
+import type { EventGridHook } from './hook-routes';
 
 export interface ApiDeps {
   redis: Redis;
@@ -31,6 +33,9 @@ export interface ApiDeps {
   defaultGroups?: Map<string, { by: string[]; wait: number }>;
   alerts?: AlertStore;
   silences?: SilenceStore;
+  /** Event Grid's pushed change hints (POST /hooks/eventgrid), and the router they go to. */
+  eventGrid?: EventGridHook;
+  hints?: HintRouter;
   /** Redis answers and the workers run. */
   ready(): Promise<boolean>;
 }

@@ -27,7 +27,8 @@ export function checkBrowserSafety(req: http.IncomingMessage, allowedHosts: Set<
     }
   }
   if (req.headers['sec-fetch-site'] === 'cross-site') throw new HttpError(403, 'SRW_ORIGIN_NOT_ALLOWED', 'cross-site requests are refused');
-  if (req.method === 'POST' && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+  // JSON, or JSON as CloudEvents deliver it (Event Grid's CloudEvents schema: one event or a batch).
+  if (req.method === 'POST' && !/^application\/(cloudevents(-batch)?\+)?json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
     throw new HttpError(415, 'SRW_UNSUPPORTED_MEDIA_TYPE', 'writes take content-type: application/json');
   }
 }

@@ -11,9 +11,13 @@ import { parseEntry } from '../store/outbox';
 import { TrackStore, trackFromRequest, verifyTarget } from '../watch/tracks';
 import { EventFanout } from '../store/outbox-tail';
 import { defineAlertRoutes } from './alert-routes';
+import { defineHookRoutes } from './hook-routes';
 import type { ApiDeps, Handler } from './deps';
 import { checkBrowserSafety, isLoopback, LOOPBACK_NAMES } from './guards';
 import { HttpError, readJson, sendError, sendJson } from './http';
+
+/** Who may call a route: token holders; anyone (health); or whoever shows the route's own secret (hooks). */
+type RouteAuth = 'token' | 'open' | 'self';
 
 /** A request that has not been answered by then is answered 503/504: no route may hang while Redis is away. */
 const ROUTE_DEADLINE_MS = 5000;
@@ -29,7 +33,7 @@ function parseTrackBody(body: unknown) {
 
 export class ApiServer {
   private readonly server: http.Server;
-  private readonly routes: { method: string; pattern: RegExp; keys: string[]; handler: Handler; open?: boolean }[] = [];
+  private readonly routes: { method: string; pattern: RegExp; keys: string[]; handler: Handler; auth: RouteAuth }[] = [];
   private readonly tracks: TrackStore;
   private readonly fanout: EventFanout;
   /** Host names a request may name (DNS rebinding defence); undefined = any (a non-loopback listen with a token). */
@@ -72,20 +76,20 @@ export class ApiServer {
     await new Promise((r) => this.server.close(r));
   }
 
-  private route(method: string, path: string, handler: Handler, open = false): void {
+  private route(method: string, path: string, handler: Handler, auth: RouteAuth = 'token'): void {
     const keys: string[] = [];
     const pattern = new RegExp(`^${path.replace(/:(\w+)/g, (_m, k: string) => (keys.push(k), '([^/]+)'))}$`);
-    this.routes.push({ method, pattern, keys, handler, open });
+    this.routes.push({ method, pattern, keys, handler, auth });
   }
 
   private define(): void {
     const { d } = this;
-    this.route('GET', '/healthz', async (_q, res) => sendJson(res, 200, { status: 'ok' }), true);
+    this.route('GET', '/healthz', async (_q, res) => sendJson(res, 200, { status: 'ok' }), 'open');
     this.route(
       'GET',
       '/readyz',
       async (_q, res) => ((await d.ready()) ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready' })),
-      true,
+      'open',
     );
     this.route('GET', '/metrics', async (_q, res) => {
       const text = await d.metrics.registry.metrics();
@@ -125,6 +129,7 @@ export class ApiServer {
       sendJson(res, 200, { deliveries: await d.deliveries.list({ failedOnly: status === 'failed', limit }) });
     });
     defineAlertRoutes((method, path, handler) => this.route(method, path, handler), d);
+    defineHookRoutes((method, path, handler) => this.route(method, path, handler, 'self'), d.eventGrid, d.hints);
     this.route('POST', '/deliveries/:id/retry', async (_q, res, p) => {
       await retryDelivery(d.deliveries, d.deliverQueue, p.id!, d.clock.now());
       sendJson(res, 202, { retried: p.id });
@@ -167,13 +172,13 @@ export class ApiServer {
       if (candidates.length === 0) throw new HttpError(404, 'SRW_NOT_FOUND', `no route ${url.pathname}`);
       const route = candidates.find((r) => r.method === req.method);
       if (!route) throw new HttpError(405, 'SRW_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
-      if (!route.open && !this.authorized(req)) {
+      if (route.auth === 'token' && !this.authorized(req)) {
         res.setHeader('www-authenticate', 'Bearer');
         throw new HttpError(401, 'SRW_UNAUTHORIZED', 'a valid bearer token is required');
       }
       const match = route.pattern.exec(url.pathname)!;
       const params = Object.fromEntries(route.keys.map((k, i) => [k, decodePathPart(match[i + 1]!, k)]));
-      if (route.open) return await route.handler(req, res, params, url);
+      if (route.auth === 'open') return await route.handler(req, res, params, url);
       // Every other route needs Redis: say so at once when it is away, and never wait on it past the deadline.
       if (this.d.redis.status !== 'ready') throw new RedisUnavailableError(this.redisWhere());
       await withDeadline(route.handler(req, res, params, url), ROUTE_DEADLINE_MS, () => (this.d.redis.status === 'ready' ? undefined : this.redisWhere()));

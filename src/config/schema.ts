@@ -200,6 +200,14 @@ export const configSchema = z.strictObject({
       allowedHosts: z.array(z.string().min(1)).default([]),
       /** Server-Sent Events clients at most (they share one Redis reader); more get 429. */
       maxStreamClients: z.number().int().positive().default(100),
+      /** POST /hooks/eventgrid: Azure Event Grid pushes Azure ML run events as change hints for this azureml provider. */
+      eventGrid: z
+        .strictObject({
+          provider: z.string().min(1),
+          /** Carried in the subscription's endpoint URL (?secret=...); from the environment, e.g. ${SRW_EVENTGRID_SECRET}. */
+          secret: z.string().min(16, 'at least 16 characters (it is the only thing that keeps forged hints out)'),
+        })
+        .optional(),
     })
     .refine((a) => !a.enabled || a.token !== undefined || isLoopbackListen(a.listen), {
       message: 'listening beyond loopback needs a token (api.token: ${SRW_API_TOKEN}); or listen on 127.0.0.1',
