@@ -154,11 +154,11 @@ export interface RunProvider {
   /** Where a person sees the run in the service's own UI (pure: no call); none when the service has no UI. */
   linksFor?(ref: { pipelineRunId: string; stepRunId?: string }): RunLink[];
   /**
-   * The provider's change feed, when it has one: `onChange` is called with each run that changed. A change is a
-   * hint to look now, not a fact: it may be late, repeated or missing, and polling stays the authority.
-   * Resolves to the function that stops the feed.
+   * The provider's change feed, when it has one: `onChange` is called with each run that changed, and resolves once
+   * the hint is recorded (a durable feed acknowledges its message only then). A change is a hint to look now, not a
+   * fact: it may be late, repeated or missing, and polling stays the authority. Resolves to the function that stops the feed.
    */
-  watchChanges?(onChange: (run: ChangedRun) => void, onError: (err: Error) => void): Promise<() => Promise<void>>;
+  watchChanges?(onChange: (run: ChangedRun) => Promise<void>, onError: (err: Error) => void): Promise<() => Promise<void>>;
   /** Releases sockets and timers. */
   close?(): Promise<void>;
 }

@@ -13,8 +13,8 @@ export async function startChangeFeeds(providers: Map<string, RunProvider>, rout
     const onError = (err: Error) => log.warn({ err: err.message }, 'change feed error (polling goes on)');
     try {
       stops.push(
-        await provider.watchChanges((run) => {
-          router.hint({ provider: name, ...run }).catch(onError);
+        await provider.watchChanges(async (run) => {
+          await router.hint({ provider: name, ...run });
         }, onError),
       );
       log.debug('change feed started');

@@ -1,4 +1,4 @@
-// Azurite (Microsoft's storage emulator) for real Blob API tests; always started with --disableTelemetry.
+// Azurite (Microsoft's storage emulator) for real Blob and Queue API tests; always started with --disableTelemetry.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -13,16 +13,25 @@ export class Azurite {
   private proc?: ChildProcess;
   port = 0;
 
+  /** One service of the emulator: blob (default) or queue. */
+  constructor(private readonly service: 'blob' | 'queue' = 'blob') {}
+
   get blobUrl(): string {
     return `http://127.0.0.1:${this.port}/${DEV_ACCOUNT}`;
   }
 
+  /** The URL of a queue of the development account (queue service). */
+  queueUrl(name: string): string {
+    return `http://127.0.0.1:${this.port}/${DEV_ACCOUNT}/${name}`;
+  }
+
   async start(): Promise<void> {
     this.port = await freePort();
-    const bin = path.join(__dirname, '../../node_modules/.bin/azurite-blob');
+    const s = this.service;
+    const bin = path.join(__dirname, `../../node_modules/.bin/azurite-${s}`);
     this.proc = spawn(
       bin,
-      ['--blobHost', '127.0.0.1', '--blobPort', String(this.port), '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--silent'],
+      [`--${s}Host`, '127.0.0.1', `--${s}Port`, String(this.port), '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--silent'],
       { stdio: 'ignore' },
     );
     await waitFor(

@@ -37,6 +37,17 @@ export const azureMlOptionsSchema = z
     /** ARM api-version for datastores. */
     armApiVersion: z.string().default('2024-04-01'),
     timeoutMs: z.number().int().positive().default(30000),
+    /** Pull change hints from the Azure Storage Queue an Event Grid subscription delivers Azure ML's run events to. */
+    changeQueue: z
+      .strictObject({
+        url: z.string().url(),
+        /** Shared-key auth (from the environment); without it a SAS in the URL, else this provider's credential. */
+        accountKey: z.string().min(1).optional(),
+        visibilityTimeoutSeconds: z.number().int().min(1).max(3600).default(30),
+        idleWaitMs: z.number().int().min(10).default(1000),
+        maxDequeueCount: z.number().int().positive().default(10),
+      })
+      .optional(),
   })
   .refine((o) => o.region || o.endpoint, { message: 'give region or endpoint', path: ['region'] });
 

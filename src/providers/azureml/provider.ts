@@ -2,6 +2,7 @@
 import { OutputNotFoundError, ProviderResponseError } from '../../model/errors';
 import { isTerminal } from '../../model/status';
 import type {
+  ChangedRun,
   DownloadOptions,
   DownloadResult,
   ExperimentRef,
@@ -19,7 +20,7 @@ import type {
   StepRunListing,
   StepRunSnapshot,
 } from '../provider';
-import { tokenSource } from './auth';
+import { tokenSource, type TokenSource } from './auth';
 import { Datastores } from './datastore';
 import { AzureHttp } from './http';
 import type { AzureMlOptions } from './options';
@@ -30,16 +31,28 @@ export class AzureMlProvider implements RunProvider {
   private readonly http: AzureHttp;
   private readonly history: string;
   private readonly datastores: Datastores;
+  private readonly tokens: TokenSource;
 
   constructor(
     private readonly o: AzureMlOptions,
     budget?: RequestBudget,
   ) {
-    this.http = new AzureHttp({ tokens: tokenSource(o.credential), budget, timeoutMs: o.timeoutMs });
+    this.tokens = tokenSource(o.credential);
+    this.http = new AzureHttp({ tokens: this.tokens, budget, timeoutMs: o.timeoutMs });
     const api = (o.endpoint ?? `https://${o.region}.api.azureml.ms`).replace(/\/+$/, '');
     const ws = `subscriptions/${enc(o.subscriptionId)}/resourceGroups/${enc(o.resourceGroup)}/providers/Microsoft.MachineLearningServices/workspaces/${enc(o.workspace)}`;
     this.history = `${api}/history/v1.0/${ws}`;
     this.datastores = new Datastores(this.http, o, { data: `${api}/data/v1.0/${ws}`, arm: `${o.armEndpoint.replace(/\/+$/, '')}/${ws}` });
+  }
+
+  /**
+   * The pull side of Event Grid when `changeQueue` is configured: run events read from an Azure Storage Queue
+   * (queue-feed.ts). Without it there is no feed here (Event Grid may push to the daemon's POST /hooks/eventgrid).
+   */
+  async watchChanges(onChange: (run: ChangedRun) => Promise<void>, onError: (err: Error) => void): Promise<() => Promise<void>> {
+    if (!this.o.changeQueue) return async () => undefined;
+    const { watchQueue } = await import('./queue-feed');
+    return watchQueue(this.o.changeQueue, this.tokens, onChange, onError);
   }
 
   /** GET H/runs/{runId} (run-history.json: Runs_GetById). */

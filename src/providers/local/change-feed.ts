@@ -27,13 +27,13 @@ export async function noteChange(root: string, experiment: string, pipelineRunId
 }
 
 /** Watches the markers; calls `onChange` for each run whose marker was written. Returns the function that stops it. */
-export async function watchChanges(root: string, onChange: (run: ChangedRun) => void, onError: (err: Error) => void): Promise<() => Promise<void>> {
+export async function watchChanges(root: string, onChange: (run: ChangedRun) => Promise<void>, onError: (err: Error) => void): Promise<() => Promise<void>> {
   const dir = changesDir(root);
   await fs.mkdir(dir, { recursive: true });
   await pruneOldMarkers(dir).catch(onError);
   let watcher: FSWatcher | undefined = watch(dir, { persistent: false }, (_event, name) => {
     const match = name ? /^([^@]+)@(.+)$/.exec(name.toString()) : null;
-    if (match) onChange({ experiment: match[1], pipelineRunId: match[2] });
+    if (match) onChange({ experiment: match[1], pipelineRunId: match[2] }).catch(onError);
   });
   watcher.on('error', onError);
   return async () => {

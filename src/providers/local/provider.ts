@@ -100,7 +100,7 @@ export class LocalProvider implements RunProvider {
   }
 
   /** The run store's change feed: a marker per pipeline run, rewritten on each write (change-feed.ts). */
-  watchChanges(onChange: (run: ChangedRun) => void, onError: (err: Error) => void): Promise<() => Promise<void>> {
+  watchChanges(onChange: (run: ChangedRun) => Promise<void>, onError: (err: Error) => void): Promise<() => Promise<void>> {
     return watchChanges(this.store.root, onChange, onError);
   }
 

@@ -30,7 +30,16 @@ function addSampleRun(): void {
   server.runs.clear();
   server.addRun({ ...fixture('pipeline-run'), runId: RUN, rootRunId: RUN, name: RUN });
   for (const [i, name] of ['step-failed', 'step-running'].entries()) {
-    server.addRun({ ...fixture(name), runId: `${RUN}_step${i}`, parentRunId: RUN, status: 'Running', endTimeUtc: null, tags: { 'azureml.pipeline': RUN } });
+    const started = new Date().toISOString(); // the recorded start is a day old: a steprun.stuck would follow
+    server.addRun({
+      ...fixture(name),
+      runId: `${RUN}_step${i}`,
+      parentRunId: RUN,
+      status: 'Running',
+      startTimeUtc: started,
+      endTimeUtc: null,
+      tags: { 'azureml.pipeline': RUN },
+    });
   }
 }
 
