@@ -1,7 +1,8 @@
-// Change -> webhook latency at the embedded poll defaults, with change hints on and off.
-// 40 local pipeline runs x 3 Running steps, found by one experiment track; one step of each run flipped to
-// Finished at a random moment within a minute; each change's webhook timed at a local receiver.
-// Usage: npm run bench:latency [-- --runs 40 --window 60]
+// Change -> webhook latency at the embedded poll defaults, with change hints on and off: local runs (the run store's
+// change feed) and Azure ML runs on the contract server (Event Grid bodies pushed to POST /hooks/eventgrid, or written
+// to Azurite's queue). 40 pipeline runs x 3 Running steps; one step of each ended at a random moment within a minute;
+// each change's webhook timed at a local receiver.
+// Usage: npm run bench:latency [-- --runs 40 --window 60 --local|--azureml]
 import { promises as fs, mkdirSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,9 @@ import { Daemon } from '../src/daemon';
 import { createLogger } from '../src/logger';
 import { Status } from '../src/model/status';
 import { LocalProvider } from '../src/providers/local/provider';
+import { QueueClient, StorageSharedKeyCredential } from '@azure/storage-queue';
+import { azureOptions, AzureMlServer, fixture } from '../test/support/azureml-server';
+import { Azurite, DEV_ACCOUNT, DEV_KEY } from '../test/support/azurite';
 import { nextPollDelayMs } from '../src/watch/scheduler';
 import { TrackStore, trackFromRequest } from '../src/watch/tracks';
 import { arg, dropPrefix, percentile, seededStep, until } from './support';
@@ -49,57 +53,178 @@ class Receiver {
   }
 }
 
-async function measure(hints: boolean): Promise<{ p50: number; p99: number; max: number; samples: number }> {
+/** What differs between the measured setups: where the runs live, how a change is made, what the daemon is told. */
+interface Scenario {
+  name: string;
+  /** Starts what the scenario's config points at (a contract server, an emulator). */
+  start?(): Promise<void>;
+  /** Config of the daemon beyond the embedded defaults (providers, hints, api). */
+  config(): Record<string, unknown>;
+  /** Makes the runs (all steps Running) and tracks them. */
+  seed(redis: Redis, keys: Daemon['keys'], at: { dataDir: string; apiUrl?: string }): Promise<void>;
+  /** Flips the first step of run `i` to its end state, at the provider and (where there is one) through its change feed. */
+  flip(i: number): Promise<void>;
+  /** Provider requests so far (where countable). */
+  requests?(): number;
+  close(): Promise<void>;
+}
+
+/** Scenarios measured so far in this run: each gets its own key prefix. */
+let scenarioCount = 0;
+
+async function measure(scenario: Scenario): Promise<{ p50: number; p99: number; max: number; samples: number; providerRequests?: number }> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'srw-latency-'));
-  const prefix = `latency_${process.pid}_${hints ? 'on' : 'off'}`;
+  const prefix = `latency_${process.pid}_${++scenarioCount}`;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const receiver = new Receiver();
   const url = await receiver.start();
-  // The embedded defaults, but for the notifier, the hints switch and a quiet log.
+  await scenario.start?.();
+  // The embedded defaults, but for the notifier, the scenario's providers and hints, and a quiet log.
   const config = validateConfig(
     {
       redis: { url: REDIS_URL, prefix },
-      poll: { hints: { enabled: hints } },
       notifiers: { hook: { type: 'webhook', url } },
-      routes: [{ match: { type: 'steprun.*' }, notify: ['hook'] }],
+      routes: [{ match: { type: ['steprun.running', 'steprun.finished'] }, notify: ['hook'] }],
       log: { level: process.env.BENCH_LOG ?? 'error' },
       api: { enabled: false },
+      ...scenario.config(),
     },
     { dataDir, env: {} },
   );
-  const local = new LocalProvider({ root: path.join(dataDir, 'runs') });
   const daemon = await Daemon.create({ config, logger: createLogger({ level: config.log.level, pretty: false }) });
   await daemon.start();
-  await new TrackStore(redis, daemon.keys, systemClock).add(trackFromRequest({ provider: 'local', experiment: 'lat' }, 'cli', Date.now()));
-  const started = new Date();
-  const runs = Array.from({ length: RUNS }, (_, i) => `lat_${i}`);
-  for (const id of runs) {
-    await local.store.createPipeline({ schema: 1, pipelineRunId: id, experiment: 'lat', createdTime: started.toISOString(), status: Status.Running, source: 'run' });
-    for (let s = 0; s < STEPS; s++) await local.store.writeStep(seededStep('lat', id, s, Status.Running, started));
-  }
+  await scenario.seed(redis, daemon.keys, { dataDir, apiUrl: daemon.apiUrl });
   await until(() => receiver.arrivals.size >= RUNS * STEPS, 120_000, 'every Running step seen');
 
-  // One step of each run flips to Finished at a random moment within the window.
-  const flips = runs.map((id) => ({ id, atMs: Math.random() * WINDOW_S * 1000, changedAt: 0 }));
+  // One step of each run flips to its end at a random moment within the window.
+  const requests0 = scenario.requests?.() ?? 0;
+  const flips = Array.from({ length: RUNS }, (_, i) => ({ i, atMs: Math.random() * WINDOW_S * 1000, changedAt: 0 }));
   const t0 = Date.now();
   await Promise.all(
     flips.map(async (f) => {
       await new Promise((r) => setTimeout(r, f.atMs));
       f.changedAt = Date.now();
-      await local.store.writeStep(seededStep('lat', f.id, 0, Status.Finished, new Date(f.changedAt)));
+      await scenario.flip(f.i);
     }),
   );
-  const key = (id: string) => `${id}_s0|${Status.Finished}`;
-  await until(() => flips.every((f) => receiver.arrivals.has(key(f.id))), 600_000, 'every flip delivered');
-  const latencies = flips.map((f) => receiver.arrivals.get(key(f.id))! - f.changedAt);
-  process.stderr.write(`hints ${hints ? 'on' : 'off'}: ${flips.length} changes in ${Math.round((Date.now() - t0) / 1000)} s\n`);
+  const key = (i: number) => `${stepRunIdOf(scenario, i)}|${Status.Finished}`;
+  await until(() => flips.every((f) => receiver.arrivals.has(key(f.i))), 600_000, 'every flip delivered');
+  const latencies = flips.map((f) => receiver.arrivals.get(key(f.i))! - f.changedAt);
+  const providerRequests = scenario.requests ? scenario.requests() - requests0 : undefined;
+  process.stderr.write(`${scenario.name}: ${flips.length} changes in ${Math.round((Date.now() - t0) / 1000)} s\n`);
 
   await daemon.stop();
   await receiver.close();
+  await scenario.close();
   await dropPrefix(redis, prefix);
   redis.disconnect();
   await fs.rm(dataDir, { recursive: true, force: true });
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies), samples: latencies.length };
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies), samples: latencies.length, providerRequests };
+}
+
+function stepRunIdOf(scenario: Scenario, i: number): string {
+  return scenario.name.startsWith('local') ? `lat_${i}_s0` : `az_${i}_s0`;
+}
+
+/** Local runs, found by one experiment track; the change feed is the run store's markers. */
+function localScenario(hints: boolean): Scenario {
+  let local: LocalProvider;
+  return {
+    name: `local, hints ${hints ? 'on' : 'off'}`,
+    config: () => ({ poll: { hints: { enabled: hints } } }),
+    async seed(redis, keys, { dataDir }) {
+      local = new LocalProvider({ root: path.join(dataDir, 'runs') });
+      await new TrackStore(redis, keys, systemClock).add(trackFromRequest({ provider: 'local', experiment: 'lat' }, 'cli', Date.now()));
+      const started = new Date();
+      for (let r = 0; r < RUNS; r++) {
+        const id = `lat_${r}`;
+        await local.store.createPipeline({
+          schema: 1,
+          pipelineRunId: id,
+          experiment: 'lat',
+          createdTime: started.toISOString(),
+          status: Status.Running,
+          source: 'run',
+        });
+        for (let s = 0; s < STEPS; s++) await local.store.writeStep(seededStep('lat', id, s, Status.Running, started));
+      }
+    },
+    flip: (i) => local.store.writeStep(seededStep('lat', `lat_${i}`, 0, Status.Finished, new Date())),
+    close: async () => undefined,
+  };
+}
+
+const HOOK_SECRET = 'latency-bench-hook-secret-0123456789';
+
+/** Azure ML runs on the contract server; Event Grid bodies pushed to the hook, written to Azurite's queue, or none. */
+function azureScenario(feed: 'push' | 'queue' | 'off'): Scenario {
+  const server = new AzureMlServer();
+  const azurite = new Azurite('queue');
+  let queue: QueueClient | undefined;
+  let hookUrl = '';
+  const event = (runId: string, pipelineRunId: string) => [
+    {
+      topic: '/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.MachineLearningServices/workspaces/ws-1',
+      subject: `experiments/e1/runs/${runId}`,
+      eventType: 'Microsoft.MachineLearningServices.RunStatusChanged',
+      eventTime: new Date().toISOString(),
+      id: `eg-${runId}`,
+      data: { ExperimentName: 'churn', RunId: runId, RunType: 'azureml.StepRun', RunTags: { 'azureml.pipeline': pipelineRunId }, RunStatus: 'Completed' },
+      dataVersion: '',
+      metadataVersion: '1',
+    },
+  ];
+  return {
+    name: `azureml, ${feed === 'off' ? 'hints off' : feed === 'push' ? 'Event Grid push (POST /hooks/eventgrid)' : "Event Grid pull (Azurite's queue)"}`,
+    config: () => ({
+      providers: {
+        prod: azureOptions(server, {
+          maxRequestsPerMinute: 100_000,
+          ...(queue ? { changeQueue: { url: azurite.queueUrl('hints'), accountKey: DEV_KEY } } : {}),
+        }),
+      },
+      poll: { hints: { enabled: feed !== 'off' } },
+      api: feed === 'push' ? { listen: '127.0.0.1:0', eventGrid: { provider: 'prod', secret: HOOK_SECRET } } : { enabled: false },
+    }),
+    async seed(redis, keys, { apiUrl }) {
+      hookUrl = `${apiUrl}/hooks/eventgrid?secret=${HOOK_SECRET}`;
+      const started = new Date().toISOString();
+      server.pageSize = 100;
+      for (let r = 0; r < RUNS; r++) {
+        const id = `az_${r}`;
+        server.addRun({ ...fixture('pipeline-run'), runId: id, rootRunId: id, name: id });
+        for (let s = 0; s < STEPS; s++) {
+          const stepId = `${id}_s${s}`;
+          const step = { ...fixture('step-running'), runId: stepId, parentRunId: id, displayName: `step${s}`, startTimeUtc: started };
+          server.addRun({ ...step, properties: { 'azureml.nodeid': `n${s}` }, tags: { 'azureml.nodeid': `n${s}`, 'azureml.pipeline': id } });
+        }
+        await new TrackStore(redis, keys, systemClock).add(trackFromRequest({ provider: 'prod', pipelineRun: id, experiment: 'churn' }, 'cli', Date.now()));
+      }
+    },
+    async flip(i) {
+      const runId = `az_${i}_s0`;
+      server.runs.set(runId, { ...server.runs.get(runId)!, status: 'Completed', endTimeUtc: new Date().toISOString() });
+      const body = event(runId, `az_${i}`);
+      if (feed === 'push') {
+        const res = await fetch(hookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        if (res.status !== 200) throw new Error(`hook answered ${res.status}`);
+      } else if (feed === 'queue') {
+        await queue!.sendMessage(Buffer.from(JSON.stringify(body[0])).toString('base64'));
+      }
+    },
+    requests: () => server.requests.length,
+    async start() {
+      await server.start();
+      if (feed !== 'queue') return;
+      await azurite.start();
+      queue = new QueueClient(azurite.queueUrl('hints'), new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY));
+      await queue.create();
+    },
+    async close() {
+      await server.close();
+      await azurite.stop();
+    },
+  };
 }
 
 /** Provider calls in an hour for one idle run (nothing changes), from the interval policy the poll applies. */
@@ -116,14 +241,18 @@ function idleCallsPerHour(pushed: boolean): number {
 }
 
 async function main(): Promise<void> {
-  const on = await measure(true);
-  const off = await measure(false);
+  const only = process.argv.includes('--local') ? 'local' : process.argv.includes('--azureml') ? 'azureml' : undefined;
+  const scenarios = [
+    ...(only !== 'azureml' ? [localScenario(true), localScenario(false)] : []),
+    ...(only !== 'local' ? [azureScenario('push'), azureScenario('queue'), azureScenario('off')] : []),
+  ];
+  const measured: Record<string, Awaited<ReturnType<typeof measure>>> = {};
+  for (const scenario of scenarios) measured[scenario.name] = await measure(scenario);
   const results = {
     date: new Date().toISOString(),
     machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, node ${process.version}`,
-    setup: `${RUNS} local pipeline runs x ${STEPS} Running steps (one experiment track), one step of each flipped within ${WINDOW_S} s; embedded defaults (tick 5 s, intervals 5-300 s)`,
-    hintsOnMs: on,
-    hintsOffMs: off,
+    setup: `${RUNS} pipeline runs x ${STEPS} Running steps, one step of each ended at a random moment within ${WINDOW_S} s; embedded poll defaults (tick 5 s, intervals 5-300 s); change -> webhook received, ms`,
+    latencyMs: measured,
     idleRunProviderCallsPerHour: { hintsOff: idleCallsPerHour(false), hintsOnWhilePushed: idleCallsPerHour(true) },
   };
   process.stdout.write(JSON.stringify(results, null, 2) + '\n');

@@ -1,6 +1,6 @@
 // A local HTTP server that answers Azure ML's documented run-history, data and ARM paths with documented JSON bodies.
 // It is the only fake in the tests: Azure cannot run here. It speaks the wire format (HTTP + JSON), counts requests, and injects faults.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -8,8 +8,10 @@ import * as path from 'node:path';
 export const WS = 'subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.MachineLearningServices/workspaces/ws-1';
 export const TOKEN = 'test-bearer-token';
 
+/** A recorded run body of test/fixtures/azureml (also from dist/, where the benchmarks run this server). */
 export function fixture(name: string): Record<string, unknown> {
-  const body = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/azureml', `${name}.json`), 'utf8')) as Record<string, unknown>;
+  const dir = [path.join(__dirname, '../fixtures/azureml'), path.join(__dirname, '../../../test/fixtures/azureml')].find((d) => existsSync(d))!;
+  const body = JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as Record<string, unknown>;
   delete body._source;
   return body;
 }

@@ -28,10 +28,12 @@ export class Azurite {
   async start(): Promise<void> {
     this.port = await freePort();
     const s = this.service;
-    const bin = path.join(__dirname, `../../node_modules/.bin/azurite-${s}`);
+    // The package's own entry of the service (found from tests and from dist/, where the benchmarks run).
+    const pkg = require.resolve('azurite/package.json');
+    const bin = path.join(path.dirname(pkg), (require(pkg) as { bin: Record<string, string> }).bin[`azurite-${s}`]!);
     this.proc = spawn(
-      bin,
-      [`--${s}Host`, '127.0.0.1', `--${s}Port`, String(this.port), '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--silent'],
+      process.execPath,
+      [bin, `--${s}Host`, '127.0.0.1', `--${s}Port`, String(this.port), '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--silent'],
       { stdio: 'ignore' },
     );
     await waitFor(
