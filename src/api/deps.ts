@@ -12,7 +12,6 @@ import type { DeliveryStore } from '../notify/deliveries';
 import type { RunProvider } from '../providers/provider';
 import type { Keys } from '../store/keys';
 import type { HintRouter } from '../watch/hints';
-import type { EventGridHook } from './hook-routes';
 
 export interface ApiDeps {
   redis: Redis;
@@ -38,6 +37,12 @@ export interface ApiDeps {
   hints?: HintRouter;
   /** Redis answers and the workers run. */
   ready(): Promise<boolean>;
+}
+
+/** POST /hooks/eventgrid: Event Grid's run events for one azureml provider instance, and the secret its URL carries. */
+export interface EventGridHook {
+  provider: string;
+  secret: string;
 }
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: Record<string, string>, url: URL) => Promise<void>;

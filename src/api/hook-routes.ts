@@ -6,14 +6,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type * as http from 'node:http';
 import { readEventGridDelivery } from '../providers/azureml/event-grid';
 import type { HintRouter } from '../watch/hints';
-import type { Handler } from './deps';
+import type { EventGridHook, Handler } from './deps';
 import { HttpError, readJson, sendJson } from './http';
-
-export interface EventGridHook {
-  /** The azureml provider instance whose runs the events name. */
-  provider: string;
-  secret: string;
-}
 
 function checkSecret(url: URL, secret: string): void {
   const given = Buffer.from(url.searchParams.get('secret') ?? url.searchParams.get('code') ?? '');
