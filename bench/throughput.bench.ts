@@ -61,6 +61,8 @@ async function scenario(workers: number, o: { tick: string; minIntervalSeconds: 
       routes: [{ match: { type: 'steprun.*' }, notify: ['hook'] }],
       log: { level: 'error' },
       api: { enabled: false },
+      // Several worker processes on one machine: each serves its metrics on a port of its own.
+      workers: { listen: '127.0.0.1:0' },
     }),
   );
   const env = { ...process.env, SRW_CONFIG: configFile, SRW_DATA_DIR: dir };

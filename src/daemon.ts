@@ -17,7 +17,7 @@ import { SilenceStore } from './alerts/silences';
 import type { Notifier } from './notify/notifier';
 import type { RunProvider } from './providers/provider';
 import { deliverQueue, pollQueue } from './queues';
-import { connectRedis, untilReady } from './redis';
+import { connectRedis, describeRedis, untilReady } from './redis';
 import type { BudgetFactory } from './providers/builtin';
 import { RedisBudget } from './watch/budget';
 import { pollJobId } from './store/ids';
@@ -102,18 +102,18 @@ export class Daemon {
     return this.redis;
   }
 
-  /** `steprun-watch daemon` serves the API; worker-only processes do not. */
+  /** `steprun-watch daemon` serves the API; worker-only processes serve only their health and metrics (workers.listen). */
   get servesApi(): boolean {
     return this.config.api.enabled && this.roles.scheduler;
   }
 
   async start(): Promise<void> {
     const { config } = this;
-    this.redis = connectRedis({ url: config.redis.url, mode: 'daemon', name: 'srw-daemon' });
+    this.redis = connectRedis({ target: config.redis, mode: 'daemon', name: 'srw-daemon' });
     this.redis.on('error', (err) => this.log.warn({ err: err.message }, 'redis connection error'));
     this.redis.on('ready', () => void this.addConfigTracks().catch((err: Error) => this.log.warn({ err: err.message }, 'could not add config tracks')));
     // At start-up a Redis that does not answer is an error (exit 5), not a process waiting silently; later outages are waited out.
-    await untilReady(this.redis, config.redis.url, START_TIMEOUT_MS);
+    await untilReady(this.redis, describeRedis(config.redis), START_TIMEOUT_MS);
     const deliveries = new DeliveryStore(this.redis, this.keys);
     const alerts = new AlertStore(this.redis, this.keys, config.events.maxLen);
     for (const name of this.providers.keys()) this.queues.set(name, this.watchQueue(pollQueue(this.redis, this.keys, name)));
@@ -126,7 +126,7 @@ export class Daemon {
       this.addWorker(deliverWorker(this.workerContext(), deps));
     }
     if (this.roles.dispatcher) {
-      this.blocking = connectRedis({ url: config.redis.url, mode: 'daemon', name: 'srw-dispatch' });
+      this.blocking = connectRedis({ target: config.redis, mode: 'daemon', name: 'srw-dispatch' });
       this.blocking.on('error', () => undefined); // the main connection logs outages once
       this.dispatcher = new Dispatcher({
         blocking: this.blocking,
@@ -171,8 +171,11 @@ export class Daemon {
       });
       this.scheduler.start(config.poll.tick);
     }
-    if (this.servesApi) {
+    // The daemon serves the API; a worker-only process serves its health and metrics (every process is scrapable).
+    if (this.servesApi || !this.roles.scheduler) {
       this.api = new ApiServer({
+        healthOnly: !this.servesApi,
+        redisWhere: describeRedis(config.redis),
         redis: this.redis,
         keys: this.keys,
         clock: this.clock,
@@ -192,7 +195,7 @@ export class Daemon {
         hints: this.hints,
         ready: () => this.ready(),
       });
-      this.apiUrl = await this.api.listen(config.api.listen);
+      this.apiUrl = this.servesApi ? await this.api.listen(config.api.listen) : await this.api.listen(config.workers.listen, 'workers.listen');
     }
     const started = { roles: this.roles, providers: [...this.providers.keys()], notifiers: [...this.notifiers.keys()], prefix: config.redis.prefix };
     this.log.info({ ...started, api: this.apiUrl ?? null }, 'steprun-watch started');

@@ -1,27 +1,66 @@
-// Redis connections: the daemon's (waits through outages) and the CLI's (fails fast with one clear error).
-import { Redis, type RedisOptions } from 'ioredis';
+// Redis connections: the daemon's (waits through outages) and the CLI's (fails fast with one clear error); a single
+// server (url), a Redis Cluster, or a master found through Sentinel.
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { maskUrl } from './logger';
 import { RedisUnavailableError } from './model/errors';
 
-export interface RedisConnectOptions {
+/** Where Redis is: `config.redis` (url, or cluster seed nodes, or sentinels and the master's name). */
+export interface RedisTarget {
   url: string;
+  cluster?: string[];
+  sentinels?: string[];
+  name?: string;
+  password?: string;
+}
+
+export interface RedisConnectOptions {
+  target: RedisTarget;
   /** Long-lived processes wait through outages (commands queue until Redis is back); the CLI fails fast. */
   mode: 'daemon' | 'cli';
   name?: string;
 }
 
+function node(hostPort: string): { host: string; port: number } {
+  const i = hostPort.lastIndexOf(':');
+  return { host: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)) };
+}
+
+/** What to name in an error: the masked URL, or the nodes. */
+export function describeRedis(t: RedisTarget): string {
+  if (t.cluster) return `cluster ${t.cluster.join(',')}`;
+  if (t.sentinels) return `master "${t.name}" via sentinels ${t.sentinels.join(',')}`;
+  return maskUrl(t.url);
+}
+
+/**
+ * A connection. A Cluster answers the same commands as one server here (every key of a deployment shares the
+ * `{prefix}` hash tag, so each command, pipeline and script lands on one node): it is typed as Redis where it is used.
+ */
 export function connectRedis(o: RedisConnectOptions): Redis {
   const common: RedisOptions = { connectionName: o.name, lazyConnect: o.mode === 'cli' };
   const options: RedisOptions =
     o.mode === 'daemon'
       ? { ...common, maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: (times) => Math.min(200 * times, 2000) }
       : { ...common, maxRetriesPerRequest: 1, connectTimeout: 3000, enableOfflineQueue: true, retryStrategy: (times) => (times > 2 ? null : 200) };
-  return new Redis(o.url, options);
+  const t = o.target;
+  if (t.cluster) {
+    const { retryStrategy, lazyConnect, ...perNode } = options;
+    const cluster = new Cluster(t.cluster.map(node), {
+      lazyConnect,
+      enableReadyCheck: true,
+      clusterRetryStrategy: retryStrategy,
+      maxRedirections: 16,
+      redisOptions: { ...perNode, password: t.password },
+    });
+    return cluster as unknown as Redis;
+  }
+  if (t.sentinels) return new Redis({ ...options, sentinels: t.sentinels.map(node), name: t.name, password: t.password, sentinelPassword: t.password });
+  return new Redis(t.url, options);
 }
 
 /** Connects a CLI client now, turning "nothing listens there" into one clear error. */
-export async function connectRedisForCli(url: string): Promise<Redis> {
-  const redis = connectRedis({ url, mode: 'cli', name: 'srw-cli' });
+export async function connectRedisForCli(target: RedisTarget): Promise<Redis> {
+  const redis = connectRedis({ target, mode: 'cli', name: 'srw-cli' });
   redis.on('error', () => undefined); // reported through the rejected command below
   try {
     await redis.connect();
@@ -29,17 +68,17 @@ export async function connectRedisForCli(url: string): Promise<Redis> {
     return redis;
   } catch (err) {
     redis.disconnect();
-    throw new RedisUnavailableError(maskUrl(url), { cause: err });
+    throw new RedisUnavailableError(describeRedis(target), { cause: err });
   }
 }
 
-/** Resolves once the connection is ready; after `timeoutMs`, a RedisUnavailableError naming the (masked) URL. */
-export function untilReady(redis: Redis, url: string, timeoutMs: number): Promise<void> {
+/** Resolves once the connection is ready; after `timeoutMs`, a RedisUnavailableError naming where (a masked URL, or the nodes). */
+export function untilReady(redis: Redis, where: string, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       redis.off('ready', onReady);
-      reject(new RedisUnavailableError(maskUrl(url)));
+      reject(new RedisUnavailableError(where));
     }, timeoutMs);
     const onReady = (): void => {
       clearTimeout(timer);

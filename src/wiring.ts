@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import cron from 'node-cron';
 import type { LoadedConfig } from './config/load';
+import { isLoopbackListen } from './config/schema';
 import type { Logger } from './logger';
 import { ConfigInvalidError } from './model/errors';
 import { routeProblems } from './notify/route-check';
@@ -105,6 +106,8 @@ export function referenceProblems(config: LoadedConfig): string[] {
   for (const name of Object.keys(config.poll.providers)) {
     if (!providers.includes(name)) problems.push(`poll.providers.${name}: unknown provider "${name}" (configured: ${providers.join(', ')})`);
   }
+  if (!isLoopbackListen(config.workers.listen) && config.api.token === undefined)
+    problems.push('workers.listen: listening beyond loopback needs a token (api.token: ${SRW_API_TOKEN}); or listen on 127.0.0.1');
   const hook = config.api.eventGrid;
   if (hook && config.providers[hook.provider]?.type !== 'azureml') {
     const azureml = providers.filter((p) => config.providers[p]?.type === 'azureml');

@@ -35,6 +35,10 @@ export interface ApiDeps {
   /** Event Grid's pushed change hints (POST /hooks/eventgrid), and the router they go to. */
   eventGrid?: EventGridHook;
   hints?: HintRouter;
+  /** Where Redis is, for errors (a masked URL, or the cluster's nodes). */
+  redisWhere?: string;
+  /** Serve only /healthz, /readyz and /metrics (a worker-only process). */
+  healthOnly?: boolean;
   /** Redis answers and the workers run. */
   ready(): Promise<boolean>;
 }

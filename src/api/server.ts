@@ -50,7 +50,8 @@ export class ApiServer {
     this.define();
   }
 
-  async listen(listen: string): Promise<string> {
+  /** Listens on `listen` (`host:port`); a taken or forbidden address is a config error naming `field`. */
+  async listen(listen: string, field = 'api.listen'): Promise<string> {
     const { host, port } = parseListen(listen);
     const loopback = isLoopback(host);
     if (loopback || (this.d.allowedHosts ?? []).length > 0) {
@@ -60,7 +61,9 @@ export class ApiServer {
       this.server.once('error', (err: NodeJS.ErrnoException) =>
         reject(
           err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL'
-            ? new ConfigInvalidError(`api.listen: cannot listen on ${listen} (${err.code}); choose another host:port, or set api.enabled: false`)
+            ? new ConfigInvalidError(
+                `${field}: cannot listen on ${listen} (${err.code}); choose another host:port${field === 'api.listen' ? ', or set api.enabled: false' : ''}`,
+              )
             : err,
         ),
       );
@@ -96,6 +99,7 @@ export class ApiServer {
       res.writeHead(200, { 'content-type': d.metrics.registry.contentType });
       res.end(text);
     });
+    if (d.healthOnly) return;
     this.route('GET', '/tracks', async (_q, res) => sendJson(res, 200, { tracks: await this.tracks.list() }));
     this.route('POST', '/tracks', async (req, res) => {
       const body = parseTrackBody(await readJson(req));
@@ -191,6 +195,7 @@ export class ApiServer {
   }
 
   private redisWhere(): string {
+    if (this.d.redisWhere) return this.d.redisWhere;
     const o = this.d.redis.options;
     return o.path ?? `${o.host ?? '127.0.0.1'}:${o.port ?? 6379}`;
   }

@@ -44,7 +44,7 @@ export async function workspaceOf(cmd: Command): Promise<{ workspace: Workspace;
 export async function withRedis<T>(config: LoadedConfig, fn: (redis: Redis, keys: Keys) => Promise<T>): Promise<T> {
   // ioredis is loaded only by the commands that talk to Redis (start-up time of the others).
   const { connectRedisForCli } = await import('../redis');
-  const redis = await connectRedisForCli(config.redis.url);
+  const redis = await connectRedisForCli(config.redis);
   try {
     return await fn(redis, new Keys(config.redis.prefix));
   } finally {

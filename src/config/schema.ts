@@ -4,6 +4,8 @@ import { KEY_FIELDS } from '../alerts/alert-key';
 import { parseDurationMs, parseSince, SINCE_HELP } from '../duration';
 
 const name = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'letters, digits, "_" or "-" (at most 64)');
+/** `host:port` of a Redis node. */
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port, e.g. 10.0.0.5:6379');
 const stringOrList = z.union([z.string(), z.array(z.string())]);
 
 /** A provider instance: `type` picks the factory, the rest are that provider's options. */
@@ -121,7 +123,16 @@ export const configSchema = z.strictObject({
         .string()
         .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "_" or "-" (at most 32)')
         .default('srw'),
+      /** Redis Cluster: seed nodes. Every key and BullMQ queue shares the `{prefix}` hash tag, so all of one deployment lives in one slot. */
+      cluster: z.array(hostPort).min(1).optional(),
+      /** Redis Sentinel: the sentinels, and `name`, the master they watch. */
+      sentinels: z.array(hostPort).min(1).optional(),
+      name: z.string().min(1).optional(),
+      /** For cluster and sentinel nodes (a `url` carries its own); from the environment. */
+      password: z.string().min(1).optional(),
     })
+    .refine((r) => !(r.cluster && r.sentinels), { message: 'give cluster or sentinels, not both', path: ['cluster'] })
+    .refine((r) => !r.sentinels || r.name, { message: "sentinels need the master's name (redis.name)", path: ['name'] })
     .prefault({}),
   providers: z.record(name, providerSchema).default({}),
   poll: z
@@ -169,6 +180,8 @@ export const configSchema = z.strictObject({
       stalledIntervalMs: z.number().int().min(500).optional(),
       /** Stream entries left pending by a dead dispatcher are reclaimed after this long. */
       reclaimIdleMs: z.number().int().min(100).default(30000),
+      /** Worker-only processes (`steprun-watch workers`) serve /healthz, /readyz and /metrics here; beyond loopback it needs api.token. */
+      listen: z.string().default('127.0.0.1:8788'),
     })
     .prefault({}),
   events: z.strictObject({ maxLen: z.number().int().positive().default(100000) }).prefault({}),
@@ -217,7 +230,7 @@ export const configSchema = z.strictObject({
 });
 
 /** `127.0.0.1:8787`, `localhost:80`, `[::1]:8787` or a bare port (which binds to 127.0.0.1). */
-function isLoopbackListen(listen: string): boolean {
+export function isLoopbackListen(listen: string): boolean {
   const host = /^(?:\[([^\]]+)\]|([^:]+)):\d+$/.exec(listen)?.slice(1).find(Boolean);
   if (host === undefined) return /^\d+$/.test(listen);
   return host === 'localhost' || host === '::1' || /^127\./.test(host);

@@ -60,9 +60,10 @@ describe('13. small ones', () => {
     const prefix = uniquePrefix('demoX');
     const redis = new Redis(REDIS_URL);
     try {
-      // A tick that never comes in the test's time: the daemon polls nothing, so it sees nothing.
+      // A tick that never comes in the test's time, and no change hints: the daemon polls nothing, so it sees nothing.
       const file = path.join(dir, 'demo-x.yaml');
-      await fs.writeFile(file, `redis: { prefix: ${prefix} }\npoll: { tick: "0 0 0 1 1 *" }\napi: { listen: "127.0.0.1:0" }\n`);
+      const poll = 'poll: { tick: "0 0 0 1 1 *", hints: { enabled: false } }';
+      await fs.writeFile(file, `redis: { prefix: ${prefix} }\n${poll}\napi: { listen: "127.0.0.1:0" }\n`);
       const r = await cli(['demo', '--config', file, '--timeout', '3'], { env: { SRW_DATA_DIR: path.join(dir, 'demo-data') }, timeoutMs: 60_000 });
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain('did not report');

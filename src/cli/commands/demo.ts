@@ -70,7 +70,7 @@ export function registerDemoCommand(program: Command): void {
 async function ensureRedis(url: string, started: ChildProcess[]): Promise<Redis> {
   const { connectRedisForCli } = await import('../../redis');
   try {
-    return await connectRedisForCli(url);
+    return await connectRedisForCli({ url });
   } catch (err) {
     const port = new URL(url).port || '6379';
     if (spawnSync('redis-server', ['--version']).status !== 0) {
@@ -84,7 +84,7 @@ async function ensureRedis(url: string, started: ChildProcess[]): Promise<Redis>
     for (let i = 0; i < 50; i++) {
       await new Promise((r) => setTimeout(r, 100));
       try {
-        return await connectRedisForCli(url);
+        return await connectRedisForCli({ url });
       } catch {
         // not up yet
       }
