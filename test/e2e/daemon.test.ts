@@ -6,7 +6,8 @@ import { stringify as stringifyYaml } from 'yaml';
 import { cli, startCli } from '../support/cli';
 import { chainProblems, type DeliveredRecord } from '../support/chains';
 import { RECORDING_NOTIFIER } from '../support/daemon';
-import { dropPrefix, freePort, PrivateRedis, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';
+import { Cluster, type Redis } from 'ioredis';
+import { dropPrefix, freePort, LocalRedisCluster, PrivateRedis, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';
 import { waitFor } from '../support/wait-for';
 
@@ -27,13 +28,13 @@ interface Setup {
   prefix: string;
 }
 
-async function setup(label: string, o: { redisUrl?: string; overrides?: Record<string, unknown> } = {}): Promise<Setup> {
+async function setup(label: string, o: { redisUrl?: string; cluster?: string[]; overrides?: Record<string, unknown> } = {}): Promise<Setup> {
   const dir = tempDir(label);
   const prefix = uniquePrefix(label);
   prefixes.push(prefix);
   const deliveredFile = path.join(dir, 'delivered.jsonl');
   const config = {
-    redis: { url: o.redisUrl ?? REDIS_URL, prefix },
+    redis: { url: o.redisUrl ?? REDIS_URL, prefix, ...(o.cluster ? { cluster: o.cluster } : {}) },
     poll: { tick: '* * * * * *', minIntervalSeconds: 0.5, maxIntervalSeconds: 2 },
     workers: { lockDurationMs: 2000, reclaimIdleMs: 1000 },
     delivery: { attempts: 20, backoffMs: 200 },
@@ -64,8 +65,12 @@ function delivered(s: Setup): DeliveredRecord[] {
     .map((l) => JSON.parse(l) as DeliveredRecord);
 }
 
-async function streamLength(s: Setup, url = REDIS_URL): Promise<number> {
-  const r = url === REDIS_URL ? redis : testRedis(url);
+async function streamLength(s: Setup, url = REDIS_URL, cluster?: string[]): Promise<number> {
+  const r = cluster
+    ? (new Cluster(cluster.map((n) => ({ host: n.split(':')[0]!, port: Number(n.split(':')[1]) }))) as unknown as Redis)
+    : url === REDIS_URL
+      ? redis
+      : testRedis(url);
   try {
     return await r.xlen(`{${s.prefix}}:events`);
   } finally {
@@ -119,8 +124,8 @@ describe('steprun-watch daemon', () => {
     expect(await stopGracefully(daemon)).toBe(0);
   });
 
-  it('two daemons, one SIGKILLed at random moments while 50 step runs change status: every transition delivered exactly once', async () => {
-    const s = await setup('kill');
+  /** The exactly-once test: it runs on the single Redis, and on a 3-master Redis Cluster. */
+  async function twoDaemonsOneKilled(s: Setup, cluster?: string[]): Promise<void> {
     const steady = startDaemon(s);
     await waitFor(() => steady.output().includes('steprun-watch started'), { what: 'daemon start' });
     await cli(['track', '--experiment', 'chaos'], { env: s.env });
@@ -150,16 +155,33 @@ describe('steprun-watch daemon', () => {
     await chaos;
     const expected = await finalStatuses(s, run.pipelineRunId);
     expect(expected.size).toBe(50);
-    await waitFor(async () => delivered(s).some((r) => r.type.startsWith('pipelinerun.')) && delivered(s).length >= (await streamLength(s)), {
-      timeoutMs: 60000,
-      what: 'all deliveries',
-    });
+    await waitFor(
+      async () => delivered(s).some((r) => r.type.startsWith('pipelinerun.')) && delivered(s).length >= (await streamLength(s, REDIS_URL, cluster)),
+      {
+        timeoutMs: 60000,
+        what: 'all deliveries',
+      },
+    );
     await new Promise((r) => setTimeout(r, 1500)); // a late duplicate would show up here
     const records = delivered(s);
     expect(kills).toBeGreaterThan(3);
     expect(chainProblems(records, expected)).toEqual([]);
-    expect(records.length).toBe(await streamLength(s));
+    expect(records.length).toBe(await streamLength(s, REDIS_URL, cluster));
     expect(await stopGracefully(steady)).toBe(0);
+  }
+
+  it('two daemons, one SIGKILLed at random moments while 50 step runs change status: every transition delivered exactly once', async () => {
+    await twoDaemonsOneKilled(await setup('kill'));
+  });
+
+  it('the same on a local 3-master Redis Cluster (redis.cluster): every transition delivered exactly once', async () => {
+    const cluster = new LocalRedisCluster(tempDir('cluster'));
+    await cluster.start();
+    try {
+      await twoDaemonsOneKilled(await setup('cluster', { cluster: cluster.nodes }), cluster.nodes);
+    } finally {
+      await cluster.stop();
+    }
   });
 
   it('survives a Redis restart: reconnects, loses no transition, does not crash', async () => {

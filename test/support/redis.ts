@@ -67,6 +67,11 @@ export class PrivateRedis {
       ],
       { stdio: 'ignore' },
     );
+    await this.waitUntilUp();
+  }
+
+  /** Resolves once the server answers PING. */
+  async waitUntilUp(): Promise<void> {
     await waitFor(
       async () => {
         const r = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -90,5 +95,62 @@ export class PrivateRedis {
       proc.once('exit', () => resolve());
       proc.kill('SIGTERM');
     });
+  }
+}
+
+/**
+ * A local Redis Cluster of three masters (no replicas) on free ports, as `redis-cli --cluster create` builds one:
+ * for the tests that must pass on a cluster too. Nothing is persisted; `stop` ends every node.
+ */
+export class LocalRedisCluster {
+  private readonly procs: ChildProcess[] = [];
+  ports: number[] = [];
+
+  constructor(readonly dir: string) {}
+
+  get nodes(): string[] {
+    return this.ports.map((p) => `127.0.0.1:${p}`);
+  }
+
+  async start(): Promise<void> {
+    this.ports = [await freePort(), await freePort(), await freePort()];
+    for (const port of this.ports) {
+      const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir, '--cluster-enabled', 'yes'];
+      args.push('--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '5000', '--save', '', '--appendonly', 'no');
+      this.procs.push(spawn('redis-server', args, { stdio: 'ignore' }));
+    }
+    for (const port of this.ports) await new PrivateRedis(port, this.dir).waitUntilUp();
+    await new Promise<void>((resolve, reject) => {
+      const create = spawn('redis-cli', ['--cluster', 'create', ...this.nodes, '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore' });
+      create.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`redis-cli --cluster create exited ${code}`))));
+    });
+    await waitFor(
+      async () => {
+        for (const port of this.ports) {
+          const r = new Redis(`redis://127.0.0.1:${port}`, { maxRetriesPerRequest: 1 });
+          try {
+            if (!/cluster_state:ok/.test(String(await r.call('CLUSTER', 'INFO')))) return false;
+          } finally {
+            r.disconnect();
+          }
+        }
+        return true;
+      },
+      { what: 'the cluster to be ok' },
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.procs
+        .filter((p) => p.exitCode === null)
+        .map(
+          (p) =>
+            new Promise<void>((resolve) => {
+              p.once('exit', () => resolve());
+              p.kill('SIGTERM');
+            }),
+        ),
+    );
   }
 }

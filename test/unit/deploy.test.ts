@@ -39,7 +39,9 @@ describe('docker-compose.yml', () => {
     expect(services.worker.volumes).toEqual(services.daemon.volumes);
     expect(services.worker.ports).toBeUndefined();
     expect(services.worker.container_name).toBeUndefined();
-    expect(services.worker.healthcheck.test).toEqual(['CMD', 'node', 'bin/steprun-watch.js', 'ping']);
+    // Scrapable: each worker serves /readyz and /metrics on workers.listen, exposed to the compose network only.
+    expect(services.worker.expose).toEqual(['8788']);
+    expect(services.worker.healthcheck.test.join(' ')).toContain('127.0.0.1:8788/readyz');
   });
 
   it('the mail catcher has a web UI published on localhost', () => {
@@ -56,6 +58,7 @@ describe('docker-compose.yml', () => {
     const env = { REDIS_URL: 'redis://redis:6379', SMTP_URL: 'smtp://mailcatcher:1025', SRW_API_TOKEN: 't0k3n' };
     const config = validateConfig(substituteEnv(raw, env, ''), { env, dataDir: '/data' });
     expect(config.api).toMatchObject({ listen: '0.0.0.0:8787', token: 't0k3n' });
+    expect(config.workers.listen).toBe('0.0.0.0:8788');
     expect(config.notifiers.mail).toMatchObject({ type: 'email', smtp: { url: 'smtp://mailcatcher:1025' } });
   });
 });
