@@ -4,7 +4,7 @@
  * `retry-after-ms` and `x-ms-retry-after-ms` (Azure) first, then `Retry-After` as seconds (fractions allowed:
  * "1.5" is 1.5 s) or an HTTP date (RFC 9110), counted from `now` and never negative. Undefined when absent or unreadable.
  */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+export function retryAfterMs(headers: { get(name: string): string | null | undefined }, now = Date.now()): number | undefined {
   for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {
     const text = headers.get(name)?.trim();
     if (text && /^\d+(\.\d+)?$/.test(text)) return Number(text);

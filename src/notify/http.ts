@@ -1,4 +1,6 @@
 // The one HTTP helper of the notifiers: POST with a timeout, and the retry rules (2xx ok; 408/429/5xx and network errors retry; other 4xx fail at once).
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { DeliveryError } from '../model/errors';
 import { maskUrl } from '../logger';
 import { retryAfterMs } from '../retry-after';
@@ -19,58 +21,94 @@ export interface PostResult {
 /** Enough of a response body for an error message: a receiver answering with 100 MB must not cost 100 MB. */
 const MAX_RESPONSE_BYTES = 4096;
 
-/** The first `limit` bytes of a body as text; the rest is never read (the connection is dropped). */
-async function readSome(response: Response, limit: number): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-    }
-  } catch {
-    // A body cut off midway still says what it said so far.
-  } finally {
-    reader.cancel().catch(() => undefined);
-  }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
-}
+/**
+ * Connections are kept alive and reused across deliveries (node:http, not fetch: at saturation fetch's streams and
+ * abort signals cost several times the request itself — docs/PERFORMANCE.md).
+ */
+const AGENTS = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 256 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }) };
 
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  /** The first MAX_RESPONSE_BYTES of the body (the rest is never read: the connection is dropped). */
+  body: string;
+}
+
+/** One POST; resolves with the answer, rejects with the network error (or the timeout, or the caller's abort). */
+function post(o: PostOptions, url: URL): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const lib = url.protocol === 'https:' ? https : http;
+    const agent = url.protocol === 'https:' ? AGENTS['https:'] : AGENTS['http:'];
+    const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(o.body)), ...o.headers };
+    const req = lib.request(url, { method: 'POST', agent, headers, signal: o.signal });
+    const timer = setTimeout(() => req.destroy(new TimeoutError(o.timeoutMs)), o.timeoutMs);
+    req.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    req.once('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8') });
+      };
+      res.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        size += chunk.length;
+        // Enough read: the rest is never read, and this connection is not reused.
+        if (size >= MAX_RESPONSE_BYTES) {
+          res.destroy();
+          done();
+        }
+      });
+      res.once('end', done);
+      // A body cut off midway still says what it said so far.
+      res.once('error', done);
+      res.once('aborted', done);
+    });
+    req.end(o.body);
+  });
+}
+
+class TimeoutError extends Error {
+  constructor(readonly ms: number) {
+    super(`timed out after ${ms} ms`);
+  }
+}
+
 export async function postJson(o: PostOptions): Promise<PostResult> {
   const target = maskUrl(o.url);
-  const timeout = AbortSignal.timeout(o.timeoutMs);
-  const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
-  let response: Response;
+  let response: RawResponse;
   try {
-    response = await fetch(o.url, { method: 'POST', body: o.body, headers: { 'content-type': 'application/json', ...o.headers }, signal, redirect: 'manual' });
+    response = await post(o, new URL(o.url));
   } catch (err) {
-    const reason = timeout.aborted ? `timed out after ${o.timeoutMs} ms` : describeNetworkError(err);
+    const reason = err instanceof TimeoutError ? err.message : describeNetworkError(err);
     throw new DeliveryError(`POST ${target}: ${reason}`, { retryable: true, cause: err });
   }
-  const body = await readSome(response, MAX_RESPONSE_BYTES);
-  if (response.status >= 200 && response.status < 300) return { status: response.status, body };
-  if (response.status >= 300 && response.status < 400) {
+  const { status, body } = response;
+  const header = (name: string) => {
+    const v = response.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  if (status >= 200 && status < 300) return { status, body };
+  if (status >= 300 && status < 400) {
     // A redirect will not change on retry, and following it would send the alert somewhere nobody configured.
-    const location = response.headers.get('location');
-    throw new DeliveryError(`POST ${target}: HTTP ${response.status} redirect${location ? ` to ${maskUrl(location)}` : ''}: fix the URL`, { retryable: false });
+    const location = header('location');
+    throw new DeliveryError(`POST ${target}: HTTP ${status} redirect${location ? ` to ${maskUrl(location)}` : ''}: fix the URL`, { retryable: false });
   }
-  const retryable = isRetryableStatus(response.status);
   const snippet = body.replace(/\s+/g, ' ').slice(0, 200);
-  throw new DeliveryError(`POST ${target}: HTTP ${response.status}${snippet ? ` ${snippet}` : ''}`, {
-    retryable,
-    retryAfterMs: retryAfterMs(response.headers),
+  throw new DeliveryError(`POST ${target}: HTTP ${status}${snippet ? ` ${snippet}` : ''}`, {
+    retryable: isRetryableStatus(status),
+    retryAfterMs: retryAfterMs({ get: header }),
   });
 }
 
 function describeNetworkError(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (err as Error).message;
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  return e.code ?? e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
 }
