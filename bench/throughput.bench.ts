@@ -5,6 +5,7 @@
 //           at once, each change delivered to the same receiver (tick 1 s, intervals 1-2 s, other settings default).
 // Prints both rates, their ratio, and the duplicates the receiver saw (by delivery id).
 // Usage: npm run bench:throughput [-- --pipelines 2000 --steps 10]   (node --cpu-prof dist/bench/throughput.bench.js to profile)
+import { spawn } from 'node:child_process';
 import { mkdirSync, promises as fs, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -79,7 +80,9 @@ async function bare(receiver: Receiver, url: string): Promise<{ perSecond: numbe
   receiver.reset();
   const t0 = Date.now();
   for (let i = 0; i < CHANGES; i += 1000) {
-    await queue.addBulk(Array.from({ length: Math.min(1000, CHANGES - i) }, (_, k) => ({ name: 'post', data: {}, opts: { jobId: `j${i + k}`, removeOnComplete: true } })));
+    await queue.addBulk(
+      Array.from({ length: Math.min(1000, CHANGES - i) }, (_, k) => ({ name: 'post', data: {}, opts: { jobId: `j${i + k}`, removeOnComplete: true } })),
+    );
   }
   await until(() => receiver.seen.size >= CHANGES, 600_000, 'every bare job posted');
   const seconds = (receiver.lastAt - t0) / 1000;
@@ -92,7 +95,10 @@ async function bare(receiver: Receiver, url: string): Promise<{ perSecond: numbe
 }
 
 /** The daemon, end to end: discovery by an experiment track, then every step flipped at once. */
-async function daemonRun(receiver: Receiver, url: string): Promise<{ perSecond: number; seconds: number; duplicates: number; firstSightSeconds: number }> {
+async function daemonRun(
+  receiver: Receiver,
+  url: string,
+): Promise<{ perSecond: number; seconds: number; duplicates: number; firstSightSeconds: number; flipSeconds: number; cores: { node: number; redis: number } }> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'srw-tput-'));
   const prefix = `tput_${process.pid}`;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -125,20 +131,47 @@ async function daemonRun(receiver: Receiver, url: string): Promise<{ perSecond: 
 
   process.stderr.write(`flipping ${CHANGES} steps to Running...\n`);
   receiver.reset();
+  const redisCpu0 = await redisCpuSeconds(redis);
+  const cpu0 = process.cpuUsage();
   const t0 = Date.now();
+  // Written by another process, as `exec` and `run` write the run store: the daemon's event loop is its own.
+  await flipInChild(path.join(dataDir, 'runs'));
+  const flipSeconds = round((Date.now() - t0) / 1000);
+  await until(() => receiver.seen.size >= CHANGES, 600_000, 'every Running change delivered');
+  const seconds = (receiver.lastAt - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  // Where the time went: this process (daemon, receiver and the flipping) and the Redis server, in cores.
+  const cores = { node: round((cpu.user + cpu.system) / 1e6 / seconds), redis: round(((await redisCpuSeconds(redis)) - redisCpu0) / seconds) };
+  await daemon.stop();
+  await dropPrefix(redis, prefix);
+  redis.disconnect();
+  await fs.rm(dataDir, { recursive: true, force: true });
+  return { perSecond: Math.round(CHANGES / seconds), seconds: round(seconds), duplicates: receiver.duplicates, firstSightSeconds, flipSeconds, cores };
+}
+
+/** Flips every step to Running from a child process (this file, run with --flip ROOT). */
+function flipInChild(root: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [__filename, '--flip', root, '--pipelines', String(PIPELINES), '--steps', String(STEPS)], { stdio: 'inherit' });
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`flipping exited ${code}`))));
+  });
+}
+
+async function flip(root: string): Promise<void> {
+  const local = new LocalProvider({ root });
   const running = new Date();
+  const ids = Array.from({ length: PIPELINES }, (_, p) => `tput_${p}`);
   for (let i = 0; i < ids.length; i += 100) {
     await Promise.all(
       ids.slice(i, i + 100).flatMap((id) => Array.from({ length: STEPS }, (_, s) => local.store.writeStep(seededStep('tput', id, s, Status.Running, running)))),
     );
   }
-  await until(() => receiver.seen.size >= CHANGES, 600_000, 'every Running change delivered');
-  const seconds = (receiver.lastAt - t0) / 1000;
-  await daemon.stop();
-  await dropPrefix(redis, prefix);
-  redis.disconnect();
-  await fs.rm(dataDir, { recursive: true, force: true });
-  return { perSecond: Math.round(CHANGES / seconds), seconds: round(seconds), duplicates: receiver.duplicates, firstSightSeconds };
+}
+
+/** CPU seconds the Redis server has used (INFO cpu). */
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  return Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
 }
 
 async function main(): Promise<void> {
@@ -162,7 +195,8 @@ async function main(): Promise<void> {
   writeFileSync(path.join(__dirname, '../../bench/results/throughput.json'), JSON.stringify(results, null, 2) + '\n');
 }
 
-main().catch((err) => {
+const flipRoot = process.argv.indexOf('--flip');
+(flipRoot > 0 ? flip(process.argv[flipRoot + 1]!) : main()).catch((err) => {
   process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
   process.exitCode = 1;
 });

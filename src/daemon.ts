@@ -59,6 +59,7 @@ export class Daemon {
   private readonly log: Logger;
   private redis?: Redis;
   private blocking?: Redis;
+  private bull?: Redis;
   private scheduler?: Scheduler;
   private dispatcher?: Dispatcher;
   private readonly workers: Worker[] = [];
@@ -116,8 +117,12 @@ export class Daemon {
     await untilReady(this.redis, describeRedis(config.redis), START_TIMEOUT_MS);
     const deliveries = new DeliveryStore(this.redis, this.keys);
     const alerts = new AlertStore(this.redis, this.keys, config.events.maxLen);
-    for (const name of this.providers.keys()) this.queues.set(name, this.watchQueue(pollQueue(this.redis, this.keys, name)));
-    this.deliver = this.watchQueue(deliverQueue(this.redis, this.keys, config.delivery));
+    // BullMQ gets a connection of its own: it defines its many scripts on the connection it is given, and every
+    // pipeline of that connection would copy them all (measured: the largest single cost at saturation).
+    this.bull = connectRedis({ target: config.redis, mode: 'daemon', name: 'srw-bullmq' });
+    this.bull.on('error', () => undefined); // the main connection logs outages once
+    for (const name of this.providers.keys()) this.queues.set(name, this.watchQueue(pollQueue(this.bull, this.keys, name)));
+    this.deliver = this.watchQueue(deliverQueue(this.bull, this.keys, config.delivery));
     this.metrics = new Metrics({ redis: this.redis, keys: this.keys, providers: [...this.providers.keys()], queues: [...this.queues.values(), this.deliver] });
 
     if (this.roles.pollWorkers) pollWorkers(this.workerContext(), this.pollDeps()).forEach((w) => this.addWorker(w));
@@ -257,7 +262,7 @@ export class Daemon {
   }
 
   private workerContext(): WorkerContext {
-    return { config: this.config, connection: this.connection, keys: this.keys, metrics: this.metrics! };
+    return { config: this.config, connection: this.bull!, keys: this.keys, metrics: this.metrics! };
   }
 
   private addWorker(worker: Worker): void {
@@ -290,6 +295,7 @@ export class Daemon {
     await Promise.all([...this.notifiers.values()].map((n) => n.close?.()));
     await Promise.all([...this.providers.values()].map((p) => p.close?.()));
     this.blocking?.disconnect();
+    this.bull?.disconnect();
     // QUIT would wait for a Redis that is away (commands queue until it is back): then just drop the socket.
     if (this.redis?.status === 'ready') await this.redis.quit().catch(() => this.redis?.disconnect());
     else this.redis?.disconnect();

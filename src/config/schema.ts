@@ -143,7 +143,7 @@ export const configSchema = z.strictObject({
       maxIntervalSeconds: z.number().positive().default(300),
       /** Tracks claimed per tick at most (the rest wait for the next tick). */
       batch: z.number().int().positive().default(2000),
-      concurrency: z.number().int().positive().default(4),
+      concurrency: z.number().int().positive().default(16),
       /** Per provider instance: poll concurrency and a rate limit of provider calls. */
       providers: z
         .record(name, z.strictObject({ concurrency: z.number().int().positive().optional(), maxPerMinute: z.number().int().positive().optional() }))
@@ -170,7 +170,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       attempts: z.number().int().positive().default(6),
       backoffMs: z.number().int().positive().default(2000),
-      concurrency: z.number().int().positive().default(8),
+      concurrency: z.number().int().positive().default(32),
     })
     .prefault({}),
   workers: z

@@ -1,9 +1,10 @@
 // The Lua commands of src/store/commands, one typed method each (BullMQ's Scripts class is the model).
 // Each method builds the script's KEYS and ARGV in the order the script names them at its top; a negative
 // return code becomes a typed error here and nowhere else.
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { TrackNotFoundError } from '../model/errors';
 import type { Keys } from './keys';
 
@@ -11,29 +12,33 @@ const DIR = path.join(__dirname, 'commands');
 
 type Arg = string | number;
 
+interface Script {
+  numberOfKeys: number;
+  lua: string;
+  sha: string;
+}
+
 /** Each file is `verbNoun-<number of keys>.lua`. */
-const SCRIPTS = new Map(
+const SCRIPTS = new Map<string, Script>(
   readdirSync(DIR).flatMap((file) => {
     const match = /^([A-Za-z]+)-(\d+)\.lua$/.exec(file);
-    return match ? [[match[1]!, { numberOfKeys: Number(match[2]), lua: readFileSync(path.join(DIR, file), 'utf8') }] as const] : [];
+    if (!match) return [];
+    const lua = readFileSync(path.join(DIR, file), 'utf8');
+    return [[match[1]!, { numberOfKeys: Number(match[2]), lua, sha: createHash('sha1').update(lua).digest('hex') }] as const];
   }),
 );
 
-const defined = new WeakSet<Redis>();
-
-/** Defines every script once per connection; ioredis sends EVALSHA and falls back to EVAL after a Redis restart. */
-function define(redis: Redis): void {
-  if (defined.has(redis)) return;
-  for (const [name, script] of SCRIPTS) redis.defineCommand(name, script);
-  defined.add(redis);
-}
-
-/** The arguments of one script call: KEYS, then ARGV, checked against the script's declared number of keys. */
-function argsOf(name: string, keys: string[], argv: Arg[]): Arg[] {
+/** A script, checked against the number of keys its file name declares. */
+function scriptFor(name: string, keys: string[]): Script {
   const script = SCRIPTS.get(name);
   if (!script) throw new Error(`no Lua command ${name} in ${DIR}`);
   if (script.numberOfKeys !== keys.length) throw new Error(`${name} takes ${script.numberOfKeys} keys, was given ${keys.length}`);
-  return [...keys, ...argv];
+  return script;
+}
+
+/** Redis answers NOSCRIPT to an EVALSHA of a script it does not hold (a restart, a new node): send the script then. */
+function isNoScript(err: unknown): boolean {
+  return /^NOSCRIPT/.test((err as Error | undefined)?.message ?? '');
 }
 
 /** `{name, time, name, time, ...}` as a script returns it. */
@@ -70,17 +75,24 @@ export interface FoundRun {
 /** A delivery record's fields at creation (status is `pending` unless given). */
 export type DeliveryFields = Record<string, string | number>;
 
+/**
+ * Scripts are sent by EVALSHA, and by EVAL when Redis does not hold them yet. Not ioredis' defineCommand: every
+ * pipeline copies each defined command onto itself, and at saturation that copying cost more than the scripts.
+ */
 export class Scripts {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-  ) {
-    define(redis);
-  }
+  ) {}
 
   private async call<T>(name: string, keys: string[], argv: Arg[]): Promise<T> {
-    const run = (this.redis as unknown as Record<string, (...args: Arg[]) => Promise<T>>)[name]!;
-    return run.apply(this.redis, argsOf(name, keys, argv));
+    const script = scriptFor(name, keys);
+    try {
+      return (await this.redis.evalsha(script.sha, keys.length, ...keys, ...argv)) as T;
+    } catch (err) {
+      if (!isNoScript(err)) throw err;
+      return (await this.redis.eval(script.lua, keys.length, ...keys, ...argv)) as T;
+    }
   }
 
   /** Stores a new track and makes it due now; false when it existed. */
@@ -165,15 +177,23 @@ export class Scripts {
     return (await this.call<number>('casAppend', [a.hash, this.keys.events], [a.field, a.expected, a.next, a.maxLen, a.eventJson])) === 1;
   }
 
-  /** Creates delivery records that do not exist yet, in one round trip. */
+  /** Creates delivery records that do not exist yet, in one round trip (two when Redis must be sent the script first). */
   async ensureDeliveries(records: { id: string; fields: DeliveryFields }[], now: number, keepRecent: number): Promise<void> {
-    const pipeline = this.redis.pipeline() as ChainableCommander & Record<string, (...args: Arg[]) => ChainableCommander>;
-    for (const r of records) {
-      const argv: Arg[] = [r.id, now, keepRecent, ...Object.entries(r.fields).flat()];
-      pipeline['ensureDelivery']!(...argsOf('ensureDelivery', [this.keys.delivery(r.id), this.keys.deliveries], argv));
+    const send = async (): Promise<Error | null> => {
+      const pipeline = this.redis.pipeline();
+      for (const r of records) {
+        const keys = [this.keys.delivery(r.id), this.keys.deliveries];
+        pipeline.evalsha(scriptFor('ensureDelivery', keys).sha, keys.length, ...keys, r.id, now, keepRecent, ...Object.entries(r.fields).flat());
+      }
+      return ((await pipeline.exec()) ?? []).find(([err]) => err)?.[0] ?? null;
+    };
+    let failed = await send();
+    if (isNoScript(failed)) {
+      // Creating a record is idempotent: the records that were created before are left as they are.
+      await this.redis.script('LOAD', SCRIPTS.get('ensureDelivery')!.lua);
+      failed = await send();
     }
-    const failed = ((await pipeline.exec()) ?? []).find(([err]) => err);
-    if (failed) throw failed[0];
+    if (failed) throw failed;
   }
 
   /** Takes one request from a budget window; false when the window is spent. */

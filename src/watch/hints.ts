@@ -41,11 +41,47 @@ export interface HintRouterOptions {
   onHint?(provider: string, outcome: 'polled' | 'ignored'): void;
 }
 
+function runKey(h: RunHint): string {
+  return [h.provider, h.experiment ?? '', h.pipelineRunId ?? '', h.stepRunId ?? ''].join('\0');
+}
+
+/** Past this many remembered runs, the ones whose hinted poll is past are forgotten. */
+const REMEMBERED_RUNS = 10_000;
+
 export class HintRouter {
+  /**
+   * Per run: until when a hinted poll is pending. A hint for a run seen here with a poll still to come is already
+   * served (the script would decide the same: a pending poll will read after this change), so it costs no Redis
+   * call: a burst of file events (ten per step write) is one script call, not ten.
+   */
+  private readonly pendingUntil = new Map<string, number>();
+  private readonly inFlight = new Map<string, Promise<string[]>>();
+
   constructor(private readonly o: HintRouterOptions) {}
 
   /** Polls the tracks watching the hinted run (soon, once per burst); returns the track ids polled. */
   async hint(h: RunHint): Promise<string[]> {
+    const key = runKey(h);
+    const now = this.o.clock.now();
+    if ((this.pendingUntil.get(key) ?? -1) >= now) {
+      this.o.onHint?.(h.provider, 'ignored');
+      return [];
+    }
+    // The same run hinted again while its script call is on its way: that call serves both.
+    const sending = this.inFlight.get(key);
+    if (sending) return sending.then(() => []);
+    const sent = this.send(h, now).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, sent);
+    return sent;
+  }
+
+  /** The earliest hinted poll just enqueued for the run: until then, a hint for it is served already. */
+  private remember(key: string, pollAt: number, now: number): void {
+    if (this.pendingUntil.size >= REMEMBERED_RUNS) for (const [k, until] of this.pendingUntil) if (until < now) this.pendingUntil.delete(k);
+    this.pendingUntil.set(key, pollAt);
+  }
+
+  private async send(h: RunHint, now: number): Promise<string[]> {
     const queue = this.o.queues.get(h.provider);
     if (!queue) {
       this.o.logger.debug({ provider: h.provider }, 'hint for a provider without a poll queue here: ignored');
@@ -55,7 +91,6 @@ export class HintRouter {
       ...(h.pipelineRunId ? [trackId(h.provider, 'pipeline', h.pipelineRunId)] : []),
       ...(h.stepRunId ? [trackId(h.provider, 'step', h.stepRunId)] : []),
     ];
-    const now = this.o.clock.now();
     const polls = await new Scripts(this.o.redis, this.o.keys).hintTracks({
       provider: h.provider,
       now,
@@ -77,6 +112,7 @@ export class HintRouter {
       })),
     );
     this.o.onHint?.(h.provider, 'polled');
+    this.remember(runKey(h), Math.min(...polls.map((p) => p.pollAt)), now);
     return polls.map((p) => p.trackId);
   }
 }

@@ -71,6 +71,7 @@ export class StuckWatch {
   async afterCommit(track: Track, transitions: Transition[], now: number): Promise<void> {
     if (!this.settings.enabled) return;
     const k = this.keys;
+    const history = await this.durationsOf(track, transitions);
     const p = this.redis.pipeline();
     let queued = 0;
     for (const t of transitions) {
@@ -83,7 +84,7 @@ export class StuckWatch {
           running && track.maxDurationMs
             ? { limitMs: track.maxDurationMs, p95Ms: undefined, samples: undefined }
             : running
-              ? runningLimit((await this.redis.lrange(k.durations(track.provider, t.event.experiment, s.name), 0, -1)).map(Number), this.settings)
+              ? runningLimit(history.get(k.durations(track.provider, t.event.experiment, s.name)) ?? [], this.settings)
               : { limitMs: this.settings.maxQueuedMs, p95Ms: undefined, samples: undefined };
         const since = running && s.startTime ? Date.parse(s.startTime) || now : now;
         const info: StuckInfo = {
@@ -107,6 +108,24 @@ export class StuckWatch {
       queued++;
     }
     if (queued > 0) await p.exec();
+  }
+
+  /** The learned durations of every step that started running in these transitions, in one round trip. */
+  private async durationsOf(track: Track, transitions: Transition[]): Promise<Map<string, number[]>> {
+    const lists = new Set<string>();
+    for (const t of transitions) {
+      const s = t.event.stepRun;
+      if (s?.status === Status.Running && t.event.type !== 'steprun.stuck' && !track.maxDurationMs) {
+        lists.add(this.keys.durations(track.provider, t.event.experiment, s.name));
+      }
+    }
+    if (lists.size === 0) return new Map();
+    const p = this.redis.pipeline();
+    for (const list of lists) p.lrange(list, 0, -1);
+    const results = (await p.exec()) ?? [];
+    const failed = results.find(([err]) => err);
+    if (failed) throw failed[0];
+    return new Map([...lists].map((list, i) => [list, (results[i]![1] as string[]).map(Number)]));
   }
 
   /**

@@ -319,3 +319,13 @@ describe('putLiveRow', () => {
     expect((await put('score', 'score Queued', 0)).sort()).toEqual(['score Queued', 'train Failed']);
   });
 });
+
+describe('after Redis lost its scripts (a restart, a new node)', () => {
+  it('a call and a pipelined call send the script again, once, and work', async () => {
+    await redis.script('FLUSH');
+    expect(await scripts.casAppend({ hash: keys.state('t1'), field: 'f', expected: '', next: '1|Running', maxLen: 100, eventJson: '{"id":"x"}' })).toBe(true);
+    await redis.script('FLUSH');
+    await scripts.ensureDeliveries([{ id: 'd9', fields: { notifier: 'hook' } }], T, 10);
+    expect(await redis.hget(keys.delivery('d9'), 'status')).toBe('pending');
+  });
+});
