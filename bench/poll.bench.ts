@@ -19,6 +19,8 @@ const PIPELINES = arg('pipelines', 1000);
 const STEPS = arg('steps', 10);
 const WINDOW_S = arg('window', 10);
 const FLIPS = Math.min(200, PIPELINES);
+/** `--defaults`: the embedded poll defaults (tick 5 s, intervals 5-300 s), for the steady state users run. */
+const DEFAULTS = process.argv.includes('--defaults');
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 async function seedStore(store: LocalProvider['store'], now: Date): Promise<string[]> {
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
   const config = validateConfig(
     {
       redis: { url: REDIS_URL, prefix },
-      poll: { tick: '* * * * * *', minIntervalSeconds: 1, maxIntervalSeconds: 5, concurrency: 8, batch: 5000 },
+      poll: DEFAULTS ? {} : { tick: '* * * * * *', minIntervalSeconds: 1, maxIntervalSeconds: 5, concurrency: 8, batch: 5000 },
       notifiers: { bench: { type: 'module', module: path.join(__dirname, 'latency-notifier.js') } },
       routes: [{ match: {}, notify: ['bench'] }],
       delivery: { concurrency: 32 },
