@@ -54,7 +54,11 @@ export function connectRedis(o: RedisConnectOptions): Redis {
     });
     return cluster as unknown as Redis;
   }
-  if (t.sentinels) return new Redis({ ...options, sentinels: t.sentinels.map(node), name: t.name, password: t.password, sentinelPassword: t.password });
+  if (t.sentinels) {
+    // Asking the sentinels has its own retry loop: the CLI must fail fast there too (a master they do not know).
+    const sentinelRetryStrategy = o.mode === 'cli' ? (times: number) => (times > 2 ? null : 200) : (times: number) => Math.min(200 * times, 2000);
+    return new Redis({ ...options, sentinels: t.sentinels.map(node), name: t.name, password: t.password, sentinelPassword: t.password, sentinelRetryStrategy });
+  }
   return new Redis(t.url, options);
 }
 
