@@ -4,8 +4,6 @@
 // each change's webhook timed at a local receiver.
 // Usage: npm run bench:latency [-- --runs 40 --window 60 --local|--azureml]
 import { promises as fs, mkdirSync, writeFileSync } from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
@@ -18,39 +16,25 @@ import { LocalProvider } from '../src/providers/local/provider';
 import { QueueClient, StorageSharedKeyCredential } from '@azure/storage-queue';
 import { azureOptions, AzureMlServer, fixture } from '../test/support/azureml-server';
 import { Azurite, DEV_ACCOUNT, DEV_KEY } from '../test/support/azurite';
+import { WebhookReceiver } from '../test/support/webhook-receiver';
 import { nextPollDelayMs } from '../src/watch/scheduler';
 import { TrackStore, trackFromRequest } from '../src/watch/tracks';
-import { arg, dropPrefix, percentile, seededStep, until } from './support';
+import { arg, dropPrefix, percentile, seededStep, seedRun, until } from './support';
 
 const RUNS = arg('runs', 40);
 const STEPS = 3;
 const WINDOW_S = arg('window', 60);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** Webhook bodies received, by step run id and status: when each arrived. */
-class Receiver {
-  readonly arrivals = new Map<string, number>();
-  private server?: http.Server;
-
-  async start(): Promise<string> {
-    this.server = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        const at = Date.now();
-        const step = (JSON.parse(body) as { data?: { stepRun?: { stepRunId: string; status: string } } }).data?.stepRun;
-        if (step) this.arrivals.set(`${step.stepRunId}|${step.status}`, at);
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
+/** When each step's change arrived at the receiver, by `stepRunId|status` (the first arrival). */
+function arrivalsOf(receiver: WebhookReceiver): Map<string, number> {
+  const arrivals = new Map<string, number>();
+  for (const r of receiver.received) {
+    const step = (r.json as { data?: { stepRun?: { stepRunId: string; status: string } } } | undefined)?.data?.stepRun;
+    const key = step && `${step.stepRunId}|${step.status}`;
+    if (key && !arrivals.has(key)) arrivals.set(key, r.at);
   }
-
-  async close(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise((r) => this.server?.close(r));
-  }
+  return arrivals;
 }
 
 /** What differs between the measured setups: where the runs live, how a change is made, what the daemon is told. */
@@ -76,7 +60,7 @@ async function measure(scenario: Scenario): Promise<{ p50: number; p99: number; 
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'srw-latency-'));
   const prefix = `latency_${process.pid}_${++scenarioCount}`;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const receiver = new Receiver();
+  const receiver = new WebhookReceiver();
   const url = await receiver.start();
   await scenario.start?.();
   // The embedded defaults, but for the notifier, the scenario's providers and hints, and a quiet log.
@@ -94,7 +78,7 @@ async function measure(scenario: Scenario): Promise<{ p50: number; p99: number; 
   const daemon = await Daemon.create({ config, logger: createLogger({ level: config.log.level, pretty: false }) });
   await daemon.start();
   await scenario.seed(redis, daemon.keys, { dataDir, apiUrl: daemon.apiUrl });
-  await until(() => receiver.arrivals.size >= RUNS * STEPS, 120_000, 'every Running step seen');
+  await until(() => arrivalsOf(receiver).size >= RUNS * STEPS, 120_000, 'every Running step seen');
 
   // One step of each run flips to its end at a random moment within the window.
   const requests0 = scenario.requests?.() ?? 0;
@@ -108,8 +92,9 @@ async function measure(scenario: Scenario): Promise<{ p50: number; p99: number; 
     }),
   );
   const key = (i: number) => `${stepRunIdOf(scenario, i)}|${Status.Finished}`;
-  await until(() => flips.every((f) => receiver.arrivals.has(key(f.i))), 600_000, 'every flip delivered');
-  const latencies = flips.map((f) => receiver.arrivals.get(key(f.i))! - f.changedAt);
+  await until(() => flips.every((f) => arrivalsOf(receiver).has(key(f.i))), 600_000, 'every flip delivered');
+  const arrivals = arrivalsOf(receiver);
+  const latencies = flips.map((f) => arrivals.get(key(f.i))! - f.changedAt);
   const providerRequests = scenario.requests ? scenario.requests() - requests0 : undefined;
   process.stderr.write(`${scenario.name}: ${flips.length} changes in ${Math.round((Date.now() - t0) / 1000)} s\n`);
 
@@ -135,19 +120,7 @@ function localScenario(hints: boolean): Scenario {
     async seed(redis, keys, { dataDir }) {
       local = new LocalProvider({ root: path.join(dataDir, 'runs') });
       await new TrackStore(redis, keys, systemClock).add(trackFromRequest({ provider: 'local', experiment: 'lat' }, 'cli', Date.now()));
-      const started = new Date();
-      for (let r = 0; r < RUNS; r++) {
-        const id = `lat_${r}`;
-        await local.store.createPipeline({
-          schema: 1,
-          pipelineRunId: id,
-          experiment: 'lat',
-          createdTime: started.toISOString(),
-          status: Status.Running,
-          source: 'run',
-        });
-        for (let s = 0; s < STEPS; s++) await local.store.writeStep(seededStep('lat', id, s, Status.Running, started));
-      }
+      for (let r = 0; r < RUNS; r++) await seedRun(local.store, { experiment: 'lat', pipelineRunId: `lat_${r}`, steps: STEPS });
     },
     flip: (i) => local.store.writeStep(seededStep('lat', `lat_${i}`, 0, Status.Finished, new Date())),
     close: async () => undefined,

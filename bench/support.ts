@@ -56,3 +56,22 @@ export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
     cursor = next;
   } while (cursor !== '0');
 }
+
+/** A pipeline run of `steps` steps, all in `status`, written to a local run store as `run` would (no process behind it). */
+export async function seedRun(
+  store: { createPipeline(r: object): Promise<boolean>; writeStep(r: StepRecord): Promise<void> },
+  o: { experiment: string; pipelineRunId: string; steps?: number; status?: StepStatus; at?: Date },
+): Promise<StepRecord[]> {
+  const at = o.at ?? new Date();
+  await store.createPipeline({
+    schema: 1,
+    pipelineRunId: o.pipelineRunId,
+    experiment: o.experiment,
+    createdTime: at.toISOString(),
+    status: Status.Running,
+    source: 'run',
+  });
+  const records = Array.from({ length: o.steps ?? 1 }, (_, s) => seededStep(o.experiment, o.pipelineRunId, s, o.status ?? Status.Running, at));
+  await Promise.all(records.map((r) => store.writeStep(r)));
+  return records;
+}

@@ -20,7 +20,7 @@ import { createLogger } from '../src/logger';
 import { Status } from '../src/model/status';
 import { LocalProvider } from '../src/providers/local/provider';
 import { TrackStore, trackFromRequest } from '../src/watch/tracks';
-import { arg, dropPrefix, round, seededStep, until } from './support';
+import { arg, dropPrefix, round, seededStep, seedRun, until } from './support';
 
 const PIPELINES = arg('pipelines', 2000);
 const STEPS = arg('steps', 10);
@@ -117,10 +117,7 @@ async function daemonRun(
   const ids = Array.from({ length: PIPELINES }, (_, p) => `tput_${p}`);
   const t = new Date();
   process.stderr.write(`seeding ${PIPELINES} pipeline runs x ${STEPS} Queued steps...\n`);
-  for (const id of ids) {
-    await local.store.createPipeline({ schema: 1, pipelineRunId: id, experiment: 'tput', createdTime: t.toISOString(), status: Status.Running, source: 'run' });
-    await Promise.all(Array.from({ length: STEPS }, (_, s) => local.store.writeStep(seededStep('tput', id, s, Status.Queued, t))));
-  }
+  for (const id of ids) await seedRun(local.store, { experiment: 'tput', pipelineRunId: id, steps: STEPS, status: Status.Queued, at: t });
   const daemon = await Daemon.create({ config, logger: createLogger({ level: config.log.level, pretty: false }) });
   await daemon.start();
   receiver.reset();

@@ -7,10 +7,9 @@ import { systemClock } from '../../src/clock';
 import { loadConfig } from '../../src/config/load';
 import { Daemon } from '../../src/daemon';
 import { createLogger } from '../../src/logger';
-import { Status } from '../../src/model/status';
 import { LocalProvider } from '../../src/providers/local/provider';
 import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
-import { seededStep } from '../../bench/support';
+import { seedRun } from '../../bench/support';
 import { ProcessGroup } from '../support/cli';
 import { dropPrefix, freePort, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';
@@ -57,9 +56,7 @@ it('a worker process serves its poll and delivery counters on workers.listen', a
   await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200, { what: 'the worker ready' });
 
   const local = new LocalProvider({ root: path.join(env.SRW_DATA_DIR, 'runs') });
-  const now = new Date();
-  await local.store.createPipeline({ schema: 1, pipelineRunId: 'wm1', experiment: 'wm', createdTime: now.toISOString(), status: Status.Running, source: 'run' });
-  await local.store.writeStep(seededStep('wm', 'wm1', 0, Status.Running, now));
+  await seedRun(local.store, { experiment: 'wm', pipelineRunId: 'wm1' });
   await new TrackStore(redis, coordinator.keys, systemClock).add(trackFromRequest({ provider: 'local', pipelineRun: 'wm1' }, 'cli', Date.now()));
   await waitFor(() => receiver.received.length > 0, { what: 'the delivery' });
 

@@ -10,7 +10,7 @@ import { pollQueue } from '../../src/queues';
 import { Keys } from '../../src/store/keys';
 import { HintRouter } from '../../src/watch/hints';
 import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
-import { seededStep } from '../../bench/support';
+import { seedRun } from '../../bench/support';
 import { startDaemon, testConfig } from '../support/daemon';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';
@@ -60,24 +60,14 @@ describe('local change feed', () => {
     const prefix = uniquePrefix('hints');
     const dataDir = tempDir('hints');
     const local = new LocalProvider({ root: path.join(dataDir, 'runs') });
-    const started = new Date();
-    await local.store.createPipeline({
-      schema: 1,
-      pipelineRunId: 'h1',
-      experiment: 'hx',
-      createdTime: started.toISOString(),
-      status: Status.Running,
-      source: 'run',
-    });
-    const step = seededStep('hx', 'h1', 0, Status.Running, started);
-    await local.store.writeStep(step);
+    const [step] = await seedRun(local.store, { experiment: 'hx', pipelineRunId: 'h1' });
     daemon = await startDaemon(slowPollingConfig(prefix, dataDir));
     await new TrackStore(redis, daemon.keys, systemClock).add(trackFromRequest({ provider: 'local', pipelineRun: 'h1' }, 'cli', Date.now()));
-    await waitFor(() => stepEvents(step.stepRunId).includes('Running'), { what: 'the first poll' });
+    await waitFor(() => stepEvents(step!.stepRunId).includes('Running'), { what: 'the first poll' });
 
-    await local.store.writeStep({ ...step, status: Status.Failed, rawStatus: 'Failed', endTime: new Date().toISOString() });
-    await waitFor(() => stepEvents(step.stepRunId).includes('Failed'), { what: 'the hinted poll' });
-    expect(stepEvents(step.stepRunId)).toEqual(['Running', 'Failed']);
+    await local.store.writeStep({ ...step!, status: Status.Failed, rawStatus: 'Failed', endTime: new Date().toISOString() });
+    await waitFor(() => stepEvents(step!.stepRunId).includes('Failed'), { what: 'the hinted poll' });
+    expect(stepEvents(step!.stepRunId)).toEqual(['Running', 'Failed']);
     await dropPrefix(redis, prefix);
   });
 
@@ -92,18 +82,8 @@ describe('local change feed', () => {
       async () => (await redis.hget(daemon!.keys.track(trackFromRequest({ provider: 'local', experiment: 'hy' }, 'cli', 0).id), 'cursor')) !== null,
       { what: 'first poll' },
     );
-    const now = new Date();
-    await local.store.createPipeline({
-      schema: 1,
-      pipelineRunId: 'h2',
-      experiment: 'hy',
-      createdTime: now.toISOString(),
-      status: Status.Running,
-      source: 'run',
-    });
-    const step = seededStep('hy', 'h2', 0, Status.Running, now);
-    await local.store.writeStep(step);
-    await waitFor(() => stepEvents(step.stepRunId).includes('Running'), { what: 'the new run found through hints' });
+    const [step] = await seedRun(local.store, { experiment: 'hy', pipelineRunId: 'h2' });
+    await waitFor(() => stepEvents(step!.stepRunId).includes('Running'), { what: 'the new run found through hints' });
     await dropPrefix(redis, prefix);
   });
 });
