@@ -1,44 +1,21 @@
-// The delivery job: skip what was delivered, call the notifier, mark it delivered at once, dead-letter the last failure.
+// The delivery job: claim it (skip what was delivered or is being sent), call the notifier, mark it delivered at once,
+// dead-letter the last failure. A job carrying a batch goes to deliver-batch.ts.
 import { UnrecoverableError, type Job } from 'bullmq';
 import { backoffMs } from '../backoff';
-import type { Clock } from '../clock';
-import type { Logger } from '../logger';
-import type { Redis } from 'ioredis';
-import { alertActionOf, type KeyField } from '../alerts/alert-key';
-import type { AlertStore } from '../alerts/alert-store';
+import { alertActionOf } from '../alerts/alert-key';
 import { summarize, type WatchEvent } from '../store/events';
-import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
+import { deliverBatch } from './deliver-batch';
+import type { BatchDeliveryData, DeliverDeps, DeliverJobData, DeliverOutcome, SingleDeliveryData } from './delivery-job';
 import { isFailure } from './formats/describe';
-import type { DeliveryStore } from './deliveries';
-import type { Notifier } from './notifier';
 
-export interface DeliverJobData {
-  deliveryId: string;
-  notifier: string;
-  /** One event; or, for a grouped route, the group generation whose events are sent as one notification. */
-  event?: WatchEvent;
-  group?: { id: string; generation: number; key?: KeyField[] };
-}
-
-export interface DeliverDeps {
-  notifiers: Map<string, Notifier>;
-  deliveries: DeliveryStore;
-  /** For grouped deliveries: their events, and the alert the lead opened. */
-  redis?: Redis;
-  keys?: Keys;
-  alerts?: AlertStore;
-  clock: Clock;
-  logger: Logger;
-  onDelivered?(notifier: string, event: WatchEvent, ok: boolean, final: boolean): void;
-}
-
-export type DeliverOutcome = 'delivered' | 'already-delivered';
+export type { BatchDeliveryData, DeliverDeps, DeliverJobData, DeliverOutcome, SingleDeliveryData } from './delivery-job';
 
 export async function deliverJob(deps: DeliverDeps, job: Job<DeliverJobData>, signal: AbortSignal): Promise<DeliverOutcome> {
+  if ('batch' in job.data) return deliverBatch(deps, job as Job<BatchDeliveryData>, signal);
   const { deliveryId, notifier: name, group } = job.data;
-  const status = await deps.deliveries.status(deliveryId);
-  if (status === 'delivered' || status === 'silenced') return 'already-delivered';
+  const [claimed] = await deps.deliveries.claim([deliveryId], job.id ?? deliveryId, deps.clock.now());
+  if (!claimed) return 'already-delivered';
   const event = group ? await groupLead(deps, group) : job.data.event;
   if (!event) throw new UnrecoverableError(`delivery ${deliveryId} carries no event`);
   const notifier = deps.notifiers.get(name);
@@ -77,7 +54,7 @@ export async function deliverJob(deps: DeliverDeps, job: Job<DeliverJobData>, si
  * A group generation as one notification: closes the generation (later events start the next one) and
  * returns its lead (the first failure, else the first event) carrying a line for each of the others.
  */
-async function groupLead(deps: DeliverDeps, group: NonNullable<DeliverJobData['group']>): Promise<WatchEvent | undefined> {
+async function groupLead(deps: DeliverDeps, group: NonNullable<SingleDeliveryData['group']>): Promise<WatchEvent | undefined> {
   if (!deps.redis || !deps.keys) throw new UnrecoverableError('grouped delivery without Redis');
   const texts = await new Scripts(deps.redis, deps.keys).closeGroup({ groupId: group.id, generation: group.generation, now: deps.clock.now() });
   const events = texts.map((t) => JSON.parse(t) as WatchEvent);

@@ -26,6 +26,12 @@ export interface DeliveryRecord {
   silencedBy?: string;
 }
 
+/**
+ * A job's claim on a delivery outlives a crash of its worker by this long: BullMQ gives the job back after its lock
+ * (workers.lockDurationMs) and the re-run takes its own claim at once; another job waits for the lease to pass.
+ */
+const CLAIM_LEASE_MS = 5 * 60_000;
+
 /** Deliveries listed by `deliveries` and the API are kept this many at most. */
 const KEEP_RECENT = 10000;
 
@@ -61,14 +67,25 @@ export class DeliveryStore {
   }
 
   /** Written right after a successful send: the window in which a crash causes a repeat stays tiny. */
+  /** Claims the deliveries `token` (a job) may send now: not delivered, not held by another live job. */
+  async claim(ids: string[], token: string, now: number, leaseMs = CLAIM_LEASE_MS): Promise<string[]> {
+    return new Scripts(this.redis, this.keys).claimDeliveries({ ids, token, now, leaseMs });
+  }
+
   async markDelivered(id: string, attempt: number, now: number, detail?: string): Promise<void> {
-    await this.redis
-      .multi()
-      .hset(this.keys.delivery(id), { status: 'delivered', attempts: attempt, updatedAt: now, ...(detail ? { detail } : {}) })
-      .hdel(this.keys.delivery(id), 'lastError')
-      .zadd(this.keys.deliveries, now, id)
-      .zrem(this.keys.deadLetters, id)
-      .exec();
+    await this.markManyDelivered([{ id, detail }], attempt, now);
+  }
+
+  /** Marks deliveries delivered (and no longer claimed) in one transaction. */
+  async markManyDelivered(items: { id: string; detail?: string }[], attempt: number, now: number): Promise<void> {
+    const m = this.redis.multi();
+    for (const { id, detail } of items) {
+      m.hset(this.keys.delivery(id), { status: 'delivered', attempts: attempt, updatedAt: now, ...(detail ? { detail } : {}) })
+        .hdel(this.keys.delivery(id), 'lastError', 'claim', 'claimUntil')
+        .zadd(this.keys.deliveries, now, id)
+        .zrem(this.keys.deadLetters, id);
+    }
+    await m.exec();
   }
 
   /** A failed try; the last one dead-letters the delivery and keeps its event, so it can be sent again later. */
@@ -76,6 +93,7 @@ export class DeliveryStore {
     const m = this.redis
       .multi()
       .hset(this.keys.delivery(id), { status: final ? 'failed' : 'retrying', attempts: attempt, updatedAt: now, lastError: error })
+      .hdel(this.keys.delivery(id), 'claim', 'claimUntil')
       .zadd(this.keys.deliveries, now, id);
     if (final) m.hset(this.keys.delivery(id), 'event', JSON.stringify(final.event)).zadd(this.keys.deadLetters, now, id);
     await m.exec();

@@ -12,6 +12,7 @@ import type { AlertStore } from '../alerts/alert-store';
 import { activeSilencesFor, type Silence, type SilenceStore } from '../alerts/silences';
 import { DISPATCH_GROUP, type Keys } from '../store/keys';
 import { parseEntry, type StreamEntry } from '../store/outbox';
+import { batchJobs, type PlannedJob } from './batches';
 import type { DeliveryStore } from './deliveries';
 import { routeEvent } from './routing';
 
@@ -153,7 +154,7 @@ export class Dispatcher {
       await this.o.redis.xadd(this.o.keys.deadEvents, 'MAXLEN', '~', 10000, '*', ...fields);
     }
     await this.o.deliveries.ensureMany(plan.records, now);
-    if (plan.jobs.length) await this.o.deliverQueue.addBulk(plan.jobs);
+    if (plan.jobs.length) await this.o.deliverQueue.addBulk(batchJobs(plan.jobs));
     for (const step of plan.after) await step();
     await this.o.redis.xack(this.o.keys.events, DISPATCH_GROUP, ...entries.map(([id]) => id));
     return entries.length;
@@ -270,7 +271,7 @@ export interface GroupConfig {
 
 interface DispatchPlan {
   records: Parameters<DeliveryStore['ensureMany']>[0];
-  jobs: { name: string; data: unknown; opts: { jobId: string; delay?: number } }[];
+  jobs: PlannedJob[];
   /** Alert bookkeeping, run once the deliveries are recorded. */
   after: (() => Promise<void>)[];
   /** Entries that are not events: logged and kept in the dead-letter stream. */

@@ -55,3 +55,8 @@ export function groupDeliveryId(group: string, generation: number, notifier: str
 export function repeatDeliveryId(openedBy: string, notifier: string, n: number): string {
   return `${openedBy}-${notifier}-repeat${n}`;
 }
+
+/** The job of a batch of deliveries: the same set of deliveries is always the same job. */
+export function batchJobId(deliveries: string[]): string {
+  return `dlvb-${digest(deliveries, 24)}`;
+}

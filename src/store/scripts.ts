@@ -196,6 +196,12 @@ export class Scripts {
     if (failed) throw failed;
   }
 
+  /** Claims the deliveries a job may send now (see claimDeliveries-1.lua); returns their ids. */
+  async claimDeliveries(a: { ids: string[]; token: string; now: number; leaseMs: number }): Promise<string[]> {
+    const k = this.keys;
+    return this.call<string[]>('claimDeliveries', [k.deliveries], [a.now, a.leaseMs, a.token, k.delivery(''), ...a.ids]);
+  }
+
   /** Takes one request from a budget window; false when the window is spent. */
   async takeBudget(a: { counter: string; perWindow: number; windowMs: number }): Promise<boolean> {
     return (await this.call<number>('takeBudget', [a.counter], [a.perWindow, a.windowMs])) === 1;

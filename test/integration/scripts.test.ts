@@ -194,6 +194,26 @@ describe('ensureDelivery', () => {
   });
 });
 
+describe('claimDeliveries', () => {
+  it('claims what is neither delivered nor held by another live job; the holder takes it again; a lapsed claim is free', async () => {
+    await scripts.ensureDeliveries(
+      [
+        { id: 'c1', fields: {} },
+        { id: 'c2', fields: {} },
+        { id: 'c3', fields: {} },
+      ],
+      T,
+      10,
+    );
+    await redis.hset(keys.delivery('c3'), 'status', 'delivered');
+    const claim = (token: string, now = T) => scripts.claimDeliveries({ ids: ['c1', 'c2', 'c3'], token, now, leaseMs: 1000 });
+    expect(await claim('job-a')).toEqual(['c1', 'c2']);
+    expect(await claim('job-b')).toEqual([]);
+    expect(await claim('job-a')).toEqual(['c1', 'c2']);
+    expect(await claim('job-b', T + 1001)).toEqual(['c1', 'c2']);
+  });
+});
+
 describe('takeBudget', () => {
   it('lets the window allowance through, refuses the rest, and lets the counter expire', async () => {
     const budget = { counter: keys.budget('azure', 1), perWindow: 2, windowMs: 60_000 };

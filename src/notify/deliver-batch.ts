@@ -1,0 +1,68 @@
+// A delivery job that carries several deliveries of one notifier (the dispatcher batches what one read of the events
+// stream gives it): one BullMQ job, one claim and one mark for the lot, one send each. Each delivery keeps its own
+// record, attempts and dead letter; a batch that had failures is retried whole, and what was delivered is skipped.
+import { UnrecoverableError, type Job } from 'bullmq';
+import { DeliveryError } from '../model/errors';
+import type { WatchEvent } from '../store/events';
+import type { BatchDeliveryData, DeliverDeps, DeliverOutcome } from './delivery-job';
+
+interface Failure {
+  deliveryId: string;
+  event: WatchEvent;
+  error: Error & { retryable?: boolean; retryAfterMs?: number };
+  final: boolean;
+}
+
+export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData>, signal: AbortSignal): Promise<DeliverOutcome> {
+  const { notifier: name, batch } = job.data;
+  const now = deps.clock.now();
+  const attempt = job.attemptsMade + 1;
+  const maxAttempts = job.opts.attempts ?? 1;
+  const claimed = new Set(
+    await deps.deliveries.claim(
+      batch.map((b) => b.deliveryId),
+      job.id ?? `batch-${batch[0]?.deliveryId}`,
+      now,
+    ),
+  );
+  const todo = batch.filter((b) => claimed.has(b.deliveryId));
+  if (todo.length === 0) return 'already-delivered';
+  const notifier = deps.notifiers.get(name);
+  if (!notifier) {
+    for (const b of todo) await deps.deliveries.markFailedAttempt(b.deliveryId, attempt, now, `notifier "${name}" is not configured`, { event: b.event });
+    throw new UnrecoverableError(`notifier "${name}" is not configured`);
+  }
+  const log = deps.logger.child({ component: 'deliver', notifier: name, batch: todo.length });
+  const results = await Promise.allSettled(
+    todo.map((b) => notifier.deliver(b.event, { deliveryId: b.deliveryId, attempt, logger: log.child({ deliveryId: b.deliveryId }), signal })),
+  );
+  const delivered: { id: string; detail?: string; event: WatchEvent }[] = [];
+  const failures: Failure[] = [];
+  results.forEach((r, i) => {
+    const { deliveryId, event } = todo[i]!;
+    if (r.status === 'fulfilled') delivered.push({ id: deliveryId, detail: r.value?.detail, event });
+    else {
+      const error = r.reason as Failure['error'];
+      failures.push({ deliveryId, event, error, final: error.retryable === false || attempt >= maxAttempts });
+    }
+  });
+  // Marked at once, in one transaction: a crash after this cannot send them again.
+  if (delivered.length) await deps.deliveries.markManyDelivered(delivered, attempt, deps.clock.now());
+  for (const d of delivered) deps.onDelivered?.(name, d.event, true, true);
+  for (const f of failures) {
+    await deps.deliveries.markFailedAttempt(f.deliveryId, attempt, deps.clock.now(), f.error.message, f.final ? { event: f.event } : false);
+    deps.onDelivered?.(name, f.event, false, f.final);
+    log[f.final ? 'error' : 'warn'](
+      { deliveryId: f.deliveryId, attempt, maxAttempts, err: f.error.message, final: f.final },
+      f.final ? 'delivery failed: dead-lettered' : 'delivery failed: will retry',
+    );
+  }
+  const retry = failures.filter((f) => !f.final);
+  if (retry.length > 0) {
+    // The job comes back after the backoff (the longest Retry-After of its receivers wins); delivered ones are skipped.
+    const retryAfterMs = Math.max(0, ...retry.map((f) => f.error.retryAfterMs ?? 0));
+    throw new DeliveryError(`${retry.length} of ${todo.length} deliveries failed, first: ${retry[0]!.error.message}`, { retryable: true, retryAfterMs });
+  }
+  if (failures.length > 0) throw new UnrecoverableError(`${failures.length} of ${todo.length} deliveries dead-lettered, first: ${failures[0]!.error.message}`);
+  return 'delivered';
+}

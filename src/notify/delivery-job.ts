@@ -1,0 +1,41 @@
+// What a delivery job carries and needs: shared by the single delivery (deliver.ts) and the batch (deliver-batch.ts).
+import type { Redis } from 'ioredis';
+import type { KeyField } from '../alerts/alert-key';
+import type { AlertStore } from '../alerts/alert-store';
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import type { WatchEvent } from '../store/events';
+import type { Keys } from '../store/keys';
+import type { DeliveryStore } from './deliveries';
+import type { Notifier } from './notifier';
+
+/** One delivery: one event; or, for a grouped route, the group generation whose events are sent as one notification. */
+export interface SingleDeliveryData {
+  deliveryId: string;
+  notifier: string;
+  event?: WatchEvent;
+  group?: { id: string; generation: number; key?: KeyField[] };
+}
+
+/** Several deliveries of one notifier, dispatched together: one job instead of one each (deliver-batch.ts). */
+export interface BatchDeliveryData {
+  notifier: string;
+  batch: { deliveryId: string; event: WatchEvent }[];
+}
+
+export type DeliverJobData = SingleDeliveryData | BatchDeliveryData;
+
+export interface DeliverDeps {
+  notifiers: Map<string, Notifier>;
+  deliveries: DeliveryStore;
+  /** For grouped deliveries: their events, and the alert the lead opened. */
+  redis?: Redis;
+  keys?: Keys;
+  alerts?: AlertStore;
+  clock: Clock;
+  logger: Logger;
+  onDelivered?(notifier: string, event: WatchEvent, ok: boolean, final: boolean): void;
+}
+
+/** `already-delivered` also when another job holds the delivery's claim: that job sends it (or retries it). */
+export type DeliverOutcome = 'delivered' | 'already-delivered';
