@@ -19,7 +19,11 @@ export function batchJobs(jobs: PlannedJob[], max = MAX_BATCH): PlannedJob[] {
   for (const job of jobs) {
     const data = job.data as SingleDeliveryData;
     if (job.opts.delay || data.group || !data.event || 'batch' in job.data) out.push(job);
-    else plain.set(data.notifier, [...(plain.get(data.notifier) ?? []), job]);
+    else {
+      const list = plain.get(data.notifier);
+      if (list) list.push(job);
+      else plain.set(data.notifier, [job]);
+    }
   }
   for (const [notifier, list] of plain) {
     for (let i = 0; i < list.length; i += max) {

@@ -5,13 +5,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { DeliveryError } from '../model/errors';
 import type { WatchEvent } from '../store/events';
 import type { BatchDeliveryData, DeliverDeps, DeliverOutcome } from './delivery-job';
-
-interface Failure {
-  deliveryId: string;
-  event: WatchEvent;
-  error: Error & { retryable?: boolean; retryAfterMs?: number };
-  final: boolean;
-}
+import { noteFailure, type DeliveryFailure } from './delivery-outcome';
 
 export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData>, signal: AbortSignal): Promise<DeliverOutcome> {
   const { notifier: name, batch } = job.data;
@@ -28,35 +22,27 @@ export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData
   const todo = batch.filter((b) => claimed.has(b.deliveryId));
   if (todo.length === 0) return 'already-delivered';
   const notifier = deps.notifiers.get(name);
-  if (!notifier) {
-    for (const b of todo) await deps.deliveries.markFailedAttempt(b.deliveryId, attempt, now, `notifier "${name}" is not configured`, { event: b.event });
-    throw new UnrecoverableError(`notifier "${name}" is not configured`);
-  }
   const log = deps.logger.child({ component: 'deliver', notifier: name, batch: todo.length });
+  if (!notifier) {
+    const error = Object.assign(new Error(`notifier "${name}" is not configured`), { retryable: false });
+    for (const b of todo) await noteFailure(deps, { notifier: name, deliveryId: b.deliveryId, event: b.event, attempt, maxAttempts, error, log });
+    throw new UnrecoverableError(error.message);
+  }
   const results = await Promise.allSettled(
     todo.map((b) => notifier.deliver(b.event, { deliveryId: b.deliveryId, attempt, logger: log.child({ deliveryId: b.deliveryId }), signal })),
   );
   const delivered: { id: string; detail?: string; event: WatchEvent }[] = [];
-  const failures: Failure[] = [];
+  const failed: { deliveryId: string; event: WatchEvent; error: DeliveryFailure }[] = [];
   results.forEach((r, i) => {
     const { deliveryId, event } = todo[i]!;
     if (r.status === 'fulfilled') delivered.push({ id: deliveryId, detail: r.value?.detail, event });
-    else {
-      const error = r.reason as Failure['error'];
-      failures.push({ deliveryId, event, error, final: error.retryable === false || attempt >= maxAttempts });
-    }
+    else failed.push({ deliveryId, event, error: r.reason as DeliveryFailure });
   });
   // Marked at once, in one transaction: a crash after this cannot send them again.
   if (delivered.length) await deps.deliveries.markManyDelivered(delivered, attempt, deps.clock.now());
   for (const d of delivered) deps.onDelivered?.(name, d.event, true, true);
-  for (const f of failures) {
-    await deps.deliveries.markFailedAttempt(f.deliveryId, attempt, deps.clock.now(), f.error.message, f.final ? { event: f.event } : false);
-    deps.onDelivered?.(name, f.event, false, f.final);
-    log[f.final ? 'error' : 'warn'](
-      { deliveryId: f.deliveryId, attempt, maxAttempts, err: f.error.message, final: f.final },
-      f.final ? 'delivery failed: dead-lettered' : 'delivery failed: will retry',
-    );
-  }
+  const failures: ((typeof failed)[number] & { final: boolean })[] = [];
+  for (const f of failed) failures.push({ ...f, final: await noteFailure(deps, { notifier: name, ...f, attempt, maxAttempts, log }) });
   const retry = failures.filter((f) => !f.final);
   if (retry.length > 0) {
     // The job comes back after the backoff (the longest Retry-After of its receivers wins); delivered ones are skipped.

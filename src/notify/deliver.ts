@@ -6,6 +6,7 @@ import { alertActionOf } from '../alerts/alert-key';
 import { summarize, type WatchEvent } from '../store/events';
 import { Scripts } from '../store/scripts';
 import { deliverBatch } from './deliver-batch';
+import { noteFailure, type DeliveryFailure } from './delivery-outcome';
 import type { BatchDeliveryData, DeliverDeps, DeliverJobData, DeliverOutcome, SingleDeliveryData } from './delivery-job';
 import { isFailure } from './formats/describe';
 
@@ -23,19 +24,17 @@ export async function deliverJob(deps: DeliverDeps, job: Job<DeliverJobData>, si
   const maxAttempts = job.opts.attempts ?? 1;
   const log = deps.logger.child({ component: 'deliver', deliveryId, notifier: name });
   if (!notifier) {
-    await deps.deliveries.markFailedAttempt(deliveryId, attempt, deps.clock.now(), `notifier "${name}" is not configured`, { event });
-    throw new UnrecoverableError(`notifier "${name}" is not configured`);
+    const error = Object.assign(new Error(`notifier "${name}" is not configured`), { retryable: false });
+    await noteFailure(deps, { notifier: name, deliveryId, event, attempt, maxAttempts, error, log });
+    throw new UnrecoverableError(error.message);
   }
   let detail: string | undefined;
   try {
     detail = (await notifier.deliver(event, { deliveryId, attempt, logger: log, signal }))?.detail;
   } catch (err) {
-    const e = err as Error & { retryable?: boolean };
-    const final = e.retryable === false || attempt >= maxAttempts;
-    await deps.deliveries.markFailedAttempt(deliveryId, attempt, deps.clock.now(), e.message, final ? { event } : false);
-    deps.onDelivered?.(name, event, false, final);
-    log[final ? 'error' : 'warn']({ attempt, maxAttempts, err: e.message, final }, final ? 'delivery failed: dead-lettered' : 'delivery failed: will retry');
-    if (e.retryable === false) throw new UnrecoverableError(e.message);
+    const error = err as DeliveryFailure;
+    await noteFailure(deps, { notifier: name, deliveryId, event, attempt, maxAttempts, error, log });
+    if (error.retryable === false) throw new UnrecoverableError(error.message);
     throw err;
   }
   await deps.deliveries.markDelivered(
