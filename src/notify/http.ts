@@ -46,7 +46,7 @@ function post(o: PostOptions, url: URL): Promise<RawResponse> {
     const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(o.body)), ...o.headers };
     const req = lib.request(url, { method: 'POST', agent, headers, signal: o.signal });
     const timer = setTimeout(() => req.destroy(new TimeoutError(o.timeoutMs)), o.timeoutMs);
-    req.once('error', (err) => {
+    req.on('error', (err) => {
       clearTimeout(timer);
       reject(err);
     });
@@ -68,7 +68,7 @@ function post(o: PostOptions, url: URL): Promise<RawResponse> {
       });
       res.once('end', done);
       // A body cut off midway still says what it said so far.
-      res.once('error', done);
+      res.on('error', done);
       res.once('aborted', done);
     });
     req.end(o.body);

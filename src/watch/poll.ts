@@ -53,7 +53,8 @@ export type PollOutcome =
 const EXPERIMENT_SLACK_MS = 10 * 60 * 1000;
 
 export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOutcome> {
-  // The track, its stored state and which providers' change feeds are sending hints, in one round trip: this runs for every poll.
+  // One round trip per poll: the track, its state, and every provider's "pushed" marker (the track's provider is
+  // known only once its record is read; MGET needs one key at least).
   const providerNames = [...deps.providers.keys()];
   const [[fieldsError, fields], [stateError, state], [pushedError, pushed]] = (await deps.redis
     .pipeline()
@@ -74,16 +75,9 @@ export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOu
     prevError: prev[ERROR_FIELD] ?? '',
     pushed: pushed?.[providerNames.indexOf(track.provider)] != null,
   };
+  const fail = (error: Parameters<typeof recordFailure>[3], retryAfterMs?: number) => unlessUntracked(recordFailure(deps, track, meta, error, retryAfterMs));
   const provider = deps.providers.get(track.provider);
-  if (!provider) {
-    return unlessUntracked(
-      recordFailure(deps, track, meta, {
-        code: 'SRW_CONFIG_INVALID',
-        message: `provider "${track.provider}" is not configured in this process`,
-        retryable: false,
-      }),
-    );
-  }
+  if (!provider) return fail({ code: 'SRW_CONFIG_INVALID', message: `provider "${track.provider}" is not configured in this process`, retryable: false });
   // Only the provider's part is the provider's failure: the commit runs outside this try, so that a Redis or
   // script error fails the job (it is retried) instead of counting against the provider and raising a track.error.
   let commit: () => Promise<PollOutcome>;
@@ -93,15 +87,7 @@ export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOu
     const e = err as Error & { code?: string; retryable?: boolean; retryAfterMs?: number };
     const known = isSrwError(err);
     deps.logger.warn({ trackId, provider: track.provider, code: e.code, err: e.message }, 'poll failed');
-    return unlessUntracked(
-      recordFailure(
-        deps,
-        track,
-        meta,
-        { code: known ? e.code! : 'SRW_PROVIDER_UNAVAILABLE', message: e.message, retryable: known ? e.retryable : true },
-        e.retryAfterMs,
-      ),
-    );
+    return fail({ code: known ? e.code! : 'SRW_PROVIDER_UNAVAILABLE', message: e.message, retryable: known ? e.retryable : true }, e.retryAfterMs);
   }
   const outcome = await unlessUntracked(commit());
   if (outcome.kind !== 'gone') await recordRecovery(deps, track, meta.prevError);
