@@ -16,11 +16,10 @@ import { sendDueRepeats } from './alerts/repeats';
 import { SilenceStore } from './alerts/silences';
 import type { Notifier } from './notify/notifier';
 import type { RunProvider } from './providers/provider';
-import { deliverQueue, pollQueue } from './queues';
+import { deliverQueue, pollJob, pollQueue } from './queues';
 import { connectRedis, describeRedis, untilReady } from './redis';
 import type { BudgetFactory } from './providers/builtin';
 import { RedisBudget } from './watch/budget';
-import { pollJobId } from './store/ids';
 import { Keys } from './store/keys';
 import type { PollDeps } from './watch/poll';
 import { deliverWorker, pollWorkers, type WorkerContext } from './workers';
@@ -68,6 +67,8 @@ export class Daemon {
   private api?: ApiServer;
   private metrics?: Metrics;
   private hints?: HintRouter;
+  private stuck?: StuckWatch;
+  private missing?: MissingWatch;
   private stopFeeds?: () => Promise<void>;
   private stopping?: Promise<void>;
   /** Where the HTTP API listens, once started. */
@@ -240,21 +241,15 @@ export class Daemon {
       settings: pollSettingsOf(this.config),
       stuck: this.stuckWatch(),
       missing: this.missingWatch(),
-      pollNow: async (provider, trackIds) => {
-        await this.queues.get(provider)?.addBulk(trackIds.map((trackId) => ({ name: 'poll', data: { trackId }, opts: { jobId: pollJobId(trackId) } })));
-      },
+      pollNow: async (provider, trackIds) => void (await this.queues.get(provider)?.addBulk(trackIds.map((id) => pollJob(id)))),
     };
   }
-
-  private stuck?: StuckWatch;
 
   /** One per process: polls note deadlines, the tick raises the ones that passed. */
   private stuckWatch(): StuckWatch {
     this.stuck ??= new StuckWatch(this.connection, this.keys, stuckSettingsOf(this.config), this.config.events.maxLen);
     return this.stuck;
   }
-
-  private missing?: MissingWatch;
 
   private missingWatch(): MissingWatch {
     this.missing ??= new MissingWatch(this.connection, this.keys, this.config.events.maxLen);

@@ -1,6 +1,7 @@
 // Queue names and BullMQ options: all in one place (Redis connections are in redis.ts).
 import type { Redis } from 'ioredis';
 import { Queue, type QueueOptions, type WorkerOptions } from 'bullmq';
+import { pollJobId } from './store/ids';
 import type { Keys } from './store/keys';
 
 /** One poll queue per provider instance, so each can have its own concurrency and rate limit. */
@@ -9,6 +10,11 @@ export function pollQueueName(provider: string): string {
 }
 
 export const DELIVER_QUEUE = 'deliver';
+
+/** A track's poll job, run in `delayMs`; by default the track's one poll job id (a second add is a no-op while it waits). */
+export function pollJob(trackId: string, delayMs = 0, jobId = pollJobId(trackId)) {
+  return { name: 'poll', data: { trackId }, opts: { jobId, delay: Math.max(0, delayMs) } };
+}
 
 export function queueOptions(connection: Redis, keys: Keys): QueueOptions {
   return { connection, prefix: keys.bullPrefix };

@@ -17,6 +17,11 @@ export function pollJobId(track: string): string {
   return `poll-${track}`;
 }
 
+/** A poll a change hint asked for at `at`: its own job, beside the track's regular one (both commit by compare-and-set). */
+export function hintedPollJobId(track: string, at: number): string {
+  return `${pollJobId(track)}-h${at}`;
+}
+
 /** The n-th transition of a step (or `@pipeline`, or `@error`) of a track. Stable across replays. */
 export function eventId(track: string, subject: string, seq: number): string {
   return `e${digest([track, subject, seq], 23)}`;

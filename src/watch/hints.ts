@@ -5,7 +5,8 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import { pollJobId, trackId } from '../store/ids';
+import { pollJob } from '../queues';
+import { hintedPollJobId, trackId } from '../store/ids';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
 
@@ -104,13 +105,7 @@ export class HintRouter {
     }
     // Its own job id per hinted poll: a regular poll of the track may be waiting or running; both commit by
     // compare-and-set, so a second poll can only find nothing new.
-    await queue.addBulk(
-      polls.map(({ trackId: id, pollAt }) => ({
-        name: 'poll',
-        data: { trackId: id },
-        opts: { jobId: `${pollJobId(id)}-h${pollAt}`, delay: Math.max(0, pollAt - now) },
-      })),
-    );
+    await queue.addBulk(polls.map(({ trackId: id, pollAt }) => pollJob(id, pollAt - now, hintedPollJobId(id, pollAt))));
     this.o.onHint?.(h.provider, 'polled');
     this.remember(runKey(h), Math.min(...polls.map((p) => p.pollAt)), now);
     return polls.map((p) => p.trackId);

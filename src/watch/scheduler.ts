@@ -7,7 +7,7 @@ import { backoffMs } from '../backoff';
 import type { Clock } from '../clock';
 import { ConfigInvalidError } from '../model/errors';
 import type { Logger } from '../logger';
-import { pollJobId } from '../store/ids';
+import { pollJob } from '../queues';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
 
@@ -74,13 +74,7 @@ export class Scheduler {
       });
       if (claimed.length === 0) continue;
       // The job id makes a second add a no-op while a poll of that track is still waiting or running.
-      await queue.addBulk(
-        claimed.map(({ member: trackId, dueAt }) => ({
-          name: 'poll',
-          data: { trackId },
-          opts: { jobId: pollJobId(trackId), delay: Math.max(0, dueAt - now) },
-        })),
-      );
+      await queue.addBulk(claimed.map(({ member: trackId, dueAt }) => pollJob(trackId, dueAt - now)));
       enqueued += claimed.length;
     }
     await this.o.afterTick?.(now);

@@ -44,4 +44,11 @@ describe('layering', () => {
     );
     expect(bad.map((f) => path.relative(SRC, f))).toEqual([]);
   });
+
+  it('no source file is over 300 lines (issue 15: small modules with one job)', () => {
+    const long = files(SRC)
+      .map((f) => [path.relative(SRC, f), readFileSync(f, 'utf8').split('\n').length - 1] as const)
+      .filter(([, lines]) => lines > 300);
+    expect(long).toEqual([]);
+  });
 });
