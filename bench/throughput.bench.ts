@@ -1,13 +1,15 @@
 // Saturation throughput, side by side in one run and one process:
 //   bare:   a BullMQ worker (concurrency 32) POSTing each of N jobs to a local webhook receiver — the least a
 //           "one job per delivery" design costs;
-//   daemon: P local pipeline runs x 10 steps found by one experiment track, every step flipped Queued -> Running
-//           at once, each change delivered to the same receiver (tick 1 s, intervals 1-2 s, other settings default).
-// Prints both rates, their ratio, and the duplicates the receiver saw (by delivery id).
-// Usage: npm run bench:throughput [-- --pipelines 2000 --steps 10]   (node --cpu-prof dist/bench/throughput.bench.js to profile)
+//   daemon: P local pipeline runs x 10 steps found by one experiment track, each change delivered to the same
+//           receiver (tick 1 s, intervals 1-2 s, other settings default), in a burst and live (see daemonRun).
+// Prints the rates, the ratio daemon (burst) / bare, and the duplicates the receiver saw (by delivery id).
+// Usage: npm run bench:throughput [-- --pipelines 2000 --steps 10] [-- --profile FILE.cpuprofile]
+//   --profile records a CPU profile of this process for the burst phase only (open it in Chrome DevTools).
 import { spawn } from 'node:child_process';
 import { mkdirSync, promises as fs, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,7 +19,7 @@ import { systemClock } from '../src/clock';
 import { validateConfig } from '../src/config/load';
 import { Daemon } from '../src/daemon';
 import { createLogger } from '../src/logger';
-import { Status } from '../src/model/status';
+import { Status, type StepStatus } from '../src/model/status';
 import { LocalProvider } from '../src/providers/local/provider';
 import { TrackStore, trackFromRequest } from '../src/watch/tracks';
 import { arg, dropPrefix, round, seededStep, seedRun, until } from './support';
@@ -94,11 +96,24 @@ async function bare(receiver: Receiver, url: string): Promise<{ perSecond: numbe
   return { perSecond: Math.round(CHANGES / seconds), seconds: round(seconds), duplicates: receiver.duplicates };
 }
 
-/** The daemon, end to end: discovery by an experiment track, then every step flipped at once. */
-async function daemonRun(
-  receiver: Receiver,
-  url: string,
-): Promise<{ perSecond: number; seconds: number; duplicates: number; firstSightSeconds: number; flipSeconds: number; cores: { node: number; redis: number } }> {
+interface Phase {
+  perSecond: number;
+  seconds: number;
+  duplicates: number;
+  /** This process (daemon, receiver) and the Redis server, in cores over the phase. */
+  cores: { node: number; redis: number };
+}
+
+/**
+ * The daemon, in three phases on the same 2,000 x 10 step runs found by one experiment track:
+ *   discovery: the track finds every run and announces every Queued step;
+ *   burst:     with the daemon stopped, every step is flipped to Running (the changes are all on disk, as after a
+ *              restart or an outage); the clock starts when the daemon is created and stops at the last delivery.
+ *              This is the daemon's own cost per change, the figure compared with bare BullMQ;
+ *   live:      with the daemon running, another process flips every step to Finished while the daemon follows
+ *              (end to end, the writer's cost on the same 2 cores included).
+ */
+async function daemonRun(receiver: Receiver, url: string): Promise<{ firstSightSeconds: number; burst: Phase; live: Phase & { flipSeconds: number } }> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'srw-tput-'));
   const prefix = `tput_${process.pid}`;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -113,56 +128,102 @@ async function daemonRun(
     },
     { dataDir, env: {} },
   );
+  const createDaemon = () => Daemon.create({ config, logger: createLogger({ level: config.log.level, pretty: false }) });
   const local = new LocalProvider({ root: path.join(dataDir, 'runs') });
+  const runs = path.join(dataDir, 'runs');
   const ids = Array.from({ length: PIPELINES }, (_, p) => `tput_${p}`);
   const t = new Date();
   process.stderr.write(`seeding ${PIPELINES} pipeline runs x ${STEPS} Queued steps...\n`);
   for (const id of ids) await seedRun(local.store, { experiment: 'tput', pipelineRunId: id, steps: STEPS, status: Status.Queued, at: t });
-  const daemon = await Daemon.create({ config, logger: createLogger({ level: config.log.level, pretty: false }) });
+  let daemon = await createDaemon();
   await daemon.start();
   receiver.reset();
   const seedStart = Date.now();
   await new TrackStore(redis, daemon.keys, systemClock).add(trackFromRequest({ provider: 'local', experiment: 'tput', since: 0 }, 'cli', Date.now()));
   await until(() => receiver.seen.size >= CHANGES, 600_000, 'first sight of every step');
   const firstSightSeconds = round((Date.now() - seedStart) / 1000);
+  await daemon.stop();
 
-  process.stderr.write(`flipping ${CHANGES} steps to Running...\n`);
+  process.stderr.write(`burst: ${CHANGES} steps flipped to Running while the daemon is stopped, then the daemon...\n`);
+  await flipInChild(runs, Status.Running);
   receiver.reset();
-  const redisCpu0 = await redisCpuSeconds(redis);
-  const cpu0 = process.cpuUsage();
-  const t0 = Date.now();
-  // Written by another process, as `exec` and `run` write the run store: the daemon's event loop is its own.
-  await flipInChild(path.join(dataDir, 'runs'));
-  const flipSeconds = round((Date.now() - t0) / 1000);
-  await until(() => receiver.seen.size >= CHANGES, 600_000, 'every Running change delivered');
-  const seconds = (receiver.lastAt - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  // Where the time went: this process (daemon, receiver and the flipping) and the Redis server, in cores.
-  const cores = { node: round((cpu.user + cpu.system) / 1e6 / seconds), redis: round(((await redisCpuSeconds(redis)) - redisCpu0) / seconds) };
+  const burst = await measure(
+    receiver,
+    redis,
+    async () => {
+      daemon = await createDaemon();
+      await daemon.start();
+    },
+    { profile: true },
+  );
+
+  process.stderr.write(`live: ${CHANGES} steps flipped to Finished by another process while the daemon follows...\n`);
+  receiver.reset();
+  let flipSeconds = 0;
+  const live = await measure(receiver, redis, async () => {
+    const t0 = Date.now();
+    await flipInChild(runs, Status.Finished);
+    flipSeconds = round((Date.now() - t0) / 1000);
+  });
   await daemon.stop();
   await dropPrefix(redis, prefix);
   redis.disconnect();
   await fs.rm(dataDir, { recursive: true, force: true });
-  return { perSecond: Math.round(CHANGES / seconds), seconds: round(seconds), duplicates: receiver.duplicates, firstSightSeconds, flipSeconds, cores };
+  return { firstSightSeconds, burst, live: { ...live, flipSeconds } };
 }
 
-/** Flips every step to Running from a child process (this file, run with --flip ROOT). */
-function flipInChild(root: string): Promise<void> {
+/** Runs `start`, then waits for every change at the receiver; the rate and the cores used from `start` to the last one. */
+async function measure(receiver: Receiver, redis: Redis, start: () => Promise<void>, o: { profile?: boolean } = {}): Promise<Phase> {
+  const redisCpu0 = await redisCpuSeconds(redis);
+  const cpu0 = process.cpuUsage();
+  const profiler = o.profile ? await startProfile() : undefined;
+  const t0 = Date.now();
+  await start();
+  await until(() => receiver.seen.size >= CHANGES, 600_000, 'every change delivered');
+  const seconds = (receiver.lastAt - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  await profiler?.stop();
+  const cores = { node: round((cpu.user + cpu.system) / 1e6 / seconds), redis: round(((await redisCpuSeconds(redis)) - redisCpu0) / seconds) };
+  return { perSecond: Math.round(CHANGES / seconds), seconds: round(seconds), duplicates: receiver.duplicates, cores };
+}
+
+/** Flips every step to `status` from a child process (this file, run with --flip ROOT STATUS). */
+function flipInChild(root: string, status: StepStatus): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [__filename, '--flip', root, '--pipelines', String(PIPELINES), '--steps', String(STEPS)], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [__filename, '--flip', root, status, '--pipelines', String(PIPELINES), '--steps', String(STEPS)], {
+      stdio: 'inherit',
+    });
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`flipping exited ${code}`))));
   });
 }
 
-async function flip(root: string): Promise<void> {
+async function flip(root: string, status: StepStatus): Promise<void> {
   const local = new LocalProvider({ root });
-  const running = new Date();
+  const at = new Date();
   const ids = Array.from({ length: PIPELINES }, (_, p) => `tput_${p}`);
   for (let i = 0; i < ids.length; i += 100) {
     await Promise.all(
-      ids.slice(i, i + 100).flatMap((id) => Array.from({ length: STEPS }, (_, s) => local.store.writeStep(seededStep('tput', id, s, Status.Running, running)))),
+      ids.slice(i, i + 100).flatMap((id) => Array.from({ length: STEPS }, (_, s) => local.store.writeStep(seededStep('tput', id, s, status, at)))),
     );
   }
+}
+
+/** With `--profile FILE`, a CPU profile of this process from now until `stop()` (written to FILE). */
+async function startProfile(): Promise<{ stop(): Promise<void> } | undefined> {
+  const i = process.argv.indexOf('--profile');
+  if (i < 0) return undefined;
+  const file = process.argv[i + 1]!;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }
 
 /** CPU seconds the Redis server has used (INFO cpu). */
@@ -182,10 +243,12 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, node ${process.version}`,
     changes: CHANGES,
-    setup: `${PIPELINES} local pipeline runs x ${STEPS} steps, one experiment track; every step flipped Queued -> Running at once; tick 1 s, intervals 1-2 s, other settings default`,
+    setup: `${PIPELINES} local pipeline runs x ${STEPS} steps, one experiment track, webhook receiver; tick 1 s, intervals 1-2 s, other settings default`,
     bare: b,
     daemon: d,
-    ratio: round(d.perSecond / b.perSecond),
+    // The daemon's own cost per change (burst) against the bare baseline; live adds the writer on the same cores.
+    ratio: round(d.burst.perSecond / b.perSecond),
+    liveRatio: round(d.live.perSecond / b.perSecond),
   };
   process.stdout.write(JSON.stringify(results, null, 2) + '\n');
   mkdirSync(path.join(__dirname, '../../bench/results'), { recursive: true });
@@ -193,7 +256,7 @@ async function main(): Promise<void> {
 }
 
 const flipRoot = process.argv.indexOf('--flip');
-(flipRoot > 0 ? flip(process.argv[flipRoot + 1]!) : main()).catch((err) => {
+(flipRoot > 0 ? flip(process.argv[flipRoot + 1]!, process.argv[flipRoot + 2] as StepStatus) : main()).catch((err) => {
   process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
   process.exitCode = 1;
 });

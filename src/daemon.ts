@@ -241,7 +241,7 @@ export class Daemon {
       settings: pollSettingsOf(this.config),
       stuck: this.stuckWatch(),
       missing: this.missingWatch(),
-      pollNow: async (provider, trackIds) => void (await this.queues.get(provider)?.addBulk(trackIds.map((id) => pollJob(id)))),
+      pollNow: async (provider, trackIds, dueAt) => void (await this.queues.get(provider)?.addBulk(trackIds.map((id) => pollJob(id, dueAt, Date.now())))),
     };
   }
 

@@ -11,9 +11,9 @@ export function pollQueueName(provider: string): string {
 
 export const DELIVER_QUEUE = 'deliver';
 
-/** A track's poll job, run in `delayMs`; by default the track's one poll job id (a second add is a no-op while it waits). */
-export function pollJob(trackId: string, delayMs = 0, jobId = pollJobId(trackId)) {
-  return { name: 'poll', data: { trackId }, opts: { jobId, delay: Math.max(0, delayMs) } };
+/** The poll job of a track claimed for `dueAt`, delayed until then (see pollJobId for the id). */
+export function pollJob(trackId: string, dueAt: number, now: number) {
+  return { name: 'poll', data: { trackId }, opts: { jobId: pollJobId(trackId, dueAt), delay: Math.max(0, dueAt - now) } };
 }
 
 export function queueOptions(connection: Redis, keys: Keys): QueueOptions {

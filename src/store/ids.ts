@@ -12,14 +12,14 @@ export function trackId(provider: string, kind: TrackKind, target: string): stri
   return `t${digest([provider, kind, target], 15)}`;
 }
 
-/** One poll job per track at a time: a second add with this id is ignored while the first exists. */
-export function pollJobId(track: string): string {
-  return `poll-${track}`;
-}
-
-/** A poll a change hint asked for at `at`: its own job, beside the track's regular one (both commit by compare-and-set). */
-export function hintedPollJobId(track: string, at: number): string {
-  return `${pollJobId(track)}-h${at}`;
+/**
+ * The poll of a track due at `dueAt`: one job per claim of the track. Two claims of the same due time (a tick and
+ * a first poll asked for at once) are one job; a claim made while the track's previous poll job is still finishing
+ * (its commit has set the next due time) gets a new job — an id per track alone would make that add a no-op and
+ * strand the track until its lease ran out.
+ */
+export function pollJobId(track: string, dueAt: number): string {
+  return `poll-${track}-${dueAt}`;
 }
 
 /** The n-th transition of a step (or `@pipeline`, or `@error`) of a track. Stable across replays. */

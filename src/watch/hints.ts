@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import { pollJob } from '../queues';
-import { hintedPollJobId, trackId } from '../store/ids';
+import { trackId } from '../store/ids';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
 
@@ -103,9 +103,9 @@ export class HintRouter {
       this.o.onHint?.(h.provider, 'ignored');
       return [];
     }
-    // Its own job id per hinted poll: a regular poll of the track may be waiting or running; both commit by
-    // compare-and-set, so a second poll can only find nothing new.
-    await queue.addBulk(polls.map(({ trackId: id, pollAt }) => pollJob(id, pollAt - now, hintedPollJobId(id, pollAt))));
+    // A hinted poll is a claim of its own: a regular poll of the track may be waiting or running too; both commit
+    // by compare-and-set, so a second poll can only find nothing new.
+    await queue.addBulk(polls.map(({ trackId: id, pollAt }) => pollJob(id, pollAt, now)));
     this.o.onHint?.(h.provider, 'polled');
     this.remember(runKey(h), Math.min(...polls.map((p) => p.pollAt)), now);
     return polls.map((p) => p.trackId);

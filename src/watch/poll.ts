@@ -39,8 +39,8 @@ export interface PollDeps {
   stuck?: StuckWatch;
   /** Experiment tracks that expect runs: scheduled on their first poll, resumed when a run appears. */
   missing?: MissingWatch;
-  /** Enqueues polls of these tracks now (new tracks found by an experiment poll). */
-  pollNow?(provider: string, trackIds: string[]): Promise<void>;
+  /** Enqueues polls of these tracks, due at `dueAt` (new tracks found by an experiment poll, due now). */
+  pollNow?(provider: string, trackIds: string[], dueAt: number): Promise<void>;
 }
 
 export type PollOutcome =
@@ -236,8 +236,8 @@ async function commitExperiment(deps: PollDeps, track: Track, found: Parameters<
   if (added > 0 && track.expect) await deps.missing?.resumed(track, now);
   if (added > 0) {
     deps.logger.info({ trackId: track.id, experiment: track.experiment, added }, 'new pipeline runs tracked');
-    // Their first poll now, not at the next tick (the same job id as the tick's: whichever comes first).
-    await deps.pollNow?.(track.provider, newTracks);
+    // Their first poll now, not at the next tick (the same job id as the tick's claim of that due time: one poll).
+    await deps.pollNow?.(track.provider, newTracks, now);
   }
   return { kind: 'tracked', added };
 }

@@ -73,8 +73,7 @@ export class Scheduler {
         leaseMs: this.o.leaseMs,
       });
       if (claimed.length === 0) continue;
-      // The job id makes a second add a no-op while a poll of that track is still waiting or running.
-      await queue.addBulk(claimed.map(({ member: trackId, dueAt }) => pollJob(trackId, dueAt - now)));
+      await queue.addBulk(claimed.map(({ member: trackId, dueAt }) => pollJob(trackId, dueAt, now)));
       enqueued += claimed.length;
     }
     await this.o.afterTick?.(now);

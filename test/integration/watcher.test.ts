@@ -1,7 +1,7 @@
 // The watcher core against a real Redis: atomic commits, no double polls, one track.error, reclaimed events.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { systemClock } from '../../src/clock';
 import { createLogger } from '../../src/logger';
 import { Status } from '../../src/model/status';
@@ -10,7 +10,7 @@ import { deliverJob } from '../../src/notify/deliver';
 import { Dispatcher } from '../../src/notify/dispatch';
 import { LocalProvider } from '../../src/providers/local/provider';
 import type { RunProvider } from '../../src/providers/provider';
-import { pollQueue } from '../../src/queues';
+import { pollJob, pollQueue } from '../../src/queues';
 import type { WatchEvent } from '../../src/store/events';
 import { DISPATCH_GROUP, Keys } from '../../src/store/keys';
 import { pollTrack, type PollDeps } from '../../src/watch/poll';
@@ -229,6 +229,34 @@ describe('scheduler', () => {
       // A claimed track is leased from its due time: the next tick does not claim it again.
       expect(await s.tick(5000)).toBe(0);
     } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+
+  it('a track claimed while its last poll job is still finishing gets a poll of its own, not one dropped as a duplicate', async () => {
+    // A poll commits the track's next due time, then its job still runs a little (stuck notes, recovery) before it
+    // completes: a tick in that gap claims the track. Its add must not be a no-op on the finishing job's id, or the
+    // track waits out its whole lease (90 s at the defaults) with no poll at all.
+    const queue = pollQueue(redis, keys, 'local');
+    const connection = redis.duplicate();
+    const worker = new Worker(queue.name, null, { connection, prefix: keys.bullPrefix, autorun: false });
+    try {
+      const t = trackFromRequest({ provider: 'local', pipelineRun: 'finishing' }, 'cli', Date.now());
+      await tracks.add(t);
+      const first = pollJob(t.id, Date.now(), Date.now());
+      await queue.add(first.name, first.data, first.opts);
+      const active = (await worker.getNextJob('tok'))!;
+      expect(active.data.trackId).toBe(t.id);
+      await redis.zadd(keys.due('local'), Date.now() + 5, t.id); // the commit's next due time
+      const s = new Scheduler({ redis, keys, queues: new Map([['local', queue]]), clock: systemClock, batch: 1000, leaseMs: 60000, logger });
+      expect(await s.tick(1000)).toBe(1);
+      await active.moveToCompleted('done', 'tok', false);
+      const pending = await queue.getJobs(['waiting', 'delayed']);
+      expect(pending.map((j) => j.data.trackId)).toEqual([t.id]);
+    } finally {
+      await worker.close();
+      connection.disconnect();
       await queue.obliterate({ force: true });
       await queue.close();
     }

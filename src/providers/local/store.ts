@@ -1,6 +1,6 @@
 // The local run store's layout on disk, its ids, and its atomic reads and writes (see docs/PROVIDERS.md).
 import { randomBytes, createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createFileExclusive, writeJsonAtomic } from '../../fs/atomic';
 import { AlreadyExistsError, InvalidInputError, isSrwError, RecordCorruptError, RunNotFoundError, type SrwError } from '../../model/errors';
@@ -40,7 +40,7 @@ export const LOG_FILES = { stdout: 'stdout.log', stderr: 'stderr.log', job: 'job
  *   experiments/<experiment>/<createdMs>__<pipelineRunId>     empty marker: lists an experiment's runs by time
  *   index/<stepRunId>                                          holds the step's pipeline run id
  *   reuse/<experiment>/<fingerprint>.json                      the Finished step a reusable step can reuse
- *   changes/<experiment>@<pipelineRunId>                       rewritten on every write of the run: the change feed
+ *   changes/<experiment>@<pipelineRunId>                       touched on every write of the run: the change feed
  */
 export class RunStore {
   readonly root: string;
@@ -112,7 +112,7 @@ export class RunStore {
   async pipelineOfStep(stepRunId: string): Promise<string> {
     assertValidId(stepRunId, 'step run id');
     try {
-      return (await fs.readFile(path.join(this.root, 'index', stepRunId), 'utf8')).trim();
+      return fs.readFileSync(path.join(this.root, 'index', stepRunId), 'utf8').trim();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RunNotFoundError(stepRunId);
       throw err;
@@ -167,9 +167,10 @@ export class RunStore {
   }
 }
 
+// Synchronous reads, as in records.ts: small local folders, listed on every poll.
 async function listDir(dir: string): Promise<string[]> {
   try {
-    return (await fs.readdir(dir)).filter((n) => !n.startsWith('.'));
+    return fs.readdirSync(dir).filter((n) => !n.startsWith('.'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
@@ -177,10 +178,5 @@ async function listDir(dir: string): Promise<string[]> {
 }
 
 async function fileExists(file: string): Promise<boolean> {
-  try {
-    await fs.access(file);
-    return true;
-  } catch {
-    return false;
-  }
+  return fs.existsSync(file);
 }
