@@ -80,10 +80,15 @@ export class Scheduler {
     return enqueued;
   }
 
-  /** Starts the node-cron tick. Ticks never overlap; a failing tick (Redis away) is logged and the next one tries again. */
+  /**
+   * Starts the node-cron tick, and ticks once at once: after a restart, what fell due meanwhile is polled now, not
+   * at the first cron tick (up to 5 s later at the defaults). Ticks never overlap; a failing tick (Redis away) is
+   * logged and the next one tries again.
+   */
   start(expression: string): void {
     if (!cron.validate(expression)) throw new ConfigInvalidError(`poll.tick: "${expression}" is not a valid cron expression`);
     this.task = cron.schedule(expression, () => this.runTick(), { name: 'srw-scheduler', noOverlap: true });
+    void this.runTick();
   }
 
   /** Until the tick after this one, with a little margin for a late tick: what is due by then is claimed now. */

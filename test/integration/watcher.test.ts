@@ -234,6 +234,23 @@ describe('scheduler', () => {
     }
   });
 
+  it('a started scheduler ticks at once: after a restart, what is due is polled now, not at the first cron tick', async () => {
+    const queue = pollQueue(redis, keys, 'local');
+    // A tick that never comes during the test (midnight on January 1st).
+    const s = new Scheduler({ redis, keys, queues: new Map([['local', queue]]), clock: systemClock, batch: 1000, leaseMs: 60000, logger });
+    try {
+      await tracks.add(trackFromRequest({ provider: 'local', pipelineRun: 'restarted' }, 'cli', Date.now()));
+      s.start('0 0 0 1 1 *');
+      const deadline = Date.now() + 2000;
+      while ((await queue.getJobCountByTypes('waiting', 'delayed')) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(await queue.getJobCountByTypes('waiting', 'delayed')).toBe(1);
+    } finally {
+      await s.stop();
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+
   it('a track claimed while its last poll job is still finishing gets a poll of its own, not one dropped as a duplicate', async () => {
     // A poll commits the track's next due time, then its job still runs a little (stuck notes, recovery) before it
     // completes: a tick in that gap claims the track. Its add must not be a no-op on the finishing job's id, or the
