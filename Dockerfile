@@ -9,6 +9,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
 COPY workers ./workers
+COPY ui ./ui
 COPY bench ./bench
 RUN node scripts/build.js && npm prune --omit=dev
 

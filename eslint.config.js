@@ -16,6 +16,8 @@ module.exports = tseslint.config(
       '@typescript-eslint/no-require-imports': 'off',
     },
   },
+  // The dashboard's browser code has its own tsconfig (DOM types, bundler resolution).
+  { files: ['ui/**/*.ts'], languageOptions: { parserOptions: { project: './ui/tsconfig.json', tsconfigRootDir: __dirname } } },
   // Tests read JSON answers of real servers: `any` there saves casts without hiding product types.
   { files: ['test/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
 );

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Compiles the TypeScript sources to dist/ and copies the Lua scripts beside the code that loads them.
+// Compiles the TypeScript sources to dist/, copies the Lua scripts beside the code that loads them, and builds the
+// dashboard's front end (ui/, Vite) into dist/ui/.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -16,3 +17,6 @@ fs.mkdirSync(to, { recursive: true });
 for (const name of fs.readdirSync(from)) {
   if (name.endsWith('.lua')) fs.copyFileSync(path.join(from, name), path.join(to, name));
 }
+
+// The dashboard's assets: built here, shipped in the package, served by the daemon (nothing fetched at run time).
+execFileSync(process.execPath, [path.join(path.dirname(require.resolve('vite/package.json')), 'bin/vite.js'), 'build', '--config', 'ui/vite.config.mjs'], { cwd: root, stdio: 'inherit' });

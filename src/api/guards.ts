@@ -10,9 +10,10 @@ export function isLoopback(host: string): boolean {
 
 /**
  * The Host must be one of ours (`allowedHosts`; undefined = any, for a non-loopback listen with a token), a write
- * must not come from another origin, and a write must be JSON (no "simple" cross-site form post).
+ * must not come from another origin, and a write must be JSON (no "simple" cross-site form post) — except the
+ * dashboard's sign-in and sign-out forms (`formAllowed`), which still pass the origin checks above.
  */
-export function checkBrowserSafety(req: http.IncomingMessage, allowedHosts: Set<string> | undefined): void {
+export function checkBrowserSafety(req: http.IncomingMessage, allowedHosts: Set<string> | undefined, formAllowed = false): void {
   if (allowedHosts) {
     const host = hostnameOf(req.headers.host);
     if (!host || !allowedHosts.has(host))
@@ -28,6 +29,7 @@ export function checkBrowserSafety(req: http.IncomingMessage, allowedHosts: Set<
   }
   if (req.headers['sec-fetch-site'] === 'cross-site') throw new HttpError(403, 'SRW_ORIGIN_NOT_ALLOWED', 'cross-site requests are refused');
   // JSON, or JSON as CloudEvents deliver it (Event Grid's CloudEvents schema: one event or a batch).
+  if (formAllowed && /^application\/x-www-form-urlencoded\s*(;|$)/i.test(req.headers['content-type'] ?? '')) return;
   if (req.method === 'POST' && !/^application\/(cloudevents(-batch)?\+)?json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
     throw new HttpError(415, 'SRW_UNSUPPORTED_MEDIA_TYPE', 'writes take content-type: application/json');
   }

@@ -12,12 +12,20 @@ import { TrackStore, trackFromRequest, verifyTarget } from '../watch/tracks';
 import { EventFanout } from '../store/outbox-tail';
 import { defineAlertRoutes } from './alert-routes';
 import { defineHookRoutes } from './hook-routes';
+import { defineDashboardRoutes } from '../dashboard/routes';
+import { hasSession } from '../dashboard/session';
 import type { ApiDeps, Handler } from './deps';
 import { checkBrowserSafety, isLoopback, LOOPBACK_NAMES } from './guards';
 import { HttpError, readJson, sendError, sendJson } from './http';
 
-/** Who may call a route: token holders; anyone (health); or whoever shows the route's own secret (hooks). */
-type RouteAuth = 'token' | 'open' | 'self';
+/**
+ * Who may call a route: token holders (the bearer header, or the dashboard's session cookie); anyone (health,
+ * sign-in, assets); whoever shows the route's own secret (hooks); `page`: token holders, others are sent to sign in.
+ */
+type RouteAuth = 'token' | 'open' | 'self' | 'page';
+
+/** The dashboard's sign-in and sign-out take a plain HTML form (no JavaScript needed to sign in). */
+const FORM_PATHS = new Set(['/ui/login', '/ui/logout']);
 
 /** A request that has not been answered by then is answered 503/504: no route may hang while Redis is away. */
 const ROUTE_DEADLINE_MS = 5000;
@@ -134,6 +142,7 @@ export class ApiServer {
     });
     defineAlertRoutes((method, path, handler) => this.route(method, path, handler), d);
     defineHookRoutes((method, path, handler) => this.route(method, path, handler, 'self'), d.eventGrid, d.hints);
+    defineDashboardRoutes((method, path, handler, auth) => this.route(method, path, handler, auth), d);
     this.route('POST', '/deliveries/:id/retry', async (_q, res, p) => {
       await retryDelivery(d.deliveries, d.deliverQueue, p.id!, d.clock.now());
       sendJson(res, 202, { retried: p.id });
@@ -163,6 +172,7 @@ export class ApiServer {
 
   private authorized(req: http.IncomingMessage): boolean {
     if (!this.d.token) return true;
+    if (hasSession(req, this.d.token)) return true;
     const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
     const expected = Buffer.from(this.d.token);
     return given.length === expected.length && timingSafeEqual(given, expected);
@@ -171,11 +181,14 @@ export class ApiServer {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      checkBrowserSafety(req, this.allowedHosts);
+      checkBrowserSafety(req, this.allowedHosts, FORM_PATHS.has(url.pathname));
       const candidates = this.routes.filter((r) => r.pattern.test(url.pathname));
       if (candidates.length === 0) throw new HttpError(404, 'SRW_NOT_FOUND', `no route ${url.pathname}`);
       const route = candidates.find((r) => r.method === req.method);
       if (!route) throw new HttpError(405, 'SRW_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
+      if (route.auth === 'page' && !this.authorized(req)) {
+        return void res.writeHead(303, { location: `/ui/login?next=${encodeURIComponent(url.pathname + url.search)}` }).end();
+      }
       if (route.auth === 'token' && !this.authorized(req)) {
         res.setHeader('www-authenticate', 'Bearer');
         throw new HttpError(401, 'SRW_UNAUTHORIZED', 'a valid bearer token is required');

@@ -50,6 +50,8 @@ export interface StepRunSnapshot extends RunState, ReuseInfo {
   name: string;
   outputNames: string[];
   logNames: string[];
+  /** The steps (by name) this one waits for, where the provider knows the graph (local `run`); the dashboard draws it. */
+  needs?: string[];
 }
 
 export interface PipelineRunSnapshot extends RunState {

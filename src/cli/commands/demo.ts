@@ -18,7 +18,7 @@ import type { Manifest } from '../../notify/download';
 import { emailContent } from '../../notify/formats/email-message';
 import { configOf, providerFromConfig } from '../context';
 import { parsePositiveNumber } from '../options';
-import { packageRoot } from '../package-root';
+import { packageRoot } from '../../package-root';
 
 const say = (line = ''): void => void process.stdout.write(line + '\n');
 

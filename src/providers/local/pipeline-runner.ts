@@ -58,7 +58,10 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineResult
   // Every step is recorded NotStarted up front, so watchers see the whole graph at once.
   const records = new Map<string, StepRecord>();
   for (const step of pipeline.steps) {
-    const record = newStepRecord({ experiment: pipeline.experiment, pipelineRunId, stepName: step.name, command: step.run, now: now() });
+    const record = {
+      ...newStepRecord({ experiment: pipeline.experiment, pipelineRunId, stepName: step.name, command: step.run, now: now() }),
+      ...(step.needs.length ? { needs: step.needs } : {}),
+    };
     await o.store.writeStep(record);
     records.set(step.name, record);
   }

@@ -162,6 +162,7 @@ export function toStepSnapshot(r: StepRecord): StepRunSnapshot {
     reusedPipelineRunId: r.reusedPipelineRunId,
     outputNames: Object.keys(r.outputs).sort(),
     logNames: Object.values(LOG_FILES),
+    ...(r.needs ? { needs: r.needs } : {}),
   };
 }
 

@@ -44,6 +44,8 @@ export const stepRecordSchema = z.object({
   reusedRunId: z.string().optional(),
   reusedNodeId: z.string().optional(),
   reusedPipelineRunId: z.string().optional(),
+  /** The steps (by name) this one waits for, from the pipeline file (`run`); none for `exec`. */
+  needs: z.array(z.string()).optional(),
   /** Output name -> declared path; captured files live in the step's outputs/<name>/ folder. */
   outputs: z.record(z.string(), z.string()),
 });

@@ -1,0 +1,88 @@
+// Open alerts and silences: add a silence with an expiry, expire one (the buttons call the JSON API).
+import type { ApiDeps } from '../../api/deps';
+import { html, timeAgo, type SafeHtml } from '../html';
+
+export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
+  const now = d.clock.now();
+  const [alerts, silences] = await Promise.all([d.alerts?.list() ?? [], d.silences?.list(now) ?? []]);
+  return html`<section aria-labelledby="alerts-h">
+      <h2 id="alerts-h">Open alerts</h2>
+      ${
+        alerts.length
+          ? html`<table>
+              <thead>
+                <tr>
+                  <th scope="col">Alert</th>
+                  <th scope="col">Opened</th>
+                  <th scope="col">By</th>
+                  <th scope="col">Summary</th>
+                  <th scope="col">Failures</th>
+                  <th scope="col">Notified</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${alerts.map(
+                  (a) =>
+                    html`<tr data-alert="${a.key}">
+                      <td><code>${a.key}</code></td>
+                      <td>${timeAgo(a.openedAt, now)}</td>
+                      <td>${a.openedType}</td>
+                      <td>${a.openedSummary}</td>
+                      <td>${a.failures}</td>
+                      <td>${a.notifiers.join(', ')}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+          : html`<p>No open alert.</p>`
+      }
+    </section>
+    <section aria-labelledby="silences-h">
+      <h2 id="silences-h">Silences</h2>
+      ${
+        silences.length
+          ? html`<table>
+              <thead>
+                <tr>
+                  <th scope="col">Matches</th>
+                  <th scope="col">Ends</th>
+                  <th scope="col">Comment</th>
+                  <th scope="col"><span class="sr-only">Actions</span></th>
+                </tr>
+              </thead>
+              <tbody>
+                ${silences.map(
+                  (s) =>
+                    html`<tr data-silence="${s.id}">
+                      <td>
+                        <code
+                          >${Object.entries(s.matchers)
+                            .map(([k, v]) => `${k}=${v}`)
+                            .join(',')}</code
+                        >
+                      </td>
+                      <td>
+                        <time datetime="${new Date(s.endsAt).toISOString()}">${new Date(s.endsAt).toISOString().replace('T', ' ').slice(0, 16)} UTC</time>
+                      </td>
+                      <td>${s.comment}</td>
+                      <td><button type="button" data-expire-silence="${s.id}">Expire</button></td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+          : html`<p>No active silence.</p>`
+      }
+      <form id="silence-form" class="stack" data-api="silence">
+        <h3>Add a silence</h3>
+        <label>Matches <input name="match" required placeholder="experiment=churn,type=steprun.failed" aria-describedby="match-help" /></label>
+        <small id="match-help"
+          >FIELD=VALUE pairs, comma-separated; values may use * (e.g. <code>experiment=nightly-*</code>, <code>labels.team=ml</code>).</small
+        >
+        <label>For <input name="for" required value="2h" pattern="\\d+[smhd]" aria-describedby="for-help" /></label>
+        <small id="for-help">A duration: 30m, 2h, 1d.</small>
+        <label>Comment <input name="comment" /></label>
+        <button type="submit">Add silence</button>
+        <p class="form-error" role="alert"></p>
+      </form>
+    </section>`;
+}

@@ -1,0 +1,100 @@
+// The event timeline: newest first, filtered by experiment, type and status, paged by stream id.
+import type { ApiDeps } from '../../api/deps';
+import { STATUSES } from '../../model/status';
+import { EVENT_TYPES, type WatchEvent } from '../../store/events';
+import { html, query, type SafeHtml } from '../html';
+import { recentEvents } from '../runs';
+import { runHref, statusBadge } from './runs';
+
+const PAGE_SIZE = 50;
+/** Events read at most per page while filtering (a rare filter stops here and offers "older"). */
+const SCAN_LIMIT = 10_000;
+const SCAN_CHUNK = 500;
+
+export interface EventFilter {
+  experiment?: string;
+  type?: string;
+  status?: string;
+  before?: string;
+}
+
+function matches(e: WatchEvent, f: EventFilter): boolean {
+  const status = e.stepRun?.status ?? e.pipelineRun?.status;
+  return (!f.experiment || e.experiment === f.experiment) && (!f.type || e.type === f.type) && (!f.status || status === f.status);
+}
+
+export async function eventsPage(d: ApiDeps, f: EventFilter): Promise<SafeHtml> {
+  const found: { id: string; event: WatchEvent }[] = [];
+  let cursor = f.before;
+  let scanned = 0;
+  let end = false;
+  while (found.length < PAGE_SIZE && scanned < SCAN_LIMIT) {
+    const chunk = await recentEvents(d.redis, d.keys, SCAN_CHUNK, cursor);
+    if (chunk.length === 0) {
+      end = true;
+      break;
+    }
+    for (const e of chunk) {
+      cursor = e.id;
+      if (matches(e.event, f) && found.length < PAGE_SIZE) found.push(e);
+      if (found.length === PAGE_SIZE) break;
+    }
+    scanned += chunk.length;
+  }
+  const older = !end && cursor ? `/ui/events${query({ experiment: f.experiment, type: f.type, status: f.status, before: cursor })}` : undefined;
+  return html`<form method="get" action="/ui/events" class="filters" role="search">
+      <label>Experiment <input name="experiment" value="${f.experiment ?? ''}" /></label>
+      <label
+        >Type
+        <select name="type">
+          <option value="">any</option>
+          ${EVENT_TYPES.map((t) => html`<option${t === f.type ? html` selected` : ''}>${t}</option>`)}
+        </select></label
+      >
+      <label
+        >Status
+        <select name="status">
+          <option value="">any</option>
+          ${STATUSES.map((s) => html`<option${s === f.status ? html` selected` : ''}>${s}</option>`)}
+        </select></label
+      >
+      <button type="submit">Filter</button>
+    </form>
+    ${
+      found.length
+        ? html`<table>
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Type</th>
+                <th scope="col">Experiment</th>
+                <th scope="col">Pipeline run</th>
+                <th scope="col">Step</th>
+                <th scope="col">Status</th>
+                <th scope="col">Detail</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${found.map(({ id, event: e }) => row(id, e))}
+            </tbody>
+          </table>`
+        : html`<p>No events${f.experiment || f.type || f.status ? ' match these filters' : ' yet'}.</p>`
+    }
+    <nav class="pager" aria-label="Pages">
+      ${f.before ? html`<a href="/ui/events${query({ experiment: f.experiment, type: f.type, status: f.status })}">Newest</a>` : ''}${older ? html`<a href="${older}">Older →</a>` : ''}
+    </nav>`;
+}
+
+function row(id: string, e: WatchEvent): SafeHtml {
+  const status = e.stepRun?.status ?? e.pipelineRun?.status;
+  const detail = e.error?.message ?? e.stepRun?.error?.message ?? e.pipelineRun?.error?.message ?? (e.stuck ? `stuck: ${e.stuck.reason}` : '');
+  return html`<tr data-event="${id}">
+    <td><time datetime="${e.time}">${e.time.replace('T', ' ').slice(0, 19)}</time></td>
+    <td>${e.type}</td>
+    <td>${e.experiment}</td>
+    <td>${e.pipelineRunId ? html`<a href="${runHref(e.provider, e.pipelineRunId, e.experiment)}">${e.pipelineRunId}</a>` : ''}</td>
+    <td>${e.stepRun?.name ?? ''}</td>
+    <td>${status ? statusBadge(status) : ''}</td>
+    <td>${detail}</td>
+  </tr>`;
+}

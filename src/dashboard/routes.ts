@@ -1,0 +1,148 @@
+// The dashboard's routes on the daemon's HTTP server: server-rendered pages, the sign-in form, the built assets.
+import { readFile } from 'node:fs/promises';
+import type * as http from 'node:http';
+import * as path from 'node:path';
+import type { ApiDeps, Handler } from '../api/deps';
+import { HttpError } from '../api/http';
+import { packageRoot } from '../package-root';
+import { html, type SafeHtml } from './html';
+import { page } from './layout';
+import { alertsPage } from './pages/alerts';
+import { deliveriesPage } from './pages/deliveries';
+import { eventsPage } from './pages/events';
+import { loginPage } from './pages/login';
+import { metricsPage } from './pages/metrics';
+import { runPage } from './pages/run';
+import { runsPage } from './pages/runs';
+import { clearedSessionCookie, sessionCookie, tokenMatches } from './session';
+
+/** Who may open a route: pages need the token (a session cookie or the bearer header); assets and sign-in are open. */
+export type DashboardAuth = 'page' | 'open';
+type Route = (method: string, path: string, handler: Handler, auth: DashboardAuth) => void;
+
+/** Pages only load this origin's files; nothing inline can run (what a page shows is escaped, and this is the backstop). */
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+const ASSET_TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+
+/** Where `npm run build` puts the front end (vite: ui/ -> dist/ui/). */
+export function assetsDir(): string {
+  return path.join(packageRoot(), 'dist', 'ui');
+}
+
+export function defineDashboardRoutes(route: Route, d: ApiDeps): void {
+  const signedIn = Boolean(d.token);
+  const show = (res: http.ServerResponse, url: URL, title: string, body: SafeHtml, live = true, status = 200) => {
+    res.writeHead(status, PAGE_HEADERS);
+    res.end(page({ title, path: url.pathname, body, live, signedIn }));
+  };
+  /** A page handler whose errors are shown as a page (with the error's status), not as JSON. */
+  const pageRoute = (
+    p: string,
+    title: string,
+    render: (url: URL, params: Record<string, string>) => Promise<SafeHtml | { title: string; body: SafeHtml }>,
+    live = true,
+  ) =>
+    route(
+      'GET',
+      p,
+      async (_req, res, params, url) => {
+        try {
+          const out = await render(url, params);
+          if ('body' in out) show(res, url, out.title, out.body, live);
+          else show(res, url, title, out, live);
+        } catch (err) {
+          const e = err as Error & { status?: number };
+          if (!(err instanceof HttpError)) throw err;
+          show(
+            res,
+            url,
+            'Not found',
+            html`<p class="fail-text" role="alert">${e.message}</p>
+              <p><a href="/ui/">Back to the runs</a></p>`,
+            false,
+            e.status,
+          );
+        }
+      },
+      'page',
+    );
+
+  route('GET', '/', async (_q, res) => void res.writeHead(302, { location: '/ui/' }).end(), 'open');
+  route('GET', '/ui', async (_q, res) => void res.writeHead(302, { location: '/ui/' }).end(), 'open');
+  pageRoute('/ui/', 'Pipeline runs', () => runsPage(d));
+  pageRoute('/ui/runs/:provider/:run', 'Pipeline run', (url, p) => runPage(d, p.provider!, p.run!, url.searchParams.get('experiment') ?? undefined));
+  pageRoute('/ui/events', 'Events', (url) => {
+    const get = (k: string) => url.searchParams.get(k) || undefined;
+    const before = get('before');
+    if (before !== undefined && !/^\d+-\d+$/.test(before)) throw new HttpError(400, 'SRW_INVALID_INPUT', 'before: a stream id');
+    return eventsPage(d, { experiment: get('experiment'), type: get('type'), status: get('status'), before });
+  });
+  pageRoute('/ui/alerts', 'Alerts & silences', () => alertsPage(d));
+  pageRoute('/ui/deliveries', 'Deliveries', (url) => deliveriesPage(d, url.searchParams.get('status') === 'failed'));
+  pageRoute('/ui/metrics', 'Metrics', () => metricsPage(d));
+
+  route(
+    'GET',
+    '/ui/login',
+    async (_req, res, _p, url) => {
+      if (!d.token) return void res.writeHead(302, { location: '/ui/' }).end();
+      res.writeHead(200, PAGE_HEADERS);
+      res.end(page({ title: 'Sign in', path: url.pathname, body: loginPage(safeNext(url.searchParams.get('next')), url.searchParams.has('failed')) }));
+    },
+    'open',
+  );
+  route(
+    'POST',
+    '/ui/login',
+    async (req, res) => {
+      const form = new URLSearchParams(await readSmallBody(req));
+      const next = safeNext(form.get('next'));
+      if (!d.token || !tokenMatches(form.get('token') ?? '', d.token)) {
+        d.logger.warn({ path: '/ui/login' }, 'dashboard sign-in refused');
+        return void res.writeHead(303, { location: `/ui/login?failed=1&next=${encodeURIComponent(next)}` }).end();
+      }
+      res.writeHead(303, { location: next, 'set-cookie': sessionCookie(d.token) }).end();
+    },
+    'open',
+  );
+  route('POST', '/ui/logout', async (_req, res) => void res.writeHead(303, { location: '/ui/login', 'set-cookie': clearedSessionCookie() }).end(), 'open');
+
+  route(
+    'GET',
+    '/ui/assets/:file',
+    async (_req, res, p) => {
+      const file = p.file!;
+      const type = ASSET_TYPES[path.extname(file)];
+      // Names only: nothing outside the built folder can be asked for.
+      if (!/^[\w.-]+$/.test(file) || !type) throw new HttpError(404, 'SRW_NOT_FOUND', `no asset ${file}`);
+      const body = await readFile(path.join(assetsDir(), file)).catch(() => {
+        throw new HttpError(404, 'SRW_NOT_FOUND', `no asset ${file} (run npm run build)`);
+      });
+      res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+      res.end(body);
+    },
+    'open',
+  );
+}
+
+/** Where to go after signing in: a dashboard path of this server, never another site. */
+function safeNext(next: string | null): string {
+  return next && next.startsWith('/ui/') ? next : '/ui/';
+}
+
+async function readSmallBody(req: http.IncomingMessage): Promise<string> {
+  let text = '';
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    text += chunk.toString('utf8');
+    if (text.length > 4096) throw new HttpError(413, 'SRW_INVALID_INPUT', 'sign-in form over 4 KiB');
+  }
+  return text;
+}
