@@ -71,10 +71,14 @@ document.addEventListener('click', (e) => {
   const call = retryDelivery
     ? api('POST', `/deliveries/${encodeURIComponent(retryDelivery)}/retry`, {}).then(() => announce('retry sent'))
     : api('DELETE', `/silences/${encodeURIComponent(expireSilence!)}`).then(() => announce('silence expired'));
-  call.then(refresh).catch((err: Error) => {
-    button.disabled = false;
-    announce(err.message);
-  });
+  // A retry is queued, not sent yet: look again a moment later for its outcome.
+  call
+    .then(refresh)
+    .then(() => retryDelivery && window.setTimeout(() => void refresh().catch(() => undefined), 2000))
+    .catch((err: Error) => {
+      button.disabled = false;
+      announce(err.message);
+    });
 });
 
 document.addEventListener('submit', (e) => {

@@ -26,7 +26,8 @@ const PAGE_HEADERS = {
   'content-security-policy':
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // Not no-referrer: under it Chromium sends `Origin: null` with the sign-in form, which the origin check refuses.
+  'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
 };
 
@@ -76,6 +77,7 @@ export function defineDashboardRoutes(route: Route, d: ApiDeps): void {
     );
 
   route('GET', '/', async (_q, res) => void res.writeHead(302, { location: '/ui/' }).end(), 'open');
+  route('GET', '/favicon.ico', async (_q, res) => void res.writeHead(204).end(), 'open');
   route('GET', '/ui', async (_q, res) => void res.writeHead(302, { location: '/ui/' }).end(), 'open');
   pageRoute('/ui/', 'Pipeline runs', () => runsPage(d));
   pageRoute('/ui/runs/:provider/:run', 'Pipeline run', (url, p) => runPage(d, p.provider!, p.run!, url.searchParams.get('experiment') ?? undefined));

@@ -1,5 +1,6 @@
 // Open alerts and silences: add a silence with an expiry, expire one (the buttons call the JSON API).
 import type { ApiDeps } from '../../api/deps';
+import type { Silence } from '../../alerts/silences';
 import { html, timeAgo, type SafeHtml } from '../html';
 
 export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
@@ -39,39 +40,16 @@ export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
     </section>
     <section aria-labelledby="silences-h">
       <h2 id="silences-h">Silences</h2>
-      ${
-        silences.length
-          ? html`<table>
-              <thead>
-                <tr>
-                  <th scope="col">Matches</th>
-                  <th scope="col">Ends</th>
-                  <th scope="col">Comment</th>
-                  <th scope="col"><span class="sr-only">Actions</span></th>
-                </tr>
-              </thead>
-              <tbody>
-                ${silences.map(
-                  (s) =>
-                    html`<tr data-silence="${s.id}">
-                      <td>
-                        <code
-                          >${Object.entries(s.matchers)
-                            .map(([k, v]) => `${k}=${v}`)
-                            .join(',')}</code
-                        >
-                      </td>
-                      <td>
-                        <time datetime="${new Date(s.endsAt).toISOString()}">${new Date(s.endsAt).toISOString().replace('T', ' ').slice(0, 16)} UTC</time>
-                      </td>
-                      <td>${s.comment}</td>
-                      <td><button type="button" data-expire-silence="${s.id}">Expire</button></td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
-          : html`<p>No active silence.</p>`
-      }
+      ${silenceTable(
+        silences.filter((s) => s.endsAt > now),
+        'active',
+        'No active silence.',
+      )}
+      ${silenceTable(
+        silences.filter((s) => s.endsAt <= now),
+        'expired',
+        '',
+      )}
       <form id="silence-form" class="stack" data-api="silence">
         <h3>Add a silence</h3>
         <label>Matches <input name="match" required placeholder="experiment=churn,type=steprun.failed" aria-describedby="match-help" /></label>
@@ -85,4 +63,37 @@ export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
         <p class="form-error" role="alert"></p>
       </form>
     </section>`;
+}
+
+/** Active silences (with an Expire button) or the ones that ended in the last day (kept, as Alertmanager shows them). */
+function silenceTable(list: Silence[], state: 'active' | 'expired', none: string): SafeHtml {
+  if (list.length === 0) return none ? html`<p>${none}</p>` : html``;
+  return html`${state === 'expired' ? html`<h3>Expired in the last day</h3>` : ''}
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Matches</th>
+          <th scope="col">${state === 'active' ? 'Ends' : 'Ended'}</th>
+          <th scope="col">Comment</th>
+          <th scope="col"><span class="sr-only">Actions</span></th>
+        </tr>
+      </thead>
+      <tbody>
+        ${list.map(
+          (s) =>
+            html`<tr data-silence="${s.id}" data-state="${state}">
+              <td>
+                <code
+                  >${Object.entries(s.matchers)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join(',')}</code
+                >
+              </td>
+              <td><time datetime="${new Date(s.endsAt).toISOString()}">${new Date(s.endsAt).toISOString().replace('T', ' ').slice(0, 16)} UTC</time></td>
+              <td>${s.comment}</td>
+              <td>${state === 'active' ? html`<button type="button" data-expire-silence="${s.id}">Expire</button>` : ''}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
 }
