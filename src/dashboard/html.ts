@@ -53,3 +53,26 @@ export function duration(ms: number | undefined): string {
   const s = Math.round(ms / 1000);
   return s < 120 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }
+
+/** A table with one header row (an empty label is an "Actions" column, named for screen readers), or `empty`. */
+export function table(o: { head: string[]; rows: SafeHtml[]; empty: string | SafeHtml; caption?: string }): SafeHtml {
+  if (o.rows.length === 0) return o.empty === '' ? html`` : html`<p>${o.empty}</p>`;
+  const th = (label: string) => html`<th scope="col">${label || html`<span class="sr-only">Actions</span>`}</th>`;
+  return html`<table>
+    ${
+      o.caption
+        ? html`<caption class="sr-only">
+            ${o.caption}
+          </caption>`
+        : ''
+    }
+    <thead>
+      <tr>
+        ${o.head.map(th)}
+      </tr>
+    </thead>
+    <tbody>
+      ${o.rows}
+    </tbody>
+  </table>`;
+}

@@ -19,6 +19,7 @@ import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';
 import { waitFor } from '../support/wait-for';
 import { WebhookReceiver } from '../support/webhook-receiver';
+import { azureOptions, AzureMlServer, fixture } from '../support/azureml-server';
 
 const TOKEN = 'dashboard-test-token-0123456789abcdef';
 const FAILED_RED = 'rgb(179, 38, 30)';
@@ -29,6 +30,7 @@ const dataDir = tempDir('dash');
 const store = new LocalProvider({ root: path.join(dataDir, 'runs') }).store;
 const tracks = new TrackStore(redis, keys, systemClock);
 const receiver = new WebhookReceiver();
+const azureml = new AzureMlServer();
 let daemon: Daemon;
 let base: string;
 let browser: Browser;
@@ -58,10 +60,16 @@ async function open(page: Page, pathname: string): Promise<void> {
 
 beforeAll(async () => {
   const url = await receiver.start();
+  // Azure ML's REST API, as its contract server speaks it: a failed pipeline run with a reused and a failed step.
+  await azureml.start();
+  azureml.addRun({ ...fixture('pipeline-run'), status: 'Failed' });
+  for (const name of ['step-reused', 'step-failed']) azureml.addRun(fixture(name));
+  azureml.logs.set('step_train_2/user_logs/std_log.txt', 'epoch 1\nTraceback (most recent call last):\nValueError: bad shape\n');
   const config = testConfig({
     prefix,
     dataDir,
     extra: {
+      providers: { local: { type: 'local' }, aml: azureOptions(azureml, { timeoutMs: 5000 }) },
       notifiers: { hook: { type: 'webhook', url: `${url}/hook` } },
       routes: [{ match: {}, notify: ['hook'] }],
       api: { listen: '127.0.0.1:0', token: TOKEN },
@@ -87,6 +95,7 @@ afterAll(async () => {
   await browser?.close();
   await daemon?.stop();
   await receiver.close();
+  await azureml.close();
   await dropPrefix(redis, prefix);
   redis.disconnect();
 });
@@ -119,6 +128,22 @@ describe('dashboard', () => {
     expect(await page.locator('svg [data-step="prepare"]').textContent()).toContain('reused');
     expect(await page.locator('tr[data-step="prepare"]').textContent()).toContain('reused from');
     await screenshot(page, 'run');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('an Azure ML pipeline run: its steps, the failed one red with its log tail, the reused one marked, a studio link', async () => {
+    const { page, errors } = await watchedPage(context);
+    await open(page, '/ui/runs/aml/pipeline_run_1?experiment=churn');
+    await page.waitForSelector('svg.graph');
+    const failed = page.locator('svg [data-status="Failed"]');
+    expect(await failed.count()).toBe(1);
+    expect(await computedFill(failed.locator('rect'))).toBe(FAILED_RED);
+    expect(await page.locator('pre[data-stderr]').textContent()).toContain('ValueError: bad shape');
+    expect(await page.locator('svg .node', { hasText: 'reused' }).count()).toBe(1);
+    const studio = await page.locator('.run-head a').first().getAttribute('href');
+    expect(studio).toMatch(/^https:\/\/ml\.azure\.com\/runs\/pipeline_run_1\?wsid=/);
+    await screenshot(page, 'run-azureml');
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -1,54 +1,35 @@
 // Open alerts and silences: add a silence with an expiry, expire one (the buttons call the JSON API).
 import type { ApiDeps } from '../../api/deps';
 import type { Silence } from '../../alerts/silences';
-import { html, timeAgo, type SafeHtml } from '../html';
+import { html, table, timeAgo, type SafeHtml } from '../html';
 
 export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
   const now = d.clock.now();
   const [alerts, silences] = await Promise.all([d.alerts?.list() ?? [], d.silences?.list(now) ?? []]);
+  const alertRows = alerts.map(
+    (a) =>
+      html`<tr data-alert="${a.key}">
+        <td><code>${a.key}</code></td>
+        <td>${timeAgo(a.openedAt, now)}</td>
+        <td>${a.openedType}</td>
+        <td>${a.openedSummary}</td>
+        <td>${a.failures}</td>
+        <td>${a.notifiers.join(', ')}</td>
+      </tr>`,
+  );
   return html`<section aria-labelledby="alerts-h">
       <h2 id="alerts-h">Open alerts</h2>
-      ${
-        alerts.length
-          ? html`<table>
-              <thead>
-                <tr>
-                  <th scope="col">Alert</th>
-                  <th scope="col">Opened</th>
-                  <th scope="col">By</th>
-                  <th scope="col">Summary</th>
-                  <th scope="col">Failures</th>
-                  <th scope="col">Notified</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${alerts.map(
-                  (a) =>
-                    html`<tr data-alert="${a.key}">
-                      <td><code>${a.key}</code></td>
-                      <td>${timeAgo(a.openedAt, now)}</td>
-                      <td>${a.openedType}</td>
-                      <td>${a.openedSummary}</td>
-                      <td>${a.failures}</td>
-                      <td>${a.notifiers.join(', ')}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
-          : html`<p>No open alert.</p>`
-      }
+      ${table({ head: ['Alert', 'Opened', 'By', 'Summary', 'Failures', 'Notified'], rows: alertRows, empty: 'No open alert.' })}
     </section>
     <section aria-labelledby="silences-h">
       <h2 id="silences-h">Silences</h2>
       ${silenceTable(
         silences.filter((s) => s.endsAt > now),
         'active',
-        'No active silence.',
       )}
       ${silenceTable(
         silences.filter((s) => s.endsAt <= now),
         'expired',
-        '',
       )}
       <form id="silence-form" class="stack" data-api="silence">
         <h3>Add a silence</h3>
@@ -66,34 +47,24 @@ export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
 }
 
 /** Active silences (with an Expire button) or the ones that ended in the last day (kept, as Alertmanager shows them). */
-function silenceTable(list: Silence[], state: 'active' | 'expired', none: string): SafeHtml {
-  if (list.length === 0) return none ? html`<p>${none}</p>` : html``;
-  return html`${state === 'expired' ? html`<h3>Expired in the last day</h3>` : ''}
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">Matches</th>
-          <th scope="col">${state === 'active' ? 'Ends' : 'Ended'}</th>
-          <th scope="col">Comment</th>
-          <th scope="col"><span class="sr-only">Actions</span></th>
-        </tr>
-      </thead>
-      <tbody>
-        ${list.map(
-          (s) =>
-            html`<tr data-silence="${s.id}" data-state="${state}">
-              <td>
-                <code
-                  >${Object.entries(s.matchers)
-                    .map(([k, v]) => `${k}=${v}`)
-                    .join(',')}</code
-                >
-              </td>
-              <td><time datetime="${new Date(s.endsAt).toISOString()}">${new Date(s.endsAt).toISOString().replace('T', ' ').slice(0, 16)} UTC</time></td>
-              <td>${s.comment}</td>
-              <td>${state === 'active' ? html`<button type="button" data-expire-silence="${s.id}">Expire</button>` : ''}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`;
+function silenceTable(list: Silence[], state: 'active' | 'expired'): SafeHtml {
+  const rows = list.map(
+    (s) =>
+      html`<tr data-silence="${s.id}" data-state="${state}">
+        <td>
+          <code
+            >${Object.entries(s.matchers)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(',')}</code
+          >
+        </td>
+        <td><time datetime="${new Date(s.endsAt).toISOString()}">${new Date(s.endsAt).toISOString().replace('T', ' ').slice(0, 16)} UTC</time></td>
+        <td>${s.comment}</td>
+        <td>${state === 'active' ? html`<button type="button" data-expire-silence="${s.id}">Expire</button>` : ''}</td>
+      </tr>`,
+  );
+  const head = ['Matches', state === 'active' ? 'Ends' : 'Ended', 'Comment', ''];
+  return state === 'active'
+    ? table({ head, rows, empty: 'No active silence.' })
+    : html`${rows.length ? html`<h3>Expired in the last day</h3>` : ''}${table({ head, rows, empty: '' })}`;
 }

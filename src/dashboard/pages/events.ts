@@ -2,7 +2,7 @@
 import type { ApiDeps } from '../../api/deps';
 import { STATUSES } from '../../model/status';
 import { EVENT_TYPES, type WatchEvent } from '../../store/events';
-import { html, query, type SafeHtml } from '../html';
+import { html, query, table, type SafeHtml } from '../html';
 import { recentEvents } from '../runs';
 import { runHref, statusBadge } from './runs';
 
@@ -44,42 +44,14 @@ export async function eventsPage(d: ApiDeps, f: EventFilter): Promise<SafeHtml> 
   const older = !end && cursor ? `/ui/events${query({ experiment: f.experiment, type: f.type, status: f.status, before: cursor })}` : undefined;
   return html`<form method="get" action="/ui/events" class="filters" role="search">
       <label>Experiment <input name="experiment" value="${f.experiment ?? ''}" /></label>
-      <label
-        >Type
-        <select name="type">
-          <option value="">any</option>
-          ${EVENT_TYPES.map((t) => html`<option${t === f.type ? html` selected` : ''}>${t}</option>`)}
-        </select></label
-      >
-      <label
-        >Status
-        <select name="status">
-          <option value="">any</option>
-          ${STATUSES.map((s) => html`<option${s === f.status ? html` selected` : ''}>${s}</option>`)}
-        </select></label
-      >
+      ${choice('Type', 'type', EVENT_TYPES, f.type)} ${choice('Status', 'status', STATUSES, f.status)}
       <button type="submit">Filter</button>
     </form>
-    ${
-      found.length
-        ? html`<table>
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Type</th>
-                <th scope="col">Experiment</th>
-                <th scope="col">Pipeline run</th>
-                <th scope="col">Step</th>
-                <th scope="col">Status</th>
-                <th scope="col">Detail</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${found.map(({ id, event: e }) => row(id, e))}
-            </tbody>
-          </table>`
-        : html`<p>No events${f.experiment || f.type || f.status ? ' match these filters' : ' yet'}.</p>`
-    }
+    ${table({
+      head: ['Time', 'Type', 'Experiment', 'Pipeline run', 'Step', 'Status', 'Detail'],
+      rows: found.map(({ id, event: e }) => row(id, e)),
+      empty: `No events${f.experiment || f.type || f.status ? ' match these filters' : ' yet'}.`,
+    })}
     <nav class="pager" aria-label="Pages">
       ${f.before ? html`<a href="/ui/events${query({ experiment: f.experiment, type: f.type, status: f.status })}">Newest</a>` : ''}${older ? html`<a href="${older}">Older →</a>` : ''}
     </nav>`;
@@ -97,4 +69,16 @@ function row(id: string, e: WatchEvent): SafeHtml {
     <td>${status ? statusBadge(status) : ''}</td>
     <td>${detail}</td>
   </tr>`;
+}
+
+/** A filter's drop-down: "any", then every value; the current one selected. */
+function choice(label: string, name: string, values: readonly string[], current: string | undefined): SafeHtml {
+  const options = values.map((v) => html`<option${v === current ? html` selected` : ''}>${v}</option>`);
+  return html`<label
+    >${label}
+    <select name="${name}">
+      <option value="">any</option>
+      ${options}
+    </select></label
+  >`;
 }

@@ -5,7 +5,7 @@ import { isSrwError } from '../../model/errors';
 import { Status } from '../../model/status';
 import type { RunProvider, StepRunSnapshot } from '../../providers/provider';
 import { stepGraph } from '../graph';
-import { duration, html, type SafeHtml } from '../html';
+import { duration, html, table, type SafeHtml } from '../html';
 import { runHref, statusBadge } from './runs';
 
 const STDERR_TAIL_LINES = 20;
@@ -33,20 +33,7 @@ export async function runPage(d: ApiDeps, providerName: string, pipelineRunId: s
     </section>
     <section aria-labelledby="details-h">
       <h2 id="details-h">Details</h2>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Step</th>
-            <th scope="col">Status</th>
-            <th scope="col">Duration</th>
-            <th scope="col">Reuse</th>
-            <th scope="col">Step run</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${listing.steps.map((s) => stepRow(s, providerName, now))}
-        </tbody>
-      </table>
+      ${table({ head: ['Step', 'Status', 'Duration', 'Reuse', 'Step run'], rows: listing.steps.map((s) => stepRow(s, providerName, now)), empty: '' })}
       ${listing.steps.filter((s) => tails.has(s.stepRunId)).map((s) => failure(s, tails.get(s.stepRunId)!))}
     </section>`;
   return { title: `Pipeline run ${pipelineRunId}`, body };

@@ -2,7 +2,7 @@
 import { STATUSES } from '../../model/status';
 import type { ApiDeps } from '../../api/deps';
 import { TrackStore } from '../../watch/tracks';
-import { html, timeAgo, type SafeHtml } from '../html';
+import { html, table, timeAgo, type SafeHtml } from '../html';
 import { countByStatus, recentRuns } from '../runs';
 
 export function runHref(provider: string, pipelineRunId: string, experiment?: string): string {
@@ -42,49 +42,15 @@ export async function runsPage(d: ApiDeps): Promise<SafeHtml> {
   );
   return html`<section aria-labelledby="runs-h">
       <h2 id="runs-h">Pipeline runs</h2>
-      ${
-        runRows.length
-          ? html`<table>
-              <caption class="sr-only">
-                Pipeline runs seen in recent events, most recently changed first
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Experiment</th>
-                  <th scope="col">Pipeline run</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Steps</th>
-                  <th scope="col">Last change</th>
-                  <th scope="col">Failures</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${runRows}
-              </tbody>
-            </table>`
-          : html`<p>No pipeline run seen yet. Track one: <code>steprun-watch track --experiment NAME</code>.</p>`
-      }
+      ${table({
+        head: ['Experiment', 'Pipeline run', 'Status', 'Steps', 'Last change', 'Failures'],
+        rows: runRows,
+        empty: html`No pipeline run seen yet. Track one: <code>steprun-watch track --experiment NAME</code>.`,
+        caption: 'Pipeline runs seen in recent events, most recently changed first',
+      })}
     </section>
     <section aria-labelledby="tracks-h">
       <h2 id="tracks-h">Tracked targets</h2>
-      ${
-        trackRows.length
-          ? html`<table>
-              <thead>
-                <tr>
-                  <th scope="col">Kind</th>
-                  <th scope="col">Target</th>
-                  <th scope="col">Experiment</th>
-                  <th scope="col">Provider</th>
-                  <th scope="col">Next poll in</th>
-                  <th scope="col">Failed polls</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${trackRows}
-              </tbody>
-            </table>`
-          : html`<p>Nothing is tracked.</p>`
-      }
+      ${table({ head: ['Kind', 'Target', 'Experiment', 'Provider', 'Next poll in', 'Failed polls'], rows: trackRows, empty: 'Nothing is tracked.' })}
     </section>`;
 }
