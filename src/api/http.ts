@@ -52,9 +52,15 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   SRW_PROVIDER_UNAVAILABLE: 503,
 };
 
+/** The status an error calls for: an HttpError's own, an SRW code's, else 500 (unexpected). */
+export function statusOf(err: unknown): number {
+  if (err instanceof HttpError) return err.status;
+  if (isSrwError(err)) return STATUS_BY_CODE[err.code] ?? 500;
+  return 500;
+}
+
 /** `{ error: { code, message } }` with the status the code calls for; unexpected errors are a plain 500. */
 export function sendError(res: ServerResponse, err: unknown): void {
-  if (err instanceof HttpError) return sendJson(res, err.status, { error: { code: err.code, message: err.message } });
-  if (isSrwError(err)) return sendJson(res, STATUS_BY_CODE[err.code] ?? 500, { error: { code: err.code, message: err.message } });
+  if (err instanceof HttpError || isSrwError(err)) return sendJson(res, statusOf(err), { error: { code: err.code, message: err.message } });
   sendJson(res, 500, { error: { code: 'SRW_INTERNAL', message: 'internal error' } });
 }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type * as http from 'node:http';
 import * as path from 'node:path';
 import type { ApiDeps, Handler } from '../api/deps';
-import { HttpError } from '../api/http';
+import { HttpError, statusOf } from '../api/http';
 import { packageRoot } from '../package-root';
 import { html, type SafeHtml } from './html';
 import { page } from './layout';
@@ -60,17 +60,13 @@ export function defineDashboardRoutes(route: Route, d: ApiDeps): void {
           if ('body' in out) show(res, url, out.title, out.body, live);
           else show(res, url, title, out, live);
         } catch (err) {
-          const e = err as Error & { status?: number };
-          if (!(err instanceof HttpError)) throw err;
-          show(
-            res,
-            url,
-            'Not found',
-            html`<p class="fail-text" role="alert">${e.message}</p>
-              <p><a href="/ui/">Back to the runs</a></p>`,
-            false,
-            e.status,
-          );
+          // Shown as a page (an unknown run, a provider that does not answer), never as JSON in the browser.
+          const status = statusOf(err);
+          if (status === 500) d.logger.error({ err: (err as Error).message, path: url.pathname }, 'dashboard page failed');
+          const message = status === 500 ? 'internal error (the daemon log says more)' : (err as Error).message;
+          const body = html`<p class="fail-text" role="alert">${message}</p>
+            <p><a href="/ui/">Back to the runs</a></p>`;
+          show(res, url, status === 404 ? 'Not found' : 'Cannot show this page', body, false, status);
         }
       },
       'page',

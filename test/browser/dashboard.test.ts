@@ -255,6 +255,24 @@ steps:
     await page.close();
   });
 
+  it('an unknown run and a provider that does not answer are pages that say so (and the bearer header opens pages too)', async () => {
+    const get = (pathname: string) => fetch(base + pathname, { headers: { authorization: `Bearer ${TOKEN}` }, redirect: 'manual' });
+    const unknown = await get('/ui/runs/local/no_such_run');
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await unknown.text()).toContain('unknown pipeline run &quot;no_such_run&quot;');
+
+    azureml.faults.push({ match: /pipeline_run_1/, status: 503, times: 1000 });
+    try {
+      const outage = await get('/ui/runs/aml/pipeline_run_1?experiment=churn');
+      expect(outage.status).toBe(503);
+      expect(await outage.text()).toContain('role="alert"');
+    } finally {
+      azureml.faults.length = 0;
+    }
+    expect((await fetch(`${base}/ui/`, { redirect: 'manual' })).status).toBe(303); // no session, no bearer: sign in
+  });
+
   it('without the session a page sends to sign-in; a wrong token is refused', async () => {
     const { context: fresh } = await localContext(browser);
     const { page, errors } = await watchedPage(fresh);
