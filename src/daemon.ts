@@ -117,7 +117,7 @@ export class Daemon {
     // At start-up a Redis that does not answer is an error (exit 5), not a process waiting silently; later outages are waited out.
     await untilReady(this.redis, describeRedis(config.redis), START_TIMEOUT_MS);
     const deliveries = new DeliveryStore(this.redis, this.keys);
-    const alerts = new AlertStore(this.redis, this.keys, config.events.maxLen);
+    const alerts = new AlertStore(this.redis, this.keys);
     // BullMQ gets a connection of its own: it defines its many scripts on the connection it is given, and every
     // pipeline of that connection would copy them all (measured: the largest single cost at saturation).
     this.bull = connectRedis({ target: config.redis, mode: 'daemon', name: 'srw-bullmq' });
@@ -149,6 +149,7 @@ export class Daemon {
         consumer: `${os.hostname()}-${process.pid}`,
         reclaimIdleMs: config.workers.reclaimIdleMs,
         logger: this.log.child({ component: 'dispatch' }),
+        maxLen: config.events.maxLen,
       });
       this.dispatcher.start();
     }
@@ -247,12 +248,12 @@ export class Daemon {
 
   /** One per process: polls note deadlines, the tick raises the ones that passed. */
   private stuckWatch(): StuckWatch {
-    this.stuck ??= new StuckWatch(this.connection, this.keys, stuckSettingsOf(this.config), this.config.events.maxLen);
+    this.stuck ??= new StuckWatch(this.connection, this.keys, stuckSettingsOf(this.config));
     return this.stuck;
   }
 
   private missingWatch(): MissingWatch {
-    this.missing ??= new MissingWatch(this.connection, this.keys, this.config.events.maxLen);
+    this.missing ??= new MissingWatch(this.connection, this.keys);
     return this.missing;
   }
 

@@ -129,7 +129,6 @@ export function pollSettingsOf(config: LoadedConfig): PollSettings {
     minMs: p.minIntervalSeconds * 1000,
     maxMs: p.maxIntervalSeconds * 1000,
     errorAfterFailures: p.errorAfterFailures,
-    maxLen: config.events.maxLen,
     stderrTailLines: 20,
     openRunGraceMs: p.openRunGraceSeconds * 1000,
   };

@@ -31,7 +31,6 @@ export class AlertStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-    private readonly maxLen: number,
   ) {}
 
   /** Opens the alert `key` (or notes another failure of it), naming the notifiers sent it. Safe to replay. */
@@ -104,7 +103,6 @@ export class AlertStore {
     const done = await new Scripts(this.redis, this.keys).resolveAlert({
       alertId: alert.id,
       openedBy: alert.openedBy,
-      maxLen: this.maxLen,
       eventJson: JSON.stringify(resolved),
       repeatMembers: Object.keys(alert.repeats).map((n) => repeatMember(alert.id, n)),
     });

@@ -35,6 +35,11 @@ export interface DispatcherOptions {
   reclaimIdleMs: number;
   logger: Logger;
   blockMs?: number;
+  /**
+   * Events kept in the outbox (events.maxLen). The dispatcher trims it, behind what it has finished: the writers
+   * append without trimming, so a burst larger than this is kept until it is fanned out, never dropped unread.
+   */
+  maxLen?: number;
 }
 
 export class Dispatcher {
@@ -157,6 +162,8 @@ export class Dispatcher {
     if (plan.jobs.length) await this.o.deliverQueue.addBulk(batchJobs(plan.jobs));
     for (const step of plan.after) await step();
     await this.o.redis.xack(this.o.keys.events, DISPATCH_GROUP, ...entries.map(([id]) => id));
+    // Only now may the outbox shrink: what was just acknowledged is the newest entry that may go.
+    if (this.o.maxLen) await new Scripts(this.o.redis, this.o.keys).trimOutbox({ group: DISPATCH_GROUP, maxLen: this.o.maxLen });
     return entries.length;
   }
 

@@ -108,6 +108,11 @@ export class Scripts {
     return (await this.call<number>('removeTrack', keys, [a.trackId])) === 1;
   }
 
+  /** Trims the outbox to about `maxLen` entries, never past what the dispatch group has not finished; returns how many went. */
+  async trimOutbox(a: { group: string; maxLen: number }): Promise<number> {
+    return this.call<number>('trimOutbox', [this.keys.events], [a.group, a.maxLen]);
+  }
+
   /** Claims up to `limit` members due by `horizon` (default: now) in a schedule, leasing each for `leaseMs` from its due time. */
   async claimDue(a: { schedule: string; now: number; horizon?: number; limit: number; leaseMs: number }): Promise<{ member: string; dueAt: number }[]> {
     const flat = await this.call<string[]>('claimDue', [a.schedule], [a.now, a.horizon ?? a.now, a.limit, a.leaseMs]);
@@ -121,12 +126,11 @@ export class Scripts {
     now: number;
     /** null retires the track. */
     nextPollAt: number | null;
-    maxLen: number;
     transitions: CasTransition[];
   }): Promise<{ appended: number; conflicts: number }> {
     const k = this.keys;
     const keys = [k.state(a.trackId), k.events, k.due(a.provider), k.track(a.trackId), k.tracks, k.failing];
-    const argv: Arg[] = [a.trackId, a.now, a.nextPollAt ?? -1, a.maxLen];
+    const argv: Arg[] = [a.trackId, a.now, a.nextPollAt ?? -1];
     for (const t of a.transitions) argv.push(t.field, t.expected, t.next, t.eventJson);
     const [appended, conflicts] = await this.call<[number, number]>('commitPoll', keys, argv);
     checkTrack(appended, a.trackId);
@@ -139,14 +143,13 @@ export class Scripts {
     provider: string;
     nextPollAt: number;
     threshold: number;
-    maxLen: number;
     expectedError: string;
     nextError: string;
     eventJson: string;
   }): Promise<{ failures: number; raised: boolean }> {
     const k = this.keys;
     const keys = [k.track(a.trackId), k.due(a.provider), k.events, k.state(a.trackId), k.failing];
-    const argv = [a.trackId, a.nextPollAt, a.threshold, a.maxLen, a.expectedError, a.nextError, a.eventJson];
+    const argv = [a.trackId, a.nextPollAt, a.threshold, a.expectedError, a.nextError, a.eventJson];
     const [failures, raised] = await this.call<[number, number]>('recordPollFailure', keys, argv);
     checkTrack(failures, a.trackId);
     return { failures, raised: raised === 1 };
@@ -173,8 +176,8 @@ export class Scripts {
   }
 
   /** Compare-and-set of one hash field with its event; true when the event was appended. */
-  async casAppend(a: { hash: string; field: string; expected: string; next: string; maxLen: number; eventJson: string }): Promise<boolean> {
-    return (await this.call<number>('casAppend', [a.hash, this.keys.events], [a.field, a.expected, a.next, a.maxLen, a.eventJson])) === 1;
+  async casAppend(a: { hash: string; field: string; expected: string; next: string; eventJson: string }): Promise<boolean> {
+    return (await this.call<number>('casAppend', [a.hash, this.keys.events], [a.field, a.expected, a.next, a.eventJson])) === 1;
   }
 
   /** Creates delivery records that do not exist yet, in one round trip (two when Redis must be sent the script first). */
@@ -224,10 +227,10 @@ export class Scripts {
   }
 
   /** Resolves an alert still opened by `openedBy`, appending its alert.resolved event; true when done. */
-  async resolveAlert(a: { alertId: string; openedBy: string; maxLen: number; eventJson: string; repeatMembers: string[] }): Promise<boolean> {
+  async resolveAlert(a: { alertId: string; openedBy: string; eventJson: string; repeatMembers: string[] }): Promise<boolean> {
     const k = this.keys;
     const keys = [k.alert(a.alertId), k.alerts, k.events, k.alertRepeats];
-    return (await this.call<number>('resolveAlert', keys, [a.alertId, a.openedBy, a.maxLen, a.eventJson, ...a.repeatMembers])) === 1;
+    return (await this.call<number>('resolveAlert', keys, [a.alertId, a.openedBy, a.eventJson, ...a.repeatMembers])) === 1;
   }
 
   /** Notes that `notifier` was sent an open alert; false when it is not open. */

@@ -56,7 +56,6 @@ export class MissingWatch {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-    private readonly maxLen: number,
   ) {}
 
   /** Called by an experiment track's first poll: schedules its first check (kept if one is there). */
@@ -93,7 +92,6 @@ export class MissingWatch {
             field: MISSING_FIELD,
             expected: before ?? '',
             next: encodeState({ seq, status: Status.Failed }),
-            maxLen: this.maxLen,
             eventJson: JSON.stringify(missingEvent(track, e, seq, deadline, lastRunAt, now)),
           });
           if (appended) raised++;
@@ -117,7 +115,6 @@ export class MissingWatch {
       field: MISSING_FIELD,
       expected: before!,
       next: encodeState({ seq: prev.seq + 1, status: Status.Finished }),
-      maxLen: this.maxLen,
       eventJson: JSON.stringify(event),
     });
   }

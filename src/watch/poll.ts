@@ -18,7 +18,6 @@ import { trackFromRequest, type ExperimentTrack, type RunTrack, type Track } fro
 export interface PollSettings extends IntervalPolicy {
   /** Consecutive failed polls before one track.error event. */
   errorAfterFailures: number;
-  maxLen: number;
   /** Lines of stderr carried by a failure event. */
   stderrTailLines: number;
   /** An open pipeline run (no status of its own) is kept this long after its last step ended, in case it grows. */
@@ -163,7 +162,7 @@ async function commitRun(
   o: { steps: StepRunSnapshot[]; prev: Record<string, string>; transitions: Transition[]; now: number; nextPollAt: number | null; retire: boolean },
 ): Promise<PollOutcome> {
   const { steps, prev, transitions, now, nextPollAt, retire } = o;
-  const stateStore = new StateStore(deps.redis, deps.keys, deps.settings.maxLen);
+  const stateStore = new StateStore(deps.redis, deps.keys);
   const result = await stateStore.commit(track, transitions, now, nextPollAt);
   if (result.appended > 0) {
     deps.onTransitions?.(transitions);
@@ -253,7 +252,6 @@ async function recordRecovery(deps: PollDeps, track: Track, prevError: string): 
     field: ERROR_FIELD,
     expected: prevError,
     next: encodeState({ seq, status: Status.Finished }),
-    maxLen: deps.settings.maxLen,
     eventJson: JSON.stringify(event),
   });
 }
@@ -278,7 +276,6 @@ async function recordFailure(
     provider: track.provider,
     nextPollAt: now + delay,
     threshold,
-    maxLen: deps.settings.maxLen,
     expectedError: prevError,
     nextError: encodeState({ seq, status: Status.Failed }),
     eventJson: JSON.stringify(event),

@@ -97,7 +97,6 @@ export class StateStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-    private readonly maxLen: number,
   ) {}
 
   /**
@@ -110,7 +109,6 @@ export class StateStore {
       provider: track.provider,
       now,
       nextPollAt,
-      maxLen: this.maxLen,
       transitions: transitions.map((t) => ({ field: t.field, expected: t.expected, next: t.next, eventJson: JSON.stringify(t.event) })),
     });
   }

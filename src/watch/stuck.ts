@@ -61,7 +61,6 @@ export class StuckWatch {
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly settings: StuckSettings,
-    private readonly maxLen: number,
   ) {}
 
   /**
@@ -193,7 +192,6 @@ export class StuckWatch {
             field,
             expected: '',
             next: encodeState({ seq: 1, status: info.step.status }),
-            maxLen: this.maxLen,
             eventJson: JSON.stringify(stuckEvent(info, now)),
           });
           if (appended) raised++;

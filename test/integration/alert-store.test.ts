@@ -35,7 +35,7 @@ afterAll(async () => {
 
 describe('open and resolve', () => {
   it('a replayed open changes nothing; a later failure of the same key is counted; one resolve, replays append nothing', async () => {
-    const alerts = new AlertStore(redis, keys, 1000);
+    const alerts = new AlertStore(redis, keys);
     const t0 = Date.parse('2026-11-26T01:00:00Z');
     expect(await alerts.open(KEY, failed('e1', 'run1'), ['pd'], t0)).toBe(true);
     expect(await alerts.open(KEY, failed('e1', 'run1'), ['pd'], t0)).toBe(false);
@@ -57,7 +57,7 @@ describe('open and resolve', () => {
 describe('repeat while unresolved', () => {
   it('sends the n-th repeat once at each interval, and stops when the alert resolves', async () => {
     const clock = new ManualClock(Date.parse('2026-11-26T01:00:00Z'));
-    const alerts = new AlertStore(redis, keys, 1000);
+    const alerts = new AlertStore(redis, keys);
     const deliveries = new DeliveryStore(redis, keys);
     const deps = { redis, keys, alerts, deliveries, deliverQueue: queue };
     await alerts.open(KEY, failed('e1', 'run1'), ['teams'], clock.now());

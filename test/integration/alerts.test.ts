@@ -85,7 +85,7 @@ describe('alert lifecycle across runs', () => {
     await settle(slack, 1);
     expect(slack.received).toHaveLength(1);
 
-    const alerts = await new AlertStore(redis, daemon.keys, 1000).list();
+    const alerts = await new AlertStore(redis, daemon.keys).list();
     expect(alerts.map((a) => [a.key, a.notifiers])).toEqual(
       expect.arrayContaining([
         ['local/nightly/step/train', ['console', 'pd', 'slack']],
@@ -104,7 +104,7 @@ describe('alert lifecycle across runs', () => {
     const resolved = JSON.stringify(slack.received[1]!.json);
     expect(resolved).toContain('Resolved');
     expect(resolved).toContain(second.pipelineRunId);
-    expect(await new AlertStore(redis, daemon.keys, 1000).list()).toEqual([]);
+    expect(await new AlertStore(redis, daemon.keys).list()).toEqual([]);
   });
 
   it('a silence suppresses what it matches, shown as silenced in deliveries, and the alert still resolves silently', async () => {

@@ -47,7 +47,7 @@ describe('experiment.missing', () => {
   it('fires once at the deadline (fake clock, real Redis), not again for the next empty window, and resolves when a run starts', async () => {
     const t0 = Date.now();
     const clock = new ManualClock(t0);
-    const missing = new MissingWatch(redis, keys, 1000);
+    const missing = new MissingWatch(redis, keys);
     const deps = { ...pollDeps(redis, keys, new Map([['local', local]])), clock, missing };
     const track = trackFromRequest({ provider: 'local', experiment: 'nightly2', expect: { everyMs: DAY, by: '07:00', tz: 'Europe/Berlin' } }, 'config', t0);
     await new TrackStore(redis, keys, clock).add(track);

@@ -82,7 +82,7 @@ describe('commitPoll', () => {
 
   it('compare-and-sets each transition with its event, reschedules, and appends nothing on replay', async () => {
     await addTrack();
-    const commit = { trackId: 't1', provider: 'local', now: T, nextPollAt: T + 5000, maxLen: 1000, transitions: [transition('s1', '', '1|Running')] };
+    const commit = { trackId: 't1', provider: 'local', now: T, nextPollAt: T + 5000, transitions: [transition('s1', '', '1|Running')] };
     expect(await scripts.commitPoll(commit)).toEqual({ appended: 1, conflicts: 0 });
     expect(await scripts.commitPoll(commit)).toEqual({ appended: 0, conflicts: 1 });
     expect((await outbox()).map((e) => e.id)).toEqual(['s1:1|Running']);
@@ -92,7 +92,7 @@ describe('commitPoll', () => {
 
   it('retires the track when nextPollAt is null and nothing conflicted', async () => {
     await addTrack();
-    await scripts.commitPoll({ trackId: 't1', provider: 'local', now: T, nextPollAt: null, maxLen: 1000, transitions: [transition('s1', '', '1|Finished')] });
+    await scripts.commitPoll({ trackId: 't1', provider: 'local', now: T, nextPollAt: null, transitions: [transition('s1', '', '1|Finished')] });
     expect(await redis.exists(keys.track('t1'), keys.state('t1'))).toBe(0);
     expect(await redis.zscore(keys.due('local'), 't1')).toBeNull();
   });
@@ -103,7 +103,6 @@ describe('commitPoll', () => {
       provider: 'local',
       now: T,
       nextPollAt: T,
-      maxLen: 1000,
       transitions: [transition('s1', '', '1|Failed')],
     });
     await expect(commit).rejects.toBeInstanceOf(TrackNotFoundError);
@@ -117,7 +116,6 @@ describe('recordPollFailure', () => {
     provider: 'local',
     nextPollAt: T + 30_000,
     threshold: 2,
-    maxLen: 1000,
     expectedError,
     nextError: '1|Failed',
     eventJson: '{"id":"err1"}',
@@ -167,7 +165,7 @@ describe('addPipelineTracks', () => {
 
 describe('casAppend', () => {
   it('appends when the field holds the expected value, then never again', async () => {
-    const cas = { hash: keys.state('t1'), field: '@missing', expected: '', next: '1|Failed', maxLen: 1000, eventJson: '{"id":"m1"}' };
+    const cas = { hash: keys.state('t1'), field: '@missing', expected: '', next: '1|Failed', eventJson: '{"id":"m1"}' };
     expect(await scripts.casAppend(cas)).toBe(true);
     expect(await scripts.casAppend(cas)).toBe(false);
     expect(await redis.hget(keys.state('t1'), '@missing')).toBe('1|Failed');
@@ -252,7 +250,7 @@ describe('resolveAlert', () => {
     await redis.hset(keys.alert('a1'), 'openedBy', 'e1');
     await redis.zadd(keys.alerts, T, 'a1');
     await redis.zadd(keys.alertRepeats, T, 'a1|hook|60000');
-    const resolve = { alertId: 'a1', openedBy: 'e1', maxLen: 1000, eventJson: '{"id":"resolved-e1"}', repeatMembers: ['a1|hook|60000'] };
+    const resolve = { alertId: 'a1', openedBy: 'e1', eventJson: '{"id":"resolved-e1"}', repeatMembers: ['a1|hook|60000'] };
     expect(await scripts.resolveAlert({ ...resolve, openedBy: 'e0' })).toBe(false);
     expect(await scripts.resolveAlert(resolve)).toBe(true);
     expect(await scripts.resolveAlert(resolve)).toBe(false);
@@ -340,10 +338,54 @@ describe('putLiveRow', () => {
   });
 });
 
+describe('trimOutbox', () => {
+  const GROUP = 'dispatch';
+  const append = async (n: number) => {
+    for (let i = 0; i < n; i += 100) {
+      const p = redis.pipeline();
+      for (let k = i; k < Math.min(n, i + 100); k++) p.xadd(keys.events, '*', 'event', `{"id":"e${k}"}`);
+      await p.exec();
+    }
+  };
+  const ids = async () => (await redis.xrange(keys.events, '-', '+')).map(([id]) => id);
+  const read = async (count: number) =>
+    ((await redis.xreadgroup('GROUP', GROUP, 'c', 'COUNT', count, 'STREAMS', keys.events, '>')) as [string, [string, string[]][]][])[0]![1].map(([id]) => id);
+
+  it('keeps everything under maxLen, and everything while no dispatch group exists', async () => {
+    await append(50);
+    expect(await scripts.trimOutbox({ group: GROUP, maxLen: 100 })).toBe(0);
+    await append(950);
+    expect(await scripts.trimOutbox({ group: GROUP, maxLen: 100 })).toBe(0);
+    expect(await redis.xlen(keys.events)).toBe(1000);
+  });
+
+  it('never removes an entry the group has not read, nor one read and not acknowledged', async () => {
+    await append(1000);
+    await redis.xgroup('CREATE', keys.events, GROUP, '0');
+    const readIds = await read(800);
+    await redis.xack(keys.events, GROUP, ...readIds.slice(0, 300)); // 500 read and pending, 200 unread
+    await scripts.trimOutbox({ group: GROUP, maxLen: 100 });
+    const left = await ids();
+    expect(left).toEqual(expect.arrayContaining(readIds.slice(300)));
+    expect(left.length).toBeGreaterThanOrEqual(700);
+    expect(left.length).toBeLessThan(1000); // some of the 300 finished ones went
+  });
+
+  it('cuts back to about maxLen (whole macro nodes, never fewer) once everything is acknowledged', async () => {
+    await append(1000);
+    await redis.xgroup('CREATE', keys.events, GROUP, '0');
+    await redis.xack(keys.events, GROUP, ...(await read(1000)));
+    expect(await scripts.trimOutbox({ group: GROUP, maxLen: 100 })).toBeGreaterThan(0);
+    const left = await redis.xlen(keys.events);
+    expect(left).toBeGreaterThanOrEqual(100);
+    expect(left).toBeLessThanOrEqual(200);
+  });
+});
+
 describe('after Redis lost its scripts (a restart, a new node)', () => {
   it('a call and a pipelined call send the script again, once, and work', async () => {
     await redis.script('FLUSH');
-    expect(await scripts.casAppend({ hash: keys.state('t1'), field: 'f', expected: '', next: '1|Running', maxLen: 100, eventJson: '{"id":"x"}' })).toBe(true);
+    expect(await scripts.casAppend({ hash: keys.state('t1'), field: 'f', expected: '', next: '1|Running', eventJson: '{"id":"x"}' })).toBe(true);
     await redis.script('FLUSH');
     await scripts.ensureDeliveries([{ id: 'd9', fields: { notifier: 'hook' } }], T, 10);
     expect(await redis.hget(keys.delivery('d9'), 'status')).toBe('pending');

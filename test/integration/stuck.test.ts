@@ -88,7 +88,7 @@ describe('stuck steps', () => {
   it('a limit learned from 20 Finished runs: one steprun.stuck past it, zero provider calls, resolved when the step ends', async () => {
     const t0 = Date.parse('2026-11-26T00:00:00Z');
     const clock = new ManualClock(t0);
-    const stuck = new StuckWatch(redis, keys, settings, 1000);
+    const stuck = new StuckWatch(redis, keys, settings);
     const deps = { ...pollDeps(redis, keys, new Map([['local', counting]])), clock, stuck };
     const tracks = new TrackStore(redis, keys, clock);
     // 20 earlier runs of `train`, 10 minutes each.
@@ -123,7 +123,7 @@ describe('stuck steps', () => {
     expect(raised[0]!.stuck).toEqual({ reason: 'running', forMs: 31 * MIN, limitMs: 30 * MIN, p95Ms: 10 * MIN, samples: 20 });
 
     // The alert it opens is the step's: the step finishing resolves it.
-    const alerts = new AlertStore(redis, keys, 1000);
+    const alerts = new AlertStore(redis, keys);
     await alerts.open(alertKeyOf(raised[0]!), raised[0]!, ['pd'], clock.now());
     await writeRun('now1', { status: 'Finished', startTime: new Date(t0).toISOString(), endTime: new Date(clock.now()).toISOString() });
     await pollTrack(deps, track.id);
@@ -136,7 +136,7 @@ describe('stuck steps', () => {
   it('a step Queued longer than stuck.maxQueued is stuck with the reason "queued"; one that starts gets a running limit instead', async () => {
     const t0 = Date.parse('2026-11-27T00:00:00Z');
     const clock = new ManualClock(t0);
-    const stuck = new StuckWatch(redis, keys, settings, 1000);
+    const stuck = new StuckWatch(redis, keys, settings);
     const deps = { ...pollDeps(redis, keys, new Map([['local', counting]])), clock, stuck };
     const tracks = new TrackStore(redis, keys, clock);
     for (const id of ['q1', 'q2']) {
@@ -161,7 +161,7 @@ describe('stuck steps', () => {
   it('a track’s maxDuration replaces the learned limit', async () => {
     const t0 = Date.parse('2026-11-28T00:00:00Z');
     const clock = new ManualClock(t0);
-    const stuck = new StuckWatch(redis, keys, settings, 1000);
+    const stuck = new StuckWatch(redis, keys, settings);
     const deps = { ...pollDeps(redis, keys, new Map([['local', counting]])), clock, stuck };
     await writeRun('m1', { status: 'Running', startTime: new Date(t0).toISOString() });
     const track = trackFromRequest({ provider: 'local', pipelineRun: 'm1', maxDurationMs: 5 * MIN }, 'cli', clock.now());
@@ -177,7 +177,7 @@ describe('stuck steps', () => {
     const t0 = Date.parse('2026-11-29T00:00:00Z');
     const clock = new ManualClock(t0);
     // A step name with no history: its Running limit is maxDuration (100 h), far beyond the test.
-    const stuck = new StuckWatch(redis, keys, { ...settings, maxDurationMs: 100 * 60 * MIN }, 1000);
+    const stuck = new StuckWatch(redis, keys, { ...settings, maxDurationMs: 100 * 60 * MIN });
     const deps = { ...pollDeps(redis, keys, new Map([['local', counting]])), clock, stuck };
     const tracks = new TrackStore(redis, keys, clock);
     for (const id of ['f1', 'n1']) {

@@ -36,7 +36,7 @@ function deps(providers: Map<string, RunProvider> = new Map([['local', local]]))
     providers,
     clock: systemClock,
     logger,
-    settings: { minMs: 100, maxMs: 1000, errorAfterFailures: 3, maxLen: 10000, stderrTailLines: 5, openRunGraceMs: 0 },
+    settings: { minMs: 100, maxMs: 1000, errorAfterFailures: 3, stderrTailLines: 5, openRunGraceMs: 0 },
   };
 }
 
@@ -65,7 +65,7 @@ describe('commit', () => {
   it('a replayed commit appends nothing: one event per transition however often it is committed', async () => {
     const track = trackFromRequest({ provider: 'local', pipelineRun: 'px' }, 'cli', Date.now());
     await tracks.add(track);
-    const state = new StateStore(redis, keys, 1000);
+    const state = new StateStore(redis, keys);
     const step = {
       stepRunId: 's1',
       pipelineRunId: 'px',
@@ -329,7 +329,7 @@ describe('dispatch and delivery', () => {
         outputNames: [],
         logNames: [],
       };
-      await new StateStore(redis, keys, 1000).commit(track, nextEvents(track, {}, [step], Date.now()), Date.now(), Date.now() + 1000);
+      await new StateStore(redis, keys).commit(track, nextEvents(track, {}, [step], Date.now()), Date.now(), Date.now() + 1000);
       await redis.xgroup('CREATE', keys.events, DISPATCH_GROUP, '0', 'MKSTREAM');
       // A dispatcher reads the event and dies before acknowledging it.
       await redis.xreadgroup('GROUP', DISPATCH_GROUP, 'dead-one', 'COUNT', 10, 'STREAMS', keys.events, '>');
@@ -354,6 +354,55 @@ describe('dispatch and delivery', () => {
       const pending = (await redis.xpending(keys.events, DISPATCH_GROUP)) as [number];
       expect(pending[0]).toBe(0);
       expect((await deliveries.list()).map((r) => r.notifier).sort()).toEqual(['a', 'b']);
+    } finally {
+      await deliverQ.obliterate({ force: true });
+      await deliverQ.close();
+      blocking.disconnect();
+    }
+  });
+
+  it('a burst larger than events.maxLen loses nothing: the outbox is trimmed only behind the dispatcher', async () => {
+    const blocking = redis.duplicate();
+    const deliverQ = new Queue('deliver', { connection: redis, prefix: keys.bullPrefix });
+    const maxLen = 100;
+    try {
+      const track = trackFromRequest({ provider: 'local', pipelineRun: 'burst' }, 'cli', Date.now());
+      await tracks.add(track);
+      const steps = Array.from({ length: 1000 }, (_, i) => ({
+        stepRunId: `s${i}`,
+        pipelineRunId: 'burst',
+        experiment: 'e',
+        nodeId: `n${i}`,
+        name: `step${i}`,
+        status: Status.Failed,
+        rawStatus: 'Failed',
+        isReused: false,
+        outputNames: [],
+        logNames: [],
+      }));
+      // 1,000 events appended before any dispatcher reads (it was down, or slow): ten times the stream's length.
+      await new StateStore(redis, keys).commit(track, nextEvents(track, {}, steps, Date.now()), Date.now(), Date.now() + 1000);
+      const d = new Dispatcher({
+        blocking,
+        redis,
+        keys,
+        routes: [{ match: {}, notify: ['a'], summary: false, repeat: false }],
+        deliverQueue: deliverQ,
+        deliveries: new DeliveryStore(redis, keys),
+        clock: systemClock,
+        consumer: 'c1',
+        reclaimIdleMs: 60000,
+        logger,
+        blockMs: 100,
+        maxLen,
+      });
+      await d.ensureGroup();
+      while ((await d.step()) > 0);
+      expect(await redis.zcard(keys.deliveries)).toBe(1000);
+      // Once fanned out, the stream is cut back to about maxLen (whole macro nodes: approximately, never below).
+      const left = await redis.xlen(keys.events);
+      expect(left).toBeGreaterThanOrEqual(maxLen);
+      expect(left).toBeLessThanOrEqual(2 * maxLen);
     } finally {
       await deliverQ.obliterate({ force: true });
       await deliverQ.close();

@@ -13,6 +13,6 @@ export function pollDeps(redis: Redis, keys: Keys, providers: Map<string, RunPro
     providers,
     clock: systemClock,
     logger: createLogger({ level: 'silent', pretty: false }),
-    settings: { minMs: 100, maxMs: 1000, errorAfterFailures: 2, maxLen: 1000, stderrTailLines: 5, openRunGraceMs: 600_000, ...settings },
+    settings: { minMs: 100, maxMs: 1000, errorAfterFailures: 2, stderrTailLines: 5, openRunGraceMs: 600_000, ...settings },
   };
 }

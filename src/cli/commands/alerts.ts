@@ -17,7 +17,7 @@ export function registerAlertCommands(program: Command): void {
   defineCommand(program, 'alerts', 'list the open alerts: since when, the run that opened them, who was told', 'steprun-watch alerts --json').action(
     async (_o, cmd: Command) => {
       const config = await configOf(cmd);
-      const alerts = await withRedis(config, (redis, keys) => new AlertStore(redis, keys, config.events.maxLen).list());
+      const alerts = await withRedis(config, (redis, keys) => new AlertStore(redis, keys).list());
       const now = systemClock.now();
       reportList(
         cmd,

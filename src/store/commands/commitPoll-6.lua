@@ -8,14 +8,13 @@
     KEYS[1] state hash (field -> "seq|status")   KEYS[2] events stream   KEYS[3] due zset
     KEYS[4] track hash                            KEYS[5] tracks set   KEYS[6] failing set (tracks in error)
     ARGV[1] track id   ARGV[2] now (ms)   ARGV[3] next poll time (ms), or -1 to retire the track
-    ARGV[4] stream max length (approximate)
-    ARGV[5..] groups of 4: field, expected value ('' = never seen), new value, event json
+    ARGV[4..] groups of 4: field, expected value ('' = never seen), new value, event json
   Output:
     {appended, conflicts}; {-1, 0} when the track is gone (untracked meanwhile)
 ]]
 local stateKey, eventsKey, dueKey, trackKey, tracksKey, failingKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local trackId, now, nextPollAt, maxLen = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local FIRST_TRANSITION = 5
+local trackId, now, nextPollAt = ARGV[1], ARGV[2], ARGV[3]
+local FIRST_TRANSITION = 4
 local retire = nextPollAt == '-1'
 
 if redis.call('EXISTS', trackKey) == 0 then
@@ -26,7 +25,7 @@ for i = FIRST_TRANSITION, #ARGV, 4 do
   local field, expected, nextValue, eventJson = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   if (redis.call('HGET', stateKey, field) or '') == expected then
     redis.call('HSET', stateKey, field, nextValue)
-    redis.call('XADD', eventsKey, 'MAXLEN', '~', maxLen, '*', 'event', eventJson)
+    redis.call('XADD', eventsKey, '*', 'event', eventJson)
     appended = appended + 1
   else
     conflicts = conflicts + 1

@@ -4,14 +4,14 @@
 
   Input:
     KEYS[1] alert hash   KEYS[2] open alerts zset   KEYS[3] events stream   KEYS[4] repeats zset
-    ARGV[1] alert id   ARGV[2] expected openedBy   ARGV[3] stream max length   ARGV[4] alert.resolved event json
-    ARGV[5..] repeat members to drop
+    ARGV[1] alert id   ARGV[2] expected openedBy   ARGV[3] alert.resolved event json
+    ARGV[4..] repeat members to drop
   Output:
     1 when resolved, 0 when the alert was not (or no longer) that one
 ]]
 local alertKey, openAlertsKey, eventsKey, repeatsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local alertId, openedBy, maxLen, eventJson = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local FIRST_REPEAT = 5
+local alertId, openedBy, eventJson = ARGV[1], ARGV[2], ARGV[3]
+local FIRST_REPEAT = 4
 
 if redis.call('HGET', alertKey, 'openedBy') ~= openedBy then
   return 0
@@ -21,5 +21,5 @@ redis.call('ZREM', openAlertsKey, alertId)
 for i = FIRST_REPEAT, #ARGV do
   redis.call('ZREM', repeatsKey, ARGV[i])
 end
-redis.call('XADD', eventsKey, 'MAXLEN', '~', maxLen, '*', 'event', eventJson)
+redis.call('XADD', eventsKey, '*', 'event', eventJson)
 return 1
