@@ -2,14 +2,15 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { systemClock } from '../../src/clock';
 import { createLogger } from '../../src/logger';
-import { Status } from '../../src/model/status';
+import { Status, type StepStatus } from '../../src/model/status';
 import { DeliveryStore } from '../../src/notify/deliveries';
 import { deliverJob } from '../../src/notify/deliver';
 import { Dispatcher } from '../../src/notify/dispatch';
 import { LocalProvider } from '../../src/providers/local/provider';
-import type { RunProvider } from '../../src/providers/provider';
+import type { RunProvider, StepRunSnapshot } from '../../src/providers/provider';
 import { pollJob, pollQueue } from '../../src/queues';
 import type { WatchEvent } from '../../src/store/events';
 import { DISPATCH_GROUP, Keys } from '../../src/store/keys';
@@ -40,6 +41,29 @@ function deps(providers: Map<string, RunProvider> = new Map([['local', local]]))
   };
 }
 
+/** A step as a provider reports it: `s1` named `a` of experiment `e`, with the given fields. */
+function stepSnapshot(o: Partial<StepRunSnapshot> & { pipelineRunId: string; status: StepStatus }): StepRunSnapshot {
+  return { stepRunId: 's1', experiment: 'e', nodeId: 'n', name: 'a', rawStatus: o.status, isReused: false, outputNames: [], logNames: [], ...o };
+}
+
+/** A dispatcher on the test prefix routing every event to the given notifiers (default: one, `a`). */
+function testDispatcher(blocking: Redis, deliverQueue: Queue, o: { notify?: string[]; consumer: string; reclaimIdleMs: number; maxLen?: number }): Dispatcher {
+  const { notify = ['a'], ...rest } = o;
+  const routes = [{ match: {}, notify, summary: false, repeat: false as const }];
+  return new Dispatcher({
+    blocking,
+    redis,
+    keys,
+    routes,
+    deliverQueue,
+    deliveries: new DeliveryStore(redis, keys),
+    clock: systemClock,
+    logger,
+    blockMs: 100,
+    ...rest,
+  });
+}
+
 async function streamEvents(): Promise<WatchEvent[]> {
   return (await redis.xrange(keys.events, '-', '+')).map(([, f]) => JSON.parse(f[1]!) as WatchEvent);
 }
@@ -66,18 +90,7 @@ describe('commit', () => {
     const track = trackFromRequest({ provider: 'local', pipelineRun: 'px' }, 'cli', Date.now());
     await tracks.add(track);
     const state = new StateStore(redis, keys);
-    const step = {
-      stepRunId: 's1',
-      pipelineRunId: 'px',
-      experiment: 'e',
-      nodeId: 'n',
-      name: 'a',
-      status: Status.Running,
-      rawStatus: 'Running',
-      isReused: false,
-      outputNames: [],
-      logNames: [],
-    };
+    const step = stepSnapshot({ pipelineRunId: 'px', status: Status.Running });
     const transitions = nextEvents(track, {}, [step], Date.now());
     const results = await Promise.all([1, 2, 3, 4].map(() => state.commit(track, transitions, Date.now(), Date.now() + 1000)));
     expect(results.map((r) => r.appended).sort()).toEqual([0, 0, 0, 1]);
@@ -287,19 +300,7 @@ describe('dispatch and delivery', () => {
     try {
       await redis.xgroup('CREATE', keys.events, DISPATCH_GROUP, '0', 'MKSTREAM');
       await redis.xadd(keys.events, '*', 'event', '{"id": "e1", "type": tru');
-      const d = new Dispatcher({
-        blocking,
-        redis,
-        keys,
-        routes: [{ match: {}, notify: ['a'], summary: false, repeat: false }],
-        deliverQueue: deliverQ,
-        deliveries: new DeliveryStore(redis, keys),
-        clock: systemClock,
-        consumer: 'c1',
-        reclaimIdleMs: 100,
-        logger,
-        blockMs: 100,
-      });
+      const d = testDispatcher(blocking, deliverQ, { consumer: 'c1', reclaimIdleMs: 100 });
       expect(await d.step()).toBe(1);
       const dead = await redis.xrange(keys.deadEvents, '-', '+');
       expect(dead.map(([, f]) => f)).toEqual([['event', '{"id": "e1", "type": tru']]);
@@ -317,36 +318,13 @@ describe('dispatch and delivery', () => {
     try {
       const track = trackFromRequest({ provider: 'local', pipelineRun: 'pz' }, 'cli', Date.now());
       await tracks.add(track);
-      const step = {
-        stepRunId: 's1',
-        pipelineRunId: 'pz',
-        experiment: 'e',
-        nodeId: 'n',
-        name: 'a',
-        status: Status.Failed,
-        rawStatus: 'Failed',
-        isReused: false,
-        outputNames: [],
-        logNames: [],
-      };
+      const step = stepSnapshot({ pipelineRunId: 'pz', status: Status.Failed });
       await new StateStore(redis, keys).commit(track, nextEvents(track, {}, [step], Date.now()), Date.now(), Date.now() + 1000);
       await redis.xgroup('CREATE', keys.events, DISPATCH_GROUP, '0', 'MKSTREAM');
       // A dispatcher reads the event and dies before acknowledging it.
       await redis.xreadgroup('GROUP', DISPATCH_GROUP, 'dead-one', 'COUNT', 10, 'STREAMS', keys.events, '>');
       const deliveries = new DeliveryStore(redis, keys);
-      const d = new Dispatcher({
-        blocking,
-        redis,
-        keys,
-        routes: [{ match: {}, notify: ['a', 'b'], summary: false, repeat: false }],
-        deliverQueue: deliverQ,
-        deliveries,
-        clock: systemClock,
-        consumer: 'alive',
-        reclaimIdleMs: 100,
-        logger,
-        blockMs: 100,
-      });
+      const d = testDispatcher(blocking, deliverQ, { notify: ['a', 'b'], consumer: 'alive', reclaimIdleMs: 100 });
       await new Promise((r) => setTimeout(r, 150));
       expect(await d.step()).toBe(1);
       expect(await d.step()).toBe(0);
@@ -368,34 +346,12 @@ describe('dispatch and delivery', () => {
     try {
       const track = trackFromRequest({ provider: 'local', pipelineRun: 'burst' }, 'cli', Date.now());
       await tracks.add(track);
-      const steps = Array.from({ length: 1000 }, (_, i) => ({
-        stepRunId: `s${i}`,
-        pipelineRunId: 'burst',
-        experiment: 'e',
-        nodeId: `n${i}`,
-        name: `step${i}`,
-        status: Status.Failed,
-        rawStatus: 'Failed',
-        isReused: false,
-        outputNames: [],
-        logNames: [],
-      }));
+      const steps = Array.from({ length: 1000 }, (_, i) =>
+        stepSnapshot({ stepRunId: `s${i}`, nodeId: `n${i}`, name: `step${i}`, pipelineRunId: 'burst', status: Status.Failed }),
+      );
       // 1,000 events appended before any dispatcher reads (it was down, or slow): ten times the stream's length.
       await new StateStore(redis, keys).commit(track, nextEvents(track, {}, steps, Date.now()), Date.now(), Date.now() + 1000);
-      const d = new Dispatcher({
-        blocking,
-        redis,
-        keys,
-        routes: [{ match: {}, notify: ['a'], summary: false, repeat: false }],
-        deliverQueue: deliverQ,
-        deliveries: new DeliveryStore(redis, keys),
-        clock: systemClock,
-        consumer: 'c1',
-        reclaimIdleMs: 60000,
-        logger,
-        blockMs: 100,
-        maxLen,
-      });
+      const d = testDispatcher(blocking, deliverQ, { consumer: 'c1', reclaimIdleMs: 60000, maxLen });
       await d.ensureGroup();
       while ((await d.step()) > 0);
       expect(await redis.zcard(keys.deliveries)).toBe(1000);
