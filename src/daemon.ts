@@ -10,7 +10,7 @@ import { Metrics } from './metrics';
 import { DeliveryStore } from './notify/deliveries';
 import { Dispatcher } from './notify/dispatch';
 import { RedisLiveMessages } from './notify/live-messages';
-import { onCallGroups } from './alerts/lookup';
+import { alertPolicyOf } from './alerts/policy';
 import { AlertStore } from './alerts/alert-store';
 import { sendDueRepeats } from './alerts/repeats';
 import { SilenceStore } from './alerts/silences';
@@ -118,6 +118,8 @@ export class Daemon {
     await untilReady(this.redis, describeRedis(config.redis), START_TIMEOUT_MS);
     const deliveries = new DeliveryStore(this.redis, this.keys);
     const alerts = new AlertStore(this.redis, this.keys);
+    const [silences, policy] = [new SilenceStore(this.redis, this.keys), alertPolicyOf(config)];
+    const onSilenced = (notifier: string) => this.metrics!.deliveries.inc({ notifier, outcome: 'silenced' });
     // BullMQ gets a connection of its own: it defines its many scripts on the connection it is given, and every
     // pipeline of that connection would copy them all (measured: the largest single cost at saturation).
     this.bull = connectRedis({ target: config.redis, mode: 'daemon', name: 'srw-bullmq' });
@@ -128,7 +130,7 @@ export class Daemon {
 
     if (this.roles.pollWorkers) pollWorkers(this.workerContext(), this.pollDeps()).forEach((w) => this.addWorker(w));
     if (this.roles.deliverWorkers) {
-      const deps = { notifiers: this.notifiers, deliveries, redis: this.redis, keys: this.keys, alerts, clock: this.clock, logger: this.log };
+      const deps = { notifiers: this.notifiers, deliveries, redis: this.redis, keys: this.keys, alerts, silences, clock: this.clock, logger: this.log };
       this.addWorker(deliverWorker(this.workerContext(), deps));
     }
     if (this.roles.dispatcher) {
@@ -138,14 +140,13 @@ export class Daemon {
         blocking: this.blocking,
         redis: this.redis,
         keys: this.keys,
-        routes: config.routes,
+        policy,
         deliverQueue: this.deliver,
         deliveries,
         clock: this.clock,
         alerts,
-        silences: new SilenceStore(this.redis, this.keys),
-        defaultGroups: onCallGroups(config),
-        onSilenced: (notifier) => this.metrics!.deliveries.inc({ notifier, outcome: 'silenced' }),
+        silences,
+        onSilenced,
         consumer: `${os.hostname()}-${process.pid}`,
         reclaimIdleMs: config.workers.reclaimIdleMs,
         logger: this.log.child({ component: 'dispatch' }),
@@ -172,7 +173,7 @@ export class Daemon {
         afterTick: async (now) => {
           await this.stuckWatch().raiseDue(now);
           await this.missingWatch().raiseDue(now);
-          await sendDueRepeats({ redis: this.connection, keys: this.keys, alerts, deliveries, deliverQueue: this.deliver! }, now);
+          await sendDueRepeats({ redis: this.connection, keys: this.keys, alerts, silences, policy, deliveries, deliverQueue: this.deliver!, onSilenced }, now);
         },
         logger: this.log.child({ component: 'scheduler' }),
       });
@@ -193,10 +194,9 @@ export class Daemon {
         logger: this.log.child({ component: 'api' }),
         token: config.api.token,
         allowedHosts: config.api.allowedHosts,
-        routes: config.routes,
-        defaultGroups: onCallGroups(config),
+        policy,
         alerts,
-        silences: new SilenceStore(this.redis, this.keys),
+        silences,
         maxStreamClients: config.api.maxStreamClients,
         eventGrid: config.api.eventGrid,
         hints: this.hints,

@@ -24,3 +24,13 @@ export function parseSince(text: string, now: number): number | undefined {
 }
 
 export const SINCE_HELP = '`all`, a duration back from now (90s, 15m, 2h, 7d) or an ISO time';
+
+/** `850 ms`, `42s`, `3m 5s`, `2h 10m`: a duration as people read it. */
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined) return '-';
+  if (ms < 1000) return `${ms} ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}

@@ -5,6 +5,9 @@ import type { WatchEvent } from '../store/events';
 export const KEY_FIELDS = ['provider', 'experiment', 'step', 'pipeline', 'pipelineRunId', 'trackId', 'type'] as const;
 export type KeyField = (typeof KEY_FIELDS)[number] | `labels.${string}`;
 
+/** Fields a matcher (silences, inhibition rules) may name (values are globs: `train*`), besides `labels.NAME`. */
+export const MATCH_FIELDS = ['type', 'status', 'experiment', 'pipeline', 'pipelineRunId', 'step', 'provider', 'trackId'] as const;
+
 /** `resolve-stuck`: a step that ends canceled resolves its alert only if being stuck opened it. */
 export type AlertAction = 'open' | 'resolve' | 'resolve-stuck';
 

@@ -5,26 +5,28 @@ import { alertId, resolvedEventId } from '../store/ids';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
 import { runOf } from './alert-key';
+import type { AlertView } from './decide';
 
 /** Open alerts kept at most; past this the oldest are forgotten. */
 export const MAX_OPEN_ALERTS = 10000;
 
-export interface OpenAlert {
+/** An open alert: what the decision reads (AlertView), and what `alerts` shows. */
+export interface OpenAlert extends AlertView {
   id: string;
-  key: string;
-  openedAt: number;
-  openedBy: string;
   openedType: string;
   openedSummary: string;
   openedRun?: string;
   lastAt: number;
-  failures: number;
-  /** Notifiers that were sent the alert: its resolve goes to these. */
+  /** Notifiers that were sent the alert: its resolve goes to these (the keys of `told`). */
   notifiers: string[];
-  /** Notifier -> repeat interval (ms), for routes with `repeat.every`. */
-  repeats: Record<string, number>;
-  /** The event that opened it (repeats send it again). */
-  event: WatchEvent;
+}
+
+/** What the dispatcher records when an event opens (or fails again) an alert: per notifier, the message on its way. */
+export interface AlertNotes {
+  /** Notifier -> delivery id of the message it is sent now (a page, an update). */
+  told: Record<string, string>;
+  /** Notifier -> delivery id of the group notification that will carry it. */
+  pending: Record<string, string>;
 }
 
 export class AlertStore {
@@ -33,8 +35,8 @@ export class AlertStore {
     private readonly keys: Keys,
   ) {}
 
-  /** Opens the alert `key` (or notes another failure of it), naming the notifiers sent it. Safe to replay. */
-  async open(key: string, event: WatchEvent, notifiers: string[], now: number): Promise<boolean> {
+  /** Opens the alert `key` (or notes another failure of it), noting the messages on their way. Safe to replay. */
+  async open(key: string, event: WatchEvent, notes: AlertNotes, now: number): Promise<boolean> {
     const id = alertId(key);
     return new Scripts(this.redis, this.keys).openAlert({
       alertId: id,
@@ -42,13 +44,39 @@ export class AlertStore {
       now,
       event: { id: event.id, type: event.type, summary: summarize(event), run: runOf(event) ?? '', json: JSON.stringify(event) },
       maxAlerts: MAX_OPEN_ALERTS,
-      notifiers,
+      fields: [...Object.entries(notes.told).map(([n, id]) => [`n:${n}`, id]), ...Object.entries(notes.pending).map(([n, id]) => [`g:${n}`, id])].flat(),
     });
   }
 
-  /** A grouped notification led by this alert's event was delivered to `notifier`: its resolve must reach it too. */
-  async noteNotified(key: string, notifier: string): Promise<void> {
-    await new Scripts(this.redis, this.keys).notifyAlert({ alertId: alertId(key), notifier });
+  /**
+   * `notifier` is being sent a message of this alert (a group's notification, a repeat): noted as its latest, so
+   * that a resolve waits for it. False when the alert is no longer open: then the message must not go.
+   */
+  async noteMessage(key: string, notifier: string, deliveryId: string): Promise<boolean> {
+    return new Scripts(this.redis, this.keys).notifyAlert({ alertId: alertId(key), notifier, deliveryId });
+  }
+
+  /** A group that would have carried this alert to `notifier` dropped it (silenced meanwhile). */
+  async dropPending(key: string, notifier: string): Promise<void> {
+    await new Scripts(this.redis, this.keys).notifyAlert({ alertId: alertId(key), notifier, deliveryId: '' });
+  }
+
+  async isOpen(key: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.alert(alertId(key)))) === 1;
+  }
+
+  /** Several alerts by key in one round trip (the dispatcher's read of the state it decides on). */
+  async views(keys: string[]): Promise<Map<string, OpenAlert>> {
+    const found = new Map<string, OpenAlert>();
+    if (keys.length === 0) return found;
+    const p = this.redis.pipeline();
+    for (const key of keys) p.hgetall(this.keys.alert(alertId(key)));
+    const rows = (await p.exec()) ?? [];
+    rows.forEach(([, row], i) => {
+      const alert = decodeAlert(alertId(keys[i]!), (row ?? {}) as Record<string, string>);
+      if (alert) found.set(keys[i]!, alert);
+    });
+    return found;
   }
 
   /** Repeats `notifier` every `everyMs` while the alert stays open. */
@@ -98,6 +126,7 @@ export class AlertStore {
         ...(runOf(by) ? { resolvedRun: runOf(by) } : {}),
         durationMs: Math.max(0, now - alert.openedAt),
         notifiers: alert.notifiers,
+        lastMessages: alert.told,
       },
     };
     const done = await new Scripts(this.redis, this.keys).resolveAlert({
@@ -124,18 +153,24 @@ export function repeatMember(alertId: string, notifier: string): string {
   return `${alertId}|${notifier}`;
 }
 
+/** The hash fields `<prefix><notifier>` as notifier -> value. */
+function byNotifier(h: Record<string, string>, prefix: string): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(h)
+      .filter(([f]) => f.startsWith(prefix))
+      .map(([f, v]) => [f.slice(prefix.length), v]),
+  );
+}
+
 function decodeAlert(id: string, h: Record<string, string>): OpenAlert | undefined {
   if (!h.key || !h.openedBy) return undefined;
-  const notifiers = Object.keys(h)
-    .filter((f) => f.startsWith('n:'))
-    .map((f) => f.slice(2))
-    .sort();
-  const repeats = Object.fromEntries(
-    Object.entries(h)
-      .filter(([f]) => f.startsWith('r:'))
-      .map(([f, v]) => [f.slice(2), Number(v)]),
-  );
+  const told = byNotifier(h, 'n:');
+  const repeats = Object.fromEntries(Object.entries(byNotifier(h, 'r:')).map(([n, v]) => [n, Number(v)]));
   return {
+    told,
+    pending: byNotifier(h, 'g:'),
+    ...(h.lastBy ? { lastBy: h.lastBy } : {}),
+    ...(h.ackedBy ? { acked: { by: h.ackedBy, at: Number(h.ackedAt ?? 0) } } : {}),
     id,
     key: h.key,
     openedAt: Number(h.openedAt),
@@ -145,7 +180,7 @@ function decodeAlert(id: string, h: Record<string, string>): OpenAlert | undefin
     ...(h.openedRun ? { openedRun: h.openedRun } : {}),
     lastAt: Number(h.lastAt ?? h.openedAt),
     failures: Number(h.failures ?? 1),
-    notifiers,
+    notifiers: Object.keys(told).sort(),
     repeats,
     event: JSON.parse(h.event ?? '{}') as WatchEvent,
   };

@@ -1,10 +1,12 @@
-// "Who would get this event, and why": every route, matched or not and the reason, with what holds a delivery back (pure).
+// "Who would get this event, and why": every route, matched or not and the reason, then the alert decision itself
+// (decide.ts, the same call the dispatcher makes) — never a copy of it. Pure.
 import type { RouteConfig } from '../config/schema';
-import { globToRegExp, quietUntil, routeMatches } from '../notify/routing';
-import { isFailure } from '../notify/formats/describe';
-import type { WatchEvent } from '../store/events';
-import { alertActionOf, alertKeyOf, fieldOf, type AlertAction, type KeyField } from './alert-key';
-import { activeSilencesFor, type Silence } from './silences';
+import type { DeliveryRecord } from '../notify/deliveries';
+import { globToRegExp, routeMatches } from '../notify/routing';
+import { summarize, type WatchEvent } from '../store/events';
+import { fieldOf, type AlertAction } from './alert-key';
+import { decideEvent, holdOf, type AlertPolicy, type DecisionState, type Outcome } from './decide';
+import { activeSilencesFor } from './silences';
 
 export interface RouteExplanation {
   route: number;
@@ -13,57 +15,56 @@ export interface RouteExplanation {
   why: string;
   notify: string[];
   group?: { by: string[]; values: string[]; waitMs: number };
-  quietUntil?: string;
+  /** A quiet period or time interval holds its deliveries until then. */
+  holdUntil?: string;
   repeatEveryMs?: number;
 }
 
 export interface Explanation {
-  event: { id: string; type: string; summary?: string };
-  alert?: { action: AlertAction; key: string };
+  event: { id: string; type: string; summary: string };
+  alert?: { action: AlertAction; key: string; open?: { since: string; failures: number; told: string[] } };
   routes: RouteExplanation[];
   silencedBy: { id: string; comment: string; endsAt: string }[];
-  /** Notifiers it would reach, and how. */
-  deliveries: { notifier: string; outcome: 'send' | 'held' | 'grouped' | 'silenced' }[];
+  /** What the routes would do with it now: the alert decision (decide.ts), per notifier, with why. */
+  deliveries: { notifier: string; route: number; outcome: Outcome; reason: string }[];
+  /** What happened to it (routes test --event-id): each delivery record, apart from what would happen now. */
+  history?: DeliveryRecord[];
 }
 
-export function explainRouting(
-  routes: RouteConfig[],
-  silences: Silence[],
-  e: WatchEvent,
-  now: number,
-  defaultGroups = new Map<string, { by: string[]; wait: number }>(),
-): Explanation {
-  const explained = routes.map((route, i) => explainRoute(route, i, e, now));
-  const silencedBy = activeSilencesFor(silences, e, now);
-  const deliveries = new Map<string, Explanation['deliveries'][number]['outcome']>();
-  for (const r of explained.filter((x) => x.matched)) {
-    for (const notifier of r.notify) {
-      const group = r.group ?? (defaultGroups.get(notifier) ? { by: defaultGroups.get(notifier)!.by } : undefined);
-      const outcome = silencedBy.length ? 'silenced' : group ? 'grouped' : r.quietUntil ? 'held' : 'send';
-      if (!deliveries.has(notifier) || outcome === 'send') deliveries.set(notifier, outcome);
-    }
-  }
-  const action = alertActionOf(e);
-  const keyRoute = explained.find((r) => r.matched && routes[r.route]!.key);
+/** Who would get this event now, and why: every route, then the decision the dispatcher would make. */
+export function explainRouting(policy: AlertPolicy, state: DecisionState, e: WatchEvent, history?: DeliveryRecord[]): Explanation {
+  const { now } = state;
+  const explained = policy.routes.map((route, i) => explainRoute(policy, route, i, e, now));
+  const decision = decideEvent(policy, state, e);
+  const open = decision.key ? state.alert(decision.key) : undefined;
   return {
-    event: { id: e.id, type: e.type },
-    ...(action ? { alert: { action, key: alertKeyOf(e, keyRoute ? (routes[keyRoute.route]!.key as KeyField[]) : undefined) } } : {}),
+    event: { id: e.id, type: e.type, summary: summarize(e) },
+    ...(decision.action && decision.key
+      ? {
+          alert: {
+            action: decision.action,
+            key: decision.key,
+            ...(open ? { open: { since: new Date(open.openedAt).toISOString(), failures: open.failures, told: Object.keys(open.told).sort() } } : {}),
+          },
+        }
+      : {}),
     routes: explained,
-    silencedBy: silencedBy.map((s) => ({ id: s.id, comment: s.comment, endsAt: new Date(s.endsAt).toISOString() })),
-    deliveries: [...deliveries].map(([notifier, outcome]) => ({ notifier, outcome })),
+    silencedBy: activeSilencesFor(state.silences, e, now).map((s) => ({ id: s.id, comment: s.comment, endsAt: new Date(s.endsAt).toISOString() })),
+    deliveries: decision.decisions.map(({ notifier, route, outcome, reason }) => ({ notifier, route, outcome, reason })),
+    ...(history ? { history } : {}),
   };
 }
 
-function explainRoute(route: RouteConfig, index: number, e: WatchEvent, now: number): RouteExplanation {
+function explainRoute(policy: AlertPolicy, route: RouteConfig, index: number, e: WatchEvent, now: number): RouteExplanation {
   const base = { route: index, notify: route.notify };
   if (!routeMatches(route, e)) return { ...base, matched: false, why: firstMismatch(route, e) };
-  const hold = route.quiet && !isFailure(e) ? quietUntil(route.quiet, now) : undefined;
+  const hold = holdOf(policy, route, e, now);
   return {
     ...base,
     matched: true,
     why: Object.keys(route.match).length === 0 ? 'matches every event' : `matches ${Object.keys(route.match).join(', ')}`,
     ...(route.group ? { group: { by: route.group.by, values: route.group.by.map((f) => fieldOf(e, f) ?? '-'), waitMs: route.group.wait } } : {}),
-    ...(hold ? { quietUntil: new Date(hold).toISOString() } : {}),
+    ...(hold ? { holdUntil: new Date(hold).toISOString() } : {}),
     ...(route.repeat ? { repeatEveryMs: route.repeat.every } : {}),
   };
 }

@@ -1,6 +1,5 @@
-// Shared by the CLI and the API: an event found by its id in the outbox, and the on-call notifiers' default grouping.
+// Shared by the CLI and the API: an event found by its id in the outbox.
 import type { Redis } from 'ioredis';
-import type { LoadedConfig } from '../config/load';
 import { EventNotFoundError } from '../model/errors';
 import type { WatchEvent } from '../store/events';
 import type { Keys } from '../store/keys';
@@ -20,13 +19,4 @@ export async function findEvent(redis: Redis, keys: Keys, eventId: string): Prom
     if (page.length < 1000) throw new EventNotFoundError(eventId);
     end = `(${page.at(-1)![0]}`;
   }
-}
-
-/** On-call formats (PagerDuty) group by pipeline run unless their route says otherwise: one failure, one page. */
-export function onCallGroups(config: Pick<LoadedConfig, 'notifiers'>): Map<string, { by: string[]; wait: number; interval: number }> {
-  const groups = new Map<string, { by: string[]; wait: number; interval: number }>();
-  for (const [name, n] of Object.entries(config.notifiers)) {
-    if (n.type === 'webhook' && n.format === 'pagerduty') groups.set(name, { by: ['pipelineRunId'], wait: 30_000, interval: 300_000 });
-  }
-  return groups;
 }

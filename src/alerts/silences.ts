@@ -5,10 +5,10 @@ import { InvalidInputError, SilenceNotFoundError } from '../model/errors';
 import { globToRegExp } from '../notify/routing';
 import type { WatchEvent } from '../store/events';
 import type { Keys } from '../store/keys';
-import { fieldOf } from './alert-key';
+import { fieldOf, MATCH_FIELDS } from './alert-key';
 
 /** Fields a silence may match on (values are globs: `train*`). */
-export const SILENCE_FIELDS = ['type', 'status', 'experiment', 'pipeline', 'pipelineRunId', 'step', 'provider', 'trackId'] as const;
+export const SILENCE_FIELDS = MATCH_FIELDS;
 
 export interface Silence {
   id: string;
@@ -41,13 +41,17 @@ export function parseMatchers(text: string): Record<string, string> {
   return matchers;
 }
 
-/** Pure: whether the silence is in force at `now` and every matcher matches the event. */
-export function silenceMatches(s: Silence, e: WatchEvent, now: number): boolean {
-  if (now < s.startsAt || now >= s.endsAt) return false;
-  return Object.entries(s.matchers).every(([field, glob]) => {
+/** Pure: whether every matcher (field -> glob) matches the event. */
+export function matchersMatch(matchers: Record<string, string>, e: WatchEvent): boolean {
+  return Object.entries(matchers).every(([field, glob]) => {
     const value = fieldOf(e, field);
     return value !== undefined && globToRegExp(glob).test(value);
   });
+}
+
+/** Pure: whether the silence is in force at `now` and every matcher matches the event. */
+export function silenceMatches(s: Silence, e: WatchEvent, now: number): boolean {
+  return now >= s.startsAt && now < s.endsAt && matchersMatch(s.matchers, e);
 }
 
 export function activeSilencesFor(silences: Silence[], e: WatchEvent, now: number): Silence[] {

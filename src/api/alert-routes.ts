@@ -1,5 +1,8 @@
 // The on-call routes of the API: open alerts, silences, and the routing dry-run (docs/ALERTS.md).
+import { readDecisionState } from '../alerts/decision-state';
 import { explainRouting } from '../alerts/explain';
+import { deliveryHistory } from '../alerts/history';
+import { alertPolicyOf } from '../alerts/policy';
 import { findEvent } from '../alerts/lookup';
 import { parseMatchers, type SilenceStore } from '../alerts/silences';
 import { parseDurationMs } from '../duration';
@@ -32,8 +35,10 @@ export function defineAlertRoutes(route: (method: string, path: string, handler:
         : typeof (body.event as WatchEvent | undefined)?.type === 'string'
           ? ({ labels: {}, experiment: '', provider: 'local', trackId: '', ...(body.event as object) } as WatchEvent)
           : invalidBody('give "eventId" (an event of the stream) or "event" (an event object)');
-    const now = d.clock.now();
-    sendJson(res, 200, explainRouting(d.routes ?? [], (await d.silences?.list(now)) ?? [], event, now, d.defaultGroups));
+    const policy = d.policy ?? alertPolicyOf({ notifiers: {}, routes: [] });
+    const state = await readDecisionState({ policy, alerts: d.alerts, silences: d.silences }, [event], d.clock.now());
+    const history = typeof body.eventId === 'string' ? await deliveryHistory(d.redis, d.keys, d.deliveries, policy, event) : undefined;
+    sendJson(res, 200, explainRouting(policy, state, event, history));
   });
 }
 

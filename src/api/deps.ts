@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { AlertStore } from '../alerts/alert-store';
 import type { SilenceStore } from '../alerts/silences';
 import type { Clock } from '../clock';
-import type { RouteConfig } from '../config/schema';
+import type { AlertPolicy } from '../alerts/decide';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { DeliveryStore } from '../notify/deliveries';
@@ -27,9 +27,8 @@ export interface ApiDeps {
   allowedHosts?: string[];
   /** Server-Sent Events clients at most; more get 429. */
   maxStreamClients?: number;
-  /** Routing, for `POST /routes/test`; on-call notifiers' default grouping. */
-  routes?: RouteConfig[];
-  defaultGroups?: Map<string, { by: string[]; wait: number }>;
+  /** What the alert decision reads, for `POST /routes/test`. */
+  policy?: AlertPolicy;
   alerts?: AlertStore;
   silences?: SilenceStore;
   /** Event Grid's pushed change hints (POST /hooks/eventgrid), and the router they go to. */

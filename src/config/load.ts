@@ -55,6 +55,15 @@ export function validateConfig(raw: unknown, o: { env?: NodeJS.ProcessEnv; dataD
   if (config.poll.minIntervalSeconds > config.poll.maxIntervalSeconds) {
     throw new ConfigInvalidError(`${where(o.source)}poll.minIntervalSeconds: must not exceed poll.maxIntervalSeconds`);
   }
+  config.routes.forEach((route, i) => {
+    for (const [field, names] of [['mute', route.mute], ['activeOnly', route.activeOnly]] as const) {
+      const unknown = names.filter((n) => !config.timeIntervals[n]);
+      if (unknown.length) {
+        const known = Object.keys(config.timeIntervals).join(', ') || 'none';
+        throw new ConfigInvalidError(`${where(o.source)}routes[${i}].${field}: no time interval named ${unknown.join(', ')} (timeIntervals: ${known})`);
+      }
+    }
+  });
   if (!config.providers.local) config.providers.local = { type: 'local' };
   return { ...config, dataDir, redis: { ...config.redis, url }, source: o.source };
 }

@@ -1,6 +1,6 @@
 // The config schema: one zod schema that validates and documents every setting (docs/CONFIG.md mirrors it).
 import { z } from 'zod';
-import { KEY_FIELDS } from '../alerts/alert-key';
+import { KEY_FIELDS, MATCH_FIELDS } from '../alerts/alert-key';
 import { parseDurationMs, parseSince, SINCE_HELP } from '../duration';
 
 const name = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'letters, digits, "_" or "-" (at most 64)');
@@ -100,6 +100,47 @@ export const routeSchema = z.strictObject({
     .optional(),
   /** Send an alert that is still open again this often, until it resolves (`false`: never). */
   repeat: z.union([z.literal(false), z.strictObject({ every: duration })]).default(false),
+  /**
+   * Another failure of an alert that is open and was sent: `never` says nothing more, `update` a short "still failing
+   * (n×)" (the live Slack message: a line in its thread), `always` the full message again. Pagers page once whatever.
+   */
+  renotify: z.enum(['never', 'update', 'always']).default('update'),
+  /** Time intervals (`timeIntervals`) during which this route's deliveries are held until the interval ends. */
+  mute: z.array(z.string().min(1)).default([]),
+  /** Time intervals outside which this route's deliveries are held until one begins. */
+  activeOnly: z.array(z.string().min(1)).default([]),
+  /** PagerDuty severity of the pages this route sends (default: from the event type: warning for stuck and missing, else error). */
+  severity: z.enum(['critical', 'error', 'warning', 'info']).optional(),
+});
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'HH:MM');
+const weekday = z
+  .string()
+  .regex(
+    /^(sunday|monday|tuesday|wednesday|thursday|friday|saturday)(:(sunday|monday|tuesday|wednesday|thursday|friday|saturday))?$/i,
+    'a weekday or a range of them: monday, monday:friday',
+  );
+
+/** Alertmanager's time_intervals: a name -> weekly windows (weekdays, times of day, location). */
+export const timeRangeSchema = z.strictObject({
+  weekdays: z.array(weekday).min(1).optional(),
+  times: z.array(z.strictObject({ start: hhmm, end: hhmm })).min(1).optional(),
+  location: z.string().default('UTC').refine(validTimeZone, 'an IANA time zone such as Europe/Berlin'),
+});
+
+/** Matchers of an inhibition rule: event field -> glob, as silences have them. */
+const matchers = z.record(
+  z.string().refine((f) => (MATCH_FIELDS as readonly string[]).includes(f) || /^labels\.[A-Za-z0-9_.-]+$/.test(f), {
+    message: `one of ${MATCH_FIELDS.join(', ')} or labels.NAME`,
+  }),
+  z.string().min(1),
+);
+
+/** Alertmanager's inhibit_rules: an open alert matching `source` mutes events matching `target` that share the `equal` fields. */
+export const inhibitRuleSchema = z.strictObject({
+  source: z.strictObject({ match: matchers }),
+  target: z.strictObject({ match: matchers }),
+  equal: z.array(keyField).default([]),
 });
 
 function validTimeZone(tz: string): boolean {
@@ -201,6 +242,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   notifiers: z.record(name, notifierSchema).default({}),
   routes: z.array(routeSchema).default([]),
+  /** Named weekly windows that routes mute or are active in (`mute`, `activeOnly`). */
+  timeIntervals: z.record(name, z.array(timeRangeSchema).min(1)).default({}),
+  /** Inhibition rules; besides them, a pipeline run's failure is inhibited when each of its failed steps is silenced or already paged. */
+  inhibit: z.array(inhibitRuleSchema).default([]),
   tracks: z.array(trackTargetSchema).default([]),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).prefault({}),
   api: z
@@ -239,3 +284,4 @@ export function isLoopbackListen(listen: string): boolean {
 export type Config = z.infer<typeof configSchema>;
 export type TrackTargetConfig = z.infer<typeof trackTargetSchema>;
 export type RouteConfig = z.infer<typeof routeSchema>;
+export type InhibitRule = z.infer<typeof inhibitRuleSchema>;

@@ -1,6 +1,8 @@
 // The dispatcher's jobs for one read of the events stream, with the plain deliveries of each notifier put together:
 // one job per notifier and batch instead of one per delivery (BullMQ's add, fetch and finish are the largest cost of
-// a delivery at saturation). A held, grouped or lone delivery keeps its own job.
+// a delivery at saturation). A held, grouped or lone delivery, and a message about an alert, keep their own job.
+import { alertActionOf } from '../alerts/alert-key';
+import type { WatchEvent } from '../store/events';
 import { batchJobId } from '../store/ids';
 import type { BatchDeliveryData, SingleDeliveryData } from './delivery-job';
 
@@ -13,12 +15,17 @@ export interface PlannedJob {
 /** Deliveries per batch job at most: enough to amortize, few enough that one slow receiver holds back little. */
 export const MAX_BATCH = 50;
 
+/** A message about an alert is decided again as it goes out (deliver.ts): it keeps a job of its own. */
+function decidedAtSend(e: WatchEvent): boolean {
+  return e.type === 'alert.resolved' || (e.alertKey !== undefined && alertActionOf(e) === 'open');
+}
+
 export function batchJobs(jobs: PlannedJob[], max = MAX_BATCH): PlannedJob[] {
   const out: PlannedJob[] = [];
   const plain = new Map<string, PlannedJob[]>();
   for (const job of jobs) {
     const data = job.data as SingleDeliveryData;
-    if (job.opts.delay || data.group || !data.event || 'batch' in job.data) out.push(job);
+    if (job.opts.delay || data.group || !data.event || 'batch' in job.data || decidedAtSend(data.event)) out.push(job);
     else {
       const list = plain.get(data.notifier);
       if (list) list.push(job);

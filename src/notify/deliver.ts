@@ -1,8 +1,9 @@
 // The delivery job: claim it (skip what was delivered or is being sent), call the notifier, mark it delivered at once,
 // dead-letter the last failure. A job carrying a batch goes to deliver-batch.ts.
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { backoffMs } from '../backoff';
 import { alertActionOf } from '../alerts/alert-key';
+import { decideAtSend, decideFlushEvent, resolveOrder, type AlertView, type DecisionState } from '../alerts/decide';
 import { summarize, type WatchEvent } from '../store/events';
 import { Scripts } from '../store/scripts';
 import { deliverBatch } from './deliver-batch';
@@ -12,13 +13,22 @@ import { isFailure } from './formats/describe';
 
 export type { BatchDeliveryData, DeliverDeps, DeliverJobData, DeliverOutcome, SingleDeliveryData } from './delivery-job';
 
-export async function deliverJob(deps: DeliverDeps, job: Job<DeliverJobData>, signal: AbortSignal): Promise<DeliverOutcome> {
+export async function deliverJob(deps: DeliverDeps, job: Job<DeliverJobData>, signal: AbortSignal, token?: string): Promise<DeliverOutcome> {
   if ('batch' in job.data) return deliverBatch(deps, job as Job<BatchDeliveryData>, signal);
   const { deliveryId, notifier: name, group } = job.data;
   const [claimed] = await deps.deliveries.claim([deliveryId], job.id ?? deliveryId, deps.clock.now());
   if (!claimed) return 'already-delivered';
-  const event = group ? await groupLead(deps, group) : job.data.event;
-  if (!event) throw new UnrecoverableError(`delivery ${deliveryId} carries no event`);
+  const decided = group ? await groupLead(deps, group, name, deliveryId) : await atSend(deps, job.data.event, name);
+  if ('unsent' in decided) {
+    await deps.deliveries.markUnsent(deliveryId, decided.unsent, decided.reason, deps.clock.now());
+    return 'not-sent';
+  }
+  if ('waitMs' in decided) {
+    // A resolve waits for the message of its alert still on its way; the wait is no failed attempt.
+    await job.moveToDelayed(Date.now() + decided.waitMs, token);
+    throw new DelayedError();
+  }
+  const event = decided.event;
   const notifier = deps.notifiers.get(name);
   const attempt = job.attemptsMade + 1;
   const maxAttempts = job.opts.attempts ?? 1;
@@ -43,24 +53,74 @@ export async function deliverJob(deps: DeliverDeps, job: Job<DeliverJobData>, si
     deps.clock.now(),
     detail ?? (event.grouped?.length ? `with ${event.grouped.length} more event(s)` : undefined),
   );
-  // The lead of a group carried its alert to this notifier: the alert's resolve must reach it too.
-  if (group && event.alertKey && alertActionOf(event) === 'open') await deps.alerts?.noteNotified(event.alertKey, name);
   deps.onDelivered?.(name, event, true, true);
   return 'delivered';
 }
 
+/** What a single delivery does as it goes out: send this event, record it unsent (and why), or wait a little. */
+type AtSend = { event: WatchEvent } | { unsent: 'suppressed' | 'silenced'; reason: string } | { waitMs: number };
+
+/** How long a resolve waits between looks at the message it must follow. */
+const RESOLVE_WAIT_MS = 2000;
+
 /**
- * A group generation as one notification: closes the generation (later events start the next one) and
- * returns its lead (the first failure, else the first event) carrying a line for each of the others.
+ * The alert decision as a message goes out (decide.ts): a message about an alert that closed meanwhile does not go;
+ * a resolve goes after the last message of its alert to the same notifier, never before it.
  */
-async function groupLead(deps: DeliverDeps, group: NonNullable<SingleDeliveryData['group']>): Promise<WatchEvent | undefined> {
+async function atSend(deps: DeliverDeps, event: WatchEvent | undefined, notifier: string): Promise<AtSend> {
+  if (!event) throw new UnrecoverableError('a delivery that carries no event');
+  if (!deps.alerts || !event.alertKey) return { event };
+  if (event.type === 'alert.resolved') {
+    const last = event.alert?.lastMessages?.[notifier];
+    const order = resolveOrder(last ? await deps.deliveries.status(last) : undefined);
+    if (order === 'wait') return { waitMs: RESOLVE_WAIT_MS };
+    if (order === 'suppressed') return { unsent: 'suppressed', reason: `the alert's message ${last} was never sent: nothing to resolve` };
+    return { event };
+  }
+  const unsent = decideAtSend(event, alertActionOf(event) === 'open' ? await deps.alerts.isOpen(event.alertKey) : true);
+  return unsent ? { unsent: 'suppressed', reason: unsent.reason } : { event };
+}
+
+/**
+ * A group generation as one notification: closes the generation (later events start the next one), decides on each
+ * event as the notification goes out (decideFlushEvent: an alert that resolved during the wait, a silence added
+ * meanwhile), notes the message on each alert it carries (their resolves wait for it), and returns its lead (the
+ * first failure, else the first event) carrying a line for each of the others.
+ */
+async function groupLead(deps: DeliverDeps, group: NonNullable<SingleDeliveryData['group']>, notifier: string, deliveryId: string): Promise<AtSend> {
   if (!deps.redis || !deps.keys) throw new UnrecoverableError('grouped delivery without Redis');
-  const texts = await new Scripts(deps.redis, deps.keys).closeGroup({ groupId: group.id, generation: group.generation, now: deps.clock.now() });
+  const now = deps.clock.now();
+  const texts = await new Scripts(deps.redis, deps.keys).closeGroup({ groupId: group.id, generation: group.generation, now });
   const events = texts.map((t) => JSON.parse(t) as WatchEvent);
-  const lead = events.find(isFailure) ?? events[0];
-  if (!lead) return undefined;
-  const others = events.filter((e) => e !== lead).map((e) => ({ id: e.id, type: e.type, summary: summarize(e) }));
-  return others.length ? { ...lead, grouped: others } : lead;
+  const opening = events.filter((e) => e.alertKey && alertActionOf(e) === 'open').map((e) => e.alertKey!);
+  const views = deps.alerts ? await deps.alerts.views(opening) : undefined;
+  const state: DecisionState = {
+    now,
+    silences: deps.silences ? await deps.silences.list(now) : [],
+    // Without an alert store (a bare delivery worker in tests) every alert counts as open.
+    alert: (key) => (views ? views.get(key) : ({ key } as AlertView)),
+    openAlerts: () => [...(views?.values() ?? [])],
+  };
+  const kept: WatchEvent[] = [];
+  const dropped: string[] = [];
+  for (const e of events) {
+    const d = decideFlushEvent(state, e, notifier);
+    let send = d.outcome === 'send';
+    if (e.alertKey && alertActionOf(e) === 'open' && deps.alerts) {
+      // Noted before sending, atomically with "still open": a resolve from now on waits for this notification.
+      if (send) send = await deps.alerts.noteMessage(e.alertKey, notifier, deliveryId);
+      else await deps.alerts.dropPending(e.alertKey, notifier);
+    }
+    if (send) kept.push(e);
+    else dropped.push(d.outcome === 'send' ? `${e.alertKey} resolved before the group was sent` : d.reason);
+  }
+  const lead = kept.find(isFailure) ?? kept[0];
+  if (!lead) {
+    const silenced = dropped.length > 0 && dropped.every((r) => r.startsWith('silenced'));
+    return { unsent: silenced ? 'silenced' : 'suppressed', reason: dropped.join('; ') || 'an empty group' };
+  }
+  const others = kept.filter((e) => e !== lead).map((e) => ({ id: e.id, type: e.type, summary: summarize(e) }));
+  return { event: others.length ? { ...lead, grouped: others } : lead };
 }
 
 /** BullMQ backoff: the one backoff rule from the base delay (at most 15 min), or the receiver's Retry-After when longer. */

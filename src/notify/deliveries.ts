@@ -4,7 +4,11 @@ import type { Keys } from '../store/keys';
 import type { Redis } from 'ioredis';
 import { Scripts } from '../store/scripts';
 
-export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | 'silenced';
+/** `silenced`, `inhibited` and `suppressed` were decided not to be sent (decide.ts), `reason` says why. */
+export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | 'silenced' | 'inhibited' | 'suppressed';
+
+/** Statuses no job may send any more. */
+export const FINAL_UNSENT: readonly DeliveryStatus[] = ['silenced', 'inhibited', 'suppressed'];
 
 export interface DeliveryRecord {
   id: string;
@@ -24,6 +28,8 @@ export interface DeliveryRecord {
   heldUntil?: number;
   /** Not sent: these silences matched it. */
   silencedBy?: string;
+  /** Why it was not sent, held, or sent as an update (the alert decision's words). */
+  reason?: string;
 }
 
 /**
@@ -43,7 +49,10 @@ export class DeliveryStore {
 
   /** Creates the records that do not exist yet, in one round trip (dispatch may run twice for one event). */
   async ensureMany(
-    records: Pick<DeliveryRecord, 'id' | 'eventId' | 'notifier' | 'eventType' | 'summary' | 'heldUntil' | 'silencedBy'>[],
+    records: (Pick<DeliveryRecord, 'id' | 'eventId' | 'notifier' | 'eventType' | 'summary' | 'heldUntil' | 'silencedBy' | 'reason'> & {
+      /** Decided not to be sent: recorded so at once, shown by `deliveries`, never sent. */
+      status?: 'silenced' | 'inhibited' | 'suppressed';
+    })[],
     now: number,
   ): Promise<void> {
     if (records.length === 0) return;
@@ -55,8 +64,9 @@ export class DeliveryStore {
         eventType: r.eventType,
         summary: r.summary,
         ...(r.heldUntil ? { heldUntil: r.heldUntil } : {}),
-        // A silenced delivery is recorded as such at once: shown by `deliveries`, never sent.
-        ...(r.silencedBy ? { status: 'silenced', silencedBy: r.silencedBy } : {}),
+        ...(r.status ? { status: r.status } : {}),
+        ...(r.silencedBy ? { silencedBy: r.silencedBy } : {}),
+        ...(r.reason ? { reason: r.reason } : {}),
       },
     }));
     await new Scripts(this.redis, this.keys).ensureDeliveries(withFields, now, KEEP_RECENT);
@@ -66,12 +76,12 @@ export class DeliveryStore {
     return ((await this.redis.hget(this.keys.delivery(id), 'status')) as DeliveryStatus | null) ?? undefined;
   }
 
-  /** Written right after a successful send: the window in which a crash causes a repeat stays tiny. */
   /** Claims the deliveries `token` (a job) may send now: not delivered, not held by another live job. */
   async claim(ids: string[], token: string, now: number, leaseMs = CLAIM_LEASE_MS): Promise<string[]> {
     return new Scripts(this.redis, this.keys).claimDeliveries({ ids, token, now, leaseMs });
   }
 
+  /** Written right after a successful send: the window in which a crash causes a repeat stays tiny. */
   async markDelivered(id: string, attempt: number, now: number, detail?: string): Promise<void> {
     await this.markManyDelivered([{ id, detail }], attempt, now);
   }
@@ -86,6 +96,16 @@ export class DeliveryStore {
         .zrem(this.keys.deadLetters, id);
     }
     await m.exec();
+  }
+
+  /** Decided at send time not to go (the alert closed meanwhile, a silence now covers a group): final, with why. */
+  async markUnsent(id: string, status: 'silenced' | 'suppressed', reason: string, now: number): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.keys.delivery(id), { status, reason, updatedAt: now })
+      .hdel(this.keys.delivery(id), 'claim', 'claimUntil')
+      .zadd(this.keys.deliveries, now, id)
+      .exec();
   }
 
   /** A failed try; the last one dead-letters the delivery and keeps its event, so it can be sent again later. */
@@ -155,5 +175,6 @@ function toRecord(h: Record<string, string>): DeliveryRecord {
     retries: Number(h.retries ?? 0),
     ...(h.heldUntil ? { heldUntil: Number(h.heldUntil) } : {}),
     ...(h.silencedBy ? { silencedBy: h.silencedBy } : {}),
+    ...(h.reason ? { reason: h.reason } : {}),
   };
 }

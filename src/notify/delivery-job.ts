@@ -1,7 +1,7 @@
 // What a delivery job carries and needs: shared by the single delivery (deliver.ts) and the batch (deliver-batch.ts).
 import type { Redis } from 'ioredis';
-import type { KeyField } from '../alerts/alert-key';
 import type { AlertStore } from '../alerts/alert-store';
+import type { SilenceStore } from '../alerts/silences';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { WatchEvent } from '../store/events';
@@ -14,7 +14,7 @@ export interface SingleDeliveryData {
   deliveryId: string;
   notifier: string;
   event?: WatchEvent;
-  group?: { id: string; generation: number; key?: KeyField[] };
+  group?: { id: string; generation: number };
 }
 
 /** Several deliveries of one notifier, dispatched together: one job instead of one each (deliver-batch.ts). */
@@ -32,10 +32,15 @@ export interface DeliverDeps {
   redis?: Redis;
   keys?: Keys;
   alerts?: AlertStore;
+  /** Silences, for a group's events as its notification goes out. */
+  silences?: SilenceStore;
   clock: Clock;
   logger: Logger;
   onDelivered?(notifier: string, event: WatchEvent, ok: boolean, final: boolean): void;
 }
 
-/** `already-delivered` also when another job holds the delivery's claim: that job sends it (or retries it). */
-export type DeliverOutcome = 'delivered' | 'already-delivered';
+/**
+ * `already-delivered` also when another job holds the delivery's claim: that job sends it (or retries it);
+ * `not-sent` when the alert decision, as it went out, said not to (recorded with why).
+ */
+export type DeliverOutcome = 'delivered' | 'already-delivered' | 'not-sent';

@@ -2,34 +2,32 @@
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import type { Clock } from '../clock';
-import type { RouteConfig } from '../config/schema';
 import type { Logger } from '../logger';
 import { summarize, type WatchEvent } from '../store/events';
 import { deliveryId, deliveryJobId, groupDeliveryId, groupId } from '../store/ids';
 import { Scripts } from '../store/scripts';
-import { alertActionOf, alertKeyOf, fieldOf, type KeyField } from '../alerts/alert-key';
-import type { AlertStore } from '../alerts/alert-store';
-import { activeSilencesFor, type Silence, type SilenceStore } from '../alerts/silences';
+import type { AlertNotes, AlertStore } from '../alerts/alert-store';
+import { decideEvent, type AlertPolicy, type Decision } from '../alerts/decide';
+import { readDecisionState, type BatchState } from '../alerts/decision-state';
+import type { SilenceStore } from '../alerts/silences';
 import { DISPATCH_GROUP, type Keys } from '../store/keys';
 import { parseEntry, type StreamEntry } from '../store/outbox';
 import { batchJobs, type PlannedJob } from './batches';
 import type { DeliveryStore } from './deliveries';
-import { routeEvent } from './routing';
 
 export interface DispatcherOptions {
   /** A connection of its own: XREADGROUP blocks it. */
   blocking: Redis;
   redis: Redis;
   keys: Keys;
-  routes: RouteConfig[];
+  /** Routes, default groups, inhibition rules, time intervals: what the alert decision reads (decide.ts). */
+  policy: AlertPolicy;
   deliverQueue: Queue;
   deliveries: DeliveryStore;
   clock: Clock;
   /** Open alerts (opened and resolved here); without it, no alert lifecycle. */
   alerts?: AlertStore;
   silences?: SilenceStore;
-  /** Grouping for notifiers whose routes set none (on-call formats group by pipeline run). */
-  defaultGroups?: Map<string, GroupConfig>;
   onSilenced?(notifier: string): void;
   consumer: string;
   reclaimIdleMs: number;
@@ -138,19 +136,16 @@ export class Dispatcher {
   private async handle(entries: StreamEntry[]): Promise<number> {
     if (entries.length === 0) return 0;
     const now = this.o.clock.now();
-    const plan: DispatchPlan = { records: [], jobs: [], after: [], unreadable: [] };
-    const silences = this.o.silences ? await this.o.silences.list(now) : [];
+    const plan: DispatchPlan = { records: [], jobs: [], alertSteps: [], unreadable: [] };
+    const events: WatchEvent[] = [];
     for (const [, fields] of entries) {
       const event = parseEntry(fields);
-      if (!event) {
-        // Never acknowledged without a word: kept in a dead-letter stream with its fields, and logged.
-        plan.unreadable.push(fields);
-        continue;
-      }
-      if (event.type === 'alert.resolved') this.planResolved(event, plan);
-      else await this.planEvent(event, silences, now, plan);
+      // Never acknowledged without a word: kept in a dead-letter stream with its fields, and logged.
+      if (event) events.push(event);
+      else plan.unreadable.push(fields);
     }
-    // Records first: a job never runs without the record that marks it delivered. Alerts after: their notifiers are known.
+    const state = await readDecisionState({ policy: this.o.policy, alerts: this.o.alerts, silences: this.o.silences }, events, now);
+    for (const event of events) await this.planEvent(event, state, plan);
     for (const fields of plan.unreadable) {
       this.o.logger.error(
         { fields: fields.slice(0, 4).map((f) => f.slice(0, 200)) },
@@ -158,129 +153,132 @@ export class Dispatcher {
       );
       await this.o.redis.xadd(this.o.keys.deadEvents, 'MAXLEN', '~', 10000, '*', ...fields);
     }
+    // Records first: a job never runs without the record that marks it delivered. Alerts next: a message about an
+    // alert checks, as it goes out, that its alert is open, and a resolve waits for the messages noted on it.
     await this.o.deliveries.ensureMany(plan.records, now);
+    for (const step of plan.alertSteps) await step();
     if (plan.jobs.length) await this.o.deliverQueue.addBulk(batchJobs(plan.jobs));
-    for (const step of plan.after) await step();
     await this.o.redis.xack(this.o.keys.events, DISPATCH_GROUP, ...entries.map(([id]) => id));
     // Only now may the outbox shrink: what was just acknowledged is the newest entry that may go.
     if (this.o.maxLen) await new Scripts(this.o.redis, this.o.keys).trimOutbox({ group: DISPATCH_GROUP, maxLen: this.o.maxLen });
     return entries.length;
   }
 
-  /** alert.resolved goes to the notifiers that were sent the alert, and to no one else. */
-  private planResolved(event: WatchEvent, plan: DispatchPlan): void {
-    for (const notifier of event.alert?.notifiers ?? []) this.planDelivery(event, notifier, plan);
-  }
-
-  private async planEvent(event: WatchEvent, silences: Silence[], now: number, plan: DispatchPlan): Promise<void> {
-    const targets = routeEvent(this.o.routes, event, now);
-    const action = alertActionOf(event);
-    const keyRoute = targets.map((t) => this.o.routes[t.route]!).find((r) => r.key);
-    const key = action ? alertKeyOf(event, keyRoute?.key as KeyField[] | undefined) : undefined;
+  private async planEvent(event: WatchEvent, state: BatchState, plan: DispatchPlan): Promise<void> {
+    const { action, key, decisions } = decideEvent(this.o.policy, state, event);
     const routed: WatchEvent = key ? { ...event, alertKey: key } : event;
-    const silencedBy = activeSilencesFor(silences, event, now).map((s) => s.id);
-    const sent: string[] = [];
+    const notes: AlertNotes = { told: {}, pending: {} };
     const repeats: { notifier: string; every: number }[] = [];
-    for (const { notifier, route, holdUntil } of targets) {
-      if (silencedBy.length) {
-        this.planDelivery(routed, notifier, plan, { silencedBy: silencedBy.join(',') });
-        this.o.onSilenced?.(notifier);
+    for (const d of decisions) {
+      if (d.repeatEveryMs) repeats.push({ notifier: d.notifier, every: d.repeatEveryMs });
+      if (d.outcome === 'silenced' || d.outcome === 'inhibited' || d.outcome === 'suppressed') {
+        this.planRecordOnly(routed, d, plan);
+        if (d.outcome === 'silenced') this.o.onSilenced?.(d.notifier);
         continue;
       }
-      const config = this.o.routes[route]!;
-      const group = config.group ?? this.o.defaultGroups?.get(notifier);
-      if (group) {
-        await this.planGrouped(routed, notifier, route, group, config.key as KeyField[] | undefined, now, plan);
+      if (d.group) {
+        notes.pending[d.notifier] = await this.planGrouped(routed, d, state.now, plan);
         continue;
       }
-      this.planDelivery(routed, notifier, plan, { holdUntil, now });
-      sent.push(notifier);
-      if (config.repeat) repeats.push({ notifier, every: config.repeat.every });
+      notes.told[d.notifier] = this.planDelivery(messageFor(routed, d, state), d, plan, state.now);
     }
-    if (action === 'open' && key) {
+    if (!action || !key) return;
+    if (action === 'open') {
       const alerts = this.o.alerts;
-      plan.after.push(async () => {
-        await alerts?.open(key, routed, sent, now);
-        for (const r of repeats) await alerts?.scheduleRepeat(key, r.notifier, r.every, now);
+      state.noteOpen(key, routed, notes);
+      plan.alertSteps.push(async () => {
+        await alerts?.open(key, routed, notes, state.now);
+        for (const r of repeats) await alerts?.scheduleRepeat(key, r.notifier, r.every, state.now);
       });
-    } else if (action && key) {
+    } else if (state.isOpen(key, action === 'resolve-stuck' ? 'steprun.stuck' : undefined)) {
+      // Only an alert that is open is resolved: the common "finished" of a step that never failed costs nothing more.
       const onlyOpenedBy = action === 'resolve-stuck' ? 'steprun.stuck' : undefined;
-      plan.after.push(async () => void (await this.o.alerts?.resolve(key, event, now, { onlyOpenedBy })));
+      state.noteResolved(key);
+      plan.alertSteps.push(async () => void (await this.o.alerts?.resolve(key, event, state.now, { onlyOpenedBy })));
     }
   }
 
-  /** One event to one notifier: a delivery record and its job (a quiet period becomes a delay, durable in Redis). */
-  private planDelivery(event: WatchEvent, notifier: string, plan: DispatchPlan, o: { holdUntil?: number; now?: number; silencedBy?: string } = {}): void {
-    const id = deliveryId(event.id, notifier);
+  /** Not sent (silenced, inhibited, suppressed): recorded, with why. */
+  private planRecordOnly(event: WatchEvent, d: Decision, plan: DispatchPlan): void {
+    plan.records.push({
+      id: deliveryId(event.id, d.notifier),
+      eventId: event.id,
+      notifier: d.notifier,
+      eventType: event.type,
+      summary: summarize(event),
+      status: d.outcome as 'silenced' | 'inhibited' | 'suppressed',
+      reason: d.reason,
+      ...(d.silencedBy ? { silencedBy: d.silencedBy.join(',') } : {}),
+    });
+  }
+
+  /** One event to one notifier: a delivery record and its job (a hold becomes a delay, durable in Redis). Returns its id. */
+  private planDelivery(event: WatchEvent, d: Decision, plan: DispatchPlan, now: number): string {
+    const id = deliveryId(event.id, d.notifier);
     plan.records.push({
       id,
       eventId: event.id,
-      notifier,
+      notifier: d.notifier,
       eventType: event.type,
       summary: summarize(event),
-      ...(o.holdUntil ? { heldUntil: o.holdUntil } : {}),
-      ...(o.silencedBy ? { silencedBy: o.silencedBy } : {}),
+      ...(d.outcome !== 'send' ? { reason: d.reason } : {}),
+      ...(d.holdUntil ? { heldUntil: d.holdUntil } : {}),
     });
-    if (o.silencedBy) return;
     plan.jobs.push({
-      name: notifier,
-      data: { deliveryId: id, notifier, event },
-      opts: { jobId: deliveryJobId(id), ...(o.holdUntil && o.now ? { delay: o.holdUntil - o.now } : {}) },
+      name: d.notifier,
+      data: { deliveryId: id, notifier: d.notifier, event },
+      opts: { jobId: deliveryJobId(id), ...(d.holdUntil ? { delay: Math.max(0, d.holdUntil - now) } : {}) },
     });
+    return id;
   }
 
   /**
    * A grouped route: the event joins its group's open generation (durable in Redis); the generation's one
-   * delivery is a delayed job at its flush time. The job is added every time (its id deduplicates), so a crash
-   * between joining and adding cannot strand a group.
+   * delivery is a delayed job at its flush time (no sooner than a hold's end). The job is added every time (its id
+   * deduplicates), so a crash between joining and adding cannot strand a group. Returns the group delivery's id.
    */
-  private async planGrouped(
-    event: WatchEvent,
-    notifier: string,
-    route: number,
-    group: GroupConfig,
-    key: KeyField[] | undefined,
-    now: number,
-    plan: DispatchPlan,
-  ) {
-    const gid = groupId(
-      route,
-      notifier,
-      group.by.map((f) => fieldOf(event, f) ?? '-'),
-    );
+  private async planGrouped(event: WatchEvent, d: Decision, now: number, plan: DispatchPlan): Promise<string> {
+    const group = d.group!;
+    const gid = groupId(d.route, d.notifier, group.values);
     const { generation, flushAt } = await new Scripts(this.o.redis, this.o.keys).addToGroup({
       groupId: gid,
       now,
-      waitMs: group.wait,
+      waitMs: Math.max(group.wait, (d.holdUntil ?? 0) - now),
       intervalMs: group.interval,
       eventId: event.id,
-      eventJson: JSON.stringify(event),
+      eventJson: JSON.stringify(messageFor(event, d, undefined)),
       keepMs: GROUP_KEEP_MS,
     });
-    const id = groupDeliveryId(gid, generation, notifier);
-    plan.records.push({ id, eventId: event.id, notifier, eventType: 'group', summary: `group: ${summarize(event)}` });
+    const id = groupDeliveryId(gid, generation, d.notifier);
+    plan.records.push({ id, eventId: event.id, notifier: d.notifier, eventType: 'group', summary: `group: ${summarize(event)}` });
     plan.jobs.push({
-      name: notifier,
-      data: { deliveryId: id, notifier, group: { id: gid, generation, key } },
+      name: d.notifier,
+      data: { deliveryId: id, notifier: d.notifier, group: { id: gid, generation } },
       opts: { jobId: deliveryJobId(id), delay: Math.max(0, flushAt - now) },
     });
+    return id;
   }
+}
+
+/** The event as one notifier is sent it: an update says "still failing (n×)"; a route's pager severity. */
+function messageFor(event: WatchEvent, d: Decision, state: BatchState | undefined): WatchEvent {
+  const opened = d.outcome === 'update' && d.failures && event.alertKey ? state?.alert(event.alertKey)?.openedAt : undefined;
+  if (!opened && !d.severity) return event;
+  return {
+    ...event,
+    ...(opened && d.failures ? { stillFailing: { failures: d.failures, openedAt: new Date(opened).toISOString() } } : {}),
+    ...(d.severity ? { severity: d.severity } : {}),
+  };
 }
 
 /** A group's records outlive its last event by this much (a day): long enough for any retry. */
 const GROUP_KEEP_MS = 86_400_000;
 
-export interface GroupConfig {
-  by: string[];
-  wait: number;
-  interval: number;
-}
-
 interface DispatchPlan {
   records: Parameters<DeliveryStore['ensureMany']>[0];
   jobs: PlannedJob[];
-  /** Alert bookkeeping, run once the deliveries are recorded. */
-  after: (() => Promise<void>)[];
+  /** Alert bookkeeping (open, resolve, repeats), in event order, once the deliveries are recorded and before their jobs. */
+  alertSteps: (() => Promise<void>)[];
   /** Entries that are not events: logged and kept in the dead-letter stream. */
   unreadable: string[][];
 }

@@ -1,7 +1,7 @@
-// Routing rules: which notifiers an event goes to, and whether a quiet period holds it back (pure; time is passed in).
+// Routing rules: whether a route matches an event (pure). What then happens per notifier is the alert decision's
+// (src/alerts/decide.ts).
 import type { RouteConfig } from '../config/schema';
 import type { WatchEvent } from '../store/events';
-import { isFailure } from './formats/describe';
 
 function list(v: string | string[] | undefined): string[] | undefined {
   return v === undefined ? undefined : Array.isArray(v) ? v : [v];
@@ -35,41 +35,4 @@ export function routeMatches(route: RouteConfig, e: WatchEvent): boolean {
   if (!anyGlob(list(m.step), e.stepRun?.name)) return false;
   for (const [k, v] of Object.entries(m.labels ?? {})) if (e.labels[k] !== v) return false;
   return true;
-}
-
-export interface RouteTarget {
-  notifier: string;
-  /** The route (index in `routes`) that sends it there: its group, repeat and key settings apply. */
-  route: number;
-  /** Deliver no earlier than this (ms): the end of a quiet period. */
-  holdUntil?: number;
-}
-
-/** The notifiers an event goes to, each once, in route order; a notifier held by one route and not another goes at once. */
-export function routeEvent(routes: RouteConfig[], e: WatchEvent, now = Date.now()): RouteTarget[] {
-  const targets = new Map<string, RouteTarget>();
-  routes.forEach((route, index) => {
-    if (!routeMatches(route, e)) return;
-    const holdUntil = route.quiet && !isFailure(e) ? quietUntil(route.quiet, now) : undefined;
-    for (const notifier of route.notify) {
-      const known = targets.get(notifier);
-      const target = { notifier, route: index, ...(holdUntil ? { holdUntil } : {}) };
-      if (!known || (known.holdUntil && (!holdUntil || holdUntil < known.holdUntil))) targets.set(notifier, target);
-    }
-  });
-  return [...targets.values()];
-}
-
-/** When the quiet window around `now` ends, or undefined when `now` is outside it. Windows may wrap midnight. */
-export function quietUntil(q: { from: string; to: string; tz: string }, now: number): number | undefined {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: q.tz, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(
-    new Date(now),
-  );
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const nowMin = get('hour') * 60 + get('minute');
-  const [fromMin, toMin] = [q.from, q.to].map((t) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3)));
-  const inside = fromMin <= toMin ? nowMin >= fromMin! && nowMin < toMin! : nowMin >= fromMin! || nowMin < toMin!;
-  if (!inside) return undefined;
-  const minutesLeft = (toMin! - nowMin + 1440) % 1440;
-  return now + minutesLeft * 60000 - get('second') * 1000 - (now % 1000);
 }

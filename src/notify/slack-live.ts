@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { DeliveryError } from '../model/errors';
 import type { StepStatus } from '../model/status';
 import type { WatchEvent } from '../store/events';
-import { formatDuration, subjectOf } from './formats/describe';
+import { formatDuration, stillFailingLine, subjectOf } from './formats/describe';
 import { cutLine, fitLines, slackCodeBlock, slackEscape } from './formats/render';
 import type { LiveMessageStore } from './live-messages';
 import type { Notifier, NotifierFactory } from './notifier';
@@ -75,33 +75,28 @@ export const slackLiveNotifierFactory: NotifierFactory = (raw, ctx): Notifier =>
       const run = event.pipelineRunId;
       if (!run || !(event.stepRun || event.pipelineRun)) return { detail: `skipped: ${event.type} has no pipeline run message` };
       const row = rowOf(event);
-      const rows = (await store.putRow(run, rowIdOf(event), JSON.stringify(row), row.rank))
-        .map((r) => JSON.parse(r) as Row)
-        .sort((a, b) => (a.start ?? '~').localeCompare(b.start ?? '~') || a.name.localeCompare(b.name));
-      const message = { text: slackEscape(cutLine(headline(event), 300)), blocks: table(event, rows) };
+      await store.putRow(run, rowIdOf(event), JSON.stringify(row), row.rank);
       let claim = await store.claim(run, Date.now());
       for (let i = 0; i < 20 && 'wait' in claim; i++) {
         await new Promise((r) => setTimeout(r, 250));
         claim = await store.claim(run, Date.now());
       }
       if ('wait' in claim) throw new DeliveryError('slack: another process is posting this pipeline run’s message', { retryable: true });
-      let ts: string;
-      let channel: string;
-      if ('post' in claim) {
-        const posted = await call('chat.postMessage', () => client.chat.postMessage({ channel: o.channel, ...message }));
-        [ts, channel] = [posted.ts!, posted.channel!];
-        // Stored at once: a restarted daemon edits this message instead of posting another.
-        await store.posted(run, ts, channel);
-      } else {
-        [ts, channel] = [claim.ts, claim.channel];
-        await call('chat.update', () => client.chat.update({ channel, ts, ...message }));
-      }
-      if (event.type === 'steprun.failed' && event.stepRun) {
-        const details = [`*${slackEscape(subjectOf(event))}*`];
-        if (event.stepRun.error) details.push(slackEscape(`${event.stepRun.error.code}: ${event.stepRun.error.message}`));
-        if (event.stderrTail) details.push(slackCodeBlock(event.stderrTail, 2800));
-        await call('chat.postMessage (thread)', () => client.chat.postMessage({ channel, thread_ts: ts, text: details.join('\n') }));
-      }
+      // The table is read under the edit lock, right before it is sent: an edit never goes out older than one before it.
+      const { ts, channel } = await store.whileEditing(run, async () => {
+        const rows = (await store.rows(run)).map((r) => JSON.parse(r) as Row).sort((a, b) => (a.start ?? '~').localeCompare(b.start ?? '~') || a.name.localeCompare(b.name));
+        const message = { text: slackEscape(cutLine(headline(event, rows), 300)), blocks: table(event, rows) };
+        if ('post' in claim) {
+          const posted = await call('chat.postMessage', () => client.chat.postMessage({ channel: o.channel, ...message }));
+          // Stored at once: a restarted daemon edits this message instead of posting another.
+          await store.posted(run, posted.ts!, posted.channel!);
+          return { ts: posted.ts!, channel: posted.channel! };
+        }
+        await call('chat.update', () => client.chat.update({ channel: claim.channel, ts: claim.ts, ...message }));
+        return claim;
+      });
+      const reply = threadReply(event);
+      if (reply) await call('chat.postMessage (thread)', () => client.chat.postMessage({ channel, thread_ts: ts, text: reply }));
       return { detail: `message ${ts} in ${channel}` };
     },
   };
@@ -119,9 +114,21 @@ function rowOf(e: WatchEvent): Row {
   return { name: '(pipeline)', status: e.pipelineRun!.status, durationMs: e.pipelineRun!.durationMs, rank: RANK[e.pipelineRun!.status] };
 }
 
-function headline(e: WatchEvent): string {
-  const status = e.pipelineRun?.status;
+/** `[Failed] pipeline <id> · experiment <name>`: the pipeline's status as the rows have it (not this event's). */
+function headline(e: WatchEvent, rows: Row[]): string {
+  const status = rows.find((r) => r.name === '(pipeline)')?.status;
   return `${status ? `[${status}] ` : ''}pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
+}
+
+/** A failure's details as a reply in the message's thread; another failure of an open alert, one line (renotify). */
+function threadReply(event: WatchEvent): string | undefined {
+  if (event.type !== 'steprun.failed' || !event.stepRun) return undefined;
+  const short = stillFailingLine(event);
+  if (short) return slackEscape(short);
+  const details = [`*${slackEscape(subjectOf(event))}*`];
+  if (event.stepRun.error) details.push(slackEscape(`${event.stepRun.error.code}: ${event.stepRun.error.message}`));
+  if (event.stderrTail) details.push(slackCodeBlock(event.stderrTail, 2800));
+  return details.join('\n');
 }
 
 /** A compact table: one line per step with a status mark and its duration; the pipeline's own row last. */
@@ -133,7 +140,7 @@ function table(e: WatchEvent, rows: Row[]): Record<string, unknown>[] {
       `${MARK[r.status]} ${r.name}  ${r.status}${r.durationMs !== undefined ? ` · ${formatDuration(r.durationMs)}` : ''}${r.reused ? ' · reused' : ''}`,
     ),
   );
-  const head = `*${slackEscape(headline(pipeline ? { ...e, pipelineRun: { ...(e.pipelineRun ?? { steps: [], previousStatus: null, rawStatus: '' }), status: pipeline.status } } : e))}*`;
+  const head = `*${slackEscape(headline(e, rows))}*`;
   return [
     { type: 'section', text: { type: 'mrkdwn', text: head } },
     { type: 'section', text: { type: 'mrkdwn', text: fitLines(lines, 2900, (n) => `+${n} more steps`) || '_no steps yet_' } },

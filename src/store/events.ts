@@ -1,6 +1,7 @@
 // Event types: the data every notifier receives, as the outbox (the events stream) holds them.
 import type { StepStatus } from '../model/status';
 import type { RunError } from '../providers/provider';
+import { formatDuration } from '../duration';
 
 export type StepEventType =
   'steprun.notstarted' | 'steprun.queued' | 'steprun.running' | 'steprun.finished' | 'steprun.failed' | 'steprun.canceled' | 'steprun.stuck';
@@ -94,6 +95,12 @@ export interface WatchEvent {
   alert?: ResolvedAlertData;
   /** A grouped notification: the other events sent in it (this event leads). */
   grouped?: GroupedEventSummary[];
+  /** Another failure of an alert the receiver was told already (renotify: update): say it shortly. */
+  stillFailing?: { failures: number; openedAt: string };
+  /** The n-th repeat of an alert still open. */
+  repeat?: number;
+  /** Pager severity the route asks for (PagerDuty). */
+  severity?: 'critical' | 'error' | 'warning' | 'info';
 }
 
 export interface StuckData {
@@ -124,6 +131,8 @@ export interface ResolvedAlertData {
   durationMs: number;
   /** The notifiers that were sent the alert: the resolve goes to these. */
   notifiers: string[];
+  /** Notifier -> the delivery of the last message of the alert it was sent: its resolve goes after that one. */
+  lastMessages?: Record<string, string>;
 }
 
 export interface GroupedEventSummary {
@@ -143,7 +152,7 @@ export function summarize(e: WatchEvent, o: { detail?: boolean } = {}): string {
   const detail = o.detail ?? true;
   const watching = `watching ${e.pipelineRunId ? `pipeline ${e.pipelineRunId}` : e.trackId}`;
   if (e.stuck && e.stepRun) {
-    return `[Stuck] ${e.stepRun.name} ${e.stuck.reason} for ${Math.round(e.stuck.forMs / 60000)} min (limit ${Math.round(e.stuck.limitMs / 60000)} min) · pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
+    return `[Stuck] ${e.stepRun.name} ${e.stuck.reason} for ${formatDuration(e.stuck.forMs)} (limit ${formatDuration(e.stuck.limitMs)}) · pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
   }
   if (e.stepRun) {
     const s = e.stepRun;

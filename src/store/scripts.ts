@@ -218,11 +218,12 @@ export class Scripts {
     /** The event that opens it (or fails again): its id and type, its summary and run as shown by `alerts`, its json. */
     event: { id: string; type: string; summary: string; run: string; json: string };
     maxAlerts: number;
-    notifiers: string[];
+    /** Field, value pairs: `n:<notifier>` / `g:<notifier>` -> delivery id. */
+    fields: string[];
   }): Promise<boolean> {
     const k = this.keys;
     const { event: e } = a;
-    const argv = [a.alertId, a.now, e.id, a.maxAlerts, a.key, e.type, e.summary, e.run, e.json, ...a.notifiers];
+    const argv = [a.alertId, a.now, e.id, a.maxAlerts, a.key, e.type, e.summary, e.run, e.json, ...a.fields];
     return (await this.call<number>('openAlert', [k.alert(a.alertId), k.alerts], argv)) === 1;
   }
 
@@ -233,9 +234,9 @@ export class Scripts {
     return (await this.call<number>('resolveAlert', keys, [a.alertId, a.openedBy, a.eventJson, ...a.repeatMembers])) === 1;
   }
 
-  /** Notes that `notifier` was sent an open alert; false when it is not open. */
-  async notifyAlert(a: { alertId: string; notifier: string }): Promise<boolean> {
-    return (await this.call<number>('notifyAlert', [this.keys.alert(a.alertId)], [a.notifier])) === 1;
+  /** Notes the message of an open alert `notifier` is sent now (see notifyAlert-1.lua); false when it is not open. */
+  async notifyAlert(a: { alertId: string; notifier: string; deliveryId: string }): Promise<boolean> {
+    return (await this.call<number>('notifyAlert', [this.keys.alert(a.alertId)], [a.notifier, a.deliveryId])) === 1;
   }
 
   /** Adds an event to its notification group; returns the generation holding it and when it is sent. */
@@ -271,6 +272,11 @@ export class Scripts {
     const argv = [a.now, debounceMs, minGapMs, leaseMs, pushedForMs, k.track(''), a.experimentTrackId ?? '', ...a.runTrackIds];
     const flat = await this.call<string[]>('hintTracks', [k.due(a.provider), k.pushed(a.provider)], argv);
     return pairsOf(flat).map(([trackId, pollAt]) => ({ trackId, pollAt }));
+  }
+
+  /** Releases a lock the caller holds under `token`; false when it no longer held it. */
+  async releaseLock(a: { key: string; token: string }): Promise<boolean> {
+    return (await this.call<number>('releaseLock', [a.key], [a.token])) === 1;
   }
 
   /** Takes over a live message whose poster died before posting; true when taken. */

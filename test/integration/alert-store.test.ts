@@ -1,5 +1,7 @@
 // Issue 11: the alert records, groups and repeats against a real Redis, time from a fake clock.
 import { Queue } from 'bullmq';
+import { alertPolicyOf } from '../../src/alerts/policy';
+import { validateConfig } from '../../src/config/load';
 import { AlertStore } from '../../src/alerts/alert-store';
 import { sendDueRepeats } from '../../src/alerts/repeats';
 import { ManualClock } from '../../src/clock';
@@ -33,14 +35,18 @@ afterAll(async () => {
   redis.disconnect();
 });
 
+/** What the dispatcher notes when `notifier` is sent event `eventId`'s message. */
+const told = (notifier: string, eventId: string) => ({ told: { [notifier]: `${eventId}-${notifier}` }, pending: {} });
+const routesOf = (routes: unknown[]) => validateConfig({ routes }, { env: {} }).routes;
+
 describe('open and resolve', () => {
   it('a replayed open changes nothing; a later failure of the same key is counted; one resolve, replays append nothing', async () => {
     const alerts = new AlertStore(redis, keys);
     const t0 = Date.parse('2026-11-26T01:00:00Z');
-    expect(await alerts.open(KEY, failed('e1', 'run1'), ['pd'], t0)).toBe(true);
-    expect(await alerts.open(KEY, failed('e1', 'run1'), ['pd'], t0)).toBe(false);
+    expect(await alerts.open(KEY, failed('e1', 'run1'), told('pd', 'e1'), t0)).toBe(true);
+    expect(await alerts.open(KEY, failed('e1', 'run1'), told('pd', 'e1'), t0)).toBe(false);
     expect((await alerts.get(KEY))!.failures).toBe(1);
-    await alerts.open(KEY, failed('e2', 'run2'), ['slack'], t0 + 1000);
+    await alerts.open(KEY, failed('e2', 'run2'), told('slack', 'e2'), t0 + 1000);
     const open = (await alerts.get(KEY))!;
     expect(open).toMatchObject({ failures: 2, openedBy: 'e1', openedRun: 'run1', notifiers: ['pd', 'slack'] });
 
@@ -59,8 +65,9 @@ describe('repeat while unresolved', () => {
     const clock = new ManualClock(Date.parse('2026-11-26T01:00:00Z'));
     const alerts = new AlertStore(redis, keys);
     const deliveries = new DeliveryStore(redis, keys);
-    const deps = { redis, keys, alerts, deliveries, deliverQueue: queue };
-    await alerts.open(KEY, failed('e1', 'run1'), ['teams'], clock.now());
+    const policy = alertPolicyOf({ notifiers: {}, routes: routesOf([{ match: {}, notify: ['teams'], repeat: { every: '4h' } }]) });
+    const deps = { redis, keys, alerts, deliveries, deliverQueue: queue, policy };
+    await alerts.open(KEY, failed('e1', 'run1'), told('teams', 'e1'), clock.now());
     await alerts.scheduleRepeat(KEY, 'teams', 4 * 3_600_000, clock.now());
 
     clock.advance(3_600_000);

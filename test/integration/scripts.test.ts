@@ -227,7 +227,7 @@ describe('openAlert', () => {
     now: T,
     event: { id: eventId, type: 'steprun.failed', summary: 'train Failed', run: 'r1', json: `{"id":"${eventId}"}` },
     maxAlerts: 2,
-    notifiers,
+    fields: notifiers.flatMap((n) => [`n:${n}`, `${eventId}-${n}`]),
   });
 
   it('opens once, counts later failures once each (a replay counts nothing), and notes the notifiers', async () => {
@@ -235,7 +235,7 @@ describe('openAlert', () => {
     expect(await scripts.openAlert(open('e1', ['hook']))).toBe(false);
     expect(await scripts.openAlert(open('e2', ['mail']))).toBe(false);
     expect(await scripts.openAlert(open('e2', ['mail']))).toBe(false);
-    expect(await redis.hmget(keys.alert('a1'), 'failures', 'openedBy', 'lastBy', 'n:hook', 'n:mail')).toEqual(['2', 'e1', 'e2', '1', '1']);
+    expect(await redis.hmget(keys.alert('a1'), 'failures', 'openedBy', 'lastBy', 'n:hook', 'n:mail')).toEqual(['2', 'e1', 'e2', 'e1-hook', 'e2-mail']);
   });
 
   it('keeps at most maxAlerts open: the oldest are dropped', async () => {
@@ -261,12 +261,15 @@ describe('resolveAlert', () => {
 });
 
 describe('notifyAlert', () => {
-  it('notes the notifier of an open alert, and nothing for an alert that is not open', async () => {
-    expect(await scripts.notifyAlert({ alertId: 'a1', notifier: 'hook' })).toBe(false);
+  it('notes the message a notifier is sent of an open alert (its pending group note goes), nothing for an alert that is not open', async () => {
+    expect(await scripts.notifyAlert({ alertId: 'a1', notifier: 'hook', deliveryId: 'g1-1-hook' })).toBe(false);
     expect(await redis.exists(keys.alert('a1'))).toBe(0);
-    await redis.hset(keys.alert('a1'), 'openedBy', 'e1');
-    expect(await scripts.notifyAlert({ alertId: 'a1', notifier: 'hook' })).toBe(true);
-    expect(await redis.hget(keys.alert('a1'), 'n:hook')).toBe('1');
+    await redis.hset(keys.alert('a1'), 'openedBy', 'e1', 'g:hook', 'g1-1-hook', 'g:mail', 'g2-1-mail');
+    expect(await scripts.notifyAlert({ alertId: 'a1', notifier: 'hook', deliveryId: 'g1-1-hook' })).toBe(true);
+    expect(await redis.hmget(keys.alert('a1'), 'n:hook', 'g:hook')).toEqual(['g1-1-hook', null]);
+    // '' drops the pending note only (a group that no longer carries it).
+    expect(await scripts.notifyAlert({ alertId: 'a1', notifier: 'mail', deliveryId: '' })).toBe(true);
+    expect(await redis.hmget(keys.alert('a1'), 'n:mail', 'g:mail')).toEqual([null, null]);
   });
 });
 

@@ -124,7 +124,7 @@ describe('stuck steps', () => {
 
     // The alert it opens is the step's: the step finishing resolves it.
     const alerts = new AlertStore(redis, keys);
-    await alerts.open(alertKeyOf(raised[0]!), raised[0]!, ['pd'], clock.now());
+    await alerts.open(alertKeyOf(raised[0]!), raised[0]!, { told: { pd: `${raised[0]!.id}-pd` }, pending: {} }, clock.now());
     await writeRun('now1', { status: 'Finished', startTime: new Date(t0).toISOString(), endTime: new Date(clock.now()).toISOString() });
     await pollTrack(deps, track.id);
     const finished = (await events()).find((e) => e.type === 'steprun.finished' && e.pipelineRunId === 'now1')!;

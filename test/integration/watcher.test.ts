@@ -1,4 +1,6 @@
 // The watcher core against a real Redis: atomic commits, no double polls, one track.error, reclaimed events.
+import { validateConfig } from '../../src/config/load';
+import { alertPolicyOf } from '../../src/alerts/policy';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Queue, Worker } from 'bullmq';
@@ -49,12 +51,12 @@ function stepSnapshot(o: Partial<StepRunSnapshot> & { pipelineRunId: string; sta
 /** A dispatcher on the test prefix routing every event to the given notifiers (default: one, `a`). */
 function testDispatcher(blocking: Redis, deliverQueue: Queue, o: { notify?: string[]; consumer: string; reclaimIdleMs: number; maxLen?: number }): Dispatcher {
   const { notify = ['a'], ...rest } = o;
-  const routes = [{ match: {}, notify, summary: false, repeat: false as const }];
+  const routes = validateConfig({ routes: [{ match: {}, notify }] }, { env: {} }).routes;
   return new Dispatcher({
     blocking,
     redis,
     keys,
-    routes,
+    policy: alertPolicyOf({ notifiers: {}, routes }),
     deliverQueue,
     deliveries: new DeliveryStore(redis, keys),
     clock: systemClock,

@@ -7,6 +7,8 @@ export interface Received {
   body: string;
   json: unknown;
   at: number;
+  /** What it was answered: a refused try is received but not accepted. */
+  status: number;
 }
 
 export interface Answer {
@@ -35,7 +37,7 @@ export class WebhookReceiver {
         }
         const answer = this.script.shift() ?? this.fallback;
         const reply = () => {
-          this.received.push({ headers: req.headers, body, json, at: Date.now() });
+          this.received.push({ headers: req.headers, body, json, at: Date.now(), status: answer.status });
           if (res.destroyed) return;
           res.writeHead(answer.status, answer.headers);
           res.end(answer.status >= 400 ? `status ${answer.status}` : 'ok');

@@ -1,6 +1,8 @@
 // Issue 11: every alert decision as a pure function, time from a fake clock.
 import { alertActionOf, alertKeyOf } from '../../src/alerts/alert-key';
+import type { DecisionState } from '../../src/alerts/decide';
 import { explainRouting } from '../../src/alerts/explain';
+import { alertPolicyOf } from '../../src/alerts/policy';
 import { parseMatchers, silenceMatches, type Silence } from '../../src/alerts/silences';
 import { groupFlushAt, repeatDue } from '../../src/alerts/timing';
 import { ManualClock } from '../../src/clock';
@@ -21,6 +23,10 @@ const pipelineEvent = (type: WatchEvent['type'], run: string, name?: string): Wa
 });
 const routesOf = (routes: unknown[]): RouteConfig[] =>
   validateConfig({ notifiers: { a: { type: 'console' }, b: { type: 'console' } }, routes }, { env: {} }).routes;
+/** The decision's state with no alert open: silences and the clock only. */
+const stateOf = (now: number, silences: Silence[] = []): DecisionState => ({ now, silences, alert: () => undefined, openAlerts: () => [] });
+const explain = (routes: RouteConfig[], silences: Silence[], e: WatchEvent, now: number) =>
+  explainRouting(alertPolicyOf({ notifiers: {}, routes }), stateOf(now, silences), e);
 
 describe('keying', () => {
   it('a step alert is the same across runs: provider/experiment/step', () => {
@@ -102,23 +108,23 @@ describe('routes dry-run', () => {
 
   it('explains a grouped, an unmatched and a quiet-held route', () => {
     const finished = stepEvent({ type: 'steprun.finished', status: 'Finished' });
-    const failed = explainRouting(routes, [], stepEvent(), now);
+    const failed = explain(routes, [], stepEvent(), now);
     expect(failed.routes[0]).toMatchObject({ matched: true, group: { by: ['pipelineRunId'], values: ['run1'], waitMs: 30_000 }, repeatEveryMs: 4 * 3_600_000 });
     expect(failed.routes[1]).toMatchObject({ matched: false, why: 'experiment is "churn", the route wants billing' });
     expect(failed.alert).toEqual({ action: 'open', key: 'local/churn/step/train' });
-    expect(failed.deliveries).toEqual([
-      { notifier: 'a', outcome: 'grouped' },
+    expect(failed.deliveries.map(({ notifier, outcome }) => ({ notifier, outcome }))).toEqual([
+      { notifier: 'a', outcome: 'group' },
       { notifier: 'b', outcome: 'send' }, // failures are never held by quiet hours
     ]);
-    const held = explainRouting(routes, [], finished, now);
+    const held = explain(routes, [], finished, now);
     expect(held.routes[0]).toMatchObject({ matched: false, why: 'type is "steprun.finished", the route wants steprun.failed' });
-    expect(held.routes[2]).toMatchObject({ matched: true, quietUntil: '2026-11-27T07:00:00.000Z' });
-    expect(held.deliveries).toEqual([{ notifier: 'b', outcome: 'held' }]);
+    expect(held.routes[2]).toMatchObject({ matched: true, holdUntil: '2026-11-27T07:00:00.000Z' });
+    expect(held.deliveries).toEqual([{ notifier: 'b', route: 2, outcome: 'held', reason: 'held until 2026-11-27T07:00:00.000Z (quiet 22:00–07:00)' }]);
   });
 
   it('explains a silenced event', () => {
     const s: Silence = { id: 's9', matchers: { experiment: 'churn' }, startsAt: now - 1, endsAt: now + 1000, comment: 'quota', createdAt: now };
-    const r = explainRouting(routes, [s], stepEvent(), now);
+    const r = explain(routes, [s], stepEvent(), now);
     expect(r.silencedBy).toEqual([{ id: 's9', comment: 'quota', endsAt: new Date(now + 1000).toISOString() }]);
     expect(r.deliveries.every((d) => d.outcome === 'silenced')).toBe(true);
   });

@@ -1,5 +1,6 @@
 import type { RouteConfig } from '../../src/config/schema';
-import { routeEvent } from '../../src/notify/routing';
+import { chooseRoutes } from '../../src/alerts/decide';
+import { alertPolicyOf } from '../../src/alerts/policy';
 import type { StepStatus } from '../../src/model/status';
 import type { WatchEvent } from '../../src/store/events';
 import { stepEventFixture } from '../support/events';
@@ -11,8 +12,14 @@ const route = (match: RouteConfig['match'], notify: string[], extra: Partial<Rou
   notify,
   summary: false,
   repeat: false,
+  renotify: 'update',
+  mute: [],
+  activeOnly: [],
   ...extra,
 });
+/** The notifiers an event goes to, with the route that decides for each (the alert decision's routing). */
+const routeEvent = (routes: RouteConfig[], e: WatchEvent, now = Date.now()) =>
+  [...chooseRoutes(alertPolicyOf({ notifiers: {}, routes }), e, now)].map(([notifier, c]) => ({ notifier, ...c }));
 const names = (targets: { notifier: string }[]) => targets.map((t) => t.notifier);
 
 describe('routing', () => {

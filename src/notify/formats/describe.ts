@@ -1,18 +1,27 @@
 // Human wording of an event, shared by every format (email, Slack, Teams, PagerDuty): one place for what an alert says.
+import { formatDuration } from '../../duration';
 import { summarize, type WatchEvent } from '../../store/events';
 
-export function formatDuration(ms: number | undefined): string {
-  if (ms === undefined) return '-';
-  if (ms < 1000) return `${ms} ms`;
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
-  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+export { formatDuration } from '../../duration';
+
+/**
+ * `[Failed] train · pipeline 1234 · experiment churn`: what happened at a glance. An alert the receiver knows says
+ * so first: `Still failing (3×): …`, `Repeat 2: …`.
+ */
+export function subjectOf(e: WatchEvent): string {
+  return `${noticeOf(e)}${summarize(e, { detail: false })}`;
 }
 
-/** `[Failed] train · pipeline 1234 · experiment churn`: what happened at a glance. */
-export function subjectOf(e: WatchEvent): string {
-  return summarize(e, { detail: false });
+function noticeOf(e: WatchEvent): string {
+  if (e.stillFailing) return `Still failing (${e.stillFailing.failures}×): `;
+  if (e.repeat) return `Repeat ${e.repeat}: `;
+  return '';
+}
+
+/** `still failing (3×) since 2026-12-05T02:00:00Z` — the whole of a renotify "update" message (renotify: update). */
+export function stillFailingLine(e: WatchEvent): string | undefined {
+  if (!e.stillFailing) return undefined;
+  return `${subjectOf(e)} · open since ${e.stillFailing.openedAt}`;
 }
 
 /** What someone must look at: failures, watch errors and stuck steps (they page, and quiet hours do not hold them). */

@@ -1,6 +1,6 @@
 // The email of an event: subject, plain text and HTML (a failure carries the error and the stderr tail; a summary lists every step).
 import type { WatchEvent } from '../../store/events';
-import { factsOf, isFailure, nextStepsOf, stepRowsOf, subjectOf } from './describe';
+import { factsOf, isFailure, nextStepsOf, stepRowsOf, stillFailingLine, subjectOf } from './describe';
 import { htmlEscape } from './render';
 import { renderTemplate, type MessageTemplate } from './template';
 
@@ -17,6 +17,11 @@ export function emailContent(e: WatchEvent, subjectPrefix = '', template: Messag
     const text = renderTemplate(template.text, e);
     const html = `<!doctype html><html><body><div style="font-family:system-ui,sans-serif;white-space:pre-wrap">${renderTemplate(template.text, e, htmlEscape)}</div></body></html>`;
     return { subject, text: `${text}\n\n-- steprun-watch, event ${e.id}\n`, html };
+  }
+  const short = stillFailingLine(e);
+  if (short) {
+    // renotify: update — the receiver has the full message of this alert already.
+    return { subject, text: `${short}\n\n-- steprun-watch, event ${e.id}\n`, html: `<!doctype html><html><body><p>${htmlEscape(short)}</p></body></html>` };
   }
   const facts = factsOf(e);
   const rows = stepRowsOf(e);

@@ -1,6 +1,6 @@
 // Webhook bodies: CloudEvents 1.0, Slack incoming webhooks, Teams adaptive cards, PagerDuty Events API v2.
 import type { WatchEvent } from '../../store/events';
-import { factsOf, isFailure, nextStepsOf, stepRowsOf, subjectOf } from './describe';
+import { factsOf, isFailure, nextStepsOf, stepRowsOf, stillFailingLine, subjectOf } from './describe';
 import { cutLine, cutTail, fitLines, jsonBytes, slackCodeBlock, slackEscape } from './render';
 import { renderTemplate, type MessageTemplate } from './template';
 
@@ -23,6 +23,8 @@ const MAX_SLACK_TEXT = 2900;
 
 /** Slack incoming webhook: `text` (notification fallback) and Block Kit `blocks` (https://api.slack.com/messaging/webhooks). */
 export function slackMessage(e: WatchEvent, template: MessageTemplate = {}): Record<string, unknown> {
+  const short = stillFailingLine(e);
+  if (short) return { text: slackEscape(cutLine(short, 300)), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: slackEscape(cutLine(short, MAX_SLACK_TEXT)) } }] };
   const subject = template.subject ? renderTemplate(template.subject, e) : subjectOf(e);
   const facts = template.text ? renderTemplate(template.text, e, slackEscape).split('\n') : factsOf(e).map(([k, v]) => `*${k}:* ${slackEscape(v)}`);
   const blocks: Record<string, unknown>[] = [
@@ -82,6 +84,29 @@ export function teamsMessage(e: WatchEvent, template: MessageTemplate = {}): Rec
 
 function teamsCard(e: WatchEvent, budget: number, template: MessageTemplate): Record<string, unknown> {
   const subject = template.subject ? renderTemplate(template.subject, e) : subjectOf(e);
+  const short = stillFailingLine(e);
+  const body: Record<string, unknown>[] = short
+    ? [{ type: 'TextBlock', wrap: true, text: cutLine(short, 600), color: 'Attention' }]
+    : teamsBody(e, subject, budget, template);
+  return {
+    type: 'message',
+    attachments: [
+      {
+        contentType: 'application/vnd.microsoft.card.adaptive',
+        contentUrl: null,
+        content: {
+          $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+          type: 'AdaptiveCard',
+          version: '1.4',
+          body,
+          ...(e.links?.length ? { actions: e.links.map((l) => ({ type: 'Action.OpenUrl', title: l.label, url: l.url })) } : {}),
+        },
+      },
+    ],
+  };
+}
+
+function teamsBody(e: WatchEvent, subject: string, budget: number, template: MessageTemplate): Record<string, unknown>[] {
   const body: Record<string, unknown>[] = [
     { type: 'TextBlock', size: 'Medium', weight: 'Bolder', wrap: true, text: cutLine(subject, 300), color: isFailure(e) ? 'Attention' : 'Good' },
     template.text
@@ -100,22 +125,7 @@ function teamsCard(e: WatchEvent, budget: number, template: MessageTemplate): Re
     body.push({ type: 'TextBlock', text: fitLines(lines, budget, (n) => `+${n} more steps`), wrap: true });
   }
   body.push({ type: 'TextBlock', text: nextStepsOf(e).join('\n'), fontType: 'Monospace', wrap: true, isSubtle: true });
-  return {
-    type: 'message',
-    attachments: [
-      {
-        contentType: 'application/vnd.microsoft.card.adaptive',
-        contentUrl: null,
-        content: {
-          $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-          type: 'AdaptiveCard',
-          version: '1.4',
-          body,
-          ...(e.links?.length ? { actions: e.links.map((l) => ({ type: 'Action.OpenUrl', title: l.label, url: l.url })) } : {}),
-        },
-      },
-    ],
-  };
+  return body;
 }
 
 /**
@@ -135,7 +145,7 @@ export function pagerDutyEvent(e: WatchEvent, routingKey: string, template: Mess
       payload: {
         summary: cutLine(template.subject ? renderTemplate(template.subject, e) : subjectOf(e), 1024),
         source: `steprun-watch/${e.provider}/${e.experiment}`,
-        severity: e.type === 'steprun.stuck' || e.type === 'experiment.missing' ? 'warning' : 'error',
+        severity: e.severity ?? (e.type === 'steprun.stuck' || e.type === 'experiment.missing' ? 'warning' : 'error'),
         timestamp: e.time,
         component: e.stepRun?.name ?? 'pipeline',
         group: e.experiment,

@@ -6,14 +6,15 @@
     KEYS[1] alert hash   KEYS[2] open alerts zset
     ARGV[1] alert id   ARGV[2] now (ms)   ARGV[3] event id   ARGV[4] max open alerts
     ARGV[5] key   ARGV[6] event type   ARGV[7] summary   ARGV[8] run   ARGV[9] event json
-    ARGV[10..] notifiers sent the alert
+    ARGV[10..] field, value pairs noting messages on their way: `n:<notifier>` = delivery id of the message it is
+               sent now, `g:<notifier>` = delivery id of the group notification that will carry it
   Output:
     1 when opened, 0 when it was open already
 ]]
 local alertKey, openAlertsKey = KEYS[1], KEYS[2]
 local alertId, now, eventId, maxAlerts = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local key, eventType, summary, run, eventJson = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
-local FIRST_NOTIFIER = 10
+local FIRST_NOTE = 10
 
 local opened = 0
 if redis.call('EXISTS', alertKey) == 0 then
@@ -34,7 +35,7 @@ elseif redis.call('HGET', alertKey, 'openedBy') ~= eventId and redis.call('HGET'
   redis.call('HSET', alertKey, 'lastAt', now, 'lastBy', eventId)
   redis.call('HINCRBY', alertKey, 'failures', 1)
 end
-for i = FIRST_NOTIFIER, #ARGV do
-  redis.call('HSET', alertKey, 'n:' .. ARGV[i], 1)
+for i = FIRST_NOTE, #ARGV, 2 do
+  redis.call('HSET', alertKey, ARGV[i], ARGV[i + 1])
 end
 return opened

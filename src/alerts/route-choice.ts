@@ -1,0 +1,45 @@
+// Which route decides for each notifier, the alert key it gives an event, and until when it holds it (pure).
+import type { RouteConfig } from '../config/schema';
+import { isFailure } from '../notify/formats/describe';
+import { routeMatches } from '../notify/routing';
+import type { WatchEvent } from '../store/events';
+import { alertKeyOf, type KeyField } from './alert-key';
+import type { AlertPolicy } from './decision-types';
+import { holdsUntil, intervalActive, quietRange, rangeHolds } from './time-intervals';
+
+/** A notifier's route for an event: the first matching route that does not hold it, else the one holding it least. */
+export interface Chosen {
+  route: number;
+  holdUntil?: number;
+}
+
+/** The alert key of an event: a route's `key` (the first matching route that sets one) or the default. */
+export function alertKeyFor(policy: AlertPolicy, e: WatchEvent): string {
+  const keyRoute = policy.routes.find((r) => r.key && routeMatches(r, e));
+  return alertKeyOf(e, keyRoute?.key as KeyField[] | undefined);
+}
+
+/** The notifiers an event goes to, each with the route that decides for it. */
+export function chooseRoutes(policy: AlertPolicy, e: WatchEvent, now: number): Map<string, Chosen> {
+  const chosen = new Map<string, Chosen>();
+  policy.routes.forEach((route, index) => {
+    if (!routeMatches(route, e)) return;
+    const holdUntil = holdOf(policy, route, e, now);
+    for (const notifier of route.notify) {
+      const known = chosen.get(notifier);
+      if (!known || (known.holdUntil && (!holdUntil || holdUntil < known.holdUntil))) chosen.set(notifier, { route: index, ...(holdUntil ? { holdUntil } : {}) });
+    }
+  });
+  return chosen;
+}
+
+/** Until when a route holds an event back: its quiet period (not failures), a `mute` interval, outside `activeOnly`. */
+export function holdOf(policy: AlertPolicy, route: RouteConfig, e: WatchEvent, now: number): number | undefined {
+  const ranges = (names: string[]) => names.flatMap((n) => policy.timeIntervals[n] ?? []);
+  const muted = ranges(route.mute);
+  const active = ranges(route.activeOnly);
+  const quiet = route.quiet && !isFailure(e) ? [quietRange(route.quiet)] : [];
+  const holds = (t: number) => quiet.some((r) => rangeHolds(r, t)) || intervalActive(muted, t) || (active.length > 0 && !intervalActive(active, t));
+  if (!holds(now)) return undefined;
+  return holdsUntil(holds, now) ?? now + 8 * 86_400_000;
+}

@@ -1,0 +1,274 @@
+// The alert path end to end, without the watcher: events appended to a real outbox (Redis), the real dispatcher, the
+// real BullMQ delivery worker and webhook notifiers posting to real HTTP receivers, repeats on demand, and a clock
+// that runs with real time plus an offset the test moves (silence ends, repeats). Used by the composition tests and
+// the model-based test.
+import type { Redis } from 'ioredis';
+import { Worker, type Queue } from 'bullmq';
+import { AlertStore } from '../../src/alerts/alert-store';
+import { alertPolicyOf } from '../../src/alerts/policy';
+import { sendDueRepeats } from '../../src/alerts/repeats';
+import { SilenceStore } from '../../src/alerts/silences';
+import type { Clock } from '../../src/clock';
+import { validateConfig, type LoadedConfig } from '../../src/config/load';
+import { DeliveryStore } from '../../src/notify/deliveries';
+import { deliverJob, deliveryBackoff, type DeliverDeps } from '../../src/notify/deliver';
+import { Dispatcher } from '../../src/notify/dispatch';
+import type { Notifier } from '../../src/notify/notifier';
+import { deliverQueue, workerOptions } from '../../src/queues';
+import type { EventType, WatchEvent } from '../../src/store/events';
+import { Keys } from '../../src/store/keys';
+import { buildNotifier, silent } from './notifiers';
+import { dropPrefix, testRedis, uniquePrefix } from './redis';
+import { WebhookReceiver } from './webhook-receiver';
+
+/** Real time plus an offset: BullMQ's delays run in real time, silences and repeats read this clock. */
+export class OffsetClock implements Clock {
+  offset = 0;
+  now(): number {
+    return Date.now() + this.offset;
+  }
+  advance(ms: number): void {
+    this.offset += ms;
+  }
+}
+
+/** What a receiver was sent, reduced to what the invariants talk about. */
+export interface Message {
+  notifier: string;
+  /** trigger / resolve (PagerDuty); page / update / resolve (CloudEvents: a failure, a "still failing", a resolve). */
+  kind: 'trigger' | 'resolve' | 'page' | 'update' | 'other';
+  key: string;
+  deliveryId: string;
+  at: number;
+  repeat?: number;
+}
+
+export interface RigOptions {
+  /** Routes and the rest of the config (notifiers `pd` (PagerDuty) and `ce` (CloudEvents) exist; their URLs are set here). */
+  config: Record<string, unknown>;
+}
+
+export class AlertRig {
+  readonly redis: Redis = testRedis();
+  readonly prefix = uniquePrefix('rig');
+  readonly keys = new Keys(this.prefix);
+  readonly clock = new OffsetClock();
+  readonly pd = new WebhookReceiver();
+  readonly ce = new WebhookReceiver();
+  config!: LoadedConfig;
+  alerts!: AlertStore;
+  silences!: SilenceStore;
+  deliveries!: DeliveryStore;
+  private queue!: Queue;
+  private dispatcher?: Dispatcher;
+  private worker?: Worker;
+  private notifiers = new Map<string, Notifier>();
+  private blocking?: Redis;
+  private generation = 0;
+
+  constructor(private readonly o: RigOptions) {}
+
+  async start(): Promise<this> {
+    const [pdUrl, ceUrl] = [await this.pd.start(), await this.ce.start()];
+    const raw = {
+      ...this.o.config,
+      redis: { prefix: this.prefix },
+      notifiers: {
+        pd: { type: 'webhook', format: 'pagerduty', url: pdUrl, routingKey: 'R0UT1NG' },
+        ce: { type: 'webhook', format: 'cloudevents', url: ceUrl, secret: 'a-webhook-secret-of-32-characters' },
+      },
+      delivery: { attempts: 3, backoffMs: 200 },
+    };
+    this.config = validateConfig(raw, { env: {} });
+    for (const [name, options] of Object.entries(this.config.notifiers)) this.notifiers.set(name, await buildNotifier(options, { name }));
+    this.alerts = new AlertStore(this.redis, this.keys);
+    this.silences = new SilenceStore(this.redis, this.keys);
+    this.deliveries = new DeliveryStore(this.redis, this.keys);
+    this.queue = deliverQueue(this.redis, this.keys, this.config.delivery);
+    this.startProcesses();
+    return this;
+  }
+
+  /** The dispatcher and the delivery worker, as a daemon process runs them (nothing of them survives a restart but Redis). */
+  private startProcesses(): void {
+    const policy = alertPolicyOf(this.config);
+    this.blocking = testRedis();
+    this.dispatcher = new Dispatcher({
+      blocking: this.blocking,
+      redis: this.redis,
+      keys: this.keys,
+      policy,
+      deliverQueue: this.queue,
+      deliveries: this.deliveries,
+      clock: this.clock,
+      alerts: this.alerts,
+      silences: this.silences,
+      consumer: `rig-${++this.generation}`,
+      reclaimIdleMs: 300,
+      logger: silent,
+      blockMs: 50,
+    });
+    this.dispatcher.start();
+    const deps: DeliverDeps = {
+      notifiers: this.notifiers,
+      deliveries: this.deliveries,
+      redis: this.redis,
+      keys: this.keys,
+      alerts: this.alerts,
+      silences: this.silences,
+      clock: this.clock,
+      logger: silent,
+    };
+    const options = workerOptions(testRedis(), this.keys, { lockDurationMs: 1000, stalledIntervalMs: 500 }, 8);
+    options.settings = { backoffStrategy: deliveryBackoff(this.config.delivery.backoffMs) };
+    this.worker = new Worker(this.queue.name, (job, token, signal) => deliverJob(deps, job, signal ?? new AbortController().signal, token), options);
+    this.worker.on('error', () => undefined);
+  }
+
+  /** Stops the processes and starts new ones: only Redis carries over. */
+  async restart(): Promise<void> {
+    await this.dispatcher?.stop();
+    await this.worker?.close();
+    this.blocking?.disconnect();
+    this.startProcesses();
+  }
+
+  /** A worker process killed (SIGKILL): its active jobs are abandoned mid-flight and come back by BullMQ's stall check. */
+  async killWorker(): Promise<void> {
+    await this.worker?.close(true);
+    await this.dispatcher?.stop();
+    this.blocking?.disconnect();
+    this.startProcesses();
+  }
+
+  async emit(...events: WatchEvent[]): Promise<void> {
+    for (const e of events) await this.redis.xadd(this.keys.events, '*', 'event', JSON.stringify(e));
+  }
+
+  /** Repeats due now (the scheduler's tick). */
+  async repeatTick(): Promise<number> {
+    const policy = alertPolicyOf(this.config);
+    const d = { redis: this.redis, keys: this.keys, alerts: this.alerts, silences: this.silences, policy, deliveries: this.deliveries, deliverQueue: this.queue };
+    return sendDueRepeats(d, this.clock.now());
+  }
+
+  /** Waits until the outbox is read and acknowledged and no delivery job waits, runs or is due within `dueWithinMs`. */
+  async settle(dueWithinMs = 0, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (let quiet = 0; quiet < 3; ) {
+      if (Date.now() > deadline) throw new Error('the alert rig did not settle');
+      const [pending, lag, counts, delayed] = await Promise.all([
+        this.redis.xpending(this.keys.events, 'dispatch') as Promise<[number]>,
+        this.undelivered(),
+        this.queue.getJobCounts('wait', 'active', 'prioritized'),
+        this.queue.getDelayed(),
+      ]);
+      const dueSoon = delayed.filter((j) => j.timestamp + (j.opts.delay ?? 0) <= Date.now() + dueWithinMs).length;
+      const busy = Number(pending[0]) + lag + (counts.wait ?? 0) + (counts.active ?? 0) + (counts.prioritized ?? 0) + dueSoon;
+      quiet = busy === 0 ? quiet + 1 : 0;
+      await new Promise((r) => setTimeout(r, 60));
+    }
+  }
+
+  /** Entries of the outbox the dispatch group has not read yet. */
+  private async undelivered(): Promise<number> {
+    const groups = (await this.redis.xinfo('GROUPS', this.keys.events).catch(() => [])) as unknown[][];
+    const group = groups.map((g) => Object.fromEntries(chunk(g as string[]))).find((g) => g.name === 'dispatch');
+    if (!group) return (await this.redis.xlen(this.keys.events)) > 0 ? 1 : 0;
+    return Number(group.lag ?? 0);
+  }
+
+  /** Every message the receivers accepted, in order, one per delivery id (receivers drop a retried delivery id). */
+  messages(): Message[] {
+    const seen = new Set<string>();
+    const out: Message[] = [];
+    const add = (m: Message) => {
+      if (seen.has(`${m.notifier}|${m.deliveryId}`)) return;
+      seen.add(`${m.notifier}|${m.deliveryId}`);
+      out.push(m);
+    };
+    for (const r of this.pd.received.filter((x) => x.status < 300)) {
+      const body = r.json as { event_action: string; dedup_key: string };
+      const deliveryId = String(r.headers['idempotency-key'] ?? r.headers['webhook-id'] ?? `${r.at}`);
+      add({ notifier: 'pd', kind: body.event_action === 'resolve' ? 'resolve' : 'trigger', key: body.dedup_key.replace(/^steprun-watch\//, ''), deliveryId, at: r.at });
+    }
+    for (const r of this.ce.received.filter((x) => x.status < 300)) {
+      const { data } = r.json as { data: WatchEvent };
+      const kind = data.type === 'alert.resolved' ? 'resolve' : data.stillFailing ? 'update' : FAILURES.includes(data.type) ? 'page' : 'other';
+      const deliveryId = String(r.headers['webhook-id'] ?? r.headers['idempotency-key'] ?? `${r.at}`);
+      add({ notifier: 'ce', kind, key: data.alertKey ?? data.alert?.key ?? '', deliveryId, at: r.at, ...(data.repeat ? { repeat: data.repeat } : {}) });
+    }
+    return out.sort((a, b) => a.at - b.at);
+  }
+
+  async stop(): Promise<void> {
+    await this.dispatcher?.stop();
+    await this.worker?.close(true);
+    await this.queue.close();
+    this.blocking?.disconnect();
+    await this.pd.close();
+    await this.ce.close();
+    await dropPrefix(this.redis, this.prefix);
+    this.redis.disconnect();
+  }
+}
+
+const FAILURES: EventType[] = ['steprun.failed', 'pipelinerun.failed', 'steprun.stuck', 'track.error', 'experiment.missing'];
+
+function chunk(flat: string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
+  return pairs;
+}
+
+let seq = 0;
+
+/** A step's transition in pipeline run `run` of experiment E (the alert key is `local/E/step/<step>`). */
+export function stepEvent(type: 'steprun.failed' | 'steprun.finished', step: string, run: string): WatchEvent {
+  const status = type === 'steprun.failed' ? 'Failed' : 'Finished';
+  return {
+    id: `e${++seq}x${Date.now().toString(36)}`,
+    type,
+    time: new Date().toISOString(),
+    detectedAt: Date.now(),
+    trackId: `t-${run}`,
+    provider: 'local',
+    experiment: 'E',
+    pipelineRunId: run,
+    labels: {},
+    stepRun: {
+      stepRunId: `${run}-${step}`,
+      name: step,
+      nodeId: step,
+      isReused: false,
+      outputNames: [],
+      status,
+      previousStatus: 'Running',
+      rawStatus: status,
+      ...(status === 'Failed' ? { error: { code: 'ExitCode1', message: `${step} exited with code 1` } } : {}),
+    },
+  };
+}
+
+/** A pipeline run's end, with its steps (a failed step's failure is what the default inhibition looks at). */
+export function pipelineEvent(type: 'pipelinerun.failed' | 'pipelinerun.finished', run: string, failedSteps: string[] = []): WatchEvent {
+  const status = type === 'pipelinerun.failed' ? 'Failed' : 'Finished';
+  return {
+    id: `e${++seq}x${Date.now().toString(36)}`,
+    type,
+    time: new Date().toISOString(),
+    detectedAt: Date.now(),
+    trackId: `t-${run}`,
+    provider: 'local',
+    experiment: 'E',
+    pipelineRunId: run,
+    labels: {},
+    pipelineRun: {
+      name: 'P',
+      status,
+      previousStatus: 'Running',
+      rawStatus: status,
+      steps: failedSteps.map((name) => ({ name, stepRunId: `${run}-${name}`, status: 'Failed' as const, isReused: false })),
+    },
+  };
+}
