@@ -43,5 +43,9 @@ export function deliverWorker(c: WorkerContext, deps: Omit<DeliverDeps, 'onDeliv
   };
   const options = workerOptions(c.connection, c.keys, c.config.workers, c.config.delivery.concurrency);
   options.settings = { backoffStrategy: deliveryBackoff(c.config.delivery.backoffMs) };
-  return new Worker<DeliverJobData>(DELIVER_QUEUE, (job, token, signal) => deliverJob(withMetrics, job, signal ?? new AbortController().signal, token), options);
+  return new Worker<DeliverJobData>(
+    DELIVER_QUEUE,
+    (job, token, signal) => deliverJob(withMetrics, job, signal ?? new AbortController().signal, token),
+    options,
+  );
 }

@@ -62,7 +62,12 @@ export function decideEvent(policy: AlertPolicy, state: DecisionState, e: WatchE
       continue;
     }
     if (group) {
-      decisions.push({ ...base, ...grouped, outcome: 'group', reason: `grouped by ${group.by.join(', ')} (sent ${Math.round(group.wait / 1000)}s after the first)` });
+      decisions.push({
+        ...base,
+        ...grouped,
+        outcome: 'group',
+        reason: `grouped by ${group.by.join(', ')} (sent ${Math.round(group.wait / 1000)}s after the first)`,
+      });
       continue;
     }
     decisions.push({ ...base, outcome: 'send', reason: 'matched' });
@@ -90,7 +95,11 @@ function renotify(base: Pick<Decision, 'notifier' | 'route'>, route: RouteConfig
 }
 
 function holdReason(route: RouteConfig): string {
-  const parts = [route.quiet && `quiet ${route.quiet.from}–${route.quiet.to}`, route.mute.length && `mute ${route.mute.join(', ')}`, route.activeOnly.length && `active only ${route.activeOnly.join(', ')}`];
+  const parts = [
+    route.quiet && `quiet ${route.quiet.from}–${route.quiet.to}`,
+    route.mute.length && `mute ${route.mute.join(', ')}`,
+    route.activeOnly.length && `active only ${route.activeOnly.join(', ')}`,
+  ];
   return parts.filter(Boolean).join('; ');
 }
 
@@ -107,7 +116,8 @@ export function decideRepeat(policy: AlertPolicy, state: DecisionState, alert: A
   if (inhibitedBy) return { ...r, outcome: 'inhibited', reason: `inhibited by ${inhibitedBy}`, inhibitedBy };
   const silencedBy = activeSilencesFor(state.silences, alert.event, state.now).map((s) => s.id);
   if (silencedBy.length) return { ...r, outcome: 'silenced', reason: `silenced by ${silencedBy.join(', ')}`, silencedBy };
-  if (chosen.holdUntil) return { ...r, outcome: 'held', holdUntil: chosen.holdUntil, reason: `held until ${new Date(chosen.holdUntil).toISOString()} (${holdReason(route)})` };
+  if (chosen.holdUntil)
+    return { ...r, outcome: 'held', holdUntil: chosen.holdUntil, reason: `held until ${new Date(chosen.holdUntil).toISOString()} (${holdReason(route)})` };
   if (alert.pending[notifier] && alert.told[notifier] === undefined) return { ...r, outcome: 'held', reason: 'its grouped page has not been sent yet' };
   return { ...r, outcome: 'send', reason: `open since ${new Date(alert.openedAt).toISOString()}; repeats every ${Math.round(route.repeat.every / 1000)}s` };
 }
@@ -118,7 +128,8 @@ export function decideRepeat(policy: AlertPolicy, state: DecisionState, alert: A
  */
 export function decideFlushEvent(state: DecisionState, e: WatchEvent, notifier: string): Decision {
   const base = { notifier, route: -1 };
-  if (alertActionOf(e) === 'open' && e.alertKey && !state.alert(e.alertKey)) return { ...base, outcome: 'suppressed', reason: `${e.alertKey} resolved before the group was sent` };
+  if (alertActionOf(e) === 'open' && e.alertKey && !state.alert(e.alertKey))
+    return { ...base, outcome: 'suppressed', reason: `${e.alertKey} resolved before the group was sent` };
   const silencedBy = activeSilencesFor(state.silences, e, state.now).map((s) => s.id);
   if (silencedBy.length) return { ...base, outcome: 'silenced', reason: `silenced by ${silencedBy.join(', ')} before the group was sent`, silencedBy };
   return { ...base, outcome: 'send', reason: 'in the group' };

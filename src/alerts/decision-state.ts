@@ -21,7 +21,8 @@ export async function readDecisionState(src: StateSources, events: WatchEvent[],
   const keys = new Set<string>();
   for (const e of events) {
     if (alertActionOf(e) && e.type !== 'alert.resolved') keys.add(alertKeyFor(policy, e));
-    if (e.type === 'pipelinerun.failed') for (const step of e.pipelineRun?.steps ?? []) if (step.status === 'Failed') keys.add(alertKeyFor(policy, stepFailureOf(e, step)));
+    if (e.type === 'pipelinerun.failed')
+      for (const step of e.pipelineRun?.steps ?? []) if (step.status === 'Failed') keys.add(alertKeyFor(policy, stepFailureOf(e, step)));
   }
   const views = src.alerts ? await src.alerts.views([...keys]) : new Map<string, AlertView>();
   const ruleTargets = policy.inhibit.length > 0 && events.some((e) => policy.inhibit.some((r) => matchersMatch(r.target.match, e)));

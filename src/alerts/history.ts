@@ -19,7 +19,11 @@ export async function deliveryHistory(redis: Redis, keys: Keys, deliveries: Deli
     for (const notifier of route.notify) {
       const group = route.group ?? policy.defaultGroups.get(notifier);
       if (!group) continue;
-      const gid = groupId(index, notifier, group.by.map((f) => fieldOf(e, f) ?? '-'));
+      const gid = groupId(
+        index,
+        notifier,
+        group.by.map((f) => fieldOf(e, f) ?? '-'),
+      );
       const generation = await redis.hget(keys.group(gid), `e:${e.id}`);
       if (generation) ids.push(groupDeliveryId(gid, Number(generation), notifier));
     }

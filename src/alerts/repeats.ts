@@ -60,7 +60,10 @@ export async function sendDueRepeats(d: RepeatDeps, now: number, limit = 500): P
       }
     } else if (decision.outcome === 'silenced' || decision.outcome === 'inhibited' || decision.outcome === 'suppressed') {
       // Recorded, so that `deliveries` and `routes test` say what became of this repeat.
-      await d.deliveries.ensureMany([{ ...record, status: decision.outcome, reason: decision.reason, ...(decision.silencedBy ? { silencedBy: decision.silencedBy.join(',') } : {}) }], now);
+      await d.deliveries.ensureMany(
+        [{ ...record, status: decision.outcome, reason: decision.reason, ...(decision.silencedBy ? { silencedBy: decision.silencedBy.join(',') } : {}) }],
+        now,
+      );
       if (decision.outcome === 'silenced') d.onSilenced?.(notifier);
     }
     // Held (a time interval, a grouped page not out yet): this repeat is skipped; the next one is tried on time.

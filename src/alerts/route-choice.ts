@@ -27,7 +27,8 @@ export function chooseRoutes(policy: AlertPolicy, e: WatchEvent, now: number): M
     const holdUntil = holdOf(policy, route, e, now);
     for (const notifier of route.notify) {
       const known = chosen.get(notifier);
-      if (!known || (known.holdUntil && (!holdUntil || holdUntil < known.holdUntil))) chosen.set(notifier, { route: index, ...(holdUntil ? { holdUntil } : {}) });
+      if (!known || (known.holdUntil && (!holdUntil || holdUntil < known.holdUntil)))
+        chosen.set(notifier, { route: index, ...(holdUntil ? { holdUntil } : {}) });
     }
   });
   return chosen;

@@ -56,7 +56,10 @@ export function validateConfig(raw: unknown, o: { env?: NodeJS.ProcessEnv; dataD
     throw new ConfigInvalidError(`${where(o.source)}poll.minIntervalSeconds: must not exceed poll.maxIntervalSeconds`);
   }
   config.routes.forEach((route, i) => {
-    for (const [field, names] of [['mute', route.mute], ['activeOnly', route.activeOnly]] as const) {
+    for (const [field, names] of [
+      ['mute', route.mute],
+      ['activeOnly', route.activeOnly],
+    ] as const) {
       const unknown = names.filter((n) => !config.timeIntervals[n]);
       if (unknown.length) {
         const known = Object.keys(config.timeIntervals).join(', ') || 'none';

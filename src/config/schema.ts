@@ -124,7 +124,10 @@ const weekday = z
 /** Alertmanager's time_intervals: a name -> weekly windows (weekdays, times of day, location). */
 export const timeRangeSchema = z.strictObject({
   weekdays: z.array(weekday).min(1).optional(),
-  times: z.array(z.strictObject({ start: hhmm, end: hhmm })).min(1).optional(),
+  times: z
+    .array(z.strictObject({ start: hhmm, end: hhmm }))
+    .min(1)
+    .optional(),
   location: z.string().default('UTC').refine(validTimeZone, 'an IANA time zone such as Europe/Berlin'),
 });
 

@@ -18,7 +18,10 @@ export async function deliverJob(deps: DeliverDeps, job: Job<DeliverJobData>, si
   const { deliveryId, notifier: name, group } = job.data;
   const [claimed] = await deps.deliveries.claim([deliveryId], job.id ?? deliveryId, deps.clock.now());
   if (!claimed) return 'already-delivered';
-  const decided = group ? await groupLead(deps, group, name, deliveryId) : await atSend(deps, job.data.event, name);
+  // An earlier try of this job (failed, or its worker killed) may have reached the receiver: then a message about an
+  // alert that closed meanwhile still goes (idempotent there), and the alert's resolve, waiting for it, follows it.
+  const mayHaveBeenSent = job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0;
+  const decided = group ? await groupLead(deps, group, name, deliveryId, mayHaveBeenSent) : await atSend(deps, job.data.event, name, mayHaveBeenSent);
   if ('unsent' in decided) {
     await deps.deliveries.markUnsent(deliveryId, decided.unsent, decided.reason, deps.clock.now());
     return 'not-sent';
@@ -67,7 +70,7 @@ const RESOLVE_WAIT_MS = 2000;
  * The alert decision as a message goes out (decide.ts): a message about an alert that closed meanwhile does not go;
  * a resolve goes after the last message of its alert to the same notifier, never before it.
  */
-async function atSend(deps: DeliverDeps, event: WatchEvent | undefined, notifier: string): Promise<AtSend> {
+async function atSend(deps: DeliverDeps, event: WatchEvent | undefined, notifier: string, mayHaveBeenSent: boolean): Promise<AtSend> {
   if (!event) throw new UnrecoverableError('a delivery that carries no event');
   if (!deps.alerts || !event.alertKey) return { event };
   if (event.type === 'alert.resolved') {
@@ -77,7 +80,8 @@ async function atSend(deps: DeliverDeps, event: WatchEvent | undefined, notifier
     if (order === 'suppressed') return { unsent: 'suppressed', reason: `the alert's message ${last} was never sent: nothing to resolve` };
     return { event };
   }
-  const unsent = decideAtSend(event, alertActionOf(event) === 'open' ? await deps.alerts.isOpen(event.alertKey) : true);
+  const open = mayHaveBeenSent || alertActionOf(event) !== 'open' || (await deps.alerts.isOpen(event.alertKey));
+  const unsent = decideAtSend(event, open);
   return unsent ? { unsent: 'suppressed', reason: unsent.reason } : { event };
 }
 
@@ -87,7 +91,13 @@ async function atSend(deps: DeliverDeps, event: WatchEvent | undefined, notifier
  * meanwhile), notes the message on each alert it carries (their resolves wait for it), and returns its lead (the
  * first failure, else the first event) carrying a line for each of the others.
  */
-async function groupLead(deps: DeliverDeps, group: NonNullable<SingleDeliveryData['group']>, notifier: string, deliveryId: string): Promise<AtSend> {
+async function groupLead(
+  deps: DeliverDeps,
+  group: NonNullable<SingleDeliveryData['group']>,
+  notifier: string,
+  deliveryId: string,
+  mayHaveBeenSent: boolean,
+): Promise<AtSend> {
   if (!deps.redis || !deps.keys) throw new UnrecoverableError('grouped delivery without Redis');
   const now = deps.clock.now();
   const texts = await new Scripts(deps.redis, deps.keys).closeGroup({ groupId: group.id, generation: group.generation, now });
@@ -98,7 +108,7 @@ async function groupLead(deps: DeliverDeps, group: NonNullable<SingleDeliveryDat
     now,
     silences: deps.silences ? await deps.silences.list(now) : [],
     // Without an alert store (a bare delivery worker in tests) every alert counts as open.
-    alert: (key) => (views ? views.get(key) : ({ key } as AlertView)),
+    alert: (key) => (views && !mayHaveBeenSent ? views.get(key) : ({ key } as AlertView)),
     openAlerts: () => [...(views?.values() ?? [])],
   };
   const kept: WatchEvent[] = [];
@@ -108,7 +118,7 @@ async function groupLead(deps: DeliverDeps, group: NonNullable<SingleDeliveryDat
     let send = d.outcome === 'send';
     if (e.alertKey && alertActionOf(e) === 'open' && deps.alerts) {
       // Noted before sending, atomically with "still open": a resolve from now on waits for this notification.
-      if (send) send = await deps.alerts.noteMessage(e.alertKey, notifier, deliveryId);
+      if (send) send = (await deps.alerts.noteMessage(e.alertKey, notifier, deliveryId)) || mayHaveBeenSent;
       else await deps.alerts.dropPending(e.alertKey, notifier);
     }
     if (send) kept.push(e);

@@ -250,7 +250,8 @@ export class Dispatcher {
       keepMs: GROUP_KEEP_MS,
     });
     const id = groupDeliveryId(gid, generation, d.notifier);
-    plan.records.push({ id, eventId: event.id, notifier: d.notifier, eventType: 'group', summary: `group: ${summarize(event)}` });
+    const held = d.holdUntil ? { heldUntil: d.holdUntil, reason: d.reason } : {};
+    plan.records.push({ id, eventId: event.id, notifier: d.notifier, eventType: 'group', summary: `group: ${summarize(event)}`, ...held });
     plan.jobs.push({
       name: d.notifier,
       data: { deliveryId: id, notifier: d.notifier, group: { id: gid, generation } },

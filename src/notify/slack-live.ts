@@ -84,7 +84,9 @@ export const slackLiveNotifierFactory: NotifierFactory = (raw, ctx): Notifier =>
       if ('wait' in claim) throw new DeliveryError('slack: another process is posting this pipeline run’s message', { retryable: true });
       // The table is read under the edit lock, right before it is sent: an edit never goes out older than one before it.
       const { ts, channel } = await store.whileEditing(run, async () => {
-        const rows = (await store.rows(run)).map((r) => JSON.parse(r) as Row).sort((a, b) => (a.start ?? '~').localeCompare(b.start ?? '~') || a.name.localeCompare(b.name));
+        const rows = (await store.rows(run))
+          .map((r) => JSON.parse(r) as Row)
+          .sort((a, b) => (a.start ?? '~').localeCompare(b.start ?? '~') || a.name.localeCompare(b.name));
         const message = { text: slackEscape(cutLine(headline(event, rows), 300)), blocks: table(event, rows) };
         if ('post' in claim) {
           const posted = await call('chat.postMessage', () => client.chat.postMessage({ channel: o.channel, ...message }));
@@ -134,7 +136,6 @@ function threadReply(event: WatchEvent): string | undefined {
 /** A compact table: one line per step with a status mark and its duration; the pipeline's own row last. */
 function table(e: WatchEvent, rows: Row[]): Record<string, unknown>[] {
   const steps = rows.filter((r) => r.name !== '(pipeline)');
-  const pipeline = rows.find((r) => r.name === '(pipeline)');
   const lines = steps.map((r) =>
     slackEscape(
       `${MARK[r.status]} ${r.name}  ${r.status}${r.durationMs !== undefined ? ` · ${formatDuration(r.durationMs)}` : ''}${r.reused ? ' · reused' : ''}`,

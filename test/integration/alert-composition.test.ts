@@ -78,7 +78,11 @@ describe('issue 21 defects', () => {
       ['trigger', 'local/E/step/train'],
       ['trigger', 'local/E/step/train'],
     ]);
-    const explained = explainRouting(alertPolicyOf(r.config), await readDecisionState({ policy: alertPolicyOf(r.config) }, [], r.clock.now()), stepEvent('steprun.failed', 'train', 'x'));
+    const explained = explainRouting(
+      alertPolicyOf(r.config),
+      await readDecisionState({ policy: alertPolicyOf(r.config) }, [], r.clock.now()),
+      stepEvent('steprun.failed', 'train', 'x'),
+    );
     expect(explained.routes[0]).toMatchObject({ repeatEveryMs: 15_000 });
   });
 
@@ -151,7 +155,9 @@ describe('a resolve never overtakes the message it resolves', () => {
     // The receiver takes 1.5 s to accept the page: the step recovers meanwhile.
     r.ce.script.push({ status: 200, delayMs: 1500 });
     await r.emit(stepEvent('steprun.failed', 'train', 'run1'));
-    await waitFor(async () => (await r.deliveries.list({ limit: 5 })).some((d) => d.status === 'pending' && d.eventType === 'steprun.failed'), { what: 'the page' });
+    await waitFor(async () => (await r.deliveries.list({ limit: 5 })).some((d) => d.status === 'pending' && d.eventType === 'steprun.failed'), {
+      what: 'the page',
+    });
     await new Promise((res) => setTimeout(res, 200));
     await r.emit(stepEvent('steprun.finished', 'train', 'run2'));
     await waitFor(async () => r.messages().filter((m) => m.key === 'local/E/step/train').length === 2, { what: 'page and resolve', timeoutMs: 20_000 });

@@ -73,7 +73,7 @@ afterAll(async () => {
 });
 
 describe('alert lifecycle across runs', () => {
-  it('run 1 fails at train: one trigger with key K (step and pipeline failure grouped); run 2 finishes: one resolve with K', async () => {
+  it('run 1 fails at train: one trigger with key K (the pipeline failure inhibited by it); run 2 finishes: one resolve with K', async () => {
     const first = await runNightly({ FAIL: '1' });
     expect(first.status).toBe('Failed');
     await settle(pd, 1);
@@ -81,7 +81,12 @@ describe('alert lifecycle across runs', () => {
     const trigger = pd.received[0]!.json as { event_action: string; dedup_key: string; payload: { custom_details: { grouped?: unknown[] } } };
     expect(trigger.event_action).toBe('trigger');
     expect(trigger.dedup_key).toBe('steprun-watch/local/nightly/step/train');
-    expect(trigger.payload.custom_details.grouped).toHaveLength(1); // the pipeline's failure, in the same page
+    // The pipeline's failure is inhibited by the step's open, paged alert: not a second page, not in this one.
+    expect(trigger.payload.custom_details.grouped).toBeUndefined();
+    const inhibited = (await new DeliveryStore(redis, daemon.keys).list({ limit: 50 })).filter(
+      (d) => d.eventType === 'pipelinerun.failed' && d.notifier === 'pd',
+    );
+    expect(inhibited.map((d) => [d.status, d.reason])).toEqual([['inhibited', 'inhibited by local/nightly/step/train (already paged)']]);
     await settle(slack, 1);
     expect(slack.received).toHaveLength(1);
 
@@ -89,8 +94,8 @@ describe('alert lifecycle across runs', () => {
     expect(alerts.map((a) => [a.key, a.notifiers])).toEqual(
       expect.arrayContaining([
         ['local/nightly/step/train', ['console', 'pd', 'slack']],
-        // Sent to pd and slack only inside train's page: its resolve is train's.
-        ['local/nightly/pipeline/nightly-train', ['console']],
+        // Inhibited everywhere (train's alert was paged to each): nobody was sent it, nobody gets its resolve.
+        ['local/nightly/pipeline/nightly-train', []],
       ]),
     );
 
@@ -107,7 +112,7 @@ describe('alert lifecycle across runs', () => {
     expect(await new AlertStore(redis, daemon.keys).list()).toEqual([]);
   });
 
-  it('a silence suppresses what it matches, shown as silenced in deliveries, and the alert still resolves silently', async () => {
+  it('a silence suppresses what it matches (its pipeline failure inhibited), shown in deliveries, and the alerts resolve silently', async () => {
     const silences = new SilenceStore(redis, daemon.keys);
     const s = await silences.add(
       { matchers: { experiment: 'nightly', type: 'steprun.failed' }, durationMs: 3_600_000, comment: 'known quota issue' },
@@ -119,19 +124,23 @@ describe('alert lifecycle across runs', () => {
     await waitFor(async () => (await deliveries.list({ limit: 200 })).some((d) => d.status === 'silenced' && d.notifier === 'pd'), {
       what: 'a silenced delivery',
     });
-    // The pipeline's failure is not silenced (type differs): it pages, alone.
-    await settle(pd, before.pd + 1);
-    expect(pd.received).toHaveLength(before.pd + 1);
+    // The pipeline's failure is not silenced (type differs), but inhibited: its only failed step is silenced.
+    await waitFor(async () => (await deliveries.list({ limit: 200 })).some((d) => d.status === 'inhibited' && d.eventType === 'pipelinerun.failed'), {
+      what: 'an inhibited pipeline failure',
+    });
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(pd.received).toHaveLength(before.pd);
+    expect(slack.received).toHaveLength(before.slack);
     const silenced = (await deliveries.list({ limit: 200 })).filter((d) => d.status === 'silenced');
     expect(silenced.every((d) => d.silencedBy === s.id)).toBe(true);
     expect(silenced.map((d) => d.notifier).sort()).toEqual(['console', 'pd', 'slack']);
     expect(run.status).toBe('Failed');
     await silences.expire(s.id, Date.now());
-    // The next good run resolves both alerts; only the one that paged sends a resolve (the silenced step's is silent).
+    // The next good run resolves both alerts, silently: neither was sent to anyone.
     await runNightly({});
-    await settle(pd, before.pd + 2);
-    expect(pd.received).toHaveLength(before.pd + 2);
-    expect(pd.received.at(-1)!.json).toMatchObject({ event_action: 'resolve', dedup_key: 'steprun-watch/local/nightly/pipeline/nightly-train' });
+    await waitFor(async () => (await new AlertStore(redis, daemon.keys).list()).length === 0, { what: 'both alerts resolved' });
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(pd.received).toHaveLength(before.pd);
   });
 });
 

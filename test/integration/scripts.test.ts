@@ -273,6 +273,16 @@ describe('notifyAlert', () => {
   });
 });
 
+describe('releaseLock', () => {
+  it('releases a lock its holder still holds, and not one another caller took since', async () => {
+    await redis.set(`${prefix}:lock`, 'me', 'PX', 10_000);
+    expect(await scripts.releaseLock({ key: `${prefix}:lock`, token: 'you' })).toBe(false);
+    expect(await redis.get(`${prefix}:lock`)).toBe('me');
+    expect(await scripts.releaseLock({ key: `${prefix}:lock`, token: 'me' })).toBe(true);
+    expect(await redis.exists(`${prefix}:lock`)).toBe(0);
+  });
+});
+
 describe('addToGroup', () => {
   it('events within the wait share a generation; once sent, the next waits for the interval; joining is idempotent', async () => {
     const add = (eventId: string, now: number) =>

@@ -1,4 +1,10 @@
 // Issue 12: one live Slack message per pipeline run, against a local stand-in of the Web API.
+import { Status, type StepStatus } from '../../src/model/status';
+import { builtinNotifiers } from '../../src/notify/builtin';
+import { RedisLiveMessages } from '../../src/notify/live-messages';
+import { Keys } from '../../src/store/keys';
+import { deliveryContext, silent } from '../support/notifiers';
+import { stepEventWith } from '../support/events';
 import * as path from 'node:path';
 import type { Daemon } from '../../src/daemon';
 import { LocalProvider } from '../../src/providers/local/provider';
@@ -64,7 +70,10 @@ describe('live Slack message', () => {
     const updates = mine.filter((c) => c.method === 'chat.update');
     expect(updates.length).toBeGreaterThan(5);
     expect(new Set(updates.map((u) => u.args.ts)).size).toBe(1);
-    const last = JSON.stringify(updates.at(-1)!.args.blocks);
+    // What the message ends on, once every edit was answered (a late, older edit would show here).
+    await new Promise((r) => setTimeout(r, 1500));
+    const last = JSON.stringify(slack.messages.get(String(updates[0]!.args.ts))!.blocks);
+    expect(last).toContain('[Finished] pipeline');
     for (let i = 0; i < 10; i++) expect(last).toContain(`s${i}  Finished`);
   });
 
@@ -77,5 +86,34 @@ describe('live Slack message', () => {
     expect(reply.args.text).not.toContain('<!channel>');
     expect(typeof reply.args.thread_ts).toBe('string');
     expect(post).toBeDefined();
+  });
+});
+
+describe('issue 21 defect 7', () => {
+  it('7. the live Slack message can end on an old state', async () => {
+    const api = new SlackApiStandIn();
+    const notifier = await builtinNotifiers().create(
+      { type: 'slack', token: 'xoxb-test-token', channel: '#ml', slackApiUrl: await api.start() },
+      {
+        name: 'live7',
+        dataDir,
+        logger: silent,
+        providers: new Map(),
+        baseDir: process.cwd(),
+        services: { liveMessages: (n: string) => new RedisLiveMessages(() => redis, new Keys(prefix), n) },
+      },
+    );
+    const step = (status: StepStatus, previous: StepStatus) => stepEventWith(status, previous, { pipelineRunId: 'stale7', stepRunId: 's7', name: 'train' });
+    await notifier.deliver(step(Status.Queued, Status.NotStarted), deliveryContext('d0'));
+    // Slack is slow to apply the "Running" edit; the "Finished" edit, decided just after it, is quick.
+    api.updateDelayMs = (args) => (JSON.stringify(args.blocks).includes('Running') ? 400 : 0);
+    const running = notifier.deliver(step(Status.Running, Status.Queued), deliveryContext('d1'));
+    await new Promise((r) => setTimeout(r, 50));
+    const finished = notifier.deliver(step(Status.Finished, Status.Running), deliveryContext('d2'));
+    await Promise.all([running, finished]);
+    const [message] = [...api.messages.values()];
+    // What Slack shows at the end is the latest state, whatever order the edits were answered in.
+    expect(JSON.stringify(message!.blocks)).toContain('train  Finished');
+    await api.close();
   });
 });

@@ -148,14 +148,22 @@ export class AlertRig {
   /** Repeats due now (the scheduler's tick). */
   async repeatTick(): Promise<number> {
     const policy = alertPolicyOf(this.config);
-    const d = { redis: this.redis, keys: this.keys, alerts: this.alerts, silences: this.silences, policy, deliveries: this.deliveries, deliverQueue: this.queue };
+    const d = {
+      redis: this.redis,
+      keys: this.keys,
+      alerts: this.alerts,
+      silences: this.silences,
+      policy,
+      deliveries: this.deliveries,
+      deliverQueue: this.queue,
+    };
     return sendDueRepeats(d, this.clock.now());
   }
 
   /** Waits until the outbox is read and acknowledged and no delivery job waits, runs or is due within `dueWithinMs`. */
   async settle(dueWithinMs = 0, timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    for (let quiet = 0; quiet < 3; ) {
+    for (let quiet = 0; quiet < 3;) {
       if (Date.now() > deadline) throw new Error('the alert rig did not settle');
       const [pending, lag, counts, delayed] = await Promise.all([
         this.redis.xpending(this.keys.events, 'dispatch') as Promise<[number]>,
@@ -190,7 +198,13 @@ export class AlertRig {
     for (const r of this.pd.received.filter((x) => x.status < 300)) {
       const body = r.json as { event_action: string; dedup_key: string };
       const deliveryId = String(r.headers['idempotency-key'] ?? r.headers['webhook-id'] ?? `${r.at}`);
-      add({ notifier: 'pd', kind: body.event_action === 'resolve' ? 'resolve' : 'trigger', key: body.dedup_key.replace(/^steprun-watch\//, ''), deliveryId, at: r.at });
+      add({
+        notifier: 'pd',
+        kind: body.event_action === 'resolve' ? 'resolve' : 'trigger',
+        key: body.dedup_key.replace(/^steprun-watch\//, ''),
+        deliveryId,
+        at: r.at,
+      });
     }
     for (const r of this.ce.received.filter((x) => x.status < 300)) {
       const { data } = r.json as { data: WatchEvent };

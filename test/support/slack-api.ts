@@ -9,6 +9,10 @@ export interface SlackCall {
 
 export class SlackApiStandIn {
   readonly calls: SlackCall[] = [];
+  /** Each message as Slack holds it: the last post or update that Slack applied (answered), by ts. */
+  readonly messages = new Map<string, Record<string, unknown>>();
+  /** Answer a chat.update this much later (a slow Slack), by its arguments. */
+  updateDelayMs: (args: Record<string, unknown>) => number = () => 0;
   private server?: http.Server;
   private next = 1;
 
@@ -22,8 +26,17 @@ export class SlackApiStandIn {
         const args = (req.headers['content-type'] ?? '').includes('json') ? (JSON.parse(body) as Record<string, unknown>) : parseForm(body);
         if (req.headers.authorization !== 'Bearer xoxb-test-token') return reply(res, { ok: false, error: 'invalid_auth' });
         this.calls.push({ method, args });
-        if (method === 'chat.postMessage') return reply(res, { ok: true, channel: 'C0123', ts: `1700000000.${String(this.next++).padStart(6, '0')}` });
-        if (method === 'chat.update') return reply(res, { ok: true, channel: args.channel, ts: args.ts });
+        if (method === 'chat.postMessage') {
+          const ts = `1700000000.${String(this.next++).padStart(6, '0')}`;
+          if (!args.thread_ts) this.messages.set(ts, args);
+          return reply(res, { ok: true, channel: 'C0123', ts });
+        }
+        if (method === 'chat.update') {
+          return void setTimeout(() => {
+            this.messages.set(String(args.ts), args);
+            reply(res, { ok: true, channel: args.channel, ts: args.ts });
+          }, this.updateDelayMs(args));
+        }
         reply(res, { ok: false, error: 'unknown_method' });
       });
     });

@@ -8,7 +8,9 @@ import { groupFlushAt, repeatDue } from '../../src/alerts/timing';
 import { ManualClock } from '../../src/clock';
 import { validateConfig } from '../../src/config/load';
 import type { RouteConfig } from '../../src/config/schema';
-import type { WatchEvent } from '../../src/store/events';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { EVENT_TYPES, summarize, type WatchEvent } from '../../src/store/events';
 import type { StepStatus } from '../../src/model/status';
 import { stepEventFixture } from '../support/events';
 
@@ -156,5 +158,15 @@ describe('grouping and repeat timing', () => {
     expect(repeatDue(opened, every, clock.now())).toEqual({ n: 1, nextAt: opened + 2 * every });
     clock.advance(every + 5000); // a late tick still counts the repeat it is at, not one more
     expect(repeatDue(opened, every, clock.now())).toEqual({ n: 2, nextAt: opened + 3 * every });
+  });
+});
+
+describe('issue 21 defect 8', () => {
+  it('8. stuck subjects read "running for 0 min (limit 0 min)", and CONFIG.md lists every event type', () => {
+    const stuck: WatchEvent = { ...stepEvent({ type: 'steprun.stuck', status: 'Running' }), stuck: { reason: 'running', forMs: 90_000, limitMs: 60_000 } };
+    expect(summarize(stuck)).toContain('running for 1m 30s (limit 1m 0s)');
+    const config = readFileSync(path.join(__dirname, '../../docs/CONFIG.md'), 'utf8');
+    const listed = /Event types:([\s\S]*?)\. A type/.exec(config)![1]!;
+    for (const type of EVENT_TYPES) expect([type, listed.includes(`\`${type}\``)]).toEqual([type, true]);
   });
 });

@@ -117,7 +117,10 @@ export function registerAlertCommands(program: Command): void {
 function explanationText(result: Explanation): string {
   const { event, alert } = result;
   const out: string[] = [`event ${event.id} (${event.type}): ${event.summary}`];
-  if (alert) out.push(`  ${alert.action}s alert ${alert.key}${alert.open ? ` — open since ${alert.open.since}, ${alert.open.failures} failure(s), told: ${alert.open.told.join(', ') || 'nobody'}` : ' — not open now'}`);
+  if (alert)
+    out.push(
+      `  ${alert.action}s alert ${alert.key}${alert.open ? ` — open since ${alert.open.since}, ${alert.open.failures} failure(s), told: ${alert.open.told.join(', ') || 'nobody'}` : ' — not open now'}`,
+    );
   if (result.history) {
     out.push('', 'What happened to it:');
     if (result.history.length === 0) out.push('  no delivery records (kept for the last 10,000 deliveries)');
@@ -142,7 +145,12 @@ function explanationText(result: Explanation): string {
 
 /** One delivery record in words: sent, grouped into generation N, silenced by S, inhibited by K, repeat n, dead letter. */
 function historyLine(d: DeliveryRecord): string {
-  const what = d.eventType === 'group' ? `group notification (generation ${d.id.split('-').at(-2)})` : d.summary.startsWith('repeat ') ? d.summary.split(':')[0]! : 'the event';
+  const what =
+    d.eventType === 'group'
+      ? `group notification (generation ${d.id.split('-').at(-2)})`
+      : d.summary.startsWith('repeat ')
+        ? d.summary.split(':')[0]!
+        : 'the event';
   const when = new Date(d.updatedAt || d.createdAt).toISOString();
   switch (d.status) {
     case 'delivered':

@@ -24,7 +24,11 @@ const MAX_SLACK_TEXT = 2900;
 /** Slack incoming webhook: `text` (notification fallback) and Block Kit `blocks` (https://api.slack.com/messaging/webhooks). */
 export function slackMessage(e: WatchEvent, template: MessageTemplate = {}): Record<string, unknown> {
   const short = stillFailingLine(e);
-  if (short) return { text: slackEscape(cutLine(short, 300)), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: slackEscape(cutLine(short, MAX_SLACK_TEXT)) } }] };
+  if (short)
+    return {
+      text: slackEscape(cutLine(short, 300)),
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: slackEscape(cutLine(short, MAX_SLACK_TEXT)) } }],
+    };
   const subject = template.subject ? renderTemplate(template.subject, e) : subjectOf(e);
   const facts = template.text ? renderTemplate(template.text, e, slackEscape).split('\n') : factsOf(e).map(([k, v]) => `*${k}:* ${slackEscape(v)}`);
   const blocks: Record<string, unknown>[] = [
