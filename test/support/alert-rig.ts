@@ -237,9 +237,8 @@ function chunk(flat: string[]): [string, string][] {
 
 let seq = 0;
 
-/** A step's transition in pipeline run `run` of experiment E (the alert key is `local/E/step/<step>`). */
-export function stepEvent(type: 'steprun.failed' | 'steprun.finished', step: string, run: string): WatchEvent {
-  const status = type === 'steprun.failed' ? 'Failed' : 'Finished';
+/** What every event of the rig shares: a fresh id, now, experiment E, the track of pipeline run `run`. */
+function eventBase(type: WatchEvent['type'], run: string): Omit<WatchEvent, 'stepRun' | 'pipelineRun'> {
   return {
     id: `e${++seq}x${Date.now().toString(36)}`,
     type,
@@ -250,6 +249,14 @@ export function stepEvent(type: 'steprun.failed' | 'steprun.finished', step: str
     experiment: 'E',
     pipelineRunId: run,
     labels: {},
+  };
+}
+
+/** A step's transition in pipeline run `run` of experiment E (the alert key is `local/E/step/<step>`). */
+export function stepEvent(type: 'steprun.failed' | 'steprun.finished', step: string, run: string): WatchEvent {
+  const status = type === 'steprun.failed' ? 'Failed' : 'Finished';
+  return {
+    ...eventBase(type, run),
     stepRun: {
       stepRunId: `${run}-${step}`,
       name: step,
@@ -268,15 +275,7 @@ export function stepEvent(type: 'steprun.failed' | 'steprun.finished', step: str
 export function pipelineEvent(type: 'pipelinerun.failed' | 'pipelinerun.finished', run: string, failedSteps: string[] = []): WatchEvent {
   const status = type === 'pipelinerun.failed' ? 'Failed' : 'Finished';
   return {
-    id: `e${++seq}x${Date.now().toString(36)}`,
-    type,
-    time: new Date().toISOString(),
-    detectedAt: Date.now(),
-    trackId: `t-${run}`,
-    provider: 'local',
-    experiment: 'E',
-    pipelineRunId: run,
-    labels: {},
+    ...eventBase(type, run),
     pipelineRun: {
       name: 'P',
       status,
