@@ -21,13 +21,16 @@ export function inhibitorOf(policy: AlertPolicy, state: DecisionState, e: WatchE
   if (e.type !== 'pipelinerun.failed' || !e.pipelineRun) return undefined;
   const failed = e.pipelineRun.steps.filter((s) => s.status === 'Failed');
   if (failed.length === 0) return undefined;
+  const pager = policy.traits.get(notifier)?.pager === true;
   let first: string | undefined;
   for (const step of failed) {
     const failure = stepFailureOf(e, step);
     const stepKey = alertKeyFor(policy, failure);
     const silenced = activeSilencesFor(state.silences, failure, state.now).length > 0;
     const view = state.alert(stepKey);
-    const paged = view !== undefined && (view.told[notifier] !== undefined || view.pending[notifier] !== undefined);
+    // "Already paged" inhibits on a pager only (one incident per failure); a log, mail or chat receiver still gets every
+    // transition once. A silenced step mutes its pipeline's failure everywhere.
+    const paged = pager && view !== undefined && (view.told[notifier] !== undefined || view.pending[notifier] !== undefined);
     if (!silenced && !paged) return undefined;
     first ??= `${stepKey} (${silenced ? 'silenced' : 'already paged'})`;
   }

@@ -120,7 +120,9 @@ describe('on-call commands (issue 11)', () => {
       expect((await cli(['silence', 'expire', silence.id], { env: e })).code).toBe(0);
       expect((await cli(['silence', 'list'], { env: e })).stdout).toMatch(new RegExp(`${silence.id}\\s+expired`));
       const after = await cli(['routes', 'test', event, '--json'], { env: e });
-      expect(JSON.parse(after.stdout).deliveries).toEqual([{ notifier: 'mail', outcome: 'grouped' }]);
+      expect(JSON.parse(after.stdout).deliveries).toEqual([
+        { notifier: 'mail', route: 0, outcome: 'group', reason: 'grouped by pipelineRunId (sent 30s after the first)' },
+      ]);
       const unknown = await cli(['silence', 'expire', 'snope'], { env: e });
       expect(unknown.code).toBe(3);
       const missing = await cli(['routes', 'test', '--event-id', 'enope'], { env: e });

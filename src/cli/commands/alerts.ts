@@ -139,7 +139,7 @@ function explanationText(result: Explanation): string {
   }
   for (const s of result.silencedBy) out.push(`  silenced by ${s.id} until ${s.endsAt}: ${s.comment}`);
   for (const d of result.deliveries) out.push(`  ${d.notifier}: ${d.outcome} — ${d.reason}${d.route >= 0 ? ` (routes[${d.route}])` : ''}`);
-  if (result.deliveries.length === 0) out.push('  no notifier: no route matches');
+  out.push(`  deliveries: ${result.deliveries.map((d) => `${d.notifier} (${d.outcome})`).join(', ') || 'none: no route matches'}`);
   return out.join('\n') + '\n';
 }
 
