@@ -64,6 +64,8 @@ export class AlertRig {
   private worker?: Worker;
   private notifiers = new Map<string, Notifier>();
   private blocking?: Redis;
+  /** The delivery worker's own connection (BullMQ blocks on it): closed with the worker. */
+  private workerConnection?: Redis;
   private generation = 0;
 
   constructor(private readonly o: RigOptions) {}
@@ -119,7 +121,8 @@ export class AlertRig {
       clock: this.clock,
       logger: silent,
     };
-    const options = workerOptions(testRedis(), this.keys, { lockDurationMs: 1000, stalledIntervalMs: 500 }, 8);
+    this.workerConnection = testRedis();
+    const options = workerOptions(this.workerConnection, this.keys, { lockDurationMs: 1000, stalledIntervalMs: 500 }, 8);
     options.settings = { backoffStrategy: deliveryBackoff(this.config.delivery.backoffMs) };
     this.worker = new Worker(this.queue.name, (job, token, signal) => deliverJob(deps, job, signal ?? new AbortController().signal, token), options);
     this.worker.on('error', () => undefined);
@@ -127,18 +130,22 @@ export class AlertRig {
 
   /** Stops the processes and starts new ones: only Redis carries over. */
   async restart(): Promise<void> {
-    await this.dispatcher?.stop();
-    await this.worker?.close();
-    this.blocking?.disconnect();
+    await this.stopProcesses(false);
     this.startProcesses();
   }
 
   /** A worker process killed (SIGKILL): its active jobs are abandoned mid-flight and come back by BullMQ's stall check. */
   async killWorker(): Promise<void> {
-    await this.worker?.close(true);
-    await this.dispatcher?.stop();
-    this.blocking?.disconnect();
+    await this.stopProcesses(true);
     this.startProcesses();
+  }
+
+  /** `force`: the worker drops its active jobs as a killed process would. */
+  private async stopProcesses(force: boolean): Promise<void> {
+    await this.dispatcher?.stop();
+    await this.worker?.close(force);
+    this.blocking?.disconnect();
+    this.workerConnection?.disconnect();
   }
 
   async emit(...events: WatchEvent[]): Promise<void> {
@@ -216,10 +223,8 @@ export class AlertRig {
   }
 
   async stop(): Promise<void> {
-    await this.dispatcher?.stop();
-    await this.worker?.close(true);
+    await this.stopProcesses(true);
     await this.queue.close();
-    this.blocking?.disconnect();
     await this.pd.close();
     await this.ce.close();
     await dropPrefix(this.redis, this.prefix);
