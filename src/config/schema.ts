@@ -257,6 +257,11 @@ export const configSchema = z.strictObject({
       listen: z.string().default('127.0.0.1:8787'),
       /** Bearer token; required when listening beyond loopback. An empty value (e.g. an unset `${VAR:-}`) is an error, never "auth off". */
       token: z.string().min(1, 'is empty (an unset ${VAR:-}?): give a token, or remove the field').optional(),
+      /** Where people reach the dashboard (`https://srw.example.com`): every message links to its run's page there. */
+      publicUrl: z
+        .string()
+        .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'an http(s) address such as https://srw.example.com (no query or fragment)')
+        .optional(),
       /** Host names requests may be addressed to, besides the listen address and loopback names (DNS rebinding defence). */
       allowedHosts: z.array(z.string().min(1)).default([]),
       /** Server-Sent Events clients at most (they share one Redis reader); more get 429. */

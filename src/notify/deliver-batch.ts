@@ -6,6 +6,7 @@ import { DeliveryError } from '../model/errors';
 import type { WatchEvent } from '../store/events';
 import type { BatchDeliveryData, DeliverDeps, DeliverOutcome } from './delivery-job';
 import { noteFailure, type DeliveryFailure } from './delivery-outcome';
+import { withDashboardLink } from './run-link';
 
 export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData>, signal: AbortSignal): Promise<DeliverOutcome> {
   const { notifier: name, batch } = job.data;
@@ -29,7 +30,14 @@ export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData
     throw new UnrecoverableError(error.message);
   }
   const results = await Promise.allSettled(
-    todo.map((b) => notifier.deliver(b.event, { deliveryId: b.deliveryId, attempt, logger: log.child({ deliveryId: b.deliveryId }), signal })),
+    todo.map((b) =>
+      notifier.deliver(withDashboardLink(b.event, deps.publicUrl), {
+        deliveryId: b.deliveryId,
+        attempt,
+        logger: log.child({ deliveryId: b.deliveryId }),
+        signal,
+      }),
+    ),
   );
   const delivered: { id: string; detail?: string; event: WatchEvent }[] = [];
   const failed: { deliveryId: string; event: WatchEvent; error: DeliveryFailure }[] = [];

@@ -36,6 +36,8 @@ export interface DeliverDeps {
   silences?: SilenceStore;
   clock: Clock;
   logger: Logger;
+  /** api.publicUrl: every message links to its run's dashboard page. */
+  publicUrl?: string;
   onDelivered?(notifier: string, event: WatchEvent, ok: boolean, final: boolean): void;
 }
 

@@ -142,8 +142,12 @@ function table(e: WatchEvent, rows: Row[]): Record<string, unknown>[] {
     ),
   );
   const head = `*${slackEscape(headline(e, rows))}*`;
-  return [
+  const blocks: Record<string, unknown>[] = [
     { type: 'section', text: { type: 'mrkdwn', text: head } },
     { type: 'section', text: { type: 'mrkdwn', text: fitLines(lines, 2900, (n) => `+${n} more steps`) || '_no steps yet_' } },
   ];
+  // The message is the run's, not one step's: its button opens the run page (api.publicUrl) without a step anchor.
+  if (e.dashboardUrl)
+    blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open run' }, url: e.dashboardUrl.replace(/#.*$/, '') }] });
+  return blocks;
 }

@@ -85,6 +85,8 @@ export interface WatchEvent {
   error?: RunError & { retryable?: boolean };
   /** Where to see the run in its service's UI (Azure ML studio). */
   links?: { label: string; url: string }[];
+  /** The run's page on this daemon's dashboard (set as it is sent, when api.publicUrl is configured). */
+  dashboardUrl?: string;
   /** experiment.missing: the window in which no pipeline run started. */
   missing?: { windowStart: string; deadline: string; lastRunAt?: string; by?: string };
   /** steprun.stuck: why, and the limit it passed. */

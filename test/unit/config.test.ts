@@ -49,6 +49,13 @@ describe('config', () => {
     await expect(loadConfig({ file: json, env: {} })).rejects.toMatchObject({ message: expect.stringContaining('routes[0].notify:') });
   });
 
+  it('api.publicUrl: an http(s) address, named when it is not one', async () => {
+    const ok = await configFile('api:\n  publicUrl: https://srw.example.com/watch/\n');
+    expect((await loadConfig({ file: ok, env: {} })).api.publicUrl).toBe('https://srw.example.com/watch/');
+    const bad = await configFile('api:\n  publicUrl: srw.example.com\n');
+    await expect(loadConfig({ file: bad, env: {} })).rejects.toMatchObject({ message: expect.stringContaining('api.publicUrl: an http(s) address') });
+  });
+
   it('refuses an unknown key by name', async () => {
     const file = await configFile('pol: {}\n');
     await expect(loadConfig({ file, env: {} })).rejects.toMatchObject({ message: expect.stringMatching(/pol/) });

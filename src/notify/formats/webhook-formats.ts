@@ -156,6 +156,8 @@ export function pagerDutyEvent(e: WatchEvent, routingKey: string, template: Mess
         class: e.stepRun?.error?.code ?? e.pipelineRun?.error?.code ?? e.error?.code ?? e.type,
         custom_details: { ...Object.fromEntries(factsOf(e)), stderrTail: e.stderrTail, eventId: e.id, grouped: e.grouped },
       },
+      // PagerDuty's "View in steprun-watch" button on the incident.
+      ...(e.dashboardUrl ? { client: 'steprun-watch', client_url: e.dashboardUrl } : {}),
       ...(e.links?.length ? { links: e.links.map((l) => ({ href: l.url, text: l.label })) } : {}),
     };
   }
