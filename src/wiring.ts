@@ -1,11 +1,9 @@
 // Builds providers and notifiers from a validated config, and checks every cross-reference before anything starts.
 import * as path from 'node:path';
-import cron from 'node-cron';
 import type { LoadedConfig } from './config/load';
-import { isLoopbackListen } from './config/schema';
+import { referenceProblems, unresolvedProblems } from './config-check';
 import type { Logger } from './logger';
 import { ConfigInvalidError } from './model/errors';
-import { routeProblems } from './notify/route-check';
 import { builtinNotifiers } from './notify/builtin';
 import type { Notifier } from './notify/notifier';
 import { builtinProviders } from './providers/builtin';
@@ -59,6 +57,9 @@ export async function buildNotifiers(
 /** Everything the daemon builds from a config, checked as the daemon checks it, all problems in one error. */
 export async function buildAll(config: LoadedConfig, logger: Logger, services?: Record<string, unknown>) {
   const problems = referenceProblems(config);
+  // What runs everything needs every secret; nothing is built with one missing.
+  const unset = unresolvedProblems(config);
+  if (unset.length > 0) throw new ConfigInvalidError([...problems, ...unset]);
   let providers = new Map<string, RunProvider>();
   try {
     providers = buildProviders(config, services);
@@ -82,44 +83,6 @@ export async function buildAll(config: LoadedConfig, logger: Logger, services?: 
 function problemsOf(err: unknown): string[] {
   if (err instanceof ConfigInvalidError) return err.problems;
   throw err;
-}
-
-/**
- * What the schema alone cannot see: routes must name configured notifiers and be able to match; tracks and
- * poll limits name configured providers; the tick is a cron expression.
- */
-export function referenceProblems(config: LoadedConfig): string[] {
-  const notifiers = Object.keys(config.notifiers);
-  const providers = Object.keys(config.providers);
-  const problems: string[] = [];
-  if (!cron.validate(config.poll.tick))
-    problems.push(`poll.tick: "${config.poll.tick}" is not a valid node-cron expression (six fields, seconds first, e.g. "*/5 * * * * *")`);
-  config.routes.forEach((route, i) =>
-    route.notify.forEach((name, j) => {
-      if (!notifiers.includes(name)) problems.push(`routes[${i}].notify[${j}]: unknown notifier "${name}" (configured: ${notifiers.join(', ') || 'none'})`);
-    }),
-  );
-  problems.push(...routeProblems(config.routes));
-  config.tracks.forEach((track, i) => {
-    if (!providers.includes(track.provider)) problems.push(`tracks[${i}].provider: unknown provider "${track.provider}" (configured: ${providers.join(', ')})`);
-  });
-  for (const name of Object.keys(config.poll.providers)) {
-    if (!providers.includes(name)) problems.push(`poll.providers.${name}: unknown provider "${name}" (configured: ${providers.join(', ')})`);
-  }
-  if (!isLoopbackListen(config.workers.listen) && config.api.token === undefined)
-    problems.push('workers.listen: listening beyond loopback needs a token (api.token: ${SRW_API_TOKEN}); or listen on 127.0.0.1');
-  const hook = config.api.eventGrid;
-  if (hook && config.providers[hook.provider]?.type !== 'azureml') {
-    const azureml = providers.filter((p) => config.providers[p]?.type === 'azureml');
-    problems.push(`api.eventGrid.provider: "${hook.provider}" is not an azureml provider (configured: ${azureml.join(', ') || 'none'})`);
-  }
-  return problems;
-}
-
-/** Throws one error with every reference problem (for commands that build nothing). */
-export function checkReferences(config: LoadedConfig): void {
-  const problems = referenceProblems(config);
-  if (problems.length > 0) throw new ConfigInvalidError(problems);
 }
 
 /** The poll job's settings from the config (seconds become ms). */

@@ -1,6 +1,7 @@
 // What every CLI command needs: the validated config, and the Workspace of the chosen provider.
 import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../config/load';
+import { checkConfig, requireSecrets } from '../config-check';
 import { ConfigInvalidError } from '../model/errors';
 import { Experiment, Workspace } from '../model/workspace';
 import { builtinProviders } from '../providers/builtin';
@@ -11,6 +12,9 @@ import type { Redis } from 'ioredis';
 export interface GlobalOptions {
   config?: string;
   dataDir?: string;
+  redisPrefix?: string;
+  /** `daemon --listen`. */
+  listen?: string;
   provider?: string;
   json?: boolean;
   debug?: boolean;
@@ -20,9 +24,15 @@ export function globalsOf(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>();
 }
 
+/**
+ * The config as every command sees it: checked whole, as the daemon checks it (an unknown notifier type fails
+ * `track` too), with the secrets of notifiers and providers resolved only when a command uses them.
+ */
 export async function configOf(cmd: Command): Promise<LoadedConfig> {
   const g = globalsOf(cmd);
-  return loadConfig({ file: g.config, dataDir: g.dataDir });
+  const config = await loadConfig({ file: g.config, dataDir: g.dataDir, overrides: { redisPrefix: g.redisPrefix, listen: g.listen }, lazySecrets: true });
+  checkConfig(config);
+  return config;
 }
 
 /** Builds one provider instance by its config name. */
@@ -31,6 +41,7 @@ export function providerFromConfig(config: LoadedConfig, name: string, services?
   if (!options) {
     throw new ConfigInvalidError(`unknown provider "${name}" (configured: ${Object.keys(config.providers).join(', ')})`);
   }
+  requireSecrets(config, `providers.${name}.`);
   return builtinProviders().create(options.type, options, { name, dataDir: config.dataDir, services });
 }
 

@@ -17,6 +17,7 @@ export function buildProgram(): Command {
     .description('Watch ML pipeline step runs (Azure ML and local) and alert once per status change.')
     .option('--config <file>', 'config file, YAML or JSON (env SRW_CONFIG); default: embedded defaults')
     .option('--data-dir <dir>', 'data folder: local runs, outbox, harvest (env SRW_DATA_DIR; default .steprun-watch)')
+    .option('--redis-prefix <prefix>', 'Redis key prefix: one per deployment sharing a Redis (env SRW_REDIS_PREFIX; default srw)')
     .option('--provider <name>', 'provider instance from the config (default: local)')
     .option('--json', 'print data as JSON')
     .option('--debug', 'show stack traces on errors')
@@ -39,6 +40,7 @@ function packageVersion(): string {
 
 /** Runs one command line; resolves true when it succeeded (process.exitCode says how it ended otherwise). */
 export async function main(argv: string[]): Promise<boolean> {
+  endQuietlyOnClosedPipe();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -46,6 +48,19 @@ export async function main(argv: string[]): Promise<boolean> {
   } catch (err) {
     process.exitCode = reportError(err, argv.includes('--debug'));
     return false;
+  }
+}
+
+/**
+ * `steprun-watch events | head -1`: when the reader closes the pipe, stop as a Unix tool does (nothing on stderr,
+ * exit 0), instead of an EPIPE stack trace. Any other stdout error is still reported.
+ */
+function endQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(EXIT.ok);
+      throw err;
+    });
   }
 }
 

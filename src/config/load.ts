@@ -1,8 +1,9 @@
 // Loads the config: embedded defaults, then a YAML or JSON file, `${VAR}` from the environment, one validation.
-import { promises as fs, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { FileTooLargeError, readTextBounded } from '../fs/read-bounded';
 import { ConfigInvalidError } from '../model/errors';
 import { issueLines } from './issues';
 import { configSchema, type Config } from './schema';
@@ -13,6 +14,13 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** --data-dir on the command line wins over everything. */
   dataDir?: string;
+  /** Command-line settings that win over the file and the environment (--redis-prefix, --listen). */
+  overrides?: { redisPrefix?: string; listen?: string };
+  /**
+   * Commands that send nothing (run, exec, track...): an unset `${VAR}` inside `notifiers` or `providers` is recorded
+   * in `unresolved` instead of refused, and refused only when that part is used (config-check.ts requireSecrets).
+   */
+  lazySecrets?: boolean;
 }
 
 export interface LoadedConfig extends Config {
@@ -20,6 +28,8 @@ export interface LoadedConfig extends Config {
   redis: Config['redis'] & { url: string };
   /** The file it came from, if any. */
   source?: string;
+  /** `${VAR}`s left unset (lazySecrets), by field: the daemon refuses any; a command, those of what it uses. */
+  unresolved: { path: string; variable: string }[];
 }
 
 const DEFAULTS_FILE = path.resolve(__dirname, '../../../config/default.yaml');
@@ -41,9 +51,24 @@ export async function loadConfig(o: LoadConfigOptions = {}): Promise<LoadedConfi
   const env = o.env ?? process.env;
   const file = o.file ?? env.SRW_CONFIG;
   const fromFile = file ? await readConfigFile(file) : {};
-  const merged = mergeDefaults(embeddedDefaults(), fromFile);
-  return validateConfig(substituteEnv(merged, env, ''), { env, dataDir: o.dataDir, source: file });
+  // Layers, lowest first: embedded defaults, the environment's SRW_* settings, the file, the command line.
+  const fromEnv = settingsLayer({ redisPrefix: env.SRW_REDIS_PREFIX || undefined, listen: env.SRW_API_LISTEN || undefined });
+  const merged = mergeDefaults(mergeDefaults(mergeDefaults(embeddedDefaults(), fromEnv), fromFile), settingsLayer(o.overrides ?? {}));
+  const unresolved: LoadedConfig['unresolved'] = [];
+  const substituted = substituteEnv(merged, env, '', o.lazySecrets ? unresolved : undefined);
+  return { ...validateConfig(substituted, { env, dataDir: o.dataDir, source: file }), unresolved };
 }
+
+/** `--redis-prefix` / SRW_REDIS_PREFIX and `--listen` / SRW_API_LISTEN as a config layer. */
+function settingsLayer(o: { redisPrefix?: string; listen?: string }): Record<string, unknown> {
+  return {
+    ...(o.redisPrefix ? { redis: { prefix: o.redisPrefix } } : {}),
+    ...(o.listen ? { api: { listen: o.listen } } : {}),
+  };
+}
+
+/** The parts of a config only some commands use: their unset secrets can wait until a command needs them. */
+const LAZY_SECTIONS = /^(notifiers|providers)\./;
 
 export function validateConfig(raw: unknown, o: { env?: NodeJS.ProcessEnv; dataDir?: string; source?: string } = {}): LoadedConfig {
   const env = o.env ?? process.env;
@@ -68,14 +93,15 @@ export function validateConfig(raw: unknown, o: { env?: NodeJS.ProcessEnv; dataD
     }
   });
   if (!config.providers.local) config.providers.local = { type: 'local' };
-  return { ...config, dataDir, redis: { ...config.redis, url }, source: o.source };
+  return { ...config, dataDir, redis: { ...config.redis, url }, source: o.source, unresolved: [] };
 }
 
 async function readConfigFile(file: string): Promise<unknown> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readTextBounded(file);
   } catch (err) {
+    if (err instanceof FileTooLargeError) throw new ConfigInvalidError(`${file}: ${err.message}`);
     throw new ConfigInvalidError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   try {
@@ -98,19 +124,26 @@ function mergeDefaults(defaults: Record<string, unknown>, file: unknown): Record
   return out;
 }
 
-/** Replaces `${VAR}` and `${VAR:-fallback}` in every string; an unset variable is an error naming the field. */
-export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, at: string): unknown {
+/**
+ * Replaces `${VAR}` and `${VAR:-fallback}` in every string; an unset variable is an error naming the field, unless
+ * `unresolved` is given and the field is in a lazy section: then it is recorded there and the text left as it is.
+ */
+export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, at: string, unresolved?: { path: string; variable: string }[]): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback?: string) => {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (text, name: string, fallback?: string) => {
       const found = env[name];
       if (found !== undefined && found !== '') return found;
       if (fallback !== undefined) return fallback;
+      if (unresolved && LAZY_SECTIONS.test(at)) {
+        unresolved.push({ path: at, variable: name });
+        return text;
+      }
       throw new ConfigInvalidError(`${at || '(root)'}: environment variable ${name} is not set`);
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, `${at}[${i}]`));
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, `${at}[${i}]`, unresolved));
   if (isPlainObject(value)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, at ? `${at}.${k}` : k)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, at ? `${at}.${k}` : k, unresolved)]));
   }
   return value;
 }

@@ -22,6 +22,10 @@ export class ProviderRegistry {
     return this;
   }
 
+  types(): string[] {
+    return [...this.factories.keys()];
+  }
+
   create(type: string, options: Record<string, unknown>, ctx: ProviderContext): RunProvider {
     const factory = this.factories.get(type);
     if (!factory) {

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../src/config/load';
-import { checkReferences } from '../../src/wiring';
+import { checkConfig } from '../../src/config-check';
 import { tempDir } from '../support/tmp';
 
 async function configFile(text: string, ext = 'yaml'): Promise<string> {
@@ -72,9 +72,9 @@ describe('config', () => {
 
   it('refuses a route to an unknown notifier and a track on an unknown provider, by field', async () => {
     const routes = await loadConfig({ file: await configFile('routes: [{match: {}, notify: [console, pager]}]\n'), env: {} });
-    expect(() => checkReferences(routes)).toThrow('routes[0].notify[1]: unknown notifier "pager" (configured: console, mail, harvest)');
+    expect(() => checkConfig(routes)).toThrow('routes[0].notify[1]: unknown notifier "pager" (configured: console, mail, harvest)');
     const tracks = await loadConfig({ file: await configFile('tracks: [{provider: prod, experiment: x}]\n'), env: {} });
-    expect(() => checkReferences(tracks)).toThrow('tracks[0].provider: unknown provider "prod" (configured: local)');
+    expect(() => checkConfig(tracks)).toThrow('tracks[0].provider: unknown provider "prod" (configured: local)');
   });
 });
 
@@ -89,5 +89,15 @@ describe('validateConfig', () => {
     expect(c.events).toEqual({ maxLen: 100000 });
     expect(c.redis.prefix).toBe('srw');
     expect(c.log.level).toBe('info');
+  });
+});
+
+describe('config-check', () => {
+  it('knows exactly the built-in notifier and provider types (the registries)', async () => {
+    const { BUILTIN_NOTIFIER_TYPES, BUILTIN_PROVIDER_TYPES } = await import('../../src/config-check');
+    const { builtinNotifiers } = await import('../../src/notify/builtin');
+    const { builtinProviders } = await import('../../src/providers/builtin');
+    expect([...BUILTIN_NOTIFIER_TYPES].sort()).toEqual(builtinNotifiers().types().sort());
+    expect([...BUILTIN_PROVIDER_TYPES].sort()).toEqual(builtinProviders().types().sort());
   });
 });

@@ -3,7 +3,8 @@ import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../src/config/load';
 import { createLogger } from '../../src/logger';
-import { buildNotifiers, buildProviders, checkReferences } from '../../src/wiring';
+import { checkConfig } from '../../src/config-check';
+import { buildNotifiers, buildProviders } from '../../src/wiring';
 
 const dir = path.join(__dirname, '../../config/examples');
 const env = {
@@ -20,7 +21,7 @@ const env = {
 describe('config/examples', () => {
   it.each(readdirSync(dir).filter((f) => f.endsWith('.yaml')))('%s validates, and its routes and tracks name what exists', async (file) => {
     const config = await loadConfig({ file: path.join(dir, file), env });
-    expect(() => checkReferences(config)).not.toThrow();
+    expect(() => checkConfig(config)).not.toThrow();
     // Providers and notifiers validate their own options when built (nothing connects yet).
     const providers = buildProviders(config);
     const notifiers = await buildNotifiers(config, providers, createLogger({ level: 'silent', pretty: false }));

@@ -54,50 +54,56 @@ export function registerExecCommands(program: Command): void {
       (v: string, all: string[]) => [...all, v],
       [] as string[],
     )
+    .option('--require-outputs', 'a declared output the command did not produce fails the step (default: Finished, the missing output said on stderr)')
     .argument('<command...>', 'the command and its arguments (after --)')
-    .action(async (command: string[], o: { experiment: string; step: string; pipelineRun?: string; output: string[] }, cmd: Command) => {
-      const store = await localStore(cmd);
-      assertValidId(o.experiment, 'experiment');
-      assertValidId(o.step, 'step name');
-      const outputs = parseKeyValues(o.output, '--output', 'NAME=PATH');
-      const now = new Date();
-      const pipelineRunId = o.pipelineRun ?? newPipelineRunId(o.experiment, now);
-      const created = await store.createPipeline({
-        schema: 1,
-        pipelineRunId,
-        experiment: o.experiment,
-        createdTime: now.toISOString(),
-        status: null,
-        source: 'exec',
-      });
-      if (!created) {
-        const existing = await store.readPipeline(pipelineRunId);
-        if (existing.experiment !== o.experiment)
-          throw new InvalidInputError(`pipeline run ${pipelineRunId} belongs to experiment ${existing.experiment}, not ${o.experiment}`);
-      }
-      const json = globalsOf(cmd).json;
-      const cancel = cancelOnSignals();
-      try {
-        const result = await executeStep({
-          store,
-          experiment: o.experiment,
+    .action(
+      async (command: string[], o: { experiment: string; step: string; pipelineRun?: string; output: string[]; requireOutputs?: boolean }, cmd: Command) => {
+        const store = await localStore(cmd);
+        assertValidId(o.experiment, 'experiment');
+        assertValidId(o.step, 'step name');
+        const outputs = parseKeyValues(o.output, '--output', 'NAME=PATH');
+        const now = new Date();
+        const pipelineRunId = o.pipelineRun ?? newPipelineRunId(o.experiment, now);
+        const created = await store.createPipeline({
+          schema: 1,
           pipelineRunId,
-          stepName: o.step,
-          command: { display: command.join(' '), file: command[0]!, args: command.slice(1) },
-          cwd: process.cwd(),
-          outputs,
-          // With --json, stdout carries the JSON alone: the command's own output goes to stderr (and its log).
-          echoStdout: json ? process.stderr : process.stdout,
-          echoStderr: process.stderr,
-          signal: cancel.signal,
+          experiment: o.experiment,
+          createdTime: now.toISOString(),
+          status: null,
+          source: 'exec',
         });
-        process.stderr.write(`steprun-watch: step run ${result.stepRunId} (pipeline run ${pipelineRunId}): ${result.status}\n`);
-        if (json) process.stdout.write(JSON.stringify({ stepRunId: result.stepRunId, pipelineRunId, status: result.status, exitCode: result.exitCode }) + '\n');
-        process.exitCode = result.exitCode;
-      } finally {
-        cancel.dispose();
-      }
-    });
+        if (!created) {
+          const existing = await store.readPipeline(pipelineRunId);
+          if (existing.experiment !== o.experiment)
+            throw new InvalidInputError(`pipeline run ${pipelineRunId} belongs to experiment ${existing.experiment}, not ${o.experiment}`);
+        }
+        const json = globalsOf(cmd).json;
+        const cancel = cancelOnSignals();
+        try {
+          const result = await executeStep({
+            store,
+            experiment: o.experiment,
+            pipelineRunId,
+            stepName: o.step,
+            command: { display: command.join(' '), file: command[0]!, args: command.slice(1) },
+            cwd: process.cwd(),
+            outputs,
+            requireOutputs: o.requireOutputs,
+            warn: (line) => process.stderr.write(`steprun-watch: ${line}\n`),
+            // With --json, stdout carries the JSON alone: the command's own output goes to stderr (and its log).
+            echoStdout: json ? process.stderr : process.stdout,
+            echoStderr: process.stderr,
+            signal: cancel.signal,
+          });
+          process.stderr.write(`steprun-watch: step run ${result.stepRunId} (pipeline run ${pipelineRunId}): ${result.status}\n`);
+          if (json)
+            process.stdout.write(JSON.stringify({ stepRunId: result.stepRunId, pipelineRunId, status: result.status, exitCode: result.exitCode }) + '\n');
+          process.exitCode = result.exitCode;
+        } finally {
+          cancel.dispose();
+        }
+      },
+    );
 
   defineCommand(
     program,
@@ -109,7 +115,8 @@ export function registerExecCommands(program: Command): void {
     .option('--parallel <n>', "steps running at once at most (default: the pipeline file's `parallel:`, else the number of cores)", (v) =>
       parsePositiveInt(v, '--parallel'),
     )
-    .action(async (file: string, o: { runId?: string; parallel?: number }, cmd: Command) => {
+    .option('--require-outputs', "a step that does not produce a declared output fails (as the pipeline file's requireOutputs: true)")
+    .action(async (file: string, o: { runId?: string; parallel?: number; requireOutputs?: boolean }, cmd: Command) => {
       const store = await localStore(cmd);
       const pipeline = await loadPipelineFile(file);
       if (o.runId) assertValidId(o.runId, 'run id');
@@ -123,6 +130,7 @@ export function registerExecCommands(program: Command): void {
           pipelineRunId: o.runId,
           name: path.basename(file).replace(/\.(ya?ml|json)$/i, ''),
           parallel: o.parallel,
+          requireOutputs: o.requireOutputs,
           signal: cancel.signal,
           // With --json, stdout carries the JSON alone: the steps' own output goes to stderr (and their logs).
           echoStdout: json ? process.stderr : process.stdout,

@@ -22,10 +22,12 @@ export function registerWatchCommands(program: Command): void {
     'run the watcher: scheduler, dispatcher and workers in one process (Ctrl-C drains and stops)',
     'steprun-watch daemon',
     'steprun-watch daemon --config config/examples/slack.yaml',
-  ).action(async (_o, cmd: Command) => {
-    const { runDaemon } = await import('../run-daemon');
-    await runDaemon(await configOf(cmd));
-  });
+  )
+    .option('--listen <address>', 'where the API and dashboard listen, e.g. 127.0.0.1:8790 (env SRW_API_LISTEN; default 127.0.0.1:8787)')
+    .action(async (_o, cmd: Command) => {
+      const { runDaemon } = await import('../run-daemon');
+      await runDaemon(await configOf(cmd));
+    });
 
   defineCommand(program, 'workers', 'run only workers (poll and delivery) against the shared Redis: for scaling out', 'steprun-watch workers --only deliver')
     .option('--only <kind>', 'poll or deliver')

@@ -27,6 +27,10 @@ export interface ExecuteStepOptions {
   env?: NodeJS.ProcessEnv;
   /** Output name -> path (relative to cwd) captured into the store when the step ends. */
   outputs?: Record<string, string>;
+  /** A declared output that is missing (or cannot be captured) fails a step that would have Finished. */
+  requireOutputs?: boolean;
+  /** Told what the person running it must know (a missing output), besides the job log: the CLI's stderr. */
+  warn?(line: string): void;
   /** Where the command's own stdout/stderr are echoed (the terminal); the logs get them anyway. */
   echoStdout?: Writable;
   echoStderr?: Writable;
@@ -198,8 +202,13 @@ async function finish(
 ): Promise<StepResult> {
   const now = o.now ?? (() => new Date());
   // Only a Finished step's outputs are kept: a failed step may leave stale files from an earlier run.
-  const outputs = outcome.status === Status.Finished ? await captureOutputs(o, record, logJob) : {};
+  const { captured: outputs, missing } = outcome.status === Status.Finished ? await captureOutputs(o, record, logJob) : { captured: {}, missing: [] };
   if (outcome.status !== Status.Finished && Object.keys(o.outputs ?? {}).length) logJob(`outputs not captured: step ${outcome.status}`);
+  for (const line of missing) o.warn?.(line);
+  if (missing.length > 0 && o.requireOutputs) {
+    const message = `required output${missing.length > 1 ? 's' : ''} missing: ${missing.join('; ')}`;
+    outcome = { status: Status.Failed, exitCode: 1, error: { code: 'OutputMissing', message } };
+  }
   const final: StepRecord = {
     ...record,
     status: outcome.status,
@@ -219,13 +228,19 @@ async function finish(
  * Copies each declared output into the store as an independent copy; a missing one is noted, not fatal.
  * The path is resolved through every link first: what it really names must lie inside the step's working folder.
  */
-async function captureOutputs(o: ExecuteStepOptions, record: StepRecord, logJob: (line: string) => void): Promise<Record<string, string>> {
+async function captureOutputs(
+  o: ExecuteStepOptions,
+  record: StepRecord,
+  logJob: (line: string) => void,
+): Promise<{ captured: Record<string, string>; missing: string[] }> {
   const captured: Record<string, string> = {};
+  const missing: string[] = [];
   const root = await fs.realpath(o.cwd);
   for (const [name, declared] of Object.entries(o.outputs ?? {})) {
     const real = await fs.realpath(path.resolve(o.cwd, declared)).catch(() => undefined);
     if (!real) {
       logJob(`output ${name}: ${declared} does not exist, not captured`);
+      missing.push(`output ${name}: ${declared} does not exist, not captured`);
       continue;
     }
     try {
@@ -235,9 +250,10 @@ async function captureOutputs(o: ExecuteStepOptions, record: StepRecord, logJob:
       logJob(`output ${name}: captured ${files.length} file(s) from ${declared}`);
     } catch (err) {
       logJob(`output ${name}: not captured: ${(err as Error).message}`);
+      missing.push(`output ${name}: not captured: ${(err as Error).message}`);
     }
   }
-  return captured;
+  return { captured, missing };
 }
 
 /** An append stream that is open (or an error now); a later write error is kept quiet rather than crash the process. */

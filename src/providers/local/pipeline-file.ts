@@ -1,7 +1,7 @@
 // Parses and validates a pipeline file; every error names the line and the field.
-import { promises as fs } from 'node:fs';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
+import { FileTooLargeError, readTextBounded } from '../../fs/read-bounded';
 import { PipelineInvalidError } from '../../model/errors';
 
 const nameRe = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
@@ -14,6 +14,8 @@ const stepSchema = z.strictObject({
   inputs: z.array(z.string().min(1)).default([]),
   allowReuse: z.boolean().default(false),
   env: z.record(z.string(), z.string()).default({}),
+  /** A declared output the step did not produce fails it (default: the pipeline's `requireOutputs`). */
+  requireOutputs: z.boolean().optional(),
 });
 
 export const pipelineFileSchema = z.strictObject({
@@ -22,6 +24,8 @@ export const pipelineFileSchema = z.strictObject({
   workdir: z.string().optional(),
   /** Steps running at once at most (`run --parallel` wins); default: the number of cores. */
   parallel: z.number().int().positive().optional(),
+  /** A step that ends without one of its declared outputs fails (default: it is Finished, the missing output noted). */
+  requireOutputs: z.boolean().default(false),
   steps: z.array(stepSchema).min(1, 'a pipeline needs at least one step'),
 });
 
@@ -31,8 +35,9 @@ export type PipelineStep = PipelineFile['steps'][number];
 export async function loadPipelineFile(file: string): Promise<PipelineFile> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readTextBounded(file);
   } catch (err) {
+    if (err instanceof FileTooLargeError) throw new PipelineInvalidError(`${file}: ${err.message}`);
     throw new PipelineInvalidError(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   return parsePipelineText(text, file);

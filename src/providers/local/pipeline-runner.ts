@@ -26,6 +26,8 @@ export interface RunPipelineOptions {
   echoStderr?: Writable;
   /** The runner's own messages (never mixed into the commands' stdout). */
   say?(line: string): void;
+  /** `run --require-outputs`: every step fails on a missing output, whatever the file says. */
+  requireOutputs?: boolean;
   now?: () => Date;
 }
 
@@ -176,6 +178,8 @@ async function runOne(
     cwd,
     env: step.env,
     outputs: step.outputs,
+    requireOutputs: o.requireOutputs || (step.requireOutputs ?? o.pipeline.requireOutputs),
+    warn: (line) => say(`step ${step.name}: ${line}`),
     echoStdout: o.echoStdout,
     echoStderr: o.echoStderr,
     signal: o.signal,

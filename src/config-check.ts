@@ -1,0 +1,86 @@
+// What the schema alone cannot see, checked the same way by the daemon and by every command: cross-references,
+// notifier and provider types, how the API is exposed, and secrets left unset. Light on purpose (no notifier or
+// provider code is loaded): `steprun-watch track` pays nothing for it.
+import cron from 'node-cron';
+import type { LoadedConfig } from './config/load';
+import { isLoopbackListen } from './config/schema';
+import { ConfigInvalidError } from './model/errors';
+import { routeProblems } from './notify/route-check';
+
+/** The built-in types (test/unit/config.test.ts holds them equal to the registries). */
+export const BUILTIN_NOTIFIER_TYPES = ['console', 'email', 'webhook', 'slack', 'download', 'module'] as const;
+export const BUILTIN_PROVIDER_TYPES = ['local', 'azureml'] as const;
+
+/** A token that guards an address beyond loopback: at least 128 bits written as hex or base64. */
+export const MIN_EXPOSED_TOKEN_CHARS = 32;
+const MAKE_TOKEN = "make one with `openssl rand -hex 32` (or node -e \"console.log(require('crypto').randomBytes(32).toString('hex'))\")";
+
+/**
+ * Every problem at once, each naming its field: routes name configured notifiers and can match; tracks and poll
+ * limits name configured providers; types are known; the tick is a cron expression; beyond loopback a long token.
+ */
+export function referenceProblems(config: LoadedConfig): string[] {
+  const notifiers = Object.keys(config.notifiers);
+  const providers = Object.keys(config.providers);
+  const problems: string[] = [];
+  if (!cron.validate(config.poll.tick))
+    problems.push(`poll.tick: "${config.poll.tick}" is not a valid node-cron expression (six fields, seconds first, e.g. "*/5 * * * * *")`);
+  for (const [name, n] of Object.entries(config.notifiers))
+    if (!(BUILTIN_NOTIFIER_TYPES as readonly string[]).includes(n.type))
+      problems.push(`notifiers.${name}.type: unknown notifier type "${n.type}" (known: ${BUILTIN_NOTIFIER_TYPES.join(', ')})`);
+  for (const [name, p] of Object.entries(config.providers))
+    if (!(BUILTIN_PROVIDER_TYPES as readonly string[]).includes(p.type))
+      problems.push(`providers.${name}.type: unknown provider type "${p.type}" (known: ${BUILTIN_PROVIDER_TYPES.join(', ')})`);
+  config.routes.forEach((route, i) =>
+    route.notify.forEach((name, j) => {
+      if (!notifiers.includes(name)) problems.push(`routes[${i}].notify[${j}]: unknown notifier "${name}" (configured: ${notifiers.join(', ') || 'none'})`);
+    }),
+  );
+  problems.push(...routeProblems(config.routes));
+  config.tracks.forEach((track, i) => {
+    if (!providers.includes(track.provider)) problems.push(`tracks[${i}].provider: unknown provider "${track.provider}" (configured: ${providers.join(', ')})`);
+  });
+  for (const name of Object.keys(config.poll.providers)) {
+    if (!providers.includes(name)) problems.push(`poll.providers.${name}: unknown provider "${name}" (configured: ${providers.join(', ')})`);
+  }
+  problems.push(...exposureProblems(config));
+  const hook = config.api.eventGrid;
+  if (hook && config.providers[hook.provider]?.type !== 'azureml') {
+    const azureml = providers.filter((p) => config.providers[p]?.type === 'azureml');
+    problems.push(`api.eventGrid.provider: "${hook.provider}" is not an azureml provider (configured: ${azureml.join(', ') || 'none'})`);
+  }
+  return problems;
+}
+
+/** Listening beyond loopback (api.listen, workers.listen) needs a token, and one that cannot be guessed. */
+function exposureProblems(config: LoadedConfig): string[] {
+  const exposed = [
+    ['api.listen', config.api.enabled ? config.api.listen : undefined],
+    ['workers.listen', config.workers.listen],
+  ].filter(([, listen]) => listen !== undefined && !isLoopbackListen(listen));
+  if (exposed.length === 0) return [];
+  const where = exposed.map(([field, listen]) => `${field} ${listen}`).join(', ');
+  const token = config.api.token;
+  if (token === undefined)
+    return [`api.token: listening beyond loopback (${where}) needs a token (api.token: \${SRW_API_TOKEN}); ${MAKE_TOKEN}; or listen on 127.0.0.1`];
+  if (token.length < MIN_EXPOSED_TOKEN_CHARS)
+    return [`api.token: ${token.length} characters is too short for listening beyond loopback (${where}): at least ${MIN_EXPOSED_TOKEN_CHARS}; ${MAKE_TOKEN}`];
+  return [];
+}
+
+/** `${VAR}`s left unset in the parts under `prefix` (all when none): each a problem naming its field. */
+export function unresolvedProblems(config: LoadedConfig, prefix = ''): string[] {
+  return config.unresolved.filter((u) => u.path.startsWith(prefix)).map((u) => `${u.path}: environment variable ${u.variable} is not set`);
+}
+
+/** For commands: the whole config checked as the daemon checks it, but secrets only of what they use. */
+export function checkConfig(config: LoadedConfig): void {
+  const problems = referenceProblems(config);
+  if (problems.length > 0) throw new ConfigInvalidError(problems);
+}
+
+/** Throws when a part a command is about to use (`providers.aml`, `notifiers`) has a secret left unset. */
+export function requireSecrets(config: LoadedConfig, prefix = ''): void {
+  const problems = unresolvedProblems(config, prefix);
+  if (problems.length > 0) throw new ConfigInvalidError(problems);
+}
