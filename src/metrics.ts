@@ -28,6 +28,11 @@ export class Metrics {
     'notifier',
     'outcome',
   ]);
+  readonly authFailures = this.counter(
+    'srw_api_auth_failures_total',
+    'Wrong tokens, sessions and hook secrets (refused), and requests answered 429 for too many of them (limited).',
+    ['outcome'],
+  );
   readonly detectionLatency = this.histogram(
     'srw_detection_to_delivery_seconds',
     'From the poll that saw a change to its delivery, per notifier.',

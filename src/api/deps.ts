@@ -7,6 +7,7 @@ import type { SilenceStore } from '../alerts/silences';
 import type { Clock } from '../clock';
 import type { AlertPolicy } from '../alerts/decide';
 import type { Logger } from '../logger';
+import type { AuthLimits } from './auth-limiter';
 import type { Metrics } from '../metrics';
 import type { DeliveryStore } from '../notify/deliveries';
 import type { RunProvider } from '../providers/provider';
@@ -40,6 +41,10 @@ export interface ApiDeps {
   healthOnly?: boolean;
   /** Redis answers and the workers run. */
   ready(): Promise<boolean>;
+  /** Failed credentials allowed per client address before 429 (default: 10 a minute). */
+  authLimits?: AuthLimits;
+  /** Set by the server: a route that refuses a credential itself (the sign-in form) reports it here. */
+  authFailed?(req: http.IncomingMessage): void;
 }
 
 /** POST /hooks/eventgrid: Event Grid's run events for one azureml provider instance, and the secret its URL carries. */

@@ -9,6 +9,9 @@ import type { HintRouter } from '../watch/hints';
 import type { EventGridHook, Handler } from './deps';
 import { HttpError, readJson, sendJson } from './http';
 
+/** Event Grid delivers batches of up to 1 MB (and single events up to 1 MB): anything it may send is taken. */
+export const EVENT_GRID_MAX_BYTES = 1024 * 1024;
+
 function checkSecret(url: URL, secret: string): void {
   const given = Buffer.from(url.searchParams.get('secret') ?? url.searchParams.get('code') ?? '');
   const expected = Buffer.from(secret);
@@ -38,7 +41,7 @@ export function defineHookRoutes(
 
   route('POST', '/hooks/eventgrid', async (req, res, _p, url) => {
     const { hook: h, hints: router } = configured(url);
-    const delivery = readEventGridDelivery(await readJson(req));
+    const delivery = readEventGridDelivery(await readJson(req, EVENT_GRID_MAX_BYTES));
     if (delivery.validationCode) return sendJson(res, 200, { validationResponse: delivery.validationCode });
     // Recorded before answering: a failure here answers 5xx, and Event Grid delivers again.
     const polled = await Promise.all(delivery.runs.map((run) => router.hint({ provider: h.provider, ...run })));

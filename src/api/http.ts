@@ -2,24 +2,29 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidInputError, isSrwError, type ErrorCode } from '../model/errors';
 
-const MAX_BODY_BYTES = 64 * 1024;
+/** The API's own bodies are small; a hook may take more (Event Grid batches: up to 1 MiB). */
+export const MAX_BODY_BYTES = 64 * 1024;
 
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Headers the answer carries (Retry-After of a 429). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
 }
 
-export async function readJson(req: IncomingMessage): Promise<unknown> {
+/** A JSON body, refused with 413 as soon as what arrived passes `maxBytes`: never more than that is held. */
+export async function readJson(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+  const tooLarge = () => new HttpError(413, 'SRW_INVALID_INPUT', `request body over ${maxBytes} bytes`);
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'SRW_INVALID_INPUT', `request body over ${MAX_BODY_BYTES} bytes`);
+    if (size > maxBytes) throw tooLarge();
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');
@@ -31,9 +36,9 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 
@@ -61,6 +66,7 @@ export function statusOf(err: unknown): number {
 
 /** `{ error: { code, message } }` with the status the code calls for; unexpected errors are a plain 500. */
 export function sendError(res: ServerResponse, err: unknown): void {
-  if (err instanceof HttpError || isSrwError(err)) return sendJson(res, statusOf(err), { error: { code: err.code, message: err.message } });
+  if (err instanceof HttpError) return sendJson(res, err.status, { error: { code: err.code, message: err.message } }, err.headers);
+  if (isSrwError(err)) return sendJson(res, statusOf(err), { error: { code: err.code, message: err.message } });
   sendJson(res, 500, { error: { code: 'SRW_INTERNAL', message: 'internal error' } });
 }

@@ -14,6 +14,7 @@ import { defineAlertRoutes } from './alert-routes';
 import { defineHookRoutes } from './hook-routes';
 import { defineDashboardRoutes } from '../dashboard/routes';
 import { hasSession } from '../dashboard/session';
+import { AuthLimiter } from './auth-limiter';
 import type { ApiDeps, Handler } from './deps';
 import { checkBrowserSafety, isLoopback, LOOPBACK_NAMES } from './guards';
 import { HttpError, readJson, sendError, sendJson } from './http';
@@ -47,7 +48,14 @@ export class ApiServer {
   /** Host names a request may name (DNS rebinding defence); undefined = any (a non-loopback listen with a token). */
   private allowedHosts?: Set<string>;
 
-  constructor(private readonly d: ApiDeps) {
+  private readonly d: ApiDeps;
+  private readonly limiter: AuthLimiter;
+
+  constructor(deps: ApiDeps) {
+    this.limiter = new AuthLimiter(() => deps.clock.now(), deps.authLimits);
+    // The sign-in form answers a wrong token itself (a redirect): it reports the failure through authFailed.
+    this.d = { ...deps, authFailed: (req) => this.noteAuthFailure(req) };
+    const d = this.d;
     this.tracks = new TrackStore(d.redis, d.keys, d.clock);
     this.fanout = new EventFanout(d.redis, d.keys.events, d.logger);
     this.server = http.createServer((req, res) => void this.handle(req, res));
@@ -186,7 +194,9 @@ export class ApiServer {
       if (candidates.length === 0) throw new HttpError(404, 'SRW_NOT_FOUND', `no route ${url.pathname}`);
       const route = candidates.find((r) => r.method === req.method);
       if (!route) throw new HttpError(405, 'SRW_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
+      if (route.auth !== 'open' || (req.method === 'POST' && url.pathname === '/ui/login')) this.refuseIfGuessing(req);
       if (route.auth === 'page' && !this.authorized(req)) {
+        if (req.headers.authorization) this.noteAuthFailure(req);
         return void res.writeHead(303, { location: `/ui/login?next=${encodeURIComponent(url.pathname + url.search)}` }).end();
       }
       if (route.auth === 'token' && !this.authorized(req)) {
@@ -201,10 +211,29 @@ export class ApiServer {
       await withDeadline(route.handler(req, res, params, url), ROUTE_DEADLINE_MS, () => (this.d.redis.status === 'ready' ? undefined : this.redisWhere()));
     } catch (err) {
       if (res.headersSent) return void res.end();
+      // A guess is a credential given and refused: a wrong bearer token or hook secret (a request with none is not one).
+      if (err instanceof HttpError && err.status === 401 && (req.headers.authorization || url.pathname.startsWith('/hooks/'))) this.noteAuthFailure(req);
       if (!(err instanceof HttpError) && !(err as { code?: string }).code?.startsWith('SRW_'))
         this.d.logger.error({ err: (err as Error).message, path: url.pathname }, 'api error');
       sendError(res, err);
     }
+  }
+
+  /** 429 with Retry-After while this client address has failed too often (api.authLimits). */
+  private refuseIfGuessing(req: http.IncomingMessage): void {
+    const wait = this.limiter.retryAfter(clientAddress(req));
+    if (wait === undefined) return;
+    this.d.metrics.authFailures.inc({ outcome: 'limited' });
+    this.d.logger.debug({ client: clientAddress(req), retryAfter: wait }, 'too many failed sign-ins: refused');
+    throw new HttpError(429, 'SRW_TOO_MANY_FAILURES', `too many failed attempts from ${clientAddress(req)}: try again in ${wait} s`, {
+      'retry-after': String(wait),
+    });
+  }
+
+  private noteAuthFailure(req: http.IncomingMessage): void {
+    this.limiter.fail(clientAddress(req));
+    this.d.metrics.authFailures.inc({ outcome: 'refused' });
+    this.d.logger.warn({ client: clientAddress(req), path: (req.url ?? '').split('?')[0] }, 'wrong token, session or hook secret');
   }
 
   private redisWhere(): string {
@@ -212,6 +241,11 @@ export class ApiServer {
     const o = this.d.redis.options;
     return o.path ?? `${o.host ?? '127.0.0.1'}:${o.port ?? 6379}`;
   }
+}
+
+/** The connecting address (behind a reverse proxy every client is the proxy: it must limit on its own side). */
+function clientAddress(req: http.IncomingMessage): string {
+  return req.socket.remoteAddress ?? 'unknown';
 }
 
 function decodePathPart(part: string, name: string): string {

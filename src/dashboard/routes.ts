@@ -104,7 +104,7 @@ export function defineDashboardRoutes(route: Route, d: ApiDeps): void {
       const form = new URLSearchParams(await readSmallBody(req));
       const next = safeNext(form.get('next'));
       if (!d.token || !tokenMatches(form.get('token') ?? '', d.token)) {
-        d.logger.warn({ path: '/ui/login' }, 'dashboard sign-in refused');
+        d.authFailed?.(req);
         return void res.writeHead(303, { location: `/ui/login?failed=1&next=${encodeURIComponent(next)}` }).end();
       }
       res.writeHead(303, { location: next, 'set-cookie': sessionCookie(d.token) }).end();
