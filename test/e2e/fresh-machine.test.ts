@@ -159,3 +159,22 @@ it('`npm run daemon` then SIGTERM to npm stops the daemon (no orphan); --redis-p
   );
   expect(out).toContain('"msg":"stopped"');
 });
+
+it('npm run demo keeps to a private prefix by default and says so (a daemon on the same Redis sees none of it)', async () => {
+  const user = `fresh${Date.now().toString(36)}`;
+  const prefix = `srw-demo-${user}`;
+  prefixes.push(prefix);
+  const before = await redis.keys('{srw}:*');
+  const { SRW_REDIS_PREFIX: _unset, SRW_CONFIG: _none, ...clean } = process.env;
+  const r = spawnSync(process.execPath, [BIN, 'demo'], {
+    cwd: dir,
+    env: { ...clean, USER: user, REDIS_URL, SRW_DATA_DIR: path.join(dir, 'demo-data') },
+    encoding: 'utf8',
+    timeout: 90_000,
+  });
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain(`the demo's keys are under the prefix "${prefix}"`);
+  expect(r.stdout).toContain(`npx steprun-watch --redis-prefix ${prefix} events`);
+  expect(await redis.xlen(`{${prefix}}:events`)).toBeGreaterThan(5);
+  expect(await redis.keys('{srw}:*')).toEqual(before);
+});

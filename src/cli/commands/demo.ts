@@ -16,7 +16,8 @@ import { TrackStore, trackFromRequest } from '../../watch/tracks';
 import { parseEntry } from '../../store/outbox';
 import type { Manifest } from '../../notify/download';
 import { emailContent } from '../../notify/formats/email-message';
-import { configOf, providerFromConfig } from '../context';
+import { configOf, globalsOf, providerFromConfig, type GlobalOptions } from '../context';
+import type { LoadedConfig } from '../../config/load';
 import { parsePositiveNumber } from '../options';
 import { packageRoot } from '../../package-root';
 
@@ -26,13 +27,13 @@ export function registerDemoCommand(program: Command): void {
   defineCommand(program, 'demo', 'start Redis (if needed) and the daemon, run the demo pipeline twice, show the events; then stop everything', 'npm run demo')
     .option('--timeout <seconds>', 'give up when the daemon has not reported both pipeline runs by then', (v) => parsePositiveNumber(v, '--timeout'), 50)
     .action(async (o: { timeout: number }, cmd: Command) => {
-      const config = await configOf(cmd);
+      const config = demoPrefixed(await configOf(cmd), globalsOf(cmd));
       const started: ChildProcess[] = [];
       try {
         const redis = await ensureRedis(config.redis.url, started);
         const keys = new Keys(config.redis.prefix);
-        say(`1. Redis answers at ${config.redis.url}`);
-        const daemon = await startDaemon(config.dataDir, config.source, started);
+        say(`1. Redis answers at ${config.redis.url}; the demo's keys are under the prefix "${config.redis.prefix}" (--redis-prefix to choose)`);
+        const daemon = await startDaemon(config.dataDir, config.source, config.redis.prefix, started);
         say(`2. daemon started (${config.source ? `config ${config.source}` : 'embedded defaults'}, data in ${config.dataDir})`);
         const tracks = new TrackStore(redis, keys, systemClock);
         await tracks.add(trackFromRequest({ provider: 'local', experiment: 'demo' }, 'cli', systemClock.now()));
@@ -58,13 +59,24 @@ export function registerDemoCommand(program: Command): void {
         await showFailureMail(config.dataDir, events);
         await showHarvest(config.dataDir, events);
         say();
-        say('Next: `npx steprun-watch events`, `npx steprun-watch steps <pipeline run id>`, `npx steprun-watch logs <step run id> --stderr`,');
-        say('      `npx steprun-watch deliveries`; the daemon itself: `npx steprun-watch daemon` (see README.md).');
+        const p = `--redis-prefix ${config.redis.prefix}`;
+        say(`Next: \`npx steprun-watch ${p} events\`, \`npx steprun-watch ${p} deliveries\`, \`npx steprun-watch steps <pipeline run id>\`,`);
+        say('      `npx steprun-watch logs <step run id> --stderr`; the daemon itself: `npm run daemon` (see README.md).');
         redis.disconnect();
       } finally {
         for (const child of started.reverse()) await stop(child);
       }
     });
+}
+
+/**
+ * The demo keeps to a prefix of its own (`srw-demo-<user>`) unless one was chosen (--redis-prefix,
+ * SRW_REDIS_PREFIX, or a config file): it never mixes with a daemon already using the same Redis.
+ */
+function demoPrefixed(config: LoadedConfig, g: GlobalOptions): LoadedConfig {
+  if (g.redisPrefix || process.env.SRW_REDIS_PREFIX || config.source) return config;
+  const user = (process.env.USER ?? process.env.USERNAME ?? 'me').replace(/[^\w.-]/g, '') || 'me';
+  return { ...config, redis: { ...config.redis, prefix: `srw-demo-${user}` } };
 }
 
 async function ensureRedis(url: string, started: ChildProcess[]): Promise<Redis> {
@@ -93,10 +105,19 @@ async function ensureRedis(url: string, started: ChildProcess[]): Promise<Redis>
   }
 }
 
-async function startDaemon(dataDir: string, configFile: string | undefined, started: ChildProcess[]): Promise<{ notifierLines(): number }> {
+async function startDaemon(dataDir: string, configFile: string | undefined, prefix: string, started: ChildProcess[]): Promise<{ notifierLines(): number }> {
   await fs.mkdir(dataDir, { recursive: true });
   const log = await fs.open(path.join(dataDir, 'demo-daemon.log'), 'w');
-  const args = [path.join(packageRoot(), 'bin/steprun-watch.js'), 'daemon', ...(configFile ? ['--config', path.resolve(configFile)] : [])];
+  // Its API on a free port: a daemon already on 8787 is no obstacle to the demo.
+  const args = [
+    path.join(packageRoot(), 'bin/steprun-watch.js'),
+    'daemon',
+    '--redis-prefix',
+    prefix,
+    '--listen',
+    '127.0.0.1:0',
+    ...(configFile ? ['--config', path.resolve(configFile)] : []),
+  ];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, SRW_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
