@@ -60,7 +60,15 @@ it('a worker process serves its poll and delivery counters on workers.listen', a
   await new TrackStore(redis, coordinator.keys, systemClock).add(trackFromRequest({ provider: 'local', pipelineRun: 'wm1' }, 'cli', Date.now()));
   await waitFor(() => receiver.received.length > 0, { what: 'the delivery' });
 
-  const metrics = await (await fetch(`${base}/metrics`)).text();
+  // The receiver has the message before the worker has recorded it delivered (and counted it): wait for the count.
+  const delivered = /^srw_deliveries_total\{notifier="hook",outcome="delivered"\} 1$/m;
+  const metrics = await waitFor(
+    async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      return delivered.test(text) ? text : undefined;
+    },
+    { what: 'the delivery counted' },
+  ).catch(async () => (await fetch(`${base}/metrics`)).text());
   expect(metrics).toMatch(/^srw_polls_total\{provider="local",outcome="committed"\} [1-9]/m);
   expect(metrics).toMatch(/^srw_deliveries_total\{notifier="hook",outcome="delivered"\} 1$/m);
   expect((await fetch(`${base}/healthz`)).status).toBe(200);
