@@ -1,19 +1,18 @@
 # steprun-watch: a multi-stage build; the runtime image runs as the unprivileged `node` user.
-# Untested here (no Docker engine on the build machines); its structure is checked by test/unit/deploy.test.ts.
+# Built and run by `npm run test:deploy` with podman (docs/DEPLOY.md); its structure is also checked by test/unit/deploy.test.ts.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.runtime.json ./
 COPY scripts ./scripts
 COPY src ./src
 COPY workers ./workers
 COPY ui ./ui
-COPY bench ./bench
-RUN node scripts/build.js && npm prune --omit=dev
+RUN node scripts/build.js --runtime && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     SRW_DATA_DIR=/data
 WORKDIR /app

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Compiles the TypeScript sources to dist/, copies the Lua scripts beside the code that loads them, and builds the
-// dashboard's front end (ui/, Vite) into dist/ui/.
+// dashboard's front end (ui/, Vite) into dist/ui/. `--runtime` (the Docker image) compiles only src/ and workers/:
+// the benchmarks and their test helpers stay out of the image.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+const tsconfig = process.argv.includes('--runtime') ? 'tsconfig.runtime.json' : 'tsconfig.build.json';
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', tsconfig], {
   cwd: root,
   stdio: 'inherit',
 });

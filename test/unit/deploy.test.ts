@@ -29,7 +29,7 @@ describe('docker-compose.yml', () => {
     expect(existsSync(path.join(root, env.SRW_CONFIG.replace('/app/', '')))).toBe(true);
     expect(env.SRW_API_TOKEN).toMatch(/^\$\{SRW_API_TOKEN:\?/); // required, never written in the file
     expect(services.daemon.depends_on.redis.condition).toBe('service_healthy');
-    expect(services.daemon.healthcheck.test.join(' ')).toContain('/healthz');
+    expect([services.daemon.healthcheck.test].flat().join(' ')).toContain('/healthz');
     expect(services.daemon.ports).toEqual(['127.0.0.1:8787:8787']);
   });
 
@@ -41,7 +41,7 @@ describe('docker-compose.yml', () => {
     expect(services.worker.container_name).toBeUndefined();
     // Scrapable: each worker serves /readyz and /metrics on workers.listen, exposed to the compose network only.
     expect(services.worker.expose).toEqual(['8788']);
-    expect(services.worker.healthcheck.test.join(' ')).toContain('127.0.0.1:8788/readyz');
+    expect([services.worker.healthcheck.test].flat().join(' ')).toContain('127.0.0.1:8788/readyz');
   });
 
   it('the mail catcher has a web UI published on localhost', () => {
