@@ -16,12 +16,14 @@ async function refresh(): Promise<void> {
   const next = new DOMParser().parseFromString(await res.text(), 'text/html').querySelector('main#main');
   const current = main();
   if (!next || !current) return;
-  const focused = document.activeElement?.closest<HTMLElement>('[data-retry-delivery],[data-expire-silence],a[href]');
-  const focusKey = focused ? (focused.dataset.retryDelivery ?? focused.dataset.expireSilence ?? focused.getAttribute('href')) : undefined;
+  const focused = document.activeElement?.closest<HTMLElement>('[data-retry-delivery],[data-expire-silence],[data-ack-alert],a[href]');
+  const focusKey = focused
+    ? (focused.dataset.retryDelivery ?? focused.dataset.expireSilence ?? focused.dataset.ackAlert ?? focused.getAttribute('href'))
+    : undefined;
   current.innerHTML = next.innerHTML;
   if (focusKey) {
-    const again = [...current.querySelectorAll<HTMLElement>('[data-retry-delivery],[data-expire-silence],a[href]')].find(
-      (el) => (el.dataset.retryDelivery ?? el.dataset.expireSilence ?? el.getAttribute('href')) === focusKey,
+    const again = [...current.querySelectorAll<HTMLElement>('[data-retry-delivery],[data-expire-silence],[data-ack-alert],a[href]')].find(
+      (el) => (el.dataset.retryDelivery ?? el.dataset.expireSilence ?? el.dataset.ackAlert ?? el.getAttribute('href')) === focusKey,
     );
     again?.focus();
   }
@@ -64,13 +66,15 @@ function announce(text: string): void {
 }
 
 document.addEventListener('click', (e) => {
-  const button = (e.target as HTMLElement).closest<HTMLButtonElement>('[data-retry-delivery],[data-expire-silence]');
+  const button = (e.target as HTMLElement).closest<HTMLButtonElement>('[data-retry-delivery],[data-expire-silence],[data-ack-alert]');
   if (!button) return;
   button.disabled = true;
-  const { retryDelivery, expireSilence } = button.dataset;
+  const { retryDelivery, expireSilence, ackAlert } = button.dataset;
   const call = retryDelivery
     ? api('POST', `/deliveries/${encodeURIComponent(retryDelivery)}/retry`, {}).then(() => announce('retry sent'))
-    : api('DELETE', `/silences/${encodeURIComponent(expireSilence!)}`).then(() => announce('silence expired'));
+    : ackAlert
+      ? api('POST', `/alerts/${encodeURIComponent(ackAlert)}/ack`, { by: 'dashboard' }).then(() => announce('alert acknowledged'))
+      : api('DELETE', `/silences/${encodeURIComponent(expireSilence!)}`).then(() => announce('silence expired'));
   // A retry is queued, not sent yet: look again a moment later for its outcome.
   call
     .then(refresh)

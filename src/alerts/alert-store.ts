@@ -127,6 +127,7 @@ export class AlertStore {
         durationMs: Math.max(0, now - alert.openedAt),
         notifiers: alert.notifiers,
         lastMessages: alert.told,
+        ...(alert.acked ? { acked: { ...alert.acked, at: new Date(alert.acked.at).toISOString() } } : {}),
       },
     };
     const done = await new Scripts(this.redis, this.keys).resolveAlert({
@@ -136,6 +137,19 @@ export class AlertStore {
       repeatMembers: Object.keys(alert.repeats).map((n) => repeatMember(alert.id, n)),
     });
     return done ? resolved : undefined;
+  }
+
+  /**
+   * Acknowledges an open alert: repeats stop (decideRepeat), it stays open until its step recovers, and the
+   * resolve says who acknowledged. The first acknowledgement stands; a replay (a webhook delivered twice) is 'already'.
+   */
+  async ack(id: string, by: string, now: number, comment?: string): Promise<'acked' | 'already' | 'not-open'> {
+    return new Scripts(this.redis, this.keys).ackAlert({ alertId: id, by, at: now, comment });
+  }
+
+  /** The open alert named by its id or its key (what `alerts ack` and the API take). */
+  async find(idOrKey: string): Promise<OpenAlert | undefined> {
+    return (await this.byId(idOrKey)) ?? (await this.get(idOrKey));
   }
 
   /** Open alerts, oldest first. */
@@ -170,7 +184,7 @@ function decodeAlert(id: string, h: Record<string, string>): OpenAlert | undefin
     told,
     pending: byNotifier(h, 'g:'),
     ...(h.lastBy ? { lastBy: h.lastBy } : {}),
-    ...(h.ackedBy ? { acked: { by: h.ackedBy, at: Number(h.ackedAt ?? 0) } } : {}),
+    ...(h.ackedBy ? { acked: { by: h.ackedBy, at: Number(h.ackedAt ?? 0), ...(h.ackComment ? { comment: h.ackComment } : {}) } } : {}),
     id,
     key: h.key,
     openedAt: Number(h.openedAt),

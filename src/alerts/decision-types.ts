@@ -50,7 +50,7 @@ export interface AlertView {
   /** Notifier -> repeat interval (ms). */
   repeats: Record<string, number>;
   /** Acknowledged: no more repeats (who, when). */
-  acked?: { by: string; at: number };
+  acked?: { by: string; at: number; comment?: string };
   event: WatchEvent;
 }
 

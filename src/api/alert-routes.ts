@@ -1,4 +1,5 @@
 // The on-call routes of the API: open alerts, silences, and the routing dry-run (docs/ALERTS.md).
+import { acknowledge } from '../alerts/ack';
 import { readDecisionState } from '../alerts/decision-state';
 import { explainRouting } from '../alerts/explain';
 import { deliveryHistory } from '../alerts/history';
@@ -15,6 +16,14 @@ export function defineAlertRoutes(route: (method: string, path: string, handler:
   route('GET', '/alerts', async (_q, res) => {
     const alerts = (await d.alerts?.list()) ?? [];
     sendJson(res, 200, { alerts: alerts.map(({ event: _event, ...a }) => ({ ...a, openedAt: new Date(a.openedAt).toISOString() })) });
+  });
+  route('POST', '/alerts/:id/ack', async (req, res, p) => {
+    const body = (await readJson(req)) as { by?: unknown; comment?: unknown };
+    if (body.by !== undefined && (typeof body.by !== 'string' || !body.by.trim())) throw new InvalidInputError('by: who acknowledges (a name)');
+    if (body.comment !== undefined && typeof body.comment !== 'string') throw new InvalidInputError('comment: a string');
+    if (!d.alerts) throw new HttpError(404, 'SRW_NOT_FOUND', 'alerts are not served by this process');
+    const done = await acknowledge(d.alerts, p.id!, (body.by as string | undefined)?.trim() ?? 'api', d.clock.now(), body.comment as string | undefined);
+    sendJson(res, 200, { alert: { id: done.alert.id, key: done.alert.key, acked: done.alert.acked }, outcome: done.outcome });
   });
   route('GET', '/silences', async (_q, res) => sendJson(res, 200, { silences: (await d.silences?.list(d.clock.now())) ?? [] }));
   route('POST', '/silences', async (req, res) => {

@@ -20,6 +20,7 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   SRW_TRACK_NOT_FOUND: EXIT.notFound,
   SRW_EVENT_NOT_FOUND: EXIT.notFound,
   SRW_SILENCE_NOT_FOUND: EXIT.notFound,
+  SRW_ALERT_NOT_FOUND: EXIT.notFound,
   SRW_DELIVERY_NOT_FOUND: EXIT.notFound,
   SRW_TIMEOUT: EXIT.timeout,
   SRW_STEP_FAILED: EXIT.failed,

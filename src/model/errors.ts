@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'SRW_TRACK_NOT_FOUND'
   | 'SRW_EVENT_NOT_FOUND'
   | 'SRW_SILENCE_NOT_FOUND'
+  | 'SRW_ALERT_NOT_FOUND'
   | 'SRW_DELIVERY_NOT_FOUND'
   | 'SRW_DELIVERY_FAILED';
 
@@ -191,6 +192,13 @@ export class EventNotFoundError extends SrwError {
 }
 
 /** A silence id that is not stored. */
+/** No open alert with that id or key (it may have resolved). */
+export class AlertNotFoundError extends SrwError {
+  constructor(readonly alert: string) {
+    super('SRW_ALERT_NOT_FOUND', `no open alert ${alert} (see \`steprun-watch alerts\`; it may have resolved)`);
+  }
+}
+
 export class SilenceNotFoundError extends SrwError {
   constructor(readonly silenceId: string) {
     super('SRW_SILENCE_NOT_FOUND', `no silence with id ${silenceId} (see \`steprun-watch silence list\`)`);

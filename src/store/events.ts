@@ -135,6 +135,8 @@ export interface ResolvedAlertData {
   notifiers: string[];
   /** Notifier -> the delivery of the last message of the alert it was sent: its resolve goes after that one. */
   lastMessages?: Record<string, string>;
+  /** Who acknowledged it (a CLI user or API token, `@slack-user`, a PagerDuty agent), when (ISO), and why. */
+  acked?: { by: string; at: string; comment?: string };
 }
 
 export interface GroupedEventSummary {

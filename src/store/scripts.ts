@@ -239,6 +239,12 @@ export class Scripts {
     return (await this.call<number>('notifyAlert', [this.keys.alert(a.alertId)], [a.notifier, a.deliveryId])) === 1;
   }
 
+  /** Acknowledges an open alert (see ackAlert-1.lua): 'acked', 'already' (the first one stands) or 'not-open'. */
+  async ackAlert(a: { alertId: string; by: string; at: number; comment?: string }): Promise<'acked' | 'already' | 'not-open'> {
+    const r = await this.call<number>('ackAlert', [this.keys.alert(a.alertId)], [a.by, a.at, a.comment ?? '']);
+    return r === 1 ? 'acked' : r === 2 ? 'already' : 'not-open';
+  }
+
   /** Adds an event to its notification group; returns the generation holding it and when it is sent. */
   async addToGroup(a: {
     groupId: string;

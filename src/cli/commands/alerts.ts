@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import type { Command } from 'commander';
 import { systemClock } from '../../clock';
+import { acknowledge } from '../../alerts/ack';
 import { AlertStore } from '../../alerts/alert-store';
 import { readDecisionState } from '../../alerts/decision-state';
 import { explainRouting, type Explanation } from '../../alerts/explain';
@@ -18,26 +19,49 @@ import { defineCommand, keyValues, report, reportList } from '../command';
 import { configOf, withRedis } from '../context';
 
 export function registerAlertCommands(program: Command): void {
-  defineCommand(program, 'alerts', 'list the open alerts: since when, the run that opened them, who was told', 'steprun-watch alerts --json').action(
-    async (_o, cmd: Command) => {
+  const alertsCommand = defineCommand(
+    program,
+    'alerts',
+    'list the open alerts: since when, the run that opened them, who was told, who acknowledged',
+    'steprun-watch alerts --json',
+    'steprun-watch alerts ack local/churn/step/train --comment "looking"',
+  ).action(async (_o, cmd: Command) => {
+    const config = await configOf(cmd);
+    const alerts = await withRedis(config, (redis, keys) => new AlertStore(redis, keys).list());
+    const now = systemClock.now();
+    reportList(
+      cmd,
+      alerts.map(({ event: _event, ...a }) => a),
+      'no open alerts',
+      {
+        KEY: (a) => a.key,
+        'OPEN FOR': (a) => formatDuration(now - a.openedAt),
+        SINCE: (a) => new Date(a.openedAt).toISOString(),
+        'OPENED BY RUN': (a) => a.openedRun ?? '-',
+        FAILURES: (a) => String(a.failures),
+        NOTIFIERS: (a) => a.notifiers.join(',') || '-',
+        ACKED: (a) => (a.acked ? `${a.acked.by} ${new Date(a.acked.at).toISOString()}` : '-'),
+      },
+    );
+  });
+  defineCommand(
+    alertsCommand,
+    'ack <alert>',
+    'acknowledge an open alert (its id or key): no more repeats; it stays open until its step recovers',
+    'steprun-watch alerts ack local/churn/step/train --comment "quota raised, rerunning"',
+  )
+    .option('--comment <text>', 'why, or what is being done (shown with the alert and in its resolve)')
+    .option('--by <name>', 'who acknowledges (default: $USER)')
+    .action(async (alert: string, o: { comment?: string; by?: string }, cmd: Command) => {
       const config = await configOf(cmd);
-      const alerts = await withRedis(config, (redis, keys) => new AlertStore(redis, keys).list());
-      const now = systemClock.now();
-      reportList(
-        cmd,
-        alerts.map(({ event: _event, ...a }) => a),
-        'no open alerts',
-        {
-          KEY: (a) => a.key,
-          'OPEN FOR': (a) => formatDuration(now - a.openedAt),
-          SINCE: (a) => new Date(a.openedAt).toISOString(),
-          'OPENED BY RUN': (a) => a.openedRun ?? '-',
-          FAILURES: (a) => String(a.failures),
-          NOTIFIERS: (a) => a.notifiers.join(',') || '-',
-        },
+      const by = o.by ?? process.env.USER ?? 'cli';
+      const done = await withRedis(config, (redis, keys) => acknowledge(new AlertStore(redis, keys), alert, by, systemClock.now(), o.comment));
+      report(cmd, { id: done.alert.id, key: done.alert.key, acked: done.alert.acked, outcome: done.outcome }, () =>
+        done.outcome === 'acked'
+          ? `acknowledged ${done.alert.key} (${done.alert.id}) as ${done.by}\n`
+          : `${done.alert.key} was already acknowledged by ${done.by}\n`,
       );
-    },
-  );
+    });
 
   const silence = defineCommand(
     program,

@@ -15,11 +15,20 @@ export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
         <td>${a.openedSummary}</td>
         <td>${a.failures}</td>
         <td>${a.notifiers.join(', ')}</td>
+        <td>
+          ${
+            a.acked
+              ? html`<span data-acked-by="${a.acked.by}"
+                  >by ${a.acked.by}, ${timeAgo(a.acked.at, now)}${a.acked.comment ? html`: ${a.acked.comment}` : ''}</span
+                >`
+              : html`<button type="button" data-ack-alert="${a.id}">Acknowledge</button>`
+          }
+        </td>
       </tr>`,
   );
   return html`<section aria-labelledby="alerts-h">
       <h2 id="alerts-h">Open alerts</h2>
-      ${table({ head: ['Alert', 'Opened', 'By', 'Summary', 'Failures', 'Notified'], rows: alertRows, empty: 'No open alert.' })}
+      ${table({ head: ['Alert', 'Opened', 'By', 'Summary', 'Failures', 'Notified', 'Acknowledged'], rows: alertRows, empty: 'No open alert.' })}
     </section>
     <section aria-labelledby="silences-h">
       <h2 id="silences-h">Silences</h2>

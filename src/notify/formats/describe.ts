@@ -50,6 +50,7 @@ export function factsOf(e: WatchEvent): [string, string][] {
       ['Opened by run', a.openedRun ?? '-'],
       ['Fixed by run', a.resolvedRun ?? '-'],
     );
+    if (a.acked) facts.push(['Acknowledged', `by ${a.acked.by} at ${a.acked.at}${a.acked.comment ? `: ${a.acked.comment}` : ''}`]);
     facts.push(['Alert', a.key]);
   }
   if (e.pipelineRunId) facts.push(['Pipeline run', e.pipelineRunId]);
