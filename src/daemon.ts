@@ -198,7 +198,7 @@ export class Daemon {
         alerts,
         silences,
         maxStreamClients: config.api.maxStreamClients,
-        eventGrid: config.api.eventGrid,
+        hooks: { eventGrid: config.api.eventGrid, pagerDuty: config.api.pagerDuty, slack: config.api.slack },
         hints: this.hints,
         ready: () => this.ready(),
       });

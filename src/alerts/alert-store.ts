@@ -101,7 +101,7 @@ export class AlertStore {
    * Resolves the alert `key` if it is open: one alert.resolved event, appended to the outbox in the same
    * step as the alert is removed. Returns that event, or undefined when nothing was open (or a replay).
    */
-  async resolve(key: string, by: WatchEvent, now: number, o: { onlyOpenedBy?: string } = {}): Promise<WatchEvent | undefined> {
+  async resolve(key: string, by: WatchEvent, now: number, o: { onlyOpenedBy?: string; byHuman?: string } = {}): Promise<WatchEvent | undefined> {
     const alert = await this.get(key);
     if (!alert || (o.onlyOpenedBy && alert.openedType !== o.onlyOpenedBy)) return undefined;
     const resolved: WatchEvent = {
@@ -128,6 +128,7 @@ export class AlertStore {
         notifiers: alert.notifiers,
         lastMessages: alert.told,
         ...(alert.acked ? { acked: { ...alert.acked, at: new Date(alert.acked.at).toISOString() } } : {}),
+        ...(o.byHuman ? { resolvedByHuman: o.byHuman } : {}),
       },
     };
     const done = await new Scripts(this.redis, this.keys).resolveAlert({
@@ -145,6 +146,11 @@ export class AlertStore {
    */
   async ack(id: string, by: string, now: number, comment?: string): Promise<'acked' | 'already' | 'not-open'> {
     return new Scripts(this.redis, this.keys).ackAlert({ alertId: id, by, at: now, comment });
+  }
+
+  /** Takes an acknowledgement back (PagerDuty's incident.unacknowledged): repeats resume. */
+  async unack(id: string): Promise<void> {
+    await this.redis.hdel(this.keys.alert(id), 'ackedBy', 'ackedAt', 'ackComment');
   }
 
   /** The open alert named by its id or its key (what `alerts ack` and the API take). */

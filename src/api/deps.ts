@@ -32,8 +32,8 @@ export interface ApiDeps {
   policy?: AlertPolicy;
   alerts?: AlertStore;
   silences?: SilenceStore;
-  /** Event Grid's pushed change hints (POST /hooks/eventgrid), and the router they go to. */
-  eventGrid?: EventGridHook;
+  /** What the hooks verify: Event Grid's pushed change hints, PagerDuty's and Slack's webhooks (config `api`). */
+  hooks?: { eventGrid?: EventGridHook; pagerDuty?: { secrets: string[] }; slack?: { signingSecret: string } };
   hints?: HintRouter;
   /** Where Redis is, for errors (a masked URL, or the cluster's nodes). */
   redisWhere?: string;

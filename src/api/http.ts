@@ -17,17 +17,24 @@ export class HttpError extends Error {
   }
 }
 
-/** A JSON body, refused with 413 as soon as what arrived passes `maxBytes`: never more than that is held. */
-export async function readJson(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
-  const tooLarge = () => new HttpError(413, 'SRW_INVALID_INPUT', `request body over ${maxBytes} bytes`);
+/** The raw body (what a webhook's signature covers), refused with 413 as soon as it passes `maxBytes`. */
+export async function readBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<Buffer> {
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > maxBytes) throw tooLarge();
+    if (size > maxBytes) throw new HttpError(413, 'SRW_INVALID_INPUT', `request body over ${maxBytes} bytes`);
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** A JSON body, refused with 413 as soon as what arrived passes `maxBytes`: never more than that is held. */
+export async function readJson(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+  return parseJson((await readBody(req, maxBytes)).toString('utf8'));
+}
+
+export function parseJson(text: string): unknown {
   if (!text.trim()) return {};
   try {
     return JSON.parse(text);

@@ -12,6 +12,7 @@ import { TrackStore, trackFromRequest, verifyTarget } from '../watch/tracks';
 import { EventFanout } from '../store/outbox-tail';
 import { defineAlertRoutes } from './alert-routes';
 import { defineHookRoutes } from './hook-routes';
+import { definePagerDutyHook } from './pagerduty-hook';
 import { defineDashboardRoutes } from '../dashboard/routes';
 import { hasSession } from '../dashboard/session';
 import { AuthLimiter } from './auth-limiter';
@@ -149,7 +150,8 @@ export class ApiServer {
       sendJson(res, 200, { deliveries: await d.deliveries.list({ failedOnly: status === 'failed', limit }) });
     });
     defineAlertRoutes((method, path, handler) => this.route(method, path, handler), d);
-    defineHookRoutes((method, path, handler) => this.route(method, path, handler, 'self'), d.eventGrid, d.hints);
+    defineHookRoutes((method, path, handler) => this.route(method, path, handler, 'self'), d.hooks?.eventGrid, d.hints);
+    definePagerDutyHook((method, path, handler) => this.route(method, path, handler, 'self'), d);
     defineDashboardRoutes((method, path, handler, auth) => this.route(method, path, handler, auth), d);
     this.route('POST', '/deliveries/:id/retry', async (_q, res, p) => {
       await retryDelivery(d.deliveries, d.deliverQueue, p.id!, d.clock.now());

@@ -137,6 +137,8 @@ export interface ResolvedAlertData {
   lastMessages?: Record<string, string>;
   /** Who acknowledged it (a CLI user or API token, `@slack-user`, a PagerDuty agent), when (ISO), and why. */
   acked?: { by: string; at: string; comment?: string };
+  /** Closed by a person (PagerDuty: resolved while the step still failed), not by a run: the next failure opens it again. */
+  resolvedByHuman?: string;
 }
 
 export interface GroupedEventSummary {

@@ -1,0 +1,86 @@
+// PagerDuty's back-channel: POST /hooks/pagerduty takes v3 webhooks (a subscription on the service the Events API
+// routing key feeds). `incident_key` is the dedup key we sent (`steprun-watch/<alert key>`), so it names the alert:
+// acknowledged → the alert is acknowledged (repeats stop); unacknowledged → repeats resume; resolved by a person
+// while the step still fails → the alert closes as resolved-by-human (its resolve goes out; the step's next
+// failure opens it again). Verified with X-PagerDuty-Signature; unknown keys are answered 200 and ignored.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { acknowledge } from '../alerts/ack';
+import type { AlertStore } from '../alerts/alert-store';
+import { AlertNotFoundError } from '../model/errors';
+import type { WatchEvent } from '../store/events';
+import type { ApiDeps, Handler } from './deps';
+import { HttpError, parseJson, readBody, sendJson } from './http';
+
+/** PagerDuty's webhook payloads stay far below this. */
+const MAX_PAGERDUTY_BYTES = 256 * 1024;
+const DEDUP_PREFIX = 'steprun-watch/';
+
+/**
+ * `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>…]` — one HMAC-SHA256 of the raw body per secret PagerDuty holds (several
+ * while a secret rotates); any that matches any of ours passes. Constant-time comparison.
+ */
+export function verifyPagerDutySignature(rawBody: Buffer, header: string | undefined, secrets: string[]): boolean {
+  if (!header) return false;
+  const given = header
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.startsWith('v1='))
+    .map((part) => Buffer.from(part.slice(3), 'hex'));
+  return secrets.some((secret) => {
+    const expected = createHmac('sha256', secret).update(rawBody).digest();
+    return given.some((sig) => sig.length === expected.length && timingSafeEqual(sig, expected));
+  });
+}
+
+interface PagerDutyWebhook {
+  event?: { id?: string; event_type?: string; agent?: { summary?: string } | null; data?: { incident_key?: string; html_url?: string } };
+}
+
+export function definePagerDutyHook(route: (method: string, path: string, handler: Handler) => void, d: ApiDeps): void {
+  route('POST', '/hooks/pagerduty', async (req, res) => {
+    const hook = d.hooks?.pagerDuty;
+    if (!hook || !d.alerts) throw new HttpError(404, 'SRW_NOT_FOUND', 'no PagerDuty webhook is configured (api.pagerDuty.secrets)');
+    const raw = await readBody(req, MAX_PAGERDUTY_BYTES);
+    if (!verifyPagerDutySignature(raw, req.headers['x-pagerduty-signature'] as string | undefined, hook.secrets))
+      throw new HttpError(401, 'SRW_UNAUTHORIZED', 'X-PagerDuty-Signature is missing or matches no secret of api.pagerDuty.secrets');
+    const { event } = parseJson(raw.toString('utf8')) as PagerDutyWebhook;
+    const incidentKey = event?.data?.incident_key;
+    const log = d.logger.child({ hook: 'pagerduty', eventType: event?.event_type, incidentKey });
+    if (!event?.event_type || !incidentKey?.startsWith(DEDUP_PREFIX)) {
+      log.info('pagerduty webhook: not an incident of ours, ignored');
+      return sendJson(res, 200, { ignored: 'not an incident this daemon triggered' });
+    }
+    const key = incidentKey.slice(DEDUP_PREFIX.length);
+    const agent = `${event.agent?.summary ?? 'someone'} (PagerDuty)`;
+    const outcome = await applyIncidentEvent(d.alerts, event.event_type, key, agent, d.clock.now());
+    log.info({ outcome }, 'pagerduty webhook');
+    sendJson(res, 200, { alert: key, outcome });
+  });
+}
+
+/** What an incident event does to the alert `key`; the same webhook delivered twice changes nothing more. */
+async function applyIncidentEvent(alerts: AlertStore, type: string, key: string, agent: string, now: number): Promise<string> {
+  const alert = await alerts.get(key);
+  if (!alert) return 'unknown alert: ignored';
+  try {
+    switch (type) {
+      case 'incident.acknowledged':
+        return (await acknowledge(alerts, alert.id, agent, now)).outcome;
+      case 'incident.unacknowledged':
+        await alerts.unack(alert.id);
+        return 'unacknowledged';
+      case 'incident.resolved': {
+        // The step has not recovered (the alert is open), yet a person closed the incident: close the alert too,
+        // so nothing pages again for this failure; the step's next failure opens a new one.
+        const by: WatchEvent = { ...alert.event, id: `${alert.openedBy}-human`, time: new Date(now).toISOString(), detectedAt: now };
+        const resolved = await alerts.resolve(key, by, now, { byHuman: agent });
+        return resolved ? 'resolved-by-human' : 'already resolved';
+      }
+      default:
+        return `${type}: ignored`;
+    }
+  } catch (err) {
+    if (err instanceof AlertNotFoundError) return 'unknown alert: ignored';
+    throw err;
+  }
+}
