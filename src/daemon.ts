@@ -131,7 +131,7 @@ export class Daemon {
     if (this.roles.pollWorkers) pollWorkers(this.workerContext(), this.pollDeps()).forEach((w) => this.addWorker(w));
     if (this.roles.deliverWorkers) {
       const deps = { notifiers: this.notifiers, deliveries, redis: this.redis, keys: this.keys, alerts, silences, clock: this.clock, logger: this.log };
-      this.addWorker(deliverWorker(this.workerContext(), { ...deps, publicUrl: config.api.publicUrl }));
+      this.addWorker(deliverWorker(this.workerContext(), { ...deps, publicUrl: config.api.publicUrl, alertActions: Boolean(config.api.slack) }));
     }
     if (this.roles.dispatcher) {
       this.blocking = connectRedis({ target: config.redis, mode: 'daemon', name: 'srw-dispatch' });

@@ -71,6 +71,18 @@ function valueOf(e: WatchEvent, field: KeyField): string | undefined {
   }
 }
 
+/**
+ * Silence matchers that match the alert of this event by its default key's fields (a Slack "Silence 1h" button):
+ * the same step of the same experiment, or the same pipeline, or the same track.
+ */
+export function keyMatchersOf(e: WatchEvent): Record<string, string> {
+  if (e.type === 'track.error' || e.type === 'track.recovered') return { trackId: e.trackId };
+  if (e.type === 'experiment.missing' || e.type === 'experiment.resumed') return { provider: e.provider, experiment: e.experiment, type: 'experiment.*' };
+  if (e.stepRun) return { provider: e.provider, experiment: e.experiment, step: e.stepRun.name };
+  if (e.pipelineRun) return { provider: e.provider, experiment: e.experiment, pipeline: e.pipelineRun.name ?? e.experiment };
+  return { trackId: e.trackId };
+}
+
 /** The run an event is about, for "opened by run X" and "fixed by run Y". */
 export function runOf(e: WatchEvent): string | undefined {
   return e.pipelineRunId ?? e.stepRun?.stepRunId;

@@ -13,6 +13,7 @@ import { EventFanout } from '../store/outbox-tail';
 import { defineAlertRoutes } from './alert-routes';
 import { defineHookRoutes } from './hook-routes';
 import { definePagerDutyHook } from './pagerduty-hook';
+import { defineSlackHook } from './slack-hook';
 import { defineDashboardRoutes } from '../dashboard/routes';
 import { hasSession } from '../dashboard/session';
 import { AuthLimiter } from './auth-limiter';
@@ -26,8 +27,8 @@ import { HttpError, readJson, sendError, sendJson } from './http';
  */
 type RouteAuth = 'token' | 'open' | 'self' | 'page';
 
-/** The dashboard's sign-in and sign-out take a plain HTML form (no JavaScript needed to sign in). */
-const FORM_PATHS = new Set(['/ui/login', '/ui/logout']);
+/** Form posts: the dashboard's sign-in and sign-out (no JavaScript needed), and Slack's signed interactivity payloads. */
+const FORM_PATHS = new Set(['/ui/login', '/ui/logout', '/hooks/slack']);
 
 /** A request that has not been answered by then is answered 503/504: no route may hang while Redis is away. */
 const ROUTE_DEADLINE_MS = 5000;
@@ -152,6 +153,7 @@ export class ApiServer {
     defineAlertRoutes((method, path, handler) => this.route(method, path, handler), d);
     defineHookRoutes((method, path, handler) => this.route(method, path, handler, 'self'), d.hooks?.eventGrid, d.hints);
     definePagerDutyHook((method, path, handler) => this.route(method, path, handler, 'self'), d);
+    defineSlackHook((method, path, handler) => this.route(method, path, handler, 'self'), d);
     defineDashboardRoutes((method, path, handler, auth) => this.route(method, path, handler, auth), d);
     this.route('POST', '/deliveries/:id/retry', async (_q, res, p) => {
       await retryDelivery(d.deliveries, d.deliverQueue, p.id!, d.clock.now());

@@ -6,7 +6,7 @@ import { DeliveryError } from '../model/errors';
 import type { WatchEvent } from '../store/events';
 import type { BatchDeliveryData, DeliverDeps, DeliverOutcome } from './delivery-job';
 import { noteFailure, type DeliveryFailure } from './delivery-outcome';
-import { withDashboardLink } from './run-link';
+import { forReceiver } from './run-link';
 
 export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData>, signal: AbortSignal): Promise<DeliverOutcome> {
   const { notifier: name, batch } = job.data;
@@ -31,7 +31,7 @@ export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData
   }
   const results = await Promise.allSettled(
     todo.map((b) =>
-      notifier.deliver(withDashboardLink(b.event, deps.publicUrl), {
+      notifier.deliver(forReceiver(b.event, deps), {
         deliveryId: b.deliveryId,
         attempt,
         logger: log.child({ deliveryId: b.deliveryId }),

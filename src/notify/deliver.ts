@@ -10,7 +10,7 @@ import { deliverBatch } from './deliver-batch';
 import { noteFailure, type DeliveryFailure } from './delivery-outcome';
 import type { BatchDeliveryData, DeliverDeps, DeliverJobData, DeliverOutcome, SingleDeliveryData } from './delivery-job';
 import { isFailure } from './formats/describe';
-import { withDashboardLink } from './run-link';
+import { forReceiver } from './run-link';
 
 export type { BatchDeliveryData, DeliverDeps, DeliverJobData, DeliverOutcome, SingleDeliveryData } from './delivery-job';
 
@@ -32,7 +32,7 @@ export async function deliverJob(deps: DeliverDeps, job: Job<DeliverJobData>, si
     await job.moveToDelayed(Date.now() + decided.waitMs, token);
     throw new DelayedError();
   }
-  const event = withDashboardLink(decided.event, deps.publicUrl);
+  const event = forReceiver(decided.event, deps);
   const notifier = deps.notifiers.get(name);
   const attempt = job.attemptsMade + 1;
   const maxAttempts = job.opts.attempts ?? 1;

@@ -38,6 +38,8 @@ export interface DeliverDeps {
   logger: Logger;
   /** api.publicUrl: every message links to its run's dashboard page. */
   publicUrl?: string;
+  /** api.slack is set: Slack messages of a failure carry the alert's buttons (Acknowledge, Silence 1h/4h). */
+  alertActions?: boolean;
   onDelivered?(notifier: string, event: WatchEvent, ok: boolean, final: boolean): void;
 }
 

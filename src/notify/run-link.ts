@@ -1,5 +1,8 @@
-// The link from every message back to the run's dashboard page, when the daemon knows its public address (api.publicUrl).
+// What a message carries back to the daemon, added as it is sent: the link to the run's dashboard page (when the
+// daemon knows its public address, api.publicUrl) and the alert's action buttons (when Slack can call back, api.slack).
 import type { WatchEvent } from '../store/events';
+import { alertId } from '../store/ids';
+import { isFailure } from './formats/describe';
 
 export const DASHBOARD_LINK_LABEL = 'Run in steprun-watch';
 
@@ -22,4 +25,11 @@ export function withDashboardLink(e: WatchEvent, publicUrl: string | undefined):
   if (!url) return e;
   const others = (e.links ?? []).filter((l) => l.label !== DASHBOARD_LINK_LABEL);
   return { ...e, dashboardUrl: url, links: [{ label: DASHBOARD_LINK_LABEL, url }, ...others] };
+}
+
+/** The event as the receiver sees it: with its dashboard link and, for a failure that opened an alert, its actions. */
+export function forReceiver(e: WatchEvent, o: { publicUrl?: string; alertActions?: boolean }): WatchEvent {
+  const linked = withDashboardLink(e, o.publicUrl);
+  if (!o.alertActions || !e.alertKey || !isFailure(e)) return linked;
+  return { ...linked, alertActions: { alertId: alertId(e.alertKey) } };
 }

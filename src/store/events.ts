@@ -87,6 +87,8 @@ export interface WatchEvent {
   links?: { label: string; url: string }[];
   /** The run's page on this daemon's dashboard (set as it is sent, when api.publicUrl is configured). */
   dashboardUrl?: string;
+  /** Buttons that act on the alert (Slack: Acknowledge, Silence 1h/4h), set as it is sent when api.slack is configured. */
+  alertActions?: { alertId: string };
   /** experiment.missing: the window in which no pipeline run started. */
   missing?: { windowStart: string; deadline: string; lastRunAt?: string; by?: string };
   /** steprun.stuck: why, and the limit it passed. */

@@ -128,6 +128,11 @@ export class Keys {
     return `${this.tag}:pushed:${provider}`;
   }
 
+  /** STRING with a lifetime: a signed webhook request already acted on (its signature's hash), against replays. */
+  webhookSeen(source: string, digest: string): string {
+    return `${this.tag}:hook-seen:${source}:${digest}`;
+  }
+
   /** Request budget counter of a provider instance for one window. */
   budget(provider: string, window: number): string {
     return `${this.tag}:budget:${provider}:${window}`;

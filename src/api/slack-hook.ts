@@ -1,0 +1,98 @@
+// Slack interactivity: POST /hooks/slack takes the clicks on an alert's buttons (Acknowledge, Silence 1h, Silence 4h)
+// that the Slack app posts form-encoded (`payload=`). Verified as Slack documents it: X-Slack-Signature = `v0=` + hex
+// HMAC-SHA256 of `v0:{X-Slack-Request-Timestamp}:{raw body}` with the app's signing secret, compared in constant time,
+// timestamps over 5 minutes old refused, and a request acted on once refused if it comes again. A button's value is
+// the alert's id only: what it may do is the button's own action on that one alert, looked up here.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { acknowledge } from '../alerts/ack';
+import { keyMatchersOf } from '../alerts/alert-key';
+import { AlertNotFoundError } from '../model/errors';
+import { postJson } from '../notify/http';
+import type { ApiDeps, Handler } from './deps';
+import { HttpError, readBody } from './http';
+
+/** Slack refuses to replay older requests than this, and so do we. */
+export const SLACK_MAX_AGE_SECONDS = 5 * 60;
+const MAX_SLACK_BYTES = 128 * 1024;
+const SILENCES: Record<string, number> = { srw_silence_1h: 3_600_000, srw_silence_4h: 4 * 3_600_000 };
+
+/** 'ok', 'stale' (a timestamp more than 5 minutes from now) or 'bad' (missing or wrong signature). */
+export function verifySlackSignature(
+  rawBody: Buffer | string,
+  timestamp: string | undefined,
+  signature: string | undefined,
+  signingSecret: string,
+  nowMs: number,
+): 'ok' | 'stale' | 'bad' {
+  if (!timestamp || !signature || !/^\d+$/.test(timestamp)) return 'bad';
+  if (Math.abs(nowMs / 1000 - Number(timestamp)) > SLACK_MAX_AGE_SECONDS) return 'stale';
+  const expected = Buffer.from(`v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:`).update(rawBody).digest('hex')}`);
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected) ? 'ok' : 'bad';
+}
+
+interface BlockActions {
+  type?: string;
+  user?: { id?: string; username?: string; name?: string };
+  actions?: { action_id?: string; value?: string }[];
+  response_url?: string;
+  message?: { text?: string; blocks?: { type?: string; block_id?: string }[] };
+}
+
+export function defineSlackHook(route: (method: string, path: string, handler: Handler) => void, d: ApiDeps): void {
+  route('POST', '/hooks/slack', async (req, res) => {
+    const secret = d.hooks?.slack?.signingSecret;
+    if (!secret || !d.alerts || !d.silences) throw new HttpError(404, 'SRW_NOT_FOUND', 'no Slack app is configured (api.slack.signingSecret)');
+    const raw = await readBody(req, MAX_SLACK_BYTES);
+    const signature = req.headers['x-slack-signature'] as string | undefined;
+    const verdict = verifySlackSignature(raw, req.headers['x-slack-request-timestamp'] as string | undefined, signature, secret, d.clock.now());
+    const log = d.logger.child({ hook: 'slack' });
+    if (verdict === 'bad') throw new HttpError(401, 'SRW_UNAUTHORIZED', 'X-Slack-Signature is missing or wrong');
+    if (verdict === 'stale') {
+      log.warn('slack request refused: its timestamp is more than 5 minutes away (a replay?)');
+      throw new HttpError(400, 'SRW_INVALID_INPUT', 'X-Slack-Request-Timestamp is more than 5 minutes away');
+    }
+    // Within its 5 minutes a signed request could be sent again: act on each one once.
+    const digest = createHash('sha256').update(signature!).digest('hex');
+    const first = await d.redis.set(d.keys.webhookSeen('slack', digest), '1', 'EX', SLACK_MAX_AGE_SECONDS * 2, 'NX');
+    if (first !== 'OK') {
+      log.warn('slack request refused: already acted on (a replay)');
+      throw new HttpError(400, 'SRW_INVALID_INPUT', 'this request was already acted on');
+    }
+    const payload = JSON.parse(new URLSearchParams(raw.toString('utf8')).get('payload') ?? '{}') as BlockActions;
+    const action = payload.actions?.[0];
+    const who = `@${payload.user?.username ?? payload.user?.name ?? payload.user?.id ?? 'someone'}`;
+    // Slack wants an answer within 3 s; the message is updated through response_url after it.
+    res.writeHead(200).end();
+    if (payload.type !== 'block_actions' || !action?.action_id?.startsWith('srw_') || !action.value) return;
+    const said = await act(d, action.action_id, action.value, who).catch((err: Error) =>
+      err instanceof AlertNotFoundError ? `This alert is no longer open (${who} tried)` : `Could not do it: ${err.message}`,
+    );
+    log.info({ action: action.action_id, alert: action.value, by: who, said }, 'slack action');
+    if (payload.response_url) await answer(payload, said).catch((err: Error) => log.warn({ err: err.message }, 'slack response_url failed'));
+  });
+}
+
+/** Does the button's one action on its one alert; returns what the message should now say. */
+async function act(d: ApiDeps, actionId: string, alertId: string, who: string): Promise<string> {
+  const now = d.clock.now();
+  if (actionId === 'srw_ack') {
+    const done = await acknowledge(d.alerts!, alertId, `${who} (Slack)`, now);
+    return done.outcome === 'acked' ? `Acknowledged by ${who}` : `Already acknowledged by ${done.by}`;
+  }
+  const durationMs = SILENCES[actionId];
+  if (!durationMs) return `Unknown action ${actionId}`;
+  const alert = await d.alerts!.byId(alertId);
+  if (!alert) throw new AlertNotFoundError(alertId);
+  const silence = await d.silences!.add({ matchers: keyMatchersOf(alert.event), durationMs, comment: `from Slack on ${alert.key}`, createdBy: who }, now);
+  return `Silenced ${durationMs / 3_600_000}h by ${who} (silence ${silence.id}, until ${new Date(silence.endsAt).toISOString()})`;
+}
+
+/** The message again, its buttons replaced by what was done (Slack's response_url, replace_original). */
+async function answer(payload: BlockActions, said: string): Promise<void> {
+  const blocks = (payload.message?.blocks ?? []).filter((b) => b.block_id !== 'srw_alert_actions');
+  const body = payload.message
+    ? { replace_original: true, text: payload.message.text ?? said, blocks: [...blocks, { type: 'context', elements: [{ type: 'mrkdwn', text: said }] }] }
+    : { replace_original: false, response_type: 'in_channel', text: said };
+  await postJson({ url: payload.response_url!, body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, timeoutMs: 5000 });
+}
