@@ -3,7 +3,6 @@
 // provider code is loaded): `steprun-watch track` pays nothing for it.
 import cron from 'node-cron';
 import type { LoadedConfig } from './config/load';
-import { isLoopbackListen } from './config/schema';
 import { ConfigInvalidError } from './model/errors';
 import { routeProblems } from './notify/route-check';
 
@@ -11,13 +10,9 @@ import { routeProblems } from './notify/route-check';
 export const BUILTIN_NOTIFIER_TYPES = ['console', 'email', 'webhook', 'slack', 'download', 'module'] as const;
 export const BUILTIN_PROVIDER_TYPES = ['local', 'azureml'] as const;
 
-/** A token that guards an address beyond loopback: at least 128 bits written as hex or base64. */
-export const MIN_EXPOSED_TOKEN_CHARS = 32;
-const MAKE_TOKEN = "make one with `openssl rand -hex 32` (or node -e \"console.log(require('crypto').randomBytes(32).toString('hex'))\")";
-
 /**
  * Every problem at once, each naming its field: routes name configured notifiers and can match; tracks and poll
- * limits name configured providers; types are known; the tick is a cron expression; beyond loopback a long token.
+ * limits name configured providers; types are known; the tick is a cron expression.
  */
 export function referenceProblems(config: LoadedConfig): string[] {
   const notifiers = Object.keys(config.notifiers);
@@ -43,29 +38,12 @@ export function referenceProblems(config: LoadedConfig): string[] {
   for (const name of Object.keys(config.poll.providers)) {
     if (!providers.includes(name)) problems.push(`poll.providers.${name}: unknown provider "${name}" (configured: ${providers.join(', ')})`);
   }
-  problems.push(...exposureProblems(config));
   const hook = config.api.eventGrid;
   if (hook && config.providers[hook.provider]?.type !== 'azureml') {
     const azureml = providers.filter((p) => config.providers[p]?.type === 'azureml');
     problems.push(`api.eventGrid.provider: "${hook.provider}" is not an azureml provider (configured: ${azureml.join(', ') || 'none'})`);
   }
   return problems;
-}
-
-/** Listening beyond loopback (api.listen, workers.listen) needs a token, and one that cannot be guessed. */
-function exposureProblems(config: LoadedConfig): string[] {
-  const exposed = [
-    ['api.listen', config.api.enabled ? config.api.listen : undefined],
-    ['workers.listen', config.workers.listen],
-  ].filter(([, listen]) => listen !== undefined && !isLoopbackListen(listen));
-  if (exposed.length === 0) return [];
-  const where = exposed.map(([field, listen]) => `${field} ${listen}`).join(', ');
-  const token = config.api.token;
-  if (token === undefined)
-    return [`api.token: listening beyond loopback (${where}) needs a token (api.token: \${SRW_API_TOKEN}); ${MAKE_TOKEN}; or listen on 127.0.0.1`];
-  if (token.length < MIN_EXPOSED_TOKEN_CHARS)
-    return [`api.token: ${token.length} characters is too short for listening beyond loopback (${where}): at least ${MIN_EXPOSED_TOKEN_CHARS}; ${MAKE_TOKEN}`];
-  return [];
 }
 
 /** `${VAR}`s left unset in the parts under `prefix` (all when none): each a problem naming its field. */

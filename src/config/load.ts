@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { FileTooLargeError, readTextBounded } from '../fs/read-bounded';
 import { ConfigInvalidError } from '../model/errors';
 import { issueLines } from './issues';
-import { configSchema, type Config } from './schema';
+import { configSchema, isLoopbackListen, type Config } from './schema';
 
 export interface LoadConfigOptions {
   /** A config file; without one, SRW_CONFIG, then the embedded defaults alone. */
@@ -92,8 +92,30 @@ export function validateConfig(raw: unknown, o: { env?: NodeJS.ProcessEnv; dataD
       }
     }
   });
+  const exposed = exposureProblems(config);
+  if (exposed.length) throw new ConfigInvalidError(exposed.map((line) => where(o.source) + line));
   if (!config.providers.local) config.providers.local = { type: 'local' };
   return { ...config, dataDir, redis: { ...config.redis, url }, source: o.source, unresolved: [] };
+}
+
+/** A token that guards an address beyond loopback: at least 128 bits written as hex or base64. */
+export const MIN_EXPOSED_TOKEN_CHARS = 32;
+const MAKE_TOKEN = "make one with `openssl rand -hex 32` (or node -e \"console.log(require('crypto').randomBytes(32).toString('hex'))\")";
+
+/** Listening beyond loopback (api.listen, workers.listen) needs a token, and one that cannot be guessed. */
+function exposureProblems(config: Config): string[] {
+  const exposed = [
+    ['api.listen', config.api.enabled ? config.api.listen : undefined],
+    ['workers.listen', config.workers.listen],
+  ].filter(([, listen]) => listen !== undefined && !isLoopbackListen(listen));
+  if (exposed.length === 0) return [];
+  const at = exposed.map(([field, listen]) => `${field} ${listen}`).join(', ');
+  const token = config.api.token;
+  if (token === undefined)
+    return [`api.token: listening beyond loopback (${at}) needs a token (api.token: \${SRW_API_TOKEN}); ${MAKE_TOKEN}; or listen on 127.0.0.1`];
+  if (token.length < MIN_EXPOSED_TOKEN_CHARS)
+    return [`api.token: ${token.length} characters is too short for listening beyond loopback (${at}): at least ${MIN_EXPOSED_TOKEN_CHARS}; ${MAKE_TOKEN}`];
+  return [];
 }
 
 async function readConfigFile(file: string): Promise<unknown> {

@@ -1,6 +1,6 @@
 // StepRun, StepRunOutput and PortDataReference: the seed's class over any provider.
 import type { DownloadOptions, DownloadResult, LogKind, OutputRef, RunError, StepRunSnapshot } from '../providers/provider';
-import { InvalidInputError, NotImplementedError, OutputNotFoundError } from './errors';
+import { NotImplementedError, OutputNotFoundError } from './errors';
 import type { Experiment } from './workspace';
 import type { StepStatus } from './status';
 import { waitUntilTerminal, type WaitOptions } from './wait';
@@ -181,29 +181,6 @@ export class PortDataReference {
 
   /** Downloads the data into the folder `localPath`; identical files are skipped, others need `overwrite`. */
   download(localPath: string, options: DownloadOptions = {}): Promise<DownloadResult> {
-    return this.stepRun.experiment.provider.download(this.ref, localPath, options).catch((err: unknown) => {
-      throw targetError(err, localPath) ?? err;
-    });
+    return this.stepRun.experiment.provider.download(this.ref, localPath, options);
   }
-}
-
-/** What the file system says about a download folder, in words: the folder is the caller's input (exit 4). */
-const TARGET_PROBLEMS: Record<string, string> = {
-  ENOTDIR: 'a part of the path is a file, not a folder',
-  EISDIR: 'a folder stands where a file must be written',
-  EEXIST: 'something already exists there that is not a folder',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'the file system is read-only',
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded',
-  ENAMETOOLONG: 'the path is too long',
-  ELOOP: 'too many symbolic links in the path',
-};
-
-function targetError(err: unknown, localPath: string): InvalidInputError | undefined {
-  const e = err as NodeJS.ErrnoException;
-  const problem = e && typeof e.code === 'string' ? TARGET_PROBLEMS[e.code] : undefined;
-  if (!problem) return undefined;
-  return new InvalidInputError(`cannot download into ${localPath}: ${problem} (${e.code}${e.path ? ` at ${e.path}` : ''})`, { cause: err });
 }

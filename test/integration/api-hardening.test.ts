@@ -212,7 +212,9 @@ describe('12. not reachable from a browser page without a token', () => {
     expect(() => validateConfig({ ...base, api: { listen: '0.0.0.0:8787' } }, { env: {} })).toThrow(/api.token/);
     expect(() => validateConfig({ ...base, api: { listen: '0.0.0.0:8787', token: '' } }, { env: {} })).toThrow(/api.token/);
     expect(() => validateConfig({ ...base, api: { listen: '127.0.0.1:8787', token: '' } }, { env: {} })).toThrow(/api.token/);
-    expect(() => validateConfig({ ...base, api: { listen: '0.0.0.0:8787', token: 'long-enough-secret' } }, { env: {} })).not.toThrow();
+    // Beyond loopback the token must not be guessable: 32 characters at least (issue 23).
+    expect(() => validateConfig({ ...base, api: { listen: '0.0.0.0:8787', token: 'an-18-chars-secret' } }, { env: {} })).toThrow(/at least 32/);
+    expect(() => validateConfig({ ...base, api: { listen: '0.0.0.0:8787', token: 'a-long-enough-secret-0123456789ab' } }, { env: {} })).not.toThrow();
   });
 });
 

@@ -55,9 +55,9 @@ describe('docker-compose.yml', () => {
 
   it('config/docker.yaml validates with the environment compose gives it', () => {
     const raw = parse(readFileSync(path.join(root, 'config/docker.yaml'), 'utf8'));
-    const env = { REDIS_URL: 'redis://redis:6379', SMTP_URL: 'smtp://mailcatcher:1025', SRW_API_TOKEN: 't0k3n' };
+    const env = { REDIS_URL: 'redis://redis:6379', SMTP_URL: 'smtp://mailcatcher:1025', SRW_API_TOKEN: 't0k3n-0123456789abcdef0123456789abcdef' };
     const config = validateConfig(substituteEnv(raw, env, ''), { env, dataDir: '/data' });
-    expect(config.api).toMatchObject({ listen: '0.0.0.0:8787', token: 't0k3n' });
+    expect(config.api).toMatchObject({ listen: '0.0.0.0:8787', token: 't0k3n-0123456789abcdef0123456789abcdef' });
     expect(config.workers.listen).toBe('0.0.0.0:8788');
     expect(config.notifiers.mail).toMatchObject({ type: 'email', smtp: { url: 'smtp://mailcatcher:1025' } });
   });

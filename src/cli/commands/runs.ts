@@ -1,5 +1,6 @@
 // Read commands over the object model: status, steps, logs, outputs, download, wait.
 import type { Command } from 'commander';
+import { downloadTargetError } from '../../fs/target-errors';
 import { defineCommand, report } from '../command';
 import { EXIT } from '../exit-codes';
 import { InvalidInputError } from '../../model/errors';
@@ -103,7 +104,9 @@ export function registerRunCommands(program: Command): void {
       const step = await openStep(workspace, stepRunId);
       const data = await step.getOutputData(output);
       const bar = globalsOf(cmd).json ? undefined : progressBar(`${output}`);
-      const result = await data.download(localPath, { overwrite: o.overwrite, onProgress: bar?.update });
+      const result = await data.download(localPath, { overwrite: o.overwrite, onProgress: bar?.update }).catch((err: unknown) => {
+        throw downloadTargetError(err, localPath) ?? err;
+      });
       bar?.done();
       if (globalsOf(cmd).json) return printJson({ stepRunId, output, ...result });
       process.stderr.write(`downloaded ${result.files.length} file(s), ${result.bytes} bytes into ${result.localPath}\n`);

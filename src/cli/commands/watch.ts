@@ -26,7 +26,7 @@ export function registerWatchCommands(program: Command): void {
     .option('--listen <address>', 'where the API and dashboard listen, e.g. 127.0.0.1:8790 (env SRW_API_LISTEN; default 127.0.0.1:8787)')
     .action(async (_o, cmd: Command) => {
       const { runDaemon } = await import('../run-daemon');
-      await runDaemon(await configOf(cmd));
+      await runDaemon(await configOf(cmd, { buildsAll: true }));
     });
 
   defineCommand(program, 'workers', 'run only workers (poll and delivery) against the shared Redis: for scaling out', 'steprun-watch workers --only deliver')
@@ -34,7 +34,12 @@ export function registerWatchCommands(program: Command): void {
     .action(async (o: { only?: string }, cmd: Command) => {
       if (o.only && o.only !== 'poll' && o.only !== 'deliver') throw new InvalidInputError(`--only takes poll or deliver, not "${o.only}"`);
       const { runDaemon } = await import('../run-daemon');
-      await runDaemon(await configOf(cmd), { scheduler: false, dispatcher: false, pollWorkers: o.only !== 'deliver', deliverWorkers: o.only !== 'poll' });
+      await runDaemon(await configOf(cmd, { buildsAll: true }), {
+        scheduler: false,
+        dispatcher: false,
+        pollWorkers: o.only !== 'deliver',
+        deliverWorkers: o.only !== 'poll',
+      });
     });
 
   defineCommand(
@@ -104,7 +109,7 @@ export function registerWatchCommands(program: Command): void {
     'check the config and that Redis answers (exit 0), for health checks and troubleshooting',
     'steprun-watch ping --config config/docker.yaml',
   ).action(async (_o, cmd: Command) => {
-    const config = await configOf(cmd);
+    const config = await configOf(cmd, { buildsAll: true });
     // The same checks as `daemon`: every notifier and provider is built (nothing connects), then closed.
     const { buildAll } = await import('../../wiring');
     const built = await buildAll(config, createLogger({ level: 'silent' }));
