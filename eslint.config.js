@@ -18,6 +18,12 @@ module.exports = tseslint.config(
   },
   // The dashboard's browser code has its own tsconfig (DOM types, bundler resolution).
   { files: ['ui/**/*.ts'], languageOptions: { parserOptions: { project: './ui/tsconfig.json', tsconfigRootDir: __dirname } } },
+  // Plain Node scripts that run inside the deploy test's containers (CommonJS, no build step).
+  {
+    files: ['deploy/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', Buffer: 'readonly', console: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   // Tests read JSON answers of real servers: `any` there saves casts without hiding product types.
   { files: ['test/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
 );
