@@ -273,6 +273,17 @@ describe('notifyAlert', () => {
   });
 });
 
+describe('ackAlert', () => {
+  it('acknowledges an open alert once (the first one stands), and never creates a hash for an alert that is not open', async () => {
+    expect(await scripts.ackAlert({ alertId: 'a1', by: 'alice', at: T })).toBe('not-open');
+    expect(await redis.exists(keys.alert('a1'))).toBe(0);
+    await redis.hset(keys.alert('a1'), 'key', 'local/E/step/train', 'openedBy', 'e1');
+    expect(await scripts.ackAlert({ alertId: 'a1', by: 'alice', at: T, comment: 'looking' })).toBe('acked');
+    expect(await scripts.ackAlert({ alertId: 'a1', by: 'bob', at: T + 1 })).toBe('already');
+    expect(await redis.hmget(keys.alert('a1'), 'ackedBy', 'ackedAt', 'ackComment')).toEqual(['alice', String(T), 'looking']);
+  });
+});
+
 describe('releaseLock', () => {
   it('releases a lock its holder still holds, and not one another caller took since', async () => {
     await redis.set(`${prefix}:lock`, 'me', 'PX', 10_000);

@@ -6,6 +6,7 @@ import { Status } from '../../model/status';
 import type { RunProvider, StepRunSnapshot } from '../../providers/provider';
 import { stepGraph } from '../graph';
 import { duration, html, table, type SafeHtml } from '../html';
+import { runAlerts } from './run-alerts';
 import { runHref, statusBadge } from './runs';
 
 const STDERR_TAIL_LINES = 20;
@@ -19,7 +20,7 @@ export async function runPage(d: ApiDeps, providerName: string, pipelineRunId: s
     throw err;
   });
   const now = d.clock.now();
-  const tails = await stderrTails(provider, listing.steps);
+  const [tails, alerts] = await Promise.all([stderrTails(provider, listing.steps), runAlerts(d, providerName, pipeline, listing.steps)]);
   const links = provider.linksFor?.({ pipelineRunId }) ?? [];
   const body = html`<p class="run-head">
       ${statusBadge(pipeline.status)} experiment
@@ -35,7 +36,8 @@ export async function runPage(d: ApiDeps, providerName: string, pipelineRunId: s
       <h2 id="details-h">Details</h2>
       ${table({ head: ['Step', 'Status', 'Duration', 'Reuse', 'Step run'], rows: listing.steps.map((s) => stepRow(s, providerName, now)), empty: '' })}
       ${listing.steps.filter((s) => tails.has(s.stepRunId)).map((s) => failure(s, tails.get(s.stepRunId)!))}
-    </section>`;
+    </section>
+    ${alerts}`;
   return { title: `Pipeline run ${pipelineRunId}`, body };
 }
 

@@ -56,7 +56,7 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-it('a failed step: PagerDuty client_url, Slack and mail links, CloudEvents dashboardUrl and the live message all open its run page, which shows the step', async () => {
+it('a failed step: PagerDuty client_url, Slack and mail links, CloudEvents dashboardUrl and the live message all open its run page, which shows the step and its alert', async () => {
   const run = await runPipelineText(local.store, 'experiment: linked\nsteps:\n  - { name: train, run: "echo boom >&2; exit 3" }\n', path.join(dataDir, 'w'));
   await waitFor(() => pd.received.length > 0 && chat.received.length > 0 && ce.received.length > 0 && mail.mails.length > 0, {
     timeoutMs: 30_000,
@@ -83,5 +83,8 @@ it('a failed step: PagerDuty client_url, Slack and mail links, CloudEvents dashb
     headers: { authorization: `Bearer ${TOKEN}` },
   });
   expect(page.status).toBe(200);
-  expect(await page.text()).toContain(`id="step-${step.stepRunId}"`);
+  const text = await page.text();
+  expect(text).toContain(`id="step-${step.stepRunId}"`);
+  // The run page says what the alert is at: open, not acknowledged yet (a button), not silenced.
+  expect(text).toMatch(/<tr data-alert="local\/linked\/step\/train">[\s\S]*?data-ack-alert="a[0-9a-f]+"[\s\S]*?<td>\s*no\s*<\/td>/);
 });
