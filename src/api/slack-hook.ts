@@ -9,7 +9,7 @@ import { keyMatchersOf } from '../alerts/alert-key';
 import { AlertNotFoundError } from '../model/errors';
 import { postJson } from '../notify/http';
 import type { ApiDeps, Handler } from './deps';
-import { HttpError, readBody } from './http';
+import { HttpError, parseJson, readBody } from './http';
 
 /** Slack refuses to replay older requests than this, and so do we. */
 export const SLACK_MAX_AGE_SECONDS = 5 * 60;
@@ -59,7 +59,7 @@ export function defineSlackHook(route: (method: string, path: string, handler: H
       log.warn('slack request refused: already acted on (a replay)');
       throw new HttpError(400, 'SRW_INVALID_INPUT', 'this request was already acted on');
     }
-    const payload = JSON.parse(new URLSearchParams(raw.toString('utf8')).get('payload') ?? '{}') as BlockActions;
+    const payload = parseJson(new URLSearchParams(raw.toString('utf8')).get('payload') ?? '') as BlockActions;
     const action = payload.actions?.[0];
     const who = `@${payload.user?.username ?? payload.user?.name ?? payload.user?.id ?? 'someone'}`;
     // Slack wants an answer within 3 s; the message is updated through response_url after it.
