@@ -7,6 +7,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { acknowledge } from '../alerts/ack';
 import { keyMatchersOf } from '../alerts/alert-key';
 import { AlertNotFoundError } from '../model/errors';
+import { ACK_ACTION, ALERT_ACTIONS_BLOCK, SILENCE_ACTIONS } from '../notify/formats/slack-actions';
 import { postJson } from '../notify/http';
 import type { ApiDeps, Handler } from './deps';
 import { HttpError, parseJson, readBody } from './http';
@@ -14,7 +15,6 @@ import { HttpError, parseJson, readBody } from './http';
 /** Slack refuses to replay older requests than this, and so do we. */
 export const SLACK_MAX_AGE_SECONDS = 5 * 60;
 const MAX_SLACK_BYTES = 128 * 1024;
-const SILENCES: Record<string, number> = { srw_silence_1h: 3_600_000, srw_silence_4h: 4 * 3_600_000 };
 
 /** 'ok', 'stale' (a timestamp more than 5 minutes from now) or 'bad' (missing or wrong signature). */
 export function verifySlackSignature(
@@ -76,11 +76,11 @@ export function defineSlackHook(route: (method: string, path: string, handler: H
 /** Does the button's one action on its one alert; returns what the message should now say. */
 async function act(d: ApiDeps, actionId: string, alertId: string, who: string): Promise<string> {
   const now = d.clock.now();
-  if (actionId === 'srw_ack') {
+  if (actionId === ACK_ACTION) {
     const done = await acknowledge(d.alerts!, alertId, `${who} (Slack)`, now);
     return done.outcome === 'acked' ? `Acknowledged by ${who}` : `Already acknowledged by ${done.by}`;
   }
-  const durationMs = SILENCES[actionId];
+  const durationMs = SILENCE_ACTIONS[actionId];
   if (!durationMs) return `Unknown action ${actionId}`;
   const alert = await d.alerts!.byId(alertId);
   if (!alert) throw new AlertNotFoundError(alertId);
@@ -90,7 +90,7 @@ async function act(d: ApiDeps, actionId: string, alertId: string, who: string): 
 
 /** The message again, its buttons replaced by what was done (Slack's response_url, replace_original). */
 async function answer(payload: BlockActions, said: string): Promise<void> {
-  const blocks = (payload.message?.blocks ?? []).filter((b) => b.block_id !== 'srw_alert_actions');
+  const blocks = (payload.message?.blocks ?? []).filter((b) => b.block_id !== ALERT_ACTIONS_BLOCK);
   const body = payload.message
     ? { replace_original: true, text: payload.message.text ?? said, blocks: [...blocks, { type: 'context', elements: [{ type: 'mrkdwn', text: said }] }] }
     : { replace_original: false, response_type: 'in_channel', text: said };

@@ -6,6 +6,7 @@ import { DeliveryError } from '../model/errors';
 import type { StepStatus } from '../model/status';
 import type { WatchEvent } from '../store/events';
 import { formatDuration, stillFailingLine, subjectOf } from './formats/describe';
+import { alertActionsBlock } from './formats/slack-actions';
 import { cutLine, fitLines, slackCodeBlock, slackEscape } from './formats/render';
 import type { LiveMessageStore } from './live-messages';
 import type { Notifier, NotifierFactory } from './notifier';
@@ -98,7 +99,7 @@ export const slackLiveNotifierFactory: NotifierFactory = (raw, ctx): Notifier =>
         return claim;
       });
       const reply = threadReply(event);
-      if (reply) await call('chat.postMessage (thread)', () => client.chat.postMessage({ channel, thread_ts: ts, text: reply }));
+      if (reply) await call('chat.postMessage (thread)', () => client.chat.postMessage({ channel, thread_ts: ts, ...reply }));
       return { detail: `message ${ts} in ${channel}` };
     },
   };
@@ -122,15 +123,21 @@ function headline(e: WatchEvent, rows: Row[]): string {
   return `${status ? `[${status}] ` : ''}pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
 }
 
-/** A failure's details as a reply in the message's thread; another failure of an open alert, one line (renotify). */
-function threadReply(event: WatchEvent): string | undefined {
+/**
+ * A failure's details as a reply in the message's thread; another failure of an open alert, one line (renotify). With
+ * api.slack, the reply carries the alert's buttons: the message is the run's, the reply is the alert's.
+ */
+function threadReply(event: WatchEvent): { text: string; blocks?: Record<string, unknown>[] } | undefined {
   if (event.type !== 'steprun.failed' || !event.stepRun) return undefined;
   const short = stillFailingLine(event);
-  if (short) return slackEscape(short);
-  const details = [`*${slackEscape(subjectOf(event))}*`];
-  if (event.stepRun.error) details.push(slackEscape(`${event.stepRun.error.code}: ${event.stepRun.error.message}`));
-  if (event.stderrTail) details.push(slackCodeBlock(event.stderrTail, 2800));
-  return details.join('\n');
+  const details = short ? [slackEscape(short)] : [`*${slackEscape(cutLine(subjectOf(event), 300))}*`];
+  if (!short && event.stepRun.error) details.push(slackEscape(cutLine(`${event.stepRun.error.code}: ${event.stepRun.error.message}`, 1000)));
+  // A section's text holds 3,000 characters: the stderr tail gets what the lines above leave.
+  const used = details.reduce((n, l) => n + l.length + 1, 0);
+  if (!short && event.stderrTail) details.push(slackCodeBlock(event.stderrTail, Math.max(200, 2900 - used)));
+  const text = details.join('\n');
+  if (!event.alertActions) return { text };
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, alertActionsBlock(event.alertActions.alertId)] };
 }
 
 /** A compact table: one line per step with a status mark and its duration; the pipeline's own row last. */

@@ -15,6 +15,7 @@ import { runPipelineText } from '../support/local-runs';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';
 import { waitFor } from '../support/wait-for';
+import { SlackApiStandIn } from '../support/slack-api';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
 const SIGNING_SECRET = 'slack-signing-secret-0123456789abcdef';
@@ -23,6 +24,7 @@ const prefix = uniquePrefix('slackhook');
 const dataDir = tempDir('slackhook');
 const local = new LocalProvider({ root: path.join(dataDir, 'runs') });
 const chat = new WebhookReceiver();
+const slackApi = new SlackApiStandIn();
 let chatUrl = '';
 let daemon: Daemon;
 
@@ -42,14 +44,18 @@ it("Slack's documented example signature verifies; a wrong secret, a changed bod
 describe('clicks on an alert’s buttons', () => {
   beforeAll(async () => {
     chatUrl = await chat.start();
+    const slackApiUrl = await slackApi.start();
     daemon = await startDaemon(
       testConfig({
         prefix,
         dataDir,
         extra: {
           api: { listen: '127.0.0.1:0', slack: { signingSecret: SIGNING_SECRET } },
-          notifiers: { chat: { type: 'webhook', format: 'slack', url: `${chatUrl}/incoming` } },
-          routes: [{ match: { type: 'steprun.failed' }, notify: ['chat'], renotify: 'always' }],
+          notifiers: {
+            chat: { type: 'webhook', format: 'slack', url: `${chatUrl}/incoming` },
+            live: { type: 'slack', token: 'xoxb-test-token', channel: '#ml-runs', slackApiUrl },
+          },
+          routes: [{ match: { type: 'steprun.failed' }, notify: ['chat', 'live'], renotify: 'always' }],
         },
       }),
     );
@@ -58,6 +64,7 @@ describe('clicks on an alert’s buttons', () => {
   afterAll(async () => {
     await daemon.stop();
     await chat.close();
+    await slackApi.close();
     await dropPrefix(redis, prefix);
     redis.disconnect();
   });
@@ -140,5 +147,26 @@ describe('clicks on an alert’s buttons', () => {
       what: 'the next failure silenced',
     });
     expect(incoming()).toHaveLength(before);
+  });
+
+  it('the live message: a failure’s reply in its thread carries the same buttons, and Acknowledge from it is recorded', async () => {
+    const failing = 'experiment: slk\nsteps:\n  - { name: evaluate, run: "echo worse >&2; exit 4" }\n';
+    await runPipelineText(local.store, failing, path.join(dataDir, 'w3'));
+    const reply = await waitFor(
+      () => slackApi.calls.find((c) => c.method === 'chat.postMessage' && c.args.thread_ts && JSON.stringify(c.args.blocks ?? '').includes('evaluate')),
+      { timeoutMs: 30_000, what: 'the failure’s reply in the live message’s thread' },
+    );
+    const blocks = reply.args.blocks as { type: string; block_id?: string; text?: { text: string } }[];
+    expect(blocks[0]!.text!.text).toContain('worse');
+    expect(blocks.map((b) => b.block_id)).toContain('srw_alert_actions');
+    const answeredBefore = responses().length;
+    expect(await click({ text: reply.args.text, blocks }, 'srw_ack')()).toBe(200);
+    await waitFor(() => responses().length > answeredBefore, { what: 'the reply updated through response_url' });
+    const answered = responses().at(-1)!.json as { blocks: { block_id?: string; text?: { text: string }; elements?: { text?: string }[] }[] };
+    expect(answered.blocks[0]!.text!.text).toContain('worse');
+    expect(answered.blocks.some((b) => b.block_id === 'srw_alert_actions')).toBe(false);
+    expect(answered.blocks.at(-1)!.elements![0]!.text).toBe('Acknowledged by @jane');
+    const alerts = ((await (await fetch(`${daemon.apiUrl}/alerts`)).json()) as { alerts: { key: string; acked?: { by: string } }[] }).alerts;
+    expect(alerts.find((a) => a.key === 'local/slk/step/evaluate')!.acked).toMatchObject({ by: '@jane (Slack)' });
   });
 });

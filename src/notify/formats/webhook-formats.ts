@@ -1,6 +1,7 @@
 // Webhook bodies: CloudEvents 1.0, Slack incoming webhooks, Teams adaptive cards, PagerDuty Events API v2.
 import type { WatchEvent } from '../../store/events';
 import { factsOf, isFailure, nextStepsOf, stepRowsOf, stillFailingLine, subjectOf } from './describe';
+import { alertActionsBlock } from './slack-actions';
 import { cutLine, cutTail, fitLines, jsonBytes, slackCodeBlock, slackEscape } from './render';
 import { renderTemplate, type MessageTemplate } from './template';
 
@@ -57,16 +58,7 @@ export function slackMessage(e: WatchEvent, template: MessageTemplate = {}): Rec
       elements: e.links.slice(0, 25).map((l) => ({ type: 'button', text: { type: 'plain_text', text: cutLine(l.label, 75) }, url: l.url })),
     });
   // Acting from the message (api.slack): Slack posts the click to /hooks/slack; the value names the alert only.
-  if (e.alertActions)
-    blocks.push({
-      type: 'actions',
-      block_id: 'srw_alert_actions',
-      elements: [
-        { type: 'button', action_id: 'srw_ack', text: { type: 'plain_text', text: 'Acknowledge' }, style: 'primary', value: e.alertActions.alertId },
-        { type: 'button', action_id: 'srw_silence_1h', text: { type: 'plain_text', text: 'Silence 1h' }, value: e.alertActions.alertId },
-        { type: 'button', action_id: 'srw_silence_4h', text: { type: 'plain_text', text: 'Silence 4h' }, value: e.alertActions.alertId },
-      ],
-    });
+  if (e.alertActions) blocks.push(alertActionsBlock(e.alertActions.alertId));
   blocks.push({
     type: 'context',
     elements: [
