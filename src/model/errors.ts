@@ -21,7 +21,9 @@ export type ErrorCode =
   | 'SRW_SILENCE_NOT_FOUND'
   | 'SRW_ALERT_NOT_FOUND'
   | 'SRW_DELIVERY_NOT_FOUND'
-  | 'SRW_DELIVERY_FAILED';
+  | 'SRW_DELIVERY_FAILED'
+  | 'SRW_DATASTORE_UNSUPPORTED'
+  | 'SRW_INTEGRITY_FAILED';
 
 export interface SrwErrorOptions {
   cause?: unknown;
@@ -150,6 +152,28 @@ export class ConfigInvalidError extends SrwError {
     const list = typeof problems === 'string' ? [problems] : problems;
     super('SRW_CONFIG_INVALID', list.length === 1 ? list[0]! : `${list.length} problems:\n  - ${list.join('\n  - ')}`);
     this.problems = list;
+  }
+}
+
+/** A datastore of a kind steprun-watch cannot read (Azure Files, ADLS Gen1, OneLake): says what to do instead. */
+export class DatastoreUnsupportedError extends SrwError {
+  constructor(
+    readonly datastore: string,
+    readonly datastoreType: string,
+    advice: string,
+  ) {
+    super('SRW_DATASTORE_UNSUPPORTED', `datastore ${datastore} is ${datastoreType}, which steprun-watch cannot read: ${advice}`);
+  }
+}
+
+/** A downloaded file does not match what the service says it holds (Content-MD5, else size), after retries. */
+export class IntegrityError extends SrwError {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    // Retryable: a corrupt transfer is a transfer problem; the harvest tries again later, then dead-letters it.
+    super('SRW_INTEGRITY_FAILED', `${file}: the download does not match the service's ${detail}`, { retryable: true });
   }
 }
 

@@ -32,6 +32,8 @@ export interface ManifestFile {
   path: string;
   size: number;
   sha256: string;
+  /** The service's Content-MD5 (hex) the download was verified against, when it had one. */
+  md5?: string;
 }
 
 export interface Manifest {
@@ -119,7 +121,7 @@ async function harvestOne(j: HarvestJob): Promise<string> {
       },
     });
     const files: ManifestFile[] = [];
-    for (const f of result.files) files.push({ path: f.path, size: f.size, sha256: await sha256(resolveInside(temp, f.path)) });
+    for (const f of result.files) files.push({ path: f.path, size: f.size, sha256: await sha256(resolveInside(temp, f.path)), ...(f.md5 ? { md5: f.md5 } : {}) });
     const manifest: Manifest = {
       provider: j.event.provider,
       experiment: j.event.experiment,

@@ -123,6 +123,8 @@ export interface DownloadedFile {
   /** Path relative to the download folder, with `/` separators. */
   path: string;
   size: number;
+  /** The MD5 (hex) the service holds and the file was checked against, when it has one (Azure's Content-MD5). */
+  md5?: string;
 }
 
 export interface DownloadResult {

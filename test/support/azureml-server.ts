@@ -35,6 +35,10 @@ export class AzureMlServer {
   readonly requests: { method: string; path: string; query: URLSearchParams; auth?: string; range?: string }[] = [];
   pageSize = 2;
   storage = { account: 'devstoreaccount1', key: '', container: 'azureml-blobstore', endpoint: '', protocol: 'http' };
+  /** Datastores other than the default blob one, by name: their ARM properties, and what listSecrets answers (none: 400). */
+  readonly datastores = new Map<string, { properties: Record<string, unknown>; secrets?: Record<string, unknown> }>();
+  /** The bearer token this workspace accepts (a test may use a JWT that storage accepts too). */
+  token = TOKEN;
   private server?: http.Server;
   url = '';
 
@@ -84,7 +88,7 @@ export class AzureMlServer {
       return;
     }
     if (p.startsWith('/blob/')) return this.blob(p, req.headers.range, send);
-    if (req.headers.authorization !== `Bearer ${TOKEN}`)
+    if (req.headers.authorization !== `Bearer ${this.token}`)
       return send(401, { error: { code: 'InvalidAuthenticationToken', message: 'The access token is invalid.' } });
     const notFound = (id: string) => send(404, { error: { code: 'UserError', message: `Run ${id} was not found` } });
 
@@ -134,6 +138,10 @@ export class AzureMlServer {
         ),
       });
     }
+    const other = (m = new RegExp(`^/${WS}/datastores/([^/]+)(/listSecrets)?$`).exec(p)) ? this.datastores.get(m[1]!) : undefined;
+    if (other && m![2])
+      return other.secrets ? send(200, other.secrets) : send(400, { error: { code: 'UserError', message: 'No secrets for credentials of type None' } });
+    if (other) return send(200, { id: p, name: m![1], properties: other.properties });
     if ((m = new RegExp(`^/${WS}/datastores/([^/]+)$`).exec(p)) && url.searchParams.get('api-version')) {
       const s = this.storage;
       return send(200, {

@@ -13,11 +13,18 @@ export class Azurite {
   private proc?: ChildProcess;
   port = 0;
 
-  /** One service of the emulator: blob (default) or queue. */
-  constructor(private readonly service: 'blob' | 'queue' = 'blob') {}
+  /**
+   * One service of the emulator: blob (default) or queue. With `tls` it answers HTTPS with that certificate (PEM
+   * files), and with `oauth` it takes Entra bearer tokens too (Azurite's `--oauth basic`: audience, issuer and
+   * lifetime are checked, not the signature; it needs HTTPS).
+   */
+  constructor(
+    private readonly service: 'blob' | 'queue' = 'blob',
+    private readonly o: { tls?: { cert: string; key: string }; oauth?: boolean } = {},
+  ) {}
 
   get blobUrl(): string {
-    return `http://127.0.0.1:${this.port}/${DEV_ACCOUNT}`;
+    return `${this.o.tls ? 'https' : 'http'}://127.0.0.1:${this.port}/${DEV_ACCOUNT}`;
   }
 
   /** The URL of a queue of the development account (queue service). */
@@ -33,7 +40,19 @@ export class Azurite {
     const bin = path.join(path.dirname(pkg), (require(pkg) as { bin: Record<string, string> }).bin[`azurite-${s}`]!);
     this.proc = spawn(
       process.execPath,
-      [bin, `--${s}Host`, '127.0.0.1', `--${s}Port`, String(this.port), '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--silent'],
+      [
+        bin,
+        `--${s}Host`,
+        '127.0.0.1',
+        `--${s}Port`,
+        String(this.port),
+        '--inMemoryPersistence',
+        '--disableTelemetry',
+        '--skipApiVersionCheck',
+        '--silent',
+        ...(this.o.tls ? ['--cert', this.o.tls.cert, '--key', this.o.tls.key] : []),
+        ...(this.o.oauth ? ['--oauth', 'basic'] : []),
+      ],
       { stdio: 'ignore' },
     );
     await waitFor(

@@ -59,3 +59,16 @@ class CachedTokenSource implements TokenSource {
     }
   }
 }
+
+/**
+ * The provider's tokens as the Azure SDKs take them (a TokenCredential), for the scope they ask (Storage's, for
+ * identity-based datastores). The source caches and refreshes; the SDK is told a short life so it asks again often.
+ */
+export function asTokenCredential(tokens: TokenSource): TokenCredential {
+  return {
+    async getToken(scopes) {
+      const scope = Array.isArray(scopes) ? scopes[0]! : scopes;
+      return { token: await tokens.token(scope), expiresOnTimestamp: Date.now() + 10 * 60 * 1000 };
+    },
+  };
+}

@@ -1,11 +1,11 @@
 // Step outputs on Azure: asset id -> datastore + path (resolver), datastore -> storage container (ARM), then the blobs (@azure/storage-blob).
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
-import { resolveInside } from '../../fs/safe-path';
-import { ProviderResponseError, UnsafePathError } from '../../model/errors';
-import type { DownloadOptions, DownloadResult, DownloadedFile } from '../provider';
+import { ProviderAuthError, ProviderResponseError } from '../../model/errors';
+import type { DownloadResult } from '../provider';
+import { asTokenCredential as storageCredential, type TokenSource } from './auth';
+import { downloadBlobs, type BlobDownloadOptions } from './blob-download';
+import { blobLocationOf, type BlobLocation } from './datastore-kinds';
 import type { AzureHttp } from './http';
 import type { AzureMlOptions } from './options';
 
@@ -16,25 +16,32 @@ export function parseDatastoreUri(uri: string): { datastore: string; path: strin
 }
 
 const resolvedSchema = z.looseObject({ values: z.record(z.string(), z.looseObject({ uri: z.string() })) });
-const datastoreSchema = z.looseObject({
-  properties: z.looseObject({
-    datastoreType: z.string().optional(),
-    accountName: z.string(),
-    containerName: z.string(),
-    endpoint: z.string().default('core.windows.net'),
-    protocol: z.string().default('https'),
-  }),
-});
 const secretsSchema = z.union([
-  z.looseObject({ secretsType: z.literal('AccountKey'), key: z.string() }),
-  z.looseObject({ secretsType: z.literal('Sas'), sasToken: z.string() }),
+  z.looseObject({ secretsType: z.literal('AccountKey'), key: z.string().min(1) }),
+  z.looseObject({ secretsType: z.literal('Sas'), sasToken: z.string().min(1) }),
 ]);
 
+/** The scope of a token for Azure Storage data (what an identity-based datastore is read with). */
+export const STORAGE_SCOPE = 'https://storage.azure.com/.default';
+
+/** A datastore's container, ready to read, and how it was signed in to (an auth failure says what to fix). */
+export interface DatastoreContainer {
+  container: ContainerClient;
+  auth: 'key' | 'sas' | 'identity';
+  location: BlobLocation;
+}
+
+/** At most this many datastores' lookups are kept (a workspace has a handful). */
+const MAX_CACHED = 100;
+
 export class Datastores {
+  private readonly cache = new Map<string, { value: Promise<DatastoreContainer>; until: number }>();
+
   constructor(
     private readonly http: AzureHttp,
     private readonly o: AzureMlOptions,
     private readonly urls: { data: string; arm: string },
+    private readonly tokens: TokenSource,
   ) {}
 
   /** Asset ids that are not datastore URIs already are resolved in one batch call. */
@@ -64,60 +71,62 @@ export class Datastores {
     return out;
   }
 
-  private async container(datastore: string): Promise<ContainerClient> {
-    const base = `${this.urls.arm}/datastores/${encodeURIComponent(datastore)}`;
-    const version = `api-version=${this.o.armApiVersion}`;
-    const ds = datastoreSchema.safeParse(await this.http.json<unknown>({ url: `${base}?${version}`, scope: this.o.scope }));
-    if (!ds.success) throw new ProviderResponseError(`datastore ${datastore}: not a blob datastore (no accountName/containerName)`);
-    const p = ds.data.properties;
-    const secrets = secretsSchema.safeParse(
-      await this.http.json<unknown>({ method: 'POST', url: `${base}/listSecrets?${version}`, body: {}, scope: this.o.scope }),
-    );
-    if (!secrets.success)
-      throw new ProviderResponseError(
-        `datastore ${datastore}: listSecrets gave neither an account key nor a SAS token (identity-based datastores are not supported yet)`,
-      );
-    const account = this.o.blobUrlTemplate.replace('{protocol}', p.protocol).replace('{account}', p.accountName).replace('{endpoint}', p.endpoint);
-    const url = `${account}/${p.containerName}`;
-    // Loaded when an output is first downloaded: the Blob SDK costs ~0.2 s of start-up that most commands never need.
-    const { ContainerClient, StorageSharedKeyCredential } = await import('@azure/storage-blob');
-    return secrets.data.secretsType === 'AccountKey'
-      ? new ContainerClient(url, new StorageSharedKeyCredential(p.accountName, secrets.data.key))
-      : new ContainerClient(`${url}?${secrets.data.sasToken.replace(/^\?/, '')}`);
+  /**
+   * The datastore's container: ARM GET (and listSecrets unless it is identity-based), cached per datastore for
+   * `datastoreCacheSeconds`, so harvesting 50 steps' outputs costs two ARM calls, not a hundred. A failed lookup is
+   * not kept.
+   */
+  container(datastore: string): Promise<DatastoreContainer> {
+    const now = Date.now();
+    const hit = this.cache.get(datastore);
+    if (hit && hit.until > now) return hit.value;
+    const value = this.lookUp(datastore);
+    this.cache.set(datastore, { value, until: now + this.o.datastoreCacheSeconds * 1000 });
+    value.catch(() => this.cache.delete(datastore));
+    if (this.cache.size > MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
+    return value;
   }
 
-  /** Every blob under the path, in parallel; files already complete (same size) are skipped, so a retry resumes. */
-  async download(datastore: string, prefix: string, localPath: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
-    const container = await this.container(datastore);
-    const base = prefix.replace(/^\/+/, '');
-    const blobs: { name: string; rel: string; size: number }[] = [];
-    for await (const blob of container.listBlobsFlat({ prefix: base })) {
-      const rel = blob.name.slice(base.length).replace(/^\/+/, '');
-      if (!rel) continue;
-      resolveInside(localPath, rel); // refuses `..`, absolute names: a blob name must not escape the folder
-      blobs.push({ name: blob.name, rel, size: blob.properties.contentLength ?? 0 });
+  private async lookUp(datastore: string): Promise<DatastoreContainer> {
+    const base = `${this.urls.arm}/datastores/${encodeURIComponent(datastore)}`;
+    const version = `api-version=${this.o.armApiVersion}`;
+    const location = blobLocationOf(datastore, await this.http.json<unknown>({ url: `${base}?${version}`, scope: this.o.scope }));
+    // Credential-less datastores have no secrets to list: they are read with the identity of whoever reads them.
+    const secrets =
+      location.credentialsType === 'None'
+        ? undefined
+        : secretsSchema.safeParse(await this.http.json<unknown>({ method: 'POST', url: `${base}/listSecrets?${version}`, body: {}, scope: this.o.scope }));
+    const account = this.o.blobUrlTemplate
+      .replace('{protocol}', location.protocol)
+      .replace('{account}', location.accountName)
+      .replace('{endpoint}', location.endpoint);
+    const url = `${account}/${location.container}`;
+    // Loaded when an output is first downloaded: the Blob SDK costs ~0.2 s of start-up that most commands never need.
+    const { ContainerClient, StorageSharedKeyCredential } = await import('@azure/storage-blob');
+    if (secrets?.success && secrets.data.secretsType === 'AccountKey')
+      return { container: new ContainerClient(url, new StorageSharedKeyCredential(location.accountName, secrets.data.key)), auth: 'key', location };
+    if (secrets?.success && secrets.data.secretsType === 'Sas')
+      return { container: new ContainerClient(`${url}?${secrets.data.sasToken.replace(/^\?/, '')}`), auth: 'sas', location };
+    // No key or SAS (credentials None, a service principal or certificate datastore): the provider's own credential.
+    return { container: new ContainerClient(url, storageCredential(this.tokens)), auth: 'identity', location };
+  }
+
+  /** Every blob under the path (blob-download.ts); a refusal by storage says what the identity or the secret lacks. */
+  async download(datastore: string, prefix: string, localPath: string, opts: BlobDownloadOptions = {}): Promise<DownloadResult> {
+    const { container, auth, location } = await this.container(datastore);
+    try {
+      return await downloadBlobs(container, prefix, localPath, { rangeBytes: this.o.downloadRangeBytes, ...opts });
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status !== 401 && status !== 403) throw err;
+      this.cache.delete(datastore); // a rotated key or a changed datastore: look it up again next time
+      const said = (err as Error).message.split('\n')[0];
+      throw new ProviderAuthError(
+        auth === 'identity'
+          ? `storage account ${location.accountName} refused this provider's identity for datastore ${datastore} (${status}: ${said}); an identity-based datastore is read with the provider's credential, which needs the "Storage Blob Data Reader" role on the account (and a token for ${STORAGE_SCOPE})`
+          : `storage account ${location.accountName} refused datastore ${datastore}'s ${auth === 'key' ? 'account key' : 'SAS token'} (${status}: ${said}); update the datastore's credentials in Azure ML`,
+        { cause: err },
+      );
     }
-    const total = blobs.reduce((n, b) => n + b.size, 0);
-    let done = 0;
-    const files: DownloadedFile[] = [];
-    const queue = [...blobs];
-    const worker = async (): Promise<void> => {
-      for (let b = queue.shift(); b; b = queue.shift()) {
-        const target = resolveInside(localPath, b.rel);
-        const existing = await fs.lstat(target).catch(() => undefined);
-        if (existing?.isSymbolicLink()) throw new UnsafePathError(target, 'destination is a symbolic link');
-        if (!existing || existing.size !== b.size || opts.overwrite) {
-          await fs.mkdir(path.dirname(target), { recursive: true });
-          const temp = `${target}.partial`;
-          await container.getBlobClient(b.name).downloadToFile(temp, 0, undefined, { abortSignal: opts.signal });
-          await fs.rename(temp, target);
-        }
-        done += b.size;
-        files.push({ path: b.rel, size: b.size });
-        opts.onProgress?.(done, total);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(4, blobs.length) }, worker));
-    return { localPath: path.resolve(localPath), files: files.sort((a, b) => a.path.localeCompare(b.path)), bytes: done };
   }
 }

@@ -34,6 +34,14 @@ export const azureMlOptionsSchema = z
     pageSize: z.number().int().min(1).max(1000).default(100),
     /** How a datastore's blob container URL is built; tests point it at Azurite. */
     blobUrlTemplate: z.string().default('{protocol}://{account}.blob.{endpoint}'),
+    /** How long a datastore's lookup (ARM GET + listSecrets) is reused before it is asked again. */
+    datastoreCacheSeconds: z.number().int().min(0).max(86400).default(600),
+    /** Blobs larger than this are downloaded in ranges of this size, several at once, and resume by range. */
+    downloadRangeBytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .default(8 * 1024 * 1024),
     /** ARM api-version for datastores. */
     armApiVersion: z.string().default('2024-04-01'),
     timeoutMs: z.number().int().positive().default(30000),

@@ -42,7 +42,7 @@ export class AzureMlProvider implements RunProvider {
     const api = (o.endpoint ?? `https://${o.region}.api.azureml.ms`).replace(/\/+$/, '');
     const ws = `subscriptions/${enc(o.subscriptionId)}/resourceGroups/${enc(o.resourceGroup)}/providers/Microsoft.MachineLearningServices/workspaces/${enc(o.workspace)}`;
     this.history = `${api}/history/v1.0/${ws}`;
-    this.datastores = new Datastores(this.http, o, { data: `${api}/data/v1.0/${ws}`, arm: `${o.armEndpoint.replace(/\/+$/, '')}/${ws}` });
+    this.datastores = new Datastores(this.http, o, { data: `${api}/data/v1.0/${ws}`, arm: `${o.armEndpoint.replace(/\/+$/, '')}/${ws}` }, this.tokens);
   }
 
   /**

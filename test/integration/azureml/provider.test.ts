@@ -1,4 +1,5 @@
 // The azureml provider against a local server that speaks Azure ML's documented REST API, and Azurite for blobs.
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
@@ -153,9 +154,11 @@ describe('azureml provider', () => {
     const dest = path.join(dir, 'prepared');
     const progress: number[] = [];
     const result = await provider.download(outputs[0]!, dest, { onProgress: (d) => progress.push(d) });
+    // Each file checked against the Content-MD5 Azure keeps for it (set by single-shot uploads).
+    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
     expect(result.files).toEqual([
-      { path: 'data.csv', size: 8 },
-      { path: 'sub/part-0.csv', size: 2 },
+      { path: 'data.csv', size: 8, md5: md5('a,b\n1,2\n') },
+      { path: 'sub/part-0.csv', size: 2, md5: md5('x\n') },
     ]);
     expect(await fs.readFile(path.join(dest, 'sub/part-0.csv'), 'utf8')).toBe('x\n');
     expect(progress.at(-1)).toBe(10);
