@@ -138,10 +138,11 @@ export class AzureMlServer {
         ),
       });
     }
-    const other = (m = new RegExp(`^/${WS}/datastores/([^/]+)(/listSecrets)?$`).exec(p)) ? this.datastores.get(m[1]!) : undefined;
-    if (other && m![2])
+    const named = new RegExp(`^/${WS}/datastores/([^/]+)(/listSecrets)?$`).exec(p);
+    const other = named ? this.datastores.get(named[1]!) : undefined;
+    if (other && named![2])
       return other.secrets ? send(200, other.secrets) : send(400, { error: { code: 'UserError', message: 'No secrets for credentials of type None' } });
-    if (other) return send(200, { id: p, name: m![1], properties: other.properties });
+    if (other) return send(200, { id: p, name: named![1], properties: other.properties });
     if ((m = new RegExp(`^/${WS}/datastores/([^/]+)$`).exec(p)) && url.searchParams.get('api-version')) {
       const s = this.storage;
       return send(200, {
