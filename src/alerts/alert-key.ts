@@ -1,5 +1,11 @@
 // Alert identity across runs (pure): which alert an event opens or resolves, and under which key.
-import type { WatchEvent } from '../store/events';
+import { isAlertingSubState } from '../model/status';
+import type { EventType, SubStateData, WatchEvent } from '../store/events';
+
+/** The sub-state an event opens or resolves an alert for: the one entered if it alerts, else the one left. */
+export function alertingSubStateOf(s: SubStateData): string {
+  return isAlertingSubState(s.to) || !s.from ? s.to : s.from;
+}
 
 /** Fields a route's `key:` may list; their values, joined by `/`, make the alert key. */
 export const KEY_FIELDS = ['provider', 'experiment', 'step', 'pipeline', 'pipelineRunId', 'trackId', 'type'] as const;
@@ -8,8 +14,16 @@ export type KeyField = (typeof KEY_FIELDS)[number] | `labels.${string}`;
 /** Fields a matcher (silences, inhibition rules) may name (values are globs: `train*`), besides `labels.NAME`. */
 export const MATCH_FIELDS = ['type', 'status', 'experiment', 'pipeline', 'pipelineRunId', 'step', 'provider', 'trackId'] as const;
 
-/** `resolve-stuck`: a step that ends canceled resolves its alert only if being stuck opened it. */
-export type AlertAction = 'open' | 'resolve' | 'resolve-stuck';
+/**
+ * `resolve-stuck`: a step that ends canceled resolves its alert only if being stuck opened it. `resolve-substate`: a
+ * step leaving NotResponding resolves only the alert that NotResponding opened (never a failure's, under a route key).
+ */
+export type AlertAction = 'open' | 'resolve' | 'resolve-stuck' | 'resolve-substate';
+
+/** The event type that must have opened an alert for this action to resolve it; undefined: any. */
+export function resolvesOnlyOpenedBy(action: AlertAction): EventType | undefined {
+  return action === 'resolve-stuck' ? 'steprun.stuck' : action === 'resolve-substate' ? 'steprun.substate' : undefined;
+}
 
 /**
  * What an event does to its alert: a failure (or a watch error) opens it; the same key ending well resolves it.
@@ -30,6 +44,8 @@ export function alertActionOf(e: WatchEvent): AlertAction | undefined {
       return 'resolve';
     case 'steprun.canceled':
       return 'resolve-stuck';
+    case 'steprun.substate':
+      return isAlertingSubState(e.subState!.to) ? 'open' : e.subState!.from && isAlertingSubState(e.subState!.from) ? 'resolve-substate' : undefined;
     default:
       return undefined;
   }
@@ -44,6 +60,8 @@ export function alertKeyOf(e: WatchEvent, fields?: readonly KeyField[]): string 
   if (fields?.length) return fields.map((f) => valueOf(e, f) ?? '-').join('/');
   if (e.type === 'track.error' || e.type === 'track.recovered') return `track/${e.trackId}`;
   if (e.type === 'experiment.missing' || e.type === 'experiment.resumed') return [e.provider, e.experiment, 'missing'].join('/');
+  // A sub-state's alert is its own (…/step/train/NotResponding): a failure meanwhile opens the step's, with its reason.
+  if (e.subState && e.stepRun) return [e.provider, e.experiment, 'step', e.stepRun.name, alertingSubStateOf(e.subState)].join('/');
   if (e.stepRun) return [e.provider, e.experiment, 'step', e.stepRun.name].join('/');
   if (e.pipelineRun) return [e.provider, e.experiment, 'pipeline', e.pipelineRun.name ?? e.experiment].join('/');
   return `track/${e.trackId}`;

@@ -1,6 +1,7 @@
 // A pipeline run's steps as an SVG graph, laid out on the server (dagre): it shows without JavaScript, and the
 // live refresh redraws it with the rest of the page. Colour is never the only sign: each node names its status.
 import dagre from '@dagrejs/dagre';
+import { subStateOf } from '../model/status';
 import type { StepRunSnapshot } from '../providers/provider';
 import { duration, html, type SafeHtml } from './html';
 
@@ -32,12 +33,22 @@ export function stepGraph(steps: StepRunSnapshot[], now: number): SafeHtml {
     const x = n.x - NODE_WIDTH / 2;
     const y = n.y - NODE_HEIGHT / 2;
     const took = s.startTime ? duration((s.endTime ? Date.parse(s.endTime) : now) - Date.parse(s.startTime)) : '';
-    const label = `${s.name}: ${s.status}${s.isReused ? ', reused' : ''}${took ? `, ${took}` : ''}`;
-    return html`<a href="#step-${s.stepRunId}" class="node status-${s.status}" data-step="${s.name}" data-status="${s.status}" aria-label="${label}">
+    // Azure ML's own sub-state (NotResponding, Finalizing) beside the status it is folded into: "Running (NotResponding)".
+    const sub = subStateOf(s.rawStatus);
+    const status = sub ? `${s.status} (${sub})` : s.status;
+    const label = `${s.name}: ${status}${s.isReused ? ', reused' : ''}${took ? `, ${took}` : ''}`;
+    return html`<a
+      href="#step-${s.stepRunId}"
+      class="node status-${s.status}"
+      data-step="${s.name}"
+      data-status="${s.status}"
+      ${sub ? html` data-substate="${sub}"` : ''}
+      aria-label="${label}"
+    >
       <title>${label}</title>
       <rect x="${x}" y="${y}" width="${NODE_WIDTH}" height="${NODE_HEIGHT}" rx="6" />
       <text x="${x + 10}" y="${y + 22}" class="name">${s.name}</text>
-      <text x="${x + 10}" y="${y + 44}" class="meta">${s.status}${took ? ` · ${took}` : ''}${s.isReused ? ' · ♻ reused' : ''}</text>
+      <text x="${x + 10}" y="${y + 44}" class="meta">${status}${took ? ` · ${took}` : ''}${s.isReused ? ' · ♻ reused' : ''}</text>
     </a>`;
   });
   return html`<svg

@@ -86,3 +86,25 @@ export function isTerminal(status: StepStatus): boolean {
 export function isStepStatus(value: unknown): value is StepStatus {
   return typeof value === 'string' && (STATUSES as readonly string[]).includes(value);
 }
+
+const CANONICAL_RAW: ReadonlyMap<string, string> = new Map(RAW_STATUSES.map((r) => [r.toLowerCase(), r]));
+
+/** A raw status as the run-history API spells it (`notresponding` from Event Grid → `NotResponding`); unknown ones as given. */
+export function canonicalRawStatus(raw: string): string {
+  return CANONICAL_RAW.get(raw.trim().toLowerCase()) ?? raw.trim();
+}
+
+/** Raw sub-states that open a warning alert on their own (resolved when the step leaves them). */
+export const ALERTING_SUBSTATES: readonly string[] = ['NotResponding'];
+
+export function isAlertingSubState(raw: string): boolean {
+  return ALERTING_SUBSTATES.includes(canonicalRawStatus(raw));
+}
+
+/** The plain spellings of the statuses themselves: any other raw status is a sub-state worth showing. */
+const PLAIN_RAW = new Set(['notstarted', 'queued', 'running', 'completed', 'finished', 'failed', 'canceled', 'cancelled']);
+
+/** The raw sub-state a step is in (`NotResponding`, `Finalizing`, `Preparing`), or undefined for a plain status. */
+export function subStateOf(rawStatus: string): string | undefined {
+  return PLAIN_RAW.has(rawStatus.trim().toLowerCase()) ? undefined : canonicalRawStatus(rawStatus);
+}

@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import { summarize, type WatchEvent } from '../store/events';
 import { deliveryId, deliveryJobId, groupDeliveryId, groupId } from '../store/ids';
 import { Scripts } from '../store/scripts';
+import { resolvesOnlyOpenedBy } from '../alerts/alert-key';
 import type { AlertNotes, AlertStore } from '../alerts/alert-store';
 import { decideEvent, type AlertPolicy, type Decision } from '../alerts/decide';
 import { readDecisionState, type BatchState } from '../alerts/decision-state';
@@ -190,9 +191,9 @@ export class Dispatcher {
         await alerts?.open(key, routed, notes, state.now);
         for (const r of repeats) await alerts?.scheduleRepeat(key, r.notifier, r.every, state.now);
       });
-    } else if (state.isOpen(key, action === 'resolve-stuck' ? 'steprun.stuck' : undefined)) {
+    } else if (state.isOpen(key, resolvesOnlyOpenedBy(action))) {
       // Only an alert that is open is resolved: the common "finished" of a step that never failed costs nothing more.
-      const onlyOpenedBy = action === 'resolve-stuck' ? 'steprun.stuck' : undefined;
+      const onlyOpenedBy = resolvesOnlyOpenedBy(action);
       state.noteResolved(key);
       plan.alertSteps.push(async () => void (await this.o.alerts?.resolve(key, event, state.now, { onlyOpenedBy })));
     }

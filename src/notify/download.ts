@@ -121,7 +121,8 @@ async function harvestOne(j: HarvestJob): Promise<string> {
       },
     });
     const files: ManifestFile[] = [];
-    for (const f of result.files) files.push({ path: f.path, size: f.size, sha256: await sha256(resolveInside(temp, f.path)), ...(f.md5 ? { md5: f.md5 } : {}) });
+    for (const f of result.files)
+      files.push({ path: f.path, size: f.size, sha256: await sha256(resolveInside(temp, f.path)), ...(f.md5 ? { md5: f.md5 } : {}) });
     const manifest: Manifest = {
       provider: j.event.provider,
       experiment: j.event.experiment,

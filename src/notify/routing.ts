@@ -1,6 +1,7 @@
 // Routing rules: whether a route matches an event (pure). What then happens per notifier is the alert decision's
 // (src/alerts/decide.ts).
 import type { RouteConfig } from '../config/schema';
+import { alertActionOf } from '../alerts/alert-key';
 import type { WatchEvent } from '../store/events';
 
 function list(v: string | string[] | undefined): string[] | undefined {
@@ -27,6 +28,9 @@ export function routeMatches(route: RouteConfig, e: WatchEvent): boolean {
   // A summary route speaks once per pipeline run: step events are not its business.
   if (route.summary && e.type.startsWith('steprun.')) return false;
   const status = e.stepRun?.status ?? e.pipelineRun?.status;
+  // Raw sub-state changes (Queued → Preparing, Running → Finalizing) are many and rarely news: a route takes them
+  // only by naming `steprun.substate`. Entering or leaving an alerting one (NotResponding) matches as any event.
+  if (e.type === 'steprun.substate' && !alertActionOf(e) && !list(m.type)?.includes('steprun.substate')) return false;
   if (!anyGlob(list(m.type), e.type)) return false;
   if (m.status && !(list(m.status) ?? []).some((s) => s.toLowerCase() === status?.toLowerCase())) return false;
   if (!anyGlob(list(m.experiment), e.experiment)) return false;

@@ -4,7 +4,14 @@ import type { RunError } from '../providers/provider';
 import { formatDuration } from '../duration';
 
 export type StepEventType =
-  'steprun.notstarted' | 'steprun.queued' | 'steprun.running' | 'steprun.finished' | 'steprun.failed' | 'steprun.canceled' | 'steprun.stuck';
+  | 'steprun.notstarted'
+  | 'steprun.queued'
+  | 'steprun.running'
+  | 'steprun.finished'
+  | 'steprun.failed'
+  | 'steprun.canceled'
+  | 'steprun.stuck'
+  | 'steprun.substate';
 export type PipelineEventType = 'pipelinerun.finished' | 'pipelinerun.failed' | 'pipelinerun.canceled';
 export type EventType = StepEventType | PipelineEventType | 'track.error' | 'track.recovered' | 'experiment.missing' | 'experiment.resumed' | 'alert.resolved';
 
@@ -16,6 +23,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'steprun.failed',
   'steprun.canceled',
   'steprun.stuck',
+  'steprun.substate',
   'pipelinerun.finished',
   'pipelinerun.failed',
   'pipelinerun.canceled',
@@ -91,6 +99,8 @@ export interface WatchEvent {
   alertActions?: { alertId: string };
   /** experiment.missing: the window in which no pipeline run started. */
   missing?: { windowStart: string; deadline: string; lastRunAt?: string; by?: string };
+  /** steprun.substate: the raw statuses (Azure ML's own: Running → NotResponding) within or across a status. */
+  subState?: SubStateData;
   /** steprun.stuck: why, and the limit it passed. */
   stuck?: StuckData;
   /** The alert this event opens, resolves or repeats (set by the dispatcher). */
@@ -105,6 +115,12 @@ export interface WatchEvent {
   repeat?: number;
   /** Pager severity the route asks for (PagerDuty). */
   severity?: 'critical' | 'error' | 'warning' | 'info';
+}
+
+export interface SubStateData {
+  /** The raw status before (null: the step was first seen in `to`). */
+  from: string | null;
+  to: string;
 }
 
 export interface StuckData {
@@ -161,6 +177,10 @@ export function summarize(e: WatchEvent, o: { detail?: boolean } = {}): string {
   const watching = `watching ${e.pipelineRunId ? `pipeline ${e.pipelineRunId}` : e.trackId}`;
   if (e.stuck && e.stepRun) {
     return `[Stuck] ${e.stepRun.name} ${e.stuck.reason} for ${formatDuration(e.stuck.forMs)} (limit ${formatDuration(e.stuck.limitMs)}) · pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
+  }
+  if (e.subState && e.stepRun) {
+    const { from, to } = e.subState;
+    return `[${to}] ${e.stepRun.name} ${from ? `${from} → ${to}` : `is ${to}`} · pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
   }
   if (e.stepRun) {
     const s = e.stepRun;

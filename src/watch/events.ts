@@ -1,7 +1,7 @@
 // How events are built from observations (the watcher's side); their types live in store/events.ts.
 import { isTerminal, type StepStatus } from '../model/status';
 import type { PipelineRunSnapshot, RunError, StepRunSnapshot } from '../providers/provider';
-import { durationOf, type PipelineEventType, type StepEventType, type WatchEvent } from '../store/events';
+import { durationOf, type PipelineEventType, type StepEventType, type SubStateData, type WatchEvent } from '../store/events';
 import { eventId } from '../store/ids';
 import type { Track } from './tracks';
 
@@ -45,6 +45,12 @@ export function stepEvent(track: Track, s: StepRunSnapshot, previous: StepStatus
       outputNames: s.outputNames,
     },
   };
+}
+
+/** A raw sub-state change (`@sub:<step>` subject, its own sequence): the step as it is now, with from/to raw statuses. */
+export function subStateEvent(track: Track, s: StepRunSnapshot, subState: SubStateData, previous: StepStatus | null, seq: number, now: number): WatchEvent {
+  const step = stepEvent(track, s, previous, seq, now);
+  return { ...step, ...base(track, `@sub:${s.stepRunId}`, seq, now), type: 'steprun.substate', subState };
 }
 
 export function pipelineEvent(

@@ -1,39 +1,54 @@
 // Transition detection: a pure decision (nextEvents) and one atomic commit of state + events + schedule.
 import type { Redis } from 'ioredis';
-import { isTerminal, isStepStatus, type StepStatus } from '../model/status';
+import { canonicalRawStatus, isAlertingSubState, isTerminal, isStepStatus, type StepStatus } from '../model/status';
 import type { PipelineRunSnapshot, StepRunSnapshot } from '../providers/provider';
 import { type WatchEvent } from '../store/events';
-import { pipelineEvent, stepEvent } from './events';
+import { pipelineEvent, stepEvent, subStateEvent } from './events';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
 import type { Track } from './tracks';
 
 /**
  * The stored state of one step (or `@pipeline`): how many transitions it has had and its last status;
- * for `@pipeline`, also how many steps its summary covered (an open run that gains a step is news).
+ * for `@pipeline`, also how many steps its summary covered (an open run that gains a step is news); for a step,
+ * the raw status it was last seen in (Azure ML's NotResponding, Finalizing, …), so a sub-state change is seen.
  */
 export interface SeenState {
   seq: number;
   status: StepStatus;
   steps?: number;
+  raw?: string;
 }
 
 export const PIPELINE_FIELD = '@pipeline';
 export const ERROR_FIELD = '@error';
 /** One field per unreadable step record: its track.error is raised once, by the same compare-and-set. */
 export const UNREADABLE_FIELD_PREFIX = '@unreadable:';
+/** One field per step whose raw sub-state changed since its last status event: `<subSeq>|<raw>|<status seq>`. */
+export const SUBSTATE_FIELD_PREFIX = '@sub:';
 
+/**
+ * `seq|status`, `seq|status|steps` (pipeline), `seq|status||raw` (a step whose raw status is not its status's name:
+ * `Completed`, `NotResponding`): the common value stays as short as before, and older values decode alike.
+ */
 export function encodeState(s: SeenState): string {
-  return s.steps === undefined ? `${s.seq}|${s.status}` : `${s.seq}|${s.status}|${s.steps}`;
+  const head = `${s.seq}|${s.status}`;
+  if (s.raw !== undefined && s.raw !== s.status) return `${head}|${s.steps ?? ''}|${s.raw}`;
+  return s.steps === undefined ? head : `${head}|${s.steps}`;
 }
 
 export function decodeState(value: string | undefined): SeenState | undefined {
   if (!value) return undefined;
-  const [seqText, status, stepsText] = value.split('|');
+  const [seqText, status, stepsText, raw] = value.split('|');
   const seq = Number(seqText);
   if (!Number.isInteger(seq) || !status || !isStepStatus(status)) return undefined;
-  const steps = stepsText === undefined ? undefined : Number(stepsText);
-  return steps === undefined || !Number.isInteger(steps) ? { seq, status } : { seq, status, steps };
+  const steps = stepsText ? Number(stepsText) : undefined;
+  return {
+    seq,
+    status,
+    ...(steps !== undefined && Number.isInteger(steps) ? { steps } : {}),
+    ...(raw ? { raw } : {}),
+  };
 }
 
 /** One compare-and-set: if `field` still holds `expected`, store `next` and append `event`. */
@@ -46,23 +61,48 @@ export interface Transition {
 
 /**
  * What events follow from observing `steps` when the stored state is `prev`. Pure: no I/O, no clock.
- * A step seen for the first time emits its current status with previousStatus null; a step whose
- * normalized status did not change emits nothing (raw sub-states like Preparing -> Starting are not news).
+ * A step seen for the first time emits its current status with previousStatus null; a changed normalized status
+ * emits its status event. A raw sub-state change within the same status (Running → NotResponding, Queued →
+ * Preparing) is a `steprun.substate` event of its own, on its own field and sequence; so is entering or leaving
+ * an alerting sub-state (NotResponding) along with a status change, so that its alert opens and resolves.
  */
 export function nextEvents(track: Track, prev: Record<string, string>, steps: StepRunSnapshot[], now: number): Transition[] {
   const out: Transition[] = [];
   for (const step of steps) {
     const before = decodeState(prev[step.stepRunId]);
-    if (before?.status === step.status) continue;
-    const seq = (before?.seq ?? 0) + 1;
+    const raw = canonicalRawStatus(step.rawStatus);
+    const subField = SUBSTATE_FIELD_PREFIX + step.stepRunId;
+    const sub = decodeSubState(prev[subField]);
+    // The raw status last recorded: the sub-state event's, if one came after the last status event.
+    const lastRaw = sub && before && sub.statusSeq === before.seq ? sub.raw : before ? (before.raw ?? before.status) : undefined;
+    let statusSeq = before?.seq ?? 0;
+    if (before?.status !== step.status) {
+      statusSeq++;
+      out.push({
+        field: step.stepRunId,
+        expected: prev[step.stepRunId] ?? '',
+        next: encodeState({ seq: statusSeq, status: step.status, raw }),
+        event: stepEvent(track, step, before?.status ?? null, statusSeq, now),
+      });
+    }
+    const changedRaw = lastRaw === undefined ? isAlertingSubState(raw) : lastRaw !== raw;
+    const alerting = isAlertingSubState(raw) || (lastRaw !== undefined && isAlertingSubState(lastRaw));
+    if (!changedRaw || (statusSeq !== before?.seq && !alerting)) continue;
+    const subSeq = (sub?.seq ?? 0) + 1;
     out.push({
-      field: step.stepRunId,
-      expected: prev[step.stepRunId] ?? '',
-      next: encodeState({ seq, status: step.status }),
-      event: stepEvent(track, step, before?.status ?? null, seq, now),
+      field: subField,
+      expected: prev[subField] ?? '',
+      next: `${subSeq}|${raw}|${statusSeq}`,
+      event: subStateEvent(track, step, { from: lastRaw ?? null, to: raw }, before?.status ?? null, subSeq, now),
     });
   }
   return out;
+}
+
+function decodeSubState(value: string | undefined): { seq: number; raw: string; statusSeq: number } | undefined {
+  if (!value) return undefined;
+  const [seq, raw, statusSeq] = value.split('|');
+  return raw ? { seq: Number(seq) || 0, raw, statusSeq: Number(statusSeq) || 0 } : undefined;
 }
 
 /**

@@ -75,7 +75,7 @@ export class StuckWatch {
     let queued = 0;
     for (const t of transitions) {
       const s = t.event.stepRun;
-      if (!s || t.event.type === 'steprun.stuck') continue;
+      if (!s || t.event.type === 'steprun.stuck' || t.event.type === 'steprun.substate') continue;
       const member = `${track.id}|${s.stepRunId}`;
       if (s.status === Status.Running || s.status === Status.Queued) {
         const running = s.status === Status.Running;

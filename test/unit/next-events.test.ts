@@ -33,8 +33,10 @@ describe('nextEvents', () => {
     });
   });
 
-  it('emits nothing when the normalized status is unchanged, even if the raw one moved', () => {
-    expect(nextEvents(track, { a: '1|Queued' }, [step('a', Status.Queued, { rawStatus: 'Provisioning' })], 0)).toEqual([]);
+  it('a raw move within the same status is a steprun.substate event on its own field, not a status event', () => {
+    const out = nextEvents(track, { a: '1|Queued' }, [step('a', Status.Queued, { rawStatus: 'Provisioning' })], 0);
+    expect(out.map((t) => [t.field, t.expected, t.next, t.event.type])).toEqual([['@sub:a', '', '1|Provisioning|1', 'steprun.substate']]);
+    expect(out[0]!.event.subState).toEqual({ from: 'Queued', to: 'Provisioning' });
   });
 
   it('emits one event per changed step, with the stored value as the compare-and-set expectation', () => {

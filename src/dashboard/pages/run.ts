@@ -2,7 +2,7 @@
 import type { ApiDeps } from '../../api/deps';
 import { HttpError } from '../../api/http';
 import { isSrwError } from '../../model/errors';
-import { Status } from '../../model/status';
+import { Status, subStateOf } from '../../model/status';
 import type { RunProvider, StepRunSnapshot } from '../../providers/provider';
 import { stepGraph } from '../graph';
 import { duration, html, table, type SafeHtml } from '../html';
@@ -53,7 +53,9 @@ function stepRow(s: StepRunSnapshot, providerName: string, now: number): SafeHtm
     : '';
   return html`<tr id="step-${s.stepRunId}" data-step="${s.name}" data-status="${s.status}">
     <th scope="row">${s.name}</th>
-    <td>${statusBadge(s.status)}${s.error ? html` <span class="fail-text">${s.error.message}</span>` : ''}</td>
+    <td>
+      ${statusBadge(s.status)}${subStateOf(s.rawStatus) ? html` <span class="substate">${subStateOf(s.rawStatus)}</span>` : ''}${s.error ? html` <span class="fail-text">${s.error.message}</span>` : ''}
+    </td>
     <td>${took}</td>
     <td>${reuse}</td>
     <td><code>${s.stepRunId}</code></td>

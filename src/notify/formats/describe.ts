@@ -1,5 +1,6 @@
 // Human wording of an event, shared by every format (email, Slack, Teams, PagerDuty): one place for what an alert says.
 import { formatDuration } from '../../duration';
+import { isAlertingSubState } from '../../model/status';
 import { summarize, type WatchEvent } from '../../store/events';
 
 export { formatDuration } from '../../duration';
@@ -24,10 +25,18 @@ export function stillFailingLine(e: WatchEvent): string | undefined {
   return `${subjectOf(e)} · open since ${e.stillFailing.openedAt}`;
 }
 
-/** What someone must look at: failures, watch errors and stuck steps (they page, and quiet hours do not hold them). */
+/**
+ * What someone must look at: failures, watch errors, stuck steps and a step that stopped responding (they page, and
+ * quiet hours do not hold them).
+ */
 export function isFailure(e: WatchEvent): boolean {
   return (
-    e.type === 'steprun.failed' || e.type === 'pipelinerun.failed' || e.type === 'track.error' || e.type === 'steprun.stuck' || e.type === 'experiment.missing'
+    e.type === 'steprun.failed' ||
+    e.type === 'pipelinerun.failed' ||
+    e.type === 'track.error' ||
+    e.type === 'steprun.stuck' ||
+    e.type === 'experiment.missing' ||
+    (e.type === 'steprun.substate' && isAlertingSubState(e.subState!.to))
   );
 }
 
@@ -38,6 +47,7 @@ export function factsOf(e: WatchEvent): [string, string][] {
     facts.push(['Stuck', `${e.stuck.reason} for ${formatDuration(e.stuck.forMs)}, limit ${formatDuration(e.stuck.limitMs)}`]);
     if (e.stuck.p95Ms !== undefined) facts.push(['Learned from', `p95 ${formatDuration(e.stuck.p95Ms)} of the last ${e.stuck.samples} Finished runs`]);
   }
+  if (e.subState) facts.push(['Sub-state', e.subState.from ? `${e.subState.from} → ${e.subState.to}` : e.subState.to]);
   if (e.missing) {
     facts.push(['Window', `${e.missing.windowStart} → ${e.missing.deadline}${e.missing.by ? ` (by ${e.missing.by})` : ''}`]);
     facts.push(['Last run started', e.missing.lastRunAt ?? 'none seen']);

@@ -152,7 +152,7 @@ export function pagerDutyEvent(e: WatchEvent, routingKey: string, template: Mess
       payload: {
         summary: cutLine(template.subject ? renderTemplate(template.subject, e) : subjectOf(e), 1024),
         source: `steprun-watch/${e.provider}/${e.experiment}`,
-        severity: e.severity ?? (e.type === 'steprun.stuck' || e.type === 'experiment.missing' ? 'warning' : 'error'),
+        severity: e.severity ?? (e.type === 'steprun.stuck' || e.type === 'steprun.substate' || e.type === 'experiment.missing' ? 'warning' : 'error'),
         timestamp: e.time,
         component: e.stepRun?.name ?? 'pipeline',
         group: e.experiment,
