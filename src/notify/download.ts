@@ -1,5 +1,5 @@
 // The download notifier: harvests a finished step's outputs into {dir}/{experiment}/{pipelineRunId}/{step}/{output}/ with a manifest.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -97,7 +97,11 @@ interface HarvestJob {
   log(fields: Record<string, unknown>): void;
 }
 
-/** Downloads into a temp folder beside the target, writes the manifest, then renames: a retry never leaves half a harvest. */
+/**
+ * Downloads into a temp folder beside the target, writes the manifest, then renames: a retry never leaves half a
+ * harvest. The temp folder is the delivery's own (no random part) and survives a retryable failure or a crash, so
+ * the retry — in this process or the next daemon — resumes from the files and ranges already on disk.
+ */
 async function harvestOne(j: HarvestJob): Promise<string> {
   const s = j.event.stepRun!;
   const segments = [j.event.experiment, j.event.pipelineRunId!, s.name, j.name];
@@ -109,7 +113,7 @@ async function harvestOne(j: HarvestJob): Promise<string> {
     throw new DeliveryError(`harvest refused: ${(err as Error).message}`, { retryable: false, cause: err });
   }
   if (await complete(target)) return target; // a retried delivery: the harvest is there already
-  const temp = path.join(j.root, '.partial', `${j.deliveryId}-${j.name}-${randomBytes(3).toString('hex')}`);
+  const temp = path.join(j.root, '.partial', `${j.deliveryId}-${j.name}`);
   try {
     const data = await j.stepRun.getOutputData(j.name);
     let lastLog = 0;
@@ -147,9 +151,10 @@ async function harvestOne(j: HarvestJob): Promise<string> {
     await fs.rename(temp, target);
     return target;
   } catch (err) {
-    await fs.rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    const retryable = err instanceof DeliveryError ? err.retryable : isSrwError(err) ? err.retryable : true;
+    // What was fetched is kept for the retry; a harvest that will not be retried leaves nothing behind.
+    if (!retryable) await fs.rm(temp, { recursive: true, force: true }).catch(() => undefined);
     if (err instanceof DeliveryError) throw err;
-    const retryable = isSrwError(err) ? err.retryable : true;
     throw new DeliveryError(`harvest of output "${j.name}" failed: ${(err as Error).message}`, { retryable, cause: err });
   }
 }

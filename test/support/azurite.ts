@@ -73,6 +73,8 @@ export class Azurite {
     await new Promise<void>((r) => {
       this.proc!.once('exit', () => r());
       this.proc!.kill('SIGTERM');
+      // Azurite waits for open connections before it exits: a test that left one must not hang its teardown.
+      setTimeout(() => this.proc!.kill('SIGKILL'), 5000).unref();
     });
   }
 }

@@ -8,6 +8,15 @@ export class CountingProxy {
   private server?: http.Server;
   port = 0;
 
+  private throttleBytesPerSecond?: number;
+  private sentSince = { at: Date.now(), bytes: 0 };
+
+  /** Response bytes per second across all requests from now on (a slow link, to stop a download halfway); 0: none. */
+  throttle(bytesPerSecond: number): void {
+    this.throttleBytesPerSecond = bytesPerSecond || undefined;
+    this.sentSince = { at: Date.now(), bytes: 0 };
+  }
+
   constructor(private readonly targetPort: number) {}
 
   async start(): Promise<void> {
@@ -22,14 +31,33 @@ export class CountingProxy {
       const upstream = http.request({ host: '127.0.0.1', port: this.targetPort, method: req.method, path: req.url, headers: req.headers }, (up) => {
         record.status = up.statusCode;
         res.writeHead(up.statusCode ?? 502, up.headers);
-        up.on('data', (c: Buffer) => (record.bytes += c.length));
-        up.pipe(res);
+        up.on('data', (c: Buffer) => {
+          record.bytes += c.length;
+          const ahead = this.aheadMs(c.length);
+          const flushed = res.write(c);
+          if (ahead <= 5 && flushed) return;
+          up.pause();
+          const resume = () => setTimeout(() => up.resume(), Math.max(0, ahead));
+          if (flushed) resume();
+          else res.once('drain', resume);
+        });
+        up.on('end', () => res.end());
+        up.on('error', () => res.destroy());
+        // A client that went away (a killed daemon) releases the upstream too, paused or not.
+        res.on('close', () => up.destroy());
       });
       upstream.on('error', () => res.destroy());
       req.pipe(upstream);
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  /** How far the bytes sent run ahead of the throttle (ms): the upstream is held back that long. */
+  private aheadMs(bytes: number): number {
+    if (!this.throttleBytesPerSecond) return 0;
+    this.sentSince.bytes += bytes;
+    return this.sentSince.at + (this.sentSince.bytes / this.throttleBytesPerSecond) * 1000 - Date.now();
   }
 
   /** Response bytes of the GETs whose path ends with `suffix`. */
