@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { applyRetention, markInFlight } from '../fs/harvest-retention';
 import { assertSafeName, resolveInside } from '../fs/safe-path';
 import { DeliveryError, isSrwError } from '../model/errors';
 import { StepRun } from '../model/step-run';
@@ -26,6 +27,11 @@ const optionsSchema = z.strictObject({
     .int()
     .nonnegative()
     .default(10 * 1024 * 1024),
+  /** Retention per experiment, applied after each harvest: the newest `runs` pipeline runs, or those of the last `days`. */
+  keep: z
+    .strictObject({ runs: z.number().int().positive().optional(), days: z.number().positive().optional() })
+    .refine((k) => k.runs !== undefined || k.days !== undefined, { message: 'give runs or days' })
+    .optional(),
 });
 
 export interface ManifestFile {
@@ -70,19 +76,28 @@ export const downloadNotifierFactory: NotifierFactory = (raw, ctx): Notifier => 
       if (!provider) throw new DeliveryError(`provider "${event.provider}" is not configured here`, { retryable: false });
       const stepRun = new StepRun(new Experiment(new Workspace(provider), event.experiment), s.stepRunId, event.pipelineRunId!, s.nodeId);
       const done: string[] = [];
-      for (const name of names) {
-        const folder = await harvestOne({
-          root,
-          event,
-          name,
-          stepRun,
-          deliveryId: delivery.deliveryId,
-          progressAboveBytes: o.progressAboveBytes,
-          log: (f) => delivery.logger.info(f, 'harvest progress'),
-        });
-        done.push(folder);
+      // Marked in flight from the first byte to the last: retention (here or in another worker) leaves the run alone.
+      const runFolder = runFolderOf(root, event);
+      const release = await markInFlight(runFolder, delivery.deliveryId);
+      try {
+        for (const name of names) {
+          const folder = await harvestOne({
+            root,
+            event,
+            name,
+            stepRun,
+            deliveryId: delivery.deliveryId,
+            progressAboveBytes: o.progressAboveBytes,
+            log: (f) => delivery.logger.info(f, 'harvest progress'),
+          });
+          done.push(folder);
+        }
+      } finally {
+        await release();
       }
-      return { detail: `harvested ${done.length} output(s) into ${path.dirname(done[0]!)}` };
+      const deleted = o.keep ? await applyRetention(path.dirname(runFolder), o.keep, { now: Date.now(), current: event.pipelineRunId! }) : [];
+      if (deleted.length) delivery.logger.info({ experiment: event.experiment, deleted, keep: o.keep }, 'harvest retention');
+      return { detail: `harvested ${done.length} output(s) into ${path.dirname(done[0]!)}${deleted.length ? `; removed ${deleted.length} older run(s)` : ''}` };
     },
   };
 };
@@ -95,6 +110,17 @@ interface HarvestJob {
   deliveryId: string;
   progressAboveBytes: number;
   log(fields: Record<string, unknown>): void;
+}
+
+/** `{root}/{experiment}/{pipelineRunId}`, refused (not retried) when a name would escape the harvest folder. */
+function runFolderOf(root: string, event: WatchEvent): string {
+  try {
+    assertSafeName(event.experiment, 'experiment');
+    assertSafeName(event.pipelineRunId!, 'pipeline run id');
+    return resolveInside(root, `${event.experiment}/${event.pipelineRunId}`);
+  } catch (err) {
+    throw new DeliveryError(`harvest refused: ${(err as Error).message}`, { retryable: false, cause: err });
+  }
 }
 
 /**

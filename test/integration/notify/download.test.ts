@@ -108,4 +108,49 @@ describe('download notifier', () => {
       message: expect.stringContaining('symbolic links'),
     });
   });
+
+  it('keep: {runs: 2} leaves the newest two runs of the experiment after each harvest, never one in flight', async () => {
+    const dir = path.join(dataDir, 'kept');
+    const harvest = await buildNotifier({ type: 'download', dir, keep: { runs: 2 } }, { dataDir, providers });
+    const runs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const event = await finishedEvent();
+      runs.push(event.pipelineRunId!);
+      await harvest.deliver(event, deliveryContext(`k${i}`));
+      await new Promise((r) => setTimeout(r, 20)); // folders' times tell the runs' order apart
+    }
+    expect((await fs.readdir(path.join(dir, 'hx'))).sort()).toEqual([runs[1], runs[2]].sort());
+
+    // A harvest of the oldest kept run under way elsewhere (its marker, as another worker writes it): not removed,
+    // although a fourth run pushes it past the limit.
+    const busy = path.join(dir, 'hx', runs[1]!, '.in-flight', 'other-worker-delivery');
+    await fs.mkdir(path.dirname(busy));
+    await fs.writeFile(busy, 'in flight\n');
+    await fs.utimes(path.join(dir, 'hx', runs[1]!), new Date(0), new Date(0));
+    const fourth = await finishedEvent();
+    await harvest.deliver(fourth, deliveryContext('k3'));
+    expect((await fs.readdir(path.join(dir, 'hx'))).sort()).toEqual([runs[1], runs[2], fourth.pipelineRunId].sort());
+    // Once that harvest is done, the next harvest applies the limit to it too.
+    await fs.rm(path.join(dir, 'hx', runs[1]!, '.in-flight'), { recursive: true });
+    await fs.utimes(path.join(dir, 'hx', runs[1]!), new Date(0), new Date(0));
+    const fifth = await finishedEvent();
+    await harvest.deliver(fifth, deliveryContext('k4'));
+    expect((await fs.readdir(path.join(dir, 'hx'))).sort()).toEqual([fourth.pipelineRunId, fifth.pipelineRunId].sort());
+  });
+
+  it('keep: {days: 7} removes runs harvested more than 7 days ago', async () => {
+    const dir = path.join(dataDir, 'kept-days');
+    const harvest = await buildNotifier({ type: 'download', dir, keep: { days: 7 } }, { dataDir, providers });
+    const old = await finishedEvent();
+    await harvest.deliver(old, deliveryContext('old'));
+    const eightDaysAgo = new Date(Date.now() - 8 * 86_400_000);
+    await fs.utimes(path.join(dir, 'hx', old.pipelineRunId!), eightDaysAgo, eightDaysAgo);
+    const recent = await finishedEvent();
+    await harvest.deliver(recent, deliveryContext('recent'));
+    expect(await fs.readdir(path.join(dir, 'hx'))).toEqual([recent.pipelineRunId]);
+  });
+
+  it('keep needs runs or days (the field is named)', async () => {
+    await expect(buildNotifier({ type: 'download', keep: {} }, { dataDir, providers })).rejects.toThrow(/notifiers\.\w+\.keep.*give runs or days/);
+  });
 });
