@@ -5,39 +5,48 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { applyRetention, markInFlight } from '../fs/harvest-retention';
 import { assertSafeName, resolveInside } from '../fs/safe-path';
-import { DeliveryError, isSrwError } from '../model/errors';
-import { StepRun } from '../model/step-run';
+import { DeliveryError, isSrwError, UnsafePathError } from '../model/errors';
+import { StepRun, type PortDataReference } from '../model/step-run';
 import { Experiment, Workspace } from '../model/workspace';
 import type { WatchEvent } from '../store/events';
-import type { Notifier, NotifierFactory } from './notifier';
+import { harvestToBlobs, openBlobTarget, writeBlobManifest, type BlobHarvestTarget } from './harvest-blob';
+import type { DeliveryContext, Notifier, NotifierFactory } from './notifier';
 import { parseOptions } from './options';
 import { globToRegExp } from './routing';
 
-const optionsSchema = z.strictObject({
-  type: z.literal('download'),
-  /** Harvest folder (default <data-dir>/harvest). */
-  dir: z.string().optional(),
-  /** Output names or globs to harvest (default: all). */
-  outputs: z.array(z.string().min(1)).optional(),
-  /** Harvest reused steps too (their outputs are the earlier run's). */
-  reused: z.boolean().default(true),
-  /** Log progress for outputs larger than this. */
-  progressAboveBytes: z
-    .number()
-    .int()
-    .nonnegative()
-    .default(10 * 1024 * 1024),
-  /** Retention per experiment, applied after each harvest: the newest `runs` pipeline runs, or those of the last `days`. */
-  keep: z
-    .strictObject({ runs: z.number().int().positive().optional(), days: z.number().positive().optional() })
-    .refine((k) => k.runs !== undefined || k.days !== undefined, { message: 'give runs or days' })
-    .optional(),
-});
+const optionsSchema = z
+  .strictObject({
+    type: z.literal('download'),
+    /** Harvest folder (default <data-dir>/harvest). */
+    dir: z.string().optional(),
+    /** Harvest into a blob container instead: `https://<account>.blob.core.windows.net/<container>[/<prefix>]`. */
+    to: z.string().url().optional(),
+    /** The destination account's key (from the environment), for `to`; without it a SAS in `to`, else DefaultAzureCredential. */
+    accountKey: z.string().min(1).optional(),
+    /** Output names or globs to harvest (default: all). */
+    outputs: z.array(z.string().min(1)).optional(),
+    /** Harvest reused steps too (their outputs are the earlier run's). */
+    reused: z.boolean().default(true),
+    /** Log progress for outputs larger than this. */
+    progressAboveBytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(10 * 1024 * 1024),
+    /** Retention per experiment, applied after each harvest: the newest `runs` pipeline runs, or those of the last `days`. */
+    keep: z
+      .strictObject({ runs: z.number().int().positive().optional(), days: z.number().positive().optional() })
+      .refine((k) => k.runs !== undefined || k.days !== undefined, { message: 'give runs or days' })
+      .optional(),
+  })
+  .refine((o) => !(o.to && o.dir), { message: 'give dir or to, not both', path: ['to'] })
+  .refine((o) => !(o.to && o.keep), { message: 'keep applies to a harvest folder (dir), not to a blob container', path: ['keep'] });
 
 export interface ManifestFile {
   path: string;
   size: number;
-  sha256: string;
+  /** Computed from the harvested file (a folder harvest; a server-side copy has no bytes here to hash). */
+  sha256?: string;
   /** The service's Content-MD5 (hex) the download was verified against, when it had one. */
   md5?: string;
 }
@@ -57,12 +66,19 @@ export interface Manifest {
   harvestedAt: string;
   totalBytes: number;
   files: ManifestFile[];
+  /** A harvest into a blob container: where, and whether the bytes went by server-side copy or through the daemon. */
+  destination?: string;
+  transfer?: 'server-side copy' | 'upload';
 }
 
 export const downloadNotifierFactory: NotifierFactory = (raw, ctx): Notifier => {
   const o = parseOptions(optionsSchema, raw, ctx.name);
   const root = path.resolve(ctx.dataDir, o.dir ?? 'harvest');
   const wanted = o.outputs?.map(globToRegExp);
+  // Opened on the first harvest (the Blob SDK loads then); a failure to open is retried with the delivery.
+  let blobTarget: Promise<BlobHarvestTarget> | undefined;
+  const openTarget = () =>
+    openBlobTarget(o.to!, o.accountKey, `notifiers.${ctx.name}.to`).catch((err: Error) => ((blobTarget = undefined), Promise.reject(err)));
   return {
     type: 'download',
     name: ctx.name,
@@ -75,6 +91,7 @@ export const downloadNotifierFactory: NotifierFactory = (raw, ctx): Notifier => 
       const provider = ctx.providers.get(event.provider);
       if (!provider) throw new DeliveryError(`provider "${event.provider}" is not configured here`, { retryable: false });
       const stepRun = new StepRun(new Experiment(new Workspace(provider), event.experiment), s.stepRunId, event.pipelineRunId!, s.nodeId);
+      if (o.to) return harvestAllToBlobs(await (blobTarget ??= openTarget()), { event, names, stepRun, tempRoot: path.join(root, '.partial'), delivery });
       const done: string[] = [];
       // Marked in flight from the first byte to the last: retention (here or in another worker) leaves the run alone.
       const runFolder = runFolderOf(root, event);
@@ -110,6 +127,39 @@ interface HarvestJob {
   deliveryId: string;
   progressAboveBytes: number;
   log(fields: Record<string, unknown>): void;
+}
+
+/** Every output into the blob container, each complete once its manifest blob is written. */
+async function harvestAllToBlobs(
+  target: BlobHarvestTarget,
+  j: { event: WatchEvent; names: string[]; stepRun: StepRun; tempRoot: string; delivery: DeliveryContext },
+): Promise<{ detail: string }> {
+  const said: string[] = [];
+  for (const name of j.names) {
+    try {
+      const done = await harvestToBlobs(target, { event: j.event, name, stepRun: j.stepRun, tempRoot: j.tempRoot, deliveryId: j.delivery.deliveryId });
+      if (!done) continue; // a retried delivery: this output is there already
+      const data = await j.stepRun.getOutputData(name);
+      const manifest = {
+        ...manifestOf(j.event, name, data, done.files),
+        destination: `${target.display}${done.base.slice(target.prefix.length)}`,
+        transfer: done.transfer,
+      };
+      await writeBlobManifest(target, done.base, manifestName(done.files), manifest);
+      j.delivery.logger.info(
+        { output: name, transfer: done.transfer, bytesThroughDaemon: done.bytesThroughDaemon, files: done.files.length },
+        'harvested to blobs',
+      );
+      said.push(`${name} (${done.transfer})`);
+    } catch (err) {
+      if (err instanceof UnsafePathError) throw new DeliveryError(`harvest refused: ${err.message}`, { retryable: false, cause: err });
+      throw new DeliveryError(`harvest of output "${name}" to ${target.display} failed: ${(err as Error).message}`, {
+        retryable: isSrwError(err) ? err.retryable : true,
+        cause: err,
+      });
+    }
+  }
+  return { detail: said.length ? `harvested ${said.join(', ')} into ${target.display}` : 'already harvested' };
 }
 
 /** `{root}/{experiment}/{pipelineRunId}`, refused (not retried) when a name would escape the harvest folder. */
@@ -153,24 +203,7 @@ async function harvestOne(j: HarvestJob): Promise<string> {
     const files: ManifestFile[] = [];
     for (const f of result.files)
       files.push({ path: f.path, size: f.size, sha256: await sha256(resolveInside(temp, f.path)), ...(f.md5 ? { md5: f.md5 } : {}) });
-    const manifest: Manifest = {
-      provider: j.event.provider,
-      experiment: j.event.experiment,
-      pipelineRunId: j.event.pipelineRunId!,
-      stepName: s.name,
-      stepRunId: s.stepRunId,
-      output: j.name,
-      isReused: s.isReused,
-      sourceRunIds:
-        s.isReused && s.reusedRunId
-          ? { stepRunId: s.reusedRunId, pipelineRunId: s.reusedPipelineRunId ?? '' }
-          : { stepRunId: s.stepRunId, pipelineRunId: j.event.pipelineRunId! },
-      datastore: data.datastoreName,
-      pathOnDatastore: data.pathOnDatastore,
-      harvestedAt: new Date().toISOString(),
-      totalBytes: files.reduce((n, f) => n + f.size, 0),
-      files,
-    };
+    const manifest = manifestOf(j.event, j.name, data, files);
     await fs.writeFile(path.join(temp, manifestName(files)), JSON.stringify(manifest, null, 2) + '\n');
     await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.rm(target, { recursive: true, force: true }); // an incomplete leftover (no manifest) from a crash
@@ -183,6 +216,29 @@ async function harvestOne(j: HarvestJob): Promise<string> {
     if (err instanceof DeliveryError) throw err;
     throw new DeliveryError(`harvest of output "${j.name}" failed: ${(err as Error).message}`, { retryable, cause: err });
   }
+}
+
+/** What a harvested output's manifest says: where it came from (the reused run for a reused step), and its files. */
+export function manifestOf(event: WatchEvent, output: string, data: PortDataReference, files: ManifestFile[]): Manifest {
+  const s = event.stepRun!;
+  return {
+    provider: event.provider,
+    experiment: event.experiment,
+    pipelineRunId: event.pipelineRunId!,
+    stepName: s.name,
+    stepRunId: s.stepRunId,
+    output,
+    isReused: s.isReused,
+    sourceRunIds:
+      s.isReused && s.reusedRunId
+        ? { stepRunId: s.reusedRunId, pipelineRunId: s.reusedPipelineRunId ?? '' }
+        : { stepRunId: s.stepRunId, pipelineRunId: event.pipelineRunId! },
+    datastore: data.datastoreName,
+    pathOnDatastore: data.pathOnDatastore,
+    harvestedAt: new Date().toISOString(),
+    totalBytes: files.reduce((n, f) => n + f.size, 0),
+    files,
+  };
 }
 
 /** `manifest.json`, unless the output has a file of that name: then `manifest.steprun-watch.json`, never clobbering data. */

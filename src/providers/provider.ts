@@ -1,4 +1,5 @@
 // The RunProvider interface: what the model and the watcher may ask of any run service.
+import type { ContainerClient } from '@azure/storage-blob';
 import type { StepStatus } from '../model/status';
 
 /** Names a step run. Providers that can find a step run by its id alone accept the other fields as hints. */
@@ -133,6 +134,18 @@ export interface DownloadResult {
   bytes: number;
 }
 
+/** A blob container and a prefix (ending in `/`) to copy an output under. */
+export interface BlobTarget {
+  container: ContainerClient;
+  prefix: string;
+}
+
+/** What a copy put where: files relative to the target's prefix. */
+export interface CopyResult {
+  files: DownloadedFile[];
+  bytes: number;
+}
+
 /**
  * A run service. Implementations know nothing of Redis or BullMQ; the watcher calls
  * `listStepRuns` once per pipeline run per poll, so it must answer for every step in one call
@@ -155,6 +168,11 @@ export interface RunProvider {
   readLog(ref: StepRunRef, which: LogKind, opts?: ReadLogOptions): Promise<string>;
   listOutputs(ref: StepRunRef): Promise<OutputRef[]>;
   download(output: OutputRef, localPath: string, opts?: DownloadOptions): Promise<DownloadResult>;
+  /**
+   * Copies an output into a blob container without its bytes passing through this process, where the service can
+   * (Azure: a server-side copy); undefined when it cannot for this output (the caller downloads and uploads).
+   */
+  copyToBlobs?(output: OutputRef, target: BlobTarget, opts?: { signal?: AbortSignal }): Promise<CopyResult | undefined>;
   /** Where a person sees the run in the service's own UI (pure: no call); none when the service has no UI. */
   linksFor?(ref: { pipelineRunId: string; stepRunId?: string }): RunLink[];
   /**

@@ -4,7 +4,16 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export class CountingProxy {
-  readonly requests: { method: string; path: string; range?: string; status?: number; bytes: number }[] = [];
+  readonly requests: {
+    method: string;
+    path: string;
+    range?: string;
+    status?: number;
+    bytes: number;
+    userAgent?: string;
+    copySource?: string;
+    syncCopy?: boolean;
+  }[] = [];
   private server?: http.Server;
   port = 0;
 
@@ -26,6 +35,9 @@ export class CountingProxy {
         path: decodeURIComponent((req.url ?? '').split('?')[0]!),
         range: (req.headers['x-ms-range'] ?? req.headers.range) as string | undefined,
         bytes: 0,
+        userAgent: req.headers['user-agent'],
+        copySource: req.headers['x-ms-copy-source'] as string | undefined,
+        syncCopy: req.headers['x-ms-requires-sync'] === 'true',
       };
       this.requests.push(record);
       const upstream = http.request({ host: '127.0.0.1', port: this.targetPort, method: req.method, path: req.url, headers: req.headers }, (up) => {

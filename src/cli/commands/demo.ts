@@ -204,7 +204,7 @@ async function showHarvest(dataDir: string, events: WatchEvent[]): Promise<void>
       }
       const manifest = JSON.parse(await fs.readFile(path.join(folder, manifestFile), 'utf8')) as Manifest;
       say(`  ${path.relative(path.join(dataDir, 'harvest'), folder)}/${manifest.isReused ? `  (reused from ${manifest.sourceRunIds.stepRunId})` : ''}`);
-      for (const f of manifest.files) say(`    ${f.path}  ${f.size} bytes  sha256 ${f.sha256.slice(0, 16)}...`);
+      for (const f of manifest.files) say(`    ${f.path}  ${f.size} bytes  sha256 ${(f.sha256 ?? '').slice(0, 16)}...`);
     }
   }
 }

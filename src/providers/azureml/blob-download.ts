@@ -24,7 +24,7 @@ export interface BlobDownloadOptions extends DownloadOptions {
   parallelRanges?: number;
 }
 
-interface BlobItem {
+export interface BlobItem {
   name: string;
   rel: string;
   size: number;
@@ -45,21 +45,7 @@ const ATTEMPTS = 3;
 const MiB = 1024 * 1024;
 
 export async function downloadBlobs(container: ContainerClient, prefix: string, localPath: string, opts: BlobDownloadOptions = {}): Promise<DownloadResult> {
-  const base = prefix.replace(/^\/+/, '');
-  const blobs: BlobItem[] = [];
-  for await (const blob of container.listBlobsFlat({ prefix: base })) {
-    const rel = blob.name.slice(base.length).replace(/^\/+/, '');
-    if (!rel) continue;
-    resolveInside(localPath, rel); // refuses `..`, absolute names: a blob name must not escape the folder
-    const md5 = blob.properties.contentMD5;
-    blobs.push({
-      name: blob.name,
-      rel,
-      size: blob.properties.contentLength ?? 0,
-      etag: blob.properties.etag,
-      md5: md5?.length ? Buffer.from(md5).toString('base64') : undefined,
-    });
-  }
+  const blobs = await listBlobsUnder(container, prefix, localPath);
   const total = blobs.reduce((n, b) => n + b.size, 0);
   let done = 0;
   const progress = (bytes: number) => {
@@ -82,6 +68,29 @@ export async function downloadBlobs(container: ContainerClient, prefix: string, 
   };
   await Promise.all(Array.from({ length: Math.min(opts.parallelBlobs ?? 4, blobs.length) }, worker));
   return { localPath: path.resolve(localPath), files: files.sort((a, b) => a.path.localeCompare(b.path)), bytes: total };
+}
+
+/**
+ * The blobs under a prefix, with their names relative to it, size, ETag and Content-MD5 (base64). A name that would
+ * escape `root` (`..`, absolute) is refused: a blob name must not choose where it lands.
+ */
+export async function listBlobsUnder(container: ContainerClient, prefix: string, root: string): Promise<BlobItem[]> {
+  const base = prefix.replace(/^\/+/, '');
+  const blobs: BlobItem[] = [];
+  for await (const blob of container.listBlobsFlat({ prefix: base })) {
+    const rel = blob.name.slice(base.length).replace(/^\/+/, '');
+    if (!rel) continue;
+    resolveInside(root, rel);
+    const md5 = blob.properties.contentMD5;
+    blobs.push({
+      name: blob.name,
+      rel,
+      size: blob.properties.contentLength ?? 0,
+      etag: blob.properties.etag,
+      md5: md5?.length ? Buffer.from(md5).toString('base64') : undefined,
+    });
+  }
+  return blobs;
 }
 
 /** One blob into `target`, checked before the rename; a mismatch starts over, up to ATTEMPTS times. */

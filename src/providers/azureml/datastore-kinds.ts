@@ -1,6 +1,7 @@
 // What an ARM datastore body says about where its files are and how to sign in to them. Blob and ADLS Gen2 datastores
 // are read through the Blob endpoint (ADLS Gen2 is multi-protocol: its filesystem is a blob container); the others
 // are refused with what to do instead.
+import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 import { DatastoreUnsupportedError, ProviderResponseError } from '../../model/errors';
 
@@ -12,6 +13,13 @@ export interface BlobLocation {
   protocol: string;
   /** `None`: an identity-based (credential-less) datastore, read with the provider's own credential. */
   credentialsType?: string;
+}
+
+/** A datastore's container, ready to read, and how it was signed in to (an auth failure says what to fix). */
+export interface DatastoreContainer {
+  container: ContainerClient;
+  auth: 'key' | 'sas' | 'identity';
+  location: BlobLocation;
 }
 
 const common = {

@@ -1,11 +1,11 @@
 // Step outputs on Azure: asset id -> datastore + path (resolver), datastore -> storage container (ARM), then the blobs (@azure/storage-blob).
-import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 import { ProviderAuthError, ProviderResponseError } from '../../model/errors';
-import type { DownloadResult } from '../provider';
+import type { BlobTarget, CopyResult, DownloadResult } from '../provider';
+import { copyBlobs } from './blob-copy';
 import { asTokenCredential as storageCredential, type TokenSource } from './auth';
 import { downloadBlobs, type BlobDownloadOptions } from './blob-download';
-import { blobLocationOf, type BlobLocation } from './datastore-kinds';
+import { blobLocationOf, type DatastoreContainer } from './datastore-kinds';
 import type { AzureHttp } from './http';
 import type { AzureMlOptions } from './options';
 
@@ -23,13 +23,6 @@ const secretsSchema = z.union([
 
 /** The scope of a token for Azure Storage data (what an identity-based datastore is read with). */
 export const STORAGE_SCOPE = 'https://storage.azure.com/.default';
-
-/** A datastore's container, ready to read, and how it was signed in to (an auth failure says what to fix). */
-export interface DatastoreContainer {
-  container: ContainerClient;
-  auth: 'key' | 'sas' | 'identity';
-  location: BlobLocation;
-}
 
 /** At most this many datastores' lookups are kept (a workspace has a handful). */
 const MAX_CACHED = 100;
@@ -109,6 +102,12 @@ export class Datastores {
       return { container: new ContainerClient(`${url}?${secrets.data.sasToken.replace(/^\?/, '')}`), auth: 'sas', location };
     // No key or SAS (credentials None, a service principal or certificate datastore): the provider's own credential.
     return { container: new ContainerClient(url, storageCredential(this.tokens)), auth: 'identity', location };
+  }
+
+  /** Every blob under the path copied into `target` by the storage service (blob-copy.ts); undefined: it cannot. */
+  async copy(datastore: string, prefix: string, target: BlobTarget, opts: { signal?: AbortSignal } = {}): Promise<CopyResult | undefined> {
+    const source = await this.container(datastore);
+    return copyBlobs(source, prefix, target, { ...opts, syncCopyMaxBytes: this.o.syncCopyMaxBytes });
   }
 
   /** Every blob under the path (blob-download.ts); a refusal by storage says what the identity or the secret lacks. */

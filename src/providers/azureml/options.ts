@@ -42,6 +42,13 @@ export const azureMlOptionsSchema = z
       .int()
       .min(64 * 1024)
       .default(8 * 1024 * 1024),
+    /** Blobs up to this size are copied in one synchronous request (harvest to a blob container); larger ones asynchronously. */
+    syncCopyMaxBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(256 * 1024 * 1024)
+      .default(256 * 1024 * 1024),
     /** ARM api-version for datastores. */
     armApiVersion: z.string().default('2024-04-01'),
     timeoutMs: z.number().int().positive().default(30000),

@@ -3,6 +3,8 @@ import { OutputNotFoundError, ProviderResponseError } from '../../model/errors';
 import { isTerminal } from '../../model/status';
 import type {
   ChangedRun,
+  BlobTarget,
+  CopyResult,
   DownloadOptions,
   DownloadResult,
   ExperimentRef,
@@ -174,6 +176,12 @@ export class AzureMlProvider implements RunProvider {
   async download(output: OutputRef, localPath: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
     if (!output.datastore) throw new OutputNotFoundError(output.stepRunId, output.name);
     return this.datastores.download(output.datastore, output.pathOnDatastore, localPath, opts);
+  }
+
+  /** A server-side copy of the output's blobs (harvest to a blob container): no byte passes through the daemon. */
+  async copyToBlobs(output: OutputRef, target: BlobTarget, opts: { signal?: AbortSignal } = {}): Promise<CopyResult | undefined> {
+    if (!output.datastore) throw new OutputNotFoundError(output.stepRunId, output.name);
+    return this.datastores.copy(output.datastore, output.pathOnDatastore, target, opts);
   }
 }
 
