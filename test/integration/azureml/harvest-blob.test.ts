@@ -73,7 +73,7 @@ it('from Azure ML: a server-side copy (no byte through the daemon), the manifest
   const harvest = await buildNotifier({ type: 'download', to, accountKey: DEV_KEY }, { dataDir, providers: new Map([['prod', provider]]) });
   const event = await azureEvent(provider);
   const result = await harvest.deliver(event, deliveryContext('h1'));
-  expect(result.detail).toContain('model (server-side copy)');
+  expect((result as { detail: string }).detail).toContain('model (server-side copy)');
 
   const base = 'ml/churn/pipe_1/train/model/';
   expect(await text(harvested, `${base}weights.bin`)).toBe('w'.repeat(5000));
@@ -104,7 +104,7 @@ it('from Azure ML: a server-side copy (no byte through the daemon), the manifest
   expect(throughDaemon).toBe(0);
 
   proxy.requests.length = 0;
-  expect((await harvest.deliver(event, deliveryContext('h1'))).detail).toBe('already harvested');
+  expect(((await harvest.deliver(event, deliveryContext('h1'))) as { detail: string }).detail).toBe('already harvested');
   expect(proxy.requests.filter((r) => r.method === 'PUT')).toEqual([]);
 });
 
@@ -123,7 +123,7 @@ it('from local runs: uploaded, with the MD5 of each file set on its blob and in 
   const event = stepEvent(track, await local.getStepRun({ stepRunId: run.stepRunId }), Status.Running, 2, Date.now());
   const to = `http://127.0.0.1:${proxy.port}/${DEV_ACCOUNT}/harvested/local-runs`;
   const harvest = await buildNotifier({ type: 'download', to, accountKey: DEV_KEY }, { dataDir, providers: new Map([['local', local as RunProvider]]) });
-  expect((await harvest.deliver(event, deliveryContext('h2'))).detail).toContain('report (upload)');
+  expect(((await harvest.deliver(event, deliveryContext('h2'))) as { detail: string }).detail).toContain('report (upload)');
   const base = `local-runs/hx/${event.pipelineRunId}/train/report/`;
   expect(await text(harvested, `${base}report.txt`)).toBe('auc 0.91');
   const props = await harvested.getBlobClient(`${base}report.txt`).getProperties();
