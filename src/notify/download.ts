@@ -202,7 +202,7 @@ async function harvestOne(j: HarvestJob): Promise<string> {
     });
     const files: ManifestFile[] = [];
     for (const f of result.files)
-      files.push({ path: f.path, size: f.size, sha256: await sha256(resolveInside(temp, f.path)), ...(f.md5 ? { md5: f.md5 } : {}) });
+      files.push({ path: f.path, size: f.size, sha256: f.sha256 ?? (await sha256(resolveInside(temp, f.path))), ...(f.md5 ? { md5: f.md5 } : {}) });
     const manifest = manifestOf(j.event, j.name, data, files);
     await fs.writeFile(path.join(temp, manifestName(files)), JSON.stringify(manifest, null, 2) + '\n');
     await fs.mkdir(path.dirname(target), { recursive: true });

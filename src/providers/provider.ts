@@ -126,6 +126,8 @@ export interface DownloadedFile {
   size: number;
   /** The MD5 (hex) the service holds and the file was checked against, when it has one (Azure's Content-MD5). */
   md5?: string;
+  /** The file's SHA-256 (hex), when the download computed it on the way (it saves reading the file again). */
+  sha256?: string;
 }
 
 export interface DownloadResult {

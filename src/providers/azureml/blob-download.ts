@@ -58,12 +58,13 @@ export async function downloadBlobs(container: ContainerClient, prefix: string, 
     for (let b = queue.shift(); b; b = queue.shift()) {
       const target = resolveInside(localPath, b.rel);
       const existing = await fs.lstat(target).catch(() => undefined);
+      let sha256: string | undefined;
       if (existing?.isSymbolicLink()) throw new UnsafePathError(target, 'destination is a symbolic link');
       if (!existing || existing.size !== b.size || opts.overwrite) {
         await fs.mkdir(path.dirname(target), { recursive: true });
-        await fetchVerified(container.getBlobClient(b.name), b, target, opts, progress);
+        sha256 = await fetchVerified(container.getBlobClient(b.name), b, target, opts, progress);
       } else progress(b.size);
-      files.push({ path: b.rel, size: b.size, ...(b.md5 ? { md5: Buffer.from(b.md5, 'base64').toString('hex') } : {}) });
+      files.push({ path: b.rel, size: b.size, ...(b.md5 ? { md5: Buffer.from(b.md5, 'base64').toString('hex') } : {}), ...(sha256 ? { sha256 } : {}) });
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.parallelBlobs ?? 4, blobs.length) }, worker));
@@ -93,8 +94,11 @@ export async function listBlobsUnder(container: ContainerClient, prefix: string,
   return blobs;
 }
 
-/** One blob into `target`, checked before the rename; a mismatch starts over, up to ATTEMPTS times. */
-async function fetchVerified(blob: BlobClient, b: BlobItem, target: string, opts: BlobDownloadOptions, progress: (n: number) => void): Promise<void> {
+/**
+ * One blob into `target`, checked before the rename; a mismatch starts over, up to ATTEMPTS times. Returns the file's
+ * SHA-256 (hex), computed in the same pass as its MD5, so that a harvest's manifest needs no second read.
+ */
+async function fetchVerified(blob: BlobClient, b: BlobItem, target: string, opts: BlobDownloadOptions, progress: (n: number) => void): Promise<string> {
   const partial = `${target}.partial`;
   const statePath = `${target}.partial.json`;
   const rangeBytes = opts.rangeBytes ?? 8 * MiB;
@@ -105,14 +109,14 @@ async function fetchVerified(blob: BlobClient, b: BlobItem, target: string, opts
       counted += n;
       progress(n);
     };
-    const md5 =
+    const { md5, sha256 } =
       b.size > rangeBytes ? await fetchRanges(blob, b, partial, statePath, { ...opts, rangeBytes }, count) : await fetchWhole(blob, b, partial, opts, count);
     const size = (await fs.stat(partial)).size;
     problem = size !== b.size ? `size (${b.size} bytes, got ${size})` : b.md5 && md5 !== b.md5 ? `Content-MD5 (${b.md5}, got ${md5})` : '';
     if (!problem) {
       await fs.rename(partial, target);
       await fs.rm(statePath, { force: true });
-      return;
+      return sha256;
     }
     // The bytes on disk are wrong: nothing of them can be kept for the next try.
     await fs.rm(partial, { force: true });
@@ -122,24 +126,32 @@ async function fetchVerified(blob: BlobClient, b: BlobItem, target: string, opts
   throw new IntegrityError(b.name, `${problem} after ${ATTEMPTS} tries`);
 }
 
-/** A small blob in one GET, hashed as it arrives. Returns its MD5 (base64). */
-async function fetchWhole(blob: BlobClient, b: BlobItem, partial: string, opts: DownloadOptions, count: (n: number) => void): Promise<string> {
+/** Digests of a file: MD5 (base64, as Azure keeps it) and SHA-256 (hex, as manifests record it). */
+interface Digests {
+  md5: string;
+  sha256: string;
+}
+
+/** A small blob in one GET, hashed as it arrives. */
+async function fetchWhole(blob: BlobClient, b: BlobItem, partial: string, opts: DownloadOptions, count: (n: number) => void): Promise<Digests> {
   const hash = createHash('md5');
+  const sha = createHash('sha256');
   const response = await blob.download(0, undefined, { abortSignal: opts.signal, conditions: b.etag ? { ifMatch: b.etag } : undefined });
   const tap = new Transform({
     transform(chunk: Buffer, _enc, done) {
       hash.update(chunk);
+      sha.update(chunk);
       count(chunk.length);
       done(null, chunk);
     },
   });
   await pipeline(response.readableStreamBody!, tap, createWriteStream(partial));
-  return hash.digest('base64');
+  return { md5: hash.digest('base64'), sha256: sha.digest('hex') };
 }
 
 /**
  * A large blob in ranges, `parallelRanges` at once, each written at its offset of a file of the blob's size. The
- * ranges already on disk (by the state file, for the same ETag) are not fetched again. Returns the file's MD5 (base64),
+ * ranges already on disk (by the state file, for the same ETag) are not fetched again. Returns the file's digests,
  * read back from disk: what is checked is what was written.
  */
 async function fetchRanges(
@@ -149,7 +161,7 @@ async function fetchRanges(
   statePath: string,
   opts: BlobDownloadOptions & { rangeBytes: number },
   count: (n: number) => void,
-): Promise<string> {
+): Promise<Digests> {
   const state = await resumable(partial, statePath, b, opts.rangeBytes);
   if (!state.done.length) {
     await fs.writeFile(partial, '');
@@ -187,7 +199,7 @@ async function fetchRanges(
   };
   await Promise.all(Array.from({ length: Math.min(opts.parallelRanges ?? 4, todo.length) }, worker));
   await saving;
-  return md5Of(partial);
+  return digestsOf(partial);
 }
 
 /** The state of an earlier, interrupted download of the same blob version; a fresh one otherwise. */
@@ -203,8 +215,12 @@ async function resumable(partial: string, statePath: string, b: BlobItem, rangeB
   }
 }
 
-async function md5Of(file: string): Promise<string> {
-  const hash = createHash('md5');
-  for await (const chunk of createReadStream(file, { highWaterMark: MiB })) hash.update(chunk as Buffer);
-  return hash.digest('base64');
+async function digestsOf(file: string): Promise<Digests> {
+  const md5 = createHash('md5');
+  const sha = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: MiB })) {
+    md5.update(chunk as Buffer);
+    sha.update(chunk as Buffer);
+  }
+  return { md5: md5.digest('base64'), sha256: sha.digest('hex') };
 }

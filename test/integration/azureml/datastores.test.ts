@@ -22,6 +22,7 @@ const MiB = 1024 * 1024;
 const server = new AzureMlServer();
 const dir = tempDir('datastores');
 const md5hex = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
+const sha256hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 /** A step run whose one output lives on `datastore` under `folder`. */
 function stepWithOutput(runId: string, datastore: string, folder: string): Record<string, unknown> {
@@ -103,7 +104,7 @@ describe('key and ADLS Gen2 datastores, lookups, integrity, ranges', () => {
     const [out] = await provider().listOutputs({ stepRunId: 'step_lake' });
     expect(out).toMatchObject({ datastore: 'lake', pathOnDatastore: 'results/' });
     const result = await provider().download(out!, path.join(dir, 'lake'));
-    expect(result.files).toEqual([{ path: 'metrics/auc.json', size: 13, md5: md5hex('{"auc":0.93}\n') }]);
+    expect(result.files).toEqual([{ path: 'metrics/auc.json', size: 13, md5: md5hex('{"auc":0.93}\n'), sha256: sha256hex('{"auc":0.93}\n') }]);
     expect(await fs.readFile(path.join(dir, 'lake', 'metrics/auc.json'), 'utf8')).toBe('{"auc":0.93}\n');
     expect(proxy.requests.some((r) => r.path.startsWith(`/${DEV_ACCOUNT}/lakefs`))).toBe(true);
   });
@@ -156,7 +157,7 @@ describe('key and ADLS Gen2 datastores, lookups, integrity, ranges', () => {
     proxy.requests.length = 0;
     const result = await p.download(output('workspaceblobstore', 'azureml/big/out'), dest);
     const secondBytes = proxy.bytesOf('/model.bin');
-    expect(result.files).toEqual([{ path: 'model.bin', size: data.length, md5: md5hex(data) }]);
+    expect(result.files).toEqual([{ path: 'model.bin', size: data.length, md5: md5hex(data), sha256: sha256hex(data) }]);
     expect(md5hex(await fs.readFile(path.join(dest, 'model.bin')))).toBe(md5hex(data));
     // What was on disk was kept: stopped at 60 % (at most 4 ranges of 256 KiB in flight, lost), the second run
     // fetched well under the whole file, and the two runs together about the file once.

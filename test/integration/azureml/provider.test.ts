@@ -155,10 +155,11 @@ describe('azureml provider', () => {
     const progress: number[] = [];
     const result = await provider.download(outputs[0]!, dest, { onProgress: (d) => progress.push(d) });
     // Each file checked against the Content-MD5 Azure keeps for it (set by single-shot uploads).
-    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+    const digest = (algorithm: string, text: string) => createHash(algorithm).update(text).digest('hex');
+    const digests = (text: string) => ({ md5: digest('md5', text), sha256: digest('sha256', text) });
     expect(result.files).toEqual([
-      { path: 'data.csv', size: 8, md5: md5('a,b\n1,2\n') },
-      { path: 'sub/part-0.csv', size: 2, md5: md5('x\n') },
+      { path: 'data.csv', size: 8, ...digests('a,b\n1,2\n') },
+      { path: 'sub/part-0.csv', size: 2, ...digests('x\n') },
     ]);
     expect(await fs.readFile(path.join(dest, 'sub/part-0.csv'), 'utf8')).toBe('x\n');
     expect(progress.at(-1)).toBe(10);
