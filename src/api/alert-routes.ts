@@ -21,7 +21,7 @@ export function defineAlertRoutes(route: (method: string, path: string, handler:
     const body = (await readJson(req)) as { by?: unknown; comment?: unknown };
     if (body.by !== undefined && (typeof body.by !== 'string' || !body.by.trim())) throw new InvalidInputError('by: who acknowledges (a name)');
     if (body.comment !== undefined && typeof body.comment !== 'string') throw new InvalidInputError('comment: a string');
-    if (!d.alerts) throw new HttpError(404, 'SRW_NOT_FOUND', 'alerts are not served by this process');
+    if (!d.alerts) throw new HttpError('SRW_NOT_FOUND', 'alerts are not served by this process');
     const done = await acknowledge(d.alerts, p.id!, (body.by as string | undefined)?.trim() ?? 'api', d.clock.now(), body.comment as string | undefined);
     sendJson(res, 200, { alert: { id: done.alert.id, key: done.alert.key, acked: done.alert.acked }, outcome: done.outcome });
   });
@@ -52,7 +52,7 @@ export function defineAlertRoutes(route: (method: string, path: string, handler:
 }
 
 function silencesOf(d: ApiDeps): SilenceStore {
-  if (!d.silences) throw new HttpError(404, 'SRW_NOT_FOUND', 'silences are not served by this process');
+  if (!d.silences) throw new HttpError('SRW_NOT_FOUND', 'silences are not served by this process');
   return d.silences;
 }
 

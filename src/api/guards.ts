@@ -16,22 +16,21 @@ export function isLoopback(host: string): boolean {
 export function checkBrowserSafety(req: http.IncomingMessage, allowedHosts: Set<string> | undefined, formAllowed = false): void {
   if (allowedHosts) {
     const host = hostnameOf(req.headers.host);
-    if (!host || !allowedHosts.has(host))
-      throw new HttpError(421, 'SRW_HOST_NOT_ALLOWED', `host "${req.headers.host ?? ''}" is not this server (api.allowedHosts)`);
+    if (!host || !allowedHosts.has(host)) throw new HttpError('SRW_HOST_NOT_ALLOWED', `host "${req.headers.host ?? ''}" is not this server (api.allowedHosts)`);
   }
   if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
   const origin = req.headers.origin;
   if (origin !== undefined) {
     const from = hostnameOf(originHost(origin));
     if (origin === 'null' || from !== hostnameOf(req.headers.host) || (allowedHosts && (from === undefined || !allowedHosts.has(from)))) {
-      throw new HttpError(403, 'SRW_ORIGIN_NOT_ALLOWED', `cross-origin requests from ${origin} are refused`);
+      throw new HttpError('SRW_ORIGIN_NOT_ALLOWED', `cross-origin requests from ${origin} are refused`);
     }
   }
-  if (req.headers['sec-fetch-site'] === 'cross-site') throw new HttpError(403, 'SRW_ORIGIN_NOT_ALLOWED', 'cross-site requests are refused');
+  if (req.headers['sec-fetch-site'] === 'cross-site') throw new HttpError('SRW_ORIGIN_NOT_ALLOWED', 'cross-site requests are refused');
   // JSON, or JSON as CloudEvents deliver it (Event Grid's CloudEvents schema: one event or a batch).
   if (formAllowed && /^application\/x-www-form-urlencoded\s*(;|$)/i.test(req.headers['content-type'] ?? '')) return;
   if (req.method === 'POST' && !/^application\/(cloudevents(-batch)?\+)?json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
-    throw new HttpError(415, 'SRW_UNSUPPORTED_MEDIA_TYPE', 'writes take content-type: application/json');
+    throw new HttpError('SRW_UNSUPPORTED_MEDIA_TYPE', 'writes take content-type: application/json');
   }
 }
 

@@ -16,7 +16,7 @@ function checkSecret(url: URL, secret: string): void {
   const given = Buffer.from(url.searchParams.get('secret') ?? url.searchParams.get('code') ?? '');
   const expected = Buffer.from(secret);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new HttpError(401, 'SRW_UNAUTHORIZED', 'the hook secret is missing or wrong (the endpoint URL carries ?secret=...)');
+    throw new HttpError('SRW_UNAUTHORIZED', 'the hook secret is missing or wrong (the endpoint URL carries ?secret=...)');
   }
 }
 
@@ -26,7 +26,7 @@ export function defineHookRoutes(
   hints: HintRouter | undefined,
 ): void {
   const configured = (url: URL): { hook: EventGridHook; hints: HintRouter } => {
-    if (!hook || !hints) throw new HttpError(404, 'SRW_NOT_FOUND', 'no Event Grid hook is configured (api.eventGrid)');
+    if (!hook || !hints) throw new HttpError('SRW_NOT_FOUND', 'no Event Grid hook is configured (api.eventGrid)');
     checkSecret(url, hook.secret);
     return { hook, hints };
   };
@@ -35,7 +35,7 @@ export function defineHookRoutes(
   route('OPTIONS', '/hooks/eventgrid', async (req: http.IncomingMessage, res, _p, url) => {
     configured(url);
     const origin = req.headers['webhook-request-origin'];
-    if (typeof origin !== 'string' || origin === '') throw new HttpError(400, 'SRW_INVALID_INPUT', 'WebHook-Request-Origin header missing');
+    if (typeof origin !== 'string' || origin === '') throw new HttpError('SRW_INVALID_INPUT', 'WebHook-Request-Origin header missing');
     res.writeHead(200, { 'WebHook-Allowed-Origin': origin, 'WebHook-Allowed-Rate': '*', Allow: 'POST, OPTIONS' }).end();
   });
 

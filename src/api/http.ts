@@ -1,19 +1,23 @@
 // Small HTTP plumbing for the API: JSON bodies with a size limit, JSON answers, errors mapped to status codes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidInputError, isSrwError, type ErrorCode } from '../model/errors';
+import { httpStatusFor, type ErrorCode } from '../model/error-catalogue';
+import { InvalidInputError, isSrwError } from '../model/errors';
 
 /** The API's own bodies are small; a hook may take more (Event Grid batches: up to 1 MiB). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/** An answer of the API itself (not found, unauthorized, …): its status is its code's, from the error catalogue. */
 export class HttpError extends Error {
+  readonly status: number;
+
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     /** Headers the answer carries (Retry-After of a 429). */
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
+    this.status = httpStatusFor(code);
   }
 }
 
@@ -23,7 +27,7 @@ export async function readBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES):
   const chunks: Buffer[] = [];
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > maxBytes) throw new HttpError(413, 'SRW_INVALID_INPUT', `request body over ${maxBytes} bytes`);
+    if (size > maxBytes) throw new HttpError('SRW_BODY_TOO_LARGE', `request body over ${maxBytes} bytes`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
@@ -49,26 +53,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
-  SRW_INVALID_INPUT: 400,
-  SRW_CONFIG_INVALID: 400,
-  SRW_UNSAFE_PATH: 400,
-  SRW_RUN_NOT_FOUND: 404,
-  SRW_TRACK_NOT_FOUND: 404,
-  SRW_EVENT_NOT_FOUND: 404,
-  SRW_SILENCE_NOT_FOUND: 404,
-  SRW_ALERT_NOT_FOUND: 404,
-  SRW_DELIVERY_NOT_FOUND: 404,
-  SRW_OUTPUT_NOT_FOUND: 404,
-  SRW_ALREADY_EXISTS: 409,
-  SRW_REDIS_UNAVAILABLE: 503,
-  SRW_PROVIDER_UNAVAILABLE: 503,
-};
-
-/** The status an error calls for: an HttpError's own, an SRW code's, else 500 (unexpected). */
+/** The status an error calls for: its code's (the error catalogue), else 500 (unexpected). */
 export function statusOf(err: unknown): number {
   if (err instanceof HttpError) return err.status;
-  if (isSrwError(err)) return STATUS_BY_CODE[err.code] ?? 500;
+  if (isSrwError(err)) return httpStatusFor(err.code);
   return 500;
 }
 

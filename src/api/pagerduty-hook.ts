@@ -39,10 +39,10 @@ interface PagerDutyWebhook {
 export function definePagerDutyHook(route: (method: string, path: string, handler: Handler) => void, d: ApiDeps): void {
   route('POST', '/hooks/pagerduty', async (req, res) => {
     const hook = d.hooks?.pagerDuty;
-    if (!hook || !d.alerts) throw new HttpError(404, 'SRW_NOT_FOUND', 'no PagerDuty webhook is configured (api.pagerDuty.secrets)');
+    if (!hook || !d.alerts) throw new HttpError('SRW_NOT_FOUND', 'no PagerDuty webhook is configured (api.pagerDuty.secrets)');
     const raw = await readBody(req, MAX_PAGERDUTY_BYTES);
     if (!verifyPagerDutySignature(raw, req.headers['x-pagerduty-signature'] as string | undefined, hook.secrets))
-      throw new HttpError(401, 'SRW_UNAUTHORIZED', 'X-PagerDuty-Signature is missing or matches no secret of api.pagerDuty.secrets');
+      throw new HttpError('SRW_UNAUTHORIZED', 'X-PagerDuty-Signature is missing or matches no secret of api.pagerDuty.secrets');
     const { event } = parseJson(raw.toString('utf8')) as PagerDutyWebhook;
     const incidentKey = event?.data?.incident_key;
     const log = d.logger.child({ hook: 'pagerduty', eventType: event?.event_type, incidentKey });

@@ -166,7 +166,7 @@ export class ApiServer {
     const from = (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('after') ?? undefined;
     if (from !== undefined && !/^\d+-\d+$/.test(from)) throw new InvalidInputError('Last-Event-ID: a stream id');
     const cap = this.d.maxStreamClients ?? 100;
-    if (this.fanout.size >= cap) throw new HttpError(429, 'SRW_TOO_MANY_STREAMS', `at most ${cap} event stream clients (api.maxStreamClients)`);
+    if (this.fanout.size >= cap) throw new HttpError('SRW_TOO_MANY_STREAMS', `at most ${cap} event stream clients (api.maxStreamClients)`);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.write(': connected\n\n');
     const unsubscribe = await this.fanout.subscribe(
@@ -195,9 +195,9 @@ export class ApiServer {
     try {
       checkBrowserSafety(req, this.allowedHosts, FORM_PATHS.has(url.pathname));
       const candidates = this.routes.filter((r) => r.pattern.test(url.pathname));
-      if (candidates.length === 0) throw new HttpError(404, 'SRW_NOT_FOUND', `no route ${url.pathname}`);
+      if (candidates.length === 0) throw new HttpError('SRW_NOT_FOUND', `no route ${url.pathname}`);
       const route = candidates.find((r) => r.method === req.method);
-      if (!route) throw new HttpError(405, 'SRW_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
+      if (!route) throw new HttpError('SRW_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
       if (route.auth !== 'open' || (req.method === 'POST' && url.pathname === '/ui/login')) this.refuseIfGuessing(req);
       if (route.auth === 'page' && !this.authorized(req)) {
         if (req.headers.authorization) this.noteAuthFailure(req);
@@ -205,7 +205,7 @@ export class ApiServer {
       }
       if (route.auth === 'token' && !this.authorized(req)) {
         res.setHeader('www-authenticate', 'Bearer');
-        throw new HttpError(401, 'SRW_UNAUTHORIZED', 'a valid bearer token is required');
+        throw new HttpError('SRW_UNAUTHORIZED', 'a valid bearer token is required');
       }
       const match = route.pattern.exec(url.pathname)!;
       const params = Object.fromEntries(route.keys.map((k, i) => [k, decodePathPart(match[i + 1]!, k)]));
@@ -229,7 +229,7 @@ export class ApiServer {
     if (wait === undefined) return;
     this.d.metrics.authFailures.inc({ outcome: 'limited' });
     this.d.logger.debug({ client: clientAddress(req), retryAfter: wait }, 'too many failed sign-ins: refused');
-    throw new HttpError(429, 'SRW_TOO_MANY_FAILURES', `too many failed attempts from ${clientAddress(req)}: try again in ${wait} s`, {
+    throw new HttpError('SRW_TOO_MANY_FAILURES', `too many failed attempts from ${clientAddress(req)}: try again in ${wait} s`, {
       'retry-after': String(wait),
     });
   }
@@ -269,7 +269,7 @@ async function withDeadline(work: Promise<void>, ms: number, redisAway: () => st
         reject(
           redisAway() !== undefined
             ? new RedisUnavailableError(redisAway()!)
-            : new HttpError(504, 'SRW_TIMEOUT', `no answer within ${ms} ms (Redis or the provider is slow)`),
+            : new HttpError('SRW_TIMEOUT', `no answer within ${ms} ms (Redis or the provider is slow)`),
         ),
       ms,
     );

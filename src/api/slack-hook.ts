@@ -42,22 +42,22 @@ interface BlockActions {
 export function defineSlackHook(route: (method: string, path: string, handler: Handler) => void, d: ApiDeps): void {
   route('POST', '/hooks/slack', async (req, res) => {
     const secret = d.hooks?.slack?.signingSecret;
-    if (!secret || !d.alerts || !d.silences) throw new HttpError(404, 'SRW_NOT_FOUND', 'no Slack app is configured (api.slack.signingSecret)');
+    if (!secret || !d.alerts || !d.silences) throw new HttpError('SRW_NOT_FOUND', 'no Slack app is configured (api.slack.signingSecret)');
     const raw = await readBody(req, MAX_SLACK_BYTES);
     const signature = req.headers['x-slack-signature'] as string | undefined;
     const verdict = verifySlackSignature(raw, req.headers['x-slack-request-timestamp'] as string | undefined, signature, secret, d.clock.now());
     const log = d.logger.child({ hook: 'slack' });
-    if (verdict === 'bad') throw new HttpError(401, 'SRW_UNAUTHORIZED', 'X-Slack-Signature is missing or wrong');
+    if (verdict === 'bad') throw new HttpError('SRW_UNAUTHORIZED', 'X-Slack-Signature is missing or wrong');
     if (verdict === 'stale') {
       log.warn('slack request refused: its timestamp is more than 5 minutes away (a replay?)');
-      throw new HttpError(400, 'SRW_INVALID_INPUT', 'X-Slack-Request-Timestamp is more than 5 minutes away');
+      throw new HttpError('SRW_INVALID_INPUT', 'X-Slack-Request-Timestamp is more than 5 minutes away');
     }
     // Within its 5 minutes a signed request could be sent again: act on each one once.
     const digest = createHash('sha256').update(signature!).digest('hex');
     const first = await d.redis.set(d.keys.webhookSeen('slack', digest), '1', 'EX', SLACK_MAX_AGE_SECONDS * 2, 'NX');
     if (first !== 'OK') {
       log.warn('slack request refused: already acted on (a replay)');
-      throw new HttpError(400, 'SRW_INVALID_INPUT', 'this request was already acted on');
+      throw new HttpError('SRW_INVALID_INPUT', 'this request was already acted on');
     }
     const payload = parseJson(new URLSearchParams(raw.toString('utf8')).get('payload') ?? '') as BlockActions;
     const action = payload.actions?.[0];

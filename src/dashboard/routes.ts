@@ -80,7 +80,7 @@ export function defineDashboardRoutes(route: Route, d: ApiDeps): void {
   pageRoute('/ui/events', 'Events', (url) => {
     const get = (k: string) => url.searchParams.get(k) || undefined;
     const before = get('before');
-    if (before !== undefined && !/^\d+-\d+$/.test(before)) throw new HttpError(400, 'SRW_INVALID_INPUT', 'before: a stream id');
+    if (before !== undefined && !/^\d+-\d+$/.test(before)) throw new HttpError('SRW_INVALID_INPUT', 'before: a stream id');
     return eventsPage(d, { experiment: get('experiment'), type: get('type'), status: get('status'), before });
   });
   pageRoute('/ui/alerts', 'Alerts & silences', () => alertsPage(d));
@@ -120,9 +120,9 @@ export function defineDashboardRoutes(route: Route, d: ApiDeps): void {
       const file = p.file!;
       const type = ASSET_TYPES[path.extname(file)];
       // Names only: nothing outside the built folder can be asked for.
-      if (!/^[\w.-]+$/.test(file) || !type) throw new HttpError(404, 'SRW_NOT_FOUND', `no asset ${file}`);
+      if (!/^[\w.-]+$/.test(file) || !type) throw new HttpError('SRW_NOT_FOUND', `no asset ${file}`);
       const body = await readFile(path.join(assetsDir(), file)).catch(() => {
-        throw new HttpError(404, 'SRW_NOT_FOUND', `no asset ${file} (run npm run build)`);
+        throw new HttpError('SRW_NOT_FOUND', `no asset ${file} (run npm run build)`);
       });
       res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
       res.end(body);
@@ -140,7 +140,7 @@ async function readSmallBody(req: http.IncomingMessage): Promise<string> {
   let text = '';
   for await (const chunk of req as AsyncIterable<Buffer>) {
     text += chunk.toString('utf8');
-    if (text.length > 4096) throw new HttpError(413, 'SRW_INVALID_INPUT', 'sign-in form over 4 KiB');
+    if (text.length > 4096) throw new HttpError('SRW_BODY_TOO_LARGE', 'sign-in form over 4 KiB');
   }
   return text;
 }

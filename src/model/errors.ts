@@ -1,29 +1,8 @@
-// Every error the project raises, each with a stable code, a retryable flag and its cause.
+// Every error the project raises, each with a stable code (the error catalogue: error-catalogue.ts), a retryable flag and its cause.
 
-export type ErrorCode =
-  | 'SRW_RUN_NOT_FOUND'
-  | 'SRW_OUTPUT_NOT_FOUND'
-  | 'SRW_TIMEOUT'
-  | 'SRW_STEP_FAILED'
-  | 'SRW_NOT_IMPLEMENTED'
-  | 'SRW_PROVIDER_UNAVAILABLE'
-  | 'SRW_PROVIDER_RESPONSE_INVALID'
-  | 'SRW_PROVIDER_AUTH'
-  | 'SRW_INVALID_INPUT'
-  | 'SRW_RECORD_CORRUPT'
-  | 'SRW_PIPELINE_INVALID'
-  | 'SRW_CONFIG_INVALID'
-  | 'SRW_UNSAFE_PATH'
-  | 'SRW_ALREADY_EXISTS'
-  | 'SRW_REDIS_UNAVAILABLE'
-  | 'SRW_TRACK_NOT_FOUND'
-  | 'SRW_EVENT_NOT_FOUND'
-  | 'SRW_SILENCE_NOT_FOUND'
-  | 'SRW_ALERT_NOT_FOUND'
-  | 'SRW_DELIVERY_NOT_FOUND'
-  | 'SRW_DELIVERY_FAILED'
-  | 'SRW_DATASTORE_UNSUPPORTED'
-  | 'SRW_INTEGRITY_FAILED';
+import type { ErrorCode } from './error-catalogue';
+
+export type { ErrorCode };
 
 export interface SrwErrorOptions {
   cause?: unknown;

@@ -13,10 +13,10 @@ const STDERR_TAIL_LINES = 20;
 
 export async function runPage(d: ApiDeps, providerName: string, pipelineRunId: string, experiment?: string): Promise<{ title: string; body: SafeHtml }> {
   const provider = d.providers.get(providerName);
-  if (!provider) throw new HttpError(404, 'SRW_NOT_FOUND', `unknown provider "${providerName}" (configured: ${[...d.providers.keys()].join(', ')})`);
+  if (!provider) throw new HttpError('SRW_NOT_FOUND', `unknown provider "${providerName}" (configured: ${[...d.providers.keys()].join(', ')})`);
   const ref = { pipelineRunId, experiment };
   const [pipeline, listing] = await Promise.all([provider.getPipelineRun(ref), provider.listStepRuns(ref)]).catch((err: unknown) => {
-    if (isSrwError(err) && err.code === 'SRW_RUN_NOT_FOUND') throw new HttpError(404, 'SRW_RUN_NOT_FOUND', `unknown pipeline run "${pipelineRunId}"`);
+    if (isSrwError(err) && err.code === 'SRW_RUN_NOT_FOUND') throw new HttpError('SRW_RUN_NOT_FOUND', `unknown pipeline run "${pipelineRunId}"`);
     throw err;
   });
   const now = d.clock.now();
