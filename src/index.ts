@@ -12,6 +12,8 @@ export { LocalProvider } from './providers/local/provider';
 // Extension points: what a notifier or provider plugin types against (docs/PLUGINS.md).
 export type { Notifier, NotifierFactory, NotifierContext, DeliveryContext, DeliveryResult, NotifierModule } from './notify/notifier';
 export type { WatchEvent, EventType, StepRunData, PipelineRunData } from './store/events';
+export { EVENT_TYPES } from './store/events';
 export { checkNotifier } from './conformance/notifier';
 export { checkProvider, type KnownRun } from './conformance/provider';
 export type { ConformanceReport } from './conformance/report';
+export { sampleEvents, sampleVariants } from './conformance/samples';
