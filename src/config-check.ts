@@ -8,24 +8,30 @@ import { routeProblems } from './notify/route-check';
 
 /** The built-in types (test/unit/config.test.ts holds them equal to the registries). */
 export const BUILTIN_NOTIFIER_TYPES = ['console', 'email', 'webhook', 'slack', 'download', 'module'] as const;
-export const BUILTIN_PROVIDER_TYPES = ['local', 'azureml'] as const;
+export const BUILTIN_PROVIDER_TYPES = ['local', 'azureml', 'module'] as const;
+
+/** The types a config may name: the built-ins, or what an embedder registered (Daemon.create({registries})). */
+export interface KnownTypes {
+  notifiers: readonly string[];
+  providers: readonly string[];
+}
+
+const BUILTIN_TYPES: KnownTypes = { notifiers: BUILTIN_NOTIFIER_TYPES, providers: BUILTIN_PROVIDER_TYPES };
 
 /**
  * Every problem at once, each naming its field: routes name configured notifiers and can match; tracks and poll
  * limits name configured providers; types are known; the tick is a cron expression.
  */
-export function referenceProblems(config: LoadedConfig): string[] {
+export function referenceProblems(config: LoadedConfig, known: KnownTypes = BUILTIN_TYPES): string[] {
   const notifiers = Object.keys(config.notifiers);
   const providers = Object.keys(config.providers);
   const problems: string[] = [];
   if (!cron.validate(config.poll.tick))
     problems.push(`poll.tick: "${config.poll.tick}" is not a valid node-cron expression (six fields, seconds first, e.g. "*/5 * * * * *")`);
   for (const [name, n] of Object.entries(config.notifiers))
-    if (!(BUILTIN_NOTIFIER_TYPES as readonly string[]).includes(n.type))
-      problems.push(`notifiers.${name}.type: unknown notifier type "${n.type}" (known: ${BUILTIN_NOTIFIER_TYPES.join(', ')})`);
+    if (!known.notifiers.includes(n.type)) problems.push(`notifiers.${name}.type: unknown notifier type "${n.type}" (known: ${known.notifiers.join(', ')})`);
   for (const [name, p] of Object.entries(config.providers))
-    if (!(BUILTIN_PROVIDER_TYPES as readonly string[]).includes(p.type))
-      problems.push(`providers.${name}.type: unknown provider type "${p.type}" (known: ${BUILTIN_PROVIDER_TYPES.join(', ')})`);
+    if (!known.providers.includes(p.type)) problems.push(`providers.${name}.type: unknown provider type "${p.type}" (known: ${known.providers.join(', ')})`);
   config.routes.forEach((route, i) =>
     route.notify.forEach((name, j) => {
       if (!notifiers.includes(name)) problems.push(`routes[${i}].notify[${j}]: unknown notifier "${name}" (configured: ${notifiers.join(', ') || 'none'})`);

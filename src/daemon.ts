@@ -29,27 +29,13 @@ import { StuckWatch } from './watch/stuck';
 import { TrackStore } from './watch/tracks';
 import { startChangeFeeds } from './watch/change-feeds';
 import { HintRouter } from './watch/hints';
+import { ALL_ROLES, type DaemonOptions, type Roles } from './daemon-options';
 import { buildAll, configTracks, hintSettingsOf, pollSettingsOf, stuckSettingsOf } from './wiring';
-
-/** Which parts run in this process: `steprun-watch daemon` runs all; workers/*.ts run one kind of worker. */
-export interface Roles {
-  scheduler: boolean;
-  dispatcher: boolean;
-  pollWorkers: boolean;
-  deliverWorkers: boolean;
-}
 
 /** How long start-up waits for Redis before giving up. */
 const START_TIMEOUT_MS = 10_000;
 
-export const ALL_ROLES: Roles = { scheduler: true, dispatcher: true, pollWorkers: true, deliverWorkers: true };
-
-export interface DaemonOptions {
-  config: LoadedConfig;
-  logger: Logger;
-  clock?: Clock;
-  roles?: Roles;
-}
+export { ALL_ROLES, type DaemonOptions, type Roles };
 
 export class Daemon {
   readonly keys: Keys;
@@ -94,7 +80,7 @@ export class Daemon {
     const built: { daemon?: Daemon } = {};
     const budgetFor: BudgetFactory = (name, perMinute) => new RedisBudget(() => built.daemon!.connection, keys, name, perMinute, clock);
     const liveMessages = (notifier: string) => new RedisLiveMessages(() => built.daemon!.connection, keys, notifier);
-    const { providers, notifiers } = await buildAll(o.config, o.logger, { budgetFor, liveMessages });
+    const { providers, notifiers } = await buildAll(o.config, o.logger, { budgetFor, liveMessages }, o.registries);
     built.daemon = new Daemon(o.config, providers, notifiers, o);
     return built.daemon;
   }

@@ -8,6 +8,7 @@ export { Status, STATUSES, TERMINAL_STATUSES, RAW_STATUSES, normalizeStatus, isT
 export * from './model/errors';
 export type * from './providers/provider';
 export { ProviderRegistry, type ProviderFactory, type ProviderContext } from './providers/registry';
+export type { ProviderModule } from './providers/module';
 export { LocalProvider } from './providers/local/provider';
 // Extension points: what a notifier or provider plugin types against (docs/PLUGINS.md).
 export type { Notifier, NotifierFactory, NotifierContext, DeliveryContext, DeliveryResult, NotifierModule } from './notify/notifier';

@@ -5,22 +5,36 @@ import { referenceProblems, unresolvedProblems } from './config-check';
 import type { Logger } from './logger';
 import { ConfigInvalidError } from './model/errors';
 import { builtinNotifiers } from './notify/builtin';
-import type { Notifier } from './notify/notifier';
+import type { Notifier, NotifierRegistry } from './notify/notifier';
 import { builtinProviders } from './providers/builtin';
 import type { RunProvider } from './providers/provider';
+import type { ProviderRegistry } from './providers/registry';
 import type { HintSettings } from './watch/hints';
 import type { PollSettings } from './watch/poll';
 import type { StuckSettings } from './watch/stuck';
 import { trackFromRequest, type Track } from './watch/tracks';
 import { parseSince } from './duration';
 
-export function buildProviders(config: LoadedConfig, services?: Record<string, unknown>): Map<string, RunProvider> {
-  const registry = builtinProviders();
+/** The registries providers and notifiers are built from: the built-ins, unless an embedder brings its own. */
+export interface Registries {
+  providers?: ProviderRegistry;
+  notifiers?: NotifierRegistry;
+}
+
+function baseDirOf(config: LoadedConfig): string {
+  return config.source ? path.dirname(path.resolve(config.source)) : process.cwd();
+}
+
+export function buildProviders(
+  config: LoadedConfig,
+  services?: Record<string, unknown>,
+  registry: ProviderRegistry = builtinProviders(),
+): Map<string, RunProvider> {
   const providers = new Map<string, RunProvider>();
   const problems: string[] = [];
   for (const [name, options] of Object.entries(config.providers)) {
     try {
-      providers.set(name, registry.create(options.type, options, { name, dataDir: config.dataDir, services }));
+      providers.set(name, registry.create(options.type, options, { name, dataDir: config.dataDir, baseDir: baseDirOf(config), services }));
     } catch (err) {
       problems.push(...problemsOf(err));
     }
@@ -35,9 +49,9 @@ export async function buildNotifiers(
   providers: Map<string, RunProvider>,
   logger: Logger,
   services?: Record<string, unknown>,
+  registry: NotifierRegistry = builtinNotifiers(),
 ): Promise<Map<string, Notifier>> {
-  const registry = builtinNotifiers();
-  const baseDir = config.source ? path.dirname(path.resolve(config.source)) : process.cwd();
+  const baseDir = baseDirOf(config);
   const notifiers = new Map<string, Notifier>();
   const problems: string[] = [];
   for (const [name, options] of Object.entries(config.notifiers)) {
@@ -55,20 +69,22 @@ export async function buildNotifiers(
 }
 
 /** Everything the daemon builds from a config, checked as the daemon checks it, all problems in one error. */
-export async function buildAll(config: LoadedConfig, logger: Logger, services?: Record<string, unknown>) {
-  const problems = referenceProblems(config);
+export async function buildAll(config: LoadedConfig, logger: Logger, services?: Record<string, unknown>, registries: Registries = {}) {
+  const providerRegistry = registries.providers ?? builtinProviders();
+  const notifierRegistry = registries.notifiers ?? builtinNotifiers();
+  const problems = referenceProblems(config, { providers: providerRegistry.types(), notifiers: notifierRegistry.types() });
   // What runs everything needs every secret; nothing is built with one missing.
   const unset = unresolvedProblems(config);
   if (unset.length > 0) throw new ConfigInvalidError([...problems, ...unset]);
   let providers = new Map<string, RunProvider>();
   try {
-    providers = buildProviders(config, services);
+    providers = buildProviders(config, services, providerRegistry);
   } catch (err) {
     problems.push(...problemsOf(err));
   }
   let notifiers = new Map<string, Notifier>();
   try {
-    notifiers = await buildNotifiers(config, providers, logger, services);
+    notifiers = await buildNotifiers(config, providers, logger, services, notifierRegistry);
   } catch (err) {
     problems.push(...problemsOf(err));
   }

@@ -224,6 +224,12 @@ export class DeliveryError extends SrwError {
   readonly retryAfterMs?: number;
 }
 
+/**
+ * An error of this project's, by shape rather than class identity: a plugin built against its own copy of the
+ * package (another version, or dist/ beside src/) throws a RunNotFoundError that is not this one's class.
+ */
 export function isSrwError(err: unknown): err is SrwError {
-  return err instanceof SrwError;
+  if (err instanceof SrwError) return true;
+  const e = err as { code?: unknown; retryable?: unknown } | null;
+  return err instanceof Error && typeof e?.code === 'string' && e.code.startsWith('SRW_') && typeof e.retryable === 'boolean';
 }

@@ -6,6 +6,7 @@ import { ConfigInvalidError } from '../model/errors';
 import { AzureMlProvider } from './azureml/provider';
 import { parseAzureMlOptions } from './azureml/options';
 import { LocalProvider } from './local/provider';
+import { moduleProviderFactory } from './module';
 import type { RequestBudget } from './provider';
 import { ProviderRegistry } from './registry';
 
@@ -24,6 +25,7 @@ export function builtinProviders(): ProviderRegistry {
           (ctx.services?.budgetFor as BudgetFactory | undefined)?.(ctx.name, Number(options.maxRequestsPerMinute ?? 600)),
         ),
     )
+    .register('module', moduleProviderFactory)
     .register('local', (options, ctx) => {
       const parsed = localOptions.safeParse(options);
       if (!parsed.success) throw new ConfigInvalidError(issueLines(parsed.error, `providers.${ctx.name}`));

@@ -8,6 +8,8 @@ export interface ProviderContext {
   name: string;
   /** The steprun-watch data folder (local run store, outbox). */
   dataDir: string;
+  /** Folder relative module paths resolve from (the config file's folder, else the working directory). */
+  baseDir?: string;
   /** Optional shared services (a request budget, a logger) the daemon hands to providers. */
   services?: Record<string, unknown>;
 }
