@@ -5,6 +5,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import { cli, ProcessGroup, sigkill } from '../support/cli';
 import { dropPrefix, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';
+import { untilQuiet } from '../support/quiet';
 import { waitFor } from '../support/wait-for';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
@@ -60,7 +61,7 @@ describe('SIGKILL and the alert lifecycle', () => {
     expect(receiver.received).toHaveLength(0);
     const b = processes.start(['daemon'], { env });
     await waitFor(async () => receiver.received.length >= 1, { timeoutMs: 40_000, what: 'the page' });
-    await new Promise((r) => setTimeout(r, 4000));
+    await untilQuiet(redis, prefix);
     expect(receiver.received.map((r) => (r.json as { event_action: string }).event_action)).toEqual(['trigger']);
     const key = (receiver.received[0]!.json as { dedup_key: string }).dedup_key;
 
@@ -70,7 +71,7 @@ describe('SIGKILL and the alert lifecycle', () => {
     await sigkill(b);
     processes.start(['daemon'], { env });
     await waitFor(async () => receiver.received.length >= 2, { timeoutMs: 40_000, what: 'the resolve' });
-    await new Promise((r) => setTimeout(r, 4000));
+    await untilQuiet(redis, prefix);
     // Killed in the instant between the receiver's answer and the delivered mark, a message goes once more with the
     // same delivery id (docs/RELIABILITY.md), which the receiver drops: count what it keeps, one per delivery id.
     const kept = new Map(receiver.received.map((r) => [String(r.headers['webhook-id']), r.json]));

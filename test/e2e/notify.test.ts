@@ -7,6 +7,7 @@ import { cli, startCli } from '../support/cli';
 import { dropPrefix, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';
 import { MailCatcher } from '../support/smtp';
 import { tempDir } from '../support/tmp';
+import { untilQuiet } from '../support/quiet';
 import { waitFor } from '../support/wait-for';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
@@ -85,7 +86,7 @@ describe('daemon with email, webhook and download notifiers', () => {
       },
       { timeoutMs: 40000, what: 'every webhook and the mail' },
     );
-    await new Promise((r) => setTimeout(r, 1000));
+    await untilQuiet(redis, prefix); // a duplicate would have come by now
 
     // One failure mail, with the error and the stderr tail.
     expect(mail.mails).toHaveLength(1);

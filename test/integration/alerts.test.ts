@@ -12,6 +12,7 @@ import { systemClock } from '../../src/clock';
 import { startDaemon, testConfig } from '../support/daemon';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';
+import { untilQuiet } from '../support/quiet';
 import { waitFor } from '../support/wait-for';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
@@ -36,10 +37,10 @@ async function runNightly(env: Record<string, string>) {
   return runPipeline({ store: local.store, pipeline, baseDir: path.join(dataDir, 'work'), name: 'nightly-train' });
 }
 
-/** Waits until `n` bodies arrived, then a little longer, so that a duplicate would be seen. */
+/** Waits until `n` bodies arrived and the daemon has nothing left to deliver: a duplicate would have come by then. */
 async function settle(receiver: WebhookReceiver, n: number): Promise<void> {
   await waitFor(async () => receiver.received.length >= n, { timeoutMs: 30_000, what: `${n} webhook(s)` });
-  await new Promise((r) => setTimeout(r, 2500));
+  await untilQuiet(redis, prefix);
 }
 
 beforeAll(async () => {
@@ -129,7 +130,7 @@ describe('alert lifecycle across runs', () => {
     await waitFor(async () => (await deliveries.list({ limit: 200 })).some((d) => d.status === 'inhibited' && d.eventType === 'pipelinerun.failed'), {
       what: 'an inhibited pipeline failure',
     });
-    await new Promise((r) => setTimeout(r, 2500));
+    await untilQuiet(redis, prefix);
     expect(pd.received).toHaveLength(before.pd);
     expect(slack.received).toHaveLength(before.slack);
     const silenced = (await deliveries.list({ limit: 200 })).filter((d) => d.status === 'silenced');
@@ -140,7 +141,7 @@ describe('alert lifecycle across runs', () => {
     // The next good run resolves both alerts, silently: neither was sent to anyone.
     await runNightly({});
     await waitFor(async () => (await new AlertStore(redis, daemon.keys).list()).length === 0, { what: 'both alerts resolved' });
-    await new Promise((r) => setTimeout(r, 2500));
+    await untilQuiet(redis, prefix);
     expect(pd.received).toHaveLength(before.pd);
   });
 });

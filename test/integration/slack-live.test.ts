@@ -15,6 +15,7 @@ import { startDaemon, testConfig } from '../support/daemon';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 import { SlackApiStandIn } from '../support/slack-api';
 import { tempDir } from '../support/tmp';
+import { untilQuiet } from '../support/quiet';
 import { waitFor } from '../support/wait-for';
 
 const redis = testRedis();
@@ -70,8 +71,9 @@ describe('live Slack message', () => {
     const updates = mine.filter((c) => c.method === 'chat.update');
     expect(updates.length).toBeGreaterThan(5);
     expect(new Set(updates.map((u) => u.args.ts)).size).toBe(1);
-    // What the message ends on, once every edit was answered (a late, older edit would show here).
-    await new Promise((r) => setTimeout(r, 1500));
+    // What the message ends on, once nothing is left to send and every edit was answered (a late, older edit would show here).
+    await untilQuiet(redis, prefix);
+    await waitFor(() => slack.inFlight === 0, { what: 'every chat.update answered' });
     const last = JSON.stringify(slack.messages.get(String(updates[0]!.args.ts))!.blocks);
     expect(last).toContain('[Finished] pipeline');
     for (let i = 0; i < 10; i++) expect(last).toContain(`s${i}  Finished`);

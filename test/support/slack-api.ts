@@ -11,6 +11,8 @@ export class SlackApiStandIn {
   readonly calls: SlackCall[] = [];
   /** Each message as Slack holds it: the last post or update that Slack applied (answered), by ts. */
   readonly messages = new Map<string, Record<string, unknown>>();
+  /** chat.update calls received and not yet answered. */
+  inFlight = 0;
   /** Answer a chat.update this much later (a slow Slack), by its arguments. */
   updateDelayMs: (args: Record<string, unknown>) => number = () => 0;
   private server?: http.Server;
@@ -32,7 +34,9 @@ export class SlackApiStandIn {
           return reply(res, { ok: true, channel: 'C0123', ts });
         }
         if (method === 'chat.update') {
+          this.inFlight++;
           return void setTimeout(() => {
+            this.inFlight--;
             this.messages.set(String(args.ts), args);
             reply(res, { ok: true, channel: args.channel, ts: args.ts });
           }, this.updateDelayMs(args));
