@@ -7,7 +7,7 @@ import type { LoadedConfig } from './config/load';
 import { ApiServer } from './api/server';
 import type { Logger } from './logger';
 import { Metrics } from './metrics';
-import { DeliveryStore } from './notify/deliveries';
+import { DeliveryStore } from './store/deliveries';
 import { Dispatcher } from './notify/dispatch';
 import { RedisLiveMessages } from './notify/live-messages';
 import { alertPolicyOf } from './alerts/policy';

@@ -1,5 +1,6 @@
 // Alert identity across runs (pure): which alert an event opens or resolves, and under which key.
 import { isAlertingSubState } from '../model/status';
+import type { KeyField } from '../store/event-fields';
 import type { EventType, SubStateData, WatchEvent } from '../store/events';
 
 /** The sub-state an event opens or resolves an alert for: the one entered if it alerts, else the one left. */
@@ -7,12 +8,7 @@ export function alertingSubStateOf(s: SubStateData): string {
   return isAlertingSubState(s.to) || !s.from ? s.to : s.from;
 }
 
-/** Fields a route's `key:` may list; their values, joined by `/`, make the alert key. */
-export const KEY_FIELDS = ['provider', 'experiment', 'step', 'pipeline', 'pipelineRunId', 'trackId', 'type'] as const;
-export type KeyField = (typeof KEY_FIELDS)[number] | `labels.${string}`;
-
-/** Fields a matcher (silences, inhibition rules) may name (values are globs: `train*`), besides `labels.NAME`. */
-export const MATCH_FIELDS = ['type', 'status', 'experiment', 'pipeline', 'pipelineRunId', 'step', 'provider', 'trackId'] as const;
+export { KEY_FIELDS, MATCH_FIELDS, type KeyField } from '../store/event-fields';
 
 /**
  * `resolve-stuck`: a step that ends canceled resolves its alert only if being stuck opened it. `resolve-substate`: a
@@ -49,6 +45,21 @@ export function alertActionOf(e: WatchEvent): AlertAction | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * What someone must look at: failures, watch errors, stuck steps and a step that stopped responding (they page, and
+ * quiet hours do not hold them).
+ */
+export function isFailure(e: WatchEvent): boolean {
+  return (
+    e.type === 'steprun.failed' ||
+    e.type === 'pipelinerun.failed' ||
+    e.type === 'track.error' ||
+    e.type === 'steprun.stuck' ||
+    e.type === 'experiment.missing' ||
+    (e.type === 'steprun.substate' && isAlertingSubState(e.subState!.to))
+  );
 }
 
 /**

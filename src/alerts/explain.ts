@@ -1,8 +1,9 @@
 // "Who would get this event, and why": every route, matched or not and the reason, then the alert decision itself
 // (decide.ts, the same call the dispatcher makes) — never a copy of it. Pure.
 import type { RouteConfig } from '../config/schema';
-import type { DeliveryRecord } from '../notify/deliveries';
-import { globToRegExp, routeMatches } from '../notify/routing';
+import type { DeliveryRecord } from '../store/deliveries';
+import { globToRegExp } from '../store/event-fields';
+import { routeMatches } from './routing';
 import { summarize, type WatchEvent } from '../store/events';
 import { fieldOf, type AlertAction } from './alert-key';
 import { decideEvent, holdOf, type AlertPolicy, type DecisionState, type Outcome } from './decide';

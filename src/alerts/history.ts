@@ -1,7 +1,7 @@
 // What happened to one event: its delivery records, found by the ids they were given (no index to keep on the hot
 // path): one per notifier, the group generation it joined, and each repeat of the alert it opened.
 import type { Redis } from 'ioredis';
-import type { DeliveryRecord, DeliveryStore } from '../notify/deliveries';
+import type { DeliveryRecord, DeliveryStore } from '../store/deliveries';
 import type { WatchEvent } from '../store/events';
 import { deliveryId, groupDeliveryId, groupId, repeatDeliveryId } from '../store/ids';
 import type { Keys } from '../store/keys';

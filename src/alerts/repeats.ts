@@ -2,7 +2,7 @@
 // as the alert decision says (decideRepeat: not while silenced, inhibited, held or acknowledged; grouped routes too).
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { DeliveryStore } from '../notify/deliveries';
+import type { DeliveryStore } from '../store/deliveries';
 import { summarize } from '../store/events';
 import { deliveryJobId, repeatDeliveryId } from '../store/ids';
 import type { Keys } from '../store/keys';

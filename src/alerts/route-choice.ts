@@ -1,7 +1,7 @@
 // Which route decides for each notifier, the alert key it gives an event, and until when it holds it (pure).
 import type { RouteConfig } from '../config/schema';
-import { isFailure } from '../notify/formats/describe';
-import { routeMatches } from '../notify/routing';
+import { isFailure } from './alert-key';
+import { routeMatches } from './routing';
 import type { WatchEvent } from '../store/events';
 import { alertKeyOf, type KeyField } from './alert-key';
 import type { AlertPolicy } from './decision-types';

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { InvalidInputError, SilenceNotFoundError } from '../model/errors';
-import { globToRegExp } from '../notify/routing';
+import { globToRegExp } from '../store/event-fields';
 import type { WatchEvent } from '../store/events';
 import type { Keys } from '../store/keys';
 import { fieldOf, MATCH_FIELDS } from './alert-key';

@@ -9,7 +9,7 @@ import type { AlertPolicy } from '../alerts/decide';
 import type { Logger } from '../logger';
 import type { AuthLimits } from './auth-limiter';
 import type { Metrics } from '../metrics';
-import type { DeliveryStore } from '../notify/deliveries';
+import type { DeliveryStore } from '../store/deliveries';
 import type { RunProvider } from '../providers/provider';
 import type { Keys } from '../store/keys';
 import type { HintRouter } from '../watch/hints';

@@ -1,6 +1,6 @@
 // The config schema: one zod schema that validates and documents every setting (docs/CONFIG.md mirrors it).
 import { z } from 'zod';
-import { KEY_FIELDS, MATCH_FIELDS } from '../alerts/alert-key';
+import { KEY_FIELDS, MATCH_FIELDS } from '../store/event-fields';
 import { parseDurationMs, parseSince, SINCE_HELP } from '../duration';
 
 const name = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'letters, digits, "_" or "-" (at most 64)');

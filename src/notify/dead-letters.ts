@@ -2,7 +2,7 @@
 import type { Queue } from 'bullmq';
 import { DeliveryNotFoundError, InvalidInputError } from '../model/errors';
 import { deliveryJobId } from '../store/ids';
-import type { DeliveryStore } from './deliveries';
+import type { DeliveryStore } from '../store/deliveries';
 
 export async function retryDelivery(store: DeliveryStore, queue: Queue, id: string, now: number): Promise<void> {
   const record = await store.get(id);

@@ -6,7 +6,7 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { WatchEvent } from '../store/events';
 import type { Keys } from '../store/keys';
-import type { DeliveryStore } from './deliveries';
+import type { DeliveryStore } from '../store/deliveries';
 import type { Notifier } from './notifier';
 
 /** One delivery: one event; or, for a grouped route, the group generation whose events are sent as one notification. */

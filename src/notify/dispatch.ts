@@ -14,7 +14,7 @@ import type { SilenceStore } from '../alerts/silences';
 import { DISPATCH_GROUP, type Keys } from '../store/keys';
 import { parseEntry, type StreamEntry } from '../store/outbox';
 import { batchJobs, type PlannedJob } from './batches';
-import type { DeliveryStore } from './deliveries';
+import type { DeliveryStore } from '../store/deliveries';
 
 export interface DispatcherOptions {
   /** A connection of its own: XREADGROUP blocks it. */

@@ -12,7 +12,7 @@ import type { WatchEvent } from '../store/events';
 import { harvestToBlobs, openBlobTarget, writeBlobManifest, type BlobHarvestTarget } from './harvest-blob';
 import type { DeliveryContext, Notifier, NotifierFactory } from './notifier';
 import { parseOptions } from './options';
-import { globToRegExp } from './routing';
+import { globToRegExp } from '../store/event-fields';
 
 const optionsSchema = z
   .strictObject({

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { systemClock } from '../../src/clock';
 import type { Daemon } from '../../src/daemon';
-import { DeliveryStore } from '../../src/notify/deliveries';
+import { DeliveryStore } from '../../src/store/deliveries';
 import { loadPipelineFile } from '../../src/providers/local/pipeline-file';
 import { runPipeline } from '../../src/providers/local/pipeline-runner';
 import { LocalProvider } from '../../src/providers/local/provider';

@@ -6,7 +6,7 @@ import { readDecisionState } from '../../src/alerts/decision-state';
 import { explainRouting } from '../../src/alerts/explain';
 import { deliveryHistory } from '../../src/alerts/history';
 import { alertPolicyOf } from '../../src/alerts/policy';
-import type { DeliveryRecord } from '../../src/notify/deliveries';
+import type { DeliveryRecord } from '../../src/store/deliveries';
 import { AlertRig, pipelineEvent, stepEvent } from '../support/alert-rig';
 
 jest.setTimeout(300_000);

@@ -5,7 +5,7 @@ import { validateConfig } from '../../src/config/load';
 import { AlertStore } from '../../src/alerts/alert-store';
 import { sendDueRepeats } from '../../src/alerts/repeats';
 import { ManualClock } from '../../src/clock';
-import { DeliveryStore } from '../../src/notify/deliveries';
+import { DeliveryStore } from '../../src/store/deliveries';
 import { deliverQueue } from '../../src/queues';
 import type { WatchEvent } from '../../src/store/events';
 import { stepEventFixture } from '../support/events';

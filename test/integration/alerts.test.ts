@@ -6,7 +6,7 @@ import { parsePipelineText } from '../../src/providers/local/pipeline-file';
 import { runPipeline } from '../../src/providers/local/pipeline-runner';
 import { AlertStore } from '../../src/alerts/alert-store';
 import { SilenceStore } from '../../src/alerts/silences';
-import { DeliveryStore } from '../../src/notify/deliveries';
+import { DeliveryStore } from '../../src/store/deliveries';
 import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
 import { systemClock } from '../../src/clock';
 import { startDaemon, testConfig } from '../support/daemon';

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Daemon } from '../../src/daemon';
-import { DeliveryStore } from '../../src/notify/deliveries';
+import { DeliveryStore } from '../../src/store/deliveries';
 import { LocalProvider } from '../../src/providers/local/provider';
 import { systemClock } from '../../src/clock';
 import { Keys } from '../../src/store/keys';

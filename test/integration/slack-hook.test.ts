@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { verifySlackSignature } from '../../src/api/slack-hook';
 import { systemClock } from '../../src/clock';
 import type { Daemon } from '../../src/daemon';
-import { DeliveryStore } from '../../src/notify/deliveries';
+import { DeliveryStore } from '../../src/store/deliveries';
 import { LocalProvider } from '../../src/providers/local/provider';
 import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
 import { startDaemon, testConfig } from '../support/daemon';

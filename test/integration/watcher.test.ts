@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { systemClock } from '../../src/clock';
 import { createLogger } from '../../src/logger';
 import { Status, type StepStatus } from '../../src/model/status';
-import { DeliveryStore } from '../../src/notify/deliveries';
+import { DeliveryStore } from '../../src/store/deliveries';
 import { deliverJob } from '../../src/notify/deliver';
 import { Dispatcher } from '../../src/notify/dispatch';
 import { LocalProvider } from '../../src/providers/local/provider';

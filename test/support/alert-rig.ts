@@ -10,7 +10,7 @@ import { sendDueRepeats } from '../../src/alerts/repeats';
 import { SilenceStore } from '../../src/alerts/silences';
 import type { Clock } from '../../src/clock';
 import { validateConfig, type LoadedConfig } from '../../src/config/load';
-import { DeliveryStore } from '../../src/notify/deliveries';
+import { DeliveryStore } from '../../src/store/deliveries';
 import { deliverJob, deliveryBackoff, type DeliverDeps } from '../../src/notify/deliver';
 import { Dispatcher } from '../../src/notify/dispatch';
 import type { Notifier } from '../../src/notify/notifier';

@@ -30,6 +30,32 @@ describe('layering', () => {
     expect(violations('model', (t) => t.startsWith('providers/') && t !== 'providers/provider')).toEqual([]);
   });
 
+  it('every folder imports only what the table of docs/ARCHITECTURE.md allows, and the table names every folder', () => {
+    const doc = readFileSync(path.join(SRC, '../docs/ARCHITECTURE.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('### Folder dependencies'));
+    const util = ['clock', 'duration', 'logger', 'backoff', 'retry-after', 'package-root', 'metrics', 'queues'];
+    const allowed = new Map(
+      [...section.matchAll(/^\| `(\w+)` \| (.+) \|$/gm)].map((m) => [
+        m[1]!,
+        m[2]!.includes('anything') ? null : [...m[2]!.matchAll(/`([\w-]+)`/g)].map((x) => x[1]!),
+      ]),
+    );
+    const folders = readdirSync(SRC).filter((n) => statSync(path.join(SRC, n)).isDirectory());
+    expect([...allowed.keys()].sort()).toEqual(folders.sort());
+    const broken: string[] = [];
+    for (const folder of folders) {
+      const may = allowed.get(folder);
+      if (may === null) continue;
+      const ok = new Set([folder, ...may!.flatMap((m) => (m === 'util' ? util : [m]))]);
+      for (const file of files(path.join(SRC, folder)))
+        for (const target of importsOf(file)) {
+          const top = target.includes('/') ? target.split('/')[0]! : target;
+          if (!ok.has(top)) broken.push(`${path.relative(SRC, file)} -> ${target}`);
+        }
+    }
+    expect(broken).toEqual([]);
+  });
+
   it('notify/ and alerts/ import nothing from watch/', () => {
     expect([...violations('notify', (t) => t.startsWith('watch/')), ...violations('alerts', (t) => t.startsWith('watch/'))]).toEqual([]);
   });

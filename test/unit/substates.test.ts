@@ -3,7 +3,7 @@
 // per raw change within a status, each id once, and NotResponding's alert opened and resolved in turn.
 import { alertActionOf, alertKeyOf } from '../../src/alerts/alert-key';
 import { normalizeStatus, type StepStatus } from '../../src/model/status';
-import { routeMatches } from '../../src/notify/routing';
+import { routeMatches } from '../../src/alerts/routing';
 import type { StepRunSnapshot } from '../../src/providers/provider';
 import type { WatchEvent } from '../../src/store/events';
 import { nextEvents, type Transition } from '../../src/watch/state';

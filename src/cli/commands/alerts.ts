@@ -12,7 +12,7 @@ import { findEvent } from '../../alerts/lookup';
 import { parseMatchers, SilenceStore } from '../../alerts/silences';
 import { parseDurationMs } from '../../duration';
 import { InvalidInputError } from '../../model/errors';
-import { DeliveryStore, type DeliveryRecord } from '../../notify/deliveries';
+import { DeliveryStore, type DeliveryRecord } from '../../store/deliveries';
 import { formatDuration } from '../../notify/formats/describe';
 import type { WatchEvent } from '../../store/events';
 import { defineCommand, keyValues, report, reportList } from '../command';

@@ -6,7 +6,7 @@ import { systemClock } from '../../clock';
 import type { LoadedConfig } from '../../config/load';
 import { InvalidInputError } from '../../model/errors';
 import { parsePositiveInt } from '../options';
-import { DeliveryStore } from '../../notify/deliveries';
+import { DeliveryStore } from '../../store/deliveries';
 import { Keys } from '../../store/keys';
 import { configOf, withRedis } from '../context';
 

@@ -1,6 +1,5 @@
 // Human wording of an event, shared by every format (email, Slack, Teams, PagerDuty): one place for what an alert says.
 import { formatDuration } from '../../duration';
-import { isAlertingSubState } from '../../model/status';
 import { summarize, type WatchEvent } from '../../store/events';
 
 export { formatDuration } from '../../duration';
@@ -25,20 +24,7 @@ export function stillFailingLine(e: WatchEvent): string | undefined {
   return `${subjectOf(e)} · open since ${e.stillFailing.openedAt}`;
 }
 
-/**
- * What someone must look at: failures, watch errors, stuck steps and a step that stopped responding (they page, and
- * quiet hours do not hold them).
- */
-export function isFailure(e: WatchEvent): boolean {
-  return (
-    e.type === 'steprun.failed' ||
-    e.type === 'pipelinerun.failed' ||
-    e.type === 'track.error' ||
-    e.type === 'steprun.stuck' ||
-    e.type === 'experiment.missing' ||
-    (e.type === 'steprun.substate' && isAlertingSubState(e.subState!.to))
-  );
-}
+export { isFailure } from '../../alerts/alert-key';
 
 /** Label/value lines describing the event, in reading order. */
 export function factsOf(e: WatchEvent): [string, string][] {

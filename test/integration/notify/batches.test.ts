@@ -4,7 +4,7 @@ import type { Job } from 'bullmq';
 import { systemClock } from '../../../src/clock';
 import { createLogger } from '../../../src/logger';
 import { batchJobs, type PlannedJob } from '../../../src/notify/batches';
-import { DeliveryStore } from '../../../src/notify/deliveries';
+import { DeliveryStore } from '../../../src/store/deliveries';
 import { deliverJob, type DeliverJobData } from '../../../src/notify/deliver';
 import type { Notifier } from '../../../src/notify/notifier';
 import { webhookNotifierFactory } from '../../../src/notify/webhook';

@@ -1,8 +1,8 @@
 // Delivery records: one per (event, notifier). The record is the durable "delivered" marker and the dead-letter list.
-import type { WatchEvent } from '../store/events';
-import type { Keys } from '../store/keys';
+import type { WatchEvent } from './events';
+import type { Keys } from './keys';
 import type { Redis } from 'ioredis';
-import { Scripts } from '../store/scripts';
+import { Scripts } from './scripts';
 
 /** `silenced`, `inhibited` and `suppressed` were decided not to be sent (decide.ts), `reason` says why. */
 export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | 'silenced' | 'inhibited' | 'suppressed';

@@ -1,20 +1,12 @@
 // Routing rules: whether a route matches an event (pure). What then happens per notifier is the alert decision's
 // (src/alerts/decide.ts).
 import type { RouteConfig } from '../config/schema';
-import { alertActionOf } from '../alerts/alert-key';
+import { globToRegExp } from '../store/event-fields';
 import type { WatchEvent } from '../store/events';
+import { alertActionOf } from './alert-key';
 
 function list(v: string | string[] | undefined): string[] | undefined {
   return v === undefined ? undefined : Array.isArray(v) ? v : [v];
-}
-
-/** `*` is any run of characters, `?` one character; everything else is literal. */
-export function globToRegExp(glob: string): RegExp {
-  const escaped = glob
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`);
 }
 
 function anyGlob(patterns: string[] | undefined, value: string | undefined): boolean {
