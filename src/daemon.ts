@@ -10,6 +10,7 @@ import { Metrics } from './metrics';
 import { DeliveryStore } from './store/deliveries';
 import { Dispatcher } from './notify/dispatch';
 import { RedisLiveMessages } from './notify/live-messages';
+import type { AlertPolicy } from './alerts/decide';
 import { alertPolicyOf } from './alerts/policy';
 import { AlertStore } from './alerts/alert-store';
 import { sendDueRepeats } from './alerts/repeats';
@@ -36,6 +37,15 @@ import { buildAll, configTracks, hintSettingsOf, pollSettingsOf, stuckSettingsOf
 const START_TIMEOUT_MS = 10_000;
 
 export { ALL_ROLES, type DaemonOptions, type Roles };
+
+/** What every role of one process shares: the stores and the alert policy, built once. */
+interface Shared {
+  deliveries: DeliveryStore;
+  alerts: AlertStore;
+  silences: SilenceStore;
+  policy: AlertPolicy;
+  onSilenced(notifier: string): void;
+}
 
 export class Daemon {
   readonly keys: Keys;
@@ -102,10 +112,14 @@ export class Daemon {
     this.redis.on('ready', () => void this.addConfigTracks().catch((err: Error) => this.log.warn({ err: err.message }, 'could not add config tracks')));
     // At start-up a Redis that does not answer is an error (exit 5), not a process waiting silently; later outages are waited out.
     await untilReady(this.redis, describeRedis(config.redis), START_TIMEOUT_MS);
-    const deliveries = new DeliveryStore(this.redis, this.keys);
-    const alerts = new AlertStore(this.redis, this.keys);
-    const [silences, policy] = [new SilenceStore(this.redis, this.keys), alertPolicyOf(config)];
-    const onSilenced = (notifier: string) => this.metrics!.deliveries.inc({ notifier, outcome: 'silenced' });
+    // Built once, shared by every role of this process.
+    const shared: Shared = {
+      deliveries: new DeliveryStore(this.redis, this.keys),
+      alerts: new AlertStore(this.redis, this.keys),
+      silences: new SilenceStore(this.redis, this.keys),
+      policy: alertPolicyOf(config),
+      onSilenced: (notifier) => this.metrics!.deliveries.inc({ notifier, outcome: 'silenced' }),
+    };
     // BullMQ gets a connection of its own: it defines its many scripts on the connection it is given, and every
     // pipeline of that connection would copy them all (measured: the largest single cost at saturation).
     this.bull = connectRedis({ target: config.redis, mode: 'daemon', name: 'srw-bullmq' });
@@ -116,82 +130,80 @@ export class Daemon {
 
     if (this.roles.pollWorkers) pollWorkers(this.workerContext(), this.pollDeps()).forEach((w) => this.addWorker(w));
     if (this.roles.deliverWorkers) {
-      const deps = { notifiers: this.notifiers, deliveries, redis: this.redis, keys: this.keys, alerts, silences, clock: this.clock, logger: this.log };
+      const deps = { ...shared, notifiers: this.notifiers, redis: this.redis, keys: this.keys, clock: this.clock, logger: this.log };
       this.addWorker(deliverWorker(this.workerContext(), { ...deps, publicUrl: config.api.publicUrl, alertActions: Boolean(config.api.slack) }));
     }
-    if (this.roles.dispatcher) {
-      this.blocking = connectRedis({ target: config.redis, mode: 'daemon', name: 'srw-dispatch' });
-      this.blocking.on('error', () => undefined); // the main connection logs outages once
-      this.dispatcher = new Dispatcher({
-        blocking: this.blocking,
-        redis: this.redis,
-        keys: this.keys,
-        policy,
-        deliverQueue: this.deliver,
-        deliveries,
-        clock: this.clock,
-        alerts,
-        silences,
-        onSilenced,
-        consumer: `${os.hostname()}-${process.pid}`,
-        reclaimIdleMs: config.workers.reclaimIdleMs,
-        logger: this.log.child({ component: 'dispatch' }),
-        maxLen: config.events.maxLen,
-      });
-      this.dispatcher.start();
-    }
-    if (this.roles.scheduler && config.poll.hints.enabled) {
+    if (this.roles.dispatcher) this.startDispatcher(shared);
+    if (this.roles.scheduler) await this.startScheduler(shared);
+    // The daemon serves the API; a worker-only process serves its health and metrics (every process is scrapable).
+    if (this.servesApi || !this.roles.scheduler) await this.startApi(shared);
+    const started = { roles: this.roles, providers: [...this.providers.keys()], notifiers: [...this.notifiers.keys()], prefix: config.redis.prefix };
+    this.log.info({ ...started, api: this.apiUrl ?? null }, 'steprun-watch started');
+  }
+
+  private startDispatcher(s: Shared): void {
+    this.blocking = connectRedis({ target: this.config.redis, mode: 'daemon', name: 'srw-dispatch' });
+    this.blocking.on('error', () => undefined); // the main connection logs outages once
+    this.dispatcher = new Dispatcher({
+      ...s,
+      blocking: this.blocking,
+      redis: this.connection,
+      keys: this.keys,
+      deliverQueue: this.deliver!,
+      clock: this.clock,
+      consumer: `${os.hostname()}-${process.pid}`,
+      reclaimIdleMs: this.config.workers.reclaimIdleMs,
+      logger: this.log.child({ component: 'dispatch' }),
+      maxLen: this.config.events.maxLen,
+    });
+    this.dispatcher.start();
+  }
+
+  /** The tick (claims due tracks; raises stuck, missing and due repeats), and change hints when they are on. */
+  private async startScheduler(s: Shared): Promise<void> {
+    const { config } = this;
+    if (config.poll.hints.enabled) {
       this.hints = new HintRouter({
-        ...{ redis: this.redis, keys: this.keys, queues: this.queues, clock: this.clock, settings: hintSettingsOf(config, this.leaseMs) },
+        ...{ redis: this.connection, keys: this.keys, queues: this.queues, clock: this.clock, settings: hintSettingsOf(config, this.leaseMs) },
         logger: this.log.child({ component: 'hints' }),
         onHint: (provider, outcome) => this.metrics!.hints.inc({ provider, outcome }),
       });
       this.stopFeeds = await startChangeFeeds(this.providers, this.hints, this.log.child({ component: 'hints' }));
     }
-    if (this.roles.scheduler) {
-      this.scheduler = new Scheduler({
-        redis: this.redis,
-        keys: this.keys,
-        queues: this.queues,
-        clock: this.clock,
-        batch: config.poll.batch,
-        leaseMs: this.leaseMs,
-        afterTick: async (now) => {
-          await this.stuckWatch().raiseDue(now);
-          await this.missingWatch().raiseDue(now);
-          await sendDueRepeats({ redis: this.connection, keys: this.keys, alerts, silences, policy, deliveries, deliverQueue: this.deliver!, onSilenced }, now);
-        },
-        logger: this.log.child({ component: 'scheduler' }),
-      });
-      this.scheduler.start(config.poll.tick);
-    }
-    // The daemon serves the API; a worker-only process serves its health and metrics (every process is scrapable).
-    if (this.servesApi || !this.roles.scheduler) {
-      this.api = new ApiServer({
-        healthOnly: !this.servesApi,
-        redisWhere: describeRedis(config.redis),
-        redis: this.redis,
-        keys: this.keys,
-        clock: this.clock,
-        providers: this.providers,
-        deliveries,
-        deliverQueue: this.deliver,
-        metrics: this.metrics,
-        logger: this.log.child({ component: 'api' }),
-        token: config.api.token,
-        allowedHosts: config.api.allowedHosts,
-        policy,
-        alerts,
-        silences,
-        maxStreamClients: config.api.maxStreamClients,
-        hooks: { eventGrid: config.api.eventGrid, pagerDuty: config.api.pagerDuty, slack: config.api.slack },
-        hints: this.hints,
-        ready: () => this.ready(),
-      });
-      this.apiUrl = this.servesApi ? await this.api.listen(config.api.listen) : await this.api.listen(config.workers.listen, 'workers.listen');
-    }
-    const started = { roles: this.roles, providers: [...this.providers.keys()], notifiers: [...this.notifiers.keys()], prefix: config.redis.prefix };
-    this.log.info({ ...started, api: this.apiUrl ?? null }, 'steprun-watch started');
+    const repeats = { redis: this.connection, keys: this.keys, ...s, deliverQueue: this.deliver! };
+    this.scheduler = new Scheduler({
+      ...{ redis: this.connection, keys: this.keys, queues: this.queues, clock: this.clock, batch: config.poll.batch, leaseMs: this.leaseMs },
+      afterTick: async (now) => {
+        await this.stuckWatch().raiseDue(now);
+        await this.missingWatch().raiseDue(now);
+        await sendDueRepeats(repeats, now);
+      },
+      logger: this.log.child({ component: 'scheduler' }),
+    });
+    this.scheduler.start(config.poll.tick);
+  }
+
+  private async startApi(s: Shared): Promise<void> {
+    const { config } = this;
+    this.api = new ApiServer({
+      ...{ deliveries: s.deliveries, policy: s.policy, alerts: s.alerts, silences: s.silences },
+      healthOnly: !this.servesApi,
+      redisWhere: describeRedis(config.redis),
+      redis: this.connection,
+      keys: this.keys,
+      clock: this.clock,
+      providers: this.providers,
+      deliverQueue: this.deliver!,
+      metrics: this.metrics!,
+      logger: this.log.child({ component: 'api' }),
+      token: config.api.token,
+      allowedHosts: config.api.allowedHosts,
+      maxStreamClients: config.api.maxStreamClients,
+      hooks: { eventGrid: config.api.eventGrid, pagerDuty: config.api.pagerDuty, slack: config.api.slack },
+      hints: this.hints,
+      ready: () => this.ready(),
+    });
+    this.apiUrl = this.servesApi ? await this.api.listen(config.api.listen) : await this.api.listen(config.workers.listen, 'workers.listen');
   }
 
   /** A claimed track waits this long before it may be claimed again if its poll never reports back. */

@@ -12,8 +12,7 @@ import type { ProviderRegistry } from './providers/registry';
 import type { HintSettings } from './watch/hints';
 import type { PollSettings } from './watch/poll';
 import type { StuckSettings } from './watch/stuck';
-import { trackFromRequest, type Track } from './watch/tracks';
-import { parseSince } from './duration';
+import { trackOfTarget, type Track } from './watch/tracks';
 
 /** The registries providers and notifiers are built from: the built-ins, unless an embedder brings its own. */
 export interface Registries {
@@ -133,7 +132,5 @@ export function stuckSettingsOf(config: LoadedConfig): StuckSettings {
 
 /** The config's tracks as Track records (`since` read against `now`). */
 export function configTracks(config: LoadedConfig, now: number): Track[] {
-  return config.tracks.map((t) =>
-    trackFromRequest({ ...t, since: t.since === undefined ? undefined : parseSince(t.since, now), maxDurationMs: t.maxDuration }, 'config', now),
-  );
+  return config.tracks.map((t) => trackOfTarget(t, 'config', now));
 }

@@ -2,13 +2,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseSince } from '../duration';
 import { trackTargetSchema } from '../config/schema';
 import { describeIssue } from '../config/load';
 import { ConfigInvalidError, InvalidInputError, RedisUnavailableError, TrackNotFoundError } from '../model/errors';
 import { retryDelivery } from '../notify/dead-letters';
 import { parseEntry } from '../store/outbox';
-import { TrackStore, trackFromRequest, verifyTarget } from '../watch/tracks';
+import { TrackStore, trackOfTarget, verifyTarget } from '../watch/tracks';
 import { EventFanout } from '../store/outbox-tail';
 import { defineAlertRoutes } from './alert-routes';
 import { defineHookRoutes } from './hook-routes';
@@ -123,8 +122,7 @@ export class ApiServer {
       const body = parseTrackBody(await readJson(req));
       const provider = d.providers.get(body.provider);
       if (!provider) throw new InvalidInputError(`provider: unknown provider "${body.provider}" (configured: ${[...d.providers.keys()].join(', ')})`);
-      const since = body.since === undefined ? undefined : parseSince(body.since, d.clock.now());
-      const track = trackFromRequest({ ...body, since, maxDurationMs: body.maxDuration }, 'api', d.clock.now());
+      const track = trackOfTarget(body, 'api', d.clock.now());
       if (body.verify) await verifyTarget(track, provider);
       const added = await this.tracks.add(track);
       sendJson(res, added ? 201 : 200, { track: added ? track : await this.tracks.get(track.id), added });

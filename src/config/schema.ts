@@ -60,7 +60,15 @@ export const trackTargetSchema = z
   // The most specific id decides the kind; the others may be given as hints (Azure ML needs the experiment).
   .refine((t) => Boolean(t.experiment || t.pipelineRun || t.stepRun), {
     message: 'a track needs one of experiment, pipelineRun or stepRun',
-  });
+  })
+  // One schema for the config, the API and the CLI: what only an experiment track can use is refused on the others.
+  .refine((t) => t.since === undefined || !(t.pipelineRun || t.stepRun), {
+    message: 'is for experiment tracks (a pipeline or step run track watches its run whatever its age)',
+    path: ['since'],
+  })
+  .refine((t) => t.expect === undefined || !(t.pipelineRun || t.stepRun), { message: 'is for experiment tracks', path: ['expect'] });
+
+export type TrackTarget = z.infer<typeof trackTargetSchema>;
 
 const keyField = z.string().refine((f) => (KEY_FIELDS as readonly string[]).includes(f) || /^labels\.[A-Za-z0-9_.-]+$/.test(f), {
   message: `one of ${KEY_FIELDS.join(', ')} or labels.NAME`,

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { InvalidInputError, TrackNotFoundError } from '../model/errors';
 import type { Clock } from '../clock';
 import type { RunProvider } from '../providers/provider';
+import { parseSince } from '../duration';
 import { trackId } from '../store/ids';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
@@ -73,6 +74,15 @@ export interface TrackRequest {
   since?: number;
   expect?: Expectation;
   maxDurationMs?: number;
+}
+
+/** A track target as the one schema validates it (config `tracks[]`, `POST /tracks`, the `track` command's flags). */
+export type TrackTargetInput = Omit<TrackRequest, 'since' | 'maxDurationMs'> & { since?: string; maxDuration?: number };
+
+/** The track a validated target names: `since` read against `now`. */
+export function trackOfTarget(t: TrackTargetInput, source: Track['source'], now: number): Track {
+  const { since, maxDuration, ...rest } = t;
+  return trackFromRequest({ ...rest, since: since === undefined ? undefined : parseSince(since, now), maxDurationMs: maxDuration }, source, now);
 }
 
 /** The most specific id decides what is tracked; the others stay as hints for the provider. */

@@ -19,6 +19,12 @@ import { defineCommand, keyValues, report, reportList } from '../command';
 import { configOf, withRedis } from '../context';
 
 export function registerAlertCommands(program: Command): void {
+  alertsCommand(program);
+  silenceCommand(program);
+  routesCommand(program);
+}
+
+function alertsCommand(program: Command): void {
   const alertsCommand = defineCommand(
     program,
     'alerts',
@@ -62,7 +68,9 @@ export function registerAlertCommands(program: Command): void {
           : `${done.alert.key} was already acknowledged by ${done.by}\n`,
       );
     });
+}
 
+function silenceCommand(program: Command): void {
   const silence = defineCommand(
     program,
     'silence',
@@ -106,7 +114,9 @@ export function registerAlertCommands(program: Command): void {
     const s = await withRedis(config, (redis, keys) => new SilenceStore(redis, keys).expire(id, systemClock.now()));
     report(cmd, s, () => `silence ${id} expired\n`);
   });
+}
 
+function routesCommand(program: Command): void {
   const routes = defineCommand(
     program,
     'routes',

@@ -8,7 +8,7 @@ import { executeStep } from '../../providers/local/exec';
 import { loadPipelineFile } from '../../providers/local/pipeline-file';
 import { runPipeline } from '../../providers/local/pipeline-runner';
 import { LocalProvider } from '../../providers/local/provider';
-import { assertValidId, newPipelineRunId } from '../../providers/local/store';
+import { assertValidId, newPipelineRunId, type RunStore } from '../../providers/local/store';
 import { EXIT } from '../exit-codes';
 import { configOf, globalsOf, providerFromConfig } from '../context';
 import { parseKeyValues, parsePositiveInt } from '../options';
@@ -39,6 +39,11 @@ async function localStore(cmd: Command) {
 }
 
 export function registerExecCommands(program: Command): void {
+  execCommand(program);
+  runCommand(program);
+}
+
+function execCommand(program: Command): void {
   defineCommand(
     program,
     'exec',
@@ -62,21 +67,7 @@ export function registerExecCommands(program: Command): void {
         assertValidId(o.experiment, 'experiment');
         assertValidId(o.step, 'step name');
         const outputs = parseKeyValues(o.output, '--output', 'NAME=PATH');
-        const now = new Date();
-        const pipelineRunId = o.pipelineRun ?? newPipelineRunId(o.experiment, now);
-        const created = await store.createPipeline({
-          schema: 1,
-          pipelineRunId,
-          experiment: o.experiment,
-          createdTime: now.toISOString(),
-          status: null,
-          source: 'exec',
-        });
-        if (!created) {
-          const existing = await store.readPipeline(pipelineRunId);
-          if (existing.experiment !== o.experiment)
-            throw new InvalidInputError(`pipeline run ${pipelineRunId} belongs to experiment ${existing.experiment}, not ${o.experiment}`);
-        }
+        const pipelineRunId = await joinOrCreatePipelineRun(store, o.experiment, o.pipelineRun);
         const json = globalsOf(cmd).json;
         const cancel = cancelOnSignals();
         try {
@@ -104,7 +95,22 @@ export function registerExecCommands(program: Command): void {
         }
       },
     );
+}
 
+/** The pipeline run an `exec` joins (`--pipeline-run`, made if missing) or a new one; another experiment's is refused. */
+async function joinOrCreatePipelineRun(store: RunStore, experiment: string, wanted: string | undefined): Promise<string> {
+  const now = new Date();
+  const pipelineRunId = wanted ?? newPipelineRunId(experiment, now);
+  const created = await store.createPipeline({ schema: 1, pipelineRunId, experiment, createdTime: now.toISOString(), status: null, source: 'exec' });
+  if (!created) {
+    const existing = await store.readPipeline(pipelineRunId);
+    if (existing.experiment !== experiment)
+      throw new InvalidInputError(`pipeline run ${pipelineRunId} belongs to experiment ${existing.experiment}, not ${experiment}`);
+  }
+  return pipelineRunId;
+}
+
+function runCommand(program: Command): void {
   defineCommand(
     program,
     'run <pipelineFile>',

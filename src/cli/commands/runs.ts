@@ -31,6 +31,15 @@ async function openStep(workspace: Workspace, runId: string): Promise<StepRun> {
 }
 
 export function registerRunCommands(program: Command): void {
+  statusCommand(program);
+  stepsCommand(program);
+  logsCommand(program);
+  outputsCommand(program);
+  downloadCommand(program);
+  waitCommand(program);
+}
+
+function statusCommand(program: Command): void {
   defineCommand(program, 'status <runId>', 'show the status of a step run or a pipeline run', 'steprun-watch status s_0f3a9c2e1b7d4a60 --json').action(
     async (runId: string, _o, cmd: Command) => {
       const { workspace } = await workspaceOf(cmd);
@@ -40,7 +49,9 @@ export function registerRunCommands(program: Command): void {
       report(cmd, { ...p, steps }, () => describePipeline(p, steps));
     },
   );
+}
 
+function stepsCommand(program: Command): void {
   defineCommand(program, 'steps <pipelineRunId>', 'list the step runs of a pipeline run', 'steprun-watch steps demo_1764070000_a1b2c3 --json').action(
     async (pipelineRunId: string, _o, cmd: Command) => {
       const { workspace } = await workspaceOf(cmd);
@@ -50,7 +61,9 @@ export function registerRunCommands(program: Command): void {
       report(cmd, { pipelineRunId, steps: snapshots }, () => stepsTable(snapshots));
     },
   );
+}
 
+function logsCommand(program: Command): void {
   defineCommand(
     program,
     'logs <stepRunId>',
@@ -75,7 +88,9 @@ export function registerRunCommands(program: Command): void {
       if (o.tail) text = lastLines(text, o.tail);
       report(cmd, { stepRunId, log: which, text }, () => text);
     });
+}
 
+function outputsCommand(program: Command): void {
   defineCommand(program, 'outputs <stepRunId>', 'list the outputs of a step run', 'steprun-watch outputs s_0f3a9c2e1b7d4a60').action(
     async (stepRunId: string, _o, cmd: Command) => {
       const { workspace } = await workspaceOf(cmd);
@@ -91,7 +106,9 @@ export function registerRunCommands(program: Command): void {
       );
     },
   );
+}
 
+function downloadCommand(program: Command): void {
   defineCommand(
     program,
     'download <stepRunId> <output> <path>',
@@ -111,7 +128,9 @@ export function registerRunCommands(program: Command): void {
       if (globalsOf(cmd).json) return printJson({ stepRunId, output, ...result });
       process.stderr.write(`downloaded ${result.files.length} file(s), ${result.bytes} bytes into ${result.localPath}\n`);
     });
+}
 
+function waitCommand(program: Command): void {
   defineCommand(
     program,
     'wait <runId>',

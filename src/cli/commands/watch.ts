@@ -1,21 +1,29 @@
 // The watcher's commands: daemon, track, tracks, untrack, events.
 import type { Command } from 'commander';
 import { systemClock } from '../../clock';
-import { parseDurationMs, parseSince, SINCE_HELP } from '../../duration';
+import { SINCE_HELP } from '../../duration';
 import { trackTargetSchema } from '../../config/schema';
-import type { Expectation } from '../../watch/missing';
 import { InvalidInputError, TrackNotFoundError } from '../../model/errors';
 import { summarize, type WatchEvent } from '../../store/events';
-import { describeTarget, TrackStore, trackFromRequest, verifyTarget } from '../../watch/tracks';
+import { describeTarget, TrackStore, trackOfTarget, verifyTarget } from '../../watch/tracks';
 import { parseEntry } from '../../store/outbox';
 import { EventFanout } from '../../store/outbox-tail';
 import { createLogger } from '../../logger';
 import { configOf, globalsOf, providerFromConfig, withRedis } from '../context';
 import { parseKeyValues, parsePositiveInt } from '../options';
 import { defineCommand, keyValues, report, reportList } from '../command';
-import { issueLines } from '../../config/issues';
 
 export function registerWatchCommands(program: Command): void {
+  daemonCommand(program);
+  workersCommand(program);
+  trackCommand(program);
+  pingCommand(program);
+  tracksCommand(program);
+  untrackCommand(program);
+  eventsCommand(program);
+}
+
+function daemonCommand(program: Command): void {
   defineCommand(
     program,
     'daemon',
@@ -28,7 +36,9 @@ export function registerWatchCommands(program: Command): void {
       const { runDaemon } = await import('../run-daemon');
       await runDaemon(await configOf(cmd, { buildsAll: true }));
     });
+}
 
+function workersCommand(program: Command): void {
   defineCommand(program, 'workers', 'run only workers (poll and delivery) against the shared Redis: for scaling out', 'steprun-watch workers --only deliver')
     .option('--only <kind>', 'poll or deliver')
     .action(async (o: { only?: string }, cmd: Command) => {
@@ -41,7 +51,9 @@ export function registerWatchCommands(program: Command): void {
         deliverWorkers: o.only !== 'poll',
       });
     });
+}
 
+function trackCommand(program: Command): void {
   defineCommand(
     program,
     'track',
@@ -79,30 +91,15 @@ export function registerWatchCommands(program: Command): void {
         const config = await configOf(cmd);
         const providerName = globalsOf(cmd).provider ?? 'local';
         const provider = providerFromConfig(config, providerName);
-        const since = o.since === undefined ? undefined : parseSince(o.since, systemClock.now());
-        if (o.since !== undefined && since === undefined) throw new InvalidInputError(`--since takes ${SINCE_HELP}, got "${o.since}"`);
-        if (o.since !== undefined && (o.pipelineRun || o.stepRun))
-          throw new InvalidInputError('--since is for experiment tracks (a pipeline or step run track watches its run whatever its age)');
-        const track = trackFromRequest(
-          {
-            provider: providerName,
-            experiment: o.experiment,
-            pipelineRun: o.pipelineRun,
-            stepRun: o.stepRun,
-            since,
-            expect: expectationOf(o),
-            maxDurationMs: maxDurationOf(o.maxDuration),
-            labels: parseKeyValues(o.label, '--label'),
-          },
-          'cli',
-          systemClock.now(),
-        );
+        const track = trackOfTarget(targetOfFlags(providerName, o), 'cli', systemClock.now());
         if (o.verify) await verifyTarget(track, provider);
         const added = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).add(track));
         report(cmd, { ...track, added }, () => `${added ? 'tracking' : 'already tracked'}: ${describeTarget(track)} on ${providerName} (track ${track.id})\n`);
       },
     );
+}
 
+function pingCommand(program: Command): void {
   defineCommand(
     program,
     'ping',
@@ -119,7 +116,9 @@ export function registerWatchCommands(program: Command): void {
     await withRedis(config, (redis) => redis.ping());
     report(cmd, { redis: 'ok', ms: Date.now() - started }, (r) => `config ok, Redis answers (${r.ms} ms)\n`);
   });
+}
 
+function tracksCommand(program: Command): void {
   defineCommand(program, 'tracks', 'list the tracks', 'steprun-watch tracks --json').action(async (_o, cmd: Command) => {
     const config = await configOf(cmd);
     const tracks = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).list());
@@ -132,7 +131,9 @@ export function registerWatchCommands(program: Command): void {
       FAILURES: (t) => String(t.failures),
     });
   });
+}
 
+function untrackCommand(program: Command): void {
   defineCommand(program, 'untrack <trackId>', 'stop tracking (the id is shown by `tracks`)', 'steprun-watch untrack t3f9a0c1d2e4b5a6').action(
     async (trackId: string, _o, cmd: Command) => {
       const config = await configOf(cmd);
@@ -141,7 +142,9 @@ export function registerWatchCommands(program: Command): void {
       report(cmd, { untracked: trackId }, () => `untracked ${trackId}\n`);
     },
   );
+}
 
+function eventsCommand(program: Command): void {
   defineCommand(program, 'events', 'print the events stream (the outbox), oldest first', 'steprun-watch events --follow --json')
     .option('--follow', 'keep printing new events')
     .option('--limit <n>', 'at most the last N events', (v) => parsePositiveInt(v, '--limit'), 100)
@@ -173,28 +176,47 @@ export function registerWatchCommands(program: Command): void {
     });
 }
 
-/** `--expect-every 24h --expect-by 07:00 --tz Europe/Berlin`, checked as the config checks `tracks[].expect`. */
-function expectationOf(o: {
-  expectEvery?: string;
-  expectBy?: string;
-  tz: string;
-  experiment?: string;
-  pipelineRun?: string;
-  stepRun?: string;
-}): Expectation | undefined {
-  if (o.expectEvery === undefined) {
-    if (o.expectBy !== undefined) throw new InvalidInputError('--expect-by needs --expect-every (e.g. --expect-every 24h --expect-by 07:00)');
-    return undefined;
-  }
-  if (o.pipelineRun || o.stepRun) throw new InvalidInputError('--expect-every is for experiment tracks');
-  const parsed = trackTargetSchema.shape.expect.safeParse({ every: o.expectEvery, by: o.expectBy, tz: o.tz });
-  if (!parsed.success) throw new InvalidInputError(`--expect-every/--expect-by/--tz: ${issueLines(parsed.error, 'expect').join('; ')}`);
-  return parsed.data;
-}
+/** The flag each field of a track target comes from: errors name what the person typed. */
+const FLAG_OF: Record<string, string> = {
+  since: '--since',
+  maxDuration: '--max-duration',
+  labels: '--label',
+  expect: '--expect-every',
+  'expect.every': '--expect-every',
+  'expect.by': '--expect-by',
+  'expect.tz': '--tz',
+  '(root)': '--experiment/--pipeline-run/--step-run',
+};
 
-function maxDurationOf(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const ms = parseDurationMs(text);
-  if (!ms) throw new InvalidInputError(`--max-duration takes a duration such as 2h or 45m, got "${text}"`);
-  return ms;
+/** The `track` flags checked by the one track schema (the config's `tracks[]` and `POST /tracks` use it too). */
+function targetOfFlags(
+  provider: string,
+  o: {
+    experiment?: string;
+    pipelineRun?: string;
+    stepRun?: string;
+    since?: string;
+    expectEvery?: string;
+    expectBy?: string;
+    tz: string;
+    maxDuration?: string;
+    label: string[];
+  },
+) {
+  if (o.expectBy !== undefined && o.expectEvery === undefined)
+    throw new InvalidInputError('--expect-by needs --expect-every (e.g. --expect-every 24h --expect-by 07:00)');
+  const parsed = trackTargetSchema.safeParse({
+    provider,
+    experiment: o.experiment,
+    pipelineRun: o.pipelineRun,
+    stepRun: o.stepRun,
+    since: o.since,
+    maxDuration: o.maxDuration,
+    labels: parseKeyValues(o.label, '--label'),
+    expect: o.expectEvery === undefined ? undefined : { every: o.expectEvery, by: o.expectBy, tz: o.tz },
+  });
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = issue.path.join('.') || '(root)';
+  throw new InvalidInputError(`${FLAG_OF[field] ?? field}: ${issue.message}`);
 }
