@@ -36,7 +36,9 @@ it('since on a pipeline-run track: refused alike by the CLI (its flag), the API 
   const byApi = await post({ pipelineRun: 'p_1', since: '24h', verify: false });
   expect(byApi.status).toBe(400);
   expect(byApi.body.error!.message).toContain('since: is for experiment tracks');
-  expect(() => validateConfig({ tracks: [{ pipelineRun: 'p_1', since: '24h' }] }, { dataDir, env: {} })).toThrow(/tracks\[0\]\.since: is for experiment tracks/);
+  expect(() => validateConfig({ tracks: [{ pipelineRun: 'p_1', since: '24h' }] }, { dataDir, env: {} })).toThrow(
+    /tracks\[0\]\.since: is for experiment tracks/,
+  );
 });
 
 it('expect on a step-run track, and a bad --expect-every, are refused naming the flag', async () => {

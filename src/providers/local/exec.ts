@@ -127,6 +127,18 @@ interface ChildOutcome {
   error?: { code: string; message: string };
 }
 
+/** The command's environment: ours, the step's own, and who it is (SRW_STEP_RUN_ID, …). */
+function stepEnv(o: ExecuteStepOptions, record: StepRecord): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...o.env,
+    SRW_STEP_RUN_ID: record.stepRunId,
+    SRW_PIPELINE_RUN_ID: record.pipelineRunId,
+    SRW_STEP_NAME: record.name,
+    SRW_EXPERIMENT: record.experiment,
+  };
+}
+
 function runChild(
   o: ExecuteStepOptions,
   record: StepRecord,
@@ -136,16 +148,8 @@ function runChild(
 ): Promise<ChildOutcome> {
   return new Promise((resolve) => {
     const { stdout: stdoutLog, stderr: stderrLog } = logs;
-    const env = {
-      ...process.env,
-      ...o.env,
-      SRW_STEP_RUN_ID: record.stepRunId,
-      SRW_PIPELINE_RUN_ID: record.pipelineRunId,
-      SRW_STEP_NAME: record.name,
-      SRW_EXPERIMENT: record.experiment,
-    };
     // Its own process group, so a cancel reaches the whole tree (a shell's children too), not just the shell.
-    const child = spawn(o.command.file, o.command.args, { cwd: o.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(o.command.file, o.command.args, { cwd: o.cwd, env: stepEnv(o, record), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const signalGroup = (sig: NodeJS.Signals): void => {
       try {
         if (child.pid) process.kill(-child.pid, sig);

@@ -37,6 +37,19 @@ export interface PipelineResult {
   steps: { name: string; stepRunId: string; status: StepStatus; isReused: boolean; reusedRunId?: string }[];
 }
 
+/** One run of a pipeline file as it goes: its record's fixed fields, its steps' records, and what it reports. */
+interface PipelineRunState {
+  o: RunPipelineOptions;
+  base: Omit<PipelineRecordFields, 'status' | 'startTime'>;
+  started: string;
+  cwd: string;
+  records: Map<string, StepRecord>;
+  say: (line: string) => void;
+  now: () => Date;
+}
+
+type PipelineRecordFields = Parameters<RunStore['writePipeline']>[0];
+
 export async function runPipeline(o: RunPipelineOptions): Promise<PipelineResult> {
   const now = o.now ?? (() => new Date());
   const say = o.say ?? (() => undefined);
@@ -56,28 +69,46 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineResult
   };
   await o.store.createNewPipeline({ ...base, status: Status.Running, startTime: started });
   say(`pipeline run ${pipelineRunId} (experiment ${pipeline.experiment})`);
+  const run: PipelineRunState = { o, base, started, cwd, records: await recordStepsUpFront(o, pipelineRunId, now), say, now };
+  await runSteps(run);
+  return finishPipeline(run);
+}
 
-  // Every step is recorded NotStarted up front, so watchers see the whole graph at once.
+/** Every step recorded NotStarted before any runs, so watchers see the whole graph at once. */
+async function recordStepsUpFront(o: RunPipelineOptions, pipelineRunId: string, now: () => Date): Promise<Map<string, StepRecord>> {
   const records = new Map<string, StepRecord>();
-  for (const step of pipeline.steps) {
+  for (const step of o.pipeline.steps) {
     const record = {
-      ...newStepRecord({ experiment: pipeline.experiment, pipelineRunId, stepName: step.name, command: step.run, now: now() }),
+      ...newStepRecord({ experiment: o.pipeline.experiment, pipelineRunId, stepName: step.name, command: step.run, now: now() }),
       ...(step.needs.length ? { needs: step.needs } : {}),
     };
     await o.store.writeStep(record);
     records.set(step.name, record);
   }
+  return records;
+}
 
-  const limit = o.parallel ?? pipeline.parallel ?? os.availableParallelism();
+/**
+ * Starts each step once what it needs has Finished, up to the parallel limit; cancels those that can no longer run.
+ * A crash of the runner itself (EMFILE, a full disk) stops every child, records what did not finish, and throws.
+ */
+async function runSteps(run: PipelineRunState): Promise<void> {
+  const { o, records, say, now } = run;
+  const limit = o.parallel ?? o.pipeline.parallel ?? os.availableParallelism();
   // The runner's own stop: a crash cancels the running children, as Ctrl-C does.
   const stop = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
   const running = new Map<string, Promise<void>>();
   let crash: Error | undefined;
   const statusOf = (name: string): StepStatus => records.get(name)!.status;
+  const onCrash = (err: Error) => {
+    if (crash) return;
+    crash = err;
+    stop.abort(new Error(`runner crashed: ${err.message}`));
+  };
   try {
     for (;;) {
-      for (const step of pipeline.steps) {
+      for (const step of o.pipeline.steps) {
         if (statusOf(step.name) !== Status.NotStarted || running.has(step.name)) continue;
         const blocked = step.needs.find((n) => isTerminal(statusOf(n)) && statusOf(n) !== Status.Finished);
         if (blocked || signal.aborted) {
@@ -91,63 +122,51 @@ export async function runPipeline(o: RunPipelineOptions): Promise<PipelineResult
           continue;
         }
         if (running.size >= limit || !step.needs.every((n) => statusOf(n) === Status.Finished)) continue;
+        const done = runOne({ ...o, signal }, step, records.get(step.name)!, run.cwd, say, now).then((r) => void records.set(step.name, r), onCrash);
         running.set(
           step.name,
-          runOne({ ...o, signal }, step, records.get(step.name)!, cwd, say, now).then(
-            (r) => {
-              records.set(step.name, r);
-              running.delete(step.name);
-            },
-            (err: Error) => {
-              running.delete(step.name);
-              if (!crash) {
-                crash = err;
-                stop.abort(new Error(`runner crashed: ${err.message}`));
-              }
-            },
-          ),
+          done.finally(() => running.delete(step.name)),
         );
       }
       if (crash) throw crash;
-      if (running.size === 0) break;
+      if (running.size === 0) return;
       await Promise.race(running.values());
     }
   } catch (err) {
-    // Anything that breaks the runner (EMFILE, a full disk): stop every child, record what did not finish, then fail.
     stop.abort(new Error(`runner crashed: ${(err as Error).message}`));
     await Promise.allSettled(running.values());
-    await cancelUnfinished(o.store, pipelineRunId, `runner crashed: ${(err as Error).message}`, now).catch(() => undefined);
-    await o.store
-      .writePipeline({
-        ...base,
-        status: Status.Failed,
-        startTime: started,
-        endTime: now().toISOString(),
-        error: { code: 'RunnerCrashed', message: (err as Error).message },
-      })
-      .catch(() => undefined);
-    say(`pipeline run ${pipelineRunId}: runner crashed: ${(err as Error).message}`);
+    await recordCrash(run, err as Error);
     throw err;
   }
+}
 
-  const statuses = pipeline.steps.map((s) => statusOf(s.name));
+async function recordCrash(run: PipelineRunState, err: Error): Promise<void> {
+  const { o, base, now } = run;
+  await cancelUnfinished(o.store, base.pipelineRunId, `runner crashed: ${err.message}`, now).catch(() => undefined);
+  const error = { code: 'RunnerCrashed', message: err.message };
+  await o.store.writePipeline({ ...base, status: Status.Failed, startTime: run.started, endTime: now().toISOString(), error }).catch(() => undefined);
+  run.say(`pipeline run ${base.pipelineRunId}: runner crashed: ${err.message}`);
+}
+
+/** The pipeline run's own status from its steps' (a failure wins, then a cancel), recorded; what `run` reports. */
+async function finishPipeline(run: PipelineRunState): Promise<PipelineResult> {
+  const { o, base, records, now } = run;
+  const steps = o.pipeline.steps.map((s) => records.get(s.name)!);
+  const statuses = steps.map((r) => r.status);
   const status = statuses.includes(Status.Failed) ? Status.Failed : statuses.includes(Status.Canceled) ? Status.Canceled : Status.Finished;
-  const failed = pipeline.steps.map((s) => records.get(s.name)!).find((r) => r.status === Status.Failed);
+  const failed = steps.find((r) => r.status === Status.Failed);
   await o.store.writePipeline({
     ...base,
     status,
-    startTime: started,
+    startTime: run.started,
     endTime: now().toISOString(),
     error: failed ? { code: 'StepFailed', message: `step ${failed.name} failed: ${failed.error?.message ?? ''}`.trim() } : undefined,
   });
-  say(`pipeline run ${pipelineRunId}: ${status}`);
+  run.say(`pipeline run ${base.pipelineRunId}: ${status}`);
   return {
-    pipelineRunId,
+    pipelineRunId: base.pipelineRunId,
     status,
-    steps: pipeline.steps.map((s) => {
-      const r = records.get(s.name)!;
-      return { name: r.name, stepRunId: r.stepRunId, status: r.status, isReused: r.isReused, reusedRunId: r.reusedRunId };
-    }),
+    steps: steps.map((r) => ({ name: r.name, stepRunId: r.stepRunId, status: r.status, isReused: r.isReused, reusedRunId: r.reusedRunId })),
   };
 }
 
