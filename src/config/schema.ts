@@ -68,8 +68,6 @@ export const trackTargetSchema = z
   })
   .refine((t) => t.expect === undefined || !(t.pipelineRun || t.stepRun), { message: 'is for experiment tracks', path: ['expect'] });
 
-export type TrackTarget = z.infer<typeof trackTargetSchema>;
-
 const keyField = z.string().refine((f) => (KEY_FIELDS as readonly string[]).includes(f) || /^labels\.[A-Za-z0-9_.-]+$/.test(f), {
   message: `one of ${KEY_FIELDS.join(', ')} or labels.NAME`,
 });
