@@ -58,9 +58,7 @@ export const trackTargetSchema = z
       .optional(),
   })
   // The most specific id decides the kind; the others may be given as hints (Azure ML needs the experiment).
-  .refine((t) => Boolean(t.experiment || t.pipelineRun || t.stepRun), {
-    message: 'a track needs one of experiment, pipelineRun or stepRun',
-  })
+  .refine((t) => Boolean(t.experiment || t.pipelineRun || t.stepRun), { message: 'a track needs one of experiment, pipelineRun or stepRun' })
   // One schema for the config, the API and the CLI: what only an experiment track can use is refused on the others.
   .refine((t) => t.since === undefined || !(t.pipelineRun || t.stepRun), {
     message: 'is for experiment tracks (a pipeline or step run track watches its run whatever its age)',
