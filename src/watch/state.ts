@@ -1,6 +1,6 @@
 // Transition detection: a pure decision (nextEvents) and one atomic commit of state + events + schedule.
 import type { Redis } from 'ioredis';
-import { canonicalRawStatus, isAlertingSubState, isTerminal, isStepStatus, type StepStatus } from '../model/status';
+import { isAlertingSubState, isTerminal, isStepStatus, subStateOf, type StepStatus } from '../model/status';
 import type { PipelineRunSnapshot, StepRunSnapshot } from '../providers/provider';
 import { type WatchEvent } from '../store/events';
 import { pipelineEvent, stepEvent, subStateEvent } from './events';
@@ -70,7 +70,8 @@ export function nextEvents(track: Track, prev: Record<string, string>, steps: St
   const out: Transition[] = [];
   for (const step of steps) {
     const before = decodeState(prev[step.stepRunId]);
-    const raw = canonicalRawStatus(step.rawStatus);
+    // A plain spelling of the status (Completed for Finished, running) is the status itself: only a sub-state differs.
+    const raw = subStateOf(step.rawStatus) ?? step.status;
     const subField = SUBSTATE_FIELD_PREFIX + step.stepRunId;
     const sub = decodeSubState(prev[subField]);
     // The raw status last recorded: the sub-state event's, if one came after the last status event.

@@ -78,6 +78,13 @@ describe('steprun.substate', () => {
     ]);
   });
 
+  it('a plain spelling of the status is no sub-state: Completed after a stored Finished (an older daemon’s state) is nothing new', () => {
+    expect(nextEvents(track, { 'sr-1': '2|Finished' }, [seen('Completed')], 0)).toEqual([]);
+    expect(nextEvents(track, { 'sr-1': '1|Running' }, [seen('running')], 0)).toEqual([]);
+    const [into] = commit({ 'sr-1': '1|Running' }, nextEvents(track, { 'sr-1': '1|Running' }, [seen('Finalizing')], 0));
+    expect(into!.subState).toEqual({ from: 'Running', to: 'Finalizing' });
+  });
+
   it('routes take ordinary sub-states only by naming the type; NotResponding’s open and resolve match like any event', () => {
     const route = (match: Record<string, unknown>) => routeSchema.parse({ match, notify: ['x'] });
     const [, finalizing] = observe({}, ['Running', 'Finalizing']);
