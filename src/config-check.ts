@@ -4,7 +4,7 @@
 import cron from 'node-cron';
 import type { LoadedConfig } from './config/load';
 import { ConfigInvalidError } from './model/errors';
-import { routeProblems } from './notify/route-check';
+import { routeProblems } from './notify/dispatch/route-check';
 
 /** The built-in types (test/unit/config.test.ts holds them equal to the registries). */
 export const BUILTIN_NOTIFIER_TYPES = ['console', 'email', 'webhook', 'slack', 'download', 'module'] as const;

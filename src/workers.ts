@@ -4,7 +4,7 @@ import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { LoadedConfig } from './config/load';
 import type { Metrics } from './metrics';
-import { deliverJob, deliveryBackoff, type DeliverJobData, type DeliverDeps } from './notify/deliver';
+import { deliverJob, deliveryBackoff, type DeliverJobData, type DeliverDeps } from './notify/deliver/deliver';
 import { DELIVER_QUEUE, pollQueueName, workerOptions } from './queues';
 import type { Keys } from './store/keys';
 import { pollTrack, type PollDeps } from './watch/poll';

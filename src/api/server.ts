@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { trackTargetSchema } from '../config/schema';
 import { describeIssue } from '../config/load';
 import { ConfigInvalidError, InvalidInputError, RedisUnavailableError, TrackNotFoundError } from '../model/errors';
-import { retryDelivery } from '../notify/dead-letters';
+import { retryDelivery } from '../notify/deliver/dead-letters';
 import { parseEntry } from '../store/outbox';
 import { TrackStore, trackOfTarget, verifyTarget } from '../watch/tracks';
 import { EventFanout } from '../store/outbox-tail';

@@ -7,8 +7,8 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { acknowledge } from '../alerts/ack';
 import { keyMatchersOf } from '../alerts/alert-key';
 import { AlertNotFoundError } from '../model/errors';
-import { ACK_ACTION, ALERT_ACTIONS_BLOCK, SILENCE_ACTIONS } from '../notify/formats/slack-actions';
-import { postJson } from '../notify/http';
+import { ACK_ACTION, ALERT_ACTIONS_BLOCK, SILENCE_ACTIONS } from '../notify/notifiers/formats/slack-actions';
+import { postJson } from '../notify/deliver/http';
 import type { ApiDeps, Handler } from './deps';
 import { HttpError, parseJson, readBody } from './http';
 

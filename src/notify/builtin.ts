@@ -1,10 +1,10 @@
 // Registers the built-in notifiers the same way a third-party notifier type would be registered.
-import { consoleNotifierFactory } from './console';
-import { downloadNotifierFactory } from './download';
-import { emailNotifierFactory } from './email';
+import { consoleNotifierFactory } from './notifiers/console';
+import { downloadNotifierFactory } from './notifiers/harvest';
+import { emailNotifierFactory } from './notifiers/email';
 import { moduleNotifierFactory, NotifierRegistry } from './notifier';
-import { slackLiveNotifierFactory } from './slack-live';
-import { webhookNotifierFactory } from './webhook';
+import { slackLiveNotifierFactory } from './notifiers/slack-live';
+import { webhookNotifierFactory } from './notifiers/webhook';
 
 export function builtinNotifiers(): NotifierRegistry {
   return new NotifierRegistry()

@@ -1,7 +1,7 @@
 // Issue 12: one live Slack message per pipeline run, against a local stand-in of the Web API.
 import { Status, type StepStatus } from '../../src/model/status';
 import { builtinNotifiers } from '../../src/notify/builtin';
-import { RedisLiveMessages } from '../../src/notify/live-messages';
+import { RedisLiveMessages } from '../../src/notify/notifiers/live-messages';
 import { Keys } from '../../src/store/keys';
 import { deliveryContext, silent } from '../support/notifiers';
 import { stepEventWith } from '../support/events';

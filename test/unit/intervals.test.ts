@@ -1,5 +1,5 @@
 import { backoffMs } from '../../src/backoff';
-import { deliveryBackoff } from '../../src/notify/deliver';
+import { deliveryBackoff } from '../../src/notify/deliver/deliver';
 import { failureDelayMs, nextPollDelayMs } from '../../src/watch/scheduler';
 
 const policy = { minMs: 5000, maxMs: 300000 };

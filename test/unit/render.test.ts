@@ -1,7 +1,7 @@
 // Issue 12, safe rendering: hostile text from runs fed to every format.
-import { cloudEvent, pagerDutyEvent, slackMessage, teamsMessage } from '../../src/notify/formats/webhook-formats';
-import { emailContent } from '../../src/notify/formats/email-message';
-import { cutTail, fitLines, slackCodeBlock, slackEscape } from '../../src/notify/formats/render';
+import { cloudEvent, pagerDutyEvent, slackMessage, teamsMessage } from '../../src/notify/notifiers/formats/webhook-formats';
+import { emailContent } from '../../src/notify/notifiers/formats/email-message';
+import { cutTail, fitLines, slackCodeBlock, slackEscape } from '../../src/notify/notifiers/formats/render';
 import { parseAzureMlOptions } from '../../src/providers/azureml/options';
 import { AzureMlProvider } from '../../src/providers/azureml/provider';
 import type { WatchEvent } from '../../src/store/events';
@@ -232,7 +232,7 @@ describe('templates (issue 12)', () => {
   });
 
   it('templates are logic-less: no code runs, a bad one is refused at start naming the field', async () => {
-    const { templateSchema } = await import('../../src/notify/formats/template');
+    const { templateSchema } = await import('../../src/notify/notifiers/formats/template');
     expect(templateSchema.safeParse({ text: '{{#unclosed}}' }).success).toBe(false);
     expect(templateSchema.safeParse({ text: '{{constructor.constructor}}' }).success).toBe(true);
     const out = slackMessage(failedStep(), { text: '{{constructor.constructor}}|{{process.env.HOME}}' }) as { blocks: { text?: { text: string } }[] };

@@ -13,7 +13,7 @@ import { parseMatchers, SilenceStore } from '../../alerts/silences';
 import { parseDurationMs } from '../../duration';
 import { InvalidInputError } from '../../model/errors';
 import { DeliveryStore, type DeliveryRecord } from '../../store/deliveries';
-import { formatDuration } from '../../notify/formats/describe';
+import { formatDuration } from '../../notify/notifiers/formats/describe';
 import type { WatchEvent } from '../../store/events';
 import { defineCommand, keyValues, report, reportList } from '../command';
 import { configOf, withRedis } from '../context';

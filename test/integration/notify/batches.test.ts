@@ -3,11 +3,11 @@
 import type { Job } from 'bullmq';
 import { systemClock } from '../../../src/clock';
 import { createLogger } from '../../../src/logger';
-import { batchJobs, type PlannedJob } from '../../../src/notify/batches';
+import { batchJobs, type PlannedJob } from '../../../src/notify/dispatch/batches';
 import { DeliveryStore } from '../../../src/store/deliveries';
-import { deliverJob, type DeliverJobData } from '../../../src/notify/deliver';
+import { deliverJob, type DeliverJobData } from '../../../src/notify/deliver/deliver';
 import type { Notifier } from '../../../src/notify/notifier';
-import { webhookNotifierFactory } from '../../../src/notify/webhook';
+import { webhookNotifierFactory } from '../../../src/notify/notifiers/webhook';
 import type { WatchEvent } from '../../../src/store/events';
 import { Keys } from '../../../src/store/keys';
 import { stepEventFixture } from '../../support/events';

@@ -2,12 +2,12 @@
 import * as path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { z } from 'zod';
-import { writeFileAtomic } from '../fs/atomic';
-import { DeliveryError } from '../model/errors';
+import { writeFileAtomic } from '../../fs/atomic';
+import { DeliveryError } from '../../model/errors';
 import { emailContent } from './formats/email-message';
 import { templateSchema } from './formats/template';
-import type { Notifier, NotifierFactory } from './notifier';
-import { parseOptions } from './options';
+import type { Notifier, NotifierFactory } from '../notifier';
+import { parseOptions } from '../options';
 
 const address = z.string().min(3).regex(/@/, 'an email address');
 

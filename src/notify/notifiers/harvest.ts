@@ -3,16 +3,16 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { applyRetention, markInFlight } from '../fs/harvest-retention';
-import { assertSafeName, resolveInside } from '../fs/safe-path';
-import { DeliveryError, isSrwError, UnsafePathError } from '../model/errors';
-import { StepRun, type PortDataReference } from '../model/step-run';
-import { Experiment, Workspace } from '../model/workspace';
-import type { WatchEvent } from '../store/events';
+import { applyRetention, markInFlight } from '../../fs/harvest-retention';
+import { assertSafeName, resolveInside } from '../../fs/safe-path';
+import { DeliveryError, isSrwError, UnsafePathError } from '../../model/errors';
+import { StepRun, type PortDataReference } from '../../model/step-run';
+import { Experiment, Workspace } from '../../model/workspace';
+import type { WatchEvent } from '../../store/events';
 import { harvestToBlobs, openBlobTarget, writeBlobManifest, type BlobHarvestTarget } from './harvest-blob';
-import type { DeliveryContext, Notifier, NotifierFactory } from './notifier';
-import { parseOptions } from './options';
-import { globToRegExp } from '../store/event-fields';
+import type { DeliveryContext, Notifier, NotifierFactory } from '../notifier';
+import { parseOptions } from '../options';
+import { globToRegExp } from '../../store/event-fields';
 
 const optionsSchema = z
   .strictObject({

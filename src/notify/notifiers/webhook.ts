@@ -1,12 +1,12 @@
 // The webhook notifier: a JSON POST (CloudEvents, Slack, Teams or PagerDuty), signed per Standard Webhooks when a secret is set.
 import { z } from 'zod';
-import { maskUrl } from '../logger';
+import { maskUrl } from '../../logger';
 import { cloudEvent, pagerDutyEvent, slackMessage, teamsMessage } from './formats/webhook-formats';
 import { templateSchema } from './formats/template';
-import { postJson } from './http';
-import type { Notifier, NotifierFactory } from './notifier';
-import { parseOptions } from './options';
-import { signatureHeaders } from './signing';
+import { postJson } from '../deliver/http';
+import type { Notifier, NotifierFactory } from '../notifier';
+import { parseOptions } from '../options';
+import { signatureHeaders } from '../deliver/signing';
 
 const PAGERDUTY_URL = 'https://events.pagerduty.com/v2/enqueue';
 

@@ -6,11 +6,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerClient } from '@azure/storage-blob';
-import { assertSafeName, resolveInside } from '../fs/safe-path';
-import { ConfigInvalidError } from '../model/errors';
-import type { StepRun } from '../model/step-run';
-import type { DownloadedFile } from '../providers/provider';
-import type { WatchEvent } from '../store/events';
+import { assertSafeName, resolveInside } from '../../fs/safe-path';
+import { ConfigInvalidError } from '../../model/errors';
+import type { StepRun } from '../../model/step-run';
+import type { DownloadedFile } from '../../providers/provider';
+import type { WatchEvent } from '../../store/events';
 
 export interface BlobHarvestTarget {
   container: ContainerClient;

@@ -1,10 +1,10 @@
 // The dispatcher's jobs for one read of the events stream, with the plain deliveries of each notifier put together:
 // one job per notifier and batch instead of one per delivery (BullMQ's add, fetch and finish are the largest cost of
 // a delivery at saturation). A held, grouped or lone delivery, and a message about an alert, keep their own job.
-import { alertActionOf } from '../alerts/alert-key';
-import type { WatchEvent } from '../store/events';
-import { batchJobId } from '../store/ids';
-import type { BatchDeliveryData, SingleDeliveryData } from './delivery-job';
+import { alertActionOf } from '../../alerts/alert-key';
+import type { WatchEvent } from '../../store/events';
+import { batchJobId } from '../../store/ids';
+import type { BatchDeliveryData, SingleDeliveryData } from '../deliver/delivery-job';
 
 export interface PlannedJob {
   name: string;

@@ -1,6 +1,6 @@
 // The console notifier: one structured log line per event.
-import { summarize } from '../store/events';
-import type { Notifier, NotifierFactory } from './notifier';
+import { summarize } from '../../store/events';
+import type { Notifier, NotifierFactory } from '../notifier';
 
 export const consoleNotifierFactory: NotifierFactory = (_options, ctx): Notifier => {
   const log = ctx.logger.child({ component: 'notifier', notifier: ctx.name });

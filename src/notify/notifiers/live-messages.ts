@@ -2,9 +2,9 @@
 // so a restarted or second daemon edits the same message.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { DeliveryError } from '../model/errors';
-import type { Keys } from '../store/keys';
-import { Scripts } from '../store/scripts';
+import { DeliveryError } from '../../model/errors';
+import type { Keys } from '../../store/keys';
+import { Scripts } from '../../store/scripts';
 
 /** One live message: who posts it, its id once posted, and the rows it shows. */
 export interface LiveMessageStore {

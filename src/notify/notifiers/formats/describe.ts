@@ -1,8 +1,8 @@
 // Human wording of an event, shared by every format (email, Slack, Teams, PagerDuty): one place for what an alert says.
-import { formatDuration } from '../../duration';
-import { summarize, type WatchEvent } from '../../store/events';
+import { formatDuration } from '../../../duration';
+import { summarize, type WatchEvent } from '../../../store/events';
 
-export { formatDuration } from '../../duration';
+export { formatDuration } from '../../../duration';
 
 /**
  * `[Failed] train · pipeline 1234 · experiment churn`: what happened at a glance. An alert the receiver knows says
@@ -24,7 +24,7 @@ export function stillFailingLine(e: WatchEvent): string | undefined {
   return `${subjectOf(e)} · open since ${e.stillFailing.openedAt}`;
 }
 
-export { isFailure } from '../../alerts/alert-key';
+export { isFailure } from '../../../alerts/alert-key';
 
 /** Label/value lines describing the event, in reading order. */
 export function factsOf(e: WatchEvent): [string, string][] {

@@ -1,4 +1,4 @@
-// The download notifier: harvest with a manifest, refused paths, idempotent re-delivery.
+// The harvest notifier (type download): outputs with a manifest, refused paths, idempotent re-delivery, retention.
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';

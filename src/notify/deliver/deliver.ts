@@ -1,15 +1,15 @@
 // The delivery job: claim it (skip what was delivered or is being sent), call the notifier, mark it delivered at once,
 // dead-letter the last failure. A job carrying a batch goes to deliver-batch.ts.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { backoffMs } from '../backoff';
-import { alertActionOf } from '../alerts/alert-key';
-import { decideAtSend, decideFlushEvent, resolveOrder, type AlertView, type DecisionState } from '../alerts/decide';
-import { summarize, type WatchEvent } from '../store/events';
-import { Scripts } from '../store/scripts';
+import { backoffMs } from '../../backoff';
+import { alertActionOf } from '../../alerts/alert-key';
+import { decideAtSend, decideFlushEvent, resolveOrder, type AlertView, type DecisionState } from '../../alerts/decide';
+import { summarize, type WatchEvent } from '../../store/events';
+import { Scripts } from '../../store/scripts';
 import { deliverBatch } from './deliver-batch';
 import { noteFailure, type DeliveryFailure } from './delivery-outcome';
 import type { BatchDeliveryData, DeliverDeps, DeliverJobData, DeliverOutcome, SingleDeliveryData } from './delivery-job';
-import { isFailure } from './formats/describe';
+import { isFailure } from '../notifiers/formats/describe';
 import { forReceiver } from './run-link';
 
 export type { BatchDeliveryData, DeliverDeps, DeliverJobData, DeliverOutcome, SingleDeliveryData } from './delivery-job';

@@ -1,7 +1,7 @@
 // Notifier templates: a subject/title and a text in Mustache (logic-less: no code runs), over the documented event fields.
 import Mustache from 'mustache';
 import { z } from 'zod';
-import type { WatchEvent } from '../../store/events';
+import type { WatchEvent } from '../../../store/events';
 import { factsOf, formatDuration, subjectOf } from './describe';
 
 export interface MessageTemplate {

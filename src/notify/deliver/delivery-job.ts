@@ -1,13 +1,13 @@
 // What a delivery job carries and needs: shared by the single delivery (deliver.ts) and the batch (deliver-batch.ts).
 import type { Redis } from 'ioredis';
-import type { AlertStore } from '../alerts/alert-store';
-import type { SilenceStore } from '../alerts/silences';
-import type { Clock } from '../clock';
-import type { Logger } from '../logger';
-import type { WatchEvent } from '../store/events';
-import type { Keys } from '../store/keys';
-import type { DeliveryStore } from '../store/deliveries';
-import type { Notifier } from './notifier';
+import type { AlertStore } from '../../alerts/alert-store';
+import type { SilenceStore } from '../../alerts/silences';
+import type { Clock } from '../../clock';
+import type { Logger } from '../../logger';
+import type { WatchEvent } from '../../store/events';
+import type { Keys } from '../../store/keys';
+import type { DeliveryStore } from '../../store/deliveries';
+import type { Notifier } from '../notifier';
 
 /** One delivery: one event; or, for a grouped route, the group generation whose events are sent as one notification. */
 export interface SingleDeliveryData {

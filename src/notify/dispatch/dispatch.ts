@@ -1,20 +1,20 @@
 // The dispatcher: reads the events stream as a consumer group and fans each event out to one delivery job per notifier.
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
-import type { Clock } from '../clock';
-import type { Logger } from '../logger';
-import { summarize, type WatchEvent } from '../store/events';
-import { deliveryId, deliveryJobId, groupDeliveryId, groupId } from '../store/ids';
-import { Scripts } from '../store/scripts';
-import { resolvesOnlyOpenedBy } from '../alerts/alert-key';
-import type { AlertNotes, AlertStore } from '../alerts/alert-store';
-import { decideEvent, type AlertPolicy, type Decision } from '../alerts/decide';
-import { readDecisionState, type BatchState } from '../alerts/decision-state';
-import type { SilenceStore } from '../alerts/silences';
-import { DISPATCH_GROUP, type Keys } from '../store/keys';
-import { parseEntry, type StreamEntry } from '../store/outbox';
+import type { Clock } from '../../clock';
+import type { Logger } from '../../logger';
+import { summarize, type WatchEvent } from '../../store/events';
+import { deliveryId, deliveryJobId, groupDeliveryId, groupId } from '../../store/ids';
+import { Scripts } from '../../store/scripts';
+import { resolvesOnlyOpenedBy } from '../../alerts/alert-key';
+import type { AlertNotes, AlertStore } from '../../alerts/alert-store';
+import { decideEvent, type AlertPolicy, type Decision } from '../../alerts/decide';
+import { readDecisionState, type BatchState } from '../../alerts/decision-state';
+import type { SilenceStore } from '../../alerts/silences';
+import { DISPATCH_GROUP, type Keys } from '../../store/keys';
+import { parseEntry, type StreamEntry } from '../../store/outbox';
 import { batchJobs, type PlannedJob } from './batches';
-import type { DeliveryStore } from '../store/deliveries';
+import type { DeliveryStore } from '../../store/deliveries';
 
 export interface DispatcherOptions {
   /** A connection of its own: XREADGROUP blocks it. */

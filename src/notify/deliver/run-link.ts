@@ -1,8 +1,8 @@
 // What a message carries back to the daemon, added as it is sent: the link to the run's dashboard page (when the
 // daemon knows its public address, api.publicUrl) and the alert's action buttons (when Slack can call back, api.slack).
-import type { WatchEvent } from '../store/events';
-import { alertId } from '../store/ids';
-import { isFailure } from './formats/describe';
+import type { WatchEvent } from '../../store/events';
+import { alertId } from '../../store/ids';
+import { isFailure } from '../notifiers/formats/describe';
 
 export const DASHBOARD_LINK_LABEL = 'Run in steprun-watch';
 

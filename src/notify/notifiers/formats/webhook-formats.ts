@@ -1,5 +1,5 @@
 // Webhook bodies: CloudEvents 1.0, Slack incoming webhooks, Teams adaptive cards, PagerDuty Events API v2.
-import type { WatchEvent } from '../../store/events';
+import type { WatchEvent } from '../../../store/events';
 import { factsOf, isFailure, nextStepsOf, stepRowsOf, stillFailingLine, subjectOf } from './describe';
 import { alertActionsBlock } from './slack-actions';
 import { cutLine, cutTail, fitLines, jsonBytes, slackCodeBlock, slackEscape } from './render';

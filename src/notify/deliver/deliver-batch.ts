@@ -2,8 +2,8 @@
 // stream gives it): one BullMQ job, one claim and one mark for the lot, one send each. Each delivery keeps its own
 // record, attempts and dead letter; a batch that had failures is retried whole, and what was delivered is skipped.
 import { UnrecoverableError, type Job } from 'bullmq';
-import { DeliveryError } from '../model/errors';
-import type { WatchEvent } from '../store/events';
+import { DeliveryError } from '../../model/errors';
+import type { WatchEvent } from '../../store/events';
 import type { BatchDeliveryData, DeliverDeps, DeliverOutcome } from './delivery-job';
 import { noteFailure, type DeliveryFailure } from './delivery-outcome';
 import { forReceiver } from './run-link';

@@ -2,15 +2,15 @@
 // chat.update), with each failure's details as a reply in its thread. Incoming-webhook Slack is the webhook notifier.
 import { WebClient } from '@slack/web-api';
 import { z } from 'zod';
-import { DeliveryError } from '../model/errors';
-import type { StepStatus } from '../model/status';
-import type { WatchEvent } from '../store/events';
+import { DeliveryError } from '../../model/errors';
+import type { StepStatus } from '../../model/status';
+import type { WatchEvent } from '../../store/events';
 import { formatDuration, stillFailingLine, subjectOf } from './formats/describe';
 import { alertActionsBlock } from './formats/slack-actions';
 import { cutLine, fitLines, slackCodeBlock, slackEscape } from './formats/render';
 import type { LiveMessageStore } from './live-messages';
-import type { Notifier, NotifierFactory } from './notifier';
-import { parseOptions } from './options';
+import type { Notifier, NotifierFactory } from '../notifier';
+import { parseOptions } from '../options';
 
 const optionsSchema = z.strictObject({
   type: z.literal('slack'),

@@ -1,9 +1,9 @@
 // The one HTTP helper of the notifiers: POST with a timeout, and the retry rules (2xx ok; 408/429/5xx and network errors retry; other 4xx fail at once).
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { DeliveryError } from '../model/errors';
-import { maskUrl } from '../logger';
-import { retryAfterMs } from '../retry-after';
+import { DeliveryError } from '../../model/errors';
+import { maskUrl } from '../../logger';
+import { retryAfterMs } from '../../retry-after';
 
 export interface PostOptions {
   url: string;

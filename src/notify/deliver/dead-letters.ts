@@ -1,8 +1,8 @@
 // Sending dead letters again: the delivery goes back to pending with a new job id (the old job may still exist).
 import type { Queue } from 'bullmq';
-import { DeliveryNotFoundError, InvalidInputError } from '../model/errors';
-import { deliveryJobId } from '../store/ids';
-import type { DeliveryStore } from '../store/deliveries';
+import { DeliveryNotFoundError, InvalidInputError } from '../../model/errors';
+import { deliveryJobId } from '../../store/ids';
+import type { DeliveryStore } from '../../store/deliveries';
 
 export async function retryDelivery(store: DeliveryStore, queue: Queue, id: string, now: number): Promise<void> {
   const record = await store.get(id);

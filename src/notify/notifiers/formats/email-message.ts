@@ -1,5 +1,5 @@
 // The email of an event: subject, plain text and HTML (a failure carries the error and the stderr tail; a summary lists every step).
-import type { WatchEvent } from '../../store/events';
+import type { WatchEvent } from '../../../store/events';
 import { factsOf, isFailure, nextStepsOf, stepRowsOf, stillFailingLine, subjectOf } from './describe';
 import { htmlEscape } from './render';
 import { renderTemplate, type MessageTemplate } from './template';

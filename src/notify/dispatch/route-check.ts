@@ -1,8 +1,8 @@
 // Checks routes against what events can carry: a type or status that can never match would drop alerts silently.
-import type { RouteConfig } from '../config/schema';
-import { normalizeStatus, STATUSES } from '../model/status';
-import { EVENT_TYPES } from '../store/events';
-import { globToRegExp } from '../store/event-fields';
+import type { RouteConfig } from '../../config/schema';
+import { normalizeStatus, STATUSES } from '../../model/status';
+import { EVENT_TYPES } from '../../store/events';
+import { globToRegExp } from '../../store/event-fields';
 
 /** Every problem of every route, each naming its field (`routes[2].match.status`); none when all can match. */
 export function routeProblems(routes: RouteConfig[]): string[] {
