@@ -7,7 +7,7 @@ import { mkdirSync, promises as fs, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/util/logger';
 import { Status } from '../src/model/status';
 import { builtinNotifiers } from '../src/notify/builtin';
 import type { Notifier } from '../src/notify/notifier';

@@ -5,14 +5,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
 import { validateConfig } from '../src/config/load';
-import { Daemon } from '../src/daemon';
-import { createLogger } from '../src/logger';
+import { Daemon } from '../src/runtime/daemon';
+import { createLogger } from '../src/util/logger';
 import { Status } from '../src/model/status';
 import { LocalProvider } from '../src/providers/local/provider';
 import { Keys } from '../src/store/keys';
 import { arg, dropPrefix, percentile, round, seededStep, until } from './support';
 import { TrackStore, trackFromRequest } from '../src/watch/tracks';
-import { systemClock } from '../src/clock';
+import { systemClock } from '../src/util/clock';
 import { arrivals } from './latency-notifier';
 
 const PIPELINES = arg('pipelines', 1000);

@@ -6,7 +6,7 @@ import { deliveryHistory } from '../alerts/history';
 import { alertPolicyOf } from '../alerts/policy';
 import { findEvent } from '../alerts/lookup';
 import { parseMatchers, type SilenceStore } from '../alerts/silences';
-import { parseDurationMs } from '../duration';
+import { parseDurationMs } from '../util/duration';
 import { InvalidInputError } from '../model/errors';
 import type { WatchEvent } from '../store/events';
 import { HttpError, readJson, sendJson } from './http';

@@ -1,7 +1,7 @@
 // What every CLI command needs: the validated config, and the Workspace of the chosen provider.
 import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../config/load';
-import { checkConfig, requireSecrets } from '../config-check';
+import { checkConfig, requireSecrets } from '../runtime/config-check';
 import { ConfigInvalidError } from '../model/errors';
 import { Experiment, Workspace } from '../model/workspace';
 import { builtinProviders } from '../providers/builtin';
@@ -55,7 +55,7 @@ export async function workspaceOf(cmd: Command): Promise<{ workspace: Workspace;
 /** Runs `fn` with a fail-fast Redis connection (a clear error if none answers), and closes it. */
 export async function withRedis<T>(config: LoadedConfig, fn: (redis: Redis, keys: Keys) => Promise<T>): Promise<T> {
   // ioredis is loaded only by the commands that talk to Redis (start-up time of the others).
-  const { connectRedisForCli } = await import('../redis');
+  const { connectRedisForCli } = await import('../runtime/redis');
   const redis = await connectRedisForCli(config.redis);
   try {
     return await fn(redis, new Keys(config.redis.prefix));

@@ -10,7 +10,7 @@ import { registerExecCommands } from './commands/exec';
 import { registerRunCommands } from './commands/runs';
 import { registerWatchCommands } from './commands/watch';
 import { EXIT, exitCodeFor } from './exit-codes';
-import { packageRoot } from '../package-root';
+import { packageRoot } from '../util/package-root';
 
 export function buildProgram(): Command {
   const program = new Command('steprun-watch')

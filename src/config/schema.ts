@@ -1,7 +1,7 @@
 // The config schema: one zod schema that validates and documents every setting (docs/CONFIG.md mirrors it).
 import { z } from 'zod';
 import { KEY_FIELDS, MATCH_FIELDS } from '../store/event-fields';
-import { parseDurationMs, parseSince, SINCE_HELP } from '../duration';
+import { parseDurationMs, parseSince, SINCE_HELP } from '../util/duration';
 
 const name = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'letters, digits, "_" or "-" (at most 64)');
 /** `host:port` of a Redis node. */

@@ -1,5 +1,5 @@
 // The notifier conformance suite: what every notifier must do, runnable by a plugin's own tests (any test runner).
-import { createLogger } from '../logger';
+import { createLogger } from '../util/logger';
 import type { DeliveryContext, Notifier, NotifierFactory } from '../notify/notifier';
 import type { RunProvider } from '../providers/provider';
 import type { WatchEvent } from '../store/events';

@@ -4,7 +4,7 @@ import type * as http from 'node:http';
 import * as path from 'node:path';
 import type { ApiDeps, Handler } from '../api/deps';
 import { HttpError, statusOf } from '../api/http';
-import { packageRoot } from '../package-root';
+import { packageRoot } from '../util/package-root';
 import { html, type SafeHtml } from './html';
 import { page } from './layout';
 import { alertsPage } from './pages/alerts';

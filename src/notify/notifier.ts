@@ -1,7 +1,7 @@
 // The notifier plugin interface, its registry, and the loader of third-party plugins from config.
 import * as path from 'node:path';
 import { ConfigInvalidError } from '../model/errors';
-import type { Logger } from '../logger';
+import type { Logger } from '../util/logger';
 import type { RunProvider } from '../providers/provider';
 import type { WatchEvent } from '../store/events';
 

@@ -1,7 +1,7 @@
 // Event types: the data every notifier receives, as the outbox (the events stream) holds them.
 import type { StepStatus } from '../model/status';
 import type { RunError } from '../providers/provider';
-import { formatDuration } from '../duration';
+import { formatDuration } from '../util/duration';
 
 export type StepEventType =
   | 'steprun.notstarted'

@@ -1,7 +1,7 @@
 // Tails the outbox: one Redis reader per process for every Server-Sent Events client (60 browser tabs must not take
 // 60 Redis connections), and for `events --follow`.
 import type { Redis } from 'ioredis';
-import type { Logger } from '../logger';
+import type { Logger } from '../util/logger';
 
 import type { StreamEntry } from './outbox';
 

@@ -1,6 +1,6 @@
 // Subscribes the hint router to every provider that has a change feed (the local run store's markers); Event Grid
 // pushes through the HTTP server and the storage-queue reader instead, into the same router.
-import type { Logger } from '../logger';
+import type { Logger } from '../util/logger';
 import type { RunProvider } from '../providers/provider';
 import type { HintRouter } from './hints';
 

@@ -1,7 +1,7 @@
 // What a poll adds to its events from the provider before they are committed: links to the service's UI, stderr tails.
 import { Status } from '../model/status';
 import type { RunProvider } from '../providers/provider';
-import type { Logger } from '../logger';
+import type { Logger } from '../util/logger';
 import type { Transition } from './state';
 
 /** Every event of a run carries its links to the service's UI (pure: the provider builds them from ids). */

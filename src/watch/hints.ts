@@ -3,9 +3,9 @@
 // stay the only way one is made, so a lost, repeated, late or reordered hint can neither lose nor duplicate an alert.
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Clock } from '../clock';
-import type { Logger } from '../logger';
-import { pollJob } from '../queues';
+import type { Clock } from '../util/clock';
+import type { Logger } from '../util/logger';
+import { pollJob } from '../store/queues';
 import { trackId } from '../store/ids';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';

@@ -1,7 +1,7 @@
 // The poll job: fetch ONE snapshot of a track's target, decide the transitions (pure), commit them atomically.
 import type { Redis } from 'ioredis';
-import type { Clock } from '../clock';
-import type { Logger } from '../logger';
+import type { Clock } from '../util/clock';
+import type { Logger } from '../util/logger';
 import { isSrwError, TrackNotFoundError } from '../model/errors';
 import { isTerminal, Status } from '../model/status';
 import type { PipelineRunSnapshot, RunProvider, StepRunListing, StepRunSnapshot, UnreadableStepRun } from '../providers/provider';

@@ -3,11 +3,11 @@
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import cron, { type ScheduledTask } from 'node-cron';
-import { backoffMs } from '../backoff';
-import type { Clock } from '../clock';
+import { backoffMs } from '../util/backoff';
+import type { Clock } from '../util/clock';
 import { ConfigInvalidError } from '../model/errors';
-import type { Logger } from '../logger';
-import { pollJob } from '../queues';
+import type { Logger } from '../util/logger';
+import { pollJob } from '../store/queues';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
 

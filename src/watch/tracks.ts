@@ -1,9 +1,9 @@
 // What is tracked: tracks stored in Redis, created from config, CLI or API, and retired when their target ends.
 import type { Redis } from 'ioredis';
 import { InvalidInputError, TrackNotFoundError } from '../model/errors';
-import type { Clock } from '../clock';
+import type { Clock } from '../util/clock';
 import type { RunProvider } from '../providers/provider';
-import { parseSince } from '../duration';
+import { parseSince } from '../util/duration';
 import { trackId } from '../store/ids';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';

@@ -3,8 +3,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { systemClock } from '../../src/clock';
-import type { Daemon } from '../../src/daemon';
+import { systemClock } from '../../src/util/clock';
+import type { Daemon } from '../../src/runtime/daemon';
 import { DeliveryStore } from '../../src/store/deliveries';
 import { loadPipelineFile } from '../../src/providers/local/pipeline-file';
 import { runPipeline } from '../../src/providers/local/pipeline-runner';

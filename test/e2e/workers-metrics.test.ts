@@ -3,10 +3,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
-import { systemClock } from '../../src/clock';
+import { systemClock } from '../../src/util/clock';
 import { loadConfig } from '../../src/config/load';
-import { Daemon } from '../../src/daemon';
-import { createLogger } from '../../src/logger';
+import { Daemon } from '../../src/runtime/daemon';
+import { createLogger } from '../../src/util/logger';
 import { LocalProvider } from '../../src/providers/local/provider';
 import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
 import { seedRun } from '../../bench/support';

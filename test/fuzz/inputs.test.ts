@@ -10,7 +10,7 @@ import { LocalProvider } from '../../src/providers/local/provider';
 import { AzureMlProvider } from '../../src/providers/azureml/provider';
 import { parseAzureMlOptions } from '../../src/providers/azureml/options';
 import { main } from '../../src/cli/main';
-import type { Daemon } from '../../src/daemon';
+import type { Daemon } from '../../src/runtime/daemon';
 import { azureOptions, AzureMlServer, fixture } from '../support/azureml-server';
 import { startDaemon, testConfig } from '../support/daemon';
 import { execStep } from '../support/local-runs';

@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import { acknowledge } from '../../src/alerts/ack';
 import { AlertStore } from '../../src/alerts/alert-store';
-import type { Daemon } from '../../src/daemon';
+import type { Daemon } from '../../src/runtime/daemon';
 import type { WatchEvent } from '../../src/store/events';
 import { AlertRig, stepEvent } from '../support/alert-rig';
 import { cli } from '../support/cli';

@@ -1,6 +1,6 @@
 // Issue 11: alerts that behave like on-call alerts — one page per failure, resolved by the next good run, silences.
 import * as path from 'node:path';
-import type { Daemon } from '../../src/daemon';
+import type { Daemon } from '../../src/runtime/daemon';
 import { LocalProvider } from '../../src/providers/local/provider';
 import { parsePipelineText } from '../../src/providers/local/pipeline-file';
 import { runPipeline } from '../../src/providers/local/pipeline-runner';
@@ -8,7 +8,7 @@ import { AlertStore } from '../../src/alerts/alert-store';
 import { SilenceStore } from '../../src/alerts/silences';
 import { DeliveryStore } from '../../src/store/deliveries';
 import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
-import { systemClock } from '../../src/clock';
+import { systemClock } from '../../src/util/clock';
 import { startDaemon, testConfig } from '../support/daemon';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';

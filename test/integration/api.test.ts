@@ -1,6 +1,6 @@
 // The HTTP API over real HTTP: every route, with 400/401/404; /metrics moves when events flow; /readyz follows Redis.
 import * as path from 'node:path';
-import type { Daemon } from '../../src/daemon';
+import type { Daemon } from '../../src/runtime/daemon';
 import { LocalProvider } from '../../src/providers/local/provider';
 import { startDaemon, testConfig } from '../support/daemon';
 import { execStep } from '../support/local-runs';

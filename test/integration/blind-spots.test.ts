@@ -1,7 +1,7 @@
 // Issue 10, items 1-3: paths where an alert was silently never raised. Real Redis, real run store, real processes.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ManualClock } from '../../src/clock';
+import { ManualClock } from '../../src/util/clock';
 import { LocalProvider } from '../../src/providers/local/provider';
 import type { WatchEvent } from '../../src/store/events';
 import { Keys } from '../../src/store/keys';

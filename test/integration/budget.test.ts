@@ -1,4 +1,4 @@
-import { ManualClock } from '../../src/clock';
+import { ManualClock } from '../../src/util/clock';
 import { RedisBudget } from '../../src/watch/budget';
 import { Keys } from '../../src/store/keys';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';

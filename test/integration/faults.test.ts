@@ -2,10 +2,10 @@
 // cannot be written, a provider answering 429/500/garbage/too late. Nothing is lost, nothing is sent twice, the daemon keeps running.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Daemon } from '../../src/daemon';
+import type { Daemon } from '../../src/runtime/daemon';
 import { DeliveryStore } from '../../src/store/deliveries';
 import { LocalProvider } from '../../src/providers/local/provider';
-import { systemClock } from '../../src/clock';
+import { systemClock } from '../../src/util/clock';
 import { Keys } from '../../src/store/keys';
 import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
 import type { WatchEvent } from '../../src/store/events';

@@ -1,12 +1,12 @@
 // Issue 13: change hints make polls happen now, and never make, lose or duplicate an alert on their own.
 import * as path from 'node:path';
 import { Queue } from 'bullmq';
-import { systemClock } from '../../src/clock';
-import type { Daemon } from '../../src/daemon';
-import { createLogger } from '../../src/logger';
+import { systemClock } from '../../src/util/clock';
+import type { Daemon } from '../../src/runtime/daemon';
+import { createLogger } from '../../src/util/logger';
 import { Status } from '../../src/model/status';
 import { LocalProvider } from '../../src/providers/local/provider';
-import { pollQueue } from '../../src/queues';
+import { pollQueue } from '../../src/store/queues';
 import { Keys } from '../../src/store/keys';
 import { HintRouter } from '../../src/watch/hints';
 import { TrackStore, trackFromRequest } from '../../src/watch/tracks';

@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { alertActionOf, alertKeyOf } from '../../src/alerts/alert-key';
-import { ManualClock } from '../../src/clock';
+import { ManualClock } from '../../src/util/clock';
 import { LocalProvider } from '../../src/providers/local/provider';
 import type { WatchEvent } from '../../src/store/events';
 import { Keys } from '../../src/store/keys';

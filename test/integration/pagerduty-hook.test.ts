@@ -4,8 +4,8 @@
 // failure pages again; forged, unsigned and unknown requests change nothing; a retried webhook changes nothing more.
 import { createHmac } from 'node:crypto';
 import * as path from 'node:path';
-import { systemClock } from '../../src/clock';
-import type { Daemon } from '../../src/daemon';
+import { systemClock } from '../../src/util/clock';
+import type { Daemon } from '../../src/runtime/daemon';
 import { LocalProvider } from '../../src/providers/local/provider';
 import { verifyPagerDutySignature } from '../../src/api/pagerduty-hook';
 import { TrackStore, trackFromRequest } from '../../src/watch/tracks';

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { checkProvider } from '../../src';
 import { validateConfig } from '../../src/config/load';
-import { buildProviders } from '../../src/wiring';
+import { buildProviders } from '../../src/runtime/wiring';
 import type { WatchEvent } from '../../src/store/events';
 import { cli, ProcessGroup, ROOT } from '../support/cli';
 import { dropPrefix, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';
@@ -155,8 +155,8 @@ it('an embedder registers it under a type of its own through steprun-watch/daemo
   const prefix = uniquePrefix('provembed');
   prefixes.push(prefix);
   // The package as an embedder gets it: through its exports map, from dist/.
-  const embed = require(require.resolve('steprun-watch/daemon', { paths: [dir] })) as typeof import('../../src/embed');
-  const plugin = require(path.join(dir, 'provider.js')) as { create: import('../../src/embed').ProviderFactory };
+  const embed = require(require.resolve('steprun-watch/daemon', { paths: [dir] })) as typeof import('../../src/runtime/embed');
+  const plugin = require(path.join(dir, 'provider.js')) as { create: import('../../src/runtime/embed').ProviderFactory };
   const config = embed.validateConfig(
     {
       redis: { url: REDIS_URL, prefix },

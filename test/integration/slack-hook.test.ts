@@ -5,8 +5,8 @@
 import { createHmac } from 'node:crypto';
 import * as path from 'node:path';
 import { verifySlackSignature } from '../../src/api/slack-hook';
-import { systemClock } from '../../src/clock';
-import type { Daemon } from '../../src/daemon';
+import { systemClock } from '../../src/util/clock';
+import type { Daemon } from '../../src/runtime/daemon';
 import { DeliveryStore } from '../../src/store/deliveries';
 import { LocalProvider } from '../../src/providers/local/provider';
 import { TrackStore, trackFromRequest } from '../../src/watch/tracks';

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { alertKeyOf } from '../../src/alerts/alert-key';
 import { AlertStore } from '../../src/alerts/alert-store';
-import { ManualClock } from '../../src/clock';
+import { ManualClock } from '../../src/util/clock';
 import { LocalProvider } from '../../src/providers/local/provider';
 import type { StepRecord } from '../../src/providers/local/records';
 import type { RunProvider } from '../../src/providers/provider';

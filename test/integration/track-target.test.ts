@@ -3,7 +3,7 @@
 // `since` on a pipeline-run track that the CLI refused), errors naming what each caller wrote.
 import * as path from 'node:path';
 import { validateConfig } from '../../src/config/load';
-import type { Daemon } from '../../src/daemon';
+import type { Daemon } from '../../src/runtime/daemon';
 import { cli } from '../support/cli';
 import { startDaemon, testConfig } from '../support/daemon';
 import { dropPrefix, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';

@@ -1,8 +1,8 @@
 // Builds an in-process Daemon on a test prefix with fast ticks, and a notifier that records what it receives.
 import * as path from 'node:path';
 import { validateConfig, type LoadedConfig } from '../../src/config/load';
-import { Daemon, type Roles } from '../../src/daemon';
-import { createLogger } from '../../src/logger';
+import { Daemon, type Roles } from '../../src/runtime/daemon';
+import { createLogger } from '../../src/util/logger';
 
 export function testConfig(o: { prefix: string; dataDir: string; redisUrl?: string; extra?: Record<string, unknown> }): LoadedConfig {
   return validateConfig(

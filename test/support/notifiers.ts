@@ -1,7 +1,7 @@
 // Builds one notifier from its config block, as the daemon does, for direct tests.
 import { builtinNotifiers } from '../../src/notify/builtin';
 import type { DeliveryContext, Notifier } from '../../src/notify/notifier';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/util/logger';
 import type { RunProvider } from '../../src/providers/provider';
 
 export const silent = createLogger({ level: 'silent', pretty: false });

@@ -1,7 +1,7 @@
 // Dependencies of a poll job for tests that drive pollTrack directly.
 import type { Redis } from 'ioredis';
-import { systemClock } from '../../src/clock';
-import { createLogger } from '../../src/logger';
+import { systemClock } from '../../src/util/clock';
+import { createLogger } from '../../src/util/logger';
 import type { RunProvider } from '../../src/providers/provider';
 import type { Keys } from '../../src/store/keys';
 import type { PollDeps } from '../../src/watch/poll';

@@ -3,7 +3,7 @@
 // test that checks for a duplicate (or for silence) waits for this condition, never for a fixed time.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DELIVER_QUEUE } from '../../src/queues';
+import { DELIVER_QUEUE } from '../../src/store/queues';
 import { DISPATCH_GROUP, Keys } from '../../src/store/keys';
 import { waitFor } from './wait-for';
 

@@ -5,7 +5,7 @@ import { explainRouting } from '../../src/alerts/explain';
 import { alertPolicyOf } from '../../src/alerts/policy';
 import { parseMatchers, silenceMatches, type Silence } from '../../src/alerts/silences';
 import { groupFlushAt, repeatDue } from '../../src/alerts/timing';
-import { ManualClock } from '../../src/clock';
+import { ManualClock } from '../../src/util/clock';
 import { validateConfig } from '../../src/config/load';
 import type { RouteConfig } from '../../src/config/schema';
 import { readFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../src/config/load';
-import { checkConfig } from '../../src/config-check';
+import { checkConfig } from '../../src/runtime/config-check';
 import { tempDir } from '../support/tmp';
 
 async function configFile(text: string, ext = 'yaml'): Promise<string> {
@@ -94,7 +94,7 @@ describe('validateConfig', () => {
 
 describe('config-check', () => {
   it('knows exactly the built-in notifier and provider types (the registries)', async () => {
-    const { BUILTIN_NOTIFIER_TYPES, BUILTIN_PROVIDER_TYPES } = await import('../../src/config-check');
+    const { BUILTIN_NOTIFIER_TYPES, BUILTIN_PROVIDER_TYPES } = await import('../../src/runtime/config-check');
     const { builtinNotifiers } = await import('../../src/notify/builtin');
     const { builtinProviders } = await import('../../src/providers/builtin');
     expect([...BUILTIN_NOTIFIER_TYPES].sort()).toEqual(builtinNotifiers().types().sort());

@@ -2,9 +2,9 @@
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../src/config/load';
-import { createLogger } from '../../src/logger';
-import { checkConfig } from '../../src/config-check';
-import { buildNotifiers, buildProviders } from '../../src/wiring';
+import { createLogger } from '../../src/util/logger';
+import { checkConfig } from '../../src/runtime/config-check';
+import { buildNotifiers, buildProviders } from '../../src/runtime/wiring';
 
 const dir = path.join(__dirname, '../../config/examples');
 const env = {

@@ -1,4 +1,4 @@
-import { backoffMs } from '../../src/backoff';
+import { backoffMs } from '../../src/util/backoff';
 import { deliveryBackoff } from '../../src/notify/deliver/deliver';
 import { failureDelayMs, nextPollDelayMs } from '../../src/watch/scheduler';
 

@@ -1,5 +1,5 @@
 // Issue 15: one Retry-After parser for notifiers and providers.
-import { retryAfterMs } from '../../src/retry-after';
+import { retryAfterMs } from '../../src/util/retry-after';
 
 const NOW = Date.parse('2026-11-26T10:00:00Z');
 const headers = (h: Record<string, string>) => new Headers(h);

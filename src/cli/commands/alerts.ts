@@ -1,7 +1,7 @@
 // On-call commands: `alerts` (what is open), `silence add|list|expire`, `routes test` (who would get an event, and why).
 import { promises as fs } from 'node:fs';
 import type { Command } from 'commander';
-import { systemClock } from '../../clock';
+import { systemClock } from '../../util/clock';
 import { acknowledge } from '../../alerts/ack';
 import { AlertStore } from '../../alerts/alert-store';
 import { readDecisionState } from '../../alerts/decision-state';
@@ -10,7 +10,7 @@ import { deliveryHistory } from '../../alerts/history';
 import { alertPolicyOf } from '../../alerts/policy';
 import { findEvent } from '../../alerts/lookup';
 import { parseMatchers, SilenceStore } from '../../alerts/silences';
-import { parseDurationMs } from '../../duration';
+import { parseDurationMs } from '../../util/duration';
 import { InvalidInputError } from '../../model/errors';
 import { DeliveryStore, type DeliveryRecord } from '../../store/deliveries';
 import { formatDuration } from '../../notify/notifiers/formats/describe';

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { defineCommand, report, reportList } from '../command';
 import type { Redis } from 'ioredis';
-import { systemClock } from '../../clock';
+import { systemClock } from '../../util/clock';
 import type { LoadedConfig } from '../../config/load';
 import { InvalidInputError } from '../../model/errors';
 import { parsePositiveInt } from '../options';
@@ -51,7 +51,10 @@ export function registerDeliveriesCommand(program: Command): void {
       if (!id && !o.allFailed) throw new InvalidInputError('give a delivery id or --all-failed');
       const count = await withDeliveries(config, async (store, redis, keys) => {
         // BullMQ is loaded only here: the other commands start faster without it.
-        const [{ deliverQueue }, { retryAllFailed, retryDelivery }] = await Promise.all([import('../../queues'), import('../../notify/deliver/dead-letters')]);
+        const [{ deliverQueue }, { retryAllFailed, retryDelivery }] = await Promise.all([
+          import('../../store/queues'),
+          import('../../notify/deliver/dead-letters'),
+        ]);
         const queue = deliverQueue(redis, keys, config.delivery);
         try {
           if (o.allFailed) return await retryAllFailed(store, queue, systemClock.now());

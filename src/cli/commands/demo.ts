@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { defineCommand } from '../command';
 import type { Redis } from 'ioredis';
-import { systemClock } from '../../clock';
+import { systemClock } from '../../util/clock';
 import { RedisUnavailableError, SrwError } from '../../model/errors';
 import { loadPipelineFile } from '../../providers/local/pipeline-file';
 import { runPipeline } from '../../providers/local/pipeline-runner';
@@ -19,7 +19,7 @@ import { emailContent } from '../../notify/notifiers/formats/email-message';
 import { configOf, globalsOf, providerFromConfig, type GlobalOptions } from '../context';
 import type { LoadedConfig } from '../../config/load';
 import { parsePositiveNumber } from '../options';
-import { packageRoot } from '../../package-root';
+import { packageRoot } from '../../util/package-root';
 
 const say = (line = ''): void => void process.stdout.write(line + '\n');
 
@@ -80,7 +80,7 @@ function demoPrefixed(config: LoadedConfig, g: GlobalOptions): LoadedConfig {
 }
 
 async function ensureRedis(url: string, started: ChildProcess[]): Promise<Redis> {
-  const { connectRedisForCli } = await import('../../redis');
+  const { connectRedisForCli } = await import('../../runtime/redis');
   try {
     return await connectRedisForCli({ url });
   } catch (err) {

@@ -1,14 +1,14 @@
 // The watcher's commands: daemon, track, tracks, untrack, events.
 import type { Command } from 'commander';
-import { systemClock } from '../../clock';
-import { SINCE_HELP } from '../../duration';
+import { systemClock } from '../../util/clock';
+import { SINCE_HELP } from '../../util/duration';
 import { trackTargetSchema } from '../../config/schema';
 import { InvalidInputError, TrackNotFoundError } from '../../model/errors';
 import { summarize, type WatchEvent } from '../../store/events';
 import { describeTarget, TrackStore, trackOfTarget, verifyTarget } from '../../watch/tracks';
 import { parseEntry } from '../../store/outbox';
 import { EventFanout } from '../../store/outbox-tail';
-import { createLogger } from '../../logger';
+import { createLogger } from '../../util/logger';
 import { configOf, globalsOf, providerFromConfig, withRedis } from '../context';
 import { parseKeyValues, parsePositiveInt } from '../options';
 import { defineCommand, keyValues, report, reportList } from '../command';
@@ -108,7 +108,7 @@ function pingCommand(program: Command): void {
   ).action(async (_o, cmd: Command) => {
     const config = await configOf(cmd, { buildsAll: true });
     // The same checks as `daemon`: every notifier and provider is built (nothing connects), then closed.
-    const { buildAll } = await import('../../wiring');
+    const { buildAll } = await import('../../runtime/wiring');
     const built = await buildAll(config, createLogger({ level: 'silent' }));
     await Promise.all([...built.notifiers.values()].map((n) => n.close?.()));
     await Promise.all([...built.providers.values()].map((p) => p.close?.()));

@@ -1,7 +1,7 @@
 // The delivery job: claim it (skip what was delivered or is being sent), call the notifier, mark it delivered at once,
 // dead-letter the last failure. A job carrying a batch goes to deliver-batch.ts.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { backoffMs } from '../../backoff';
+import { backoffMs } from '../../util/backoff';
 import { alertActionOf } from '../../alerts/alert-key';
 import { decideAtSend, decideFlushEvent, resolveOrder, type AlertView, type DecisionState } from '../../alerts/decide';
 import { summarize, type WatchEvent } from '../../store/events';

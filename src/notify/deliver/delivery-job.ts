@@ -2,8 +2,8 @@
 import type { Redis } from 'ioredis';
 import type { AlertStore } from '../../alerts/alert-store';
 import type { SilenceStore } from '../../alerts/silences';
-import type { Clock } from '../../clock';
-import type { Logger } from '../../logger';
+import type { Clock } from '../../util/clock';
+import type { Logger } from '../../util/logger';
 import type { WatchEvent } from '../../store/events';
 import type { Keys } from '../../store/keys';
 import type { DeliveryStore } from '../../store/deliveries';

@@ -1,6 +1,6 @@
 // What a failed try of one delivery leaves behind, the same for a single delivery and for each one of a batch:
 // its record (retrying, or failed with its event kept as a dead letter), the metrics hook, and one log line.
-import type { Logger } from '../../logger';
+import type { Logger } from '../../util/logger';
 import type { WatchEvent } from '../../store/events';
 import type { DeliverDeps } from './delivery-job';
 

@@ -2,8 +2,8 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { DeliveryError } from '../../model/errors';
-import { maskUrl } from '../../logger';
-import { retryAfterMs } from '../../retry-after';
+import { maskUrl } from '../../util/logger';
+import { retryAfterMs } from '../../util/retry-after';
 
 export interface PostOptions {
   url: string;

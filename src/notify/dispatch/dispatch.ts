@@ -1,8 +1,8 @@
 // The dispatcher: reads the events stream as a consumer group and fans each event out to one delivery job per notifier.
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
-import type { Clock } from '../../clock';
-import type { Logger } from '../../logger';
+import type { Clock } from '../../util/clock';
+import type { Logger } from '../../util/logger';
 import { summarize, type WatchEvent } from '../../store/events';
 import { deliveryId, deliveryJobId, groupDeliveryId, groupId } from '../../store/ids';
 import { Scripts } from '../../store/scripts';

@@ -1,6 +1,6 @@
 // The webhook notifier: a JSON POST (CloudEvents, Slack, Teams or PagerDuty), signed per Standard Webhooks when a secret is set.
 import { z } from 'zod';
-import { maskUrl } from '../../logger';
+import { maskUrl } from '../../util/logger';
 import { cloudEvent, pagerDutyEvent, slackMessage, teamsMessage } from './formats/webhook-formats';
 import { templateSchema } from './formats/template';
 import { postJson } from '../deliver/http';

@@ -1,6 +1,6 @@
 // HTTP to Azure: bearer auth, the shared request budget, retries (429/503 honour Retry-After; 5xx/408/network back off with jitter), typed errors.
-import { backoffMs } from '../../backoff';
-import { retryAfterMs as readRetryAfter } from '../../retry-after';
+import { backoffMs } from '../../util/backoff';
+import { retryAfterMs as readRetryAfter } from '../../util/retry-after';
 import { ProviderAuthError, ProviderResponseError, ProviderUnavailableError, RunNotFoundError } from '../../model/errors';
 import type { RequestBudget } from '../provider';
 import type { TokenSource } from './auth';

@@ -3,8 +3,8 @@
 // dropped, reordered) neither lose nor duplicate an alert.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { systemClock } from '../../../src/clock';
-import type { Daemon } from '../../../src/daemon';
+import { systemClock } from '../../../src/util/clock';
+import type { Daemon } from '../../../src/runtime/daemon';
 import { readEventGridDelivery } from '../../../src/providers/azureml/event-grid';
 import { TrackStore, trackFromRequest } from '../../../src/watch/tracks';
 import { azureOptions, AzureMlServer, fixture } from '../../support/azureml-server';

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { stringify } from 'yaml';
-import { systemClock } from '../../../src/clock';
+import { systemClock } from '../../../src/util/clock';
 import { AzureMlProvider } from '../../../src/providers/azureml/provider';
 import { parseAzureMlOptions } from '../../../src/providers/azureml/options';
 import type { WatchEvent } from '../../../src/store/events';

@@ -1,8 +1,8 @@
 // Issue 24: Azure ML's sub-states through the daemon. A step that stops responding raises one warning alert (a
 // steprun.substate event, routed by `steprun.*`), the run page shows "Running (NotResponding)" on its node, and the
 // step coming back resolves the alert once; an ordinary sub-state (Finalizing) is recorded but sent nowhere.
-import { systemClock } from '../../../src/clock';
-import type { Daemon } from '../../../src/daemon';
+import { systemClock } from '../../../src/util/clock';
+import type { Daemon } from '../../../src/runtime/daemon';
 import type { WatchEvent } from '../../../src/store/events';
 import { TrackStore, trackFromRequest } from '../../../src/watch/tracks';
 import { azureOptions, AzureMlServer, fixture } from '../../support/azureml-server';

@@ -1,8 +1,8 @@
 // Issue 14: deliveries batched per notifier — one job for many, each delivery still sent once, retried on its own
 // account and dead-lettered on its own; two jobs carrying the same delivery never both send it.
 import type { Job } from 'bullmq';
-import { systemClock } from '../../../src/clock';
-import { createLogger } from '../../../src/logger';
+import { systemClock } from '../../../src/util/clock';
+import { createLogger } from '../../../src/util/logger';
 import { batchJobs, type PlannedJob } from '../../../src/notify/dispatch/batches';
 import { DeliveryStore } from '../../../src/store/deliveries';
 import { deliverJob, type DeliverJobData } from '../../../src/notify/deliver/deliver';

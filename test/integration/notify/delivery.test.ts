@@ -2,10 +2,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import type { Daemon } from '../../../src/daemon';
+import type { Daemon } from '../../../src/runtime/daemon';
 import { LocalProvider } from '../../../src/providers/local/provider';
 import { TrackStore, trackFromRequest } from '../../../src/watch/tracks';
-import { systemClock } from '../../../src/clock';
+import { systemClock } from '../../../src/util/clock';
 import { cli } from '../../support/cli';
 import { startDaemon, testConfig } from '../../support/daemon';
 import { execStep } from '../../support/local-runs';

@@ -2,7 +2,7 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { validateConfig } from '../../../src/config/load';
-import { buildNotifiers } from '../../../src/wiring';
+import { buildNotifiers } from '../../../src/runtime/wiring';
 import { failedStepEvent, stepEventWith } from '../../support/events';
 import { deliveryContext, silent } from '../../support/notifiers';
 import { tempDir } from '../../support/tmp';

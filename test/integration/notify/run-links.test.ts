@@ -1,8 +1,8 @@
 // Issues 21/22: with api.publicUrl, every message links to its run's dashboard page (PagerDuty's client_url too),
 // and the link opens that run on the daemon's own dashboard, scrolled to the step.
 import * as path from 'node:path';
-import { systemClock } from '../../../src/clock';
-import type { Daemon } from '../../../src/daemon';
+import { systemClock } from '../../../src/util/clock';
+import type { Daemon } from '../../../src/runtime/daemon';
 import { LocalProvider } from '../../../src/providers/local/provider';
 import { TrackStore, trackFromRequest } from '../../../src/watch/tracks';
 import { startDaemon, testConfig } from '../../support/daemon';

@@ -1,8 +1,8 @@
 // Human wording of an event, shared by every format (email, Slack, Teams, PagerDuty): one place for what an alert says.
-import { formatDuration } from '../../../duration';
+import { formatDuration } from '../../../util/duration';
 import { summarize, type WatchEvent } from '../../../store/events';
 
-export { formatDuration } from '../../../duration';
+export { formatDuration } from '../../../util/duration';
 
 /**
  * `[Failed] train · pipeline 1234 · experiment churn`: what happened at a glance. An alert the receiver knows says

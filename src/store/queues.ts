@@ -1,8 +1,8 @@
 // Queue names and BullMQ options: all in one place (Redis connections are in redis.ts).
 import type { Redis } from 'ioredis';
 import { Queue, type QueueOptions, type WorkerOptions } from 'bullmq';
-import { pollJobId } from './store/ids';
-import type { Keys } from './store/keys';
+import { pollJobId } from './ids';
+import type { Keys } from './keys';
 
 /** One poll queue per provider instance, so each can have its own concurrency and rate limit. */
 export function pollQueueName(provider: string): string {

@@ -2,7 +2,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Keys } from './store/keys';
+import type { Keys } from '../store/keys';
 
 export interface MetricsSources {
   redis: Redis;

@@ -1,8 +1,8 @@
 // Redis connections: the daemon's (waits through outages) and the CLI's (fails fast with one clear error); a single
 // server (url), a Redis Cluster, or a master found through Sentinel.
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { maskUrl } from './logger';
-import { RedisUnavailableError } from './model/errors';
+import { maskUrl } from '../util/logger';
+import { RedisUnavailableError } from '../model/errors';
 
 /** Where Redis is: `config.redis` (url, or cluster seed nodes, or sentinels and the master's name). */
 export interface RedisTarget {

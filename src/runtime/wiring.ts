@@ -1,18 +1,18 @@
 // Builds providers and notifiers from a validated config, and checks every cross-reference before anything starts.
 import * as path from 'node:path';
-import type { LoadedConfig } from './config/load';
+import type { LoadedConfig } from '../config/load';
 import { referenceProblems, unresolvedProblems } from './config-check';
-import type { Logger } from './logger';
-import { ConfigInvalidError } from './model/errors';
-import { builtinNotifiers } from './notify/builtin';
-import type { Notifier, NotifierRegistry } from './notify/notifier';
-import { builtinProviders } from './providers/builtin';
-import type { RunProvider } from './providers/provider';
-import type { ProviderRegistry } from './providers/registry';
-import type { HintSettings } from './watch/hints';
-import type { PollSettings } from './watch/poll';
-import type { StuckSettings } from './watch/stuck';
-import { trackOfTarget, type Track } from './watch/tracks';
+import type { Logger } from '../util/logger';
+import { ConfigInvalidError } from '../model/errors';
+import { builtinNotifiers } from '../notify/builtin';
+import type { Notifier, NotifierRegistry } from '../notify/notifier';
+import { builtinProviders } from '../providers/builtin';
+import type { RunProvider } from '../providers/provider';
+import type { ProviderRegistry } from '../providers/registry';
+import type { HintSettings } from '../watch/hints';
+import type { PollSettings } from '../watch/poll';
+import type { StuckSettings } from '../watch/stuck';
+import { trackOfTarget, type Track } from '../watch/tracks';
 
 /** The registries providers and notifiers are built from: the built-ins, unless an embedder brings its own. */
 export interface Registries {

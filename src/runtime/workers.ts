@@ -2,12 +2,12 @@
 // the delivery worker. The daemon and the worker-only processes start them the same way.
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { LoadedConfig } from './config/load';
-import type { Metrics } from './metrics';
-import { deliverJob, deliveryBackoff, type DeliverJobData, type DeliverDeps } from './notify/deliver/deliver';
-import { DELIVER_QUEUE, pollQueueName, workerOptions } from './queues';
-import type { Keys } from './store/keys';
-import { pollTrack, type PollDeps } from './watch/poll';
+import type { LoadedConfig } from '../config/load';
+import type { Metrics } from '../api/metrics';
+import { deliverJob, deliveryBackoff, type DeliverJobData, type DeliverDeps } from '../notify/deliver/deliver';
+import { DELIVER_QUEUE, pollQueueName, workerOptions } from '../store/queues';
+import type { Keys } from '../store/keys';
+import { pollTrack, type PollDeps } from '../watch/poll';
 
 export interface WorkerContext {
   config: LoadedConfig;

@@ -2,9 +2,9 @@
 // notifier and provider types, how the API is exposed, and secrets left unset. Light on purpose (no notifier or
 // provider code is loaded): `steprun-watch track` pays nothing for it.
 import cron from 'node-cron';
-import type { LoadedConfig } from './config/load';
-import { ConfigInvalidError } from './model/errors';
-import { routeProblems } from './notify/dispatch/route-check';
+import type { LoadedConfig } from '../config/load';
+import { ConfigInvalidError } from '../model/errors';
+import { routeProblems } from '../notify/dispatch/route-check';
 
 /** The built-in types (test/unit/config.test.ts holds them equal to the registries). */
 export const BUILTIN_NOTIFIER_TYPES = ['console', 'email', 'webhook', 'slack', 'download', 'module'] as const;
