@@ -14,7 +14,7 @@ import type { Notifier } from '../src/notify/notifier';
 import { parseAzureMlOptions } from '../src/providers/azureml/options';
 import { AzureMlProvider } from '../src/providers/azureml/provider';
 import { stepEvent } from '../src/watch/events';
-import { trackFromRequest } from '../src/watch/tracks';
+import { trackFromRequest } from '../src/store/tracks';
 import { azureOptions, AzureMlServer, fixture } from '../test/support/azureml-server';
 import { Azurite, DEV_ACCOUNT, DEV_KEY } from '../test/support/azurite';
 import { CountingProxy } from '../test/support/counting-proxy';

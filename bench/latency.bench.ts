@@ -18,7 +18,7 @@ import { azureOptions, AzureMlServer, fixture } from '../test/support/azureml-se
 import { Azurite, DEV_ACCOUNT, DEV_KEY } from '../test/support/azurite';
 import { WebhookReceiver } from '../test/support/webhook-receiver';
 import { nextPollDelayMs } from '../src/watch/scheduler';
-import { TrackStore, trackFromRequest } from '../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../src/store/tracks';
 import { arg, dropPrefix, percentile, seededStep, seedRun, until } from './support';
 
 const RUNS = arg('runs', 40);

@@ -11,7 +11,7 @@ import { Status } from '../src/model/status';
 import { LocalProvider } from '../src/providers/local/provider';
 import { Keys } from '../src/store/keys';
 import { arg, dropPrefix, percentile, round, seededStep, until } from './support';
-import { TrackStore, trackFromRequest } from '../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../src/store/tracks';
 import { systemClock } from '../src/util/clock';
 import { arrivals } from './latency-notifier';
 

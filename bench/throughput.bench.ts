@@ -21,7 +21,7 @@ import { Daemon } from '../src/runtime/daemon';
 import { createLogger } from '../src/util/logger';
 import { Status, type StepStatus } from '../src/model/status';
 import { LocalProvider } from '../src/providers/local/provider';
-import { TrackStore, trackFromRequest } from '../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../src/store/tracks';
 import { arg, dropPrefix, round, seededStep, seedRun, until } from './support';
 
 const PIPELINES = arg('pipelines', 2000);

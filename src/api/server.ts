@@ -7,7 +7,7 @@ import { describeIssue } from '../config/load';
 import { ConfigInvalidError, InvalidInputError, RedisUnavailableError, TrackNotFoundError } from '../model/errors';
 import { retryDelivery } from '../notify/deliver/dead-letters';
 import { parseEntry } from '../store/outbox';
-import { TrackStore, trackOfTarget, verifyTarget } from '../watch/tracks';
+import { TrackStore, trackOfTarget, verifyTarget } from '../store/tracks';
 import { EventFanout } from '../store/outbox-tail';
 import { defineAlertRoutes } from './alert-routes';
 import { defineHookRoutes } from './hook-routes';

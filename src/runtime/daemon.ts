@@ -27,7 +27,7 @@ import { deliverWorker, pollWorkers, type WorkerContext } from './workers';
 import { Scheduler } from '../watch/scheduler';
 import { MissingWatch } from '../watch/missing';
 import { StuckWatch } from '../watch/stuck';
-import { TrackStore } from '../watch/tracks';
+import { TrackStore } from '../store/tracks';
 import { startChangeFeeds } from '../watch/change-feeds';
 import { HintRouter } from '../watch/hints';
 import { ALL_ROLES, type DaemonOptions, type Roles } from './daemon-options';

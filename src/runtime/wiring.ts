@@ -12,7 +12,7 @@ import type { ProviderRegistry } from '../providers/registry';
 import type { HintSettings } from '../watch/hints';
 import type { PollSettings } from '../watch/poll';
 import type { StuckSettings } from '../watch/stuck';
-import { trackOfTarget, type Track } from '../watch/tracks';
+import { trackOfTarget, type Track } from '../store/tracks';
 
 /** The registries providers and notifiers are built from: the built-ins, unless an embedder brings its own. */
 export interface Registries {

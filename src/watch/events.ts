@@ -3,7 +3,7 @@ import { isTerminal, type StepStatus } from '../model/status';
 import type { PipelineRunSnapshot, RunError, StepRunSnapshot } from '../providers/provider';
 import { durationOf, type PipelineEventType, type StepEventType, type SubStateData, type WatchEvent } from '../store/events';
 import { eventId } from '../store/ids';
-import type { Track } from './tracks';
+import type { Track } from '../store/tracks';
 
 export function stepEventType(status: StepStatus): StepEventType {
   return `steprun.${status.toLowerCase()}` as StepEventType;

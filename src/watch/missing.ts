@@ -6,9 +6,9 @@ import { eventId } from '../store/ids';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
 import { decodeState, encodeState } from './state';
-import type { Expectation, Track } from './tracks';
+import type { Expectation, Track } from '../store/tracks';
 
-export type { Expectation } from './tracks';
+export type { Expectation } from '../store/tracks';
 
 export const MISSING_FIELD = '@missing';
 

@@ -13,7 +13,7 @@ import type { MissingWatch } from './missing';
 import type { StuckWatch } from './stuck';
 import { attachLinks, attachStderrTails } from './enrich';
 import { decodeState, encodeState, ERROR_FIELD, nextEvents, pipelineTransition, StateStore, UNREADABLE_FIELD_PREFIX, type Transition } from './state';
-import { trackFromRequest, type ExperimentTrack, type RunTrack, type Track } from './tracks';
+import { trackFromRequest, type ExperimentTrack, type RunTrack, type Track } from '../store/tracks';
 
 export interface PollSettings extends IntervalPolicy {
   /** Consecutive failed polls before one track.error event. */

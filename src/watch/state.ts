@@ -6,7 +6,7 @@ import { type WatchEvent } from '../store/events';
 import { pipelineEvent, stepEvent, subStateEvent } from './events';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
-import type { Track } from './tracks';
+import type { Track } from '../store/tracks';
 
 /**
  * The stored state of one step (or `@pipeline`): how many transitions it has had and its last status;

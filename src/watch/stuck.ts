@@ -8,7 +8,7 @@ import { stepEvent } from './events';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
 import { decodeState, encodeState, type Transition } from './state';
-import type { Track } from './tracks';
+import type { Track } from '../store/tracks';
 
 export interface StuckSettings {
   enabled: boolean;

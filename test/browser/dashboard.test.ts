@@ -11,7 +11,7 @@ import { runPipeline } from '../../src/providers/local/pipeline-runner';
 import { LocalProvider } from '../../src/providers/local/provider';
 import { Keys } from '../../src/store/keys';
 import { parseEntry } from '../../src/store/outbox';
-import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../../src/store/tracks';
 import { computedFill, launchChromium, localContext, screenshot, watchedPage } from '../support/browser';
 import { startDaemon, testConfig } from '../support/daemon';
 import { runPipelineText } from '../support/local-runs';

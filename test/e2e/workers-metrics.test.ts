@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/load';
 import { Daemon } from '../../src/runtime/daemon';
 import { createLogger } from '../../src/util/logger';
 import { LocalProvider } from '../../src/providers/local/provider';
-import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../../src/store/tracks';
 import { seedRun } from '../../bench/support';
 import { ProcessGroup } from '../support/cli';
 import { dropPrefix, freePort, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';

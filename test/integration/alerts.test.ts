@@ -7,7 +7,7 @@ import { runPipeline } from '../../src/providers/local/pipeline-runner';
 import { AlertStore } from '../../src/alerts/alert-store';
 import { SilenceStore } from '../../src/alerts/silences';
 import { DeliveryStore } from '../../src/store/deliveries';
-import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../../src/store/tracks';
 import { systemClock } from '../../src/util/clock';
 import { startDaemon, testConfig } from '../support/daemon';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';

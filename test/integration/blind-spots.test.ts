@@ -6,7 +6,7 @@ import { LocalProvider } from '../../src/providers/local/provider';
 import type { WatchEvent } from '../../src/store/events';
 import { Keys } from '../../src/store/keys';
 import { pollTrack } from '../../src/watch/poll';
-import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../../src/store/tracks';
 import { execStep } from '../support/local-runs';
 import { pollDeps } from '../support/poll';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';

@@ -7,7 +7,7 @@ import { DeliveryStore } from '../../src/store/deliveries';
 import { LocalProvider } from '../../src/providers/local/provider';
 import { systemClock } from '../../src/util/clock';
 import { Keys } from '../../src/store/keys';
-import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../../src/store/tracks';
 import type { WatchEvent } from '../../src/store/events';
 import { azureOptions, AzureMlServer, fixture } from '../support/azureml-server';
 import { startDaemon, testConfig } from '../support/daemon';

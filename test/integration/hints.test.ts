@@ -9,7 +9,7 @@ import { LocalProvider } from '../../src/providers/local/provider';
 import { pollQueue } from '../../src/store/queues';
 import { Keys } from '../../src/store/keys';
 import { HintRouter } from '../../src/watch/hints';
-import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../../src/store/tracks';
 import { seedRun } from '../../bench/support';
 import { startDaemon, testConfig } from '../support/daemon';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';

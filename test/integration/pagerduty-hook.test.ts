@@ -8,7 +8,7 @@ import { systemClock } from '../../src/util/clock';
 import type { Daemon } from '../../src/runtime/daemon';
 import { LocalProvider } from '../../src/providers/local/provider';
 import { verifyPagerDutySignature } from '../../src/api/pagerduty-hook';
-import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../../src/store/tracks';
 import { startDaemon, testConfig } from '../support/daemon';
 import { runPipelineText } from '../support/local-runs';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Daemon } from '../../src/runtime/daemon';
 import { LocalProvider } from '../../src/providers/local/provider';
 import { systemClock } from '../../src/util/clock';
-import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../../src/store/tracks';
 import { runPipelineText } from '../support/local-runs';
 import { startDaemon, testConfig } from '../support/daemon';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';

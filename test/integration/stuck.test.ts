@@ -10,7 +10,7 @@ import type { WatchEvent } from '../../src/store/events';
 import { Keys } from '../../src/store/keys';
 import { pollTrack } from '../../src/watch/poll';
 import { StuckWatch, runningLimit } from '../../src/watch/stuck';
-import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../../src/store/tracks';
 import { pollDeps } from '../support/poll';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';

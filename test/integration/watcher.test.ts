@@ -19,7 +19,7 @@ import { DISPATCH_GROUP, Keys } from '../../src/store/keys';
 import { pollTrack, type PollDeps } from '../../src/watch/poll';
 import { Scheduler } from '../../src/watch/scheduler';
 import { nextEvents, StateStore } from '../../src/watch/state';
-import { TrackStore, trackFromRequest } from '../../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../../src/store/tracks';
 import { execStep, runPipelineText } from '../support/local-runs';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';

@@ -3,7 +3,7 @@ import { Status, type StepStatus } from '../../src/model/status';
 import type { PipelineRunSnapshot, StepRunSnapshot } from '../../src/providers/provider';
 import { type WatchEvent } from '../../src/store/events';
 import { pipelineEvent, stepEvent } from '../../src/watch/events';
-import { trackFromRequest } from '../../src/watch/tracks';
+import { trackFromRequest } from '../../src/store/tracks';
 
 const track = trackFromRequest({ provider: 'local', pipelineRun: '1234', labels: { team: 'ml' } }, 'cli', 0);
 

@@ -1,7 +1,7 @@
 import { Status, type StepStatus } from '../../src/model/status';
 import type { PipelineRunSnapshot, StepRunSnapshot } from '../../src/providers/provider';
 import { decodeState, encodeState, nextEvents, pipelineTransition } from '../../src/watch/state';
-import { trackFromRequest } from '../../src/watch/tracks';
+import { trackFromRequest } from '../../src/store/tracks';
 
 const track = trackFromRequest({ provider: 'local', pipelineRun: 'p1', labels: { team: 'ml' } }, 'cli', 0);
 

@@ -7,7 +7,7 @@ import { routeMatches } from '../../src/alerts/routing';
 import type { StepRunSnapshot } from '../../src/providers/provider';
 import type { WatchEvent } from '../../src/store/events';
 import { nextEvents, type Transition } from '../../src/watch/state';
-import { trackFromRequest } from '../../src/watch/tracks';
+import { trackFromRequest } from '../../src/store/tracks';
 import { routeSchema } from '../../src/config/schema';
 
 const track = trackFromRequest({ provider: 'azureml', pipelineRun: 'p1' }, 'cli', 0);

@@ -12,7 +12,7 @@ import { runPipeline } from '../../providers/local/pipeline-runner';
 import { LocalProvider } from '../../providers/local/provider';
 import type { WatchEvent } from '../../store/events';
 import { Keys } from '../../store/keys';
-import { TrackStore, trackFromRequest } from '../../watch/tracks';
+import { TrackStore, trackFromRequest } from '../../store/tracks';
 import { parseEntry } from '../../store/outbox';
 import type { Manifest } from '../../notify/notifiers/harvest';
 import { emailContent } from '../../notify/notifiers/formats/email-message';

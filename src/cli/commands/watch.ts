@@ -5,7 +5,7 @@ import { SINCE_HELP } from '../../util/duration';
 import { trackTargetSchema } from '../../config/schema';
 import { InvalidInputError, TrackNotFoundError } from '../../model/errors';
 import { summarize, type WatchEvent } from '../../store/events';
-import { describeTarget, TrackStore, trackOfTarget, verifyTarget } from '../../watch/tracks';
+import { describeTarget, TrackStore, trackOfTarget, verifyTarget } from '../../store/tracks';
 import { parseEntry } from '../../store/outbox';
 import { EventFanout } from '../../store/outbox-tail';
 import { createLogger } from '../../util/logger';

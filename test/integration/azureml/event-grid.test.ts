@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { systemClock } from '../../../src/util/clock';
 import type { Daemon } from '../../../src/runtime/daemon';
 import { readEventGridDelivery } from '../../../src/providers/azureml/event-grid';
-import { TrackStore, trackFromRequest } from '../../../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../../../src/store/tracks';
 import { azureOptions, AzureMlServer, fixture } from '../../support/azureml-server';
 import { startDaemon, testConfig } from '../../support/daemon';
 import { dropPrefix, testRedis, uniquePrefix } from '../../support/redis';

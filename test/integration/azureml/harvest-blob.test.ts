@@ -12,7 +12,7 @@ import { AzureMlProvider } from '../../../src/providers/azureml/provider';
 import { LocalProvider } from '../../../src/providers/local/provider';
 import type { RunProvider } from '../../../src/providers/provider';
 import { stepEvent } from '../../../src/watch/events';
-import { trackFromRequest } from '../../../src/watch/tracks';
+import { trackFromRequest } from '../../../src/store/tracks';
 import { Azurite, DEV_ACCOUNT, DEV_KEY } from '../../support/azurite';
 import { azureOptions, AzureMlServer, fixture } from '../../support/azureml-server';
 import { CountingProxy } from '../../support/counting-proxy';

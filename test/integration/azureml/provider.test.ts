@@ -10,7 +10,7 @@ import { parseAzureMlOptions } from '../../../src/providers/azureml/options';
 import type { WatchEvent } from '../../../src/store/events';
 import { Keys } from '../../../src/store/keys';
 import { pollTrack } from '../../../src/watch/poll';
-import { TrackStore, trackFromRequest } from '../../../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../../../src/store/tracks';
 import { azureOptions, AzureMlServer, fixture, TOKEN } from '../../support/azureml-server';
 import { pollDeps } from '../../support/poll';
 import { Azurite, DEV_ACCOUNT, DEV_KEY } from '../../support/azurite';

@@ -4,7 +4,7 @@
 import { systemClock } from '../../../src/util/clock';
 import type { Daemon } from '../../../src/runtime/daemon';
 import type { WatchEvent } from '../../../src/store/events';
-import { TrackStore, trackFromRequest } from '../../../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../../../src/store/tracks';
 import { azureOptions, AzureMlServer, fixture } from '../../support/azureml-server';
 import { startDaemon, testConfig } from '../../support/daemon';
 import { dropPrefix, testRedis, uniquePrefix } from '../../support/redis';

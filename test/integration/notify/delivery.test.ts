@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { stringify } from 'yaml';
 import type { Daemon } from '../../../src/runtime/daemon';
 import { LocalProvider } from '../../../src/providers/local/provider';
-import { TrackStore, trackFromRequest } from '../../../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../../../src/store/tracks';
 import { systemClock } from '../../../src/util/clock';
 import { cli } from '../../support/cli';
 import { startDaemon, testConfig } from '../../support/daemon';

@@ -6,7 +6,7 @@ import { Status } from '../../../src/model/status';
 import { LocalProvider } from '../../../src/providers/local/provider';
 import { type WatchEvent } from '../../../src/store/events';
 import { stepEvent } from '../../../src/watch/events';
-import { trackFromRequest } from '../../../src/watch/tracks';
+import { trackFromRequest } from '../../../src/store/tracks';
 import { execStep } from '../../support/local-runs';
 import { buildNotifier, deliveryContext } from '../../support/notifiers';
 import { tempDir } from '../../support/tmp';

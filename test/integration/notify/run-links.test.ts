@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { systemClock } from '../../../src/util/clock';
 import type { Daemon } from '../../../src/runtime/daemon';
 import { LocalProvider } from '../../../src/providers/local/provider';
-import { TrackStore, trackFromRequest } from '../../../src/watch/tracks';
+import { TrackStore, trackFromRequest } from '../../../src/store/tracks';
 import { startDaemon, testConfig } from '../../support/daemon';
 import { runPipelineText } from '../../support/local-runs';
 import { dropPrefix, testRedis, uniquePrefix } from '../../support/redis';

@@ -4,9 +4,9 @@ import { InvalidInputError, TrackNotFoundError } from '../model/errors';
 import type { Clock } from '../util/clock';
 import type { RunProvider } from '../providers/provider';
 import { parseSince } from '../util/duration';
-import { trackId } from '../store/ids';
-import type { Keys } from '../store/keys';
-import { Scripts } from '../store/scripts';
+import { trackId } from './ids';
+import type { Keys } from './keys';
+import { Scripts } from './scripts';
 
 /** An experiment track's `expect`: a pipeline run must start this often. */
 export interface Expectation {
