@@ -9,6 +9,7 @@ import { RECORDING_NOTIFIER } from '../support/daemon';
 import { Cluster, type Redis } from 'ioredis';
 import { dropPrefix, freePort, LocalRedisCluster, PrivateRedis, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';
+import { untilQuiet } from '../support/quiet';
 import { waitFor } from '../support/wait-for';
 
 const redis = testRedis();
@@ -162,7 +163,13 @@ describe('steprun-watch daemon', () => {
         what: 'all deliveries',
       },
     );
-    await new Promise((r) => setTimeout(r, 1500)); // a late duplicate would show up here
+    // Nothing left to deliver (a killed daemon's stalled job re-run, or dropped): a late duplicate would be in by now.
+    const client = cluster ? (new Cluster(cluster.map((n) => ({ host: n.split(':')[0]!, port: Number(n.split(':')[1]) }))) as unknown as Redis) : redis;
+    try {
+      await untilQuiet(client, s.prefix, { timeoutMs: 60_000 });
+    } finally {
+      if (client !== redis) client.disconnect();
+    }
     const records = delivered(s);
     expect(kills).toBeGreaterThan(3);
     expect(chainProblems(records, expected)).toEqual([]);
