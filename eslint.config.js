@@ -27,7 +27,7 @@ module.exports = tseslint.config(
   // Functions a reader can hold: at most 60 lines in the product's code. Two are tables, justified and named here:
   // the provider conformance suite is a flat list of named checks, the dashboard's routes a list of routes.
   { files: ['src/**/*.ts', 'workers/**/*.ts'], rules: { 'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }] } },
-  { files: ['src/conformance/provider.ts', 'src/dashboard/routes.ts'], rules: { 'max-lines-per-function': 'off' } },
+  { files: ['src/conformance/provider.ts', 'src/api/dashboard/routes.ts'], rules: { 'max-lines-per-function': 'off' } },
   // Tests read JSON answers of real servers: `any` there saves casts without hiding product types.
   { files: ['test/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
 );

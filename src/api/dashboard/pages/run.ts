@@ -1,9 +1,9 @@
 // One pipeline run, asked of its provider: the step graph, each step's details, the stderr tail of failed steps.
-import type { ApiDeps } from '../../api/deps';
-import { HttpError } from '../../api/http';
-import { isSrwError } from '../../model/errors';
-import { Status, subStateOf } from '../../model/status';
-import type { RunProvider, StepRunSnapshot } from '../../providers/provider';
+import type { ApiDeps } from '../../deps';
+import { HttpError } from '../../http';
+import { isSrwError } from '../../../model/errors';
+import { Status, subStateOf } from '../../../model/status';
+import type { RunProvider, StepRunSnapshot } from '../../../providers/provider';
 import { stepGraph } from '../graph';
 import { duration, html, table, type SafeHtml } from '../html';
 import { runAlerts } from './run-alerts';

@@ -1,7 +1,7 @@
 // The event timeline: newest first, filtered by experiment, type and status, paged by stream id.
-import type { ApiDeps } from '../../api/deps';
-import { STATUSES } from '../../model/status';
-import { EVENT_TYPES, type WatchEvent } from '../../store/events';
+import type { ApiDeps } from '../../deps';
+import { STATUSES } from '../../../model/status';
+import { EVENT_TYPES, type WatchEvent } from '../../../store/events';
 import { html, query, table, type SafeHtml } from '../html';
 import { recentEvents } from '../runs';
 import { runHref, statusBadge } from './runs';

@@ -2,9 +2,9 @@
 import { readFile } from 'node:fs/promises';
 import type * as http from 'node:http';
 import * as path from 'node:path';
-import type { ApiDeps, Handler } from '../api/deps';
-import { HttpError, statusOf } from '../api/http';
-import { packageRoot } from '../util/package-root';
+import type { ApiDeps, Handler } from '../deps';
+import { HttpError, statusOf } from '../http';
+import { packageRoot } from '../../util/package-root';
 import { html, type SafeHtml } from './html';
 import { page } from './layout';
 import { alertsPage } from './pages/alerts';

@@ -1,10 +1,10 @@
 // What the dashboard knows of pipeline runs without asking a provider: the recent events stream, folded per run.
 // Tracks retire when their run ends; the events stay (up to events.maxLen), so finished runs are still listed.
 import type { Redis } from 'ioredis';
-import { Status, type StepStatus } from '../model/status';
-import type { WatchEvent } from '../store/events';
-import type { Keys } from '../store/keys';
-import { parseEntry } from '../store/outbox';
+import { Status, type StepStatus } from '../../model/status';
+import type { WatchEvent } from '../../store/events';
+import type { Keys } from '../../store/keys';
+import { parseEntry } from '../../store/outbox';
 
 /** Events read from the end of the stream to build the run list. */
 const RECENT_EVENTS = 5000;

@@ -1,5 +1,5 @@
 // Deliveries, newest first, and the dead letters with a Retry button (POST /deliveries/:id/retry).
-import type { ApiDeps } from '../../api/deps';
+import type { ApiDeps } from '../../deps';
 import { html, table, timeAgo, type SafeHtml } from '../html';
 import { statusBadge } from './runs';
 

@@ -1,5 +1,5 @@
 // A small summary of the daemon's own metrics (the full set is at /metrics, for Prometheus).
-import type { ApiDeps } from '../../api/deps';
+import type { ApiDeps } from '../../deps';
 import { html, type SafeHtml } from '../html';
 
 interface Sample {

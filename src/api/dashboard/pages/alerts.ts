@@ -1,6 +1,6 @@
 // Open alerts and silences: add a silence with an expiry, expire one (the buttons call the JSON API).
-import type { ApiDeps } from '../../api/deps';
-import type { Silence } from '../../alerts/silences';
+import type { ApiDeps } from '../../deps';
+import type { Silence } from '../../../alerts/silences';
 import { html, table, timeAgo, type SafeHtml } from '../html';
 
 export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {

@@ -1,8 +1,8 @@
 // A pipeline run's steps as an SVG graph, laid out on the server (dagre): it shows without JavaScript, and the
 // live refresh redraws it with the rest of the page. Colour is never the only sign: each node names its status.
 import dagre from '@dagrejs/dagre';
-import { subStateOf } from '../model/status';
-import type { StepRunSnapshot } from '../providers/provider';
+import { subStateOf } from '../../model/status';
+import type { StepRunSnapshot } from '../../providers/provider';
 import { duration, html, type SafeHtml } from './html';
 
 const NODE_WIDTH = 210;

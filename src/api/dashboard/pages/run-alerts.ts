@@ -1,8 +1,8 @@
 // The alerts of one pipeline run's steps and pipeline, on its run page: open since, acknowledged by whom, silenced
 // until — what someone following a message's link needs to know before acting.
-import type { ApiDeps } from '../../api/deps';
-import { activeSilencesFor } from '../../alerts/silences';
-import type { PipelineRunSnapshot, StepRunSnapshot } from '../../providers/provider';
+import type { ApiDeps } from '../../deps';
+import { activeSilencesFor } from '../../../alerts/silences';
+import type { PipelineRunSnapshot, StepRunSnapshot } from '../../../providers/provider';
 import { html, table, timeAgo, type SafeHtml } from '../html';
 
 export async function runAlerts(d: ApiDeps, providerName: string, pipeline: PipelineRunSnapshot, steps: StepRunSnapshot[]): Promise<SafeHtml> {

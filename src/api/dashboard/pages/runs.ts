@@ -1,7 +1,7 @@
 // The front page: the pipeline runs seen lately (from the events stream) and what is tracked.
-import { STATUSES } from '../../model/status';
-import type { ApiDeps } from '../../api/deps';
-import { TrackStore } from '../../store/tracks';
+import { STATUSES } from '../../../model/status';
+import type { ApiDeps } from '../../deps';
+import { TrackStore } from '../../../store/tracks';
 import { html, table, timeAgo, type SafeHtml } from '../html';
 import { countByStatus, recentRuns } from '../runs';
 
