@@ -6,7 +6,7 @@ export { StepRun, StepRunOutput, PortDataReference, type StepRunOptions, type St
 export type { WaitOptions } from './model/wait';
 export { Status, STATUSES, TERMINAL_STATUSES, RAW_STATUSES, normalizeStatus, isTerminal, type StepStatus } from './model/status';
 export * from './model/errors';
-export type * from './providers/provider';
+export type * from './model/provider';
 export { ProviderRegistry, type ProviderFactory, type ProviderContext } from './providers/registry';
 export type { ProviderModule } from './providers/module';
 export { LocalProvider } from './providers/local/provider';

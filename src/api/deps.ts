@@ -10,7 +10,7 @@ import type { Logger } from '../util/logger';
 import type { AuthLimits } from './auth-limiter';
 import type { Metrics } from './metrics';
 import type { DeliveryStore } from '../store/deliveries';
-import type { RunProvider } from '../providers/provider';
+import type { RunProvider } from '../model/provider';
 import type { Keys } from '../store/keys';
 import type { HintRouter } from '../watch/hints';
 

@@ -5,7 +5,7 @@ import { checkConfig, requireSecrets } from '../runtime/config-check';
 import { ConfigInvalidError } from '../model/errors';
 import { Experiment, Workspace } from '../model/workspace';
 import { builtinProviders } from '../providers/builtin';
-import type { RunProvider } from '../providers/provider';
+import type { RunProvider } from '../model/provider';
 import { Keys } from '../store/keys';
 import type { Redis } from 'ioredis';
 

@@ -1,5 +1,5 @@
 // Human-readable output of the CLI: tables and one-line summaries (machine output is --json).
-import type { PipelineRunSnapshot, StepRunSnapshot } from '../providers/provider';
+import type { PipelineRunSnapshot, StepRunSnapshot } from '../model/provider';
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');

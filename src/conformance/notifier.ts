@@ -1,7 +1,7 @@
 // The notifier conformance suite: what every notifier must do, runnable by a plugin's own tests (any test runner).
 import { createLogger } from '../util/logger';
 import type { DeliveryContext, Notifier, NotifierFactory } from '../notify/notifier';
-import type { RunProvider } from '../providers/provider';
+import type { RunProvider } from '../model/provider';
 import type { WatchEvent } from '../store/events';
 import { conformanceRun, type ConformanceReport } from './report';
 import { sampleEvents, sampleVariants } from './samples';

@@ -2,7 +2,7 @@
 // plugin's own tests (any test runner). It reads only: it needs one ended pipeline run the provider can see.
 import { isSrwError } from '../model/errors';
 import { STATUSES, isTerminal } from '../model/status';
-import type { PipelineRunSnapshot, RunProvider, StepRunSnapshot } from '../providers/provider';
+import type { PipelineRunSnapshot, RunProvider, StepRunSnapshot } from '../model/provider';
 import { conformanceRun, type ConformanceReport } from './report';
 
 /** A pipeline run that exists in the provider and has ended, with at least one step run. */

@@ -1,5 +1,5 @@
 // PipelineRun: a run of a pipeline and its step runs (the seed's `PipelineRun(experiment, id)`).
-import type { PipelineRunSnapshot } from '../providers/provider';
+import type { PipelineRunSnapshot } from './provider';
 import { SrwError, type ErrorCode } from './errors';
 import type { StepStatus } from './status';
 import { StepRun } from './step-run';

@@ -1,5 +1,5 @@
 // StepRun, StepRunOutput and PortDataReference: the seed's class over any provider.
-import type { DownloadOptions, DownloadResult, LogKind, OutputRef, RunError, StepRunSnapshot } from '../providers/provider';
+import type { DownloadOptions, DownloadResult, LogKind, OutputRef, RunError, StepRunSnapshot } from './provider';
 import { NotImplementedError, OutputNotFoundError } from './errors';
 import type { Experiment } from './workspace';
 import type { StepStatus } from './status';

@@ -1,5 +1,5 @@
 // Workspace and Experiment: where runs live, and which provider answers for them.
-import type { RunProvider } from '../providers/provider';
+import type { RunProvider } from './provider';
 
 export interface WorkspaceOptions {
   /** Shown in messages; for Azure ML the workspace name. */

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { ConfigInvalidError } from '../model/errors';
 import type { Logger } from '../util/logger';
-import type { RunProvider } from '../providers/provider';
+import type { RunProvider } from '../model/provider';
 import type { WatchEvent } from '../store/events';
 
 export interface DeliveryContext {

@@ -7,7 +7,7 @@ import { AzureMlProvider } from './azureml/provider';
 import { parseAzureMlOptions } from './azureml/options';
 import { LocalProvider } from './local/provider';
 import { moduleProviderFactory } from './module';
-import type { RequestBudget } from './provider';
+import type { RequestBudget } from '../model/provider';
 import { ProviderRegistry } from './registry';
 
 /** What the daemon hands providers as `services.budgetFor`: a request budget shared through Redis. */

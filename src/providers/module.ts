@@ -2,7 +2,7 @@
 // daemon only calls the RunProvider interface, so a provider built outside this package runs unchanged in it.
 import * as path from 'node:path';
 import { ConfigInvalidError } from '../model/errors';
-import type { RunProvider } from './provider';
+import type { RunProvider } from '../model/provider';
 import type { ProviderContext, ProviderFactory } from './registry';
 
 /** What a provider module exports: `create` (or a default export that is the factory, or has `create`). */

@@ -1,6 +1,6 @@
 // Maps a provider `type` to the factory that builds it: built-ins register here exactly as third-party ones do.
 import { ConfigInvalidError } from '../model/errors';
-import type { RunProvider } from './provider';
+import type { RunProvider } from '../model/provider';
 
 /** What a factory receives besides its own options. */
 export interface ProviderContext {

@@ -16,7 +16,7 @@ import { AlertStore } from '../alerts/alert-store';
 import { sendDueRepeats } from '../alerts/repeats';
 import { SilenceStore } from '../alerts/silences';
 import type { Notifier } from '../notify/notifier';
-import type { RunProvider } from '../providers/provider';
+import type { RunProvider } from '../model/provider';
 import { deliverQueue, pollJob, pollQueue } from '../store/queues';
 import { connectRedis, describeRedis, untilReady } from './redis';
 import type { BudgetFactory } from '../providers/builtin';

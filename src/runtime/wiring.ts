@@ -7,7 +7,7 @@ import { ConfigInvalidError } from '../model/errors';
 import { builtinNotifiers } from '../notify/builtin';
 import type { Notifier, NotifierRegistry } from '../notify/notifier';
 import { builtinProviders } from '../providers/builtin';
-import type { RunProvider } from '../providers/provider';
+import type { RunProvider } from '../model/provider';
 import type { ProviderRegistry } from '../providers/registry';
 import type { HintSettings } from '../watch/hints';
 import type { PollSettings } from '../watch/poll';

@@ -1,6 +1,6 @@
 // Event types: the data every notifier receives, as the outbox (the events stream) holds them.
 import type { StepStatus } from '../model/status';
-import type { RunError } from '../providers/provider';
+import type { RunError } from '../model/provider';
 import { formatDuration } from '../util/duration';
 
 export type StepEventType =

@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import { InvalidInputError, TrackNotFoundError } from '../model/errors';
 import type { Clock } from '../util/clock';
-import type { RunProvider } from '../providers/provider';
+import type { RunProvider } from '../model/provider';
 import { parseSince } from '../util/duration';
 import { trackId } from './ids';
 import type { Keys } from './keys';

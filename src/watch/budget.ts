@@ -1,7 +1,7 @@
 // A provider's request budget, shared by every process through Redis: a counter per one-minute window.
 import type { Redis } from 'ioredis';
 import type { Clock } from '../util/clock';
-import type { RequestBudget } from '../providers/provider';
+import type { RequestBudget } from '../model/provider';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
 

@@ -1,7 +1,7 @@
 // Subscribes the hint router to every provider that has a change feed (the local run store's markers); Event Grid
 // pushes through the HTTP server and the storage-queue reader instead, into the same router.
 import type { Logger } from '../util/logger';
-import type { RunProvider } from '../providers/provider';
+import type { RunProvider } from '../model/provider';
 import type { HintRouter } from './hints';
 
 /** Starts the change feed of each provider that offers one; resolves to the function that stops them all. */

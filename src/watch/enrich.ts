@@ -1,6 +1,6 @@
 // What a poll adds to its events from the provider before they are committed: links to the service's UI, stderr tails.
 import { Status } from '../model/status';
-import type { RunProvider } from '../providers/provider';
+import type { RunProvider } from '../model/provider';
 import type { Logger } from '../util/logger';
 import type { Transition } from './state';
 

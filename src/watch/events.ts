@@ -1,6 +1,6 @@
 // How events are built from observations (the watcher's side); their types live in store/events.ts.
 import { isTerminal, type StepStatus } from '../model/status';
-import type { PipelineRunSnapshot, RunError, StepRunSnapshot } from '../providers/provider';
+import type { PipelineRunSnapshot, RunError, StepRunSnapshot } from '../model/provider';
 import { durationOf, type PipelineEventType, type StepEventType, type SubStateData, type WatchEvent } from '../store/events';
 import { eventId } from '../store/ids';
 import type { Track } from '../store/tracks';

@@ -4,7 +4,7 @@ import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
 import { isSrwError, TrackNotFoundError } from '../model/errors';
 import { isTerminal, Status } from '../model/status';
-import type { PipelineRunSnapshot, RunProvider, StepRunListing, StepRunSnapshot, UnreadableStepRun } from '../providers/provider';
+import type { PipelineRunSnapshot, RunProvider, StepRunListing, StepRunSnapshot, UnreadableStepRun } from '../model/provider';
 import { trackErrorEvent, trackRecoveredEvent } from './events';
 import type { Keys } from '../store/keys';
 import { failureDelayMs, nextPollDelayMs, type IntervalPolicy } from './scheduler';

@@ -1,7 +1,7 @@
 // Transition detection: a pure decision (nextEvents) and one atomic commit of state + events + schedule.
 import type { Redis } from 'ioredis';
 import { isAlertingSubState, isTerminal, isStepStatus, subStateOf, type StepStatus } from '../model/status';
-import type { PipelineRunSnapshot, StepRunSnapshot } from '../providers/provider';
+import type { PipelineRunSnapshot, StepRunSnapshot } from '../model/provider';
 import { type WatchEvent } from '../store/events';
 import { pipelineEvent, stepEvent, subStateEvent } from './events';
 import type { Keys } from '../store/keys';

@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import { Status } from '../model/status';
 import { eventId } from '../store/ids';
-import type { StepRunSnapshot } from '../providers/provider';
+import type { StepRunSnapshot } from '../model/provider';
 import { type StepRunData, type WatchEvent } from '../store/events';
 import { stepEvent } from './events';
 import type { Keys } from '../store/keys';

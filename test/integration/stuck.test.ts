@@ -5,7 +5,7 @@ import { AlertStore } from '../../src/alerts/alert-store';
 import { ManualClock } from '../../src/util/clock';
 import { LocalProvider } from '../../src/providers/local/provider';
 import type { StepRecord } from '../../src/providers/local/records';
-import type { RunProvider } from '../../src/providers/provider';
+import type { RunProvider } from '../../src/model/provider';
 import type { WatchEvent } from '../../src/store/events';
 import { Keys } from '../../src/store/keys';
 import { pollTrack } from '../../src/watch/poll';

@@ -12,7 +12,7 @@ import { DeliveryStore } from '../../src/store/deliveries';
 import { deliverJob } from '../../src/notify/deliver/deliver';
 import { Dispatcher } from '../../src/notify/dispatch/dispatch';
 import { LocalProvider } from '../../src/providers/local/provider';
-import type { RunProvider, StepRunSnapshot } from '../../src/providers/provider';
+import type { RunProvider, StepRunSnapshot } from '../../src/model/provider';
 import { pollJob, pollQueue } from '../../src/store/queues';
 import type { WatchEvent } from '../../src/store/events';
 import { DISPATCH_GROUP, Keys } from '../../src/store/keys';

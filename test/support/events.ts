@@ -1,6 +1,6 @@
 // Events for notifier tests, shaped exactly as the watcher builds them.
 import { Status, type StepStatus } from '../../src/model/status';
-import type { PipelineRunSnapshot, StepRunSnapshot } from '../../src/providers/provider';
+import type { PipelineRunSnapshot, StepRunSnapshot } from '../../src/model/provider';
 import { type WatchEvent } from '../../src/store/events';
 import { pipelineEvent, stepEvent } from '../../src/watch/events';
 import { trackFromRequest } from '../../src/store/tracks';

@@ -2,7 +2,7 @@
 import { builtinNotifiers } from '../../src/notify/builtin';
 import type { DeliveryContext, Notifier } from '../../src/notify/notifier';
 import { createLogger } from '../../src/util/logger';
-import type { RunProvider } from '../../src/providers/provider';
+import type { RunProvider } from '../../src/model/provider';
 
 export const silent = createLogger({ level: 'silent', pretty: false });
 

@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import { systemClock } from '../../src/util/clock';
 import { createLogger } from '../../src/util/logger';
-import type { RunProvider } from '../../src/providers/provider';
+import type { RunProvider } from '../../src/model/provider';
 import type { Keys } from '../../src/store/keys';
 import type { PollDeps } from '../../src/watch/poll';
 

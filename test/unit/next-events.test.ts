@@ -1,5 +1,5 @@
 import { Status, type StepStatus } from '../../src/model/status';
-import type { PipelineRunSnapshot, StepRunSnapshot } from '../../src/providers/provider';
+import type { PipelineRunSnapshot, StepRunSnapshot } from '../../src/model/provider';
 import { decodeState, encodeState, nextEvents, pipelineTransition } from '../../src/watch/state';
 import { trackFromRequest } from '../../src/store/tracks';
 

@@ -4,7 +4,7 @@
 import { alertActionOf, alertKeyOf } from '../../src/alerts/alert-key';
 import { normalizeStatus, type StepStatus } from '../../src/model/status';
 import { routeMatches } from '../../src/alerts/routing';
-import type { StepRunSnapshot } from '../../src/providers/provider';
+import type { StepRunSnapshot } from '../../src/model/provider';
 import type { WatchEvent } from '../../src/store/events';
 import { nextEvents, type Transition } from '../../src/watch/state';
 import { trackFromRequest } from '../../src/store/tracks';

@@ -2,7 +2,7 @@
 // live refresh redraws it with the rest of the page. Colour is never the only sign: each node names its status.
 import dagre from '@dagrejs/dagre';
 import { subStateOf } from '../../model/status';
-import type { StepRunSnapshot } from '../../providers/provider';
+import type { StepRunSnapshot } from '../../model/provider';
 import { duration, html, type SafeHtml } from './html';
 
 const NODE_WIDTH = 210;

@@ -9,7 +9,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { assertSafeName, resolveInside } from '../../fs/safe-path';
 import { ConfigInvalidError } from '../../model/errors';
 import type { StepRun } from '../../model/step-run';
-import type { DownloadedFile } from '../../providers/provider';
+import type { DownloadedFile } from '../../model/provider';
 import type { WatchEvent } from '../../store/events';
 
 export interface BlobHarvestTarget {

@@ -3,7 +3,7 @@
 // larger ones are an asynchronous Copy Blob, polled to its end. Each copy is checked (size, Content-MD5) after.
 import type { BlobClient } from '@azure/storage-blob';
 import { IntegrityError } from '../../model/errors';
-import type { BlobTarget, CopyResult, DownloadedFile } from '../provider';
+import type { BlobTarget, CopyResult, DownloadedFile } from '../../model/provider';
 import { listBlobsUnder, type BlobItem } from './blob-download';
 import type { DatastoreContainer } from './datastore-kinds';
 

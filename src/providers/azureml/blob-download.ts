@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import type { BlobClient, ContainerClient } from '@azure/storage-blob';
 import { resolveInside } from '../../fs/safe-path';
 import { IntegrityError, UnsafePathError } from '../../model/errors';
-import type { DownloadOptions, DownloadResult, DownloadedFile } from '../provider';
+import type { DownloadOptions, DownloadResult, DownloadedFile } from '../../model/provider';
 
 export interface BlobDownloadOptions extends DownloadOptions {
   /** Blobs larger than this are fetched in ranges of this size (default 8 MiB). */

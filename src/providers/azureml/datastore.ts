@@ -1,7 +1,7 @@
 // Step outputs on Azure: asset id -> datastore + path (resolver), datastore -> storage container (ARM), then the blobs (@azure/storage-blob).
 import { z } from 'zod';
 import { ProviderAuthError, ProviderResponseError } from '../../model/errors';
-import type { BlobTarget, CopyResult, DownloadResult } from '../provider';
+import type { BlobTarget, CopyResult, DownloadResult } from '../../model/provider';
 import { copyBlobs } from './blob-copy';
 import { asTokenCredential as storageCredential, type TokenSource } from './auth';
 import { downloadBlobs, type BlobDownloadOptions } from './blob-download';

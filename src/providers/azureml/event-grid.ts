@@ -1,7 +1,7 @@
 // Azure ML's Event Grid events read as change hints (docs/PROVIDERS.md, "Event Grid"). Both delivery schemas (Event
 // Grid and CloudEvents 1.0), single events and batches. Data keys and runStatus are read case-insensitively: the
 // documented samples say `RunId` and `RunTags`, other public samples `runId` and `runTags`.
-import type { ChangedRun } from '../provider';
+import type { ChangedRun } from '../../model/provider';
 
 export const VALIDATION_EVENT = 'Microsoft.EventGrid.SubscriptionValidationEvent';
 const RUN_EVENTS = new Set(['microsoft.machinelearningservices.runstatuschanged', 'microsoft.machinelearningservices.runcompleted']);

@@ -2,7 +2,7 @@
 import { backoffMs } from '../../util/backoff';
 import { retryAfterMs as readRetryAfter } from '../../util/retry-after';
 import { ProviderAuthError, ProviderResponseError, ProviderUnavailableError, RunNotFoundError } from '../../model/errors';
-import type { RequestBudget } from '../provider';
+import type { RequestBudget } from '../../model/provider';
 import type { TokenSource } from './auth';
 
 export interface AzureRequest {

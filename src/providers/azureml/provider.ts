@@ -21,7 +21,7 @@ import type {
   StepRunRef,
   StepRunListing,
   StepRunSnapshot,
-} from '../provider';
+} from '../../model/provider';
 import { tokenSource, type TokenSource } from './auth';
 import { Datastores } from './datastore';
 import { AzureHttp } from './http';

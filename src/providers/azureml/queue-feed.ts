@@ -3,7 +3,7 @@
 // between leaves the message to come back after its visibility timeout: the hint is seen again, and since a hint
 // only makes a poll sooner, seeing it twice costs a poll, never an alert.
 import type { QueueClient } from '@azure/storage-queue';
-import type { ChangedRun } from '../provider';
+import type { ChangedRun } from '../../model/provider';
 import type { TokenSource } from './auth';
 import { readEventGridDelivery } from './event-grid';
 

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { ProviderResponseError } from '../../model/errors';
 import { normalizeStatus } from '../../model/status';
-import type { PipelineRunSnapshot, RunError, StepRunSnapshot } from '../provider';
+import type { PipelineRunSnapshot, RunError, StepRunSnapshot } from '../../model/provider';
 
 const stringMap = z.record(z.string(), z.string()).nullish();
 

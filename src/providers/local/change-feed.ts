@@ -4,7 +4,7 @@
 // a missed or merged file event only means the run is seen at its next regular poll.
 import { promises as fs, mkdirSync, utimesSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
-import type { ChangedRun } from '../provider';
+import type { ChangedRun } from '../../model/provider';
 
 /** Markers not rewritten for this long are removed when a watch starts: their runs ended long ago. */
 const MARKER_KEEP_MS = 7 * 86_400_000;

@@ -22,7 +22,7 @@ import type {
   StepRunListing,
   StepRunRef,
   StepRunSnapshot,
-} from '../provider';
+} from '../../model/provider';
 import type { PipelineRecord, StepRecord } from './records';
 import { LOG_FILES, RunStore } from './store';
 

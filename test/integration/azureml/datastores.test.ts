@@ -9,7 +9,7 @@ import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } f
 import { stringify } from 'yaml';
 import { parseAzureMlOptions } from '../../../src/providers/azureml/options';
 import { AzureMlProvider } from '../../../src/providers/azureml/provider';
-import type { OutputRef } from '../../../src/providers/provider';
+import type { OutputRef } from '../../../src/model/provider';
 import { Azurite, DEV_ACCOUNT, DEV_KEY } from '../../support/azurite';
 import { azureOptions, AzureMlServer, fixture } from '../../support/azureml-server';
 import { cli } from '../../support/cli';

@@ -10,7 +10,7 @@ import { Status } from '../../../src/model/status';
 import { parseAzureMlOptions } from '../../../src/providers/azureml/options';
 import { AzureMlProvider } from '../../../src/providers/azureml/provider';
 import { LocalProvider } from '../../../src/providers/local/provider';
-import type { RunProvider } from '../../../src/providers/provider';
+import type { RunProvider } from '../../../src/model/provider';
 import { stepEvent } from '../../../src/watch/events';
 import { trackFromRequest } from '../../../src/store/tracks';
 import { Azurite, DEV_ACCOUNT, DEV_KEY } from '../../support/azurite';

@@ -2,7 +2,7 @@
 // until — what someone following a message's link needs to know before acting.
 import type { ApiDeps } from '../../deps';
 import { activeSilencesFor } from '../../../alerts/silences';
-import type { PipelineRunSnapshot, StepRunSnapshot } from '../../../providers/provider';
+import type { PipelineRunSnapshot, StepRunSnapshot } from '../../../model/provider';
 import { html, table, timeAgo, type SafeHtml } from '../html';
 
 export async function runAlerts(d: ApiDeps, providerName: string, pipeline: PipelineRunSnapshot, steps: StepRunSnapshot[]): Promise<SafeHtml> {

@@ -3,7 +3,7 @@ import type { ApiDeps } from '../../deps';
 import { HttpError } from '../../http';
 import { isSrwError } from '../../../model/errors';
 import { Status, subStateOf } from '../../../model/status';
-import type { RunProvider, StepRunSnapshot } from '../../../providers/provider';
+import type { RunProvider, StepRunSnapshot } from '../../../model/provider';
 import { stepGraph } from '../graph';
 import { duration, html, table, type SafeHtml } from '../html';
 import { runAlerts } from './run-alerts';

@@ -1,6 +1,6 @@
 // The RunProvider interface: what the model and the watcher may ask of any run service.
 import type { ContainerClient } from '@azure/storage-blob';
-import type { StepStatus } from '../model/status';
+import type { StepStatus } from './status';
 
 /** Names a step run. Providers that can find a step run by its id alone accept the other fields as hints. */
 export interface StepRunRef {
