@@ -69,6 +69,20 @@ export const create: ProviderFactory = (options) => {
 };
 `;
 
+/** A daemon's config that watches the in-memory run through provider `mem` (however it is named to the daemon). */
+function watchingMemRun(prefix: string, mem: Record<string, unknown>): Record<string, unknown> {
+  return {
+    redis: { url: REDIS_URL, prefix },
+    providers: { mem },
+    poll: { tick: '* * * * * *', minIntervalSeconds: 0.2, maxIntervalSeconds: 1 },
+    stuck: { enabled: false },
+    tracks: [{ provider: 'mem', pipelineRun: 'mem-run-1', experiment: 'churn' }],
+    notifiers: { console: { type: 'console' } },
+    routes: [{ match: {}, notify: ['console'] }],
+    api: { enabled: false },
+  };
+}
+
 beforeAll(async () => {
   await fs.mkdir(dir, { recursive: true });
   await fs.writeFile(path.join(dir, 'provider.ts'), PROVIDER_SOURCE);
@@ -119,19 +133,7 @@ it('the daemon (the CLI, unchanged) watches a run of the module provider: its fa
   const prefix = uniquePrefix('provplug');
   prefixes.push(prefix);
   const configFile = path.join(dir, 'daemon.yaml');
-  await fs.writeFile(
-    configFile,
-    stringify({
-      redis: { url: REDIS_URL, prefix },
-      providers: { mem: { type: 'module', module: './provider.js', options: { experiment: 'churn' } } },
-      poll: { tick: '* * * * * *', minIntervalSeconds: 0.2, maxIntervalSeconds: 1 },
-      stuck: { enabled: false },
-      tracks: [{ provider: 'mem', pipelineRun: 'mem-run-1', experiment: 'churn' }],
-      notifiers: { console: { type: 'console' } },
-      routes: [{ match: {}, notify: ['console'] }],
-      api: { enabled: false },
-    }),
-  );
+  await fs.writeFile(configFile, stringify(watchingMemRun(prefix, { type: 'module', module: './provider.js', options: { experiment: 'churn' } })));
   // `ping` checks the config as the daemon does (the module loads, its provider is a RunProvider) and Redis.
   const ping = await cli(['ping'], { env: { SRW_CONFIG: configFile, SRW_DATA_DIR: dir } });
   expect([ping.code, ping.stderr]).toEqual([0, '']);
@@ -157,19 +159,7 @@ it('an embedder registers it under a type of its own through steprun-watch/daemo
   // The package as an embedder gets it: through its exports map, from dist/.
   const embed = require(require.resolve('steprun-watch/daemon', { paths: [dir] })) as typeof import('../../src/runtime/embed');
   const plugin = require(path.join(dir, 'provider.js')) as { create: import('../../src/runtime/embed').ProviderFactory };
-  const config = embed.validateConfig(
-    {
-      redis: { url: REDIS_URL, prefix },
-      providers: { mem: { type: 'memory', experiment: 'churn' } },
-      poll: { tick: '* * * * * *', minIntervalSeconds: 0.2, maxIntervalSeconds: 1 },
-      stuck: { enabled: false },
-      tracks: [{ provider: 'mem', pipelineRun: 'mem-run-1', experiment: 'churn' }],
-      notifiers: { console: { type: 'console' } },
-      routes: [{ match: {}, notify: ['console'] }],
-      api: { enabled: false },
-    },
-    { dataDir: dir, env: {} },
-  );
+  const config = embed.validateConfig(watchingMemRun(prefix, { type: 'memory', experiment: 'churn' }), { dataDir: dir, env: {} });
   const daemon = await embed.Daemon.create({
     config,
     logger: embed.createLogger({ level: 'silent', pretty: false }),

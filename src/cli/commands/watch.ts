@@ -72,31 +72,15 @@ function trackCommand(program: Command): void {
     .option('--step-run <id>', 'track this step run')
     .option('--label <key=value>', 'label carried by its events, for routing (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--no-verify', 'do not ask the provider whether the run exists')
-    .action(
-      async (
-        o: {
-          experiment?: string;
-          pipelineRun?: string;
-          stepRun?: string;
-          since?: string;
-          expectEvery?: string;
-          expectBy?: string;
-          tz: string;
-          maxDuration?: string;
-          label: string[];
-          verify: boolean;
-        },
-        cmd: Command,
-      ) => {
-        const config = await configOf(cmd);
-        const providerName = globalsOf(cmd).provider ?? 'local';
-        const provider = providerFromConfig(config, providerName);
-        const track = trackOfTarget(targetOfFlags(providerName, o), 'cli', systemClock.now());
-        if (o.verify) await verifyTarget(track, provider);
-        const added = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).add(track));
-        report(cmd, { ...track, added }, () => `${added ? 'tracking' : 'already tracked'}: ${describeTarget(track)} on ${providerName} (track ${track.id})\n`);
-      },
-    );
+    .action(async (o: TrackFlags & { verify: boolean }, cmd: Command) => {
+      const config = await configOf(cmd);
+      const providerName = globalsOf(cmd).provider ?? 'local';
+      const provider = providerFromConfig(config, providerName);
+      const track = trackOfTarget(targetOfFlags(providerName, o), 'cli', systemClock.now());
+      if (o.verify) await verifyTarget(track, provider);
+      const added = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).add(track));
+      report(cmd, { ...track, added }, () => `${added ? 'tracking' : 'already tracked'}: ${describeTarget(track)} on ${providerName} (track ${track.id})\n`);
+    });
 }
 
 function pingCommand(program: Command): void {
@@ -176,6 +160,19 @@ function eventsCommand(program: Command): void {
     });
 }
 
+/** The `track` command's flags, as commander gives them. */
+interface TrackFlags {
+  experiment?: string;
+  pipelineRun?: string;
+  stepRun?: string;
+  since?: string;
+  expectEvery?: string;
+  expectBy?: string;
+  tz: string;
+  maxDuration?: string;
+  label: string[];
+}
+
 /** The flag each field of a track target comes from: errors name what the person typed. */
 const FLAG_OF: Record<string, string> = {
   since: '--since',
@@ -189,20 +186,7 @@ const FLAG_OF: Record<string, string> = {
 };
 
 /** The `track` flags checked by the one track schema (the config's `tracks[]` and `POST /tracks` use it too). */
-function targetOfFlags(
-  provider: string,
-  o: {
-    experiment?: string;
-    pipelineRun?: string;
-    stepRun?: string;
-    since?: string;
-    expectEvery?: string;
-    expectBy?: string;
-    tz: string;
-    maxDuration?: string;
-    label: string[];
-  },
-) {
+function targetOfFlags(provider: string, o: TrackFlags) {
   if (o.expectBy !== undefined && o.expectEvery === undefined)
     throw new InvalidInputError('--expect-by needs --expect-every (e.g. --expect-every 24h --expect-by 07:00)');
   const parsed = trackTargetSchema.safeParse({
