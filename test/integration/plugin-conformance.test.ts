@@ -1,8 +1,6 @@
 // Issue 15: the notifier conformance suite — every built-in passes it, and so does a plugin typed against the package's exports.
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { checkNotifier, EVENT_TYPES, sampleEvents, type Notifier, type NotifierFactory } from '../../src';
 import { consoleNotifierFactory } from '../../src/notify/notifiers/console';
 import { downloadNotifierFactory } from '../../src/notify/notifiers/harvest';
@@ -15,10 +13,10 @@ import { SlackApiStandIn } from '../support/slack-api';
 import { emailNotifierFactory } from '../../src/notify/notifiers/email';
 import { webhookNotifierFactory } from '../../src/notify/notifiers/webhook';
 import { ROOT } from '../support/cli';
+import { compilePlugin } from '../support/compile-plugin';
 import { tempDir } from '../support/tmp';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
-const run = promisify(execFile);
 const receiver = new WebhookReceiver();
 const slack = new SlackApiStandIn();
 const redis = testRedis();
@@ -116,29 +114,7 @@ export const create: NotifierFactory = (options) => {
 };
 `,
       );
-      const tsc = require.resolve('typescript/bin/tsc');
-      await run(
-        process.execPath,
-        [
-          tsc,
-          '--strict',
-          '--target',
-          'es2022',
-          '--module',
-          'node16',
-          '--moduleResolution',
-          'node16',
-          '--skipLibCheck',
-          '--rootDir',
-          dir,
-          '--outDir',
-          dir,
-          path.join(dir, 'plugin.ts'),
-        ],
-        {
-          cwd: ROOT,
-        },
-      );
+      await compilePlugin(path.join(dir, 'plugin.ts'));
       const plugin = require(path.join(dir, 'plugin.js')) as { create: NotifierFactory; seen: string[] };
       const report = await checkNotifier(plugin.create, { prefix: '>' }, { dataDir: dir });
       expect(report.failed).toEqual([]);

@@ -2,20 +2,18 @@
 // (`steprun-watch` for the types and RunNotFoundError), compiled separately in strict mode, then: loaded by the
 // config as `{type: module}` and put through checkProvider; run by the daemon from the CLI, whose events come from
 // it; and registered by an embedder under a type of its own through `steprun-watch/daemon`.
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { checkProvider } from '../../src';
 import { validateConfig } from '../../src/config/load';
 import { buildProviders } from '../../src/runtime/wiring';
 import type { WatchEvent } from '../../src/store/events';
 import { cli, ProcessGroup, ROOT } from '../support/cli';
+import { compilePlugin } from '../support/compile-plugin';
 import { dropPrefix, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';
 import { waitFor } from '../support/wait-for';
 
-const run = promisify(execFile);
 const dir = path.join(ROOT, `.provider-check-${process.pid}`);
 const redis = testRedis();
 const processes = new ProcessGroup();
@@ -87,18 +85,7 @@ beforeAll(async () => {
   await fs.mkdir(dir, { recursive: true });
   await fs.writeFile(path.join(dir, 'provider.ts'), PROVIDER_SOURCE);
   // Compiled on its own, strict, against the built package's exports (`steprun-watch` resolves to dist/ from here).
-  await run(process.execPath, [
-    require.resolve('typescript/bin/tsc'),
-    '--strict',
-    '--target',
-    'es2022',
-    '--module',
-    'node16',
-    '--moduleResolution',
-    'node16',
-    '--skipLibCheck',
-    path.join(dir, 'provider.ts'),
-  ]);
+  await compilePlugin(path.join(dir, 'provider.ts'));
 });
 
 afterAll(async () => {

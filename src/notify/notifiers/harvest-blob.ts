@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { ContainerClient } from '@azure/storage-blob';
 import { assertSafeName, resolveInside } from '../../fs/safe-path';
 import { ConfigInvalidError } from '../../model/errors';
-import type { StepRun } from '../../model/step-run';
+import type { PortDataReference, StepRun } from '../../model/step-run';
 import type { DownloadedFile } from '../../model/provider';
 import type { WatchEvent } from '../../store/events';
 
@@ -23,6 +23,8 @@ export interface BlobHarvestTarget {
 /** The files of one harvested output, and how they got there. */
 export interface BlobHarvest {
   base: string;
+  /** The output's data reference, as read for the copy (the manifest names its datastore and path). */
+  data: PortDataReference;
   files: DownloadedFile[];
   transfer: 'server-side copy' | 'upload';
   /** Bytes that passed through this process (0 for a server-side copy). */
@@ -66,7 +68,7 @@ export async function harvestToBlobs(
   const data = await j.stepRun.getOutputData(j.name);
   const provider = j.stepRun.experiment.provider;
   const copied = await provider.copyToBlobs?.(data.ref, { container: target.container, prefix: base });
-  if (copied) return { base, files: copied.files, transfer: 'server-side copy', bytesThroughDaemon: 0 };
+  if (copied) return { base, data, files: copied.files, transfer: 'server-side copy', bytesThroughDaemon: 0 };
   // No server-side copy: through this process, from a folder of its own (kept for a retry, like a folder harvest's).
   const temp = path.join(j.tempRoot, `${j.deliveryId}-${j.name}`);
   const result = await data.download(temp);
@@ -78,7 +80,7 @@ export async function harvestToBlobs(
     files.push({ path: f.path, size: f.size, md5: md5.toString('hex') });
   }
   await fs.rm(temp, { recursive: true, force: true });
-  return { base, files, transfer: 'upload', bytesThroughDaemon: result.bytes };
+  return { base, data, files, transfer: 'upload', bytesThroughDaemon: result.bytes };
 }
 
 /** The manifest, written last: its presence is what says the harvest is complete. */
