@@ -13,7 +13,7 @@ import { builtinNotifiers } from '../src/notify/builtin';
 import type { Notifier } from '../src/notify/notifier';
 import { parseAzureMlOptions } from '../src/providers/azureml/options';
 import { AzureMlProvider } from '../src/providers/azureml/provider';
-import { stepEvent } from '../src/watch/events';
+import { stepEvent } from '../src/store/event-builders';
 import { trackFromRequest } from '../src/store/tracks';
 import { azureOptions, AzureMlServer, fixture } from '../test/support/azureml-server';
 import { Azurite, DEV_ACCOUNT, DEV_KEY } from '../test/support/azurite';

@@ -1,7 +1,8 @@
 // Open alerts in Redis: opened by a failure, resolved (with one alert.resolved event in the outbox) when the same key ends well.
 import type { Redis } from 'ioredis';
 import { summarize, type WatchEvent } from '../store/events';
-import { alertId, resolvedEventId } from '../store/ids';
+import { alertResolvedEvent } from '../store/event-builders';
+import { alertId } from '../store/ids';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
 import { runOf } from './alert-key';
@@ -104,33 +105,7 @@ export class AlertStore {
   async resolve(key: string, by: WatchEvent, now: number, o: { onlyOpenedBy?: string; byHuman?: string } = {}): Promise<WatchEvent | undefined> {
     const alert = await this.get(key);
     if (!alert || (o.onlyOpenedBy && alert.openedType !== o.onlyOpenedBy)) return undefined;
-    const resolved: WatchEvent = {
-      id: resolvedEventId(alert.openedBy),
-      type: 'alert.resolved',
-      time: new Date(now).toISOString(),
-      detectedAt: now,
-      trackId: by.trackId,
-      provider: by.provider,
-      experiment: by.experiment,
-      ...(by.pipelineRunId ? { pipelineRunId: by.pipelineRunId } : {}),
-      labels: by.labels,
-      alertKey: key,
-      alert: {
-        key,
-        openedAt: new Date(alert.openedAt).toISOString(),
-        openedBy: alert.openedBy,
-        openedType: alert.openedType as WatchEvent['type'],
-        openedSummary: alert.openedSummary,
-        ...(alert.openedRun ? { openedRun: alert.openedRun } : {}),
-        resolvedBy: by.id,
-        ...(runOf(by) ? { resolvedRun: runOf(by) } : {}),
-        durationMs: Math.max(0, now - alert.openedAt),
-        notifiers: alert.notifiers,
-        lastMessages: alert.told,
-        ...(alert.acked ? { acked: { ...alert.acked, at: new Date(alert.acked.at).toISOString() } } : {}),
-        ...(o.byHuman ? { resolvedByHuman: o.byHuman } : {}),
-      },
-    };
+    const resolved = alertResolvedEvent(key, alert, by, now, { resolvedRun: runOf(by), byHuman: o.byHuman });
     const done = await new Scripts(this.redis, this.keys).resolveAlert({
       alertId: alert.id,
       openedBy: alert.openedBy,

@@ -1,8 +1,7 @@
 // Missing runs: an experiment track that expects a pipeline run every so often says so once when none started in time.
 import type { Redis } from 'ioredis';
 import { Status } from '../model/status';
-import type { WatchEvent } from '../store/events';
-import { eventId } from '../store/ids';
+import { experimentEvent, MISSING_FIELD, missingEvent } from '../store/event-builders';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
 import { decodeState, encodeState } from './state';
@@ -10,7 +9,7 @@ import type { Expectation, Track } from '../store/tracks';
 
 export type { Expectation } from '../store/tracks';
 
-export const MISSING_FIELD = '@missing';
+export { MISSING_FIELD } from '../store/event-builders';
 
 /** Milliseconds the zone is ahead of UTC at `at`. */
 function zoneOffsetMs(at: number, tz: string): number {
@@ -118,29 +117,4 @@ export class MissingWatch {
       eventJson: JSON.stringify(event),
     });
   }
-}
-
-function missingEvent(track: Track, e: Expectation, seq: number, deadline: number, lastRunAt: number, now: number): WatchEvent {
-  return {
-    ...experimentEvent(track, 'experiment.missing', seq, now),
-    missing: {
-      windowStart: new Date(deadline - e.everyMs).toISOString(),
-      deadline: new Date(deadline).toISOString(),
-      ...(lastRunAt > 0 ? { lastRunAt: new Date(lastRunAt).toISOString() } : {}),
-      ...(e.by ? { by: `${e.by} ${e.tz}` } : {}),
-    },
-  };
-}
-
-function experimentEvent(track: Track, type: 'experiment.missing' | 'experiment.resumed', seq: number, now: number): WatchEvent {
-  return {
-    id: eventId(track.id, MISSING_FIELD, seq),
-    type,
-    time: new Date(now).toISOString(),
-    detectedAt: now,
-    trackId: track.id,
-    provider: track.provider,
-    experiment: track.experiment ?? '',
-    labels: track.labels,
-  };
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../util/logger';
 import { isSrwError, TrackNotFoundError } from '../model/errors';
 import { isTerminal, Status } from '../model/status';
 import type { PipelineRunSnapshot, RunProvider, StepRunListing, StepRunSnapshot, UnreadableStepRun } from '../model/provider';
-import { trackErrorEvent, trackRecoveredEvent } from './events';
+import { trackErrorEvent, trackRecoveredEvent } from '../store/event-builders';
 import type { Keys } from '../store/keys';
 import { failureDelayMs, nextPollDelayMs, type IntervalPolicy } from './scheduler';
 import { Scripts, type FoundRun } from '../store/scripts';

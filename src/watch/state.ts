@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { isAlertingSubState, isTerminal, isStepStatus, subStateOf, type StepStatus } from '../model/status';
 import type { PipelineRunSnapshot, StepRunSnapshot } from '../model/provider';
 import { type WatchEvent } from '../store/events';
-import { pipelineEvent, stepEvent, subStateEvent } from './events';
+import { pipelineEvent, stepEvent, subStateEvent } from '../store/event-builders';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
 import type { Track } from '../store/tracks';

@@ -1,10 +1,8 @@
 // Stuck steps: learned limits on Running time, a limit on Queued time, checked on the scheduler's tick with no provider call.
 import type { Redis } from 'ioredis';
 import { Status } from '../model/status';
-import { eventId } from '../store/ids';
 import type { StepRunSnapshot } from '../model/provider';
-import { type StepRunData, type WatchEvent } from '../store/events';
-import { stepEvent } from './events';
+import { stepEvent, stuckEvent, type StuckFacts } from '../store/event-builders';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
 import { decodeState, encodeState, type Transition } from './state';
@@ -42,19 +40,6 @@ export function runningLimit(samples: number[], s: StuckSettings): { limitMs: nu
   return { limitMs: Math.max(s.minDurationMs, s.factor * p), p95Ms: p, samples: samples.length };
 }
 
-interface StuckInfo {
-  track: Pick<Track, 'id' | 'provider' | 'labels'>;
-  experiment: string;
-  pipelineRunId: string;
-  step: StepRunData;
-  reason: string;
-  /** Set for a raw sub-state deadline: the raw status it watches. */
-  subState?: string;
-  sinceMs: number;
-  limitMs: number;
-  p95Ms?: number;
-  samples?: number;
-}
 
 export class StuckWatch {
   constructor(
@@ -86,7 +71,7 @@ export class StuckWatch {
               ? runningLimit(history.get(k.durations(track.provider, t.event.experiment, s.name)) ?? [], this.settings)
               : { limitMs: this.settings.maxQueuedMs, p95Ms: undefined, samples: undefined };
         const since = running && s.startTime ? Date.parse(s.startTime) || now : now;
-        const info: StuckInfo = {
+        const info: StuckFacts = {
           track: { id: track.id, provider: track.provider, labels: track.labels },
           experiment: t.event.experiment,
           pipelineRunId: t.event.pipelineRunId ?? '',
@@ -150,7 +135,7 @@ export class StuckWatch {
       }
       if (limit === undefined) continue;
       const member = `${track.id}|${s.stepRunId}|${s.rawStatus}`;
-      const info: StuckInfo = {
+      const info: StuckFacts = {
         track: { id: track.id, provider: track.provider, labels: track.labels },
         experiment: s.experiment,
         pipelineRunId: s.pipelineRunId,
@@ -181,7 +166,7 @@ export class StuckWatch {
     for (const { member } of due) {
       const json = await this.redis.hget(k.stuckInfo, member);
       if (json) {
-        const info = JSON.parse(json) as StuckInfo;
+        const info = JSON.parse(json) as StuckFacts;
         const [status, raw] = await this.redis.hmget(k.state(info.track.id), info.step.stepRunId, RAW_FIELD_PREFIX + info.step.stepRunId);
         // Still where it was: the same status, and for a sub-state the same one since the same moment.
         const still = decodeState(status ?? undefined)?.status === info.step.status && (!info.subState || raw === `${info.subState}|${info.sinceMs}`);
@@ -192,7 +177,7 @@ export class StuckWatch {
             field,
             expected: '',
             next: encodeState({ seq: 1, status: info.step.status }),
-            eventJson: JSON.stringify(stuckEvent(info, now)),
+            eventJson: JSON.stringify(stuckEvent(info, field, now)),
           });
           if (appended) raised++;
         }
@@ -201,25 +186,4 @@ export class StuckWatch {
     }
     return raised;
   }
-}
-
-function stuckEvent(info: StuckInfo, now: number): WatchEvent {
-  return {
-    id: eventId(info.track.id, STUCK_FIELD_PREFIX + info.step.stepRunId + (info.subState ? `:${info.subState}` : ''), 1),
-    type: 'steprun.stuck',
-    time: new Date(now).toISOString(),
-    detectedAt: now,
-    trackId: info.track.id,
-    provider: info.track.provider,
-    experiment: info.experiment,
-    pipelineRunId: info.pipelineRunId,
-    labels: info.track.labels,
-    stepRun: info.step,
-    stuck: {
-      reason: info.reason,
-      forMs: now - info.sinceMs,
-      limitMs: info.limitMs,
-      ...(info.p95Ms !== undefined ? { p95Ms: info.p95Ms, samples: info.samples } : {}),
-    },
-  };
 }

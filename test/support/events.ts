@@ -2,7 +2,7 @@
 import { Status, type StepStatus } from '../../src/model/status';
 import type { PipelineRunSnapshot, StepRunSnapshot } from '../../src/model/provider';
 import { type WatchEvent } from '../../src/store/events';
-import { pipelineEvent, stepEvent } from '../../src/watch/events';
+import { pipelineEvent, stepEvent } from '../../src/store/event-builders';
 import { trackFromRequest } from '../../src/store/tracks';
 
 const track = trackFromRequest({ provider: 'local', pipelineRun: '1234', labels: { team: 'ml' } }, 'cli', 0);

@@ -11,7 +11,7 @@ import { parseAzureMlOptions } from '../../../src/providers/azureml/options';
 import { AzureMlProvider } from '../../../src/providers/azureml/provider';
 import { LocalProvider } from '../../../src/providers/local/provider';
 import type { RunProvider } from '../../../src/model/provider';
-import { stepEvent } from '../../../src/watch/events';
+import { stepEvent } from '../../../src/store/event-builders';
 import { trackFromRequest } from '../../../src/store/tracks';
 import { Azurite, DEV_ACCOUNT, DEV_KEY } from '../../support/azurite';
 import { azureOptions, AzureMlServer, fixture } from '../../support/azureml-server';

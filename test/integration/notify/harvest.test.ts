@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Status } from '../../../src/model/status';
 import { LocalProvider } from '../../../src/providers/local/provider';
 import { type WatchEvent } from '../../../src/store/events';
-import { stepEvent } from '../../../src/watch/events';
+import { stepEvent } from '../../../src/store/event-builders';
 import { trackFromRequest } from '../../../src/store/tracks';
 import { execStep } from '../../support/local-runs';
 import { buildNotifier, deliveryContext } from '../../support/notifiers';
