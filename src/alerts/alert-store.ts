@@ -4,7 +4,7 @@ import { summarize, type WatchEvent } from '../store/events';
 import { alertResolvedEvent } from '../store/event-builders';
 import { alertId } from '../store/ids';
 import type { Keys } from '../store/keys';
-import { Scripts } from '../store/scripts';
+import { scriptsFor, type Scripts } from '../store/scripts';
 import { runOf } from './alert-key';
 import type { AlertView } from './decide';
 
@@ -31,6 +31,10 @@ export interface AlertNotes {
 }
 
 export class AlertStore {
+  /** The connection's one Scripts. */
+  private get scripts(): Scripts {
+    return scriptsFor(this.redis, this.keys);
+  }
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
@@ -39,7 +43,7 @@ export class AlertStore {
   /** Opens the alert `key` (or notes another failure of it), noting the messages on their way. Safe to replay. */
   async open(key: string, event: WatchEvent, notes: AlertNotes, now: number): Promise<boolean> {
     const id = alertId(key);
-    return new Scripts(this.redis, this.keys).openAlert({
+    return this.scripts.openAlert({
       alertId: id,
       key,
       now,
@@ -54,12 +58,12 @@ export class AlertStore {
    * that a resolve waits for it. False when the alert is no longer open: then the message must not go.
    */
   async noteMessage(key: string, notifier: string, deliveryId: string): Promise<boolean> {
-    return new Scripts(this.redis, this.keys).notifyAlert({ alertId: alertId(key), notifier, deliveryId });
+    return this.scripts.notifyAlert({ alertId: alertId(key), notifier, deliveryId });
   }
 
   /** A group that would have carried this alert to `notifier` dropped it (silenced meanwhile). */
   async dropPending(key: string, notifier: string): Promise<void> {
-    await new Scripts(this.redis, this.keys).notifyAlert({ alertId: alertId(key), notifier, deliveryId: '' });
+    await this.scripts.notifyAlert({ alertId: alertId(key), notifier, deliveryId: '' });
   }
 
   async isOpen(key: string): Promise<boolean> {
@@ -106,7 +110,7 @@ export class AlertStore {
     const alert = await this.get(key);
     if (!alert || (o.onlyOpenedBy && alert.openedType !== o.onlyOpenedBy)) return undefined;
     const resolved = alertResolvedEvent(key, alert, by, now, { resolvedRun: runOf(by), byHuman: o.byHuman });
-    const done = await new Scripts(this.redis, this.keys).resolveAlert({
+    const done = await this.scripts.resolveAlert({
       alertId: alert.id,
       openedBy: alert.openedBy,
       eventJson: JSON.stringify(resolved),
@@ -120,7 +124,7 @@ export class AlertStore {
    * resolve says who acknowledged. The first acknowledgement stands; a replay (a webhook delivered twice) is 'already'.
    */
   async ack(id: string, by: string, now: number, comment?: string): Promise<'acked' | 'already' | 'not-open'> {
-    return new Scripts(this.redis, this.keys).ackAlert({ alertId: id, by, at: now, comment });
+    return this.scripts.ackAlert({ alertId: id, by, at: now, comment });
   }
 
   /** Takes an acknowledgement back (PagerDuty's incident.unacknowledged): repeats resume. */

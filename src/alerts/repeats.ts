@@ -6,7 +6,7 @@ import type { DeliveryStore } from '../store/deliveries';
 import { summarize } from '../store/events';
 import { deliveryJobId, repeatDeliveryId } from '../store/ids';
 import type { Keys } from '../store/keys';
-import { Scripts } from '../store/scripts';
+import { scriptsFor } from '../store/scripts';
 import type { AlertStore, OpenAlert } from './alert-store';
 import { decideRepeat, type AlertPolicy, type DecisionState } from './decide';
 import type { SilenceStore } from './silences';
@@ -26,7 +26,7 @@ export interface RepeatDeps {
 /** Sends the repeats that are due (called on the scheduler's tick). The n-th repeat has its own delivery id: never sent twice. */
 export async function sendDueRepeats(d: RepeatDeps, now: number, limit = 500): Promise<number> {
   // Claimed with a lease, as polls are: another daemon's tick does not take the same repeat meanwhile.
-  const due = await new Scripts(d.redis, d.keys).claimDue({ schedule: d.keys.alertRepeats, now, limit, leaseMs: 60_000 });
+  const due = await scriptsFor(d.redis, d.keys).claimDue({ schedule: d.keys.alertRepeats, now, limit, leaseMs: 60_000 });
   if (due.length === 0) return 0;
   const silences = d.silences ? await d.silences.list(now) : [];
   let open: OpenAlert[] | undefined;

@@ -2,7 +2,7 @@
 import type { WatchEvent } from './events';
 import type { Keys } from './keys';
 import type { Redis } from 'ioredis';
-import { Scripts } from './scripts';
+import { scriptsFor, type Scripts } from './scripts';
 
 /** `silenced`, `inhibited` and `suppressed` were decided not to be sent (decide.ts), `reason` says why. */
 export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | 'silenced' | 'inhibited' | 'suppressed';
@@ -42,6 +42,10 @@ const CLAIM_LEASE_MS = 5 * 60_000;
 const KEEP_RECENT = 10000;
 
 export class DeliveryStore {
+  /** The connection's one Scripts. */
+  private get scripts(): Scripts {
+    return scriptsFor(this.redis, this.keys);
+  }
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
@@ -69,7 +73,7 @@ export class DeliveryStore {
         ...(r.reason ? { reason: r.reason } : {}),
       },
     }));
-    await new Scripts(this.redis, this.keys).ensureDeliveries(withFields, now, KEEP_RECENT);
+    await this.scripts.ensureDeliveries(withFields, now, KEEP_RECENT);
   }
 
   async status(id: string): Promise<DeliveryStatus | undefined> {
@@ -78,7 +82,7 @@ export class DeliveryStore {
 
   /** Claims the deliveries `token` (a job) may send now: not delivered, not held by another live job. */
   async claim(ids: string[], token: string, now: number, leaseMs = CLAIM_LEASE_MS): Promise<string[]> {
-    return new Scripts(this.redis, this.keys).claimDeliveries({ ids, token, now, leaseMs });
+    return this.scripts.claimDeliveries({ ids, token, now, leaseMs });
   }
 
   /** Written right after a successful send: the window in which a crash causes a repeat stays tiny. */

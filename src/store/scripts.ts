@@ -1,45 +1,10 @@
 // The Lua commands of src/store/commands, one typed method each (BullMQ's Scripts class is the model).
 // Each method builds the script's KEYS and ARGV in the order the script names them at its top; a negative
 // return code becomes a typed error here and nowhere else.
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import type { Redis } from 'ioredis';
 import { TrackNotFoundError } from '../model/errors';
 import type { Keys } from './keys';
-
-const DIR = path.join(__dirname, 'commands');
-
-type Arg = string | number;
-
-interface Script {
-  numberOfKeys: number;
-  lua: string;
-  sha: string;
-}
-
-/** Each file is `verbNoun-<number of keys>.lua`. */
-const SCRIPTS = new Map<string, Script>(
-  readdirSync(DIR).flatMap((file) => {
-    const match = /^([A-Za-z]+)-(\d+)\.lua$/.exec(file);
-    if (!match) return [];
-    const lua = readFileSync(path.join(DIR, file), 'utf8');
-    return [[match[1]!, { numberOfKeys: Number(match[2]), lua, sha: createHash('sha1').update(lua).digest('hex') }] as const];
-  }),
-);
-
-/** A script, checked against the number of keys its file name declares. */
-function scriptFor(name: string, keys: string[]): Script {
-  const script = SCRIPTS.get(name);
-  if (!script) throw new Error(`no Lua command ${name} in ${DIR}`);
-  if (script.numberOfKeys !== keys.length) throw new Error(`${name} takes ${script.numberOfKeys} keys, was given ${keys.length}`);
-  return script;
-}
-
-/** Redis answers NOSCRIPT to an EVALSHA of a script it does not hold (a restart, a new node): send the script then. */
-function isNoScript(err: unknown): boolean {
-  return /^NOSCRIPT/.test((err as Error | undefined)?.message ?? '');
-}
+import { isNoScript, scriptFor, scriptLua, type Arg } from './script-files';
 
 /** `{name, time, name, time, ...}` as a script returns it. */
 function pairsOf(flat: string[]): [string, number][] {
@@ -48,12 +13,18 @@ function pairsOf(flat: string[]): [string, number][] {
   return pairs;
 }
 
-/** The scripts' negative return codes. */
-const TRACK_GONE = -1;
+/**
+ * The scripts' error codes (BullMQ's shape): a script that can refuse answers an array whose first element is one
+ * of these, negative so that no count or id can be mistaken for it.
+ */
+export enum ScriptErrorCode {
+  /** The track the script works on is gone (untracked meanwhile). */
+  TrackGone = -1,
+}
 
-/** A script answered that the track it works on is gone (untracked meanwhile). */
-function checkTrack(code: number, trackId: string): void {
-  if (code === TRACK_GONE) throw new TrackNotFoundError(trackId);
+/** Throws the typed error of a script's refusal; a reply whose first element is not a code passes. */
+function checkReply(reply: readonly unknown[], trackId: string): void {
+  if (reply[0] === ScriptErrorCode.TrackGone) throw new TrackNotFoundError(trackId);
 }
 
 /** One transition of a poll: compare-and-set `field` from `expected` to `next`, appending `eventJson`. */
@@ -132,8 +103,9 @@ export class Scripts {
     const keys = [k.state(a.trackId), k.events, k.due(a.provider), k.track(a.trackId), k.tracks, k.failing];
     const argv: Arg[] = [a.trackId, a.now, a.nextPollAt ?? -1];
     for (const t of a.transitions) argv.push(t.field, t.expected, t.next, t.eventJson);
-    const [appended, conflicts] = await this.call<[number, number]>('commitPoll', keys, argv);
-    checkTrack(appended, a.trackId);
+    const reply = await this.call<[number, number]>('commitPoll', keys, argv);
+    checkReply(reply, a.trackId);
+    const [appended, conflicts] = reply;
     return { appended, conflicts };
   }
 
@@ -150,8 +122,9 @@ export class Scripts {
     const k = this.keys;
     const keys = [k.track(a.trackId), k.due(a.provider), k.events, k.state(a.trackId), k.failing];
     const argv = [a.trackId, a.nextPollAt, a.threshold, a.expectedError, a.nextError, a.eventJson];
-    const [failures, raised] = await this.call<[number, number]>('recordPollFailure', keys, argv);
-    checkTrack(failures, a.trackId);
+    const reply = await this.call<[number, number]>('recordPollFailure', keys, argv);
+    checkReply(reply, a.trackId);
+    const [failures, raised] = reply;
     return { failures, raised: raised === 1 };
   }
 
@@ -170,9 +143,9 @@ export class Scripts {
     const keys = [k.seen(a.trackId), k.tracks, k.due(a.provider), k.track(a.trackId), k.failing];
     const argv: Arg[] = [a.now, a.forgetBefore, a.cursor, a.nextPollAt, k.track(''), a.trackId, a.newestRunAt];
     for (const r of a.runs) argv.push(r.pipelineRunId, r.createdMs, r.childTrackId, r.childJson);
-    const added = await this.call<string[] | number>('addPipelineTracks', keys, argv);
-    if (typeof added === 'number') checkTrack(added, a.trackId);
-    return Array.isArray(added) ? added : [];
+    const added = await this.call<string[]>('addPipelineTracks', keys, argv);
+    checkReply(added, a.trackId);
+    return added;
   }
 
   /** Compare-and-set of one hash field with its event; true when the event was appended. */
@@ -193,7 +166,7 @@ export class Scripts {
     let failed = await send();
     if (isNoScript(failed)) {
       // Creating a record is idempotent: the records that were created before are left as they are.
-      await this.redis.script('LOAD', SCRIPTS.get('ensureDelivery')!.lua);
+      await this.redis.script('LOAD', scriptLua('ensureDelivery'));
       failed = await send();
     }
     if (failed) throw failed;
@@ -295,4 +268,19 @@ export class Scripts {
     const message = this.keys.liveMessage(a.notifier, a.run);
     return this.call<string[]>('putLiveRow', [`${message}:rows`, `${message}:rows:rank`], [a.rowId, a.text, a.rank, a.keepSeconds]);
   }
+}
+
+/** The Scripts of each connection, by deployment (key tag): one per pair, however many stores use it. */
+const shared = new WeakMap<Redis, Map<string, Scripts>>();
+
+/**
+ * The one Scripts of a connection and deployment. Stores ask for it instead of building their own: a connection's
+ * scripts are one object (as BullMQ's queue holds one `scripts`), and the hot paths allocate nothing per call.
+ */
+export function scriptsFor(redis: Redis, keys: Keys): Scripts {
+  let byTag = shared.get(redis);
+  if (!byTag) shared.set(redis, (byTag = new Map()));
+  let scripts = byTag.get(keys.tag);
+  if (!scripts) byTag.set(keys.tag, (scripts = new Scripts(redis, keys)));
+  return scripts;
 }

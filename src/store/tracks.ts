@@ -6,7 +6,7 @@ import type { RunProvider } from '../model/provider';
 import { parseSince } from '../util/duration';
 import { trackId } from './ids';
 import type { Keys } from './keys';
-import { Scripts } from './scripts';
+import { scriptsFor, type Scripts } from './scripts';
 
 /** An experiment track's `expect`: a pipeline run must start this often. */
 export interface Expectation {
@@ -138,6 +138,10 @@ export function describeTarget(t: Track): string {
 }
 
 export class TrackStore {
+  /** The connection's one Scripts. */
+  private get scripts(): Scripts {
+    return scriptsFor(this.redis, this.keys);
+  }
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
@@ -146,7 +150,7 @@ export class TrackStore {
 
   /** Stores a track and makes it due now; returns false when the same target was tracked already. */
   async add(track: Track): Promise<boolean> {
-    return new Scripts(this.redis, this.keys).addTrack({ trackId: track.id, provider: track.provider, json: JSON.stringify(track), now: this.clock.now() });
+    return this.scripts.addTrack({ trackId: track.id, provider: track.provider, json: JSON.stringify(track), now: this.clock.now() });
   }
 
   async get(id: string): Promise<Track | undefined> {
@@ -179,7 +183,6 @@ export class TrackStore {
   async remove(id: string): Promise<boolean> {
     const track = await this.get(id);
     if (!track) return false;
-    const k = this.keys;
-    return new Scripts(this.redis, k).removeTrack({ trackId: id, provider: track.provider });
+    return this.scripts.removeTrack({ trackId: id, provider: track.provider });
   }
 }

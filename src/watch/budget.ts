@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../util/clock';
 import type { RequestBudget } from '../model/provider';
 import type { Keys } from '../store/keys';
-import { Scripts } from '../store/scripts';
+import { scriptsFor } from '../store/scripts';
 
 const WINDOW_MS = 60000;
 
@@ -21,7 +21,7 @@ export class RedisBudget implements RequestBudget {
     for (;;) {
       const now = this.clock.now();
       const window = Math.floor(now / WINDOW_MS);
-      const ok = await new Scripts(this.redis(), this.keys).takeBudget({
+      const ok = await scriptsFor(this.redis(), this.keys).takeBudget({
         counter: this.keys.budget(this.provider, window),
         perWindow: this.perMinute,
         windowMs: WINDOW_MS,

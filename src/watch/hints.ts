@@ -8,7 +8,7 @@ import type { Logger } from '../util/logger';
 import { pollJob } from '../store/queues';
 import { trackId } from '../store/ids';
 import type { Keys } from '../store/keys';
-import { Scripts } from '../store/scripts';
+import { scriptsFor, type Scripts } from '../store/scripts';
 
 /** A run that changed, as a change feed names it. Any of the ids may be missing; more ids find more tracks. */
 export interface RunHint {
@@ -50,6 +50,10 @@ function runKey(h: RunHint): string {
 const REMEMBERED_RUNS = 10_000;
 
 export class HintRouter {
+  /** The connection's one Scripts. */
+  private get scripts(): Scripts {
+    return scriptsFor(this.o.redis, this.o.keys);
+  }
   /**
    * Per run: until when a hinted poll is pending. A hint for a run seen here with a poll still to come is already
    * served (the script would decide the same: a pending poll will read after this change), so it costs no Redis
@@ -92,7 +96,7 @@ export class HintRouter {
       ...(h.pipelineRunId ? [trackId(h.provider, 'pipeline', h.pipelineRunId)] : []),
       ...(h.stepRunId ? [trackId(h.provider, 'step', h.stepRunId)] : []),
     ];
-    const polls = await new Scripts(this.o.redis, this.o.keys).hintTracks({
+    const polls = await this.scripts.hintTracks({
       provider: h.provider,
       now,
       runTrackIds,

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { Status } from '../model/status';
 import { experimentEvent, MISSING_FIELD, missingEvent } from '../store/event-builders';
 import type { Keys } from '../store/keys';
-import { Scripts } from '../store/scripts';
+import { scriptsFor, type Scripts } from '../store/scripts';
 import { decodeState, encodeState } from './state';
 import type { Expectation, Track } from '../store/tracks';
 
@@ -52,6 +52,10 @@ export function runMissing(e: Expectation, deadline: number, lastRunAt: number):
 }
 
 export class MissingWatch {
+  /** The connection's one Scripts. */
+  private get scripts(): Scripts {
+    return scriptsFor(this.redis, this.keys);
+  }
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
@@ -67,8 +71,7 @@ export class MissingWatch {
   /** On the scheduler's tick: each experiment whose deadline passed without a run raises one experiment.missing. */
   async raiseDue(now: number, limit = 500): Promise<number> {
     const k = this.keys;
-    const scripts = new Scripts(this.redis, k);
-    const due = await scripts.claimDue({ schedule: k.expect, now, limit, leaseMs: 60_000 });
+        const due = await this.scripts.claimDue({ schedule: k.expect, now, limit, leaseMs: 60_000 });
     let raised = 0;
     for (const { member: trackId } of due) {
       const [json, lastRun, deadlineText] = await this.redis.hmget(k.track(trackId), 'json', 'lastRunAt', 'expectDeadline');
@@ -86,7 +89,7 @@ export class MissingWatch {
         // Once until a run starts: a second empty window does not page again.
         if (prev?.status !== Status.Failed) {
           const seq = (prev?.seq ?? 0) + 1;
-          const appended = await scripts.casAppend({
+          const appended = await this.scripts.casAppend({
             hash: k.state(trackId),
             field: MISSING_FIELD,
             expected: before ?? '',
@@ -109,7 +112,7 @@ export class MissingWatch {
     const prev = decodeState(before ?? undefined);
     if (prev?.status !== Status.Failed) return;
     const event = experimentEvent(track, 'experiment.resumed', prev.seq + 1, now);
-    await new Scripts(this.redis, k).casAppend({
+    await this.scripts.casAppend({
       hash: k.state(track.id),
       field: MISSING_FIELD,
       expected: before!,

@@ -8,7 +8,7 @@ import type { PipelineRunSnapshot, RunProvider, StepRunListing, StepRunSnapshot,
 import { trackErrorEvent, trackRecoveredEvent } from '../store/event-builders';
 import type { Keys } from '../store/keys';
 import { failureDelayMs, nextPollDelayMs, type IntervalPolicy } from './scheduler';
-import { Scripts, type FoundRun } from '../store/scripts';
+import { scriptsFor, type FoundRun, type Scripts } from '../store/scripts';
 import type { MissingWatch } from './missing';
 import type { StuckWatch } from './stuck';
 import { attachLinks, attachStderrTails } from './enrich';
@@ -228,7 +228,7 @@ async function observeExperiment(
 
 async function commitExperiment(deps: PollDeps, track: Track, found: Parameters<Scripts['addPipelineTracks']>[0], first: boolean): Promise<PollOutcome> {
   const { now } = found;
-  const newTracks = await new Scripts(deps.redis, deps.keys).addPipelineTracks(found);
+  const newTracks = await scriptsFor(deps.redis, deps.keys).addPipelineTracks(found);
   const added = newTracks.length;
   if (first) await deps.missing?.schedule(track, now);
   // Only a newly found run can end a missing window (an older one would have kept it from opening).
@@ -247,7 +247,7 @@ async function recordRecovery(deps: PollDeps, track: Track, prevError: string): 
   if (before?.status !== Status.Failed) return;
   const seq = before.seq + 1;
   const event = trackRecoveredEvent(track, seq, deps.clock.now());
-  await new Scripts(deps.redis, deps.keys).casAppend({
+  await scriptsFor(deps.redis, deps.keys).casAppend({
     hash: deps.keys.state(track.id),
     field: ERROR_FIELD,
     expected: prevError,
@@ -271,7 +271,7 @@ async function recordFailure(
   const prevError = before.prevError;
   const seq = (decodeState(prevError)?.seq ?? 0) + 1;
   const event = trackErrorEvent(track, { ...error, retryable: error.retryable }, seq, now);
-  const { failures: count, raised } = await new Scripts(deps.redis, deps.keys).recordPollFailure({
+  const { failures: count, raised } = await scriptsFor(deps.redis, deps.keys).recordPollFailure({
     trackId: track.id,
     provider: track.provider,
     nextPollAt: now + delay,

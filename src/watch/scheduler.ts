@@ -9,7 +9,7 @@ import { ConfigInvalidError } from '../model/errors';
 import type { Logger } from '../util/logger';
 import { pollJob } from '../store/queues';
 import type { Keys } from '../store/keys';
-import { Scripts } from '../store/scripts';
+import { scriptsFor, type Scripts } from '../store/scripts';
 
 export interface IntervalPolicy {
   minMs: number;
@@ -52,6 +52,10 @@ export interface SchedulerOptions {
 }
 
 export class Scheduler {
+  /** The connection's one Scripts. */
+  private get scripts(): Scripts {
+    return scriptsFor(this.o.redis, this.o.keys);
+  }
   private task?: ScheduledTask;
   private ticking?: Promise<number>;
 
@@ -65,7 +69,7 @@ export class Scheduler {
     const now = this.o.clock.now();
     let enqueued = 0;
     for (const [provider, queue] of this.o.queues) {
-      const claimed = await new Scripts(this.o.redis, this.o.keys).claimDue({
+      const claimed = await this.scripts.claimDue({
         schedule: this.o.keys.due(provider),
         now,
         horizon: now + lookaheadMs,

@@ -5,7 +5,7 @@ import type { PipelineRunSnapshot, StepRunSnapshot } from '../model/provider';
 import { type WatchEvent } from '../store/events';
 import { pipelineEvent, stepEvent, subStateEvent } from '../store/event-builders';
 import type { Keys } from '../store/keys';
-import { Scripts } from '../store/scripts';
+import { scriptsFor, type Scripts } from '../store/scripts';
 import type { Track } from '../store/tracks';
 
 /**
@@ -135,6 +135,10 @@ export interface CommitResult {
 }
 
 export class StateStore {
+  /** The connection's one Scripts. */
+  private get scripts(): Scripts {
+    return scriptsFor(this.redis, this.keys);
+  }
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
@@ -145,7 +149,7 @@ export class StateStore {
    * is null). Throws TrackNotFoundError when the track was removed while the poll ran (nothing is written).
    */
   async commit(track: Track, transitions: Transition[], now: number, nextPollAt: number | null): Promise<CommitResult> {
-    return new Scripts(this.redis, this.keys).commitPoll({
+    return this.scripts.commitPoll({
       trackId: track.id,
       provider: track.provider,
       now,

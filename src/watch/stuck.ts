@@ -4,7 +4,7 @@ import { Status } from '../model/status';
 import type { StepRunSnapshot } from '../model/provider';
 import { stepEvent, stuckEvent, type StuckFacts } from '../store/event-builders';
 import type { Keys } from '../store/keys';
-import { Scripts } from '../store/scripts';
+import { scriptsFor, type Scripts } from '../store/scripts';
 import { decodeState, encodeState, type Transition } from './state';
 import type { Track } from '../store/tracks';
 
@@ -42,6 +42,10 @@ export function runningLimit(samples: number[], s: StuckSettings): { limitMs: nu
 
 
 export class StuckWatch {
+  /** The connection's one Scripts. */
+  private get scripts(): Scripts {
+    return scriptsFor(this.redis, this.keys);
+  }
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
@@ -160,8 +164,7 @@ export class StuckWatch {
   async raiseDue(now: number, limit = 500): Promise<number> {
     if (!this.settings.enabled) return 0;
     const k = this.keys;
-    const scripts = new Scripts(this.redis, k);
-    const due = await scripts.claimDue({ schedule: k.stuck, now, limit, leaseMs: 60_000 });
+        const due = await this.scripts.claimDue({ schedule: k.stuck, now, limit, leaseMs: 60_000 });
     let raised = 0;
     for (const { member } of due) {
       const json = await this.redis.hget(k.stuckInfo, member);
@@ -172,7 +175,7 @@ export class StuckWatch {
         const still = decodeState(status ?? undefined)?.status === info.step.status && (!info.subState || raw === `${info.subState}|${info.sinceMs}`);
         if (still) {
           const field = STUCK_FIELD_PREFIX + info.step.stepRunId + (info.subState ? `:${info.subState}` : '');
-          const appended = await scripts.casAppend({
+          const appended = await this.scripts.casAppend({
             hash: k.state(info.track.id),
             field,
             expected: '',

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TrackNotFoundError } from '../../src/model/errors';
 import { Keys } from '../../src/store/keys';
-import { Scripts } from '../../src/store/scripts';
+import { ScriptErrorCode, Scripts, scriptsFor } from '../../src/store/scripts';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 
 const redis = testRedis();
@@ -32,6 +32,28 @@ it('every Lua command has a test here', () => {
   const thisFile = readFileSync(__filename, 'utf8');
   expect(names.length).toBeGreaterThan(10);
   for (const name of names) expect(thisFile).toContain(`describe('${name}'`);
+});
+
+it('a connection has one Scripts per deployment, shared by every store that asks', () => {
+  expect(scriptsFor(redis, keys)).toBe(scriptsFor(redis, new Keys(prefix)));
+  expect(scriptsFor(redis, keys)).not.toBe(scriptsFor(redis, new Keys(`${prefix}-other`)));
+  const other = testRedis();
+  expect(scriptsFor(other, keys)).not.toBe(scriptsFor(redis, keys));
+  other.disconnect();
+});
+
+it('every script that can refuse answers one shape: an array whose first element is a ScriptErrorCode', async () => {
+  const refusing = readdirSync(path.join(__dirname, '../../src/store/commands'))
+    .map((f) => readFileSync(path.join(__dirname, '../../src/store/commands', f), 'utf8'))
+    .flatMap((lua) => [...lua.matchAll(/^\s*return ([{]?\s*-\d.*)$/gm)].map((m) => m[1]!.trim()));
+  expect(refusing.length).toBeGreaterThan(2);
+  for (const ret of refusing) expect(ret).toMatch(new RegExp(`^\\{${ScriptErrorCode.TrackGone}\\b`));
+  // The raw reply of a refusal, as Redis sends it.
+  const raw = await redis.eval(
+    readFileSync(path.join(__dirname, '../../src/store/commands/addPipelineTracks-5.lua'), 'utf8'),
+    5, keys.seen('gone'), keys.tracks, keys.due('local'), keys.track('gone'), keys.failing, T, 0, T, T, keys.track(''), 'gone', 0,
+  );
+  expect(raw).toEqual([ScriptErrorCode.TrackGone]);
 });
 
 describe('addTrack', () => {

@@ -5,7 +5,7 @@ import type { Clock } from '../../util/clock';
 import type { Logger } from '../../util/logger';
 import { summarize, type WatchEvent } from '../../store/events';
 import { deliveryId, deliveryJobId, groupDeliveryId, groupId } from '../../store/ids';
-import { Scripts } from '../../store/scripts';
+import { scriptsFor, type Scripts } from '../../store/scripts';
 import { resolvesOnlyOpenedBy } from '../../alerts/alert-key';
 import type { AlertNotes, AlertStore } from '../../alerts/alert-store';
 import { decideEvent, type AlertPolicy, type Decision } from '../../alerts/decide';
@@ -42,6 +42,10 @@ export interface DispatcherOptions {
 }
 
 export class Dispatcher {
+  /** The connection's one Scripts. */
+  private get scripts(): Scripts {
+    return scriptsFor(this.o.redis, this.o.keys);
+  }
   private stopped = false;
   private loop?: Promise<void>;
   private lastReclaim = 0;
@@ -161,7 +165,7 @@ export class Dispatcher {
     if (plan.jobs.length) await this.o.deliverQueue.addBulk(batchJobs(plan.jobs));
     await this.o.redis.xack(this.o.keys.events, DISPATCH_GROUP, ...entries.map(([id]) => id));
     // Only now may the outbox shrink: what was just acknowledged is the newest entry that may go.
-    if (this.o.maxLen) await new Scripts(this.o.redis, this.o.keys).trimOutbox({ group: DISPATCH_GROUP, maxLen: this.o.maxLen });
+    if (this.o.maxLen) await this.scripts.trimOutbox({ group: DISPATCH_GROUP, maxLen: this.o.maxLen });
     return entries.length;
   }
 
@@ -241,7 +245,7 @@ export class Dispatcher {
   private async planGrouped(event: WatchEvent, d: Decision, now: number, plan: DispatchPlan): Promise<string> {
     const group = d.group!;
     const gid = groupId(d.route, d.notifier, group.values);
-    const { generation, flushAt } = await new Scripts(this.o.redis, this.o.keys).addToGroup({
+    const { generation, flushAt } = await this.scripts.addToGroup({
       groupId: gid,
       now,
       waitMs: Math.max(group.wait, (d.holdUntil ?? 0) - now),

@@ -10,7 +10,7 @@
     ARGV[6] the experiment track's id   ARGV[7] creation time of the newest run listed (ms), 0 when none
     ARGV[8..] groups of 4: pipeline run id, created (ms), child track id, child track json
   Output:
-    the ids of the new tracks; -1 when the experiment track is gone
+    the ids of the new tracks; {-1} when the experiment track is gone (the error shape of every script)
 ]]
 local seenKey, tracksKey, dueKey, trackKey, failingKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local now, forgetBefore, cursor, nextPollAt = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -18,7 +18,7 @@ local trackKeyPrefix, trackId, newestRunAt = ARGV[5], ARGV[6], tonumber(ARGV[7])
 local FIRST_RUN = 8
 
 if redis.call('EXISTS', trackKey) == 0 then
-  return -1
+  return {-1}
 end
 local added = {}
 for i = FIRST_RUN, #ARGV, 4 do
