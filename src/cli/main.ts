@@ -3,14 +3,52 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { isSrwError } from '../model/errors';
-import { registerAlertCommands } from './commands/alerts';
-import { registerDeliveriesCommand } from './commands/deliveries';
-import { registerDemoCommand } from './commands/demo';
-import { registerExecCommands } from './commands/exec';
-import { registerRunCommands } from './commands/runs';
-import { registerWatchCommands } from './commands/watch';
+import { alertsCommand } from './commands/alerts';
+import { daemonCommand } from './commands/daemon';
+import { deliveriesCommand } from './commands/deliveries';
+import { demoCommand } from './commands/demo';
+import { downloadCommand } from './commands/download';
+import { eventsCommand } from './commands/events';
+import { execCommand } from './commands/exec';
+import { logsCommand } from './commands/logs';
+import { outputsCommand } from './commands/outputs';
+import { pingCommand } from './commands/ping';
+import { routesCommand } from './commands/routes';
+import { runCommand } from './commands/run';
+import { silenceCommand } from './commands/silence';
+import { statusCommand } from './commands/status';
+import { stepsCommand } from './commands/steps';
+import { trackCommand } from './commands/track';
+import { tracksCommand } from './commands/tracks';
+import { untrackCommand } from './commands/untrack';
+import { waitCommand } from './commands/wait';
+import { workersCommand } from './commands/workers';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { packageRoot } from '../util/package-root';
+
+/** Every subcommand, one file each in commands/, in the order `--help` lists them. */
+const COMMANDS: ((program: Command) => void)[] = [
+  execCommand,
+  runCommand,
+  statusCommand,
+  stepsCommand,
+  logsCommand,
+  outputsCommand,
+  downloadCommand,
+  waitCommand,
+  daemonCommand,
+  workersCommand,
+  trackCommand,
+  pingCommand,
+  tracksCommand,
+  untrackCommand,
+  eventsCommand,
+  deliveriesCommand,
+  alertsCommand,
+  silenceCommand,
+  routesCommand,
+  demoCommand,
+];
 
 export function buildProgram(): Command {
   const program = new Command('steprun-watch')
@@ -24,12 +62,7 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError()
     .exitOverride();
-  registerExecCommands(program);
-  registerRunCommands(program);
-  registerWatchCommands(program);
-  registerDeliveriesCommand(program);
-  registerAlertCommands(program);
-  registerDemoCommand(program);
+  for (const command of COMMANDS) command(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

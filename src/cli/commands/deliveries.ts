@@ -1,4 +1,4 @@
-// `deliveries`: recent deliveries and dead letters; `deliveries retry ID|--all-failed` sends dead letters again.
+// steprun-watch deliveries: recent deliveries and dead letters; `deliveries retry ID|--all-failed` sends dead letters again.
 import type { Command } from 'commander';
 import { defineCommand, report, reportList } from '../command';
 import type { Redis } from 'ioredis';
@@ -14,7 +14,7 @@ async function withDeliveries<T>(config: LoadedConfig, fn: (store: DeliveryStore
   return withRedis(config, (redis, keys) => fn(new DeliveryStore(redis, keys), redis, keys));
 }
 
-export function registerDeliveriesCommand(program: Command): void {
+export function deliveriesCommand(program: Command): void {
   const deliveries = defineCommand(
     program,
     'deliveries',

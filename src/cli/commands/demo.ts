@@ -23,7 +23,7 @@ import { packageRoot } from '../../util/package-root';
 
 const say = (line = ''): void => void process.stdout.write(line + '\n');
 
-export function registerDemoCommand(program: Command): void {
+export function demoCommand(program: Command): void {
   defineCommand(program, 'demo', 'start Redis (if needed) and the daemon, run the demo pipeline twice, show the events; then stop everything', 'npm run demo')
     .option('--timeout <seconds>', 'give up when the daemon has not reported both pipeline runs by then', (v) => parsePositiveNumber(v, '--timeout'), 50)
     .action(async (o: { timeout: number }, cmd: Command) => {

@@ -1,49 +1,14 @@
-// The commands that make local step runs: `exec` (one command) and `run` (a pipeline file).
+// steprun-watch exec: run one command as a step run of a local pipeline run; exits with its exit code.
 import type { Command } from 'commander';
 import { defineCommand } from '../command';
-import * as path from 'node:path';
 import { InvalidInputError } from '../../model/errors';
-import { Status } from '../../model/status';
 import { executeStep } from '../../providers/local/exec';
-import { loadPipelineFile } from '../../providers/local/pipeline-file';
-import { runPipeline } from '../../providers/local/pipeline-runner';
-import { LocalProvider } from '../../providers/local/provider';
 import { assertValidId, newPipelineRunId, type RunStore } from '../../providers/local/store';
-import { EXIT } from '../exit-codes';
-import { configOf, globalsOf, providerFromConfig } from '../context';
-import { parseKeyValues, parsePositiveInt } from '../options';
+import { globalsOf } from '../context';
+import { parseKeyValues } from '../options';
+import { cancelOnSignals, localStore } from './exec-support';
 
-/** Ctrl-C and SIGTERM cancel the step runs (recorded Canceled) instead of killing the wrapper. */
-function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    process.stderr.write(`steprun-watch: ${sig}: canceling\n`);
-    controller.abort(new Error(sig));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
-
-async function localStore(cmd: Command) {
-  const config = await configOf(cmd);
-  const provider = providerFromConfig(config, globalsOf(cmd).provider ?? 'local');
-  if (!(provider instanceof LocalProvider)) throw new InvalidInputError('exec and run make local step runs: use a provider of type local');
-  return provider.store;
-}
-
-export function registerExecCommands(program: Command): void {
-  execCommand(program);
-  runCommand(program);
-}
-
-function execCommand(program: Command): void {
+export function execCommand(program: Command): void {
   defineCommand(
     program,
     'exec',
@@ -108,45 +73,4 @@ async function joinOrCreatePipelineRun(store: RunStore, experiment: string, want
       throw new InvalidInputError(`pipeline run ${pipelineRunId} belongs to experiment ${existing.experiment}, not ${experiment}`);
   }
   return pipelineRunId;
-}
-
-function runCommand(program: Command): void {
-  defineCommand(
-    program,
-    'run <pipelineFile>',
-    'run a pipeline file as a local pipeline run; exit 0 when it Finished',
-    'steprun-watch run examples/pipelines/demo.yaml --parallel 4 --json',
-  )
-    .option('--run-id <id>', 'name the pipeline run (refused if it exists)')
-    .option('--parallel <n>', "steps running at once at most (default: the pipeline file's `parallel:`, else the number of cores)", (v) =>
-      parsePositiveInt(v, '--parallel'),
-    )
-    .option('--require-outputs', "a step that does not produce a declared output fails (as the pipeline file's requireOutputs: true)")
-    .action(async (file: string, o: { runId?: string; parallel?: number; requireOutputs?: boolean }, cmd: Command) => {
-      const store = await localStore(cmd);
-      const pipeline = await loadPipelineFile(file);
-      if (o.runId) assertValidId(o.runId, 'run id');
-      const json = globalsOf(cmd).json;
-      const cancel = cancelOnSignals();
-      try {
-        const result = await runPipeline({
-          store,
-          pipeline,
-          baseDir: path.dirname(path.resolve(file)),
-          pipelineRunId: o.runId,
-          name: path.basename(file).replace(/\.(ya?ml|json)$/i, ''),
-          parallel: o.parallel,
-          requireOutputs: o.requireOutputs,
-          signal: cancel.signal,
-          // With --json, stdout carries the JSON alone: the steps' own output goes to stderr (and their logs).
-          echoStdout: json ? process.stderr : process.stdout,
-          echoStderr: process.stderr,
-          say: (line) => process.stderr.write(`steprun-watch: ${line}\n`),
-        });
-        if (json) process.stdout.write(JSON.stringify(result) + '\n');
-        process.exitCode = result.status === Status.Finished ? EXIT.ok : result.status === Status.Canceled ? EXIT.interrupted : EXIT.failed;
-      } finally {
-        cancel.dispose();
-      }
-    });
 }
