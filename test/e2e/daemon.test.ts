@@ -10,7 +10,7 @@ import { Cluster, type Redis } from 'ioredis';
 import { dropPrefix, freePort, LocalRedisCluster, PrivateRedis, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';
 import { untilQuiet } from '../support/quiet';
-import { waitFor } from '../support/wait-for';
+import { timePasses, waitFor } from '../support/wait-for';
 
 const redis = testRedis();
 const prefixes: string[] = [];
@@ -144,14 +144,14 @@ describe('steprun-watch daemon', () => {
     const chaos = (async () => {
       while (running) {
         const victim = startDaemon(s);
-        await new Promise((r) => setTimeout(r, 300 + Math.random() * 1200));
+        await timePasses(300 + Math.random() * 1200, 'a victim lives a random while before its SIGKILL');
         victim.kill('SIGKILL');
         kills++;
         await new Promise((r) => victim.once('close', r));
       }
     })();
     const run = JSON.parse((await runDone).stdout.trim().split('\n').at(-1)!);
-    await new Promise((r) => setTimeout(r, 2000));
+    await timePasses(2000, 'the chaos goes on past the run, while the last events are delivered');
     running = false;
     await chaos;
     const expected = await finalStatuses(s, run.pipelineRunId);
@@ -208,7 +208,7 @@ describe('steprun-watch daemon', () => {
       const runDone = cli(['run', pipeline, '--json'], { env: s.env, timeoutMs: 60000 });
       await waitFor(() => delivered(s).some((r) => r.status === 'Running'), { timeoutMs: 20000, what: 'first Running event' });
       await own.stop();
-      await new Promise((r) => setTimeout(r, 2500));
+      await timePasses(2500, 'Redis stays down this long');
       await own.start();
       const run = JSON.parse((await runDone).stdout.trim().split('\n').at(-1)!);
       const expected = await finalStatuses(s, run.pipelineRunId);

@@ -13,7 +13,8 @@ import { startDaemon, testConfig } from '../support/daemon';
 import { runPipelineText } from '../support/local-runs';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';
-import { waitFor } from '../support/wait-for';
+import { untilQuiet } from '../support/quiet';
+import { timePasses, waitFor } from '../support/wait-for';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
 const SECRETS = ['old-secret-0123456789abcdef', 'new-secret-0123456789abcdef'];
@@ -121,7 +122,7 @@ it('acknowledged in PagerDuty: repeats stop; resolved there while the step still
   expect((await post(ack, signed(ack, SECRETS))).json).toMatchObject({ outcome: 'already' });
   expect((await stepAlert())!.acked).toMatchObject({ by: 'Jane Oncall (PagerDuty)' });
   const afterAck = triggers().length;
-  await new Promise((r) => setTimeout(r, 5000)); // two repeat periods
+  await timePasses(5000, 'two repeat periods: an acknowledged alert is not paged again');
   expect(triggers()).toHaveLength(afterAck);
 
   const resolved = webhook('incident.resolved', KEY);
@@ -129,7 +130,7 @@ it('acknowledged in PagerDuty: repeats stop; resolved there while the step still
   expect((await post(resolved, signed(resolved, SECRETS))).json).toMatchObject({ outcome: 'unknown alert: ignored' });
   expect(await stepAlert()).toBeUndefined();
   await waitFor(() => pdActions().at(-1) === 'resolve', { what: 'the resolve' });
-  await new Promise((r) => setTimeout(r, 3000));
+  await untilQuiet(redis, prefix);
   expect(triggers()).toHaveLength(afterAck); // nothing re-triggers the closed incident
 
   await runPipelineText(local.store, FAILING, path.join(dataDir, 'w2'));

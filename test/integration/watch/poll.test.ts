@@ -1,16 +1,17 @@
-// Issue 10, items 1-3: paths where an alert was silently never raised. Real Redis, real run store, real processes.
+// The poll job (watch/poll.ts) where an alert could silently never be raised: runs that grow after their summary,
+// runs older than a track, corrupt records, a track's error and recovery, Redis errors. Real Redis, run store, processes.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ManualClock } from '../../src/util/clock';
-import { LocalProvider } from '../../src/providers/local/provider';
-import type { WatchEvent } from '../../src/store/events';
-import { Keys } from '../../src/store/keys';
-import { pollTrack } from '../../src/watch/poll';
-import { TrackStore, trackFromRequest } from '../../src/store/tracks';
-import { execStep } from '../support/local-runs';
-import { pollDeps } from '../support/poll';
-import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
-import { tempDir } from '../support/tmp';
+import { ManualClock } from '../../../src/util/clock';
+import { LocalProvider } from '../../../src/providers/local/provider';
+import type { WatchEvent } from '../../../src/store/events';
+import { Keys } from '../../../src/store/keys';
+import { pollTrack } from '../../../src/watch/poll';
+import { TrackStore, trackFromRequest } from '../../../src/store/tracks';
+import { execStep } from '../../support/local-runs';
+import { pollDeps } from '../../support/poll';
+import { dropPrefix, testRedis, uniquePrefix } from '../../support/redis';
+import { tempDir } from '../../support/tmp';
 
 const redis = testRedis();
 const prefix = uniquePrefix('blind');
@@ -45,7 +46,7 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-describe('1. a pipeline run made by exec stays watched while it can still grow', () => {
+describe('a pipeline run made by exec stays watched while it can still grow', () => {
   it('a step added after the first summary is alerted, and the pipeline status is sent again with a new seq', async () => {
     const clock = new ManualClock(Date.now());
     const { deps, tracks } = setup(clock);
@@ -99,7 +100,7 @@ describe('1. a pipeline run made by exec stays watched while it can still grow',
   });
 });
 
-describe('2. an experiment track picks up every pipeline run that is not terminal, whatever its age', () => {
+describe('an experiment track picks up every pipeline run that is not terminal, whatever its age', () => {
   it('a track added after the run started (as after an empty Redis restart) watches it to the end', async () => {
     const clock = new ManualClock(Date.now());
     const { deps, tracks } = setup(clock);
@@ -133,7 +134,7 @@ describe('2. an experiment track picks up every pipeline run that is not termina
   });
 });
 
-describe('3. one corrupt record fails only what depends on it', () => {
+describe('one corrupt record fails only what depends on it', () => {
   it('a truncated step.json: siblings reported, other runs discovered, one track.error naming the file', async () => {
     const clock = new ManualClock(Date.now());
     const { deps, tracks } = setup(clock);
@@ -195,7 +196,7 @@ async function waitForSteps(experiment: string, n: number): Promise<void> {
   throw new Error(`${experiment}: ${n} steps never appeared`);
 }
 
-describe('track.error resolves (issue 11)', () => {
+describe('track.error resolves', () => {
   it('a track that polls fine again after a track.error raises one track.recovered', async () => {
     const clock = new ManualClock(Date.now());
     const { deps, tracks } = setup(clock);
@@ -217,7 +218,7 @@ describe('track.error resolves (issue 11)', () => {
   });
 });
 
-describe('a Redis error is not the provider’s (issue 15)', () => {
+describe('a Redis error is not the provider’s', () => {
   it('a commit that Redis refuses fails the poll job, and counts no provider failure', async () => {
     const clock = new ManualClock(Date.now());
     const { deps, tracks } = setup(clock);
