@@ -71,7 +71,7 @@ export class MissingWatch {
   /** On the scheduler's tick: each experiment whose deadline passed without a run raises one experiment.missing. */
   async raiseDue(now: number, limit = 500): Promise<number> {
     const k = this.keys;
-        const due = await this.scripts.claimDue({ schedule: k.expect, now, limit, leaseMs: 60_000 });
+    const due = await this.scripts.claimDue({ schedule: k.expect, now, limit, leaseMs: 60_000 });
     let raised = 0;
     for (const { member: trackId } of due) {
       const [json, lastRun, deadlineText] = await this.redis.hmget(k.track(trackId), 'json', 'lastRunAt', 'expectDeadline');

@@ -40,7 +40,6 @@ export function runningLimit(samples: number[], s: StuckSettings): { limitMs: nu
   return { limitMs: Math.max(s.minDurationMs, s.factor * p), p95Ms: p, samples: samples.length };
 }
 
-
 export class StuckWatch {
   /** The connection's one Scripts. */
   private get scripts(): Scripts {
@@ -164,7 +163,7 @@ export class StuckWatch {
   async raiseDue(now: number, limit = 500): Promise<number> {
     if (!this.settings.enabled) return 0;
     const k = this.keys;
-        const due = await this.scripts.claimDue({ schedule: k.stuck, now, limit, leaseMs: 60_000 });
+    const due = await this.scripts.claimDue({ schedule: k.stuck, now, limit, leaseMs: 60_000 });
     let raised = 0;
     for (const { member } of due) {
       const json = await this.redis.hget(k.stuckInfo, member);

@@ -51,7 +51,19 @@ it('every script that can refuse answers one shape: an array whose first element
   // The raw reply of a refusal, as Redis sends it.
   const raw = await redis.eval(
     readFileSync(path.join(__dirname, '../../src/store/commands/addPipelineTracks-5.lua'), 'utf8'),
-    5, keys.seen('gone'), keys.tracks, keys.due('local'), keys.track('gone'), keys.failing, T, 0, T, T, keys.track(''), 'gone', 0,
+    5,
+    keys.seen('gone'),
+    keys.tracks,
+    keys.due('local'),
+    keys.track('gone'),
+    keys.failing,
+    T,
+    0,
+    T,
+    T,
+    keys.track(''),
+    'gone',
+    0,
   );
   expect(raw).toEqual([ScriptErrorCode.TrackGone]);
 });
