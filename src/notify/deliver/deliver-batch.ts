@@ -1,6 +1,7 @@
 // A delivery job that carries several deliveries of one notifier (the dispatcher batches what one read of the events
 // stream gives it): one BullMQ job, one claim and one mark for the lot, one send each. Each delivery keeps its own
 // record, attempts and dead letter; a batch that had failures is retried whole, and what was delivered is skipped.
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DeliveryError } from '../../model/errors';
 import type { WatchEvent } from '../../store/events';
@@ -29,6 +30,8 @@ export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData
     for (const b of todo) await noteFailure(deps, { notifier: name, deliveryId: b.deliveryId, event: b.event, attempt, maxAttempts, error, log });
     throw new UnrecoverableError(error.message);
   }
+  // Every send listens to the job's one abort signal at once: a full batch is not a leak (Node warns past 10).
+  if (getMaxListeners(signal) < todo.length + 10) setMaxListeners(todo.length + 10, signal);
   const results = await Promise.allSettled(
     todo.map((b) =>
       notifier.deliver(forReceiver(b.event, deps), {

@@ -1,5 +1,6 @@
 // Issue 14: deliveries batched per notifier — one job for many, each delivery still sent once, retried on its own
 // account and dead-lettered on its own; two jobs carrying the same delivery never both send it.
+import { getMaxListeners } from 'node:events';
 import type { Job } from 'bullmq';
 import { systemClock } from '../../../src/util/clock';
 import { createLogger } from '../../../src/util/logger';
@@ -93,6 +94,30 @@ describe('a batch job', () => {
     expect(await deliverJob(deps(), jobOf(job!, 1), new AbortController().signal)).toBe('delivered');
     expect(receivedIds().slice(3)).toEqual([failedFirst]);
     for (const n of [11, 12, 13]) expect((await deliveries.get(`e${n}-hook`))?.status).toBe('delivered');
+  });
+
+  it("a full batch listens to its job's one abort signal within the signal's listener limit (no MaxListenersExceededWarning)", async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => 300 + i);
+    await record(ids);
+    const [job] = batchJobs(ids.map((n) => single(n)));
+    // Node warns when an EventTarget holds more listeners than its limit (10 unless raised): count them as they come.
+    const signal = new AbortController().signal;
+    let listening = 0;
+    let most = 0;
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = ((type: string, listener: EventListener, options?: AddEventListenerOptions) => {
+      if (type === 'abort') most = Math.max(most, ++listening);
+      add(type, listener, options);
+    }) as typeof signal.addEventListener;
+    signal.removeEventListener = ((type: string, listener: EventListener, options?: EventListenerOptions) => {
+      if (type === 'abort') listening--;
+      remove(type, listener, options);
+    }) as typeof signal.removeEventListener;
+    expect(await deliverJob(deps(), jobOf(job!), signal)).toBe('delivered');
+    expect(receiver.received).toHaveLength(40);
+    expect(most).toBeGreaterThan(10); // the sends do listen, all at once
+    expect(most).toBeLessThanOrEqual(getMaxListeners(signal));
   });
 
   it('a delivery its receiver refuses for good (404) is dead-lettered alone; the rest are delivered', async () => {
