@@ -21,6 +21,7 @@ import { Daemon } from '../src/runtime/daemon';
 import { createLogger } from '../src/util/logger';
 import { Status, type StepStatus } from '../src/model/status';
 import { LocalProvider } from '../src/providers/local/provider';
+import { Keys } from '../src/store/keys';
 import { TrackStore, trackFromRequest } from '../src/store/tracks';
 import { arg, dropPrefix, round, seededStep, seedRun, until } from './support';
 
@@ -174,17 +175,33 @@ async function daemonRun(receiver: Receiver, url: string): Promise<{ firstSightS
 
 /** Runs `start`, then waits for every change at the receiver; the rate and the cores used from `start` to the last one. */
 async function measure(receiver: Receiver, redis: Redis, start: () => Promise<void>, o: { profile?: boolean } = {}): Promise<Phase> {
+  if (process.argv.includes('--commands')) await redis.config('RESETSTAT');
   const redisCpu0 = await redisCpuSeconds(redis);
   const cpu0 = process.cpuUsage();
   const profiler = o.profile ? await startProfile() : undefined;
   const t0 = Date.now();
+  const timeline = process.argv.includes('--timeline') ? traceTimeline(receiver, redis, t0) : undefined;
   await start();
   await until(() => receiver.seen.size >= CHANGES, 600_000, 'every change delivered');
+  timeline?.stop();
   const seconds = (receiver.lastAt - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   await profiler?.stop();
+  if (process.argv.includes('--commands')) await printCommands(redis);
   const cores = { node: round((cpu.user + cpu.system) / 1e6 / seconds), redis: round(((await redisCpuSeconds(redis)) - redisCpu0) / seconds) };
   return { perSecond: Math.round(CHANGES / seconds), seconds: round(seconds), duplicates: receiver.duplicates, cores };
+}
+
+/** With --timeline: every 250 ms, on stderr, the events appended to the outbox so far and the deliveries received. */
+function traceTimeline(receiver: Receiver, redis: Redis, t0: number): { stop(): void } {
+  const events = new Keys(`tput_${process.pid}`).events;
+  const base = redis.xlen(events);
+  const timer = setInterval(() => {
+    void Promise.all([base, redis.xlen(events)]).then(([b, n]) =>
+      process.stderr.write(`${((Date.now() - t0) / 1000).toFixed(2)} s  appended ${n - b}  delivered ${receiver.seen.size}\n`),
+    );
+  }, 250);
+  return { stop: () => clearInterval(timer) };
 }
 
 /** Flips every step to `status` from a child process (this file, run with --flip ROOT STATUS). */
@@ -224,6 +241,15 @@ async function startProfile(): Promise<{ stop(): Promise<void> } | undefined> {
       session.disconnect();
     },
   };
+}
+
+/** With --commands: the Redis commands of the phase, per change, most first (INFO commandstats). */
+async function printCommands(redis: Redis): Promise<void> {
+  const stats = [...(await redis.info('commandstats')).matchAll(/^cmdstat_([\w|]+):calls=(\d+),usec=(\d+)/gm)];
+  const rows = stats.map(([, name, calls, usec]) => ({ name, perChange: Number(calls) / CHANGES, usecPerChange: Number(usec) / CHANGES }));
+  rows.sort((a, b) => b.perChange - a.perChange);
+  for (const r of rows.slice(0, 25))
+    process.stderr.write(`${r.name!.padEnd(28)} ${r.perChange.toFixed(3).padStart(8)} calls/change ${r.usecPerChange.toFixed(1).padStart(7)} µs/change\n`);
 }
 
 /** CPU seconds the Redis server has used (INFO cpu). */

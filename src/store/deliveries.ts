@@ -90,16 +90,9 @@ export class DeliveryStore {
     await this.markManyDelivered([{ id, detail }], attempt, now);
   }
 
-  /** Marks deliveries delivered (and no longer claimed) in one transaction. */
+  /** Marks deliveries delivered (and no longer claimed) in one script call. */
   async markManyDelivered(items: { id: string; detail?: string }[], attempt: number, now: number): Promise<void> {
-    const m = this.redis.multi();
-    for (const { id, detail } of items) {
-      m.hset(this.keys.delivery(id), { status: 'delivered', attempts: attempt, updatedAt: now, ...(detail ? { detail } : {}) })
-        .hdel(this.keys.delivery(id), 'lastError', 'claim', 'claimUntil')
-        .zadd(this.keys.deliveries, now, id)
-        .zrem(this.keys.deadLetters, id);
-    }
-    await m.exec();
+    await this.scripts.markDelivered(items, attempt, now);
   }
 
   /** Decided at send time not to go (the alert closed meanwhile, a silence now covers a group): final, with why. */

@@ -35,10 +35,3 @@ export function scriptFor(name: string, keys: string[]): Script {
 export function isNoScript(err: unknown): boolean {
   return /^NOSCRIPT/.test((err as Error | undefined)?.message ?? '');
 }
-
-/** The source of a script (to LOAD it before a pipeline of EVALSHAs). */
-export function scriptLua(name: string): string {
-  const script = SCRIPTS.get(name);
-  if (!script) throw new Error(`no Lua command ${name} in ${DIR}`);
-  return script.lua;
-}

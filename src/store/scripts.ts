@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import { TrackNotFoundError } from '../model/errors';
 import type { Keys } from './keys';
-import { isNoScript, scriptFor, scriptLua, type Arg } from './script-files';
+import { isNoScript, scriptFor, type Arg } from './script-files';
 
 /** `{name, time, name, time, ...}` as a script returns it. */
 function pairsOf(flat: string[]): [string, number][] {
@@ -153,23 +153,22 @@ export class Scripts {
     return (await this.call<number>('casAppend', [a.hash, this.keys.events], [a.field, a.expected, a.next, a.eventJson])) === 1;
   }
 
-  /** Creates delivery records that do not exist yet, in one round trip (two when Redis must be sent the script first). */
-  async ensureDeliveries(records: { id: string; fields: DeliveryFields }[], now: number, keepRecent: number): Promise<void> {
-    const send = async (): Promise<Error | null> => {
-      const pipeline = this.redis.pipeline();
-      for (const r of records) {
-        const keys = [this.keys.delivery(r.id), this.keys.deliveries];
-        pipeline.evalsha(scriptFor('ensureDelivery', keys).sha, keys.length, ...keys, r.id, now, keepRecent, ...Object.entries(r.fields).flat());
-      }
-      return ((await pipeline.exec()) ?? []).find(([err]) => err)?.[0] ?? null;
-    };
-    let failed = await send();
-    if (isNoScript(failed)) {
-      // Creating a record is idempotent: the records that were created before are left as they are.
-      await this.redis.script('LOAD', scriptLua('ensureDelivery'));
-      failed = await send();
+  /** Creates the delivery records that do not exist yet (see ensureDeliveries-1.lua), in one call; returns how many. */
+  async ensureDeliveries(records: { id: string; fields: DeliveryFields }[], now: number, keepRecent: number): Promise<number> {
+    const argv: Arg[] = [now, keepRecent, this.keys.delivery('')];
+    for (const r of records) {
+      const fields = Object.entries(r.fields);
+      argv.push(r.id, fields.length * 2);
+      for (const [field, value] of fields) argv.push(field, value);
     }
-    if (failed) throw failed;
+    return this.call<number>('ensureDeliveries', [this.keys.deliveries], argv);
+  }
+
+  /** Marks deliveries delivered (see markDelivered-2.lua), in one call. */
+  async markDelivered(items: { id: string; detail?: string }[], attempt: number, now: number): Promise<void> {
+    const argv: Arg[] = [now, attempt, this.keys.delivery('')];
+    for (const { id, detail } of items) argv.push(id, detail ?? '');
+    await this.call<number>('markDelivered', [this.keys.deliveries, this.keys.deadLetters], argv);
   }
 
   /** Claims the deliveries a job may send now (see claimDeliveries-1.lua); returns their ids. */

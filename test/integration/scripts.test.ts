@@ -207,7 +207,7 @@ describe('casAppend', () => {
   });
 });
 
-describe('ensureDelivery', () => {
+describe('ensureDeliveries', () => {
   it('creates each record once, pending unless told, and indexes it among recent ones (bounded)', async () => {
     await scripts.ensureDeliveries([{ id: 'd1', fields: { notifier: 'hook' } }], T, 2);
     await redis.hset(keys.delivery('d1'), 'status', 'delivered');
@@ -223,6 +223,28 @@ describe('ensureDelivery', () => {
     expect(await redis.hmget(keys.delivery('d1'), 'id', 'status', 'attempts')).toEqual(['d1', 'delivered', '0']);
     expect(await redis.hmget(keys.delivery('d2'), 'status', 'silencedBy')).toEqual(['silenced', 's1']);
     expect(await redis.zrange(keys.deliveries, 0, -1)).toEqual(['d2', 'd3']);
+    expect(await scripts.ensureDeliveries([{ id: 'd3', fields: { notifier: 'mail' } }], T + 2, 2)).toBe(0);
+  });
+});
+
+describe('markDelivered', () => {
+  it('marks a batch delivered: no claim, no error, no dead letter left; the detail only where given', async () => {
+    await scripts.ensureDeliveries(
+      [
+        { id: 'm1', fields: { notifier: 'hook' } },
+        { id: 'm2', fields: { notifier: 'hook' } },
+      ],
+      T,
+      10,
+    );
+    await redis.hset(keys.delivery('m1'), { claim: 'job-1', claimUntil: T + 60_000, lastError: 'HTTP 503' });
+    await redis.zadd(keys.deadLetters, T, 'm2');
+    await scripts.markDelivered([{ id: 'm1', detail: 'HTTP 204' }, { id: 'm2' }], 2, T + 5);
+    expect(await redis.hgetall(keys.delivery('m1'))).toMatchObject({ status: 'delivered', attempts: '2', updatedAt: String(T + 5), detail: 'HTTP 204' });
+    expect(await redis.hmget(keys.delivery('m1'), 'claim', 'claimUntil', 'lastError')).toEqual([null, null, null]);
+    expect(await redis.hget(keys.delivery('m2'), 'detail')).toBeNull();
+    expect(await redis.zrange(keys.deadLetters, 0, -1)).toEqual([]);
+    expect(await redis.zscore(keys.deliveries, 'm2')).toBe(String(T + 5));
   });
 });
 
@@ -441,7 +463,7 @@ describe('trimOutbox', () => {
 });
 
 describe('after Redis lost its scripts (a restart, a new node)', () => {
-  it('a call and a pipelined call send the script again, once, and work', async () => {
+  it('each call sends the script again, once, and works', async () => {
     await redis.script('FLUSH');
     expect(await scripts.casAppend({ hash: keys.state('t1'), field: 'f', expected: '', next: '1|Running', eventJson: '{"id":"x"}' })).toBe(true);
     await redis.script('FLUSH');

@@ -106,14 +106,14 @@ describe('a batch job', () => {
     let most = 0;
     const add = signal.addEventListener.bind(signal);
     const remove = signal.removeEventListener.bind(signal);
-    signal.addEventListener = ((type: string, listener: EventListener, options?: AddEventListenerOptions) => {
-      if (type === 'abort') most = Math.max(most, ++listening);
-      add(type, listener, options);
-    }) as typeof signal.addEventListener;
-    signal.removeEventListener = ((type: string, listener: EventListener, options?: EventListenerOptions) => {
-      if (type === 'abort') listening--;
-      remove(type, listener, options);
-    }) as typeof signal.removeEventListener;
+    signal.addEventListener = (...args: Parameters<AbortSignal['addEventListener']>) => {
+      if (args[0] === 'abort') most = Math.max(most, ++listening);
+      add(...args);
+    };
+    signal.removeEventListener = (...args: Parameters<AbortSignal['removeEventListener']>) => {
+      if (args[0] === 'abort') listening--;
+      remove(...args);
+    };
     expect(await deliverJob(deps(), jobOf(job!), signal)).toBe('delivered');
     expect(receiver.received).toHaveLength(40);
     expect(most).toBeGreaterThan(10); // the sends do listen, all at once
