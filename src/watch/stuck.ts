@@ -22,6 +22,11 @@ export interface StuckSettings {
 
 /** Finished durations kept per step name: the last 50. */
 const SAMPLES_KEPT = 50;
+/**
+ * Learned durations are read from Redis at most this often per step name and process (what this process learns it
+ * adds at once): a p95 a minute behind another worker's is as good, and a busy poll does not pay a read per step.
+ */
+const LEARNED_FRESH_MS = 60_000;
 const STUCK_FIELD_PREFIX = '@stuck:';
 /** State field of a step held in a limited raw sub-state: `<raw status>|<since ms>`. */
 const RAW_FIELD_PREFIX = '@raw:';
@@ -45,6 +50,9 @@ export class StuckWatch {
   private get scripts(): Scripts {
     return scriptsFor(this.redis, this.keys);
   }
+  /** Durations list key -> its samples, newest first, as last read or learned here. */
+  private readonly learned = new Map<string, { samples: number[]; readAt: number }>();
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
@@ -58,7 +66,7 @@ export class StuckWatch {
   async afterCommit(track: Track, transitions: Transition[], now: number): Promise<void> {
     if (!this.settings.enabled) return;
     const k = this.keys;
-    const history = await this.durationsOf(track, transitions);
+    const history = await this.durationsOf(track, transitions, now);
     const p = this.redis.pipeline();
     let queued = 0;
     for (const t of transitions) {
@@ -90,6 +98,7 @@ export class StuckWatch {
         if (s.status === Status.Finished && s.durationMs !== undefined && !s.isReused) {
           const list = k.durations(track.provider, t.event.experiment, s.name);
           p.lpush(list, s.durationMs).ltrim(list, 0, SAMPLES_KEPT - 1);
+          this.learn(list, s.durationMs);
         }
       }
       queued++;
@@ -97,8 +106,14 @@ export class StuckWatch {
     if (queued > 0) await p.exec();
   }
 
-  /** The learned durations of every step that started running in these transitions, in one round trip. */
-  private async durationsOf(track: Track, transitions: Transition[]): Promise<Map<string, number[]>> {
+  /** What this process adds to a durations list, it knows at once (as LPUSH + LTRIM leave the list). */
+  private learn(list: string, durationMs: number): void {
+    const known = this.learned.get(list);
+    if (known) known.samples = [durationMs, ...known.samples].slice(0, SAMPLES_KEPT);
+  }
+
+  /** The learned durations of every step that started running in these transitions: at most one round trip. */
+  private async durationsOf(track: Track, transitions: Transition[], now: number): Promise<Map<string, number[]>> {
     const lists = new Set<string>();
     for (const t of transitions) {
       const s = t.event.stepRun;
@@ -106,13 +121,16 @@ export class StuckWatch {
         lists.add(this.keys.durations(track.provider, t.event.experiment, s.name));
       }
     }
-    if (lists.size === 0) return new Map();
-    const p = this.redis.pipeline();
-    for (const list of lists) p.lrange(list, 0, -1);
-    const results = (await p.exec()) ?? [];
-    const failed = results.find(([err]) => err);
-    if (failed) throw failed[0];
-    return new Map([...lists].map((list, i) => [list, (results[i]![1] as string[]).map(Number)]));
+    const stale = [...lists].filter((list) => !(now - (this.learned.get(list)?.readAt ?? -Infinity) < LEARNED_FRESH_MS));
+    if (stale.length > 0) {
+      const p = this.redis.pipeline();
+      for (const list of stale) p.lrange(list, 0, -1);
+      const results = (await p.exec()) ?? [];
+      const failed = results.find(([err]) => err);
+      if (failed) throw failed[0];
+      stale.forEach((list, i) => this.learned.set(list, { samples: (results[i]![1] as string[]).map(Number), readAt: now }));
+    }
+    return new Map([...lists].map((list) => [list, this.learned.get(list)!.samples]));
   }
 
   /**

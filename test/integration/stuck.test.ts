@@ -11,6 +11,7 @@ import { Keys } from '../../src/store/keys';
 import { pollTrack } from '../../src/watch/poll';
 import { StuckWatch, runningLimit } from '../../src/watch/stuck';
 import { TrackStore, trackFromRequest } from '../../src/store/tracks';
+import { stepEventFixture } from '../support/events';
 import { pollDeps } from '../support/poll';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';
@@ -156,6 +157,50 @@ describe('stuck steps', () => {
       ['q1', 'queued', 120 * MIN],
       ['q2', 'running', 30 * MIN],
     ]);
+  });
+
+  it('learned durations: what this process learns counts at once, what another worker learns within a minute', async () => {
+    const t0 = Date.parse('2026-11-27T00:00:00Z');
+    const track = trackFromRequest({ provider: 'local', pipelineRun: 'learn1' }, 'cli', t0);
+    const step = (stepRunId: string, status: 'Running' | 'Finished') => ({
+      field: stepRunId,
+      expected: '',
+      next: '',
+      event: stepEventFixture({ trackId: track.id, experiment: 'learnexp', status, stepRun: undefined, step: 'fit', id: stepRunId }),
+    });
+    const running = (id: string) => {
+      const t = step(id, 'Running');
+      t.event.stepRun = { ...t.event.stepRun!, stepRunId: id, name: 'fit', status: 'Running', startTime: new Date(t0).toISOString() };
+      return t;
+    };
+    const finished = (id: string, durationMs: number) => {
+      const t = step(id, 'Finished');
+      t.event.stepRun = { ...t.event.stepRun!, stepRunId: id, name: 'fit', status: 'Finished', durationMs };
+      return t;
+    };
+    const limitOf = async (id: string) => JSON.parse((await redis.hget(keys.stuckInfo, `${track.id}|${id}`))!) as { limitMs: number };
+    const worker = new StuckWatch(redis, keys, settings);
+    const other = new StuckWatch(redis, keys, settings);
+
+    await worker.afterCommit(track, [running('r1')], t0); // nothing learned yet: the fallback limit
+    expect((await limitOf('r1')).limitMs).toBe(settings.maxDurationMs);
+    await worker.afterCommit(
+      track,
+      Array.from({ length: 5 }, (_, i) => finished(`own${i}`, 10 * MIN)),
+      t0,
+    );
+    await worker.afterCommit(track, [running('r2')], t0 + 1000); // its own five count at once
+    expect((await limitOf('r2')).limitMs).toBe(30 * MIN);
+
+    await other.afterCommit(
+      track,
+      Array.from({ length: 20 }, (_, i) => finished(`other${i}`, 20 * MIN)),
+      t0 + 2000,
+    );
+    await worker.afterCommit(track, [running('r3')], t0 + 3000); // another worker's learning: not read again yet
+    expect((await limitOf('r3')).limitMs).toBe(30 * MIN);
+    await worker.afterCommit(track, [running('r4')], t0 + 61_000); // a minute on, read again
+    expect((await limitOf('r4')).limitMs).toBe(60 * MIN);
   });
 
   it('a track’s maxDuration replaces the learned limit', async () => {
