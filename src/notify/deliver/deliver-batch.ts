@@ -8,6 +8,7 @@ import type { WatchEvent } from '../../store/events';
 import type { BatchDeliveryData, DeliverDeps, DeliverOutcome } from './delivery-job';
 import { noteFailure, type DeliveryFailure } from './delivery-outcome';
 import { forReceiver } from './run-link';
+import { lazyChild } from '../../util/logger';
 
 export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData>, signal: AbortSignal): Promise<DeliverOutcome> {
   const { notifier: name, batch } = job.data;
@@ -37,7 +38,7 @@ export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData
       notifier.deliver(forReceiver(b.event, deps), {
         deliveryId: b.deliveryId,
         attempt,
-        logger: log.child({ deliveryId: b.deliveryId }),
+        logger: lazyChild(log, { deliveryId: b.deliveryId }),
         signal,
       }),
     ),

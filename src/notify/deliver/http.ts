@@ -82,13 +82,14 @@ class TimeoutError extends Error {
 }
 
 export async function postJson(o: PostOptions): Promise<PostResult> {
-  const target = maskUrl(o.url);
+  // Masked only when a message needs it (most POSTs succeed).
+  const target = () => maskUrl(o.url);
   let response: RawResponse;
   try {
     response = await post(o, new URL(o.url));
   } catch (err) {
     const reason = err instanceof TimeoutError ? err.message : describeNetworkError(err);
-    throw new DeliveryError(`POST ${target}: ${reason}`, { retryable: true, cause: err });
+    throw new DeliveryError(`POST ${target()}: ${reason}`, { retryable: true, cause: err });
   }
   const { status, body } = response;
   const header = (name: string) => {
@@ -99,10 +100,10 @@ export async function postJson(o: PostOptions): Promise<PostResult> {
   if (status >= 300 && status < 400) {
     // A redirect will not change on retry, and following it would send the alert somewhere nobody configured.
     const location = header('location');
-    throw new DeliveryError(`POST ${target}: HTTP ${status} redirect${location ? ` to ${maskUrl(location)}` : ''}: fix the URL`, { retryable: false });
+    throw new DeliveryError(`POST ${target()}: HTTP ${status} redirect${location ? ` to ${maskUrl(location)}` : ''}: fix the URL`, { retryable: false });
   }
   const snippet = body.replace(/\s+/g, ' ').slice(0, 200);
-  throw new DeliveryError(`POST ${target}: HTTP ${status}${snippet ? ` ${snippet}` : ''}`, {
+  throw new DeliveryError(`POST ${target()}: HTTP ${status}${snippet ? ` ${snippet}` : ''}`, {
     retryable: isRetryableStatus(status),
     retryAfterMs: retryAfterMs({ get: header }),
   });

@@ -29,6 +29,7 @@ const optionsSchema = z
 export const webhookNotifierFactory: NotifierFactory = (raw, ctx): Notifier => {
   const o = parseOptions(optionsSchema, raw, ctx.name);
   const url = o.url ?? PAGERDUTY_URL;
+  const shownUrl = maskUrl(url);
   return {
     type: 'webhook',
     name: ctx.name,
@@ -54,7 +55,7 @@ export const webhookNotifierFactory: NotifierFactory = (raw, ctx): Notifier => {
         ...(o.format === 'cloudevents' ? { 'content-type': 'application/cloudevents+json' } : {}),
       };
       const result = await postJson({ url, body, headers, timeoutMs: o.timeoutMs, signal: delivery.signal });
-      return { detail: `HTTP ${result.status} from ${maskUrl(url)}` };
+      return { detail: `HTTP ${result.status} from ${shownUrl}` };
     },
   };
 };
