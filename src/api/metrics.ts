@@ -22,6 +22,11 @@ export class Metrics {
   readonly providerCalls = this.counter('srw_provider_calls_total', 'Calls to providers by provider and outcome.', ['provider', 'outcome']);
   readonly providerErrors = this.counter('srw_provider_errors_total', 'Failed provider calls by provider and error code.', ['provider', 'code']);
   readonly providerLatency = this.histogram('srw_provider_call_duration_seconds', 'Latency of provider calls.', ['provider'], PROVIDER_BUCKETS);
+  readonly budgetWaits = this.counter(
+    'srw_provider_budget_waits_total',
+    'Provider requests that found the shared request budget spent and waited for the next window.',
+    ['provider'],
+  );
   readonly hints = this.counter('srw_hints_total', 'Change hints by provider and outcome (polled, ignored).', ['provider', 'outcome']);
   readonly transitions = this.counter('srw_transitions_total', 'Transitions recorded (events appended to the outbox) by event type.', ['type']);
   readonly deliveries = this.counter('srw_deliveries_total', 'Delivery attempts by notifier and outcome (delivered, retry, dead, silenced).', [

@@ -11,7 +11,8 @@ import type { RequestBudget } from '../model/provider';
 import { ProviderRegistry } from './registry';
 
 /** What the daemon hands providers as `services.budgetFor`: a request budget shared through Redis. */
-export type BudgetFactory = (providerName: string, perMinute: number) => RequestBudget;
+/** A provider's shared request budget: `perMinute` requests, counted in windows of `windowMs`. */
+export type BudgetFactory = (providerName: string, limit: { perMinute: number; windowMs: number }) => RequestBudget;
 
 const localOptions = z.strictObject({ type: z.literal('local'), root: z.string().optional() });
 
@@ -19,11 +20,11 @@ export function builtinProviders(): ProviderRegistry {
   return new ProviderRegistry()
     .register(
       'azureml',
-      (options, ctx) =>
-        new AzureMlProvider(
-          parseAzureMlOptions(options, ctx.name),
-          (ctx.services?.budgetFor as BudgetFactory | undefined)?.(ctx.name, Number(options.maxRequestsPerMinute ?? 600)),
-        ),
+      (options, ctx) => {
+        const parsed = parseAzureMlOptions(options, ctx.name);
+        const budgetFor = ctx.services?.budgetFor as BudgetFactory | undefined;
+        return new AzureMlProvider(parsed, budgetFor?.(ctx.name, { perMinute: parsed.maxRequestsPerMinute, windowMs: parsed.budgetWindowSeconds * 1000 }));
+      },
     )
     .register('module', moduleProviderFactory)
     .register('local', (options, ctx) => {

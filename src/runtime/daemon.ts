@@ -20,7 +20,7 @@ import type { RunProvider } from '../model/provider';
 import { deliverQueue, pollJob, pollQueue } from '../store/queues';
 import { connectRedis, describeRedis, untilReady } from './redis';
 import type { BudgetFactory } from '../providers/builtin';
-import { RedisBudget } from '../watch/budget';
+import { BudgetShortfall, RedisBudget } from '../watch/budget';
 import { Keys } from '../store/keys';
 import type { PollDeps } from '../watch/poll';
 import { deliverWorker, pollWorkers, type WorkerContext } from './workers';
@@ -88,7 +88,9 @@ export class Daemon {
     const clock = o.clock ?? systemClock;
     // Providers get a request budget shared through Redis; it reads the connection once the daemon has one.
     const built: { daemon?: Daemon } = {};
-    const budgetFor: BudgetFactory = (name, perMinute) => new RedisBudget(() => built.daemon!.connection, keys, name, perMinute, clock);
+    const shortfall = new BudgetShortfall(o.logger, clock, (provider) => built.daemon?.metrics?.budgetWaits.inc({ provider }));
+    const budgetFor: BudgetFactory = (name, limit) =>
+      new RedisBudget(() => built.daemon!.connection, keys, name, limit, clock, { onSpent: (provider) => shortfall.note(provider) });
     const liveMessages = (notifier: string) => new RedisLiveMessages(() => built.daemon!.connection, keys, notifier);
     const { providers, notifiers } = await buildAll(o.config, o.logger, { budgetFor, liveMessages }, o.registries);
     built.daemon = new Daemon(o.config, providers, notifiers, o);

@@ -31,6 +31,11 @@ export const azureMlOptionsSchema = z
     scope: z.string().default('https://management.azure.com/.default'),
     /** Requests per minute to this workspace, shared by every process through Redis. */
     maxRequestsPerMinute: z.number().int().positive().default(600),
+    /**
+     * The budget is counted in windows this long (its share of the minute each): 60 lets a burst spend the minute at
+     * once, shorter spreads the requests over the minute.
+     */
+    budgetWindowSeconds: z.number().int().min(1).max(60).default(60),
     pageSize: z.number().int().min(1).max(1000).default(100),
     /** How a datastore's blob container URL is built; tests point it at Azurite. */
     blobUrlTemplate: z.string().default('{protocol}://{account}.blob.{endpoint}'),
