@@ -6,6 +6,7 @@ import { assertSafeName, resolveInside } from '../../fs/safe-path';
 import { isSrwError, OutputNotFoundError, UnsafePathError } from '../../model/errors';
 import { isTerminal, Status, type StepStatus } from '../../model/status';
 import { watchChanges } from './change-feed';
+import { SettledRuns } from './settled-runs';
 import type {
   ChangedRun,
   DownloadOptions,
@@ -34,9 +35,12 @@ export interface LocalProviderOptions {
 export class LocalProvider implements RunProvider {
   readonly kind = 'local';
   readonly store: RunStore;
+  /** Records reused while a run's change marker stands still (settled-runs.ts): a quiet run's poll is one stat. */
+  private readonly settled: SettledRuns;
 
   constructor(options: LocalProviderOptions) {
     this.store = new RunStore(options.root);
+    this.settled = new SettledRuns(this.store);
   }
 
   async getStepRun(ref: StepRunRef): Promise<StepRunSnapshot> {
@@ -44,13 +48,13 @@ export class LocalProvider implements RunProvider {
   }
 
   async getPipelineRun(ref: PipelineRunRef): Promise<PipelineRunSnapshot> {
-    const record = await this.store.readPipeline(ref.pipelineRunId);
-    const listing = record.status === null ? await this.store.readSteps(ref.pipelineRunId) : { steps: [], unreadable: [] };
+    const record = await this.settled.pipeline(ref.pipelineRunId);
+    const listing = record.status === null ? await this.settled.steps(ref.pipelineRunId) : { steps: [], unreadable: [] };
     return toPipelineSnapshot(record, listing.steps, listing.unreadable.length > 0);
   }
 
   async listStepRuns(ref: PipelineRunRef): Promise<StepRunListing> {
-    const { steps, unreadable } = await this.store.readSteps(ref.pipelineRunId);
+    const { steps, unreadable } = await this.settled.steps(ref.pipelineRunId);
     return {
       steps: steps.map(toStepSnapshot),
       unreadable: unreadable.map((u) => ({ stepRunId: u.stepRunId, error: { code: u.error.code, message: u.error.message } })),

@@ -1,0 +1,122 @@
+// The bare baselines of bench:throughput: a webhook receiver counting deliveries by id, and a BullMQ worker
+// (concurrency 32) POSTing one job each — the least a "one job per delivery" design costs. In the burst every job is
+// queued before the clock starts; live, a writer queues a job for each record it writes (it knows what changed).
+import { spawn } from 'node:child_process';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { round, until } from './support';
+
+/** A webhook receiver: counts deliveries by id (a repeat is a duplicate). */
+export class Receiver {
+  readonly seen = new Set<string>();
+  duplicates = 0;
+  lastAt = 0;
+  private server?: http.Server;
+
+  async start(): Promise<string> {
+    // Keep-alive on both sides, as a real receiver would.
+    this.server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const id = String(req.headers['webhook-id'] ?? req.headers['x-job-id']);
+        if (this.seen.has(id)) this.duplicates++;
+        else this.seen.add(id);
+        this.lastAt = Date.now();
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
+  }
+
+  reset(): void {
+    this.seen.clear();
+    this.duplicates = 0;
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise((r) => this.server?.close(r));
+  }
+}
+
+export interface Rate {
+  perSecond: number;
+  seconds: number;
+  duplicates: number;
+}
+
+export const BARE_QUEUE = 'bare';
+export const barePrefix = (pid: number) => `{tput_bare_${pid}}`;
+
+/** One bare worker posting each job to `url`; `produce` queues the jobs (before or after the clock starts). */
+async function bareRun(
+  receiver: Receiver,
+  url: string,
+  redisUrl: string,
+  changes: number,
+  produce: (queue: Queue) => Promise<void>,
+  clockFirst: boolean,
+): Promise<Rate> {
+  const prefix = barePrefix(process.pid);
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(BARE_QUEUE, { connection, prefix });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const post = (id: string) =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-job-id': id } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ id, type: 'bench' }));
+    });
+  receiver.reset();
+  let t0 = Date.now();
+  if (!clockFirst) await produce(queue);
+  const worker = new Worker(BARE_QUEUE, (job) => post(job.id!), { connection, prefix, concurrency: 32 });
+  if (clockFirst) {
+    t0 = Date.now();
+    await produce(queue);
+  } else t0 = Date.now();
+  await until(() => receiver.seen.size >= changes, 600_000, 'every bare job posted');
+  const seconds = (receiver.lastAt - t0) / 1000;
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  agent.destroy();
+  connection.disconnect();
+  return { perSecond: Math.round(changes / seconds), seconds: round(seconds), duplicates: receiver.duplicates };
+}
+
+/** Burst: every job is queued, then the worker starts with the clock. */
+export function bareBurst(receiver: Receiver, url: string, redisUrl: string, changes: number): Promise<Rate> {
+  return bareRun(
+    receiver,
+    url,
+    redisUrl,
+    changes,
+    async (queue) => {
+      for (let i = 0; i < changes; i += 1000) {
+        const n = Math.min(1000, changes - i);
+        await queue.addBulk(Array.from({ length: n }, (_, k) => ({ name: 'post', data: {}, opts: { jobId: `j${i + k}`, removeOnComplete: true } })));
+      }
+    },
+    false,
+  );
+}
+
+/** Live: the clock starts with `writer`, a child process that writes the records and queues one job for each. */
+export function bareLive(receiver: Receiver, url: string, redisUrl: string, changes: number, writer: () => Promise<void>): Promise<Rate> {
+  return bareRun(receiver, url, redisUrl, changes, () => writer(), true);
+}
+
+/** Runs this bench's file as a child (`--flip ...`), resolving when it exits 0. */
+export function child(file: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [file, ...args], { stdio: 'inherit' });
+    c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} exited ${code}`))));
+  });
+}
