@@ -4,6 +4,13 @@ import type { Redis } from 'ioredis';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Keys } from '../store/keys';
 
+/** One delivery's outcome, as counted in srw_deliveries_total (and, when delivered, its latency since detection). */
+export interface DeliveryReport {
+  notifier: string;
+  outcome: 'delivered' | 'retry' | 'dead';
+  latencySeconds?: number;
+}
+
 export interface MetricsSources {
   redis: Redis;
   keys: Keys;
@@ -92,6 +99,12 @@ export class Metrics {
 
   private histogram<L extends string>(name: string, help: string, labelNames: L[], buckets: number[]): Histogram<L> {
     return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
+  }
+
+  /** A delivery's outcome, from this thread's delivery worker or a deliver thread's. */
+  recordDelivery(d: DeliveryReport): void {
+    this.deliveries.inc({ notifier: d.notifier, outcome: d.outcome });
+    if (d.latencySeconds !== undefined) this.detectionLatency.observe({ notifier: d.notifier }, d.latencySeconds);
   }
 
   onProviderCall(provider: string, ok: boolean, ms: number, code?: string): void {

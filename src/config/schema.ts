@@ -7,10 +7,8 @@ const name = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'letters, dig
 /** `host:port` of a Redis node. */
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port, e.g. 10.0.0.5:6379');
 const stringOrList = z.union([z.string(), z.array(z.string())]);
-
 /** A provider instance: `type` picks the factory, the rest are that provider's options. */
 export const providerSchema = z.looseObject({ type: z.string() });
-
 /** A notifier instance: `type` picks the plugin, the rest are its options (checked by the plugin). */
 export const notifierSchema = z.looseObject({ type: z.string() });
 
@@ -230,6 +228,8 @@ export const configSchema = z.strictObject({
       reclaimIdleMs: z.number().int().min(100).default(30000),
       /** Worker-only processes (`steprun-watch workers`) serve /healthz, /readyz and /metrics here; beyond loopback it needs api.token. */
       listen: z.string().default('127.0.0.1:8788'),
+      /** Threads that deliver (a second core at work); auto: one on a machine of two cores or more, 0 on one. */
+      deliverThreads: z.union([z.literal('auto'), z.number().int().min(0).max(16)]).default('auto'),
     })
     .prefault({}),
   events: z.strictObject({ maxLen: z.number().int().positive().default(100000) }).prefault({}),

@@ -10,7 +10,6 @@ import { Metrics } from '../api/metrics';
 import { DeliveryStore } from '../store/deliveries';
 import { Dispatcher } from '../notify/dispatch/dispatch';
 import { RedisLiveMessages } from '../notify/notifiers/live-messages';
-import type { AlertPolicy } from '../alerts/decide';
 import { alertPolicyOf } from '../alerts/policy';
 import { AlertStore } from '../alerts/alert-store';
 import { sendDueRepeats } from '../alerts/repeats';
@@ -18,7 +17,7 @@ import { SilenceStore } from '../alerts/silences';
 import type { Notifier } from '../notify/notifier';
 import type { RunProvider } from '../model/provider';
 import { deliverQueue, pollJob, pollQueue } from '../store/queues';
-import { connectRedis, describeRedis, untilReady } from './redis';
+import { answersWithin, connectRedis, describeRedis, untilReady } from './redis';
 import type { BudgetFactory } from '../providers/builtin';
 import { BudgetShortfall, RedisBudget } from '../watch/budget';
 import { Keys } from '../store/keys';
@@ -30,22 +29,14 @@ import { StuckWatch } from '../watch/stuck';
 import { TrackStore } from '../store/tracks';
 import { startChangeFeeds } from '../watch/change-feeds';
 import { HintRouter } from '../watch/hints';
-import { ALL_ROLES, type DaemonOptions, type Roles } from './daemon-options';
+import { ALL_ROLES, type DaemonOptions, type Roles, type Shared } from './daemon-options';
+import { DeliverThreads, deliverThreadCount } from './deliver-threads';
 import { buildAll, configTracks, hintSettingsOf, pollSettingsOf, stuckSettingsOf } from './wiring';
 
 /** How long start-up waits for Redis before giving up. */
 const START_TIMEOUT_MS = 10_000;
 
 export { ALL_ROLES, type DaemonOptions, type Roles };
-
-/** What every role of one process shares: the stores and the alert policy, built once. */
-interface Shared {
-  deliveries: DeliveryStore;
-  alerts: AlertStore;
-  silences: SilenceStore;
-  policy: AlertPolicy;
-  onSilenced(notifier: string): void;
-}
 
 export class Daemon {
   readonly keys: Keys;
@@ -66,6 +57,7 @@ export class Daemon {
   private stuck?: StuckWatch;
   private missing?: MissingWatch;
   private stopFeeds?: () => Promise<void>;
+  private threads?: DeliverThreads;
   private stopping?: Promise<void>;
   /** Where the HTTP API listens, once started. */
   apiUrl?: string;
@@ -74,7 +66,7 @@ export class Daemon {
     readonly config: LoadedConfig,
     readonly providers: Map<string, RunProvider>,
     readonly notifiers: Map<string, Notifier>,
-    o: DaemonOptions,
+    private readonly o: DaemonOptions,
   ) {
     this.keys = new Keys(config.redis.prefix);
     this.clock = o.clock ?? systemClock;
@@ -131,16 +123,25 @@ export class Daemon {
     this.metrics = new Metrics({ redis: this.redis, keys: this.keys, providers: [...this.providers.keys()], queues: [...this.queues.values(), this.deliver] });
 
     if (this.roles.pollWorkers) pollWorkers(this.workerContext(), this.pollDeps()).forEach((w) => this.addWorker(w));
-    if (this.roles.deliverWorkers) {
-      const deps = { ...shared, notifiers: this.notifiers, redis: this.redis, keys: this.keys, clock: this.clock, logger: this.log };
-      this.addWorker(deliverWorker(this.workerContext(), { ...deps, publicUrl: config.api.publicUrl, alertActions: Boolean(config.api.slack) }));
-    }
+    if (this.roles.deliverWorkers) await this.startDelivery(shared);
     if (this.roles.dispatcher) this.startDispatcher(shared);
     if (this.roles.scheduler) await this.startScheduler(shared);
     // The daemon serves the API; a worker-only process serves its health and metrics (every process is scrapable).
-    if (this.servesApi || !this.roles.scheduler) await this.startApi(shared);
+    if (!this.o.inThread && (this.servesApi || !this.roles.scheduler)) await this.startApi(shared);
     const started = { roles: this.roles, providers: [...this.providers.keys()], notifiers: [...this.notifiers.keys()], prefix: config.redis.prefix };
     this.log.info({ ...started, api: this.apiUrl ?? null }, 'steprun-watch started');
+  }
+
+  /** The delivery worker: in this thread, or in deliver threads of its own (deliver-threads.ts). */
+  private async startDelivery(s: Shared): Promise<void> {
+    const count = this.o.inThread ? 0 : deliverThreadCount(this.config, this.o);
+    if (count > 0) {
+      this.threads = new DeliverThreads({ config: this.config, count, logger: this.log, onDelivery: (d) => this.metrics!.recordDelivery(d) });
+      return this.threads.start();
+    }
+    const deps = { ...s, notifiers: this.notifiers, redis: this.connection, keys: this.keys, clock: this.clock, logger: this.log };
+    const context = { ...this.workerContext(), reportDelivery: this.o.inThread?.onDelivery };
+    this.addWorker(deliverWorker(context, { ...deps, publicUrl: this.config.api.publicUrl, alertActions: Boolean(this.config.api.slack) }));
   }
 
   private startDispatcher(s: Shared): void {
@@ -220,13 +221,8 @@ export class Daemon {
 
   /** Ready: Redis answers within a second and every worker of this process runs. */
   async ready(): Promise<boolean> {
-    const ping = this.connection.ping().then(
-      (r) => r === 'PONG',
-      () => false,
-    );
-    const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref());
-    const redisOk = await Promise.race([ping, timeout]);
-    return redisOk && this.connection.status === 'ready' && this.workers.every((w) => w.isRunning());
+    const redisOk = (await answersWithin(this.connection, 1000)) && this.connection.status === 'ready';
+    return redisOk && this.workers.every((w) => w.isRunning()) && (this.threads?.running() ?? true);
   }
 
   private pollDeps(): PollDeps {
@@ -286,7 +282,7 @@ export class Daemon {
     await this.stopFeeds?.();
     await this.scheduler?.stop();
     await this.dispatcher?.stop();
-    await Promise.all(this.workers.map((w) => w.close()));
+    await Promise.all([...this.workers.map((w) => w.close()), this.threads?.stop()]);
     await Promise.all([...this.queues.values(), ...(this.deliver ? [this.deliver] : [])].map((q) => q.close()));
     await Promise.all([...this.notifiers.values()].map((n) => n.close?.()));
     await Promise.all([...this.providers.values()].map((p) => p.close?.()));

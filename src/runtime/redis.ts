@@ -91,3 +91,13 @@ export function untilReady(redis: Redis, where: string, timeoutMs: number): Prom
     redis.once('ready', onReady);
   });
 }
+
+/** Redis answers a PING within `ms` (false on an error or silence). */
+export async function answersWithin(redis: Redis, ms: number): Promise<boolean> {
+  const ping = redis.ping().then(
+    (r) => r === 'PONG',
+    () => false,
+  );
+  const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref());
+  return Promise.race([ping, timeout]);
+}

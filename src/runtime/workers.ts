@@ -3,7 +3,7 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { LoadedConfig } from '../config/load';
-import type { Metrics } from '../api/metrics';
+import type { DeliveryReport, Metrics } from '../api/metrics';
 import { deliverJob, deliveryBackoff, type DeliverJobData, type DeliverDeps } from '../notify/deliver/deliver';
 import { DELIVER_QUEUE, pollQueueName, workerOptions } from '../store/queues';
 import type { Keys } from '../store/keys';
@@ -14,6 +14,8 @@ export interface WorkerContext {
   connection: Redis;
   keys: Keys;
   metrics: Metrics;
+  /** Where delivery outcomes go instead of `metrics` (a deliver thread sends them to its parent). */
+  reportDelivery?(d: DeliveryReport): void;
 }
 
 export function pollWorkers(c: WorkerContext, deps: PollDeps): Worker[] {
@@ -37,8 +39,10 @@ export function deliverWorker(c: WorkerContext, deps: Omit<DeliverDeps, 'onDeliv
   const withMetrics: DeliverDeps = {
     ...deps,
     onDelivered: (notifier, event, ok, final) => {
-      c.metrics.deliveries.inc({ notifier, outcome: ok ? 'delivered' : final ? 'dead' : 'retry' });
-      if (ok) c.metrics.detectionLatency.observe({ notifier }, Math.max(0, deps.clock.now() - event.detectedAt) / 1000);
+      const latencySeconds = ok ? Math.max(0, deps.clock.now() - event.detectedAt) / 1000 : undefined;
+      const report: DeliveryReport = { notifier, outcome: ok ? 'delivered' : final ? 'dead' : 'retry', latencySeconds };
+      if (c.reportDelivery) c.reportDelivery(report);
+      else c.metrics.recordDelivery(report);
     },
   };
   const options = workerOptions(c.connection, c.keys, c.config.workers, c.config.delivery.concurrency);
