@@ -100,7 +100,9 @@ async function measureSize(stepRuns: number, nodes: string[], url: string, arriv
   arrivals.at.clear();
   process.stderr.write(`${stepRuns}: the daemon's first round...\n`);
   const t0 = Date.now();
-  const daemon: ChildProcess = spawn(process.execPath, [CLI, 'daemon', '--config', configFile, '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const daemon: ChildProcess = spawn(process.execPath, [CLI, 'daemon', '--config', configFile, '--data-dir', dataDir], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   await until(() => arrivals.count('steprun.running') >= stepRuns, 3_600_000, 'every first sight');
   const firstRoundSeconds = round((Date.now() - t0) / 1000);
   const memFirstRound = await clusterMemory(cluster);

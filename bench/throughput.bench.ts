@@ -8,6 +8,7 @@
 // machine; every round is reported, and the median ratio.
 // Usage: npm run bench:throughput [-- --pipelines 2000 --steps 10 --rounds 3] [-- --profile burst|live FILE.cpuprofile]
 //   [-- --timeline] (appended and delivered every 250 ms) [-- --commands] (Redis commands per change)
+//   [-- --deliver-threads N] (workers.deliverThreads; default: the config's default, auto)
 import { mkdirSync, promises as fs, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
       routes: [{ match: { type: 'steprun.*' }, notify: ['hook'] }],
       log: { level: process.env.BENCH_LOG ?? 'error' },
       api: { enabled: false },
+      ...(process.argv.includes('--deliver-threads') ? { workers: { deliverThreads: arg('deliver-threads', 0) } } : {}),
     },
     { dataDir, env: {} },
   );

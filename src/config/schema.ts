@@ -228,8 +228,8 @@ export const configSchema = z.strictObject({
       reclaimIdleMs: z.number().int().min(100).default(30000),
       /** Worker-only processes (`steprun-watch workers`) serve /healthz, /readyz and /metrics here; beyond loopback it needs api.token. */
       listen: z.string().default('127.0.0.1:8788'),
-      /** Threads that deliver (a second core at work); auto: one on a machine of two cores or more, 0 on one. */
-      deliverThreads: z.union([z.literal('auto'), z.number().int().min(0).max(16)]).default('auto'),
+      /** Threads that deliver beside the daemon's (docs/PERFORMANCE.md); auto: one on four cores or more. */
+      deliverThreads: z.union([z.literal('auto'), z.number().int().min(0).max(16)]).default(0),
     })
     .prefault({}),
   events: z.strictObject({ maxLen: z.number().int().positive().default(100000) }).prefault({}),

@@ -123,9 +123,17 @@ export class Daemon {
     this.metrics = new Metrics({ redis: this.redis, keys: this.keys, providers: [...this.providers.keys()], queues: [...this.queues.values(), this.deliver] });
 
     if (this.roles.pollWorkers) pollWorkers(this.workerContext(), this.pollDeps()).forEach((w) => this.addWorker(w));
-    if (this.roles.deliverWorkers) await this.startDelivery(shared);
+    // Deliver threads start beside the rest (a thread loads its modules for a few hundred ms); start waits for them.
+    const delivery = this.roles.deliverWorkers
+      ? this.startDelivery(shared).then(
+          () => undefined,
+          (err: Error) => err,
+        )
+      : undefined;
     if (this.roles.dispatcher) this.startDispatcher(shared);
     if (this.roles.scheduler) await this.startScheduler(shared);
+    const deliveryFailed = await delivery;
+    if (deliveryFailed) throw deliveryFailed;
     // The daemon serves the API; a worker-only process serves its health and metrics (every process is scrapable).
     if (!this.o.inThread && (this.servesApi || !this.roles.scheduler)) await this.startApi(shared);
     const started = { roles: this.roles, providers: [...this.providers.keys()], notifiers: [...this.notifiers.keys()], prefix: config.redis.prefix };

@@ -1,6 +1,6 @@
 // Delivery in worker threads (runtime/deliver-threads.ts): `steprun-watch daemon` with two deliver threads sends
 // every change once, counts them in its own /metrics, is ready only with its threads running, and drains the threads
-// on SIGTERM. (The other e2e tests run the daemon at the default, auto: one thread on this two-core machine.)
+// on SIGTERM.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';

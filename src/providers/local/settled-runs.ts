@@ -43,7 +43,8 @@ export class SettledRuns {
 
   async steps(pipelineRunId: string): Promise<Listing> {
     const entry = this.entryOf(pipelineRunId);
-    const listing = entry.listing ?? (await this.store.readSteps(pipelineRunId));
+    // The pipeline record read under the same marker (a poll reads it first) orders the steps: not read twice.
+    const listing = entry.listing ?? (await this.store.readSteps(pipelineRunId, entry.pipeline));
     // An unreadable record is read again each time: a fix must not wait for the next write.
     if (listing.unreadable.length === 0) entry.listing = listing;
     this.remember(pipelineRunId, listing.steps[0]?.experiment, entry);

@@ -127,8 +127,12 @@ export class RunStore {
    * Every step record of a pipeline run, in creation order (a folder listing, one read per step). A record
    * that cannot be read is returned apart with its error: it must not hide its siblings.
    */
-  async readSteps(pipelineRunId: string): Promise<{ steps: StepRecord[]; unreadable: { stepRunId: string; error: SrwError }[] }> {
-    const pipeline = await this.readPipeline(pipelineRunId); // unknown pipeline run -> RunNotFoundError
+  async readSteps(
+    pipelineRunId: string,
+    /** The pipeline record when the caller has just read it (it orders the steps). */
+    known?: PipelineRecord,
+  ): Promise<{ steps: StepRecord[]; unreadable: { stepRunId: string; error: SrwError }[] }> {
+    const pipeline = known ?? (await this.readPipeline(pipelineRunId)); // unknown pipeline run -> RunNotFoundError
     const dir = path.join(this.pipelineDir(pipelineRunId), 'steps');
     const names = await listDir(dir);
     const steps: StepRecord[] = [];
