@@ -124,16 +124,11 @@ export class Daemon {
 
     if (this.roles.pollWorkers) pollWorkers(this.workerContext(), this.pollDeps()).forEach((w) => this.addWorker(w));
     // Deliver threads start beside the rest (a thread loads its modules for a few hundred ms); start waits for them.
-    const delivery = this.roles.deliverWorkers
-      ? this.startDelivery(shared).then(
-          () => undefined,
-          (err: Error) => err,
-        )
-      : undefined;
+    const delivery = this.roles.deliverWorkers ? this.startDelivery(shared) : undefined;
+    delivery?.catch(() => undefined); // handled: awaited (and thrown) below, once the rest has started
     if (this.roles.dispatcher) this.startDispatcher(shared);
     if (this.roles.scheduler) await this.startScheduler(shared);
-    const deliveryFailed = await delivery;
-    if (deliveryFailed) throw deliveryFailed;
+    await delivery;
     // The daemon serves the API; a worker-only process serves its health and metrics (every process is scrapable).
     if (!this.o.inThread && (this.servesApi || !this.roles.scheduler)) await this.startApi(shared);
     const started = { roles: this.roles, providers: [...this.providers.keys()], notifiers: [...this.notifiers.keys()], prefix: config.redis.prefix };

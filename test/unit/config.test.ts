@@ -82,7 +82,7 @@ describe('validateConfig', () => {
   it('fills every section default from an empty config, so no setting is ever undefined', async () => {
     const { validateConfig } = await import('../../src/config/load');
     const c = validateConfig({}, { env: {} });
-    expect(c.workers).toEqual({ lockDurationMs: 30000, reclaimIdleMs: 30000, listen: '127.0.0.1:8788' });
+    expect(c.workers).toEqual({ lockDurationMs: 30000, reclaimIdleMs: 30000, listen: '127.0.0.1:8788', deliverThreads: 0 });
     expect(c.poll).toMatchObject({ tick: '*/5 * * * * *', minIntervalSeconds: 5, maxIntervalSeconds: 300, concurrency: 16, errorAfterFailures: 3 });
     expect(c.poll.hints).toEqual({ enabled: true, debounceMs: 50, minGapMs: 1000, pushedForSeconds: 600 });
     expect(c.delivery).toEqual({ attempts: 6, backoffMs: 2000, concurrency: 32 });
