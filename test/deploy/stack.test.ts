@@ -49,6 +49,18 @@ async function mails(): Promise<{ subject: string }[]> {
   return (await (await fetch('http://127.0.0.1:8025/messages')).json()) as { subject: string }[];
 }
 
+/**
+ * Nothing left to deliver: every delivery the daemon recorded is final. A duplicate could only come from one that is
+ * not (a send retried, a killed worker's claim taken over), so a test that checks for one waits for this, not a time.
+ */
+async function quiet(): Promise<void> {
+  const final = ['delivered', 'failed', 'silenced', 'inhibited', 'suppressed'];
+  await until('nothing left to deliver', () => {
+    const list = JSON.parse(cli('deliveries', '--json', '--limit', '10000')) as { status: string }[];
+    return list.length > 0 && list.every((d) => final.includes(d.status));
+  });
+}
+
 function say(line: string): void {
   process.stdout.write(`deploy: ${line}\n`);
 }
@@ -122,7 +134,7 @@ describe('the compose stack under podman', () => {
     await new Promise((r) => setTimeout(r, 2000)); // the next tick picks the track up
     runPipelineInside('fails', 'experiment: deploy1\nsteps:\n  - { name: train, run: "echo CUDA out of memory >&2; exit 3" }\n');
     await until('the failure mail', async () => (await mails()).some((m) => m.subject.includes('[Failed] train')));
-    await new Promise((r) => setTimeout(r, 5000)); // a duplicate would come within this
+    await quiet();
     const failures = (await mails()).filter((m) => m.subject.includes('[Failed] train'));
     expect(failures).toHaveLength(1);
   });
@@ -145,7 +157,7 @@ describe('the compose stack under podman', () => {
       },
       180_000,
     );
-    await new Promise((r) => setTimeout(r, 5000));
+    await quiet();
     const subjects = (await mails()).map((m) => m.subject);
     for (const e of expected) expect({ step: e, mails: subjects.filter((s) => s.startsWith(`${e} `)).length }).toEqual({ step: e, mails: 1 });
   });
