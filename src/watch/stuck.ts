@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { Status } from '../model/status';
 import type { StepRunSnapshot } from '../model/provider';
 import { stepEvent, stuckEvent, type StuckFacts } from '../store/event-builders';
+import type { StepRunData } from '../store/events';
 import type { Keys } from '../store/keys';
 import { scriptsFor, type Scripts } from '../store/scripts';
 import { decodeState, encodeState, type Transition } from './state';
@@ -67,43 +68,52 @@ export class StuckWatch {
     if (!this.settings.enabled) return;
     const k = this.keys;
     const history = await this.durationsOf(track, transitions, now);
+    // Gathered, then written as one command per key (a poll of ten started steps was twenty commands).
+    const deadlines: (string | number)[] = [];
+    const infos: Record<string, string> = {};
+    const ended: string[] = [];
     const p = this.redis.pipeline();
-    let queued = 0;
     for (const t of transitions) {
       const s = t.event.stepRun;
       if (!s || t.event.type === 'steprun.stuck' || t.event.type === 'steprun.substate') continue;
       const member = `${track.id}|${s.stepRunId}`;
       if (s.status === Status.Running || s.status === Status.Queued) {
-        const running = s.status === Status.Running;
-        const { limitMs, p95Ms, samples } =
-          running && track.maxDurationMs
-            ? { limitMs: track.maxDurationMs, p95Ms: undefined, samples: undefined }
-            : running
-              ? runningLimit(history.get(k.durations(track.provider, t.event.experiment, s.name)) ?? [], this.settings)
-              : { limitMs: this.settings.maxQueuedMs, p95Ms: undefined, samples: undefined };
-        const since = running && s.startTime ? Date.parse(s.startTime) || now : now;
-        const info: StuckFacts = {
-          track: { id: track.id, provider: track.provider, labels: track.labels },
-          experiment: t.event.experiment,
-          pipelineRunId: t.event.pipelineRunId ?? '',
-          step: s,
-          reason: running ? 'running' : 'queued',
-          sinceMs: since,
-          limitMs,
-          ...(p95Ms !== undefined ? { p95Ms, samples } : {}),
-        };
-        p.zadd(k.stuck, since + limitMs, member).hset(k.stuckInfo, member, JSON.stringify(info));
+        const info = this.deadlineOf(track, t.event, s, history, now);
+        deadlines.push(info.sinceMs + info.limitMs, member);
+        infos[member] = JSON.stringify(info);
       } else {
-        p.zrem(k.stuck, member).hdel(k.stuckInfo, member);
+        ended.push(member);
         if (s.status === Status.Finished && s.durationMs !== undefined && !s.isReused) {
           const list = k.durations(track.provider, t.event.experiment, s.name);
           p.lpush(list, s.durationMs).ltrim(list, 0, SAMPLES_KEPT - 1);
           this.learn(list, s.durationMs);
         }
       }
-      queued++;
     }
-    if (queued > 0) await p.exec();
+    if (deadlines.length) p.zadd(k.stuck, ...deadlines).hset(k.stuckInfo, infos);
+    if (ended.length) p.zrem(k.stuck, ...ended).hdel(k.stuckInfo, ...ended);
+    if (p.length > 0) await p.exec();
+  }
+
+  /** The deadline of a step that started running (learned limit, or the track's) or queuing (stuck.maxQueued). */
+  private deadlineOf(track: Track, e: Transition['event'], s: StepRunData, history: Map<string, number[]>, now: number): StuckFacts {
+    const running = s.status === Status.Running;
+    const { limitMs, p95Ms, samples } =
+      running && track.maxDurationMs
+        ? { limitMs: track.maxDurationMs, p95Ms: undefined, samples: undefined }
+        : running
+          ? runningLimit(history.get(this.keys.durations(track.provider, e.experiment, s.name)) ?? [], this.settings)
+          : { limitMs: this.settings.maxQueuedMs, p95Ms: undefined, samples: undefined };
+    return {
+      track: { id: track.id, provider: track.provider, labels: track.labels },
+      experiment: e.experiment,
+      pipelineRunId: e.pipelineRunId ?? '',
+      step: s,
+      reason: running ? 'running' : 'queued',
+      sinceMs: running && s.startTime ? Date.parse(s.startTime) || now : now,
+      limitMs,
+      ...(p95Ms !== undefined ? { p95Ms, samples } : {}),
+    };
   }
 
   /** What this process adds to a durations list, it knows at once (as LPUSH + LTRIM leave the list). */
