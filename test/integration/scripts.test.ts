@@ -460,6 +460,26 @@ describe('trimOutbox', () => {
     expect(left).toBeGreaterThanOrEqual(100);
     expect(left).toBeLessThanOrEqual(200);
   });
+
+  it('does bounded work a call however far past maxLen the outbox is (a backlog cost a full scan per batch)', async () => {
+    await append(6000);
+    await redis.xgroup('CREATE', keys.events, GROUP, '0');
+    await redis.xack(keys.events, GROUP, ...(await read(6000)));
+    // One call reads at most TRIM_STEP (1,000) entries, so it removes at most about that many (whole macro nodes).
+    const first = await scripts.trimOutbox({ group: GROUP, maxLen: 100 });
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(1100);
+    // Called again (as the dispatcher does after each batch), it still comes down to about maxLen.
+    for (let i = 0; i < 10; i++) await scripts.trimOutbox({ group: GROUP, maxLen: 100 });
+    expect(await redis.xlen(keys.events)).toBeLessThanOrEqual(200);
+  });
+
+  it('reads nothing past a backlog the group has not finished: the oldest entry unfinished, nothing may go', async () => {
+    await append(3000);
+    await redis.xgroup('CREATE', keys.events, GROUP, '0');
+    expect(await scripts.trimOutbox({ group: GROUP, maxLen: 100 })).toBe(0);
+    expect(await redis.xlen(keys.events)).toBe(3000);
+  });
 });
 
 describe('after Redis lost its scripts (a restart, a new node)', () => {

@@ -2,6 +2,9 @@
   Trims the outbox (the events stream) to about `maxLen` entries, but never past what the dispatch group has
   not finished: an entry not read yet, or read and not acknowledged, stays however long the stream grows.
   (XADD ... MAXLEN trims blind: a burst larger than maxLen before the dispatcher read it was lost.)
+  Bounded work a call: it reads at most TRIM_STEP entries, so it removes at most about that many; the dispatcher
+  calls it after every batch, so the outbox still comes down to maxLen. (It once read every entry past maxLen on each
+  call: with a backlog of 50,000 events, 0.7 s of Redis per dispatch batch.)
 
   Input:
     KEYS[1] events stream
@@ -11,6 +14,7 @@
 ]]
 local eventsKey = KEYS[1]
 local group, maxLen = ARGV[1], tonumber(ARGV[2])
+local TRIM_STEP = 1000
 
 local excess = redis.call('XLEN', eventsKey) - maxLen
 if excess <= 0 then
@@ -27,10 +31,6 @@ local function before(a, b)
   local bm, bs = parseId(b)
   return am < bm or (am == bm and as < bs)
 end
-
--- By length: everything older than the (excess+1)-th oldest entry may go.
-local oldest = redis.call('XRANGE', eventsKey, '-', '+', 'COUNT', excess + 1)
-local keepFrom = oldest[#oldest][1]
 
 -- By the group: what it has not finished starts at its oldest pending entry, else after its last delivered one.
 local lastDelivered
@@ -51,6 +51,16 @@ local unfinishedFrom = lastDelivered
 if tonumber(pending[1]) > 0 and before(pending[2], unfinishedFrom) then
   unfinishedFrom = pending[2]
 end
+
+-- Nothing finished before the first entry: nothing may go (and nothing is read).
+local first = redis.call('XRANGE', eventsKey, '-', '+', 'COUNT', 1)[1]
+if not first or not before(first[1], unfinishedFrom) then
+  return 0
+end
+
+-- By length: everything older than the (n+1)-th oldest entry may go, n at most TRIM_STEP.
+local oldest = redis.call('XRANGE', eventsKey, '-', '+', 'COUNT', math.min(excess, TRIM_STEP) + 1)
+local keepFrom = oldest[#oldest][1]
 
 local minId = keepFrom
 if before(unfinishedFrom, minId) then
