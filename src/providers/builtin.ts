@@ -18,14 +18,11 @@ const localOptions = z.strictObject({ type: z.literal('local'), root: z.string()
 
 export function builtinProviders(): ProviderRegistry {
   return new ProviderRegistry()
-    .register(
-      'azureml',
-      (options, ctx) => {
-        const parsed = parseAzureMlOptions(options, ctx.name);
-        const budgetFor = ctx.services?.budgetFor as BudgetFactory | undefined;
-        return new AzureMlProvider(parsed, budgetFor?.(ctx.name, { perMinute: parsed.maxRequestsPerMinute, windowMs: parsed.budgetWindowSeconds * 1000 }));
-      },
-    )
+    .register('azureml', (options, ctx) => {
+      const parsed = parseAzureMlOptions(options, ctx.name);
+      const budgetFor = ctx.services?.budgetFor as BudgetFactory | undefined;
+      return new AzureMlProvider(parsed, budgetFor?.(ctx.name, { perMinute: parsed.maxRequestsPerMinute, windowMs: parsed.budgetWindowSeconds * 1000 }));
+    })
     .register('module', moduleProviderFactory)
     .register('local', (options, ctx) => {
       const parsed = localOptions.safeParse(options);
