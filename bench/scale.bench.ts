@@ -126,7 +126,8 @@ async function measureSize(stepRuns: number, nodes: string[], url: string, arriv
   await new Promise((r) => daemon.once('exit', r));
   for (const node of cluster.nodes('master')) await node.flushall();
   cluster.disconnect();
-  await fs.rm(dataDir, { recursive: true, force: true });
+  // A million step records take minutes to delete: the row is written first (main), the folder removed after.
+  cleanups.push(() => fs.rm(dataDir, { recursive: true, force: true }));
   return {
     stepRuns,
     firstRoundSeconds,
@@ -136,6 +137,8 @@ async function measureSize(stepRuns: number, nodes: string[], url: string, arriv
     changeToWebhookMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
   };
 }
+
+const cleanups: (() => Promise<void>)[] = [];
 
 async function main(): Promise<void> {
   const clusterDir = await fs.mkdtemp(path.join(os.tmpdir(), 'srw-scale-cluster-'));
@@ -149,6 +152,7 @@ async function main(): Promise<void> {
       rows.push(await measureSize(size, cluster.nodes, url, arrivals));
       process.stderr.write(`${JSON.stringify(rows.at(-1))}\n`);
       writeResults(rows);
+      for (const cleanup of cleanups.splice(0)) await cleanup();
     }
   } finally {
     await arrivals.close();
