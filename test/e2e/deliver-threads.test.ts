@@ -56,8 +56,11 @@ it('two deliver threads: every change delivered once, counted in /metrics, drain
   }
   const ids = () => receiver.received.map((r) => String(r.headers['webhook-id']));
   await waitFor(() => new Set(ids()).size >= 150, { timeoutMs: 60_000, what: '150 deliveries' });
-  const metrics = await (await fetch(`${base}/metrics`)).text();
-  expect(Number(/^srw_deliveries_total\{notifier="hook",outcome="delivered"\} (\d+)/m.exec(metrics)?.[1])).toBe(150);
+  // A thread reports a delivery once it is marked, a moment after the receiver has it.
+  const delivered = async () =>
+    Number(/^srw_deliveries_total\{notifier="hook",outcome="delivered"\} (\d+)/m.exec(await (await fetch(`${base}/metrics`)).text())?.[1]);
+  await waitFor(async () => (await delivered()) >= 150, { what: 'the threads’ counts in /metrics' });
+  expect(await delivered()).toBe(150);
   expect(ids()).toHaveLength(150); // none twice
 
   daemon.kill('SIGTERM');
