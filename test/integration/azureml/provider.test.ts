@@ -274,7 +274,11 @@ describe('the daemon with an azureml provider', () => {
     const config = testConfig({
       prefix: daemonPrefix,
       dataDir: tempDir('azd'),
-      extra: { providers: { local: { type: 'local' }, prod: { ...options, maxRequestsPerMinute: 1000 } } },
+      extra: {
+        providers: { local: { type: 'local' }, prod: { ...options, maxRequestsPerMinute: 1000 } },
+        // The fixture's step has been running for days: a tick would add its steprun.stuck as a fourth event.
+        stuck: { enabled: false },
+      },
     });
     const daemon = await startDaemon(config);
     try {
