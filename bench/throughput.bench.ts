@@ -9,7 +9,8 @@
 // Usage: npm run bench:throughput [-- --pipelines 2000 --steps 10 --rounds 3] [-- --profile burst|live FILE.cpuprofile]
 //   [-- --timeline] (appended and delivered every 250 ms) [-- --commands] (Redis commands per change)
 //   [-- --deliver-threads N] (workers.deliverThreads; default: the config's default, auto)
-import { mkdirSync, promises as fs, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Queue } from 'bullmq';
@@ -78,12 +79,18 @@ async function main(): Promise<void> {
   await until(() => receiver.seen.size >= CHANGES, 600_000, 'first sight of every step');
   const firstSightSeconds = round((Date.now() - t0) / 1000);
   await daemon.stop();
+  // Bare posts what the daemon posted (a step event as a CloudEvent): the same bytes in its jobs and on the wire.
+  const body = receiver.sample!;
+  const bodyFile = path.join(dataDir, 'body.json');
+  writeFileSync(bodyFile, body);
 
   const rounds: Round[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     process.stderr.write(`round ${r + 1}: burst (bare, then the daemon started on ${CHANGES} changes on disk)...\n`);
-    const bareB = await bareBurst(receiver, url, REDIS_URL, CHANGES);
+    await settleDisk();
+    const bareB = await bareBurst(receiver, url, REDIS_URL, CHANGES, body);
     await flipInChild(runs, TRACKED, BURST_STATUS);
+    await settleDisk();
     receiver.reset();
     const daemonB = await measure(receiver, redis, prefix, CHANGES, 'burst', async () => {
       daemon = await createDaemon();
@@ -92,11 +99,13 @@ async function main(): Promise<void> {
     await daemon.stop();
 
     process.stderr.write(`round ${r + 1}: live (bare, then the daemon polling while a writer lands ${CHANGES} changes)...\n`);
-    const bareL = await bareLive(receiver, url, REDIS_URL, CHANGES, () => flipInChild(runs, UNTRACKED, LIVE_STATUS, { enqueue: true }));
+    await settleDisk();
+    const bareL = await bareLive(receiver, url, REDIS_URL, CHANGES, () => flipInChild(runs, UNTRACKED, LIVE_STATUS, { enqueue: bodyFile }));
     daemon = await createDaemon();
     await daemon.start();
     // Running and idle: every track polled once since the start, nothing left to deliver.
     await new Promise((res) => setTimeout(res, 3000));
+    await settleDisk();
     receiver.reset();
     const daemonL = await measure(receiver, redis, prefix, CHANGES, 'live', () => flipInChild(runs, TRACKED, LIVE_STATUS));
     await daemon.stop();
@@ -135,24 +144,34 @@ function report(firstSightSeconds: number, rounds: Round[]): void {
   writeFileSync(path.join(__dirname, '../../bench/results/throughput.json'), JSON.stringify(results, null, 2) + '\n');
 }
 
-/** Flips every step of the `experiment`'s runs to `status` from a child process; with `enqueue`, a bare job per record. */
-function flipInChild(root: string, experiment: string, status: StepStatus, o: { enqueue?: boolean } = {}): Promise<void> {
-  const args = ['--flip', root, experiment, status, '--pipelines', String(PIPELINES), '--steps', String(STEPS)];
-  return child(__filename, o.enqueue ? [...args, '--enqueue', String(process.pid)] : args);
+/**
+ * The kernel writes back what the bench's own set-up wrote (seeding, the flips: up to 40,000 files) about 30 s
+ * later, in whichever phase runs then: written back before each phase, no side pays for the other's files.
+ */
+async function settleDisk(): Promise<void> {
+  spawnSync('sync');
+  await new Promise((res) => setTimeout(res, 500));
 }
 
-/** The child: writes the records 100 pipeline runs at a time (as `run` writes them), queueing their jobs if asked. */
+/** Flips every step of the `experiment`'s runs to `status` from a child process; with `enqueue`, a bare job per record. */
+function flipInChild(root: string, experiment: string, status: StepStatus, o: { enqueue?: string } = {}): Promise<void> {
+  const args = ['--flip', root, experiment, status, '--pipelines', String(PIPELINES), '--steps', String(STEPS)];
+  return child(__filename, o.enqueue ? [...args, '--enqueue', String(process.pid), o.enqueue] : args);
+}
+
+/** The child: writes the records 100 pipeline runs at a time (as `run` writes them), queueing their jobs (carrying the body) if asked. */
 async function flip(root: string, experiment: string, status: StepStatus): Promise<void> {
   const local = new LocalProvider({ root });
   const at = new Date();
   const enqueueFor = process.argv.indexOf('--enqueue');
   const connection = enqueueFor > 0 ? new Redis(REDIS_URL, { maxRetriesPerRequest: null }) : undefined;
   const queue = connection ? new Queue(BARE_QUEUE, { connection, prefix: barePrefix(Number(process.argv[enqueueFor + 1])) }) : undefined;
+  const body = connection ? readFileSync(process.argv[enqueueFor + 2]!, 'utf8') : '';
   const ids = Array.from({ length: PIPELINES }, (_, p) => `${experiment}_${p}`);
   for (let i = 0; i < ids.length; i += 100) {
     const records = ids.slice(i, i + 100).flatMap((id) => Array.from({ length: STEPS }, (_, s) => seededStep(experiment, id, s, status, at)));
     await Promise.all(records.map((r) => local.store.writeStep(r)));
-    await queue?.addBulk(records.map((r) => ({ name: 'post', data: {}, opts: { jobId: `${r.stepRunId}-${status}`, removeOnComplete: true } })));
+    await queue?.addBulk(records.map((r) => ({ name: 'post', data: { body }, opts: { jobId: `${r.stepRunId}-${status}`, removeOnComplete: true } })));
   }
   await queue?.close();
   connection?.disconnect();

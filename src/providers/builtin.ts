@@ -27,6 +27,7 @@ export function builtinProviders(): ProviderRegistry {
     .register('local', (options, ctx) => {
       const parsed = localOptions.safeParse(options);
       if (!parsed.success) throw new ConfigInvalidError(issueLines(parsed.error, `providers.${ctx.name}`));
-      return new LocalProvider({ root: path.resolve(ctx.dataDir, parsed.data.root ?? 'runs') });
+      // The daemon (services.readInThread) polls off its event loop; a one-shot command reads in place.
+      return new LocalProvider({ root: path.resolve(ctx.dataDir, parsed.data.root ?? 'runs'), readInThread: ctx.services?.readInThread === true });
     });
 }

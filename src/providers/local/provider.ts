@@ -6,6 +6,7 @@ import { assertSafeName, resolveInside } from '../../fs/safe-path';
 import { isSrwError, OutputNotFoundError, UnsafePathError } from '../../model/errors';
 import { isTerminal, Status, type StepStatus } from '../../model/status';
 import { watchChanges } from './change-feed';
+import { canReadInThread, ThreadedReader, type RecordReader } from './record-reader';
 import { SettledRuns } from './settled-runs';
 import type {
   ChangedRun,
@@ -30,6 +31,8 @@ import { LOG_FILES, RunStore } from './store';
 export interface LocalProviderOptions {
   /** The run store folder (`<data-dir>/runs`). */
   root: string;
+  /** Polls read records in a thread of their own (record-reader.ts): for the daemon, not a one-shot command. */
+  readInThread?: boolean;
 }
 
 export class LocalProvider implements RunProvider {
@@ -37,10 +40,17 @@ export class LocalProvider implements RunProvider {
   readonly store: RunStore;
   /** Records reused while a run's change marker stands still (settled-runs.ts): a quiet run's poll is one stat. */
   private readonly settled: SettledRuns;
+  /** Where polls read records: the store, or a thread reading it. */
+  private readonly reader: RecordReader;
 
   constructor(options: LocalProviderOptions) {
     this.store = new RunStore(options.root);
-    this.settled = new SettledRuns(this.store);
+    this.reader = options.readInThread && canReadInThread() ? new ThreadedReader(this.store.root) : this.store;
+    this.settled = new SettledRuns(this.reader);
+  }
+
+  async close(): Promise<void> {
+    await this.reader.close?.();
   }
 
   async getStepRun(ref: StepRunRef): Promise<StepRunSnapshot> {

@@ -7,19 +7,17 @@
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { changesDir } from './change-feed';
+import type { RecordReader, StepListing } from './record-reader';
 import type { PipelineRecord } from './records';
-import type { RunStore } from './store';
 
 /** A marker touched this recently may be touched again without its time moving: not trusted yet. */
 const SETTLED_MS = 1000;
-
-type Listing = Awaited<ReturnType<RunStore['readSteps']>>;
 
 interface Entry {
   markerMs: number;
   readAt: number;
   pipeline?: PipelineRecord;
-  listing?: Listing;
+  listing?: StepListing;
 }
 
 export class SettledRuns {
@@ -29,7 +27,7 @@ export class SettledRuns {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
-    private readonly store: RunStore,
+    private readonly store: RecordReader,
     private readonly o: { maxRuns?: number; maxAgeMs?: number; now?: () => number } = {},
   ) {}
 
@@ -41,7 +39,7 @@ export class SettledRuns {
     return pipeline;
   }
 
-  async steps(pipelineRunId: string): Promise<Listing> {
+  async steps(pipelineRunId: string): Promise<StepListing> {
     const entry = this.entryOf(pipelineRunId);
     // The pipeline record read under the same marker (a poll reads it first) orders the steps: not read twice.
     const listing = entry.listing ?? (await this.store.readSteps(pipelineRunId, entry.pipeline));
