@@ -1,5 +1,6 @@
 // The webhook notifier against a real HTTP receiver; signatures checked with an independent implementation of Standard Webhooks.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { failedStepEvent, pipelineFailedEvent, stepEventWith } from '../../support/events';
 import { buildNotifier, deliveryContext } from '../../support/notifiers';
 import { WebhookReceiver, type Received } from '../../support/webhook-receiver';
@@ -137,6 +138,24 @@ describe('webhook notifier', () => {
       retryable: true,
       message: expect.stringContaining('timed out after 300 ms'),
     });
+  });
+
+  it("the job's abort ends a POST in flight (a retryable failure), and leaves no listener behind", async () => {
+    const hook = await buildNotifier({ type: 'webhook', url, timeoutMs: 10_000 });
+    receiver.script.push({ status: 200, delayMs: 5000 }, { status: 200 });
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 200);
+    await expect(hook.deliver(failedStepEvent(), { ...deliveryContext(), signal: controller.signal })).rejects.toMatchObject({
+      retryable: true,
+      message: expect.stringContaining('ABORT_ERR'),
+    });
+    expect(Date.now() - started).toBeLessThan(4000);
+    // An already aborted signal sends nothing; a finished POST takes its listener with it.
+    await expect(hook.deliver(failedStepEvent(), { ...deliveryContext(), signal: controller.signal })).rejects.toMatchObject({ retryable: true });
+    const live = new AbortController();
+    await hook.deliver(failedStepEvent(), { ...deliveryContext(), signal: live.signal });
+    expect(getEventListeners(live.signal, 'abort')).toHaveLength(0);
   });
 
   it('never shows a token of the URL in its messages', async () => {
