@@ -1,7 +1,7 @@
 // Saturation throughput, side by side in one run and one process, in two modes, each beside its bare baseline:
 //   burst: every change is on disk before the clock starts (a restart, an outage): the daemon, created when the clock
 //          starts, against a bare BullMQ worker (concurrency 32) POSTing jobs queued beforehand;
-//   live:  the daemon running, polling without change hints (tick 1 s, intervals 1-2 s), while a child process
+//   live:  the daemon running, polling without change hints (tick 1 s, every track every 1 s), while a child process
 //          writes the changes, against the same writer queueing a bare job for each record it writes.
 // P local pipeline runs x S steps, found by one experiment track; every change is a webhook to a local receiver
 // that counts deliveries by id (a repeat is a duplicate). Rounds alternate bare and daemon so that both see the same
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const config = validateConfig(
     {
       redis: { url: REDIS_URL, prefix },
-      poll: { tick: '* * * * * *', minIntervalSeconds: 1, maxIntervalSeconds: 2, hints: { enabled: false } },
+      poll: { tick: '* * * * * *', minIntervalSeconds: 1, maxIntervalSeconds: 1, hints: { enabled: false } },
       notifiers: { hook: { type: 'webhook', url } },
       routes: [{ match: { type: 'steprun.*' }, notify: ['hook'] }],
       log: { level: process.env.BENCH_LOG ?? 'error' },
@@ -133,7 +133,7 @@ function report(firstSightSeconds: number, rounds: Round[]): void {
     date: new Date().toISOString(),
     machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, node ${process.version}`,
     changes: CHANGES,
-    setup: `${PIPELINES} local pipeline runs x ${STEPS} steps, one experiment track, webhook receiver; tick 1 s, intervals 1-2 s, no change hints, other settings default`,
+    setup: `${PIPELINES} local pipeline runs x ${STEPS} steps, one experiment track, webhook receiver; tick 1 s, intervals 1 s, no change hints, other settings default`,
     firstSightSeconds,
     rounds,
     ratio: { burst: median(rounds.map((r) => r.burst.ratio)), live: median(rounds.map((r) => r.live.ratio)) },
