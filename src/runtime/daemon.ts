@@ -84,7 +84,8 @@ export class Daemon {
     const budgetFor: BudgetFactory = (name, limit) =>
       new RedisBudget(() => built.daemon!.connection, keys, name, limit, clock, { onSpent: (provider) => shortfall.note(provider) });
     const liveMessages = (notifier: string) => new RedisLiveMessages(() => built.daemon!.connection, keys, notifier);
-    const { providers, notifiers } = await buildAll(o.config, o.logger, { budgetFor, liveMessages, readInThread: (o.roles ?? ALL_ROLES).pollWorkers }, o.registries);
+    const services = { budgetFor, liveMessages, readInThread: (o.roles ?? ALL_ROLES).pollWorkers };
+    const { providers, notifiers } = await buildAll(o.config, o.logger, services, o.registries);
     built.daemon = new Daemon(o.config, providers, notifiers, o);
     return built.daemon;
   }

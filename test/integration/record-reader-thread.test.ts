@@ -9,7 +9,6 @@ import { seedRun } from '../../bench/support';
 import { tempDir } from '../support/tmp';
 
 const COMPILED = path.resolve(__dirname, '../../dist/src/providers/local/record-reader.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ThreadedReader, canReadInThread } = require(COMPILED) as typeof import('../../src/providers/local/record-reader');
 
 const at = new Date('2026-12-01T10:00:00Z');
