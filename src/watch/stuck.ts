@@ -53,12 +53,16 @@ export class StuckWatch {
   }
   /** Durations list key -> its samples, newest first, as last read or learned here. */
   private readonly learned = new Map<string, { samples: number[]; readAt: number }>();
+  /** stuck.states by lower-cased raw status (a provider's casing may differ from the config's). */
+  private readonly subStateLimits: Map<string, number>;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly settings: StuckSettings,
-  ) {}
+  ) {
+    this.subStateLimits = new Map(Object.entries(settings.subStateMs ?? {}).map(([raw, ms]) => [raw.toLowerCase(), ms]));
+  }
 
   /**
    * After a poll's commit: a step that started running or queuing gets a deadline; one that ended loses it, and a
@@ -148,21 +152,19 @@ export class StuckWatch {
    * gets a deadline from that moment; one that left it loses it. Writes only when a sub-state changes.
    */
   async noteSubStates(track: Track, steps: StepRunSnapshot[], prev: Record<string, string>, now: number): Promise<void> {
-    const limits = this.settings.subStateMs ?? {};
-    if (!this.settings.enabled || Object.keys(limits).length === 0) return;
-    const limitOf = (raw: string) => Object.entries(limits).find(([name]) => name.toLowerCase() === raw.toLowerCase())?.[1];
+    const limits = this.subStateLimits;
+    if (!this.settings.enabled || limits.size === 0) return;
     const k = this.keys;
-    const p = this.redis.pipeline();
-    let queued = 0;
+    // Made only when a sub-state changed: most polls write nothing here.
+    let p: ReturnType<Redis['pipeline']> | undefined;
     for (const s of steps) {
       const field = RAW_FIELD_PREFIX + s.stepRunId;
       const before = prev[field]?.split('|')[0];
-      const limit = s.status === Status.Running ? limitOf(s.rawStatus) : undefined;
+      const limit = s.status === Status.Running ? limits.get(s.rawStatus.toLowerCase()) : undefined;
       if (before !== undefined && before.toLowerCase() === (limit !== undefined ? s.rawStatus.toLowerCase() : undefined)) continue;
       if (before !== undefined) {
         const old = `${track.id}|${s.stepRunId}|${before}`;
-        p.hdel(k.state(track.id), field).zrem(k.stuck, old).hdel(k.stuckInfo, old);
-        queued++;
+        p = (p ?? this.redis.pipeline()).hdel(k.state(track.id), field).zrem(k.stuck, old).hdel(k.stuckInfo, old);
       }
       if (limit === undefined) continue;
       const member = `${track.id}|${s.stepRunId}|${s.rawStatus}`;
@@ -176,12 +178,12 @@ export class StuckWatch {
         sinceMs: now,
         limitMs: limit,
       };
-      p.hset(k.state(track.id), field, `${s.rawStatus}|${now}`)
+      p = (p ?? this.redis.pipeline())
+        .hset(k.state(track.id), field, `${s.rawStatus}|${now}`)
         .zadd(k.stuck, now + limit, member)
         .hset(k.stuckInfo, member, JSON.stringify(info));
-      queued++;
     }
-    if (queued > 0) await p.exec();
+    if (p) await p.exec();
   }
 
   /**
