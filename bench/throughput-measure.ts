@@ -35,13 +35,15 @@ export async function measure(receiver: Receiver, redis: Redis, prefix: string, 
   return { perSecond: Math.round(changes / seconds), seconds: round(seconds), duplicates: receiver.duplicates, cores };
 }
 
-/** Every 250 ms, on stderr: the events appended to the outbox so far and the deliveries received. */
+/** Every 250 ms, on stderr: the events appended to the outbox so far, the dispatcher's lag behind them, and the deliveries received. */
 function traceTimeline(receiver: Receiver, redis: Redis, events: string, t0: number): { stop(): void } {
   const base = redis.xlen(events);
   const timer = setInterval(() => {
-    void Promise.all([base, redis.xlen(events)]).then(([b, n]) =>
-      process.stderr.write(`${((Date.now() - t0) / 1000).toFixed(2)} s  appended ${n - b}  delivered ${receiver.seen.size}\n`),
-    );
+    void Promise.all([base, redis.xlen(events), redis.xinfo('GROUPS', events) as Promise<unknown[][]>]).then(([b, n, groups]) => {
+      // XINFO GROUPS: a flat [name, value, ...] list per consumer group; `lag` is what the group has not read yet.
+      const lag = groups.map((g) => `${String(g[1])} lag ${String(g[g.indexOf('lag') + 1])}`).join(', ');
+      process.stderr.write(`${((Date.now() - t0) / 1000).toFixed(2)} s  appended ${n - b}  ${lag}  delivered ${receiver.seen.size}\n`);
+    });
   }, 250);
   return { stop: () => clearInterval(timer) };
 }

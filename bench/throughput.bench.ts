@@ -7,7 +7,7 @@
 // that counts deliveries by id (a repeat is a duplicate). Rounds alternate bare and daemon so that both see the same
 // machine; every round is reported, and the median ratio.
 // Usage: npm run bench:throughput [-- --pipelines 2000 --steps 10 --rounds 3] [-- --profile burst|live FILE.cpuprofile]
-//   [-- --timeline] (appended and delivered every 250 ms) [-- --commands] (Redis commands per change)
+//   [-- --timeline] (appended, the dispatcher's lag, delivered: every 250 ms) [-- --commands] (Redis commands per change)
 //   [-- --deliver-threads N] (workers.deliverThreads; default: the config's default, auto)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
@@ -133,7 +133,7 @@ function report(firstSightSeconds: number, rounds: Round[]): void {
     date: new Date().toISOString(),
     machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, node ${process.version}`,
     changes: CHANGES,
-    setup: `${PIPELINES} local pipeline runs x ${STEPS} steps, one experiment track, webhook receiver; tick 1 s, intervals 1 s, no change hints, other settings default`,
+    setup: `${PIPELINES} local pipeline runs x ${STEPS} steps, one experiment track, webhook receiver; tick 1 s, intervals 1 s, no change hints, other settings default; bare posts the daemon's body with its headers`,
     firstSightSeconds,
     rounds,
     ratio: { burst: median(rounds.map((r) => r.burst.ratio)), live: median(rounds.map((r) => r.live.ratio)) },
