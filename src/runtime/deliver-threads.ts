@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker as Thread } from 'node:worker_threads';
 import type { LoadedConfig } from '../config/load';
+import { runsCompiled } from '../util/compiled';
 import type { Logger } from '../util/logger';
 
 /** What a deliver thread tells the thread that started it. */
@@ -26,7 +27,7 @@ const ENTRY = path.join(__dirname, 'deliver-thread-main.js');
  * embedder passed registries of its own (they cannot cross into a thread).
  */
 export function deliverThreadCount(config: LoadedConfig, o: { registries?: unknown }): number {
-  if (o.registries || !__filename.endsWith('.js')) return 0;
+  if (o.registries || !runsCompiled()) return 0;
   const wanted = config.workers.deliverThreads;
   return wanted === 'auto' ? (os.availableParallelism() >= 4 ? 1 : 0) : wanted;
 }

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Worker as Thread } from 'node:worker_threads';
 import { isSrwError, RunNotFoundError, SrwError } from '../../model/errors';
 import type { ErrorCode } from '../../model/error-catalogue';
+import { runsCompiled } from '../../util/compiled';
 import type { PipelineRecord } from './records';
 import type { RunStore } from './store';
 
@@ -63,9 +64,7 @@ export function fromWire(w: WireError): Error {
 const ENTRY = path.join(__dirname, 'record-reader-main.js');
 
 /** A thread needs JavaScript: under ts-jest the reads stay on the calling thread. */
-export function canReadInThread(): boolean {
-  return __filename.endsWith('.js');
-}
+export const canReadInThread = runsCompiled;
 
 /**
  * The reads in one worker thread, started at once: it takes ~0.1 s to load, which would otherwise delay the first
