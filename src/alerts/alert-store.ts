@@ -11,6 +11,9 @@ import type { AlertView } from './decide';
 /** Open alerts kept at most; past this the oldest are forgotten. */
 export const MAX_OPEN_ALERTS = 10000;
 
+/** Reads of an alert a resolve makes at most while messages are noted on it concurrently (each a few ms apart). */
+const MAX_RESOLVE_READS = 5;
+
 /** An open alert: what the decision reads (AlertView), and what `alerts` shows. */
 export interface OpenAlert extends AlertView {
   id: string;
@@ -107,16 +110,16 @@ export class AlertStore {
    * step as the alert is removed. Returns that event, or undefined when nothing was open (or a replay).
    */
   async resolve(key: string, by: WatchEvent, now: number, o: { onlyOpenedBy?: string; byHuman?: string } = {}): Promise<WatchEvent | undefined> {
-    const alert = await this.get(key);
-    if (!alert || (o.onlyOpenedBy && alert.openedType !== o.onlyOpenedBy)) return undefined;
-    const resolved = alertResolvedEvent(key, alert, by, now, { resolvedRun: runOf(by), byHuman: o.byHuman });
-    const done = await this.scripts.resolveAlert({
-      alertId: alert.id,
-      openedBy: alert.openedBy,
-      eventJson: JSON.stringify(resolved),
-      repeatMembers: Object.keys(alert.repeats).map((n) => repeatMember(alert.id, n)),
-    });
-    return done ? resolved : undefined;
+    // A message noted between the read and the script (a group flushed, a repeat sent meanwhile) must be in the
+    // resolve, which then waits for it: the script refuses an event built from older notes, and it is built again.
+    for (let read = 1; read <= MAX_RESOLVE_READS; read++) {
+      const alert = await this.get(key);
+      if (!alert || (o.onlyOpenedBy && alert.openedType !== o.onlyOpenedBy)) return undefined;
+      const resolved = alertResolvedEvent(key, alert, by, now, { resolvedRun: runOf(by), byHuman: o.byHuman });
+      const done = await this.scripts.resolveAlert({ alertId: alert.id, openedBy: alert.openedBy, eventJson: JSON.stringify(resolved), told: alert.told });
+      if (done !== 'changed') return done === 'resolved' ? resolved : undefined;
+    }
+    throw new Error(`alert ${key}: its messages kept changing while it was resolved (${MAX_RESOLVE_READS} reads); tried again later`);
   }
 
   /**
@@ -148,6 +151,7 @@ export class AlertStore {
   }
 }
 
+/** The alert's repeat to `notifier` in the repeats zset (resolveAlert-4.lua builds it the same way). */
 export function repeatMember(alertId: string, notifier: string): string {
   return `${alertId}|${notifier}`;
 }

@@ -199,11 +199,15 @@ export class Scripts {
     return (await this.call<number>('openAlert', [k.alert(a.alertId), k.alerts], argv)) === 1;
   }
 
-  /** Resolves an alert still opened by `openedBy`, appending its alert.resolved event; true when done. */
-  async resolveAlert(a: { alertId: string; openedBy: string; eventJson: string; repeatMembers: string[] }): Promise<boolean> {
+  /**
+   * Resolves an alert still opened by `openedBy` whose messages are still `told` (notifier -> delivery id), appending
+   * its alert.resolved event: 'changed' when a message was noted since the read (read again, build the event anew).
+   */
+  async resolveAlert(a: { alertId: string; openedBy: string; eventJson: string; told: Record<string, string> }): Promise<'resolved' | 'gone' | 'changed'> {
     const k = this.keys;
     const keys = [k.alert(a.alertId), k.alerts, k.events, k.alertRepeats];
-    return (await this.call<number>('resolveAlert', keys, [a.alertId, a.openedBy, a.eventJson, ...a.repeatMembers])) === 1;
+    const reply = await this.call<number>('resolveAlert', keys, [a.alertId, a.openedBy, a.eventJson, ...Object.entries(a.told).flat()]);
+    return reply === 1 ? 'resolved' : reply === 2 ? 'changed' : 'gone';
   }
 
   /** Notes the message of an open alert `notifier` is sent now (see notifyAlert-1.lua); false when it is not open. */

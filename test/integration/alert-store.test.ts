@@ -58,6 +58,31 @@ describe('open and resolve', () => {
     expect(JSON.parse(stream[0]![1][1]!)).toMatchObject({ type: 'alert.resolved', id: resolved!.id });
     expect(await alerts.list()).toEqual([]);
   });
+  it('a message noted while the resolve reads the alert (a group flushed, a repeat) is in the resolve: its notifier is resolved, after it', async () => {
+    const alerts = new AlertStore(redis, keys);
+    const t0 = Date.parse('2026-11-26T01:00:00Z');
+    await alerts.open(KEY, failed('e1', 'run1'), { told: {}, pending: { pd: 'g1-1-pd' } }, t0);
+    // The interleaving the model test met once: the group's flush notes its notification to pd just after the
+    // resolve read the alert, and before the resolve's script runs.
+    let interleaved = false;
+    const racing = new Proxy(redis, {
+      get(target, prop) {
+        if (prop === 'hgetall')
+          return async (key: string) => {
+            const row = await target.hgetall(key);
+            if (!interleaved) interleaved = await alerts.noteMessage(KEY, 'pd', 'g1-1-pd');
+            return row;
+          };
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const resolved = await new AlertStore(racing, keys).resolve(KEY, finished('e2', 'run2'), t0 + 1000);
+    expect(interleaved).toBe(true);
+    expect(resolved!.alert).toMatchObject({ notifiers: ['pd'], lastMessages: { pd: 'g1-1-pd' } });
+    const stream = await redis.xrange(keys.events, '-', '+');
+    expect(stream.map(([, f]) => (JSON.parse(f[1]!) as WatchEvent).alert?.notifiers)).toEqual([['pd']]);
+  });
 });
 
 describe('repeat while unresolved', () => {

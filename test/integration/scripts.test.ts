@@ -303,16 +303,27 @@ describe('openAlert', () => {
 
 describe('resolveAlert', () => {
   it('resolves only the alert opened by the expected event, once, with its event and its repeats', async () => {
-    await redis.hset(keys.alert('a1'), 'openedBy', 'e1');
+    await redis.hset(keys.alert('a1'), 'openedBy', 'e1', 'n:hook', 'e1-hook', 'r:hook', 60000);
     await redis.zadd(keys.alerts, T, 'a1');
-    await redis.zadd(keys.alertRepeats, T, 'a1|hook|60000');
-    const resolve = { alertId: 'a1', openedBy: 'e1', eventJson: '{"id":"resolved-e1"}', repeatMembers: ['a1|hook|60000'] };
-    expect(await scripts.resolveAlert({ ...resolve, openedBy: 'e0' })).toBe(false);
-    expect(await scripts.resolveAlert(resolve)).toBe(true);
-    expect(await scripts.resolveAlert(resolve)).toBe(false);
+    await redis.zadd(keys.alertRepeats, T, 'a1|hook', T, 'a2|hook');
+    const resolve = { alertId: 'a1', openedBy: 'e1', eventJson: '{"id":"resolved-e1"}', told: { hook: 'e1-hook' } };
+    expect(await scripts.resolveAlert({ ...resolve, openedBy: 'e0' })).toBe('gone');
+    expect(await scripts.resolveAlert(resolve)).toBe('resolved');
+    expect(await scripts.resolveAlert(resolve)).toBe('gone');
     expect((await outbox()).map((e) => e.id)).toEqual(['resolved-e1']);
     expect(await redis.zcard(keys.alerts)).toBe(0);
-    expect(await redis.zcard(keys.alertRepeats)).toBe(0);
+    expect(await redis.zrange(keys.alertRepeats, 0, -1)).toEqual(['a2|hook']);
+  });
+
+  it('refuses an event built from older messages than the alert holds: one noted since, one changed, one the event names that is not there', async () => {
+    await redis.hset(keys.alert('a1'), 'openedBy', 'e1', 'n:hook', 'e1-hook', 'n:pd', 'g1-1-pd');
+    const resolve = { alertId: 'a1', openedBy: 'e1', eventJson: '{"id":"resolved-e1"}' };
+    expect(await scripts.resolveAlert({ ...resolve, told: { hook: 'e1-hook' } })).toBe('changed');
+    expect(await scripts.resolveAlert({ ...resolve, told: { hook: 'e1-hook', pd: 'g0-1-pd' } })).toBe('changed');
+    expect(await scripts.resolveAlert({ ...resolve, told: { hook: 'e1-hook', pd: 'g1-1-pd', mail: 'e1-mail' } })).toBe('changed');
+    expect(await redis.exists(keys.alert('a1'))).toBe(1);
+    expect(await outbox()).toEqual([]);
+    expect(await scripts.resolveAlert({ ...resolve, told: { pd: 'g1-1-pd', hook: 'e1-hook' } })).toBe('resolved');
   });
 });
 
