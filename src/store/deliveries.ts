@@ -85,6 +85,19 @@ export class DeliveryStore {
     return this.scripts.claimDeliveries({ ids, token, now, leaseMs });
   }
 
+  /**
+   * A group's try noted its alerts as carried by it and is about to send: a later try (its worker died) knows the
+   * receiver may have been told. A try that died before this sent nothing, and its alerts' resolves do not wait for it.
+   */
+  async markSending(id: string): Promise<void> {
+    await this.redis.hset(this.keys.delivery(id), 'sending', 1);
+  }
+
+  /** Whether an earlier try got as far as markSending. */
+  async wasSending(id: string): Promise<boolean> {
+    return (await this.redis.hexists(this.keys.delivery(id), 'sending')) === 1;
+  }
+
   /** Written right after a successful send: the window in which a crash causes a repeat stays tiny. */
   async markDelivered(id: string, attempt: number, now: number, detail?: string): Promise<void> {
     await this.markManyDelivered([{ id, detail }], attempt, now);

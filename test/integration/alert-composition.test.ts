@@ -164,3 +164,30 @@ describe('a resolve never overtakes the message it resolves', () => {
     expect(r.messages().map((m) => m.kind)).toEqual(['page', 'resolve']);
   });
 });
+
+describe('a group notification retried after its worker died', () => {
+  it('does not page an alert that resolved meanwhile when the dead try had not yet noted it (nothing went, nothing resolves it)', async () => {
+    const r = await rigWith({ routes: [{ match: { type: 'steprun.failed' }, notify: ['pd'], group: { wait: 0.3 } }] });
+    // The worker dies inside the group's flush: the generation closed, the alert not yet noted as carried by it.
+    let reachedNote!: () => void;
+    const atNote = new Promise<void>((res) => (reachedNote = res));
+    const noteMessage = r.alerts.noteMessage.bind(r.alerts);
+    let dead = true;
+    r.alerts.noteMessage = async (...args) => {
+      if (!dead) return noteMessage(...args);
+      reachedNote();
+      return new Promise<boolean>(() => undefined); // the killed process never gets further
+    };
+    await r.emit(stepEvent('steprun.failed', 'train', 'run1'));
+    await atNote;
+    await r.killWorker();
+    dead = false;
+    // The step recovers before the job is taken again: the resolve finds no message to pd to follow.
+    await r.emit(stepEvent('steprun.finished', 'train', 'run2'));
+    await r.settle(3000, 30_000);
+    expect(await r.alerts.list()).toEqual([]);
+    expect(lastWordOf(r.messages(), 'pd', 'local/E/step/train')).not.toBe('trigger');
+    const group = (await r.deliveries.list({ limit: 50 })).find((d) => d.eventType === 'group');
+    expect(group).toMatchObject({ status: 'suppressed', reason: expect.stringContaining('resolved before the group was sent') });
+  });
+});

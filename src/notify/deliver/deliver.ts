@@ -22,7 +22,9 @@ export async function deliverJob(deps: DeliverDeps, job: Job<DeliverJobData>, si
   // An earlier try of this job (failed, or its worker killed) may have reached the receiver: then a message about an
   // alert that closed meanwhile still goes (idempotent there), and the alert's resolve, waiting for it, follows it.
   const mayHaveBeenSent = job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0;
-  const decided = group ? await groupLead(deps, group, name, deliveryId, mayHaveBeenSent) : await atSend(deps, job.data.event, name, mayHaveBeenSent);
+  const decided = group
+    ? await groupLead(deps, group, name, deliveryId, mayHaveBeenSent && (await deps.deliveries.wasSending(deliveryId)))
+    : await atSend(deps, job.data.event, name, mayHaveBeenSent);
   if ('unsent' in decided) {
     await deps.deliveries.markUnsent(deliveryId, decided.unsent, decided.reason, deps.clock.now());
     return 'not-sent';
@@ -90,7 +92,8 @@ async function atSend(deps: DeliverDeps, event: WatchEvent | undefined, notifier
  * A group generation as one notification: closes the generation (later events start the next one), decides on each
  * event as the notification goes out (decideFlushEvent: an alert that resolved during the wait, a silence added
  * meanwhile), notes the message on each alert it carries (their resolves wait for it), and returns its lead (the
- * first failure, else the first event) carrying a line for each of the others.
+ * first failure, else the first event) carrying a line for each of the others. `mayHaveBeenSent`: an earlier try
+ * got past noting its alerts (markSending), so the receiver may know them even if they closed since.
  */
 async function groupLead(
   deps: DeliverDeps,
@@ -131,6 +134,7 @@ async function groupLead(
     return { unsent: silenced ? 'silenced' : 'suppressed', reason: dropped.join('; ') || 'an empty group' };
   }
   const others = kept.filter((e) => e !== lead).map((e) => ({ id: e.id, type: e.type, summary: summarize(e) }));
+  await deps.deliveries.markSending(deliveryId);
   return { event: others.length ? { ...lead, grouped: others } : lead };
 }
 
