@@ -33,6 +33,14 @@ export interface CasTransition {
   expected: string;
   next: string;
   eventJson: string;
+  stuck?: StuckNote;
+}
+
+/** A transition's stuck deadline, written with it: set (`deadline` and its `facts`), or dropped (the step ended). */
+export interface StuckNote {
+  member: string;
+  deadline?: number;
+  facts?: string;
 }
 
 /** A pipeline run an experiment track found, with the track that will watch it. */
@@ -90,7 +98,10 @@ export class Scripts {
     return pairsOf(flat).map(([member, dueAt]) => ({ member, dueAt }));
   }
 
-  /** Commits a poll (see commitPoll-6.lua). Throws TrackNotFoundError when the track was untracked meanwhile. */
+  /**
+   * Commits a poll (see commitPoll-8.lua); `won[i]` says whether transition i was applied (its compare-and-set held).
+   * Throws TrackNotFoundError when the track was untracked meanwhile.
+   */
   async commitPoll(a: {
     trackId: string;
     provider: string;
@@ -98,15 +109,15 @@ export class Scripts {
     /** null retires the track. */
     nextPollAt: number | null;
     transitions: CasTransition[];
-  }): Promise<{ appended: number; conflicts: number }> {
+  }): Promise<{ appended: number; conflicts: number; won: boolean[] }> {
     const k = this.keys;
-    const keys = [k.state(a.trackId), k.events, k.due(a.provider), k.track(a.trackId), k.tracks, k.failing];
+    const keys = [k.state(a.trackId), k.events, k.due(a.provider), k.track(a.trackId), k.tracks, k.failing, k.stuck, k.stuckInfo];
     const argv: Arg[] = [a.trackId, a.now, a.nextPollAt ?? -1];
-    for (const t of a.transitions) argv.push(t.field, t.expected, t.next, t.eventJson);
-    const reply = await this.call<[number, number]>('commitPoll', keys, argv);
+    for (const t of a.transitions) argv.push(t.field, t.expected, t.next, t.eventJson, t.stuck?.member ?? '', t.stuck?.deadline ?? '', t.stuck?.facts ?? '');
+    const reply = await this.call<[number, number, string?]>('commitPoll', keys, argv);
     checkReply(reply, a.trackId);
-    const [appended, conflicts] = reply;
-    return { appended, conflicts };
+    const [appended, conflicts, won = ''] = reply;
+    return { appended, conflicts, won: [...won].map((c) => c === '1') };
   }
 
   /** Counts a failed poll and raises one track.error at the threshold. Throws TrackNotFoundError when the track is gone. */

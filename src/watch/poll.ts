@@ -163,10 +163,14 @@ async function commitRun(
 ): Promise<PollOutcome> {
   const { steps, prev, transitions, now, nextPollAt, retire } = o;
   const stateStore = new StateStore(deps.redis, deps.keys);
-  const result = await stateStore.commit(track, transitions, now, nextPollAt);
+  const stuckNotes = transitions.length ? await deps.stuck?.notesFor(track, transitions, now) : undefined;
+  const result = await stateStore.commit(track, transitions, now, nextPollAt, stuckNotes);
   if (result.appended > 0) {
     deps.onTransitions?.(transitions);
-    await deps.stuck?.afterCommit(track, transitions, now);
+    await deps.stuck?.learnFrom(
+      track,
+      transitions.filter((_, i) => result.won[i]),
+    );
   }
   if (!retire) await deps.stuck?.noteSubStates(track, steps, prev, now);
   return { kind: 'committed', appended: result.appended, conflicts: result.conflicts, retired: retire && result.conflicts === 0 };

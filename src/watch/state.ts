@@ -5,7 +5,7 @@ import type { PipelineRunSnapshot, StepRunSnapshot } from '../model/provider';
 import { type WatchEvent } from '../store/events';
 import { pipelineEvent, stepEvent, subStateEvent } from '../store/event-builders';
 import type { Keys } from '../store/keys';
-import { scriptsFor, type Scripts } from '../store/scripts';
+import { scriptsFor, type Scripts, type StuckNote } from '../store/scripts';
 import type { Track } from '../store/tracks';
 
 /**
@@ -132,6 +132,8 @@ export function pipelineTransition(
 export interface CommitResult {
   appended: number;
   conflicts: number;
+  /** Per transition, in order: whether its compare-and-set held (it was applied). */
+  won: boolean[];
 }
 
 export class StateStore {
@@ -148,13 +150,13 @@ export class StateStore {
    * One script: compare-and-set every transition, append its event, then reschedule (or retire when nextPollAt
    * is null). Throws TrackNotFoundError when the track was removed while the poll ran (nothing is written).
    */
-  async commit(track: Track, transitions: Transition[], now: number, nextPollAt: number | null): Promise<CommitResult> {
+  async commit(track: Track, transitions: Transition[], now: number, nextPollAt: number | null, stuck?: Map<Transition, StuckNote>): Promise<CommitResult> {
     return this.scripts.commitPoll({
       trackId: track.id,
       provider: track.provider,
       now,
       nextPollAt,
-      transitions: transitions.map((t) => ({ field: t.field, expected: t.expected, next: t.next, eventJson: JSON.stringify(t.event) })),
+      transitions: transitions.map((t) => ({ field: t.field, expected: t.expected, next: t.next, eventJson: JSON.stringify(t.event), stuck: stuck?.get(t) })),
     });
   }
 }

@@ -5,7 +5,7 @@ import type { StepRunSnapshot } from '../model/provider';
 import { stepEvent, stuckEvent, type StuckFacts } from '../store/event-builders';
 import type { StepRunData } from '../store/events';
 import type { Keys } from '../store/keys';
-import { scriptsFor, type Scripts } from '../store/scripts';
+import { scriptsFor, type Scripts, type StuckNote } from '../store/scripts';
 import { decodeState, encodeState, type Transition } from './state';
 import type { Track } from '../store/tracks';
 
@@ -65,38 +65,40 @@ export class StuckWatch {
   }
 
   /**
-   * After a poll's commit: a step that started running or queuing gets a deadline; one that ended loses it, and a
-   * Finished one adds its duration to what the limits are learned from. Only transitions cost anything.
+   * Before a poll's commit: the stuck note each transition carries into it (commitPoll-8.lua writes it with the
+   * transition, atomically): a step that started running or queuing gets a deadline, one that ended loses it.
    */
-  async afterCommit(track: Track, transitions: Transition[], now: number): Promise<void> {
-    if (!this.settings.enabled) return;
-    const k = this.keys;
+  async notesFor(track: Track, transitions: Transition[], now: number): Promise<Map<Transition, StuckNote>> {
+    const notes = new Map<Transition, StuckNote>();
+    if (!this.settings.enabled) return notes;
     const history = await this.durationsOf(track, transitions, now);
-    // Gathered, then written as one command per key (a poll of ten started steps was twenty commands).
-    const deadlines: (string | number)[] = [];
-    const infos: Record<string, string> = {};
-    const ended: string[] = [];
-    const p = this.redis.pipeline();
     for (const t of transitions) {
       const s = t.event.stepRun;
       if (!s || t.event.type === 'steprun.stuck' || t.event.type === 'steprun.substate') continue;
       const member = `${track.id}|${s.stepRunId}`;
       if (s.status === Status.Running || s.status === Status.Queued) {
         const info = this.deadlineOf(track, t.event, s, history, now);
-        deadlines.push(info.sinceMs + info.limitMs, member);
-        infos[member] = JSON.stringify(info);
+        notes.set(t, { member, deadline: info.sinceMs + info.limitMs, facts: JSON.stringify(info) });
       } else {
-        ended.push(member);
-        if (s.status === Status.Finished && s.durationMs !== undefined && !s.isReused) {
-          const list = k.durations(track.provider, t.event.experiment, s.name);
-          p.lpush(list, s.durationMs).ltrim(list, 0, SAMPLES_KEPT - 1);
-          this.learn(list, s.durationMs);
-        }
+        notes.set(t, { member });
       }
     }
-    if (deadlines.length) p.zadd(k.stuck, ...deadlines).hset(k.stuckInfo, infos);
-    if (ended.length) p.zrem(k.stuck, ...ended).hdel(k.stuckInfo, ...ended);
-    if (p.length > 0) await p.exec();
+    return notes;
+  }
+
+  /** After a poll's commit: a step that Finished (a transition the commit applied) adds its duration to what limits are learned from. */
+  async learnFrom(track: Track, applied: Transition[]): Promise<void> {
+    if (!this.settings.enabled) return;
+    let p: ReturnType<Redis['pipeline']> | undefined;
+    for (const t of applied) {
+      const s = t.event.stepRun;
+      if (!s || t.event.type === 'steprun.stuck' || t.event.type === 'steprun.substate') continue;
+      if (s.status !== Status.Finished || s.durationMs === undefined || s.isReused) continue;
+      const list = this.keys.durations(track.provider, t.event.experiment, s.name);
+      p = (p ?? this.redis.pipeline()).lpush(list, s.durationMs).ltrim(list, 0, SAMPLES_KEPT - 1);
+      this.learn(list, s.durationMs);
+    }
+    if (p) await p.exec();
   }
 
   /** The deadline of a step that started running (learned limit, or the track's) or queuing (stuck.maxQueued). */

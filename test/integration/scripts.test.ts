@@ -117,11 +117,32 @@ describe('commitPoll', () => {
   it('compare-and-sets each transition with its event, reschedules, and appends nothing on replay', async () => {
     await addTrack();
     const commit = { trackId: 't1', provider: 'local', now: T, nextPollAt: T + 5000, transitions: [transition('s1', '', '1|Running')] };
-    expect(await scripts.commitPoll(commit)).toEqual({ appended: 1, conflicts: 0 });
-    expect(await scripts.commitPoll(commit)).toEqual({ appended: 0, conflicts: 1 });
+    expect(await scripts.commitPoll(commit)).toEqual({ appended: 1, conflicts: 0, won: [true] });
+    expect(await scripts.commitPoll(commit)).toEqual({ appended: 0, conflicts: 1, won: [false] });
     expect((await outbox()).map((e) => e.id)).toEqual(['s1:1|Running']);
     // A conflict makes the track due at once: the next poll looks again rather than act on a stale view.
     expect(await redis.zscore(keys.due('local'), 't1')).toBe(String(T));
+  });
+
+  it('writes a transition’s stuck note with it (a deadline set, or dropped when the step ended), and none for a transition that conflicted', async () => {
+    await addTrack();
+    await redis.hset(keys.state('t1'), 's3', '2|Running');
+    const noted = (field: string, expected: string, next: string, deadline?: number) => ({
+      ...transition(field, expected, next),
+      stuck: { member: `t1|${field}`, ...(deadline ? { deadline, facts: `{"step":"${field}"}` } : {}) },
+    });
+    await redis.zadd(keys.stuck, T, 't1|s2');
+    await redis.hset(keys.stuckInfo, 't1|s2', '{"step":"s2"}');
+    const result = await scripts.commitPoll({
+      trackId: 't1',
+      provider: 'local',
+      now: T,
+      nextPollAt: T + 5000,
+      transitions: [noted('s1', '', '1|Running', T + 60_000), noted('s2', '', '2|Finished'), noted('s3', '1|Queued', '2|Running', T + 1)],
+    });
+    expect(result).toEqual({ appended: 2, conflicts: 1, won: [true, true, false] });
+    expect(await redis.zrange(keys.stuck, 0, -1, 'WITHSCORES')).toEqual(['t1|s1', String(T + 60_000)]);
+    expect(await redis.hgetall(keys.stuckInfo)).toEqual({ 't1|s1': '{"step":"s1"}' });
   });
 
   it('retires the track when nextPollAt is null and nothing conflicted', async () => {

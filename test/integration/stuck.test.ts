@@ -159,6 +159,32 @@ describe('stuck steps', () => {
     ]);
   });
 
+  it('a poll that dies right after its commit still leaves the step that started running its deadline', async () => {
+    const t0 = Date.parse('2026-11-28T00:00:00Z');
+    const clock = new ManualClock(t0);
+    const stuck = new StuckWatch(redis, keys, settings);
+    const deps = { ...pollDeps(redis, keys, new Map([['local', counting]])), clock, stuck };
+    await writeRun('crash1', { status: 'Running', startTime: new Date(t0).toISOString() });
+    const track = trackFromRequest({ provider: 'local', pipelineRun: 'crash1' }, 'cli', clock.now());
+    await new TrackStore(redis, keys, clock).add(track);
+    // The worker dies as soon as the transition is committed (the hook runs right after the commit).
+    const dying = {
+      ...deps,
+      onTransitions: () => {
+        throw new Error('killed');
+      },
+    };
+    await expect(pollTrack(dying, track.id)).rejects.toThrow('killed');
+    // Its job runs again: the state already holds Running, so this poll sees no transition.
+    clock.advance(1000);
+    expect(await pollTrack(deps, track.id)).toMatchObject({ kind: 'committed', appended: 0 });
+    const member = `${track.id}|s_crash1`;
+    expect(await redis.zscore(keys.stuck, member)).not.toBeNull();
+    clock.set(t0 + 6 * 60 * MIN + MIN);
+    expect(await stuck.raiseDue(clock.now())).toBeGreaterThanOrEqual(1);
+    expect((await events()).filter((e) => e.type === 'steprun.stuck' && e.pipelineRunId === 'crash1')).toHaveLength(1);
+  });
+
   it('learned durations: what this process learns counts at once, what another worker learns within a minute', async () => {
     const t0 = Date.parse('2026-11-27T00:00:00Z');
     const track = trackFromRequest({ provider: 'local', pipelineRun: 'learn1' }, 'cli', t0);
@@ -178,29 +204,27 @@ describe('stuck steps', () => {
       t.event.stepRun = { ...t.event.stepRun!, stepRunId: id, name: 'fit', status: 'Finished', durationMs };
       return t;
     };
-    const limitOf = async (id: string) => JSON.parse((await redis.hget(keys.stuckInfo, `${track.id}|${id}`))!) as { limitMs: number };
+    /** The limit a worker gives step `id` that started running at `now` (the note its commit would write). */
+    const limitOf = async (w: StuckWatch, id: string, now: number) => {
+      const [note] = (await w.notesFor(track, [running(id)], now)).values();
+      return (JSON.parse(note!.facts!) as { limitMs: number }).limitMs;
+    };
     const worker = new StuckWatch(redis, keys, settings);
     const other = new StuckWatch(redis, keys, settings);
 
-    await worker.afterCommit(track, [running('r1')], t0); // nothing learned yet: the fallback limit
-    expect((await limitOf('r1')).limitMs).toBe(settings.maxDurationMs);
-    await worker.afterCommit(
+    expect(await limitOf(worker, 'r1', t0)).toBe(settings.maxDurationMs); // nothing learned yet: the fallback limit
+    await worker.learnFrom(
       track,
       Array.from({ length: 5 }, (_, i) => finished(`own${i}`, 10 * MIN)),
-      t0,
     );
-    await worker.afterCommit(track, [running('r2')], t0 + 1000); // its own five count at once
-    expect((await limitOf('r2')).limitMs).toBe(30 * MIN);
+    expect(await limitOf(worker, 'r2', t0 + 1000)).toBe(30 * MIN); // its own five count at once
 
-    await other.afterCommit(
+    await other.learnFrom(
       track,
       Array.from({ length: 20 }, (_, i) => finished(`other${i}`, 20 * MIN)),
-      t0 + 2000,
     );
-    await worker.afterCommit(track, [running('r3')], t0 + 3000); // another worker's learning: not read again yet
-    expect((await limitOf('r3')).limitMs).toBe(30 * MIN);
-    await worker.afterCommit(track, [running('r4')], t0 + 61_000); // a minute on, read again
-    expect((await limitOf('r4')).limitMs).toBe(60 * MIN);
+    expect(await limitOf(worker, 'r3', t0 + 3000)).toBe(30 * MIN); // another worker's learning: not read again yet
+    expect(await limitOf(worker, 'r4', t0 + 61_000)).toBe(60 * MIN); // a minute on, read again
   });
 
   it('a track’s maxDuration replaces the learned limit', async () => {

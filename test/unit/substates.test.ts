@@ -27,7 +27,7 @@ function seen(rawStatus: string): StepRunSnapshot {
   };
 }
 
-/** Applies transitions as commitPoll-6.lua does: each only if its field still holds what it expects. */
+/** Applies transitions as commitPoll-8.lua does: each only if its field still holds what it expects. */
 function commit(state: Record<string, string>, transitions: Transition[]): WatchEvent[] {
   const appended: WatchEvent[] = [];
   for (const t of transitions)
