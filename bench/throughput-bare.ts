@@ -55,6 +55,8 @@ export interface Rate {
   perSecond: number;
   seconds: number;
   duplicates: number;
+  /** From the clock's start until the changes were all made (live: the writer's run; burst: the jobs queued). */
+  producedSeconds: number;
 }
 
 export const BARE_QUEUE = 'bare';
@@ -80,6 +82,7 @@ async function bareRun(receiver: Receiver, url: string, redisUrl: string, change
     });
   const worker = new Worker(BARE_QUEUE, (job: Job<{ body: string }>) => post(job.id!, job.data.body), { connection, prefix, concurrency: 32 });
   await produce(queue);
+  const producedSeconds = round((Date.now() - t0) / 1000);
   await until(() => receiver.seen.size >= changes, 600_000, 'every bare job posted');
   const seconds = (receiver.lastAt - t0) / 1000;
   await worker.close();
@@ -87,7 +90,7 @@ async function bareRun(receiver: Receiver, url: string, redisUrl: string, change
   await queue.close();
   agent.destroy();
   connection.disconnect();
-  return { perSecond: Math.round(changes / seconds), seconds: round(seconds), duplicates: receiver.duplicates };
+  return { perSecond: Math.round(changes / seconds), seconds: round(seconds), duplicates: receiver.duplicates, producedSeconds };
 }
 
 /**

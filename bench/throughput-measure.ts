@@ -11,6 +11,8 @@ export interface Phase {
   perSecond: number;
   seconds: number;
   duplicates: number;
+  /** From the clock's start until `start` returned (live: the writer's run; burst: the daemon started). */
+  producedSeconds: number;
   /** This process (daemon, receiver) and the Redis server, in cores over the phase. */
   cores: { node: number; redis: number };
 }
@@ -25,6 +27,7 @@ export async function measure(receiver: Receiver, redis: Redis, prefix: string, 
   const t0 = Date.now();
   const timeline = process.argv.includes('--timeline') ? traceTimeline(receiver, redis, new Keys(prefix).events, t0) : undefined;
   await start();
+  const producedSeconds = round((Date.now() - t0) / 1000);
   await until(() => receiver.seen.size >= changes, 600_000, `every change delivered (${phase})`);
   timeline?.stop();
   const seconds = (receiver.lastAt - t0) / 1000;
@@ -32,7 +35,7 @@ export async function measure(receiver: Receiver, redis: Redis, prefix: string, 
   await profiler?.stop();
   if (commands) await printCommands(redis, changes);
   const cores = { node: round((cpu.user + cpu.system) / 1e6 / seconds), redis: round(((await redisCpuSeconds(redis)) - redisCpu0) / seconds) };
-  return { perSecond: Math.round(changes / seconds), seconds: round(seconds), duplicates: receiver.duplicates, cores };
+  return { perSecond: Math.round(changes / seconds), seconds: round(seconds), duplicates: receiver.duplicates, producedSeconds, cores };
 }
 
 /** Every 250 ms, on stderr: the events appended to the outbox so far, the dispatcher's lag behind them, and the deliveries received. */

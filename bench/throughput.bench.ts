@@ -113,7 +113,10 @@ async function main(): Promise<void> {
       burst: { bare: bareB, daemon: daemonB, ratio: round(daemonB.perSecond / bareB.perSecond) },
       live: { bare: bareL, daemon: daemonL, ratio: round(daemonL.perSecond / bareL.perSecond) },
     };
-    process.stderr.write(`round ${r + 1}: burst ratio ${round_.burst.ratio}, live ratio ${round_.live.ratio}\n`);
+    process.stderr.write(
+      `round ${r + 1}: burst ratio ${round_.burst.ratio}, live ratio ${round_.live.ratio} ` +
+        `(live: the writer ran ${bareL.producedSeconds} s / ${daemonL.producedSeconds} s, the last delivery at ${bareL.seconds} s / ${daemonL.seconds} s)\n`,
+    );
     rounds.push(round_);
   }
   await dropPrefix(redis, prefix);
