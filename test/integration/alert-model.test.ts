@@ -1,7 +1,7 @@
 // Issue 21: a model-based test of the alert features together. fast-check draws sequences of step failures and
-// successes, silences added and expired, repeat ticks, group waits elapsing, restarts of the daemon's processes and
-// a killed delivery worker; the real dispatcher, BullMQ worker, Redis and HTTP receivers (AlertRig) run them, and a
-// small model of the alerts checks what each receiver saw:
+// successes, flaps (a failure recovering around a group's flush), silences added and expired, repeat ticks, group
+// waits elapsing, restarts of the daemon's processes and a killed delivery worker; the real dispatcher, BullMQ
+// worker, Redis and HTTP receivers (AlertRig) run them, and a small model of the alerts checks what each receiver saw:
 //   - per (notifier, alert key) the receiver's last word matches the alert's state (open: a page or trigger; resolved:
 //     a resolve, or nothing if it was never told);
 //   - nothing is paged while a silence covers it;
@@ -62,6 +62,29 @@ class Pass implements Cmd {
   toString = () => `Pass(${this.step})`;
 }
 
+/**
+ * A failure and its recovery `gapMs` apart, around the grouped route's flush (wait 0.4 s): the group's notification,
+ * its noting on the alert and the resolve race each other (the interleaving the fixed seed once met by chance).
+ */
+class Flap implements Cmd {
+  constructor(
+    readonly step: Step,
+    readonly gapMs: number,
+  ) {}
+  check = () => true;
+  async run(m: Model, r: Real) {
+    const failed = `run${++m.run}`;
+    await r.emit(stepEvent('steprun.failed', this.step, failed), pipelineEvent('pipelinerun.failed', failed, [this.step]));
+    await new Promise((res) => setTimeout(res, this.gapMs));
+    const passed = `run${++m.run}`;
+    await r.emit(stepEvent('steprun.finished', this.step, passed), pipelineEvent('pipelinerun.finished', passed));
+    m.open.delete(keyOf(this.step));
+    m.open.delete(PIPELINE_KEY);
+    await r.settle(3000);
+  }
+  toString = () => `Flap(${this.step}, ${this.gapMs} ms)`;
+}
+
 class Silence implements Cmd {
   constructor(readonly step: Step | undefined) {}
   check = () => true;
@@ -112,6 +135,7 @@ class KillWorker implements Cmd {
 const commands = [
   fc.constantFrom(...STEPS).map((s) => new Fail(s)),
   fc.constantFrom(...STEPS).map((s) => new Pass(s)),
+  fc.tuple(fc.constantFrom(...STEPS), fc.integer({ min: 250, max: 550 })).map(([s, gap]) => new Flap(s, gap)),
   fc.option(fc.constantFrom(...STEPS), { nil: undefined }).map((s) => new Silence(s)),
   fc.constant(new Expire()),
   fc.constant(new Tick()),
