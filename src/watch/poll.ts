@@ -167,10 +167,8 @@ async function commitRun(
   const result = await stateStore.commit(track, transitions, now, nextPollAt, stuckNotes);
   if (result.appended > 0) {
     deps.onTransitions?.(transitions);
-    await deps.stuck?.learnFrom(
-      track,
-      transitions.filter((_, i) => result.won[i]),
-    );
+    const applied = transitions.filter((_, i) => result.won[i]);
+    await deps.stuck?.learnFrom(track, applied);
   }
   if (!retire) await deps.stuck?.noteSubStates(track, steps, prev, now);
   return { kind: 'committed', appended: result.appended, conflicts: result.conflicts, retired: retire && result.conflicts === 0 };
