@@ -33,7 +33,8 @@ export interface PollDeps {
   logger: Logger;
   /** Called with each provider call's outcome, for metrics. */
   onProviderCall?(provider: string, ok: boolean, ms: number, errorCode?: string): void;
-  onTransitions?(events: Transition[]): void;
+  /** The transitions a commit applied (its compare-and-set held), for metrics. */
+  onTransitions?(applied: Transition[]): void;
   /** Stuck-step deadlines follow each committed transition. */
   stuck?: StuckWatch;
   /** Experiment tracks that expect runs: scheduled on their first poll, resumed when a run appears. */
@@ -89,7 +90,8 @@ export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOu
     return fail({ code: known ? e.code! : 'SRW_PROVIDER_UNAVAILABLE', message: e.message, retryable: known ? e.retryable : true }, e.retryAfterMs);
   }
   const outcome = await unlessUntracked(commit());
-  if (outcome.kind !== 'gone') await recordRecovery(deps, track, meta.prevError);
+  // A run track's recovery is one more transition of its commit (which may retire the track and drop its state).
+  if (outcome.kind === 'tracked') await recordRecovery(deps, track, meta.prevError);
   return outcome;
 }
 
@@ -153,6 +155,8 @@ async function observeRun(
   const changed = transitions.length > 0;
   const nextDelay = nextPollDelayMs({ ...deps.settings, changed, lastChangeAt: changed ? now : lastChangeAt || now, now, pushed });
   const nextPollAt = retire ? null : Math.min(now + nextDelay, Math.max(keepUntil, now + deps.settings.minMs));
+  const recovered = recoveryTransition(track, prev[ERROR_FIELD] ?? '', now);
+  if (recovered) transitions.push(recovered);
   return () => commitRun(deps, track, { steps, prev, transitions, now, nextPollAt, retire });
 }
 
@@ -166,8 +170,8 @@ async function commitRun(
   const stuckNotes = transitions.length ? await deps.stuck?.notesFor(track, transitions, now) : undefined;
   const result = await stateStore.commit(track, transitions, now, nextPollAt, stuckNotes);
   if (result.appended > 0) {
-    deps.onTransitions?.(transitions);
     const applied = transitions.filter((_, i) => result.won[i]);
+    deps.onTransitions?.(applied);
     await deps.stuck?.learnFrom(track, applied);
   }
   if (!retire) await deps.stuck?.noteSubStates(track, steps, prev, now);
@@ -243,18 +247,28 @@ async function commitExperiment(deps: PollDeps, track: Track, found: Parameters<
   return { kind: 'tracked', added };
 }
 
-/** A track that raised a track.error polls fine again: one track.recovered (it resolves that alert), by compare-and-set. */
-async function recordRecovery(deps: PollDeps, track: Track, prevError: string): Promise<void> {
+/**
+ * A track that raised a track.error polls fine again: its track.recovered (it resolves that alert), as a
+ * compare-and-set of the error field. A run track commits it with its poll: a poll that retires the track still
+ * sends it, and a crash cannot split the two.
+ */
+function recoveryTransition(track: Track, prevError: string, now: number): Transition | undefined {
   const before = decodeState(prevError);
-  if (before?.status !== Status.Failed) return;
+  if (before?.status !== Status.Failed) return undefined;
   const seq = before.seq + 1;
-  const event = trackRecoveredEvent(track, seq, deps.clock.now());
+  return { field: ERROR_FIELD, expected: prevError, next: encodeState({ seq, status: Status.Finished }), event: trackRecoveredEvent(track, seq, now) };
+}
+
+/** An experiment track's recovery, after its commit (it never retires). */
+async function recordRecovery(deps: PollDeps, track: Track, prevError: string): Promise<void> {
+  const t = recoveryTransition(track, prevError, deps.clock.now());
+  if (!t) return;
   await scriptsFor(deps.redis, deps.keys).casAppend({
     hash: deps.keys.state(track.id),
-    field: ERROR_FIELD,
-    expected: prevError,
-    next: encodeState({ seq, status: Status.Finished }),
-    eventJson: JSON.stringify(event),
+    field: t.field,
+    expected: t.expected,
+    next: t.next,
+    eventJson: JSON.stringify(t.event),
   });
 }
 

@@ -216,6 +216,38 @@ describe('track.error resolves', () => {
     await pollTrack(deps, track.id);
     expect((await streamEvents()).map((e) => e.type)).toEqual(['track.error', 'track.recovered']);
   });
+
+  it('a track in error whose run is found already over raises its track.recovered as it retires', async () => {
+    const clock = new ManualClock(Date.now());
+    const { deps, tracks } = setup(clock);
+    const track = trackFromRequest({ provider: 'local', pipelineRun: 'over_when_found' }, 'cli', clock.now());
+    await tracks.add(track);
+    await pollTrack(deps, track.id); // not found: one track.error at once
+    // Found again (an outage ends, a store comes back) with the run already finished: this poll retires the track.
+    const at = new Date(clock.now() - 60_000).toISOString();
+    await local.store.createPipeline({ schema: 1, pipelineRunId: 'over_when_found', experiment: 'late', createdTime: at, status: 'Finished', source: 'exec' });
+    await local.store.writeStep({
+      schema: 1,
+      stepRunId: 'over_when_found_s1',
+      pipelineRunId: 'over_when_found',
+      experiment: 'late',
+      nodeId: 'n1',
+      name: 'train',
+      status: 'Finished',
+      rawStatus: 'Finished',
+      createdTime: at,
+      startTime: at,
+      endTime: at,
+      command: 'train',
+      isReused: false,
+      outputs: {},
+    });
+    const outcome = await pollTrack(deps, track.id);
+    expect(outcome).toMatchObject({ kind: 'committed', retired: true });
+    // Without its track.recovered, the track's alert would stay open (and repeat) for a track that no longer exists.
+    expect((await streamEvents()).map((e) => e.type)).toEqual(['track.error', 'steprun.finished', 'pipelinerun.finished', 'track.recovered']);
+    expect(await redis.exists(keys.track(track.id), keys.state(track.id))).toBe(0);
+  });
 });
 
 describe('a Redis error is not the provider’s', () => {
