@@ -91,8 +91,9 @@ export function pipelineEvent(
 }
 
 /** A track whose polls work again after a track.error: it resolves that alert. */
-export function trackRecoveredEvent(track: Track, seq: number, now: number): WatchEvent {
-  return { ...base(track, '@error', seq, now), type: 'track.recovered', experiment: track.experiment ?? '', pipelineRunId: track.pipelineRunId };
+/** `subject`: the error it ends (`@error`, `@unreadable:<id>`), as trackErrorEvent's. */
+export function trackRecoveredEvent(track: Track, seq: number, now: number, subject = '@error'): WatchEvent {
+  return { ...base(track, subject, seq, now), type: 'track.recovered', experiment: track.experiment ?? '', pipelineRunId: track.pipelineRunId };
 }
 
 /** `subject` tells apart the track's own error (`@error`) from one unreadable record (`@unreadable:<id>`). */

@@ -4,15 +4,16 @@ import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
 import { isSrwError, TrackNotFoundError } from '../model/errors';
 import { isTerminal, Status } from '../model/status';
-import type { PipelineRunSnapshot, RunProvider, StepRunListing, StepRunSnapshot, UnreadableStepRun } from '../model/provider';
-import { trackErrorEvent, trackRecoveredEvent } from '../store/event-builders';
+import type { PipelineRunSnapshot, RunProvider, StepRunListing, StepRunSnapshot } from '../model/provider';
+import { trackErrorEvent } from '../store/event-builders';
 import type { Keys } from '../store/keys';
 import { failureDelayMs, nextPollDelayMs, type IntervalPolicy } from './scheduler';
 import { scriptsFor, type FoundRun, type Scripts } from '../store/scripts';
 import type { MissingWatch } from './missing';
 import type { StuckWatch } from './stuck';
 import { attachLinks, attachStderrTails } from './enrich';
-import { decodeState, encodeState, ERROR_FIELD, nextEvents, pipelineTransition, StateStore, UNREADABLE_FIELD_PREFIX, type Transition } from './state';
+import { decodeState, encodeState, ERROR_FIELD, nextEvents, pipelineTransition, StateStore, type Transition } from './state';
+import { recoveryOf, recoveryTransitions, unreadableTransitions } from './track-errors';
 import { trackFromRequest, type ExperimentTrack, type RunTrack, type Track } from '../store/tracks';
 
 export interface PollSettings extends IntervalPolicy {
@@ -155,8 +156,8 @@ async function observeRun(
   const changed = transitions.length > 0;
   const nextDelay = nextPollDelayMs({ ...deps.settings, changed, lastChangeAt: changed ? now : lastChangeAt || now, now, pushed });
   const nextPollAt = retire ? null : Math.min(now + nextDelay, Math.max(keepUntil, now + deps.settings.minMs));
-  const recovered = recoveryTransition(track, prev[ERROR_FIELD] ?? '', now);
-  if (recovered) transitions.push(recovered);
+  // The track's errors that cleared, in its commit (which may retire the track and drop its state).
+  transitions.push(...recoveryTransitions(track, prev, unreadable, now));
   return () => commitRun(deps, track, { steps, prev, transitions, now, nextPollAt, retire });
 }
 
@@ -181,21 +182,6 @@ async function commitRun(
 function lastEndOf(pipeline: PipelineRunSnapshot, fallback: number): number {
   const end = pipeline.endTime ? Date.parse(pipeline.endTime) : NaN;
   return Number.isFinite(end) ? end : fallback;
-}
-
-/** A step whose record cannot be read: one track.error naming it (raised once, by compare-and-set), nothing else. */
-function unreadableTransitions(track: Track, prev: Record<string, string>, unreadable: UnreadableStepRun[], now: number): Transition[] {
-  return unreadable
-    .filter((u) => !prev[UNREADABLE_FIELD_PREFIX + u.stepRunId])
-    .map((u) => {
-      const field = UNREADABLE_FIELD_PREFIX + u.stepRunId;
-      return {
-        field,
-        expected: '',
-        next: encodeState({ seq: 1, status: Status.Failed }),
-        event: trackErrorEvent(track, { ...u.error, retryable: false }, 1, now, field),
-      };
-    });
 }
 
 /** Lists the experiment's pipeline runs; returns the commit that tracks the new ones. */
@@ -247,21 +233,9 @@ async function commitExperiment(deps: PollDeps, track: Track, found: Parameters<
   return { kind: 'tracked', added };
 }
 
-/**
- * A track that raised a track.error polls fine again: its track.recovered (it resolves that alert), as a
- * compare-and-set of the error field. A run track commits it with its poll: a poll that retires the track still
- * sends it, and a crash cannot split the two.
- */
-function recoveryTransition(track: Track, prevError: string, now: number): Transition | undefined {
-  const before = decodeState(prevError);
-  if (before?.status !== Status.Failed) return undefined;
-  const seq = before.seq + 1;
-  return { field: ERROR_FIELD, expected: prevError, next: encodeState({ seq, status: Status.Finished }), event: trackRecoveredEvent(track, seq, now) };
-}
-
 /** An experiment track's recovery, after its commit (it never retires). */
 async function recordRecovery(deps: PollDeps, track: Track, prevError: string): Promise<void> {
-  const t = recoveryTransition(track, prevError, deps.clock.now());
+  const t = recoveryOf(track, ERROR_FIELD, prevError, deps.clock.now());
   if (!t) return;
   await scriptsFor(deps.redis, deps.keys).casAppend({
     hash: deps.keys.state(track.id),

@@ -161,6 +161,38 @@ describe('one corrupt record fails only what depends on it', () => {
     expect(await tracks.get(trackFromRequest({ provider: 'local', pipelineRun: a.pipelineRunId }, 'cli', 0).id)).toBeDefined();
   });
 
+  it('a corrupt step record written whole again: one track.recovered, the run summarized; corrupt once more: a new track.error', async () => {
+    const clock = new ManualClock(Date.now());
+    const { deps, tracks } = setup(clock);
+    const a = await execStep(local.store, { experiment: 'corrupt3', step: 'a', script: 'true', cwd: work });
+    const track = trackFromRequest({ provider: 'local', pipelineRun: a.pipelineRunId }, 'cli', clock.now());
+    await tracks.add(track);
+    const b = await execStep(local.store, { experiment: 'corrupt3', step: 'b', script: 'true', cwd: work, pipelineRunId: a.pipelineRunId });
+    const stepFile = path.join(local.store.stepDir(a.pipelineRunId, a.stepRunId), 'step.json');
+    const text = await fs.readFile(stepFile, 'utf8');
+    const poll = async () => {
+      clock.advance(6000);
+      await pollTrack(deps, track.id);
+    };
+    await fs.writeFile(stepFile, text.slice(0, 40));
+    await poll();
+    await poll();
+    await fs.writeFile(stepFile, text); // the writer finishes its record
+    await poll();
+    await fs.writeFile(stepFile, text.slice(0, 40));
+    await poll();
+    const types = (await streamEvents()).filter((e) => e.type.startsWith('track.')).map((e) => e.type);
+    // Without the recovery, the track's alert stayed open for good once the record was whole again.
+    expect(types).toEqual(['track.error', 'track.recovered', 'track.error']);
+    await fs.writeFile(stepFile, text);
+    clock.advance(GRACE_MS);
+    await poll();
+    const events = await streamEvents();
+    expect(events.filter((e) => e.type.startsWith('track.')).map((e) => e.type)).toEqual(['track.error', 'track.recovered', 'track.error', 'track.recovered']);
+    expect(events.filter((e) => e.stepRun?.stepRunId === b.stepRunId).map((e) => e.type)).toEqual(['steprun.finished']);
+    expect(events.filter((e) => e.type.startsWith('pipelinerun.')).map((e) => e.type)).toEqual(['pipelinerun.finished']);
+  });
+
   it('a corrupt pipeline.json does not stop the discovery of the other runs', async () => {
     const clock = new ManualClock(Date.now());
     const { deps, tracks } = setup(clock);
