@@ -69,13 +69,18 @@ export function isFailure(e: WatchEvent): boolean {
  */
 export function alertKeyOf(e: WatchEvent, fields?: readonly KeyField[]): string {
   if (fields?.length) return fields.map((f) => valueOf(e, f) ?? '-').join('/');
-  if (e.type === 'track.error' || e.type === 'track.recovered') return `track/${e.trackId}`;
+  if (e.type === 'track.error' || e.type === 'track.recovered') return trackAlertKey(e.trackId);
   if (e.type === 'experiment.missing' || e.type === 'experiment.resumed') return [e.provider, e.experiment, 'missing'].join('/');
   // A sub-state's alert is its own (…/step/train/NotResponding): a failure meanwhile opens the step's, with its reason.
   if (e.subState && e.stepRun) return [e.provider, e.experiment, 'step', e.stepRun.name, alertingSubStateOf(e.subState)].join('/');
   if (e.stepRun) return [e.provider, e.experiment, 'step', e.stepRun.name].join('/');
   if (e.pipelineRun) return [e.provider, e.experiment, 'pipeline', e.pipelineRun.name ?? e.experiment].join('/');
-  return `track/${e.trackId}`;
+  return trackAlertKey(e.trackId);
+}
+
+/** A track's own alert (its track.error), unless a route keys it otherwise. */
+export function trackAlertKey(trackId: string): string {
+  return `track/${trackId}`;
 }
 
 function valueOf(e: WatchEvent, field: KeyField): string | undefined {

@@ -123,6 +123,17 @@ export class AlertStore {
   }
 
   /**
+   * A person (or an untrack) closes an alert whose cause has not recovered: its resolve says `who`, so nothing pages
+   * again for this failure; the next failure opens a new alert. `idSuffix` names the closing in the resolving event's id.
+   */
+  async resolveByHand(key: string, who: string, now: number, idSuffix: string): Promise<WatchEvent | undefined> {
+    const alert = await this.get(key);
+    if (!alert) return undefined;
+    const by: WatchEvent = { ...alert.event, id: `${alert.openedBy}-${idSuffix}`, time: new Date(now).toISOString(), detectedAt: now };
+    return this.resolve(key, by, now, { byHuman: who });
+  }
+
+  /**
    * Acknowledges an open alert: repeats stop (decideRepeat), it stays open until its step recovers, and the
    * resolve says who acknowledged. The first acknowledgement stands; a replay (a webhook delivered twice) is 'already'.
    */

@@ -7,7 +7,6 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { acknowledge } from '../alerts/ack';
 import type { AlertStore } from '../alerts/alert-store';
 import { AlertNotFoundError } from '../model/errors';
-import type { WatchEvent } from '../store/events';
 import type { ApiDeps, Handler } from './deps';
 import { HttpError, parseJson, readBody, sendJson } from './http';
 
@@ -72,8 +71,7 @@ async function applyIncidentEvent(alerts: AlertStore, type: string, key: string,
       case 'incident.resolved': {
         // The step has not recovered (the alert is open), yet a person closed the incident: close the alert too,
         // so nothing pages again for this failure; the step's next failure opens a new one.
-        const by: WatchEvent = { ...alert.event, id: `${alert.openedBy}-human`, time: new Date(now).toISOString(), detectedAt: now };
-        const resolved = await alerts.resolve(key, by, now, { byHuman: agent });
+        const resolved = await alerts.resolveByHand(key, agent, now, 'human');
         return resolved ? 'resolved-by-human' : 'already resolved';
       }
       default:

@@ -19,6 +19,7 @@ import { AuthLimiter } from './auth-limiter';
 import type { ApiDeps, Handler } from './deps';
 import { checkBrowserSafety, isLoopback, LOOPBACK_NAMES } from './guards';
 import { HttpError, readJson, sendError, sendJson } from './http';
+import { untrack } from '../alerts/untrack';
 
 /**
  * Who may call a route: token holders (the bearer header, or the dashboard's session cookie); anyone (health,
@@ -129,7 +130,8 @@ export class ApiServer {
     });
     this.route('GET', '/tracks/:id', async (_q, res, p) => sendJson(res, 200, { track: await this.tracks.require(p.id!) }));
     this.route('DELETE', '/tracks/:id', async (_q, res, p) => {
-      if (!(await this.tracks.remove(p.id!))) throw new TrackNotFoundError(p.id!);
+      const removed = d.alerts ? await untrack(this.tracks, d.alerts, p.id!, d.clock.now()) : await this.tracks.remove(p.id!);
+      if (!removed) throw new TrackNotFoundError(p.id!);
       res.writeHead(204).end();
     });
     this.route('GET', '/events', async (_q, res, _p, url) => {

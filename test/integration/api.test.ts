@@ -1,6 +1,7 @@
 // The HTTP API over real HTTP: every route, with 400/401/404; /metrics moves when events flow; /readyz follows Redis.
 import * as path from 'node:path';
 import type { Daemon } from '../../src/runtime/daemon';
+import type { WatchEvent } from '../../src/store/events';
 import { LocalProvider } from '../../src/providers/local/provider';
 import { startDaemon, testConfig } from '../support/daemon';
 import { execStep } from '../support/local-runs';
@@ -189,6 +190,19 @@ describe('HTTP API', () => {
       async () => sumOf(parsePrometheus((await call('GET', '/metrics')).text), 'srw_tracked_targets', { provider: 'local', state: 'failing' }) === 1,
       { timeoutMs: 20000, what: 'failing gauge' },
     );
+  });
+
+  // Last: it adds a track.error and its resolve to the outbox the tests above read.
+  it('DELETE /tracks of a track in error resolves its alert, saying it was untracked (it could never recover)', async () => {
+    const created = await call('POST', '/tracks', { body: { pipelineRun: 'never_there', verify: false } });
+    const id = created.json.track.id as string;
+    const key = `track/${id}`;
+    await waitFor(async () => ((await call('GET', '/alerts')).json.alerts as { key: string }[]).some((a) => a.key === key), { what: 'the track.error alert' });
+    expect(await call('DELETE', `/tracks/${id}`)).toMatchObject({ status: 204 });
+    expect(((await call('GET', '/alerts')).json.alerts as { key: string }[]).map((a) => a.key)).not.toContain(key);
+    const entries = (await call('GET', '/events?limit=1000')).json.events as { event: WatchEvent }[];
+    const resolves = entries.map((x) => x.event).filter((e) => e.type === 'alert.resolved' && e.alertKey === key);
+    expect(resolves.map((e) => e.alert?.resolvedByHuman)).toEqual([expect.stringContaining('untracked')]);
   });
 });
 

@@ -44,7 +44,9 @@ export function factsOf(e: WatchEvent): [string, string][] {
       ['Resolved', `${a.openedSummary}`],
       ['Open for', formatDuration(a.durationMs)],
       ['Opened by run', a.openedRun ?? '-'],
-      a.resolvedByHuman ? ['Resolved by', `${a.resolvedByHuman} (the step had not recovered)`] : ['Fixed by run', a.resolvedRun ?? '-'],
+      a.resolvedByHuman
+        ? ['Resolved by', `${a.resolvedByHuman} (${a.key.startsWith('track/') ? 'the track' : 'the step'} had not recovered)`]
+        : ['Fixed by run', a.resolvedRun ?? '-'],
     );
     if (a.acked) facts.push(['Acknowledged', `by ${a.acked.by} at ${a.acked.at}${a.acked.comment ? `: ${a.acked.comment}` : ''}`]);
     facts.push(['Alert', a.key]);
