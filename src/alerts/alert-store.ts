@@ -110,16 +110,7 @@ export class AlertStore {
    * step as the alert is removed. Returns that event, or undefined when nothing was open (or a replay).
    */
   async resolve(key: string, by: WatchEvent, now: number, o: { onlyOpenedBy?: string; byHuman?: string } = {}): Promise<WatchEvent | undefined> {
-    // A message noted between the read and the script (a group flushed, a repeat sent meanwhile) must be in the
-    // resolve, which then waits for it: the script refuses an event built from older notes, and it is built again.
-    for (let read = 1; read <= MAX_RESOLVE_READS; read++) {
-      const alert = await this.get(key);
-      if (!alert || (o.onlyOpenedBy && alert.openedType !== o.onlyOpenedBy)) return undefined;
-      const resolved = alertResolvedEvent(key, alert, by, now, { resolvedRun: runOf(by), byHuman: o.byHuman });
-      const done = await this.scripts.resolveAlert({ alertId: alert.id, openedBy: alert.openedBy, eventJson: JSON.stringify(resolved), told: alert.told });
-      if (done !== 'changed') return done === 'resolved' ? resolved : undefined;
-    }
-    throw new Error(`alert ${key}: its messages kept changing while it was resolved (${MAX_RESOLVE_READS} reads); tried again later`);
+    return this.resolveAsRead(key, () => by, now, o);
   }
 
   /**
@@ -127,10 +118,33 @@ export class AlertStore {
    * again for this failure; the next failure opens a new alert. `idSuffix` names the closing in the resolving event's id.
    */
   async resolveByHand(key: string, who: string, now: number, idSuffix: string): Promise<WatchEvent | undefined> {
-    const alert = await this.get(key);
-    if (!alert) return undefined;
-    const by: WatchEvent = { ...alert.event, id: `${alert.openedBy}-${idSuffix}`, time: new Date(now).toISOString(), detectedAt: now };
-    return this.resolve(key, by, now, { byHuman: who });
+    const byOf = (alert: OpenAlert): WatchEvent => ({
+      ...alert.event,
+      id: `${alert.openedBy}-${idSuffix}`,
+      time: new Date(now).toISOString(),
+      detectedAt: now,
+    });
+    return this.resolveAsRead(key, byOf, now, { byHuman: who });
+  }
+
+  /** The resolve, `byOf` naming what resolves the alert as read. */
+  private async resolveAsRead(
+    key: string,
+    byOf: (alert: OpenAlert) => WatchEvent,
+    now: number,
+    o: { onlyOpenedBy?: string; byHuman?: string },
+  ): Promise<WatchEvent | undefined> {
+    // A message noted between the read and the script (a group flushed, a repeat sent meanwhile) must be in the
+    // resolve, which then waits for it: the script refuses an event built from older notes, and it is built again.
+    for (let read = 1; read <= MAX_RESOLVE_READS; read++) {
+      const alert = await this.get(key);
+      if (!alert || (o.onlyOpenedBy && alert.openedType !== o.onlyOpenedBy)) return undefined;
+      const by = byOf(alert);
+      const resolved = alertResolvedEvent(key, alert, by, now, { resolvedRun: runOf(by), byHuman: o.byHuman });
+      const done = await this.scripts.resolveAlert({ alertId: alert.id, openedBy: alert.openedBy, eventJson: JSON.stringify(resolved), told: alert.told });
+      if (done !== 'changed') return done === 'resolved' ? resolved : undefined;
+    }
+    throw new Error(`alert ${key}: its messages kept changing while it was resolved (${MAX_RESOLVE_READS} reads); tried again later`);
   }
 
   /**

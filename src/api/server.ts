@@ -130,8 +130,7 @@ export class ApiServer {
     });
     this.route('GET', '/tracks/:id', async (_q, res, p) => sendJson(res, 200, { track: await this.tracks.require(p.id!) }));
     this.route('DELETE', '/tracks/:id', async (_q, res, p) => {
-      const removed = d.alerts ? await untrack(this.tracks, d.alerts, p.id!, d.clock.now()) : await this.tracks.remove(p.id!);
-      if (!removed) throw new TrackNotFoundError(p.id!);
+      if (!(await untrack(this.tracks, d.alerts, p.id!, d.clock.now()))) throw new TrackNotFoundError(p.id!);
       res.writeHead(204).end();
     });
     this.route('GET', '/events', async (_q, res, _p, url) => {

@@ -90,8 +90,7 @@ export function pipelineEvent(
   };
 }
 
-/** A track whose polls work again after a track.error: it resolves that alert. */
-/** `subject`: the error it ends (`@error`, `@unreadable:<id>`), as trackErrorEvent's. */
+/** A track whose polls work again after a track.error: it resolves that alert. `subject`: the error it ends, as trackErrorEvent's. */
 export function trackRecoveredEvent(track: Track, seq: number, now: number, subject = '@error'): WatchEvent {
   return { ...base(track, subject, seq, now), type: 'track.recovered', experiment: track.experiment ?? '', pipelineRunId: track.pipelineRunId };
 }

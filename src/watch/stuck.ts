@@ -46,6 +46,12 @@ export function runningLimit(samples: number[], s: StuckSettings): { limitMs: nu
   return { limitMs: Math.max(s.minDurationMs, s.factor * p), p95Ms: p, samples: samples.length };
 }
 
+/** The step of a transition that changed its status (not a stuck or sub-state event of its own), else undefined. */
+function statusChangeOf(t: Transition): StepRunData | undefined {
+  const s = t.event.stepRun;
+  return s && t.event.type !== 'steprun.stuck' && t.event.type !== 'steprun.substate' ? s : undefined;
+}
+
 export class StuckWatch {
   /** The connection's one Scripts. */
   private get scripts(): Scripts {
@@ -73,8 +79,8 @@ export class StuckWatch {
     if (!this.settings.enabled) return notes;
     const history = await this.durationsOf(track, transitions, now);
     for (const t of transitions) {
-      const s = t.event.stepRun;
-      if (!s || t.event.type === 'steprun.stuck' || t.event.type === 'steprun.substate') continue;
+      const s = statusChangeOf(t);
+      if (!s) continue;
       const member = `${track.id}|${s.stepRunId}`;
       if (s.status === Status.Running || s.status === Status.Queued) {
         const info = this.deadlineOf(track, t.event, s, history, now);
@@ -91,9 +97,8 @@ export class StuckWatch {
     if (!this.settings.enabled) return;
     let p: ReturnType<Redis['pipeline']> | undefined;
     for (const t of applied) {
-      const s = t.event.stepRun;
-      if (!s || t.event.type === 'steprun.stuck' || t.event.type === 'steprun.substate') continue;
-      if (s.status !== Status.Finished || s.durationMs === undefined || s.isReused) continue;
+      const s = statusChangeOf(t);
+      if (s?.status !== Status.Finished || s.durationMs === undefined || s.isReused) continue;
       const list = this.keys.durations(track.provider, t.event.experiment, s.name);
       p = (p ?? this.redis.pipeline()).lpush(list, s.durationMs).ltrim(list, 0, SAMPLES_KEPT - 1);
       this.learn(list, s.durationMs);
@@ -132,8 +137,8 @@ export class StuckWatch {
   private async durationsOf(track: Track, transitions: Transition[], now: number): Promise<Map<string, number[]>> {
     const lists = new Set<string>();
     for (const t of transitions) {
-      const s = t.event.stepRun;
-      if (s?.status === Status.Running && t.event.type !== 'steprun.stuck' && !track.maxDurationMs) {
+      const s = statusChangeOf(t);
+      if (s?.status === Status.Running && !track.maxDurationMs) {
         lists.add(this.keys.durations(track.provider, t.event.experiment, s.name));
       }
     }
