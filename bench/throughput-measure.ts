@@ -38,6 +38,15 @@ export async function measure(receiver: Receiver, redis: Redis, prefix: string, 
   return { perSecond: Math.round(changes / seconds), seconds: round(seconds), duplicates: receiver.duplicates, producedSeconds, cores };
 }
 
+/** The cores this process and Redis use over `ms` while the daemon runs with nothing to do but poll (the live phase's floor). */
+export async function idleCores(redis: Redis, ms: number): Promise<{ node: number; redis: number }> {
+  const redisCpu0 = await redisCpuSeconds(redis);
+  const cpu0 = process.cpuUsage();
+  await new Promise((res) => setTimeout(res, ms));
+  const cpu = process.cpuUsage(cpu0);
+  return { node: round((cpu.user + cpu.system) / 1e3 / ms), redis: round((((await redisCpuSeconds(redis)) - redisCpu0) * 1e3) / ms) };
+}
+
 /** Every 250 ms, on stderr: the events appended to the outbox so far, the dispatcher's lag behind them, and the deliveries received. */
 function traceTimeline(receiver: Receiver, redis: Redis, events: string, t0: number): { stop(): void } {
   const base = redis.xlen(events);

@@ -24,7 +24,7 @@ import { systemClock } from '../src/util/clock';
 import { createLogger } from '../src/util/logger';
 import { arg, dropPrefix, round, seededStep, seedRun, until } from './support';
 import { BARE_QUEUE, bareBurst, bareLive, barePrefix, child, Receiver, type Rate } from './throughput-bare';
-import { measure, type Phase } from './throughput-measure';
+import { idleCores, measure, type Phase } from './throughput-measure';
 
 const PIPELINES = arg('pipelines', 2000);
 const STEPS = arg('steps', 10);
@@ -40,7 +40,7 @@ const LIVE_STATUS = Status.Queued;
 
 interface Round {
   burst: { bare: Rate; daemon: Phase; ratio: number };
-  live: { bare: Rate; daemon: Phase; ratio: number };
+  live: { bare: Rate; daemon: Phase; ratio: number; idle: { node: number; redis: number } };
 }
 
 async function main(): Promise<void> {
@@ -103,19 +103,22 @@ async function main(): Promise<void> {
     const bareL = await bareLive(receiver, url, REDIS_URL, CHANGES, () => flipInChild(runs, UNTRACKED, LIVE_STATUS, { enqueue: bodyFile }));
     daemon = await createDaemon();
     await daemon.start();
-    // Running and idle: every track polled once since the start, nothing left to deliver.
+    // Running and idle, past its start (the first polls after a start read every record: ~1.5 s here), nothing left
+    // to deliver; then what polling alone costs.
     await new Promise((res) => setTimeout(res, 3000));
+    const idle = await idleCores(redis, 2000);
     await settleDisk();
     receiver.reset();
     const daemonL = await measure(receiver, redis, prefix, CHANGES, 'live', () => flipInChild(runs, TRACKED, LIVE_STATUS));
     await daemon.stop();
     const round_: Round = {
       burst: { bare: bareB, daemon: daemonB, ratio: round(daemonB.perSecond / bareB.perSecond) },
-      live: { bare: bareL, daemon: daemonL, ratio: round(daemonL.perSecond / bareL.perSecond) },
+      live: { bare: bareL, daemon: daemonL, ratio: round(daemonL.perSecond / bareL.perSecond), idle },
     };
     process.stderr.write(
       `round ${r + 1}: burst ratio ${round_.burst.ratio}, live ratio ${round_.live.ratio} ` +
-        `(live: the writer ran ${bareL.producedSeconds} s / ${daemonL.producedSeconds} s, the last delivery at ${bareL.seconds} s / ${daemonL.seconds} s)\n`,
+        `(live: the writer ran ${bareL.producedSeconds} s / ${daemonL.producedSeconds} s, the last delivery at ${bareL.seconds} s / ${daemonL.seconds} s; ` +
+        `polling idle: ${idle.node} cores, Redis ${idle.redis})\n`,
     );
     rounds.push(round_);
   }

@@ -16,7 +16,7 @@ import { sendDueRepeats } from '../alerts/repeats';
 import { SilenceStore } from '../alerts/silences';
 import type { Notifier } from '../notify/notifier';
 import type { RunProvider } from '../model/provider';
-import { deliverQueue, pollJob, pollQueue } from '../store/queues';
+import { deliverQueue, pollQueue, type PollQueue } from '../store/queues';
 import { answersWithin, connectRedis, describeRedis, untilReady } from './redis';
 import type { BudgetFactory } from '../providers/builtin';
 import { BudgetShortfall, RedisBudget } from '../watch/budget';
@@ -31,7 +31,7 @@ import { startChangeFeeds } from '../watch/change-feeds';
 import { HintRouter } from '../watch/hints';
 import { ALL_ROLES, type DaemonOptions, type Roles, type Shared } from './daemon-options';
 import { DeliverThreads, deliverThreadCount } from './deliver-threads';
-import { buildAll, configTracks, hintSettingsOf, pollSettingsOf, stuckSettingsOf } from './wiring';
+import { buildAll, configTracks, hintSettingsOf, pollSettingsOf, pollsPerJobOf, stuckSettingsOf } from './wiring';
 
 /** How long start-up waits for Redis before giving up. */
 const START_TIMEOUT_MS = 10_000;
@@ -49,7 +49,7 @@ export class Daemon {
   private scheduler?: Scheduler;
   private dispatcher?: Dispatcher;
   private readonly workers: Worker[] = [];
-  private readonly queues = new Map<string, Queue>();
+  private readonly queues = new Map<string, PollQueue>();
   private deliver?: Queue;
   private api?: ApiServer;
   private metrics?: Metrics;
@@ -119,7 +119,7 @@ export class Daemon {
     // pipeline of that connection would copy them all (measured: the largest single cost at saturation).
     this.bull = connectRedis({ target: config.redis, mode: 'daemon', name: 'srw-bullmq' });
     this.bull.on('error', () => undefined); // the main connection logs outages once
-    for (const name of this.providers.keys()) this.queues.set(name, this.watchQueue(pollQueue(this.bull, this.keys, name)));
+    for (const name of this.providers.keys()) this.queues.set(name, this.watchQueue(pollQueue(this.bull, this.keys, name, pollsPerJobOf(this.config, name))));
     this.deliver = this.watchQueue(deliverQueue(this.bull, this.keys, config.delivery));
     this.metrics = new Metrics({ redis: this.redis, keys: this.keys, providers: [...this.providers.keys()], queues: [...this.queues.values(), this.deliver] });
 
@@ -218,7 +218,7 @@ export class Daemon {
     return Math.max(60000, 2 * this.config.workers.lockDurationMs + 30000);
   }
 
-  private watchQueue(queue: Queue): Queue {
+  private watchQueue<Q extends Queue>(queue: Q): Q {
     queue.on('error', (err) => this.log.warn({ queue: queue.name, err: err.message }, 'queue error'));
     return queue;
   }
@@ -242,7 +242,11 @@ export class Daemon {
       settings: pollSettingsOf(this.config),
       stuck: this.stuckWatch(),
       missing: this.missingWatch(),
-      pollNow: async (provider, trackIds, dueAt) => void (await this.queues.get(provider)?.addBulk(trackIds.map((id) => pollJob(id, dueAt, Date.now())))),
+      pollNow: async (provider, trackIds, dueAt) =>
+        void (await this.queues.get(provider)?.addPolls(
+          trackIds.map((trackId) => ({ trackId, dueAt })),
+          Date.now(),
+        )),
     };
   }
 

@@ -112,6 +112,11 @@ export function pollSettingsOf(config: LoadedConfig): PollSettings {
   };
 }
 
+/** A rate-limited provider's polls go one per job: BullMQ's limiter counts jobs, and the limit is of provider calls. */
+export function pollsPerJobOf(config: LoadedConfig, provider: string): number | undefined {
+  return config.poll.providers[provider]?.maxPerMinute ? 1 : undefined;
+}
+
 export function hintSettingsOf(config: LoadedConfig, leaseMs: number): HintSettings {
   const h = config.poll.hints;
   return { debounceMs: h.debounceMs, minGapMs: h.minGapMs, leaseMs, pushedForMs: h.pushedForSeconds * 1000 };

@@ -5,9 +5,11 @@ import type { Redis } from 'ioredis';
 import type { LoadedConfig } from '../config/load';
 import type { DeliveryReport, Metrics } from '../api/metrics';
 import { deliverJob, deliveryBackoff, type DeliverJobData, type DeliverDeps } from '../notify/deliver/deliver';
-import { DELIVER_QUEUE, pollQueueName, workerOptions } from '../store/queues';
+import { DELIVER_QUEUE, pollQueueName, tracksOfPollJob, workerOptions, type PollJobData } from '../store/queues';
 import type { Keys } from '../store/keys';
-import { pollTrack, type PollDeps } from '../watch/poll';
+import type { PollDeps } from '../watch/poll';
+import { pollBatch } from '../watch/poll-batch';
+import { Slots } from '../util/slots';
 
 export interface WorkerContext {
   config: LoadedConfig;
@@ -21,15 +23,14 @@ export interface WorkerContext {
 export function pollWorkers(c: WorkerContext, deps: PollDeps): Worker[] {
   return [...deps.providers.keys()].map((name) => {
     const limits = c.config.poll.providers[name] ?? {};
-    const options = workerOptions(c.connection, c.keys, c.config.workers, limits.concurrency ?? c.config.poll.concurrency);
+    const concurrency = limits.concurrency ?? c.config.poll.concurrency;
+    const options = workerOptions(c.connection, c.keys, c.config.workers, concurrency);
     if (limits.maxPerMinute) options.limiter = { max: limits.maxPerMinute, duration: 60000 };
-    return new Worker(
+    // A job carries several polls: the polls in flight are bounded, not only the jobs.
+    const slots = new Slots(concurrency);
+    return new Worker<PollJobData>(
       pollQueueName(name),
-      async (job) => {
-        const outcome = await pollTrack(deps, (job.data as { trackId: string }).trackId);
-        c.metrics.polls.inc({ provider: name, outcome: outcome.kind });
-        return outcome;
-      },
+      (job) => pollBatch(deps, tracksOfPollJob(job.data), slots, (outcome) => c.metrics.polls.inc({ provider: name, outcome: outcome.kind })),
       options,
     );
   });

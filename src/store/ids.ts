@@ -13,13 +13,14 @@ export function trackId(provider: string, kind: TrackKind, target: string): stri
 }
 
 /**
- * The poll of a track due at `dueAt`: one job per claim of the track. Two claims of the same due time (a tick and
- * a first poll asked for at once) are one job; a claim made while the track's previous poll job is still finishing
- * (its commit has set the next due time) gets a new job — an id per track alone would make that add a no-op and
- * strand the track until its lease ran out.
+ * The poll job of tracks claimed for polls due from `dueAt`: one job per claim. Two claims of the same tracks and due
+ * time (a tick and a first poll asked for at once) are one job; a claim made while a track's previous poll job is
+ * still finishing (its commit has set the next due time) gets a new job — an id per track alone would make that add
+ * a no-op and strand the track until its lease ran out. One track keeps its own id; several, a digest of them all
+ * (never a name of the first alone: another set with the same first track would be dropped as its duplicate).
  */
-export function pollJobId(track: string, dueAt: number): string {
-  return `poll-${track}-${dueAt}`;
+export function pollJobId(tracks: string[], dueAt: number): string {
+  return tracks.length === 1 ? `poll-${tracks[0]}-${dueAt}` : `polls-${digest(tracks, 20)}-${dueAt}`;
 }
 
 /** The n-th transition of a step (or `@pipeline`, or `@error`) of a track. Stable across replays. */

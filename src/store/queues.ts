@@ -11,21 +11,85 @@ export function pollQueueName(provider: string): string {
 
 export const DELIVER_QUEUE = 'deliver';
 
-/** The poll job of a track claimed for `dueAt`, delayed until then (see pollJobId for the id). */
-export function pollJob(trackId: string, dueAt: number, now: number) {
-  return { name: 'poll', data: { trackId }, opts: { jobId: pollJobId(trackId, dueAt), delay: Math.max(0, dueAt - now) } };
+/** A track claimed for a poll due at `dueAt`. */
+export interface PollClaim {
+  trackId: string;
+  dueAt: number;
+}
+
+/** What a poll job carries: the tracks it polls (`trackId`: one track, as jobs queued before batches named it). */
+export interface PollJobData {
+  trackIds?: string[];
+  trackId?: string;
+}
+
+export function tracksOfPollJob(data: PollJobData): string[] {
+  return data.trackIds ?? (data.trackId ? [data.trackId] : []);
+}
+
+/**
+ * Polls per job at most. Each job costs BullMQ four scripts and as many stream entries whatever it carries: at 2,000
+ * tracks polled every second, one job per poll was half of what polling cost the daemon and Redis (docs/PERFORMANCE.md).
+ */
+export const POLLS_PER_JOB = 16;
+/** Polls due within this long of a job's first go in that job, each polled that much early at most. */
+export const POLL_JOB_SPREAD_MS = 100;
+
+/**
+ * The jobs of these claims, earliest first: claims due close together share a job, delayed to its first due time.
+ * The claim of one track alone keeps a job of its own.
+ */
+export function pollJobs(
+  claims: PollClaim[],
+  now: number,
+  perJob = POLLS_PER_JOB,
+): { name: string; data: PollJobData; opts: { jobId: string; delay: number } }[] {
+  const sorted = [...claims].sort((a, b) => a.dueAt - b.dueAt);
+  const jobs = [];
+  for (let i = 0; i < sorted.length;) {
+    const first = sorted[i]!;
+    let end = i + 1;
+    while (end < sorted.length && end - i < perJob && sorted[end]!.dueAt - first.dueAt <= POLL_JOB_SPREAD_MS) end++;
+    const trackIds = sorted.slice(i, end).map((c) => c.trackId);
+    jobs.push({ name: 'poll', data: { trackIds }, opts: { jobId: pollJobId(trackIds, first.dueAt), delay: Math.max(0, first.dueAt - now) } });
+    i = end;
+  }
+  return jobs;
 }
 
 export function queueOptions(connection: Redis, keys: Keys): QueueOptions {
   return { connection, prefix: keys.bullPrefix };
 }
 
-export function pollQueue(connection: Redis, keys: Keys, provider: string): Queue {
-  return new Queue(pollQueueName(provider), {
-    ...queueOptions(connection, keys),
-    // A poll is cheap to redo and the due-set re-claims lost ones: nothing to keep.
-    defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },
-  });
+/**
+ * One provider instance's poll queue: claims go in as jobs of up to `pollsPerJob` polls (1 under a rate limit:
+ * BullMQ's limiter counts jobs, and its limit is of provider calls).
+ */
+export class PollQueue extends Queue {
+  constructor(
+    connection: Redis,
+    keys: Keys,
+    provider: string,
+    readonly pollsPerJob = POLLS_PER_JOB,
+  ) {
+    super(pollQueueName(provider), {
+      ...queueOptions(connection, keys),
+      // A poll is cheap to redo and the due-set re-claims lost ones: nothing to keep.
+      defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },
+    });
+  }
+
+  /** Queues the polls of these claims (see pollJobs); returns how many jobs that made. */
+  async addPolls(claims: PollClaim[], now: number): Promise<number> {
+    if (claims.length === 0) return 0;
+    const jobs = pollJobs(claims, now, this.pollsPerJob);
+    await this.addBulk(jobs);
+    return jobs.length;
+  }
+}
+
+export function pollQueue(connection: Redis, keys: Keys, provider: string, pollsPerJob?: number): PollQueue {
+  return new PollQueue(connection, keys, provider, pollsPerJob);
 }
 
 export function deliverQueue(connection: Redis, keys: Keys, o: { attempts: number; backoffMs: number }): Queue {

@@ -1,11 +1,10 @@
 // Change hints: a provider's change feed (the local run store's, Azure ML's Event Grid) names a run that changed;
 // the tracks watching it are polled now. A hint never makes an event: the poll, nextEvents and the atomic commit
 // stay the only way one is made, so a lost, repeated, late or reordered hint can neither lose nor duplicate an alert.
-import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
-import { pollJob } from '../store/queues';
+import type { PollQueue } from '../store/queues';
 import { trackId } from '../store/ids';
 import type { Keys } from '../store/keys';
 import { scriptsFor, type Scripts } from '../store/scripts';
@@ -34,7 +33,7 @@ export interface HintRouterOptions {
   redis: Redis;
   keys: Keys;
   /** Poll queue of each provider instance. */
-  queues: Map<string, Queue>;
+  queues: Map<string, PollQueue>;
   clock: Clock;
   settings: HintSettings;
   logger: Logger;
@@ -109,7 +108,10 @@ export class HintRouter {
     }
     // A hinted poll is a claim of its own: a regular poll of the track may be waiting or running too; both commit
     // by compare-and-set, so a second poll can only find nothing new.
-    await queue.addBulk(polls.map(({ trackId: id, pollAt }) => pollJob(id, pollAt, now)));
+    await queue.addPolls(
+      polls.map(({ trackId: id, pollAt }) => ({ trackId: id, dueAt: pollAt })),
+      now,
+    );
     this.o.onHint?.(h.provider, 'polled');
     this.remember(runKey(h), Math.min(...polls.map((p) => p.pollAt)), now);
     return polls.map((p) => p.trackId);

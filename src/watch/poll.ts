@@ -13,6 +13,7 @@ import type { MissingWatch } from './missing';
 import type { StuckWatch } from './stuck';
 import { attachLinks, attachStderrTails } from './enrich';
 import { decodeState, encodeState, ERROR_FIELD, nextEvents, pipelineTransition, StateStore, type Transition } from './state';
+import { readTracks, type TrackRead } from './poll-read';
 import { recoveryOf, recoveryTransitions, unreadableTransitions } from './track-errors';
 import { trackFromRequest, type ExperimentTrack, type RunTrack, type Track } from '../store/tracks';
 
@@ -54,28 +55,14 @@ export type PollOutcome =
 const EXPERIMENT_SLACK_MS = 10 * 60 * 1000;
 
 export async function pollTrack(deps: PollDeps, trackId: string): Promise<PollOutcome> {
-  // One round trip per poll: the track, its state, and every provider's "pushed" marker (the track's provider is
-  // known only once its record is read; MGET needs one key at least).
-  const providerNames = [...deps.providers.keys()];
-  const [[fieldsError, fields], [stateError, state], [pushedError, pushed]] = (await deps.redis
-    .pipeline()
-    .hmget(deps.keys.track(trackId), 'json', 'lastChangeAt', 'failures', 'cursor')
-    .hgetall(deps.keys.state(trackId))
-    .mget(providerNames.length ? providerNames.map((p) => deps.keys.pushed(p)) : [deps.keys.pushed('-')])
-    .exec()) as [[Error | null, (string | null)[]], [Error | null, Record<string, string>], [Error | null, (string | null)[]]];
-  // A failed read is Redis's error, never "the track is gone".
-  if (fieldsError || stateError || pushedError) throw fieldsError ?? stateError ?? pushedError;
-  const json = fields ?? [];
-  if (!json[0]) return { kind: 'gone' };
-  const track = JSON.parse(json[0]) as Track;
-  const prev = state ?? {};
-  const meta = {
-    lastChangeAt: Number(json[1] ?? 0),
-    failures: Number(json[2] ?? 0),
-    cursor: json[3] ? Number(json[3]) : undefined,
-    prevError: prev[ERROR_FIELD] ?? '',
-    pushed: pushed?.[providerNames.indexOf(track.provider)] != null,
-  };
+  const [read] = await readTracks(deps, [trackId]);
+  return pollAsRead(deps, read!);
+}
+
+/** A poll from what was read of its track (one round trip for the polls of a job: see readTracks). */
+export async function pollAsRead(deps: PollDeps, read: TrackRead): Promise<PollOutcome> {
+  const { trackId, track, prev, meta } = read;
+  if (!track) return { kind: 'gone' };
   const fail = (error: Parameters<typeof recordFailure>[3], retryAfterMs?: number) => unlessUntracked(recordFailure(deps, track, meta, error, retryAfterMs));
   const provider = deps.providers.get(track.provider);
   if (!provider) return fail({ code: 'SRW_CONFIG_INVALID', message: `provider "${track.provider}" is not configured in this process`, retryable: false });

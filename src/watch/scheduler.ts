@@ -1,13 +1,13 @@
 // The scheduler: ONE node-cron tick per process claims the tracks due before the next tick (an index by next poll
-// time) and enqueues one poll job each, delayed to its exact due time: a poll never waits for a tick on top of its interval.
+// time) and enqueues their polls, delayed to their due times (polls due close together share a job): a poll never
+// waits for a tick on top of its interval.
 import type { Redis } from 'ioredis';
-import type { Queue } from 'bullmq';
 import cron, { type ScheduledTask } from 'node-cron';
 import { backoffMs } from '../util/backoff';
 import type { Clock } from '../util/clock';
 import { ConfigInvalidError } from '../model/errors';
 import type { Logger } from '../util/logger';
-import { pollJob } from '../store/queues';
+import type { PollQueue } from '../store/queues';
 import type { Keys } from '../store/keys';
 import { scriptsFor, type Scripts } from '../store/scripts';
 
@@ -40,7 +40,7 @@ export interface SchedulerOptions {
   redis: Redis;
   keys: Keys;
   /** Poll queue of each provider instance. */
-  queues: Map<string, Queue>;
+  queues: Map<string, PollQueue>;
   clock: Clock;
   /** Tracks claimed per provider per tick at most. */
   batch: number;
@@ -63,7 +63,7 @@ export class Scheduler {
 
   /**
    * Claims the tracks of every provider due within `lookaheadMs` (the time to the next tick) and enqueues their
-   * polls, each delayed to its due time (BullMQ delayed jobs); returns how many were enqueued.
+   * polls, delayed to their due times (BullMQ delayed jobs); returns how many polls were enqueued.
    */
   async tick(lookaheadMs = 0): Promise<number> {
     const now = this.o.clock.now();
@@ -77,7 +77,10 @@ export class Scheduler {
         leaseMs: this.o.leaseMs,
       });
       if (claimed.length === 0) continue;
-      await queue.addBulk(claimed.map(({ member: trackId, dueAt }) => pollJob(trackId, dueAt, now)));
+      await queue.addPolls(
+        claimed.map(({ member: trackId, dueAt }) => ({ trackId, dueAt })),
+        now,
+      );
       enqueued += claimed.length;
     }
     await this.o.afterTick?.(now);

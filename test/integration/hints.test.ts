@@ -1,12 +1,11 @@
 // Issue 13: change hints make polls happen now, and never make, lose or duplicate an alert on their own.
 import * as path from 'node:path';
-import { Queue } from 'bullmq';
 import { systemClock } from '../../src/util/clock';
 import type { Daemon } from '../../src/runtime/daemon';
 import { createLogger } from '../../src/util/logger';
 import { Status } from '../../src/model/status';
 import { LocalProvider } from '../../src/providers/local/provider';
-import { pollQueue } from '../../src/store/queues';
+import { pollQueue, type PollQueue } from '../../src/store/queues';
 import { Keys } from '../../src/store/keys';
 import { HintRouter } from '../../src/watch/hints';
 import { TrackStore, trackFromRequest } from '../../src/store/tracks';
@@ -91,7 +90,7 @@ describe('local change feed', () => {
 describe('hint router', () => {
   const prefix = uniquePrefix('hintrouter');
   const keys = new Keys(prefix);
-  let queue: Queue;
+  let queue: PollQueue;
   const router = () =>
     new HintRouter({
       redis,

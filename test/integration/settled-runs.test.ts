@@ -61,6 +61,23 @@ it('a quiet run is read from disk once, then reused; a write moves its marker an
   expect(reads()).toBeGreaterThan(after);
 });
 
+it('a run asked for with its experiment (as a poll asks) is kept from its first read: a restart reads each quiet run once, not twice', async () => {
+  const { store, reads } = counted(path.join(tempDir('settled'), 'runs'));
+  await seed(store, 'p2');
+  settle(store, 'p2');
+  const runs = new SettledRuns(store);
+  expect((await runs.steps('p2', 'e')).steps[0]!.status).toBe('Running');
+  const after = reads();
+  expect((await runs.steps('p2', 'e')).steps[0]!.status).toBe('Running');
+  expect(reads()).toBe(after);
+  // A wrong experiment names no marker: nothing is reused under it.
+  const other = new SettledRuns(store);
+  await other.steps('p2', 'not-its-experiment');
+  const before = reads();
+  await other.steps('p2', 'not-its-experiment');
+  expect(reads()).toBeGreaterThan(before);
+});
+
 it('a marker touched within the last second is not trusted: a second write in the same millisecond is still seen', async () => {
   const { store } = counted(path.join(tempDir('settled-ms'), 'runs'));
   const step = await seed(store, 'p2');

@@ -13,10 +13,13 @@ import { deliverJob } from '../../src/notify/deliver/deliver';
 import { Dispatcher } from '../../src/notify/dispatch/dispatch';
 import { LocalProvider } from '../../src/providers/local/provider';
 import type { RunProvider, StepRunSnapshot } from '../../src/model/provider';
-import { pollJob, pollQueue } from '../../src/store/queues';
+import { pollJobs, pollQueue, tracksOfPollJob } from '../../src/store/queues';
 import type { WatchEvent } from '../../src/store/events';
 import { DISPATCH_GROUP, Keys } from '../../src/store/keys';
 import { pollTrack, type PollDeps } from '../../src/watch/poll';
+import { pollBatch } from '../../src/watch/poll-batch';
+import { Slots } from '../../src/util/slots';
+import { seedRun } from '../../bench/support';
 import { Scheduler } from '../../src/watch/scheduler';
 import { nextEvents, StateStore } from '../../src/watch/state';
 import { TrackStore, trackFromRequest } from '../../src/store/tracks';
@@ -137,6 +140,56 @@ describe('poll', () => {
     expect(await redis.zcard(keys.due('local'))).toBe(0);
   });
 
+  it('a job of several polls reads them in one round trip, polls each track once, never more at once than its slots, and fails only after the others ended', async () => {
+    const at = new Date();
+    const runs = ['pb0', 'pb1', 'pb2', 'pb3', 'pb4', 'pb5'];
+    for (const id of runs) await seedRun(local.store, { experiment: 'pbx', pipelineRunId: id, steps: 2, status: Status.Running, at });
+    const ids: string[] = [];
+    for (const id of runs) {
+      const t = trackFromRequest({ provider: 'local', pipelineRun: id }, 'cli', Date.now());
+      await tracks.add(t);
+      ids.push(t.id);
+    }
+    // The listing of pb3 finds its state hash replaced by a plain key: its commit fails with Redis's WRONGTYPE.
+    let inFlight = 0;
+    let most = 0;
+    let pipelines = 0;
+    let pipelinesBeforeListing: number | undefined;
+    const slow: RunProvider = new Proxy(local, {
+      get: (t, p) => {
+        const v = Reflect.get(t, p) as unknown;
+        if (p !== 'listStepRuns' || typeof v !== 'function') return v;
+        return async (...a: [{ pipelineRunId: string }]) => {
+          pipelinesBeforeListing ??= pipelines;
+          most = Math.max(most, ++inFlight);
+          await new Promise((r) => setTimeout(r, 30));
+          if (a[0].pipelineRunId === 'pb3') await redis.set(keys.state(ids[3]!), 'not a hash');
+          inFlight--;
+          return (v as (...args: unknown[]) => Promise<unknown>).apply(t, a);
+        };
+      },
+    });
+    // Round trips before the first provider call: one pipeline reads every track of the job.
+    const counted = new Proxy(redis, {
+      get: (t, p) => {
+        const v = Reflect.get(t, p) as unknown;
+        if (p !== 'pipeline' || typeof v !== 'function') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+        return (...a: unknown[]) => {
+          pipelines++;
+          return (v as (...args: unknown[]) => unknown).apply(t, a);
+        };
+      },
+    });
+    const outcomes: string[] = [];
+    const batch = pollBatch({ ...deps(new Map([['local', slow]])), redis: counted }, ids, new Slots(2), (o) => outcomes.push(o.kind));
+    await expect(batch).rejects.toThrow(/WRONGTYPE/);
+    expect(most).toBe(2);
+    expect(outcomes).toEqual(['committed', 'committed', 'committed', 'committed', 'committed']);
+    const events = await streamEvents();
+    expect(events.map((e) => e.pipelineRunId).sort()).toEqual(['pb0', 'pb0', 'pb1', 'pb1', 'pb2', 'pb2', 'pb4', 'pb4', 'pb5', 'pb5']);
+    expect(pipelinesBeforeListing).toBe(1);
+  });
+
   it('two workers polling the same change at once emit each transition once', async () => {
     const work = path.join(dataDir, 'w2');
     await fs.mkdir(work, { recursive: true });
@@ -204,7 +257,9 @@ describe('scheduler', () => {
       const make = () => new Scheduler({ redis, keys, queues: new Map([['local', queue]]), clock: systemClock, batch: 1000, leaseMs: 60000, logger });
       const [a, b] = await Promise.all([make().tick(), make().tick()]);
       expect(a + b).toBe(50);
-      expect(await queue.getJobCountByTypes('waiting')).toBe(50);
+      const queued = (await queue.getJobs(['waiting'])).flatMap((j) => tracksOfPollJob(j.data));
+      expect(queued).toHaveLength(50);
+      expect(new Set(queued).size).toBe(50);
       // Still leased: a third tick finds nothing due.
       expect(await make().tick()).toBe(0);
     } finally {
@@ -276,16 +331,16 @@ describe('scheduler', () => {
     try {
       const t = trackFromRequest({ provider: 'local', pipelineRun: 'finishing' }, 'cli', Date.now());
       await tracks.add(t);
-      const first = pollJob(t.id, Date.now(), Date.now());
-      await queue.add(first.name, first.data, first.opts);
+      const [first] = pollJobs([{ trackId: t.id, dueAt: Date.now() }], Date.now());
+      await queue.add(first!.name, first!.data, first!.opts);
       const active = (await worker.getNextJob('tok'))!;
-      expect(active.data.trackId).toBe(t.id);
+      expect(tracksOfPollJob(active.data)).toEqual([t.id]);
       await redis.zadd(keys.due('local'), Date.now() + 5, t.id); // the commit's next due time
       const s = new Scheduler({ redis, keys, queues: new Map([['local', queue]]), clock: systemClock, batch: 1000, leaseMs: 60000, logger });
       expect(await s.tick(1000)).toBe(1);
       await active.moveToCompleted('done', 'tok', false);
       const pending = await queue.getJobs(['waiting', 'delayed']);
-      expect(pending.map((j) => j.data.trackId)).toEqual([t.id]);
+      expect(pending.flatMap((j) => tracksOfPollJob(j.data))).toEqual([t.id]);
     } finally {
       await worker.close();
       connection.disconnect();

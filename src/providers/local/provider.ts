@@ -58,13 +58,13 @@ export class LocalProvider implements RunProvider {
   }
 
   async getPipelineRun(ref: PipelineRunRef): Promise<PipelineRunSnapshot> {
-    const record = await this.settled.pipeline(ref.pipelineRunId);
-    const listing = record.status === null ? await this.settled.steps(ref.pipelineRunId) : { steps: [], unreadable: [] };
+    const record = await this.settled.pipeline(ref.pipelineRunId, ref.experiment);
+    const listing = record.status === null ? await this.settled.steps(ref.pipelineRunId, ref.experiment) : { steps: [], unreadable: [] };
     return toPipelineSnapshot(record, listing.steps, listing.unreadable.length > 0);
   }
 
   async listStepRuns(ref: PipelineRunRef): Promise<StepRunListing> {
-    const { steps, unreadable } = await this.settled.steps(ref.pipelineRunId);
+    const { steps, unreadable } = await this.settled.steps(ref.pipelineRunId, ref.experiment);
     return {
       steps: steps.map(toStepSnapshot),
       unreadable: unreadable.map((u) => ({ stepRunId: u.stepRunId, error: { code: u.error.code, message: u.error.message } })),

@@ -31,16 +31,21 @@ export class SettledRuns {
     private readonly o: { maxRuns?: number; maxAgeMs?: number; now?: () => number } = {},
   ) {}
 
-  async pipeline(pipelineRunId: string): Promise<PipelineRecord> {
-    const entry = this.entryOf(pipelineRunId);
+  /**
+   * `experiment`, when the caller knows it (a poll does: its track names it), names the marker before the first read,
+   * so that the first read is already kept: without it, a restarted daemon read every quiet run twice. A wrong one
+   * names no marker (run ids are unique across experiments): nothing is reused under it.
+   */
+  async pipeline(pipelineRunId: string, experiment?: string): Promise<PipelineRecord> {
+    const entry = this.entryOf(pipelineRunId, experiment);
     const pipeline = entry.pipeline ?? (await this.store.readPipeline(pipelineRunId));
     entry.pipeline = pipeline;
     this.remember(pipelineRunId, pipeline.experiment, entry);
     return pipeline;
   }
 
-  async steps(pipelineRunId: string): Promise<StepListing> {
-    const entry = this.entryOf(pipelineRunId);
+  async steps(pipelineRunId: string, experiment?: string): Promise<StepListing> {
+    const entry = this.entryOf(pipelineRunId, experiment);
     // The pipeline record read under the same marker (a poll reads it first) orders the steps: not read twice.
     const listing = entry.listing ?? (await this.store.readSteps(pipelineRunId, entry.pipeline));
     // An unreadable record is read again each time: a fix must not wait for the next write.
@@ -50,9 +55,9 @@ export class SettledRuns {
   }
 
   /** The reusable entry, or a fresh one holding the marker's time taken before any record is read. */
-  private entryOf(pipelineRunId: string): Entry {
+  private entryOf(pipelineRunId: string, experimentHint: string | undefined): Entry {
     const now = (this.o.now ?? Date.now)();
-    const experiment = this.experiments.get(pipelineRunId);
+    const experiment = this.experiments.get(pipelineRunId) ?? experimentHint;
     const markerMs = experiment === undefined ? undefined : this.markerMs(experiment, pipelineRunId);
     const known = this.entries.get(pipelineRunId);
     if (known && known.markerMs === markerMs && now - known.readAt < (this.o.maxAgeMs ?? 60_000)) {
