@@ -189,8 +189,9 @@ export const configSchema = z.strictObject({
       maxIntervalSeconds: z.number().positive().default(300),
       /** Tracks claimed per tick at most (the rest wait for the next tick). */
       batch: z.number().int().positive().default(2000),
+      /** Polls in flight per provider and process (a job may carry several polls due close together). */
       concurrency: z.number().int().positive().default(16),
-      /** Per provider instance: poll concurrency and a rate limit of provider calls. */
+      /** Per provider instance: poll concurrency and a rate limit of provider calls (its polls then go one per job). */
       providers: z
         .record(name, z.strictObject({ concurrency: z.number().int().positive().optional(), maxPerMinute: z.number().int().positive().optional() }))
         .default({}),

@@ -16,7 +16,7 @@ import { sendDueRepeats } from '../alerts/repeats';
 import { SilenceStore } from '../alerts/silences';
 import type { Notifier } from '../notify/notifier';
 import type { RunProvider } from '../model/provider';
-import { deliverQueue, pollQueue, type PollQueue } from '../store/queues';
+import { claimsAt, deliverQueue, pollQueue, type PollQueue } from '../store/queues';
 import { answersWithin, connectRedis, describeRedis, untilReady } from './redis';
 import type { BudgetFactory } from '../providers/builtin';
 import { BudgetShortfall, RedisBudget } from '../watch/budget';
@@ -242,11 +242,7 @@ export class Daemon {
       settings: pollSettingsOf(this.config),
       stuck: this.stuckWatch(),
       missing: this.missingWatch(),
-      pollNow: async (provider, trackIds, dueAt) =>
-        void (await this.queues.get(provider)?.addPolls(
-          trackIds.map((trackId) => ({ trackId, dueAt })),
-          Date.now(),
-        )),
+      pollNow: async (provider, trackIds, dueAt) => void (await this.queues.get(provider)?.addPolls(claimsAt(trackIds, dueAt), Date.now())),
     };
   }
 

@@ -17,6 +17,11 @@ export interface PollClaim {
   dueAt: number;
 }
 
+/** The claims of these tracks, all due at `dueAt`. */
+export function claimsAt(trackIds: string[], dueAt: number): PollClaim[] {
+  return trackIds.map((trackId) => ({ trackId, dueAt }));
+}
+
 /** What a poll job carries: the tracks it polls (`trackId`: one track, as jobs queued before batches named it). */
 export interface PollJobData {
   trackIds?: string[];
