@@ -155,6 +155,12 @@ export interface CopyResult {
  */
 export interface RunProvider {
   readonly kind: string;
+  /**
+   * Its calls spend a request budget shared with other processes (Azure ML's): the daemon then queues its polls one
+   * per job, so that they wait for the budget one by one in due order (polls sharing a job took unequal shares of a
+   * short budget).
+   */
+  readonly metered?: boolean;
   getStepRun(ref: StepRunRef): Promise<StepRunSnapshot>;
   getPipelineRun(ref: PipelineRunRef): Promise<PipelineRunSnapshot>;
   /** Every step of the pipeline run; one unreadable step is listed as such, it does not fail the call. */

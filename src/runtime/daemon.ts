@@ -119,7 +119,7 @@ export class Daemon {
     // pipeline of that connection would copy them all (measured: the largest single cost at saturation).
     this.bull = connectRedis({ target: config.redis, mode: 'daemon', name: 'srw-bullmq' });
     this.bull.on('error', () => undefined); // the main connection logs outages once
-    for (const name of this.providers.keys()) this.queues.set(name, this.watchQueue(pollQueue(this.bull, this.keys, name, pollsPerJobOf(this.config, name))));
+    for (const [name, p] of this.providers) this.queues.set(name, this.watchQueue(pollQueue(this.bull, this.keys, name, pollsPerJobOf(config, name, p))));
     this.deliver = this.watchQueue(deliverQueue(this.bull, this.keys, config.delivery));
     this.metrics = new Metrics({ redis: this.redis, keys: this.keys, providers: [...this.providers.keys()], queues: [...this.queues.values(), this.deliver] });
 

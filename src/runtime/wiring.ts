@@ -112,9 +112,12 @@ export function pollSettingsOf(config: LoadedConfig): PollSettings {
   };
 }
 
-/** A rate-limited provider's polls go one per job: BullMQ's limiter counts jobs, and the limit is of provider calls. */
-export function pollsPerJobOf(config: LoadedConfig, provider: string): number | undefined {
-  return config.poll.providers[provider]?.maxPerMinute ? 1 : undefined;
+/**
+ * A rate-limited provider's polls go one per job (BullMQ's limiter counts jobs, and the limit is of provider calls),
+ * and so do a metered provider's (they queue for its shared request budget one by one, in due order).
+ */
+export function pollsPerJobOf(config: LoadedConfig, name: string, provider?: RunProvider): number | undefined {
+  return config.poll.providers[name]?.maxPerMinute || provider?.metered ? 1 : undefined;
 }
 
 export function hintSettingsOf(config: LoadedConfig, leaseMs: number): HintSettings {

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { LoadedConfig } from '../config/load';
 import type { DeliveryReport, Metrics } from '../api/metrics';
 import { deliverJob, deliveryBackoff, type DeliverJobData, type DeliverDeps } from '../notify/deliver/deliver';
-import { DELIVER_QUEUE, pollQueueName, tracksOfPollJob, workerOptions, type PollJobData } from '../store/queues';
+import { DELIVER_QUEUE, pollQueueName, pollsOfJob, workerOptions, type PollJobData } from '../store/queues';
 import type { Keys } from '../store/keys';
 import type { PollDeps } from '../watch/poll';
 import { pollBatch } from '../watch/poll-batch';
@@ -30,7 +30,7 @@ export function pollWorkers(c: WorkerContext, deps: PollDeps): Worker[] {
     const slots = new Slots(concurrency);
     return new Worker<PollJobData>(
       pollQueueName(name),
-      (job) => pollBatch(deps, tracksOfPollJob(job.data), slots, (outcome) => c.metrics.polls.inc({ provider: name, outcome: outcome.kind })),
+      (job) => pollBatch(deps, pollsOfJob(job.data), slots, (outcome) => c.metrics.polls.inc({ provider: name, outcome: outcome.kind })),
       options,
     );
   });

@@ -22,14 +22,15 @@ export function claimsAt(trackIds: string[], dueAt: number): PollClaim[] {
   return trackIds.map((trackId) => ({ trackId, dueAt }));
 }
 
-/** What a poll job carries: the tracks it polls (`trackId`: one track, as jobs queued before batches named it). */
+/** What a poll job carries: its polls, each with its own due time (`trackId`: one track, as jobs queued before batches named it). */
 export interface PollJobData {
-  trackIds?: string[];
+  polls?: PollClaim[];
   trackId?: string;
 }
 
-export function tracksOfPollJob(data: PollJobData): string[] {
-  return data.trackIds ?? (data.trackId ? [data.trackId] : []);
+/** A job's polls; an old job's one track is due at once. */
+export function pollsOfJob(data: PollJobData): PollClaim[] {
+  return data.polls ?? (data.trackId ? [{ trackId: data.trackId, dueAt: 0 }] : []);
 }
 
 /**
@@ -37,12 +38,12 @@ export function tracksOfPollJob(data: PollJobData): string[] {
  * tracks polled every second, one job per poll was half of what polling cost the daemon and Redis (docs/PERFORMANCE.md).
  */
 export const POLLS_PER_JOB = 16;
-/** Polls due within this long of a job's first go in that job, each polled that much early at most. */
+/** Polls due within this long of a job's first go in that job (the job waits for each one's due time: none runs early). */
 export const POLL_JOB_SPREAD_MS = 100;
 
 /**
- * The jobs of these claims, earliest first: claims due close together share a job, delayed to its first due time.
- * The claim of one track alone keeps a job of its own.
+ * The jobs of these claims, earliest first: claims due close together share a job, delayed to its first due time;
+ * each poll in it still runs at its own due time (see pollBatch). A track claimed alone keeps a job of its own.
  */
 export function pollJobs(
   claims: PollClaim[],
@@ -55,8 +56,12 @@ export function pollJobs(
     const first = sorted[i]!;
     let end = i + 1;
     while (end < sorted.length && end - i < perJob && sorted[end]!.dueAt - first.dueAt <= POLL_JOB_SPREAD_MS) end++;
-    const trackIds = sorted.slice(i, end).map((c) => c.trackId);
-    jobs.push({ name: 'poll', data: { trackIds }, opts: { jobId: pollJobId(trackIds, first.dueAt), delay: Math.max(0, first.dueAt - now) } });
+    const polls = sorted.slice(i, end);
+    const jobId = pollJobId(
+      polls.map((c) => c.trackId),
+      first.dueAt,
+    );
+    jobs.push({ name: 'poll', data: { polls }, opts: { jobId, delay: Math.max(0, first.dueAt - now) } });
     i = end;
   }
   return jobs;

@@ -13,7 +13,7 @@ import { deliverJob } from '../../src/notify/deliver/deliver';
 import { Dispatcher } from '../../src/notify/dispatch/dispatch';
 import { LocalProvider } from '../../src/providers/local/provider';
 import type { RunProvider, StepRunSnapshot } from '../../src/model/provider';
-import { pollJobs, pollQueue, tracksOfPollJob } from '../../src/store/queues';
+import { claimsAt, pollJobs, pollQueue, pollsOfJob } from '../../src/store/queues';
 import type { WatchEvent } from '../../src/store/events';
 import { DISPATCH_GROUP, Keys } from '../../src/store/keys';
 import { pollTrack, type PollDeps } from '../../src/watch/poll';
@@ -181,13 +181,48 @@ describe('poll', () => {
       },
     });
     const outcomes: string[] = [];
-    const batch = pollBatch({ ...deps(new Map([['local', slow]])), redis: counted }, ids, new Slots(2), (o) => outcomes.push(o.kind));
+    const batch = pollBatch({ ...deps(new Map([['local', slow]])), redis: counted }, claimsAt(ids, Date.now()), new Slots(2), (o) => outcomes.push(o.kind));
     await expect(batch).rejects.toThrow(/WRONGTYPE/);
     expect(most).toBe(2);
     expect(outcomes).toEqual(['committed', 'committed', 'committed', 'committed', 'committed']);
     const events = await streamEvents();
     expect(events.map((e) => e.pipelineRunId).sort()).toEqual(['pb0', 'pb0', 'pb1', 'pb1', 'pb2', 'pb2', 'pb4', 'pb4', 'pb5', 'pb5']);
     expect(pipelinesBeforeListing).toBe(1);
+  });
+
+  it('each poll of a shared job runs at its own due time, never before: a track due later in the job is not polled early (polled early, tracks that followed others got more of a short request budget)', async () => {
+    const at = new Date();
+    await seedRun(local.store, { experiment: 'pdx', pipelineRunId: 'pd0', steps: 1, status: Status.Running, at });
+    await seedRun(local.store, { experiment: 'pdx', pipelineRunId: 'pd1', steps: 1, status: Status.Running, at });
+    const [a, b] = [
+      trackFromRequest({ provider: 'local', pipelineRun: 'pd0' }, 'cli', Date.now()),
+      trackFromRequest({ provider: 'local', pipelineRun: 'pd1' }, 'cli', Date.now()),
+    ];
+    await tracks.add(a!);
+    await tracks.add(b!);
+    const calledAt = new Map<string, number>();
+    const timed: RunProvider = new Proxy(local, {
+      get: (t, p) => {
+        const v = Reflect.get(t, p) as unknown;
+        if (p !== 'listStepRuns' || typeof v !== 'function') return v;
+        return (...args: [{ pipelineRunId: string }]) => {
+          calledAt.set(args[0].pipelineRunId, Date.now());
+          return (v as (...x: unknown[]) => Promise<unknown>).apply(t, args);
+        };
+      },
+    });
+    const now = Date.now();
+    const [job] = pollJobs(
+      [
+        { trackId: a!.id, dueAt: now },
+        { trackId: b!.id, dueAt: now + 90 },
+      ],
+      now,
+    );
+    expect(pollsOfJob(job!.data)).toHaveLength(2);
+    await pollBatch(deps(new Map([['local', timed]])), pollsOfJob(job!.data), new Slots(4), () => undefined);
+    expect(calledAt.get('pd1')! - now).toBeGreaterThanOrEqual(90);
+    expect(calledAt.get('pd0')! - now).toBeLessThan(90);
   });
 
   it('two workers polling the same change at once emit each transition once', async () => {
@@ -257,7 +292,7 @@ describe('scheduler', () => {
       const make = () => new Scheduler({ redis, keys, queues: new Map([['local', queue]]), clock: systemClock, batch: 1000, leaseMs: 60000, logger });
       const [a, b] = await Promise.all([make().tick(), make().tick()]);
       expect(a + b).toBe(50);
-      const queued = (await queue.getJobs(['waiting'])).flatMap((j) => tracksOfPollJob(j.data));
+      const queued = (await queue.getJobs(['waiting'])).flatMap((j) => pollsOfJob(j.data).map((c) => c.trackId));
       expect(queued).toHaveLength(50);
       expect(new Set(queued).size).toBe(50);
       // Still leased: a third tick finds nothing due.
@@ -334,13 +369,13 @@ describe('scheduler', () => {
       const [first] = pollJobs([{ trackId: t.id, dueAt: Date.now() }], Date.now());
       await queue.add(first!.name, first!.data, first!.opts);
       const active = (await worker.getNextJob('tok'))!;
-      expect(tracksOfPollJob(active.data)).toEqual([t.id]);
+      expect(pollsOfJob(active.data).map((c) => c.trackId)).toEqual([t.id]);
       await redis.zadd(keys.due('local'), Date.now() + 5, t.id); // the commit's next due time
       const s = new Scheduler({ redis, keys, queues: new Map([['local', queue]]), clock: systemClock, batch: 1000, leaseMs: 60000, logger });
       expect(await s.tick(1000)).toBe(1);
       await active.moveToCompleted('done', 'tok', false);
       const pending = await queue.getJobs(['waiting', 'delayed']);
-      expect(pending.flatMap((j) => tracksOfPollJob(j.data))).toEqual([t.id]);
+      expect(pending.flatMap((j) => pollsOfJob(j.data).map((c) => c.trackId))).toEqual([t.id]);
     } finally {
       await worker.close();
       connection.disconnect();

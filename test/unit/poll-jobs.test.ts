@@ -1,6 +1,7 @@
 import { validateConfig } from '../../src/config/load';
 import { pollsPerJobOf } from '../../src/runtime/wiring';
-import { POLL_JOB_SPREAD_MS, pollJobs, tracksOfPollJob } from '../../src/store/queues';
+import type { RunProvider } from '../../src/model/provider';
+import { POLL_JOB_SPREAD_MS, pollJobs, pollsOfJob } from '../../src/store/queues';
 import { Slots } from '../../src/util/slots';
 
 describe('poll jobs', () => {
@@ -17,7 +18,7 @@ describe('poll jobs', () => {
       { trackId: 'late', dueAt: now - 50 },
     ];
     const jobs = pollJobs(claims, now, 2);
-    expect(jobs.map((j) => [tracksOfPollJob(j.data), j.opts.delay])).toEqual([
+    expect(jobs.map((j) => [pollsOfJob(j.data).map((c) => c.trackId), j.opts.delay])).toEqual([
       [['late'], 0],
       [['a', 'b'], 1000],
       [['c', 'd'], 1000 + POLL_JOB_SPREAD_MS + 1],
@@ -38,8 +39,19 @@ describe('poll jobs', () => {
     expect(id(['t1', 't2'])).not.toContain(':');
   });
 
-  it('a job queued before batches (one trackId) still names its track', () => {
-    expect(tracksOfPollJob({ trackId: 'old' })).toEqual(['old']);
+  it('a job carries each poll with its own due time; one queued before batches (one trackId) is due at once', () => {
+    const [job] = pollJobs(
+      [
+        { trackId: 'a', dueAt: now + 10 },
+        { trackId: 'b', dueAt: now + 60 },
+      ],
+      now,
+    );
+    expect(pollsOfJob(job!.data)).toEqual([
+      { trackId: 'a', dueAt: now + 10 },
+      { trackId: 'b', dueAt: now + 60 },
+    ]);
+    expect(pollsOfJob({ trackId: 'old' })).toEqual([{ trackId: 'old', dueAt: 0 }]);
   });
 });
 
@@ -71,5 +83,11 @@ describe('polls per job', () => {
     expect(pollsPerJobOf(config, 'slow')).toBe(1);
     expect(pollsPerJobOf(config, 'quick')).toBeUndefined();
     expect(pollsPerJobOf(config, 'local')).toBeUndefined();
+  });
+
+  it("a metered provider's polls (a request budget shared across processes) go one per job: they queue for it one by one", () => {
+    const config = validateConfig({}, { env: {} });
+    expect(pollsPerJobOf(config, 'prod', { kind: 'azureml', metered: true } as RunProvider)).toBe(1);
+    expect(pollsPerJobOf(config, 'local', { kind: 'local' } as RunProvider)).toBeUndefined();
   });
 });

@@ -30,6 +30,7 @@ import { pageSchema, parseRun, pickLog, toPipelineSnapshot, toStepSnapshot, type
 
 export class AzureMlProvider implements RunProvider {
   readonly kind = 'azureml';
+  readonly metered: boolean;
   private readonly http: AzureHttp;
   private readonly history: string;
   private readonly datastores: Datastores;
@@ -39,6 +40,7 @@ export class AzureMlProvider implements RunProvider {
     private readonly o: AzureMlOptions,
     budget?: RequestBudget,
   ) {
+    this.metered = budget !== undefined;
     this.tokens = tokenSource(o.credential);
     this.http = new AzureHttp({ tokens: this.tokens, budget, timeoutMs: o.timeoutMs });
     const api = (o.endpoint ?? `https://${o.region}.api.azureml.ms`).replace(/\/+$/, '');
