@@ -71,10 +71,7 @@ export function queueOptions(connection: Redis, keys: Keys): QueueOptions {
   return { connection, prefix: keys.bullPrefix };
 }
 
-/**
- * One provider instance's poll queue: claims go in as jobs of up to `pollsPerJob` polls (1 under a rate limit:
- * BullMQ's limiter counts jobs, and its limit is of provider calls).
- */
+/** One provider instance's poll queue: claims go in as jobs of up to `pollsPerJob` polls (see pollsPerJobOf: 1 for some). */
 export class PollQueue extends Queue {
   constructor(
     connection: Redis,
@@ -89,12 +86,9 @@ export class PollQueue extends Queue {
     });
   }
 
-  /** Queues the polls of these claims (see pollJobs); returns how many jobs that made. */
-  async addPolls(claims: PollClaim[], now: number): Promise<number> {
-    if (claims.length === 0) return 0;
-    const jobs = pollJobs(claims, now, this.pollsPerJob);
-    await this.addBulk(jobs);
-    return jobs.length;
+  /** Queues the polls of these claims (see pollJobs). */
+  async addPolls(claims: PollClaim[], now: number): Promise<void> {
+    if (claims.length > 0) await this.addBulk(pollJobs(claims, now, this.pollsPerJob));
   }
 }
 
