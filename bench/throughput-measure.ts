@@ -60,7 +60,10 @@ function traceTimeline(receiver: Receiver, redis: Redis, events: string, t0: num
   return { stop: () => clearInterval(timer) };
 }
 
-/** With `--profile PHASE FILE`, a CPU profile of this process during that phase (the first round's), written to FILE. */
+/**
+ * With `--profile PHASE FILE`, a CPU profile of this process during that phase (the first round's), written to FILE;
+ * a sampling heap profile instead when FILE ends in `.heapprofile`.
+ */
 async function startProfile(phase: string): Promise<{ stop(): Promise<void> } | undefined> {
   const i = process.argv.indexOf('--profile');
   if (i < 0 || process.argv[i + 1] !== phase || profiled.has(phase)) return undefined;
@@ -68,6 +71,18 @@ async function startProfile(phase: string): Promise<{ stop(): Promise<void> } | 
   const file = process.argv[i + 2]!;
   const session = new Session();
   session.connect();
+  if (file.endsWith('.heapprofile')) {
+    // Every allocation sampled, the collected ones included: what the phase allocates, not what it keeps.
+    await session.post('HeapProfiler.enable');
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    return {
+      async stop() {
+        const { profile } = await session.post('HeapProfiler.stopSampling');
+        writeFileSync(file, JSON.stringify(profile));
+        session.disconnect();
+      },
+    };
+  }
   await session.post('Profiler.enable');
   await session.post('Profiler.start');
   return {

@@ -6,9 +6,10 @@
 // P local pipeline runs x S steps, found by one experiment track; every change is a webhook to a local receiver
 // that counts deliveries by id (a repeat is a duplicate). Rounds alternate bare and daemon so that both see the same
 // machine; every round is reported, and the median ratio.
-// Usage: npm run bench:throughput [-- --pipelines 2000 --steps 10 --rounds 3] [-- --profile burst|live FILE.cpuprofile]
+// Usage: npm run bench:throughput [-- --pipelines 2000 --steps 10 --rounds 3] [-- --profile burst|live FILE.cpuprofile|FILE.heapprofile]
 //   [-- --timeline] (appended, the dispatcher's lag, delivered: every 250 ms) [-- --commands] (Redis commands per change)
 //   [-- --deliver-threads N] (workers.deliverThreads; default: the config's default, auto)
+//   [-- --phases burst|live] (one mode only: a quicker loop while profiling; the ratios printed are that mode's)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -29,18 +30,24 @@ import { idleCores, measure, type Phase } from './throughput-measure';
 const PIPELINES = arg('pipelines', 2000);
 const STEPS = arg('steps', 10);
 const ROUNDS = arg('rounds', 3);
+const PHASES = process.argv.includes('--phases') ? [process.argv[process.argv.indexOf('--phases') + 1]] : ['burst', 'live'];
 const CHANGES = PIPELINES * STEPS;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The tracked runs, and an untracked copy the bare writer flips. */
 const TRACKED = 'tput';
 const UNTRACKED = 'tputbare';
-/** The burst flips every step to Running, the live phase back to Queued: each phase is a change for every step. */
-const BURST_STATUS = Status.Running;
-const LIVE_STATUS = Status.Queued;
 
+interface BurstRound {
+  bare: Rate;
+  daemon: Phase;
+  ratio: number;
+}
+interface LiveRound extends BurstRound {
+  idle: { node: number; redis: number };
+}
 interface Round {
-  burst: { bare: Rate; daemon: Phase; ratio: number };
-  live: { bare: Rate; daemon: Phase; ratio: number; idle: { node: number; redis: number } };
+  burst?: BurstRound;
+  live?: LiveRound;
 }
 
 async function main(): Promise<void> {
@@ -84,23 +91,22 @@ async function main(): Promise<void> {
   const bodyFile = path.join(dataDir, 'body.json');
   writeFileSync(bodyFile, body);
 
-  const rounds: Round[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    process.stderr.write(`round ${r + 1}: burst (bare, then the daemon started on ${CHANGES} changes on disk)...\n`);
+  const burst = async (status: StepStatus): Promise<BurstRound> => {
     await settleDisk();
-    const bareB = await bareBurst(receiver, url, REDIS_URL, CHANGES, body);
-    await flipInChild(runs, TRACKED, BURST_STATUS);
+    const bare = await bareBurst(receiver, url, REDIS_URL, CHANGES, body);
+    await flipInChild(runs, TRACKED, status);
     await settleDisk();
     receiver.reset();
-    const daemonB = await measure(receiver, redis, prefix, CHANGES, 'burst', async () => {
+    const measured = await measure(receiver, redis, prefix, CHANGES, 'burst', async () => {
       daemon = await createDaemon();
       await daemon.start();
     });
     await daemon.stop();
-
-    process.stderr.write(`round ${r + 1}: live (bare, then the daemon polling while a writer lands ${CHANGES} changes)...\n`);
+    return { bare, daemon: measured, ratio: round(measured.perSecond / bare.perSecond) };
+  };
+  const live = async (status: StepStatus): Promise<LiveRound> => {
     await settleDisk();
-    const bareL = await bareLive(receiver, url, REDIS_URL, CHANGES, () => flipInChild(runs, UNTRACKED, LIVE_STATUS, { enqueue: bodyFile }));
+    const bare = await bareLive(receiver, url, REDIS_URL, CHANGES, () => flipInChild(runs, UNTRACKED, status, { enqueue: bodyFile }));
     daemon = await createDaemon();
     await daemon.start();
     // Running and idle, past its start (the first polls after a start read every record: ~1.5 s here), nothing left
@@ -109,17 +115,35 @@ async function main(): Promise<void> {
     const idle = await idleCores(redis, 2000);
     await settleDisk();
     receiver.reset();
-    const daemonL = await measure(receiver, redis, prefix, CHANGES, 'live', () => flipInChild(runs, TRACKED, LIVE_STATUS));
+    const measured = await measure(receiver, redis, prefix, CHANGES, 'live', () => flipInChild(runs, TRACKED, status));
     await daemon.stop();
-    const round_: Round = {
-      burst: { bare: bareB, daemon: daemonB, ratio: round(daemonB.perSecond / bareB.perSecond) },
-      live: { bare: bareL, daemon: daemonL, ratio: round(daemonL.perSecond / bareL.perSecond), idle },
-    };
-    process.stderr.write(
-      `round ${r + 1}: burst ratio ${round_.burst.ratio}, live ratio ${round_.live.ratio} ` +
-        `(live: the writer ran ${bareL.producedSeconds} s / ${daemonL.producedSeconds} s, the last delivery at ${bareL.seconds} s / ${daemonL.seconds} s; ` +
-        `polling idle: ${idle.node} cores, Redis ${idle.redis})\n`,
-    );
+    return { bare, daemon: measured, ratio: round(measured.perSecond / bare.perSecond), idle };
+  };
+
+  // Every daemon phase flips every step: Running, then back to Queued (the seeded status), and so on, whichever phases run.
+  let flips = 0;
+  const nextStatus = () => (flips++ % 2 === 0 ? Status.Running : Status.Queued);
+  const rounds: Round[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const round_: Round = {};
+    if (PHASES.includes('burst')) {
+      process.stderr.write(`round ${r + 1}: burst (bare, then the daemon started on ${CHANGES} changes on disk)...\n`);
+      const b = await burst(nextStatus());
+      round_.burst = b;
+      const cpu = Math.round(((b.daemon.cores.node * b.daemon.seconds) / CHANGES) * 1e6);
+      process.stderr.write(
+        `round ${r + 1}: burst ratio ${b.ratio} (${b.bare.perSecond} / ${b.daemon.perSecond} changes/s; daemon and receiver ${cpu} µs of CPU a change)\n`,
+      );
+    }
+    if (PHASES.includes('live')) {
+      process.stderr.write(`round ${r + 1}: live (bare, then the daemon polling while a writer lands ${CHANGES} changes)...\n`);
+      const l = await live(nextStatus());
+      round_.live = l;
+      process.stderr.write(
+        `round ${r + 1}: live ratio ${l.ratio} (${l.bare.perSecond} / ${l.daemon.perSecond} changes/s; the writer ran ${l.bare.producedSeconds} s / ` +
+          `${l.daemon.producedSeconds} s, the last delivery at ${l.bare.seconds} s / ${l.daemon.seconds} s; polling idle: ${l.idle.node} cores, Redis ${l.idle.redis})\n`,
+      );
+    }
     rounds.push(round_);
   }
   await dropPrefix(redis, prefix);
@@ -129,12 +153,13 @@ async function main(): Promise<void> {
   report(firstSightSeconds, rounds);
 }
 
-function median(values: number[]): number {
+function median(values: number[]): number | undefined {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function report(firstSightSeconds: number, rounds: Round[]): void {
+  const phases = rounds.flatMap((r) => [r.burst, r.live]).filter((p) => p !== undefined);
   const results = {
     date: new Date().toISOString(),
     machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, node ${process.version}`,
@@ -142,8 +167,8 @@ function report(firstSightSeconds: number, rounds: Round[]): void {
     setup: `${PIPELINES} local pipeline runs x ${STEPS} steps, one experiment track, webhook receiver; tick 1 s, intervals 1 s, no change hints, other settings default; bare posts the daemon's body with its headers`,
     firstSightSeconds,
     rounds,
-    ratio: { burst: median(rounds.map((r) => r.burst.ratio)), live: median(rounds.map((r) => r.live.ratio)) },
-    duplicates: rounds.reduce((n, r) => n + r.burst.bare.duplicates + r.burst.daemon.duplicates + r.live.bare.duplicates + r.live.daemon.duplicates, 0),
+    ratio: { burst: median(rounds.flatMap((r) => (r.burst ? [r.burst.ratio] : []))), live: median(rounds.flatMap((r) => (r.live ? [r.live.ratio] : []))) },
+    duplicates: phases.reduce((n, p) => n + p.bare.duplicates + p.daemon.duplicates, 0),
   };
   process.stdout.write(JSON.stringify(results, null, 2) + '\n');
   mkdirSync(path.join(__dirname, '../../bench/results'), { recursive: true });

@@ -104,7 +104,7 @@ export class Dispatcher {
       DISPATCH_GROUP,
       this.o.consumer,
       'COUNT',
-      200,
+      READ_COUNT,
       'BLOCK',
       this.o.blockMs ?? 1000,
       'STREAMS',
@@ -276,6 +276,14 @@ function messageFor(event: WatchEvent, d: Decision, state: BatchState | undefine
     ...(d.severity ? { severity: d.severity } : {}),
   };
 }
+
+/**
+ * Events read from the outbox at once, at most (a read returns what is there: a quiet outbox gives one or two). Each
+ * read costs a handful of round trips in sequence (records, jobs, ack, trim) that wait behind the polls' and the
+ * deliveries' work on the process's one thread: at 200 a read the dispatcher, not the deliveries, set the pace of a
+ * burst (docs/PERFORMANCE.md, "The dispatcher's reads").
+ */
+const READ_COUNT = 1000;
 
 /** A group's records outlive its last event by this much (a day): long enough for any retry. */
 const GROUP_KEEP_MS = 86_400_000;
