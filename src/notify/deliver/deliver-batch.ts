@@ -25,7 +25,7 @@ export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData
   const todo = batch.filter((b) => claimed.has(b.deliveryId));
   if (todo.length === 0) return 'already-delivered';
   const notifier = deps.notifiers.get(name);
-  const log = deps.logger.child({ component: 'deliver', notifier: name, batch: todo.length });
+  const log = lazyChild(deps.logger, { component: 'deliver', notifier: name, batch: todo.length });
   if (!notifier) {
     const error = Object.assign(new Error(`notifier "${name}" is not configured`), { retryable: false });
     for (const b of todo) await noteFailure(deps, { notifier: name, deliveryId: b.deliveryId, event: b.event, attempt, maxAttempts, error, log });

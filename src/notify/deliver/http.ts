@@ -34,7 +34,8 @@ export function isRetryableStatus(status: number): boolean {
 
 interface RawResponse {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  /** A response header's (first) value. Node builds a response's header object on first use: most answers never need it. */
+  header(name: string): string | undefined;
   /** The first MAX_RESPONSE_BYTES of the body (the rest is never read: the connection is dropped). */
   body: string;
 }
@@ -80,7 +81,8 @@ function post(o: PostOptions): Promise<RawResponse> {
       let size = 0;
       const done = () => {
         settled();
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8') });
+        const body = chunks.length === 0 ? '' : Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, header: (name) => firstOf(res.headers[name]), body });
       };
       res.on('data', (chunk: Buffer) => {
         chunks.push(chunk);
@@ -100,6 +102,10 @@ function post(o: PostOptions): Promise<RawResponse> {
   });
 }
 
+function firstOf(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
 class TimeoutError extends Error {
   constructor(readonly ms: number) {
     super(`timed out after ${ms} ms`);
@@ -116,11 +122,7 @@ export async function postJson(o: PostOptions): Promise<PostResult> {
     const reason = err instanceof TimeoutError ? err.message : describeNetworkError(err);
     throw new DeliveryError(`POST ${target()}: ${reason}`, { retryable: true, cause: err });
   }
-  const { status, body } = response;
-  const header = (name: string) => {
-    const v = response.headers[name];
-    return Array.isArray(v) ? v[0] : v;
-  };
+  const { status, body, header } = response;
   if (status >= 200 && status < 300) return { status, body };
   if (status >= 300 && status < 400) {
     // A redirect will not change on retry, and following it would send the alert somewhere nobody configured.
