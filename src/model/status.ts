@@ -89,8 +89,12 @@ export function isStepStatus(value: unknown): value is StepStatus {
 
 const CANONICAL_RAW: ReadonlyMap<string, string> = new Map(RAW_STATUSES.map((r) => [r.toLowerCase(), r]));
 
+/** The raw statuses as the services spell them: the common case, answered without folding the case (a poll asks per step). */
+const SPELLED_RAW: ReadonlySet<string> = new Set(RAW_STATUSES);
+
 /** A raw status as the run-history API spells it (`notresponding` from Event Grid → `NotResponding`); unknown ones as given. */
 export function canonicalRawStatus(raw: string): string {
+  if (SPELLED_RAW.has(raw)) return raw;
   return CANONICAL_RAW.get(raw.trim().toLowerCase()) ?? raw.trim();
 }
 
@@ -103,8 +107,10 @@ export function isAlertingSubState(raw: string): boolean {
 
 /** The plain spellings of the statuses themselves: any other raw status is a sub-state worth showing. */
 const PLAIN_RAW = new Set(['notstarted', 'queued', 'running', 'completed', 'finished', 'failed', 'canceled', 'cancelled']);
+const PLAIN_SPELLED: ReadonlySet<string> = new Set(RAW_STATUSES.filter((r) => PLAIN_RAW.has(r.toLowerCase())));
 
 /** The raw sub-state a step is in (`NotResponding`, `Finalizing`, `Preparing`), or undefined for a plain status. */
 export function subStateOf(rawStatus: string): string | undefined {
+  if (SPELLED_RAW.has(rawStatus)) return PLAIN_SPELLED.has(rawStatus) ? undefined : rawStatus;
   return PLAIN_RAW.has(rawStatus.trim().toLowerCase()) ? undefined : canonicalRawStatus(rawStatus);
 }

@@ -11,10 +11,17 @@ export function stepEventType(status: StepStatus): StepEventType {
   return `steprun.${status.toLowerCase()}` as StepEventType;
 }
 
+/** The last time written as ISO text: a poll's events share one `now` (a changed run of 10 steps: 10 events). */
+let lastTime = { ms: NaN, iso: '' };
+function isoTime(ms: number): string {
+  if (ms !== lastTime.ms) lastTime = { ms, iso: new Date(ms).toISOString() };
+  return lastTime.iso;
+}
+
 function base(track: Track, subject: string, seq: number, now: number) {
   return {
     id: eventId(track.id, subject, seq),
-    time: new Date(now).toISOString(),
+    time: isoTime(now),
     detectedAt: now,
     trackId: track.id,
     provider: track.provider,

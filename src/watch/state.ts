@@ -68,12 +68,14 @@ export interface Transition {
  */
 export function nextEvents(track: Track, prev: Record<string, string>, steps: StepRunSnapshot[], now: number): Transition[] {
   const out: Transition[] = [];
+  // Most runs never had a sub-state: then no step's field is looked up (a poll asks for every step).
+  const anySub = hasFieldStartingWith(prev, SUBSTATE_FIELD_PREFIX);
   for (const step of steps) {
     const before = decodeState(prev[step.stepRunId]);
     // A plain spelling of the status (Completed for Finished, running) is the status itself: only a sub-state differs.
     const raw = subStateOf(step.rawStatus) ?? step.status;
     const subField = SUBSTATE_FIELD_PREFIX + step.stepRunId;
-    const sub = decodeSubState(prev[subField]);
+    const sub = anySub ? decodeSubState(prev[subField]) : undefined;
     // The raw status last recorded: the sub-state event's, if one came after the last status event.
     const lastRaw = sub && before && sub.statusSeq === before.seq ? sub.raw : before ? (before.raw ?? before.status) : undefined;
     let statusSeq = before?.seq ?? 0;
@@ -98,6 +100,12 @@ export function nextEvents(track: Track, prev: Record<string, string>, steps: St
     });
   }
   return out;
+}
+
+/** Whether any stored field starts with `prefix` (`@sub:`, `@raw:`): one pass over a run's few fields. */
+export function hasFieldStartingWith(fields: Record<string, string>, prefix: string): boolean {
+  for (const field in fields) if (field.startsWith(prefix)) return true;
+  return false;
 }
 
 function decodeSubState(value: string | undefined): { seq: number; raw: string; statusSeq: number } | undefined {

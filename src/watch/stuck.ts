@@ -6,7 +6,7 @@ import { stepEvent, stuckEvent, type StuckFacts } from '../store/event-builders'
 import type { StepRunData } from '../store/events';
 import type { Keys } from '../store/keys';
 import { scriptsFor, type Scripts, type StuckNote } from '../store/scripts';
-import { decodeState, encodeState, type Transition } from './state';
+import { decodeState, encodeState, hasFieldStartingWith, type Transition } from './state';
 import type { Track } from '../store/tracks';
 
 export interface StuckSettings {
@@ -61,6 +61,8 @@ export class StuckWatch {
   private readonly learned = new Map<string, { samples: number[]; readAt: number }>();
   /** stuck.states by lower-cased raw status (a provider's casing may differ from the config's). */
   private readonly subStateLimits: Map<string, number>;
+  /** subStateLimits by a raw status as spelled (undefined: none). */
+  private readonly limitBySpelling = new Map<string, number | undefined>();
 
   constructor(
     private readonly redis: Redis,
@@ -164,10 +166,13 @@ export class StuckWatch {
     const k = this.keys;
     // Made only when a sub-state changed: most polls write nothing here.
     let p: ReturnType<Redis['pipeline']> | undefined;
+    // A run with no step held in a limited sub-state has no such field to look up (the common case).
+    const anyHeld = hasFieldStartingWith(prev, RAW_FIELD_PREFIX);
     for (const s of steps) {
+      const limit = s.status === Status.Running ? this.subStateLimitOf(s.rawStatus) : undefined;
+      if (limit === undefined && !anyHeld) continue;
       const field = RAW_FIELD_PREFIX + s.stepRunId;
       const before = prev[field]?.split('|')[0];
-      const limit = s.status === Status.Running ? limits.get(s.rawStatus.toLowerCase()) : undefined;
       if (before !== undefined && before.toLowerCase() === (limit !== undefined ? s.rawStatus.toLowerCase() : undefined)) continue;
       if (before !== undefined) {
         const old = `${track.id}|${s.stepRunId}|${before}`;
@@ -191,6 +196,18 @@ export class StuckWatch {
         .hset(k.stuckInfo, member, JSON.stringify(info));
     }
     if (p) await p.exec();
+  }
+
+  /** stuck.states' limit of a raw status, folding its case; remembered per spelling (a poll asks for every Running step). */
+  private subStateLimitOf(rawStatus: string): number | undefined {
+    let limit = this.limitBySpelling.get(rawStatus);
+    if (limit === undefined && !this.limitBySpelling.has(rawStatus)) {
+      limit = this.subStateLimits.get(rawStatus.toLowerCase());
+      // Raw statuses are a provider's small vocabulary; a bound all the same against one that is not.
+      if (this.limitBySpelling.size >= 1000) this.limitBySpelling.clear();
+      this.limitBySpelling.set(rawStatus, limit);
+    }
+    return limit;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { isTerminal, normalizeStatus, RAW_STATUSES, Status, STATUSES, TERMINAL_STATUSES } from '../../src/model/status';
+import { canonicalRawStatus, isTerminal, normalizeStatus, RAW_STATUSES, Status, STATUSES, subStateOf, TERMINAL_STATUSES } from '../../src/model/status';
 
 describe('status map', () => {
   const expected: Record<string, string> = {
@@ -34,6 +34,20 @@ describe('status map', () => {
 
   it('returns undefined for a status it does not know', () => {
     expect(normalizeStatus('Exploded')).toBeUndefined();
+  });
+
+  it('spells a raw status and its sub-state alike however it came (as listed, lower or upper case, padded)', () => {
+    for (const raw of RAW_STATUSES) {
+      for (const spelled of [raw, raw.toLowerCase(), raw.toUpperCase(), ` ${raw} `]) {
+        expect(canonicalRawStatus(spelled)).toBe(raw);
+        expect(subStateOf(spelled)).toBe(subStateOf(raw));
+      }
+    }
+    expect(subStateOf('Running')).toBeUndefined();
+    expect(subStateOf('Completed')).toBeUndefined();
+    expect(subStateOf('notresponding')).toBe('NotResponding');
+    expect(subStateOf('Finalizing')).toBe('Finalizing');
+    expect(subStateOf(' Warming up ')).toBe('Warming up');
   });
 
   it('counts exactly Finished, Failed and Canceled as terminal', () => {
