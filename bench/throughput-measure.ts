@@ -74,7 +74,11 @@ async function startProfile(phase: string): Promise<{ stop(): Promise<void> } | 
   if (file.endsWith('.heapprofile')) {
     // Every allocation sampled, the collected ones included: what the phase allocates, not what it keeps.
     await session.post('HeapProfiler.enable');
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 32768,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
     return {
       async stop() {
         const { profile } = await session.post('HeapProfiler.stopSampling');
