@@ -67,8 +67,16 @@ function post(o: PostOptions): Promise<RawResponse> {
     const signal = o.signal;
     if (signal?.aborted) abort();
     else signal?.addEventListener('abort', abort, { once: true });
-    const timer = setTimeout(() => req.destroy(new TimeoutError(o.timeoutMs)), o.timeoutMs);
+    // The timeout runs from when the request has a connection: one waiting for a free connection of the agent (a
+    // burst to one receiver: up to 32 batches of 50 against 256 connections) has not been sent yet, and a long queue
+    // here is not a slow receiver. Connecting counts: a receiver that does not accept is one that does not answer.
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    req.once('socket', () => {
+      if (!done) timer = setTimeout(() => req.destroy(new TimeoutError(o.timeoutMs)), o.timeoutMs);
+    });
     const settled = () => {
+      done = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', abort);
     };

@@ -158,6 +158,22 @@ describe('webhook notifier', () => {
     expect(getEventListeners(live.signal, 'abort')).toHaveLength(0);
   });
 
+  it('times a POST from when it is sent: deliveries waiting for a connection do not time out while the receiver answers each in time', async () => {
+    // 700 at once, more than twice the 256 connections kept per receiver: three waves, each answered in 300 ms. The
+    // third is sent ~600 ms after it was asked for; its answer, 300 ms later, is in time (800 ms) for what was sent.
+    const hook = await buildNotifier({ type: 'webhook', url, timeoutMs: 800 });
+    receiver.fallback = { status: 200, delayMs: 300 };
+    try {
+      const results = await Promise.allSettled(Array.from({ length: 700 }, (_, i) => hook.deliver(failedStepEvent(), deliveryContext(`dlv-wave-${i}`))));
+      const failed = results.filter((r) => r.status === 'rejected');
+      expect(failed.map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      // (An earlier test's held request may be answered meanwhile: only this test's count.)
+      expect(receiver.received.filter((r) => String(r.headers['webhook-id']).startsWith('dlv-wave-'))).toHaveLength(700);
+    } finally {
+      receiver.fallback = { status: 200 };
+    }
+  });
+
   it('never shows a token of the URL in its messages', async () => {
     const hook = await buildNotifier({ type: 'webhook', url: `${url}/services/T000/B000/SECRETPATHTOKEN?token=QUERYSECRET` });
     receiver.script.push({ status: 500 });
