@@ -30,6 +30,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A free port for a cluster node: its bus port (10,000 higher) must exist and be free too — redis-server refuses a
+ * port over 55535 in cluster mode, and the ephemeral range goes to 60999.
+ */
+async function freeClusterPort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port <= 55535 && (await isFree(port + 10000))) return port;
+  }
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 /** A redis-server of the test's own, with append-only persistence, that the test can stop and start again. */
 export class PrivateRedis {
   private proc?: ChildProcess;
@@ -113,7 +132,7 @@ export class LocalRedisCluster {
   }
 
   async start(): Promise<void> {
-    this.ports = [await freePort(), await freePort(), await freePort()];
+    this.ports = [await freeClusterPort(), await freeClusterPort(), await freeClusterPort()];
     for (const port of this.ports) {
       const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir, '--cluster-enabled', 'yes'];
       args.push('--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '5000', '--save', '', '--appendonly', 'no');
@@ -122,7 +141,13 @@ export class LocalRedisCluster {
     for (const port of this.ports) await new PrivateRedis(port, this.dir).waitUntilUp();
     await new Promise<void>((resolve, reject) => {
       const create = spawn('redis-cli', ['--cluster', 'create', ...this.nodes, '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore' });
-      create.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`redis-cli --cluster create exited ${code}`))));
+      // It waits for the nodes to meet with no end of its own: a test must fail with a reason, not by its timeout.
+      const timer = setTimeout(() => create.kill('SIGKILL'), 30_000);
+      create.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (code === 0) resolve();
+        else reject(new Error(`redis-cli --cluster create on ${this.nodes.join(', ')} ${signal ? 'did not finish in 30 s' : `exited ${code}`}`));
+      });
     });
     await waitFor(
       async () => {
