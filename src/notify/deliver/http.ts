@@ -71,12 +71,12 @@ function post(o: PostOptions): Promise<RawResponse> {
     // burst to one receiver: up to 32 batches of 50 against 256 connections) has not been sent yet, and a long queue
     // here is not a slow receiver. Connecting counts: a receiver that does not accept is one that does not answer.
     let timer: NodeJS.Timeout | undefined;
-    let done = false;
+    let ended = false;
     req.once('socket', () => {
-      if (!done) timer = setTimeout(() => req.destroy(new TimeoutError(o.timeoutMs)), o.timeoutMs);
+      if (!ended) timer = setTimeout(() => req.destroy(new TimeoutError(o.timeoutMs)), o.timeoutMs);
     });
     const settled = () => {
-      done = true;
+      ended = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', abort);
     };
