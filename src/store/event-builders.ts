@@ -11,7 +11,7 @@ export function stepEventType(status: StepStatus): StepEventType {
   return `steprun.${status.toLowerCase()}` as StepEventType;
 }
 
-/** The last time written as ISO text: a poll's events share one `now` (a changed run of 10 steps: 10 events). */
+/** Every event's `time`, the last one kept as text: a poll's events share one `now` (a changed run of 10 steps: 10 events). */
 let lastTime = { ms: NaN, iso: '' };
 function isoTime(ms: number): string {
   if (ms !== lastTime.ms) lastTime = { ms, iso: new Date(ms).toISOString() };
@@ -133,7 +133,7 @@ export function stuckEvent(info: StuckFacts, subject: string, now: number): Watc
   return {
     id: eventId(info.track.id, subject, 1),
     type: 'steprun.stuck',
-    time: new Date(now).toISOString(),
+    time: isoTime(now),
     detectedAt: now,
     trackId: info.track.id,
     provider: info.track.provider,
@@ -157,7 +157,7 @@ export function experimentEvent(track: Track, type: 'experiment.missing' | 'expe
   return {
     id: eventId(track.id, MISSING_FIELD, seq),
     type,
-    time: new Date(now).toISOString(),
+    time: isoTime(now),
     detectedAt: now,
     trackId: track.id,
     provider: track.provider,
@@ -201,7 +201,7 @@ export function alertResolvedEvent(
   return {
     id: resolvedEventId(alert.openedBy),
     type: 'alert.resolved',
-    time: new Date(now).toISOString(),
+    time: isoTime(now),
     detectedAt: now,
     trackId: by.trackId,
     provider: by.provider,

@@ -161,8 +161,7 @@ export class StuckWatch {
    * gets a deadline from that moment; one that left it loses it. Writes only when a sub-state changes.
    */
   async noteSubStates(track: Track, steps: StepRunSnapshot[], prev: Record<string, string>, now: number): Promise<void> {
-    const limits = this.subStateLimits;
-    if (!this.settings.enabled || limits.size === 0) return;
+    if (!this.settings.enabled || this.subStateLimits.size === 0) return;
     const k = this.keys;
     // Made only when a sub-state changed: most polls write nothing here.
     let p: ReturnType<Redis['pipeline']> | undefined;
