@@ -38,6 +38,8 @@ export function decideEvent(policy: AlertPolicy, state: DecisionState, e: WatchE
       ...(action === 'open' && route.repeat ? { repeatEveryMs: route.repeat.every } : {}),
       ...(route.severity ? { severity: route.severity } : {}),
     };
+    const group = route.group ?? policy.defaultGroups.get(notifier);
+    const grouped = group ? { group: { ...group, values: group.by.map((f) => fieldOf(e, f) ?? '-') } } : {};
     const inhibitedBy = inhibitorOf(policy, state, e, key, notifier);
     if (inhibitedBy) {
       decisions.push(
@@ -48,15 +50,14 @@ export function decideEvent(policy: AlertPolicy, state: DecisionState, e: WatchE
       continue;
     }
     if (silencedBy.length) {
-      decisions.push({ ...base, outcome: 'silenced', reason: `silenced by ${silencedBy.join(', ')}`, silencedBy });
+      // The group it would join: a pager's incident group holds a silenced alert too, and pages it when the silence ends.
+      decisions.push({ ...base, ...grouped, outcome: 'silenced', reason: `silenced by ${silencedBy.join(', ')}`, silencedBy });
       continue;
     }
     if (view && alreadyTold(view, e, notifier, traits)) {
       decisions.push(renotify(base, route, traits, view));
       continue;
     }
-    const group = route.group ?? policy.defaultGroups.get(notifier);
-    const grouped = group ? { group: { ...group, values: group.by.map((f) => fieldOf(e, f) ?? '-') } } : {};
     if (holdUntil) {
       decisions.push({ ...base, ...grouped, outcome: 'held', holdUntil, reason: `held until ${new Date(holdUntil).toISOString()} (${holdReason(route)})` });
       continue;

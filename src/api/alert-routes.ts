@@ -1,5 +1,5 @@
 // The on-call routes of the API: open alerts, silences, and the routing dry-run (docs/ALERTS.md).
-import { acknowledge } from '../alerts/ack';
+import { acknowledge, unacknowledge } from '../alerts/ack';
 import { readDecisionState } from '../alerts/decision-state';
 import { explainRouting } from '../alerts/explain';
 import { deliveryHistory } from '../alerts/history';
@@ -22,8 +22,14 @@ export function defineAlertRoutes(route: (method: string, path: string, handler:
     if (body.by !== undefined && (typeof body.by !== 'string' || !body.by.trim())) throw new InvalidInputError('by: who acknowledges (a name)');
     if (body.comment !== undefined && typeof body.comment !== 'string') throw new InvalidInputError('comment: a string');
     if (!d.alerts) throw new HttpError('SRW_NOT_FOUND', 'alerts are not served by this process');
-    const done = await acknowledge(d.alerts, p.id!, (body.by as string | undefined)?.trim() ?? 'api', d.clock.now(), body.comment as string | undefined);
+    const by = (body.by as string | undefined)?.trim() ?? 'api';
+    const done = await acknowledge(d.alerts, p.id!, by, d.clock.now(), body.comment as string | undefined, d.incidents);
     sendJson(res, 200, { alert: { id: done.alert.id, key: done.alert.key, acked: done.alert.acked }, outcome: done.outcome });
+  });
+  route('DELETE', '/alerts/:id/ack', async (_q, res, p) => {
+    if (!d.alerts) throw new HttpError('SRW_NOT_FOUND', 'alerts are not served by this process');
+    const alert = await unacknowledge(d.alerts, p.id!, d.clock.now(), d.incidents);
+    sendJson(res, 200, { alert: { id: alert.id, key: alert.key, acked: alert.acked ?? null }, outcome: 'unacknowledged' });
   });
   route('GET', '/silences', async (_q, res) => sendJson(res, 200, { silences: (await d.silences?.list(d.clock.now())) ?? [] }));
   route('POST', '/silences', async (req, res) => {

@@ -3,6 +3,7 @@ import type * as http from 'node:http';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AlertStore } from '../alerts/alert-store';
+import type { IncidentStore } from '../alerts/incidents';
 import type { SilenceStore } from '../alerts/silences';
 import type { Clock } from '../util/clock';
 import type { AlertPolicy } from '../alerts/decide';
@@ -31,6 +32,8 @@ export interface ApiDeps {
   /** What the alert decision reads, for `POST /routes/test`. */
   policy?: AlertPolicy;
   alerts?: AlertStore;
+  /** Incident groups: an acknowledgement from anywhere asks its groups to flush (the pager hears of it). */
+  incidents?: IncidentStore;
   silences?: SilenceStore;
   /** What the hooks verify: Event Grid's pushed change hints, PagerDuty's and Slack's webhooks (config `api`). */
   hooks?: { eventGrid?: EventGridHook; pagerDuty?: { secrets: string[] }; slack?: { signingSecret: string } };

@@ -4,8 +4,10 @@
 // while the step still fails → the alert closes as resolved-by-human (its resolve goes out; the step's next
 // failure opens it again). Verified with X-PagerDuty-Signature; unknown keys are answered 200 and ignored.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { acknowledge } from '../alerts/ack';
+import { acknowledge, unacknowledge } from '../alerts/ack';
 import type { AlertStore } from '../alerts/alert-store';
+import { groupIdOfIncidentKey } from '../alerts/incident';
+import type { IncidentStore } from '../alerts/incidents';
 import { AlertNotFoundError } from '../model/errors';
 import type { ApiDeps, Handler } from './deps';
 import { HttpError, parseJson, readBody, sendJson } from './http';
@@ -49,24 +51,44 @@ export function definePagerDutyHook(route: (method: string, path: string, handle
       log.info('pagerduty webhook: not an incident of ours, ignored');
       return sendJson(res, 200, { ignored: 'not an incident this daemon triggered' });
     }
-    const key = incidentKey.slice(DEDUP_PREFIX.length);
     const agent = `${event.agent?.summary ?? 'someone'} (PagerDuty)`;
+    const group = groupIdOfIncidentKey(incidentKey);
+    if (group && d.incidents) {
+      const outcome = await applyToGroup(d.alerts, d.incidents, event.event_type, group, agent, d.clock.now());
+      log.info({ outcome }, 'pagerduty webhook');
+      return sendJson(res, 200, { incident: group, outcome });
+    }
+    // A key of an earlier release: one alert per incident.
+    const key = incidentKey.slice(DEDUP_PREFIX.length);
     const outcome = await applyIncidentEvent(d.alerts, event.event_type, key, agent, d.clock.now());
     log.info({ outcome }, 'pagerduty webhook');
     sendJson(res, 200, { alert: key, outcome });
   });
 }
 
+/**
+ * An incident event of a group's incident: applied to each alert of the group still open (acknowledged, taken back,
+ * closed by a person), then the group flushes, so every pager of it holds the same.
+ */
+async function applyToGroup(alerts: AlertStore, incidents: IncidentStore, type: string, groupId: string, agent: string, now: number): Promise<string> {
+  const group = await incidents.read(groupId);
+  if (!group) return 'unknown incident: ignored';
+  const outcomes = new Set<string>();
+  for (const key of group.members.keys()) outcomes.add(await applyIncidentEvent(alerts, type, key, agent, now, incidents));
+  await incidents.flushSoon([groupId], now);
+  return [...outcomes].join(', ') || 'no open alert: ignored';
+}
+
 /** What an incident event does to the alert `key`; the same webhook delivered twice changes nothing more. */
-async function applyIncidentEvent(alerts: AlertStore, type: string, key: string, agent: string, now: number): Promise<string> {
+async function applyIncidentEvent(alerts: AlertStore, type: string, key: string, agent: string, now: number, incidents?: IncidentStore): Promise<string> {
   const alert = await alerts.get(key);
   if (!alert) return 'unknown alert: ignored';
   try {
     switch (type) {
       case 'incident.acknowledged':
-        return (await acknowledge(alerts, alert.id, agent, now)).outcome;
+        return (await acknowledge(alerts, alert.id, agent, now, undefined, incidents)).outcome;
       case 'incident.unacknowledged':
-        await alerts.unack(alert.id);
+        await unacknowledge(alerts, alert.id, now, incidents);
         return 'unacknowledged';
       case 'incident.resolved': {
         // The step has not recovered (the alert is open), yet a person closed the incident: close the alert too,

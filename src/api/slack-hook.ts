@@ -77,7 +77,7 @@ export function defineSlackHook(route: (method: string, path: string, handler: H
 async function act(d: ApiDeps, actionId: string, alertId: string, who: string): Promise<string> {
   const now = d.clock.now();
   if (actionId === ACK_ACTION) {
-    const done = await acknowledge(d.alerts!, alertId, `${who} (Slack)`, now);
+    const done = await acknowledge(d.alerts!, alertId, `${who} (Slack)`, now, undefined, d.incidents);
     return done.outcome === 'acked' ? `Acknowledged by ${who}` : `Already acknowledged by ${done.by}`;
   }
   const durationMs = SILENCE_ACTIONS[actionId];

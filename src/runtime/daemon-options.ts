@@ -7,6 +7,7 @@ import type { Registries } from './wiring';
 import type { DeliveryReport } from '../api/metrics';
 import type { AlertPolicy } from '../alerts/decide';
 import type { AlertStore } from '../alerts/alert-store';
+import type { IncidentStore } from '../alerts/incidents';
 import type { SilenceStore } from '../alerts/silences';
 import type { DeliveryStore } from '../store/deliveries';
 
@@ -35,6 +36,7 @@ export interface DaemonOptions {
 export interface Shared {
   deliveries: DeliveryStore;
   alerts: AlertStore;
+  incidents: IncidentStore;
   silences: SilenceStore;
   policy: AlertPolicy;
   onSilenced(notifier: string): void;

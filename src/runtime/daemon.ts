@@ -12,6 +12,7 @@ import { Dispatcher } from '../notify/dispatch/dispatch';
 import { RedisLiveMessages } from '../notify/notifiers/live-messages';
 import { alertPolicyOf } from '../alerts/policy';
 import { AlertStore } from '../alerts/alert-store';
+import { IncidentStore } from '../alerts/incidents';
 import { sendDueRepeats } from '../alerts/repeats';
 import { SilenceStore } from '../alerts/silences';
 import type { Notifier } from '../notify/notifier';
@@ -111,6 +112,7 @@ export class Daemon {
     const shared: Shared = {
       deliveries: new DeliveryStore(this.redis, this.keys),
       alerts: new AlertStore(this.redis, this.keys),
+      incidents: new IncidentStore(this.redis, this.keys),
       silences: new SilenceStore(this.redis, this.keys),
       policy: alertPolicyOf(config),
       onSilenced: (notifier) => this.metrics!.deliveries.inc({ notifier, outcome: 'silenced' }),
@@ -193,7 +195,7 @@ export class Daemon {
   private async startApi(s: Shared): Promise<void> {
     const { config } = this;
     this.api = new ApiServer({
-      ...{ deliveries: s.deliveries, policy: s.policy, alerts: s.alerts, silences: s.silences },
+      ...{ deliveries: s.deliveries, policy: s.policy, alerts: s.alerts, incidents: s.incidents, silences: s.silences },
       healthOnly: !this.servesApi,
       redisWhere: describeRedis(config.redis),
       redis: this.connection,

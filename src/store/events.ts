@@ -115,6 +115,27 @@ export interface WatchEvent {
   repeat?: number;
   /** Pager severity the route asks for (PagerDuty). */
   severity?: 'critical' | 'error' | 'warning' | 'info';
+  /** A notification of an incident group (alerts/incident.ts): what the pager should hold now. */
+  incident?: IncidentData;
+}
+
+/** An incident group's notification: its key at the receiver, what to do with it, and the group's alerts. */
+export interface IncidentData {
+  /** Stable for the group's life (PagerDuty's dedup_key). */
+  key: string;
+  action: 'trigger' | 'acknowledge' | 'resolve';
+  title: string;
+  /** The firing alerts, oldest first (the first ones in full; `firingCount` counts them all). */
+  firing: { key: string; summary: string; since: string; failures: number; ackedBy?: string }[];
+  firingCount: number;
+  /** Alerts of the group that recovered since the last notification. */
+  resolved: string[];
+  /** When the oldest firing alert opened (ISO), and its failure count. */
+  since?: string;
+  failures?: number;
+  ackedBy?: string;
+  /** Why this notification went (the flush's decision). */
+  reason: string;
 }
 
 export interface SubStateData {

@@ -57,6 +57,16 @@ export function groupDeliveryId(group: string, generation: number, notifier: str
   return `${group}-${generation}-${notifier}`;
 }
 
+/** The n-th notification of an incident group (made at `firstAt`): the idempotency id its receiver sees on every try. */
+export function incidentDeliveryId(group: string, firstAt: number, seq: number): string {
+  return `${group}-${firstAt.toString(36)}-n${seq}`;
+}
+
+/** The flush job of an incident group due at `dueAt`: one job per due time, however often it is claimed. */
+export function incidentFlushJobId(group: string, dueAt: number): string {
+  return `inc-${group}-${dueAt}`;
+}
+
 /** The n-th repeat of an open alert to one notifier. */
 export function repeatDeliveryId(openedBy: string, notifier: string, n: number): string {
   return `${openedBy}-${notifier}-repeat${n}`;

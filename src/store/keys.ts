@@ -118,6 +118,31 @@ export class Keys {
     return `${this.tag}:group:${groupId}:${generation}`;
   }
 
+  /** HASH: an incident group (route, notifier, group-by values): its settings, first alert and last flush times. */
+  incident(groupId: string): string {
+    return `${this.tag}:incident:${groupId}`;
+  }
+
+  /** HASH: the alerts of an incident group: alert key -> the event that opened it. */
+  incidentMembers(groupId: string): string {
+    return `${this.tag}:incident:${groupId}:members`;
+  }
+
+  /** HASH: the notification log of an incident group: what its receiver was last sent, and a message being sent. */
+  incidentLog(groupId: string): string {
+    return `${this.tag}:incident:${groupId}:log`;
+  }
+
+  /** STRING with a lifetime: held while one flush of the group runs. */
+  incidentLock(groupId: string): string {
+    return `${this.tag}:incident:${groupId}:lock`;
+  }
+
+  /** ZSET of live incident groups: group id -> when it is flushed next (ms). */
+  get incidentsDue(): string {
+    return `${this.tag}:incidents-due`;
+  }
+
   /** HASH: one live (edited in place) chat message of a run for one notifier: its claim, ts and channel. */
   liveMessage(notifier: string, run: string): string {
     return `${this.tag}:live:${notifier}:${run}`;

@@ -272,6 +272,30 @@ export class Scripts {
     return (await this.call<number>('releaseLock', [a.key], [a.token])) === 1;
   }
 
+  /**
+   * An alert joins its incident group, or (no `member`) a change asks the group for a flush; returns the group's
+   * next flush time, or undefined when a touched group is gone (joinIncident-3.lua).
+   */
+  async joinIncident(a: { groupId: string; now: number; member?: { key: string; openedBy: string }; notBefore?: number; settings?: Record<string, string | number> }): Promise<number | undefined> {
+    const settings = Object.entries(a.settings ?? {}).flat();
+    const due = await this.call<number>(
+      'joinIncident',
+      [this.keys.incident(a.groupId), this.keys.incidentMembers(a.groupId), this.keys.incidentsDue],
+      [a.groupId, a.now, a.member?.key ?? '', a.member?.openedBy ?? '', a.notBefore ?? 0, ...settings],
+    );
+    return due < 0 ? undefined : due;
+  }
+
+  /** After a flush: resolved alerts leave, the next flush is set, an empty and closed group goes (settleIncident-4.lua). */
+  async settleIncident(a: { groupId: string; now: number; nextAt: number; logTtlSeconds: number; gone: [string, string][] }): Promise<number> {
+    const k = this.keys;
+    return this.call<number>(
+      'settleIncident',
+      [k.incident(a.groupId), k.incidentMembers(a.groupId), k.incidentLog(a.groupId), k.incidentsDue],
+      [a.groupId, a.now, a.nextAt, a.logTtlSeconds, ...a.gone.flat()],
+    );
+  }
+
   /** Takes over a live message whose poster died before posting; true when taken. */
   async claimLiveMessage(a: { notifier: string; run: string; claimRead: string; now: number }): Promise<boolean> {
     return (await this.call<number>('claimLiveMessage', [this.keys.liveMessage(a.notifier, a.run)], [a.claimRead, a.now])) === 1;

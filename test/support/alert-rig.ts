@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import { Worker, type Queue } from 'bullmq';
 import { AlertStore } from '../../src/alerts/alert-store';
+import { IncidentStore } from '../../src/alerts/incidents';
 import { alertPolicyOf } from '../../src/alerts/policy';
 import { sendDueRepeats } from '../../src/alerts/repeats';
 import { SilenceStore } from '../../src/alerts/silences';
@@ -57,6 +58,7 @@ export class AlertRig {
   readonly ce = new WebhookReceiver();
   config!: LoadedConfig;
   alerts!: AlertStore;
+  incidents!: IncidentStore;
   silences!: SilenceStore;
   deliveries!: DeliveryStore;
   private queue!: Queue;
@@ -84,6 +86,7 @@ export class AlertRig {
     this.config = validateConfig(raw, { env: {} });
     for (const [name, options] of Object.entries(this.config.notifiers)) this.notifiers.set(name, await buildNotifier(options, { name }));
     this.alerts = new AlertStore(this.redis, this.keys);
+    this.incidents = new IncidentStore(this.redis, this.keys);
     this.silences = new SilenceStore(this.redis, this.keys);
     this.deliveries = new DeliveryStore(this.redis, this.keys);
     this.queue = deliverQueue(this.redis, this.keys, this.config.delivery);
@@ -104,6 +107,7 @@ export class AlertRig {
       deliveries: this.deliveries,
       clock: this.clock,
       alerts: this.alerts,
+      incidents: this.incidents,
       silences: this.silences,
       consumer: `rig-${++this.generation}`,
       reclaimIdleMs: 300,
@@ -117,6 +121,7 @@ export class AlertRig {
       redis: this.redis,
       keys: this.keys,
       alerts: this.alerts,
+      incidents: this.incidents,
       silences: this.silences,
       clock: this.clock,
       logger: silent,
@@ -172,14 +177,16 @@ export class AlertRig {
     const deadline = Date.now() + timeoutMs;
     for (let quiet = 0; quiet < 3;) {
       if (Date.now() > deadline) throw new Error('the alert rig did not settle');
-      const [pending, lag, counts, delayed] = await Promise.all([
+      const [pending, lag, counts, delayed, flushes] = await Promise.all([
         this.redis.xpending(this.keys.events, 'dispatch') as Promise<[number]>,
         this.undelivered(),
         this.queue.getJobCounts('wait', 'active', 'prioritized'),
         this.queue.getDelayed(),
+        // Incident flushes due by the rig's clock (the dispatcher's ticker turns them into jobs).
+        this.redis.zcount(this.keys.incidentsDue, '-inf', this.clock.now() + dueWithinMs),
       ]);
       const dueSoon = delayed.filter((j) => j.timestamp + (j.opts.delay ?? 0) <= Date.now() + dueWithinMs).length;
-      const busy = Number(pending[0]) + lag + (counts.wait ?? 0) + (counts.active ?? 0) + (counts.prioritized ?? 0) + dueSoon;
+      const busy = Number(pending[0]) + lag + (counts.wait ?? 0) + (counts.active ?? 0) + (counts.prioritized ?? 0) + dueSoon + flushes;
       quiet = busy === 0 ? quiet + 1 : 0;
       await new Promise((r) => setTimeout(r, 60));
     }
@@ -220,6 +227,31 @@ export class AlertRig {
       add({ notifier: 'ce', kind, key: data.alertKey ?? data.alert?.key ?? '', deliveryId, at: r.at, ...(data.repeat ? { repeat: data.repeat } : {}) });
     }
     return out.sort((a, b) => a.at - b.at);
+  }
+
+  /**
+   * What the PagerDuty receiver holds now, as PagerDuty would: per dedup key, open (`trigger`), acknowledged
+   * (`acknowledge`), or closed (`resolve`, dropped); and how many triggers each key got.
+   */
+  pagerHolds(): { open: Map<string, 'triggered' | 'acknowledged'>; triggers: Map<string, number>; bodies: Record<string, unknown>[] } {
+    const open = new Map<string, 'triggered' | 'acknowledged'>();
+    const triggers = new Map<string, number>();
+    const seen = new Set<string>();
+    const bodies: Record<string, unknown>[] = [];
+    for (const r of this.pd.received.filter((x) => x.status < 300)) {
+      const id = String(r.headers['idempotency-key'] ?? r.headers['webhook-id'] ?? '');
+      if (id && seen.has(id)) continue; // PagerDuty takes a retried event once
+      seen.add(id);
+      const body = r.json as { event_action: string; dedup_key: string };
+      bodies.push(body as unknown as Record<string, unknown>);
+      if (body.event_action === 'trigger') {
+        triggers.set(body.dedup_key, (triggers.get(body.dedup_key) ?? 0) + 1);
+        open.set(body.dedup_key, 'triggered');
+      } else if (body.event_action === 'acknowledge') {
+        if (open.has(body.dedup_key)) open.set(body.dedup_key, 'acknowledged');
+      } else if (body.event_action === 'resolve') open.delete(body.dedup_key);
+    }
+    return { open, triggers, bodies };
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,8 @@
 // steprun-watch alerts: list the open alerts: since when, the run that opened them, who was told, who acknowledged.
 import type { Command } from 'commander';
 import { systemClock } from '../../util/clock';
-import { acknowledge } from '../../alerts/ack';
+import { acknowledge, unacknowledge } from '../../alerts/ack';
+import { IncidentStore } from '../../alerts/incidents';
 import { AlertStore } from '../../alerts/alert-store';
 import { formatDuration } from '../../notify/notifiers/formats/describe';
 import { defineCommand, report, reportList } from '../command';
@@ -44,11 +45,23 @@ export function alertsCommand(program: Command): void {
     .action(async (alert: string, o: { comment?: string; by?: string }, cmd: Command) => {
       const config = await configOf(cmd);
       const by = o.by ?? process.env.USER ?? 'cli';
-      const done = await withRedis(config, (redis, keys) => acknowledge(new AlertStore(redis, keys), alert, by, systemClock.now(), o.comment));
+      const done = await withRedis(config, (redis, keys) =>
+        acknowledge(new AlertStore(redis, keys), alert, by, systemClock.now(), o.comment, new IncidentStore(redis, keys)),
+      );
       report(cmd, { id: done.alert.id, key: done.alert.key, acked: done.alert.acked, outcome: done.outcome }, () =>
         done.outcome === 'acked'
           ? `acknowledged ${done.alert.key} (${done.alert.id}) as ${done.by}\n`
           : `${done.alert.key} was already acknowledged by ${done.by}\n`,
       );
     });
+  defineCommand(
+    alertsCommand,
+    'unack <alert>',
+    'take an acknowledgement back (its id or key): repeats resume, and a pager holding it is triggered again',
+    'steprun-watch alerts unack local/churn/step/train',
+  ).action(async (alert: string, _o: unknown, cmd: Command) => {
+    const config = await configOf(cmd);
+    const after = await withRedis(config, (redis, keys) => unacknowledge(new AlertStore(redis, keys), alert, systemClock.now(), new IncidentStore(redis, keys)));
+    report(cmd, { id: after.id, key: after.key, acked: after.acked ?? null, outcome: 'unacknowledged' }, () => `took the acknowledgement of ${after.key} (${after.id}) back\n`);
+  });
 }

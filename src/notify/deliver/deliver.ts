@@ -8,14 +8,16 @@ import { summarize, type WatchEvent } from '../../store/events';
 import { scriptsFor } from '../../store/scripts';
 import { deliverBatch } from './deliver-batch';
 import { noteFailure, type DeliveryFailure } from './delivery-outcome';
-import type { BatchDeliveryData, DeliverDeps, DeliverJobData, DeliverOutcome, SingleDeliveryData } from './delivery-job';
+import type { BatchDeliveryData, DeliverDeps, DeliverJobData, DeliverOutcome, IncidentFlushData, SingleDeliveryData } from './delivery-job';
+import { flushIncident } from './incident-flush';
 import { isFailure } from '../notifiers/formats/describe';
 import { forReceiver } from './run-link';
 
-export type { BatchDeliveryData, DeliverDeps, DeliverJobData, DeliverOutcome, SingleDeliveryData } from './delivery-job';
+export type { BatchDeliveryData, DeliverDeps, DeliverJobData, DeliverOutcome, IncidentFlushData, SingleDeliveryData } from './delivery-job';
 
 export async function deliverJob(deps: DeliverDeps, job: Job<DeliverJobData>, signal: AbortSignal, token?: string): Promise<DeliverOutcome> {
   if ('batch' in job.data) return deliverBatch(deps, job as Job<BatchDeliveryData>, signal);
+  if ('incident' in job.data) return flushIncident(deps, job as Job<IncidentFlushData>, signal);
   const { deliveryId, notifier: name, group } = job.data;
   const [claimed] = await deps.deliveries.claim([deliveryId], job.id ?? deliveryId, deps.clock.now());
   if (!claimed) return 'already-delivered';

@@ -1,6 +1,7 @@
 // What a delivery job carries and needs: shared by the single delivery (deliver.ts) and the batch (deliver-batch.ts).
 import type { Redis } from 'ioredis';
 import type { AlertStore } from '../../alerts/alert-store';
+import type { IncidentStore } from '../../alerts/incidents';
 import type { SilenceStore } from '../../alerts/silences';
 import type { Clock } from '../../util/clock';
 import type { Logger } from '../../util/logger';
@@ -23,7 +24,12 @@ export interface BatchDeliveryData {
   batch: { deliveryId: string; event: WatchEvent }[];
 }
 
-export type DeliverJobData = SingleDeliveryData | BatchDeliveryData;
+/** A flush of an incident group (incident-flush.ts): what its pager holds, compared with what it should hold. */
+export interface IncidentFlushData {
+  incident: { id: string };
+}
+
+export type DeliverJobData = SingleDeliveryData | BatchDeliveryData | IncidentFlushData;
 
 export interface DeliverDeps {
   notifiers: Map<string, Notifier>;
@@ -32,6 +38,8 @@ export interface DeliverDeps {
   redis?: Redis;
   keys?: Keys;
   alerts?: AlertStore;
+  /** Incident groups: a pager's notifications are their flushes (incident-flush.ts). */
+  incidents?: IncidentStore;
   /** Silences, for a group's events as its notification goes out. */
   silences?: SilenceStore;
   clock: Clock;

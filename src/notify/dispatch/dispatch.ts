@@ -6,7 +6,7 @@ import type { Logger } from '../../util/logger';
 import { summarize, type WatchEvent } from '../../store/events';
 import { deliveryId, deliveryJobId, groupDeliveryId, groupId } from '../../store/ids';
 import { scriptsFor, type Scripts } from '../../store/scripts';
-import { resolvesOnlyOpenedBy } from '../../alerts/alert-key';
+import { resolvesOnlyOpenedBy, type AlertAction } from '../../alerts/alert-key';
 import type { AlertNotes, AlertStore } from '../../alerts/alert-store';
 import { decideEvent, type AlertPolicy, type Decision } from '../../alerts/decide';
 import { readDecisionState, type BatchState } from '../../alerts/decision-state';
@@ -14,6 +14,8 @@ import type { SilenceStore } from '../../alerts/silences';
 import { DISPATCH_GROUP, type Keys } from '../../store/keys';
 import { parseEntry, type StreamEntry } from '../../store/outbox';
 import { batchJobs, type PlannedJob } from './batches';
+import { IncidentTicker, incidentJoinOf, incidentOfResolve, type IncidentJoin } from './incidents';
+import { incidentMarker, type IncidentStore } from '../../alerts/incidents';
 import type { DeliveryStore } from '../../store/deliveries';
 
 export interface DispatcherOptions {
@@ -29,6 +31,8 @@ export interface DispatcherOptions {
   /** Open alerts (opened and resolved here); without it, no alert lifecycle. */
   alerts?: AlertStore;
   silences?: SilenceStore;
+  /** Incident groups: a pager's alerts join them, and their flushes are what it is sent (alerts/incident.ts). */
+  incidents?: IncidentStore;
   onSilenced?(notifier: string): void;
   consumer: string;
   reclaimIdleMs: number;
@@ -49,15 +53,20 @@ export class Dispatcher {
   private stopped = false;
   private loop?: Promise<void>;
   private lastReclaim = 0;
+  private readonly ticker?: IncidentTicker;
 
-  constructor(private readonly o: DispatcherOptions) {}
+  constructor(private readonly o: DispatcherOptions) {
+    if (o.incidents) this.ticker = new IncidentTicker({ incidents: o.incidents, deliverQueue: o.deliverQueue, clock: o.clock, logger: o.logger });
+  }
 
   start(): void {
     this.loop = this.run();
+    this.ticker?.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.ticker?.stop();
     await this.loop;
   }
 
@@ -174,7 +183,9 @@ export class Dispatcher {
     const routed: WatchEvent = key ? { ...event, alertKey: key } : event;
     const notes: AlertNotes = { told: {}, pending: {} };
     const repeats: { notifier: string; every: number }[] = [];
+    const joins: IncidentJoin[] = [];
     for (const d of decisions) {
+      if (this.o.incidents && this.planIncident(routed, action, key, d, plan, notes, joins)) continue;
       if (d.repeatEveryMs) repeats.push({ notifier: d.notifier, every: d.repeatEveryMs });
       if (d.outcome === 'silenced' || d.outcome === 'inhibited' || d.outcome === 'suppressed') {
         this.planRecordOnly(routed, d, plan);
@@ -194,6 +205,8 @@ export class Dispatcher {
       plan.alertSteps.push(async () => {
         await alerts?.open(key, routed, notes, state.now);
         for (const r of repeats) await alerts?.scheduleRepeat(key, r.notifier, r.every, state.now);
+        // After the alert is open: a flush that sees the member sees its alert.
+        for (const j of joins) await this.o.incidents?.join(j.groupId, j.settings, { key, openedBy: event.id }, state.now, j.notBefore);
       });
     } else if (state.isOpen(key, resolvesOnlyOpenedBy(action))) {
       // Only an alert that is open is resolved: the common "finished" of a step that never failed costs nothing more.
@@ -201,6 +214,26 @@ export class Dispatcher {
       state.noteResolved(key);
       plan.alertSteps.push(async () => void (await this.o.alerts?.resolve(key, event, state.now, { onlyOpenedBy })));
     }
+  }
+
+  /**
+   * A pager's decision on an alert: its failure joins the incident group (recorded here, sent by the group's flush,
+   * never per alert), a resolve asks the group to look again. False when it is not an incident's business.
+   */
+  private planIncident(e: WatchEvent, action: AlertAction | undefined, key: string | undefined, d: Decision, plan: DispatchPlan, notes: AlertNotes, joins: IncidentJoin[]): boolean {
+    const join = incidentJoinOf(this.o.policy, action, key, d);
+    const touched = join ? undefined : incidentOfResolve(this.o.policy, e, d.notifier);
+    if (!join && !touched) return false;
+    if (join) {
+      joins.push(join);
+      notes.told[d.notifier] = incidentMarker(join.groupId);
+      if (d.outcome === 'silenced') this.o.onSilenced?.(d.notifier);
+    } else plan.alertSteps.push(async () => void (await this.o.incidents?.touch(touched!, this.o.clock.now())));
+    const reason = join
+      ? `${d.outcome === 'silenced' ? `${d.reason}; ` : ''}in incident ${join.groupId}: its flushes tell the pager what the group holds`
+      : `incident ${touched}: its next flush tells the pager what resolved`;
+    this.planRecordOnly(e, { ...d, outcome: d.outcome === 'silenced' ? 'silenced' : 'suppressed', reason }, plan);
+    return true;
   }
 
   /** Not sent (silenced, inhibited, suppressed): recorded, with why. */

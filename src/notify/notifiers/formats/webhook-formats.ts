@@ -136,12 +136,50 @@ function teamsBody(e: WatchEvent, subject: string, budget: number, template: Mes
 }
 
 /**
+ * An incident group's notification (alerts/incident.ts): one incident per group, its dedup_key the group's for its
+ * whole life; `trigger` opens or updates it (the summary names the oldest failure and how many more fail),
+ * `acknowledge` and `resolve` carry only the key, as the Events API v2 asks.
+ */
+function pagerDutyIncident(e: WatchEvent, routingKey: string, template: MessageTemplate): Record<string, unknown> {
+  const i = e.incident!;
+  if (i.action !== 'trigger') return { routing_key: routingKey, event_action: i.action, dedup_key: i.key };
+  const lead = template.subject && e.type !== 'alert.resolved' ? renderTemplate(template.subject, e) : undefined;
+  return {
+    routing_key: routingKey,
+    event_action: 'trigger',
+    dedup_key: i.key,
+    payload: {
+      summary: cutLine(lead ? `${lead}${i.firingCount > 1 ? ` (+${i.firingCount - 1} more failing)` : ''}` : i.title, 1024),
+      source: `steprun-watch/${e.provider}/${e.experiment}`,
+      severity: e.severity ?? (e.type === 'steprun.stuck' || e.type === 'steprun.substate' || e.type === 'experiment.missing' ? 'warning' : 'error'),
+      timestamp: e.time,
+      component: e.stepRun?.name ?? 'pipeline',
+      group: e.experiment,
+      class: e.stepRun?.error?.code ?? e.pipelineRun?.error?.code ?? e.error?.code ?? e.type,
+      custom_details: {
+        firing: i.firing,
+        firingCount: i.firingCount,
+        ...(i.firingCount > i.firing.length ? { notListed: i.firingCount - i.firing.length } : {}),
+        ...(i.resolved.length ? { resolved: i.resolved } : {}),
+        ...(i.since ? { failingSince: i.since, failures: i.failures } : {}),
+        ...Object.fromEntries(factsOf(e)),
+        stderrTail: e.stderrTail,
+        eventId: e.id,
+      },
+    },
+    ...(e.dashboardUrl ? { client: 'steprun-watch', client_url: e.dashboardUrl } : {}),
+    ...(e.links?.length ? { links: e.links.map((l) => ({ href: l.url, text: l.label })) } : {}),
+  };
+}
+
+/**
  * PagerDuty Events API v2 (https://developer.pagerduty.com/docs/events-api-v2/trigger-events/):
  * trigger on a failure with dedup_key = its alert key (the same across runs: `local/churn/step/train`),
  * resolve with the same key when that alert resolves (alert.resolved). Other events are not PagerDuty's
  * business: undefined = do not send.
  */
 export function pagerDutyEvent(e: WatchEvent, routingKey: string, template: MessageTemplate = {}): Record<string, unknown> | undefined {
+  if (e.incident) return pagerDutyIncident(e, routingKey, template);
   const dedupKey = `steprun-watch/${e.alertKey ?? e.alert?.key ?? `${e.provider}/${e.pipelineRunId ?? e.trackId}`}`;
   if (e.type === 'alert.resolved') return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey };
   if (isFailure(e)) {

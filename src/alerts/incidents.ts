@@ -1,0 +1,184 @@
+// Incident groups in Redis: each group's settings, its alerts, its notification log (what its receiver was last sent,
+// and a message on its way), and the schedule of flushes. What a flush decides is incident.ts (pure); the flush job
+// itself is notify/deliver/incident-flush.ts.
+import type { Redis } from 'ioredis';
+import type { WatchEvent } from '../store/events';
+import type { Keys } from '../store/keys';
+import { scriptsFor, type Scripts } from '../store/scripts';
+import type { IncidentAction, IncidentTiming, NotificationLog } from './incident';
+
+/** A group's notification log is kept this long after the group closed (s): its count of messages goes on. */
+const LOG_TTL_SECONDS = 30 * 86_400;
+
+/** One flush holds its group this long at most (a send's timeout is far shorter); a crashed flush frees it then. */
+const LOCK_MS = 60_000;
+
+/** What makes a group: its route, its notifier, the values of the route's group-by fields. */
+export interface IncidentSettings extends IncidentTiming {
+  notifier: string;
+  route: number;
+  values: string[];
+}
+
+/** A message noted before it is sent: a flush that died sending it sends it again as it was, under the same id. */
+export interface PendingMessage {
+  id: string;
+  event: WatchEvent;
+  log: NotificationLog;
+}
+
+export interface IncidentGroup {
+  id: string;
+  settings: IncidentSettings;
+  firstAt: number;
+  flushedAt?: number;
+  /** Alert key -> the event that opened the alert when it joined. */
+  members: Map<string, string>;
+  log?: NotificationLog;
+  pending?: PendingMessage;
+}
+
+/** The alert hash's `n:<notifier>` value of an alert that a pager holds through its group's incident. */
+export function incidentMarker(groupId: string): string {
+  return `incident:${groupId}`;
+}
+
+/** The group an alert's `told` value names, if it is an incident's. */
+export function groupOfMarker(told: string | undefined): string | undefined {
+  return told?.startsWith('incident:') ? told.slice('incident:'.length) : undefined;
+}
+
+export class IncidentStore {
+  /** The connection's one Scripts. */
+  private get scripts(): Scripts {
+    return scriptsFor(this.redis, this.keys);
+  }
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  /** An alert joins the group (made if new); returns when the group flushes next. Safe to replay. */
+  async join(groupId: string, settings: IncidentSettings, member: { key: string; openedBy: string }, now: number, notBefore = 0): Promise<number> {
+    const fields = {
+      notifier: settings.notifier,
+      route: settings.route,
+      values: JSON.stringify(settings.values),
+      waitMs: settings.waitMs,
+      intervalMs: settings.intervalMs,
+      repeatMs: settings.repeatMs ?? 0,
+    };
+    return (await this.scripts.joinIncident({ groupId, now, member, notBefore, settings: fields }))!;
+  }
+
+  /** Something about the group's alerts changed (one resolved): it flushes when Alertmanager would look again. */
+  async touch(groupId: string, now: number): Promise<number | undefined> {
+    return this.scripts.joinIncident({ groupId, now });
+  }
+
+  /** Look at the group now (an acknowledgement, from anywhere): the dispatcher's ticker takes it within a moment. */
+  async flushSoon(groupIds: Iterable<string>, now: number): Promise<void> {
+    const p = this.redis.pipeline();
+    for (const id of groupIds) p.zadd(this.keys.incidentsDue, 'XX', 'LT', now, id);
+    await p.exec();
+  }
+
+  async read(groupId: string): Promise<IncidentGroup | undefined> {
+    const k = this.keys;
+    const rows = (await this.redis.pipeline().hgetall(k.incident(groupId)).hgetall(k.incidentMembers(groupId)).hgetall(k.incidentLog(groupId)).exec()) ?? [];
+    const [g, m, l] = rows.map(([, v]) => (v ?? {}) as Record<string, string>) as [Record<string, string>, Record<string, string>, Record<string, string>];
+    if (!g.firstAt || !g.notifier) return undefined;
+    return {
+      id: groupId,
+      settings: {
+        notifier: g.notifier,
+        route: Number(g.route ?? -1),
+        values: JSON.parse(g.values ?? '[]') as string[],
+        waitMs: Number(g.waitMs ?? 0),
+        intervalMs: Number(g.intervalMs ?? 300_000),
+        ...(Number(g.repeatMs) > 0 ? { repeatMs: Number(g.repeatMs) } : {}),
+      },
+      firstAt: Number(g.firstAt),
+      ...(g.flushedAt ? { flushedAt: Number(g.flushedAt) } : {}),
+      members: new Map(Object.entries(m)),
+      ...(l.action ? { log: decodeLog(l) } : {}),
+      ...(l.pending ? { pending: JSON.parse(l.pending) as PendingMessage } : {}),
+    };
+  }
+
+  /** The notification log alone (what `alerts` and `routes test` show). */
+  async log(groupId: string): Promise<NotificationLog | undefined> {
+    const l = await this.redis.hgetall(this.keys.incidentLog(groupId));
+    return l.action ? decodeLog(l) : undefined;
+  }
+
+  /** Noted before it goes: a flush that dies sending it sends the same message again, under the same id. */
+  async noteSending(groupId: string, pending: PendingMessage): Promise<void> {
+    await this.redis.hset(this.keys.incidentLog(groupId), 'pending', JSON.stringify(pending));
+  }
+
+  /** The receiver accepted it: the log says so, and nothing is pending. */
+  async noteSent(groupId: string, log: NotificationLog): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.keys.incidentLog(groupId), encodeLog(log))
+      .hdel(this.keys.incidentLog(groupId), 'pending')
+      .exec();
+  }
+
+  /** After a flush: resolved alerts leave the group, its next flush is set; returns the alerts left (0: gone). */
+  async settle(groupId: string, now: number, nextAt: number, gone: [string, string][]): Promise<number> {
+    return this.scripts.settleIncident({ groupId, now, nextAt, logTtlSeconds: LOG_TTL_SECONDS, gone });
+  }
+
+  /**
+   * Holds the group for one flush job; undefined when another job holds it. The same job run again (its worker was
+   * killed, BullMQ gave it back) takes its own hold over at once: its message is to be sent again without delay.
+   */
+  async lock(groupId: string, owner: string): Promise<string | undefined> {
+    const key = this.keys.incidentLock(groupId);
+    if (await this.redis.set(key, owner, 'PX', LOCK_MS, 'NX')) return owner;
+    if ((await this.redis.get(key)) !== owner) return undefined;
+    await this.redis.pexpire(key, LOCK_MS);
+    return owner;
+  }
+
+  async unlock(groupId: string, token: string): Promise<void> {
+    await this.scripts.releaseLock({ key: this.keys.incidentLock(groupId), token });
+  }
+
+  /** Claims the groups whose flush is due (with a lease: another daemon's ticker does not take them meanwhile). */
+  async claimDue(now: number, limit = 200): Promise<{ groupId: string; dueAt: number }[]> {
+    const due = await this.scripts.claimDue({ schedule: this.keys.incidentsDue, now, limit, leaseMs: LOCK_MS });
+    return due.map(({ member, dueAt }) => ({ groupId: member, dueAt }));
+  }
+
+  /** Live groups, with their notification logs (for `alerts` and the dashboard). */
+  async list(limit = 1000): Promise<IncidentGroup[]> {
+    const ids = await this.redis.zrange(this.keys.incidentsDue, 0, limit - 1);
+    const groups = await Promise.all(ids.map((id) => this.read(id)));
+    return groups.filter((g): g is IncidentGroup => g !== undefined);
+  }
+}
+
+function decodeLog(l: Record<string, string>): NotificationLog {
+  return {
+    firing: JSON.parse(l.firing ?? '[]') as string[],
+    resolved: JSON.parse(l.resolved ?? '[]') as string[],
+    action: l.action as IncidentAction,
+    at: Number(l.at ?? 0),
+    seq: Number(l.seq ?? 0),
+    ...(l.openedAt ? { openedAt: Number(l.openedAt) } : {}),
+  };
+}
+
+function encodeLog(log: NotificationLog): Record<string, string | number> {
+  return {
+    firing: JSON.stringify(log.firing),
+    resolved: JSON.stringify(log.resolved),
+    action: log.action,
+    at: log.at,
+    seq: log.seq,
+    ...(log.openedAt ? { openedAt: log.openedAt } : {}),
+  };
+}

@@ -1,0 +1,145 @@
+// An incident group's flush, as a delivery job: hold the group, send again a message a crashed flush left noted, look
+// at the group's alerts now (resolved, silenced, acknowledged: incident.ts's stages), compare with the notification
+// log, send the difference to the pager (trigger, acknowledge or resolve, under the group's one incident key), note
+// it, and set the next flush. Level-triggered: whatever was lost or raced, the next flush mends it.
+import { UnrecoverableError, type Job } from 'bullmq';
+import { decideFlush, groupStateOf, incidentMessage, nextFlushAt, type FlushDecision, type IncidentAction, type NotificationLog } from '../../alerts/incident';
+import type { IncidentGroup, PendingMessage } from '../../alerts/incidents';
+import { summarize, type WatchEvent } from '../../store/events';
+import { incidentDeliveryId } from '../../store/ids';
+import { noteFailure, type DeliveryFailure } from './delivery-outcome';
+import type { DeliverDeps, DeliverOutcome, IncidentFlushData } from './delivery-job';
+import { forReceiver } from './run-link';
+
+/** A flush that finds its group held by another waits this long before it looks again. */
+const BUSY_RETRY_MS = 500;
+
+export async function flushIncident(deps: DeliverDeps, job: Job<IncidentFlushData>, signal: AbortSignal): Promise<DeliverOutcome> {
+  const { incidents, alerts } = deps;
+  if (!incidents || !alerts) throw new UnrecoverableError('an incident flush needs the incident and alert stores');
+  const groupId = job.data.incident.id;
+  const token = await incidents.lock(groupId, job.id ?? `${groupId}-${job.timestamp}`);
+  if (!token) {
+    await incidents.flushSoon([groupId], deps.clock.now() + BUSY_RETRY_MS);
+    return 'not-sent';
+  }
+  try {
+    let group = await incidents.read(groupId);
+    if (!group) return 'not-sent';
+    if (group.pending) {
+      // A flush died between noting this message and the receiver's answer: the same message, under the same id.
+      await send(deps, job, group, group.pending, signal);
+      group = (await incidents.read(groupId)) ?? group;
+    }
+    return await flushOnce(deps, job, group, signal);
+  } finally {
+    await incidents.unlock(groupId, token);
+  }
+}
+
+async function flushOnce(deps: DeliverDeps, job: Job<IncidentFlushData>, group: IncidentGroup, signal: AbortSignal): Promise<DeliverOutcome> {
+  const { incidents, alerts } = deps as Required<Pick<DeliverDeps, 'incidents' | 'alerts'>>;
+  const now = deps.clock.now();
+  const keys = [...group.members.keys()];
+  const views = await alerts.views(keys);
+  const silences = deps.silences ? await deps.silences.list(now) : [];
+  const state = groupStateOf(
+    keys.map((key) => ({ key, alert: views.get(key) })),
+    silences,
+    now,
+  );
+  const decision = decideFlush(state, group.log, group.settings);
+  const gone = keys.filter((k) => !views.has(k)).map((k): [string, string] => [k, group.members.get(k)!]);
+  let log = group.log;
+  if (decision.send) {
+    const { message, lead } = incidentMessage({
+      groupId: group.id,
+      decision: decision as FlushDecision & { send: IncidentAction },
+      state,
+      log,
+      flushedBefore: group.flushedAt,
+      summaryOf: summarize,
+    });
+    const seq = (log?.seq ?? 0) + 1;
+    const reopened = !log || log.action === 'resolve';
+    const next: NotificationLog = {
+      firing: decision.firing,
+      resolved: decision.resolved,
+      action: decision.send,
+      at: now,
+      seq,
+      ...(reopened ? { openedAt: now } : log?.openedAt ? { openedAt: log.openedAt } : {}),
+    };
+    const event: WatchEvent = {
+      ...(lead ?? placeholderEvent(group, now)),
+      // A first page counts its latency from the failure's detection; any later message from now.
+      ...(reopened && lead ? {} : { detectedAt: now }),
+      time: new Date(now).toISOString(),
+      incident: message,
+    };
+    delete event.alertKey;
+    const pending: PendingMessage = { id: incidentDeliveryId(group.id, group.firstAt, seq), event, log: next };
+    await incidents.noteSending(group.id, pending);
+    await send(deps, job, group, pending, signal, gone);
+    log = next;
+  }
+  const nextAt = nextFlushAt(log, group.settings, now, keys.length - gone.length) ?? now + group.settings.intervalMs;
+  await incidents.settle(group.id, now, nextAt, gone);
+  return decision.send ? 'delivered' : 'not-sent';
+}
+
+/**
+ * One message to the pager: recorded as a delivery (shown by `deliveries`, dead-lettered when it fails for good),
+ * then noted in the log. A failed try throws for BullMQ's retry; the last one sets the group's next flush, which
+ * sends the noted message again.
+ */
+async function send(
+  deps: DeliverDeps,
+  job: Job<IncidentFlushData>,
+  group: IncidentGroup,
+  pending: PendingMessage,
+  signal: AbortSignal,
+  gone: [string, string][] = [],
+): Promise<void> {
+  const { incidents } = deps as Required<Pick<DeliverDeps, 'incidents'>>;
+  const name = group.settings.notifier;
+  const incident = pending.event.incident!;
+  const now = deps.clock.now();
+  await deps.deliveries.ensureMany(
+    [{ id: pending.id, eventId: pending.event.id, notifier: name, eventType: `incident.${incident.action}`, summary: incident.title, reason: incident.reason }],
+    now,
+  );
+  const notifier = deps.notifiers.get(name);
+  const attempt = job.attemptsMade + 1;
+  const maxAttempts = job.opts.attempts ?? 1;
+  const log = deps.logger.child({ component: 'incident', groupId: group.id, deliveryId: pending.id, notifier: name });
+  let detail: string | undefined;
+  try {
+    if (!notifier) throw Object.assign(new Error(`notifier "${name}" is not configured`), { retryable: false });
+    detail = (await notifier.deliver(forReceiver(pending.event, deps), { deliveryId: pending.id, attempt, logger: log, signal }))?.detail;
+  } catch (err) {
+    const error = err as DeliveryFailure;
+    const final = await noteFailure(deps, { notifier: name, deliveryId: pending.id, event: pending.event, attempt, maxAttempts, error, log });
+    if (!final) throw err;
+    // Given up for now (dead-lettered): the group's next flush, an interval from now, sends the noted message again.
+    await incidents.settle(group.id, now, now + group.settings.intervalMs, gone);
+    throw new UnrecoverableError(error.message);
+  }
+  await incidents.noteSent(group.id, pending.log);
+  await deps.deliveries.markDelivered(pending.id, attempt, deps.clock.now(), detail);
+  deps.onDelivered?.(name, pending.event, true, true);
+}
+
+/** The event a message of a group with no open alert left carries (a resolve): the incident says everything. */
+function placeholderEvent(group: IncidentGroup, now: number): WatchEvent {
+  return {
+    id: `${group.id}-${now.toString(36)}`,
+    type: 'alert.resolved',
+    time: new Date(now).toISOString(),
+    detectedAt: now,
+    trackId: '',
+    provider: '',
+    experiment: '',
+    labels: {},
+  };
+}
