@@ -2,14 +2,18 @@
 // successes, flaps (a failure recovering around a group's flush), silences added and expired, repeat ticks, group
 // waits elapsing, restarts of the daemon's processes and a killed delivery worker; the real dispatcher, BullMQ
 // worker, Redis and HTTP receivers (AlertRig) run them, and a small model of the alerts checks what each receiver saw:
-//   - per (notifier, alert key) the receiver's last word matches the alert's state (open: a page or trigger; resolved:
-//     a resolve, or nothing if it was never told);
-//   - nothing is paged while a silence covers it;
+//   - the pager (issue 36) holds open exactly the incident groups with a firing alert (open and not silenced now),
+//     each under its group's one key — pointed at the release before, this fails at once: it held one key per alert;
+//   - per (notifier, alert key) the CloudEvents receiver's last word matches the alert's state (open: a page;
+//     resolved: a resolve, or nothing if it was never told);
+//   - nothing is paged while a silence covers it (a pager's trigger never lists an alert silenced all along);
 //   - at most one page per open alert per notifier, besides repeats;
 //   - nothing is lost: an alert open and never silenced was paged to each notifier.
 // `npm test` runs a fixed seed and 12 sequences (~20 s); `npm run test:fuzz` runs more (FC_RUNS, FC_SEED).
 import fc from 'fast-check';
 import { AlertRig, pipelineEvent, stepEvent, type Message } from '../support/alert-rig';
+import { incidentKeyOf } from '../../src/alerts/incident';
+import { groupId } from '../../src/store/ids';
 
 jest.setTimeout(600_000);
 
@@ -20,6 +24,8 @@ interface Model {
   run: number;
   /** Open alerts by key, with whether a silence covered them at any time since they opened. */
   open: Map<string, { silencedSinceOpen: boolean }>;
+  /** The pager's incident group of each open step alert: the pipeline run it first failed in (grouped by run). */
+  pdGroup: Map<string, string>;
   /** Silences in force: the step they cover (undefined: the whole experiment). */
   silences: { id: string; step?: Step }[];
 }
@@ -42,6 +48,7 @@ class Fail implements Cmd {
     await r.emit(stepEvent('steprun.failed', this.step, run), pipelineEvent('pipelinerun.failed', run, [this.step]));
     const key = keyOf(this.step);
     const known = m.open.get(key);
+    if (!known) m.pdGroup.set(key, run);
     m.open.set(key, { silencedSinceOpen: (known?.silencedSinceOpen ?? false) || covered(m, this.step) });
     m.open.set(PIPELINE_KEY, { silencedSinceOpen: true }); // inhibited or silenced: not asserted to page
     await r.settle();
@@ -56,6 +63,7 @@ class Pass implements Cmd {
     const run = `run${++m.run}`;
     await r.emit(stepEvent('steprun.finished', this.step, run), pipelineEvent('pipelinerun.finished', run));
     m.open.delete(keyOf(this.step));
+    m.pdGroup.delete(keyOf(this.step));
     m.open.delete(PIPELINE_KEY);
     await r.settle();
   }
@@ -79,6 +87,7 @@ class Flap implements Cmd {
     const passed = `run${++m.run}`;
     await r.emit(stepEvent('steprun.finished', this.step, passed), pipelineEvent('pipelinerun.finished', passed));
     m.open.delete(keyOf(this.step));
+    m.pdGroup.delete(keyOf(this.step));
     m.open.delete(PIPELINE_KEY);
     await r.settle(3000);
   }
@@ -143,32 +152,54 @@ const commands = [
   fc.constant(new KillWorker()),
 ];
 
-/** Every invariant, once the rig has settled (group waits and resolves that wait for their page included). */
+/**
+ * Every invariant, once the rig has settled (group waits and resolves that wait for their page included) and a
+ * minute has passed on the daemon's clock (a group changed by no event, a silence ending, is looked at again then).
+ */
 async function checkInvariants(m: Model, r: Real, silencedPages: Message[]): Promise<void> {
+  await r.settle(3000, 30_000);
+  r.clock.advance(61_000);
   await r.settle(3000, 30_000);
   const messages = r.messages();
   expect(silencedPages).toEqual([]);
-  for (const notifier of ['pd', 'ce']) {
+  // The pager (issue 36): its open incidents are exactly the groups with a firing alert (open, not silenced now).
+  const expected = new Set<string>();
+  for (const step of STEPS) {
+    const run = m.pdGroup.get(keyOf(step));
+    if (run && m.open.has(keyOf(step)) && !covered(m, step)) expected.add(incidentKeyOf(groupId(0, 'pd', [run])));
+  }
+  expect([...r.pagerHolds().open.keys()].sort()).toEqual([...expected].sort());
+  for (const notifier of ['ce']) {
     for (const step of STEPS) {
       const key = keyOf(step);
       const mine = messages.filter((x) => x.notifier === notifier && x.key === key);
       const last = mine.at(-1)?.kind;
       const state = m.open.get(key);
-      if (!state) expect([notifier, key, last]).not.toEqual([notifier, key, notifier === 'pd' ? 'trigger' : 'page']);
+      if (!state) expect([notifier, key, last]).not.toEqual([notifier, key, 'page']);
       else if (!state.silencedSinceOpen) {
         // Open and never silenced: the receiver was paged, and its last word is not a resolve.
-        expect([notifier, key, mine.some((x) => x.kind === 'trigger' || x.kind === 'page')]).toEqual([notifier, key, true]);
+        expect([notifier, key, mine.some((x) => x.kind === 'page')]).toEqual([notifier, key, true]);
         expect([notifier, key, last]).not.toEqual([notifier, key, 'resolve']);
       }
       // At most one page per opening (between resolves), besides repeats.
       let pages = 0;
       for (const x of mine) {
         if (x.kind === 'resolve') pages = 0;
-        else if ((x.kind === 'trigger' || x.kind === 'page') && !x.repeat && !isRepeat(r, x)) pages++;
+        else if (x.kind === 'page' && !x.repeat && !isRepeat(r, x)) pages++;
         expect([notifier, key, pages <= 1]).toEqual([notifier, key, true]);
       }
     }
   }
+}
+
+/** Triggers the pager got since `from` that list as firing an alert a silence covered all along (never allowed). */
+function silencedTriggers(r: Real, from: number, silenced: Set<string>): Message[] {
+  return r.pd.received
+    .slice(from)
+    .filter((x) => x.status < 300)
+    .map((x) => x.json as { event_action: string; dedup_key: string; payload?: { custom_details?: { firing?: { key: string }[] } } })
+    .filter((b) => b.event_action === 'trigger' && (b.payload?.custom_details?.firing ?? []).some((f) => silenced.has(f.key)))
+    .map((b) => ({ notifier: 'pd', kind: 'trigger' as const, key: b.dedup_key, deliveryId: '', at: 0 }));
 }
 
 /** A PagerDuty repeat carries no marker in its body: its delivery id says it. */
@@ -187,24 +218,27 @@ describe('the alert features composed (model-based)', () => {
         const rig = await new AlertRig({
           config: {
             routes: [
-              { match: { type: ['steprun.failed', 'pipelinerun.failed'] }, notify: ['pd'], group: { wait: 0.4 }, repeat: { every: 15 } },
+              { match: { type: ['steprun.failed', 'pipelinerun.failed'] }, notify: ['pd'], group: { wait: 0.4, interval: 0.5 }, repeat: { every: 15 } },
               { match: { type: ['steprun.failed', 'pipelinerun.failed'] }, notify: ['ce'], repeat: { every: 15 } },
             ],
           },
         }).start();
-        const model: Model = { run: 0, open: new Map(), silences: [] };
+        const model: Model = { run: 0, open: new Map(), pdGroup: new Map(), silences: [] };
         // A page received while a silence covered its key (checked as messages arrive, by the model's silences).
         const silencedPages: Message[] = [];
         try {
           for (const cmd of cmds) {
             if (!cmd.check(model)) continue;
             const before = rig.messages().length;
+            const pdBefore = rig.pd.received.length;
             const silencedBefore = new Set(model.silences.flatMap((s) => (s.step ? [keyOf(s.step)] : STEPS.map(keyOf))));
             await cmd.run(model, rig);
             if (!(cmd instanceof Silence) && !(cmd instanceof Expire)) {
               for (const x of rig.messages().slice(before)) {
-                if ((x.kind === 'trigger' || x.kind === 'page' || x.kind === 'update') && silencedBefore.has(x.key)) silencedPages.push(x);
+                if (x.notifier === 'ce' && (x.kind === 'page' || x.kind === 'update') && silencedBefore.has(x.key)) silencedPages.push(x);
               }
+              // Silences only added or expired between commands: one in force all along the command covers its alerts.
+              silencedPages.push(...silencedTriggers(rig, pdBefore, silencedBefore));
             }
           }
           await checkInvariants(model, rig, silencedPages);

@@ -57,7 +57,7 @@ beforeAll(async () => {
         },
         routes: [
           { match: {}, notify: ['console'] },
-          { match: { type: ['steprun.failed', 'pipelinerun.failed'] }, notify: ['pd', 'slack'], group: { by: ['pipelineRunId'], wait: '1s' } },
+          { match: { type: ['steprun.failed', 'pipelinerun.failed'] }, notify: ['pd', 'slack'], group: { by: ['pipelineRunId'], wait: '1s', interval: '1s' } },
         ],
       },
     }),
@@ -79,11 +79,12 @@ describe('alert lifecycle across runs', () => {
     expect(first.status).toBe('Failed');
     await settle(pd, 1);
     expect(pd.received).toHaveLength(1);
-    const trigger = pd.received[0]!.json as { event_action: string; dedup_key: string; payload: { custom_details: { grouped?: unknown[] } } };
+    const trigger = pd.received[0]!.json as { event_action: string; dedup_key: string; payload: { custom_details: { firingCount?: number } } };
     expect(trigger.event_action).toBe('trigger');
-    expect(trigger.dedup_key).toBe('steprun-watch/local/nightly/step/train');
+    // One incident per group (issue 36): the key is the group's, stable for its life.
+    expect(trigger.dedup_key).toMatch(/^steprun-watch\/g[0-9a-f]{20}$/);
     // The pipeline's failure is inhibited by the step's open, paged alert: not a second page, not in this one.
-    expect(trigger.payload.custom_details.grouped).toBeUndefined();
+    expect(trigger.payload.custom_details).toMatchObject({ firingCount: 1 });
     const inhibited = (await new DeliveryStore(redis, daemon.keys).list({ limit: 50 })).filter(
       (d) => d.eventType === 'pipelinerun.failed' && d.notifier === 'pd',
     );

@@ -86,9 +86,9 @@ describe('incidents: the group is what the pager holds', () => {
     await r.settle(1000);
     const [key] = [...r.pagerHolds().open.keys()];
     await acknowledge(r.alerts, 'local/E/step/train', 'ana (CLI)', r.clock.now(), undefined, r.incidents);
-    await waitFor(() => r.pagerHolds().open.get(key!) === 'acknowledged', 10_000);
+    await waitFor(() => r.pagerHolds().open.get(key!) === 'acknowledged', { timeoutMs: 10_000 });
     await unacknowledge(r.alerts, 'local/E/step/train', r.clock.now(), r.incidents);
-    await waitFor(() => r.pagerHolds().open.get(key!) === 'triggered', 10_000);
+    await waitFor(() => r.pagerHolds().open.get(key!) === 'triggered', { timeoutMs: 10_000 });
     await r.settle(1000);
     expect(r.pagerHolds().bodies.map((b) => b.event_action)).toEqual(['trigger', 'acknowledge', 'trigger']);
   });
@@ -111,7 +111,7 @@ describe('incidents: the group is what the pager holds', () => {
     const r = await rigWith({ group: { by: ['experiment'], wait: 0.3, interval: 0.5 } });
     r.pd.script.push({ status: 200, delayMs: 5000 }); // the first page hangs: the worker is killed meanwhile
     await r.emit(stepEvent('steprun.failed', 'train', 'run1'));
-    await waitFor(async () => (await r.redis.hget(r.keys.incidentLog([...(await r.incidents.list())][0]?.id ?? 'x'), 'pending')) !== null, 10_000);
+    await waitFor(async () => (await r.redis.hget(r.keys.incidentLog([...(await r.incidents.list())][0]?.id ?? 'x'), 'pending')) !== null, { timeoutMs: 10_000 });
     await r.killWorker();
     await new Promise((res) => setTimeout(res, 5500));
     await r.settle(1000, 90_000);
