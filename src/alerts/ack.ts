@@ -1,7 +1,8 @@
 // Acknowledging an open alert, the one way every door does it (CLI, API, dashboard, Slack button, PagerDuty).
 import { AlertNotFoundError } from '../model/errors';
 import type { AlertStore, OpenAlert } from './alert-store';
-import { groupOfMarker, type IncidentStore } from './incidents';
+import { groupOfMarker } from './incident';
+import type { IncidentStore } from './incidents';
 
 export interface AckResult {
   alert: OpenAlert;

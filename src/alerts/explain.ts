@@ -6,7 +6,9 @@ import { globToRegExp } from '../store/event-fields';
 import { routeMatches } from './routing';
 import { summarize, type WatchEvent } from '../store/events';
 import { fieldOf, type AlertAction } from './alert-key';
-import { decideEvent, holdOf, type AlertPolicy, type DecisionState, type Outcome } from './decide';
+import { decideEvent, holdOf, type AlertPolicy, type AlertView, type Decision, type DecisionState, type Outcome } from './decide';
+import { groupOfMarker, incidentKeyOf } from './incident';
+import { incidentJoinOf } from './incident-join';
 import { activeSilencesFor } from './silences';
 
 export interface RouteExplanation {
@@ -21,13 +23,28 @@ export interface RouteExplanation {
   repeatEveryMs?: number;
 }
 
+export interface IncidentExplanation {
+  groupId: string;
+  /** The key the pager holds (PagerDuty's dedup_key). */
+  key: string;
+  /** The notification log (filled in by IncidentStore.explain): what the pager was last sent, and when. */
+  log?: { action: string; firing: number; resolved: number; at: string; notifications: number } | null;
+  /** A message noted and not yet answered (a flush will send it again as it is). */
+  pending?: boolean;
+  /** When the group is looked at next. */
+  nextFlushAt?: string | null;
+}
+
 export interface Explanation {
   event: { id: string; type: string; summary: string };
   alert?: { action: AlertAction; key: string; open?: { since: string; failures: number; told: string[] } };
   routes: RouteExplanation[];
   silencedBy: { id: string; comment: string; endsAt: string }[];
-  /** What the routes would do with it now: the alert decision (decide.ts), per notifier, with why. */
-  deliveries: { notifier: string; route: number; outcome: Outcome; reason: string }[];
+  /**
+   * What the routes would do with it now: the alert decision (decide.ts), per notifier, with why; for a pager, the
+   * incident group that holds the alert (its key at the pager, and what its notification log says was last sent).
+   */
+  deliveries: { notifier: string; route: number; outcome: Outcome; reason: string; incident?: IncidentExplanation }[];
   /** What happened to it (routes test --event-id): each delivery record, apart from what would happen now. */
   history?: DeliveryRecord[];
 }
@@ -51,9 +68,24 @@ export function explainRouting(policy: AlertPolicy, state: DecisionState, e: Wat
       : {}),
     routes: explained,
     silencedBy: activeSilencesFor(state.silences, e, now).map((s) => ({ id: s.id, comment: s.comment, endsAt: new Date(s.endsAt).toISOString() })),
-    deliveries: decision.decisions.map(({ notifier, route, outcome, reason }) => ({ notifier, route, outcome, reason })),
+    deliveries: decision.decisions.map((d) => {
+      const groupId = incidentGroupOf(policy, decision.action, decision.key, d, open);
+      const incident = groupId ? { incident: { groupId, key: incidentKeyOf(groupId) } } : {};
+      return { notifier: d.notifier, route: d.route, outcome: d.outcome, reason: d.reason, ...incident };
+    }),
     ...(history ? { history } : {}),
   };
+}
+
+/** The incident group a pager's decision puts the alert in, or the one that holds it already. */
+function incidentGroupOf(
+  policy: AlertPolicy,
+  action: AlertAction | undefined,
+  key: string | undefined,
+  d: Decision,
+  open: AlertView | undefined,
+): string | undefined {
+  return incidentJoinOf(policy, action, key, d)?.groupId ?? groupOfMarker(open?.told[d.notifier]);
 }
 
 function explainRoute(policy: AlertPolicy, route: RouteConfig, index: number, e: WatchEvent, now: number): RouteExplanation {

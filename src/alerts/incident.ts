@@ -18,6 +18,13 @@ export interface IncidentTiming {
   repeatMs?: number;
 }
 
+/** What makes a group: its route, its notifier, the values of the route's group-by fields. */
+export interface IncidentSettings extends IncidentTiming {
+  notifier: string;
+  route: number;
+  values: string[];
+}
+
 /** The notification log of one group at one receiver: what it was last sent (Alertmanager's nflog entry). */
 export interface NotificationLog {
   /** Alert keys firing in the last notification sent, sorted. */
@@ -105,7 +112,11 @@ export const FLUSH_STAGES: readonly FlushStage[] = [resolvedStage, silenceStage,
 
 /** The group's alerts through every stage. */
 export function groupStateOf(members: MemberView[], silences: Silence[], now: number): GroupState {
-  let state: GroupState = { now, members: members.map((m) => ({ key: m.key, firing: m.alert !== undefined, ...(m.alert ? { alert: m.alert } : {}) })), trace: [] };
+  let state: GroupState = {
+    now,
+    members: members.map((m) => ({ key: m.key, firing: m.alert !== undefined, ...(m.alert ? { alert: m.alert } : {}) })),
+    trace: [],
+  };
   for (const stage of FLUSH_STAGES) state = stage.run(state, { silences });
   return state;
 }
@@ -144,7 +155,8 @@ export function decideFlush(state: GroupState, log: NotificationLog | undefined,
   const wanted: IncidentAction = acknowledged ? 'acknowledge' : 'trigger';
   if (wanted !== log.action) return { ...out, send: wanted, reason: acknowledged ? 'every firing alert is acknowledged' : 'no longer acknowledged' };
   const newlyResolved = resolved.filter((k) => !log.resolved.includes(k));
-  if (newlyResolved.length && !acknowledged) return { ...out, send: 'trigger', reason: `resolved meanwhile: ${newlyResolved.join(', ')} (the rest still fires)` };
+  if (newlyResolved.length && !acknowledged)
+    return { ...out, send: 'trigger', reason: `resolved meanwhile: ${newlyResolved.join(', ')} (the rest still fires)` };
   if (!acknowledged && timing.repeatMs && state.now >= log.at + timing.repeatMs)
     return { ...out, send: 'trigger', reason: `unchanged and firing for ${Math.round((state.now - log.at) / 1000)}s: the repeat is due` };
   return { ...out, reason: acknowledged ? 'acknowledged and unchanged' : 'unchanged since the last notification' };
@@ -175,6 +187,16 @@ export function groupIdOfIncidentKey(key: string): string | undefined {
   return m?.[1];
 }
 
+/** The alert hash's `n:<notifier>` value of an alert that a pager holds through its group's incident. */
+export function incidentMarker(groupId: string): string {
+  return `incident:${groupId}`;
+}
+
+/** The group an alert's `told` value names, if it is an incident's. */
+export function groupOfMarker(told: string | undefined): string | undefined {
+  return told?.startsWith('incident:') ? told.slice('incident:'.length) : undefined;
+}
+
 /** Firing alerts listed in full in a message, at most; the rest are counted. */
 export const LISTED_IN_FULL = 10;
 
@@ -195,9 +217,8 @@ export function incidentMessage(o: {
   summaryOf(e: WatchEvent): string;
 }): { message: IncidentMessage; lead?: WatchEvent } {
   const { decision, state } = o;
-  const firing = state.members
-    .filter((m) => m.firing && m.alert)
-    .sort((a, b) => a.alert!.openedAt - b.alert!.openedAt || a.key.localeCompare(b.key));
+  const firing = state.members.filter((m) => m.firing && m.alert).sort((a, b) => a.alert!.openedAt - b.alert!.openedAt || a.key.localeCompare(b.key));
+  // The message's event: the oldest firing alert's; with none firing (a resolve), any alert still open (silenced).
   const lead = firing[0]?.alert ?? state.members.find((m) => m.alert)?.alert;
   const listed = firing.slice(0, LISTED_IN_FULL).map((m) => ({
     key: m.key,
@@ -218,7 +239,7 @@ export function incidentMessage(o: {
     ...(decision.acknowledged && oldest?.acked ? { ackedBy: oldest.acked.by } : {}),
     reason: decision.reason,
   };
-  return { message, ...(oldest ? { lead: oldest.event } : {}) };
+  return { message, ...(lead ? { lead: lead.event } : {}) };
 }
 
 function titleOf(

@@ -5,20 +5,16 @@ import type { Redis } from 'ioredis';
 import type { WatchEvent } from '../store/events';
 import type { Keys } from '../store/keys';
 import { scriptsFor, type Scripts } from '../store/scripts';
-import type { IncidentAction, IncidentTiming, NotificationLog } from './incident';
+import type { Explanation } from './explain';
+import type { IncidentAction, IncidentSettings, NotificationLog } from './incident';
+
+export type { IncidentSettings } from './incident';
 
 /** A group's notification log is kept this long after the group closed (s): its count of messages goes on. */
 const LOG_TTL_SECONDS = 30 * 86_400;
 
 /** One flush holds its group this long at most (a send's timeout is far shorter); a crashed flush frees it then. */
 const LOCK_MS = 60_000;
-
-/** What makes a group: its route, its notifier, the values of the route's group-by fields. */
-export interface IncidentSettings extends IncidentTiming {
-  notifier: string;
-  route: number;
-  values: string[];
-}
 
 /** A message noted before it is sent: a flush that died sending it sends it again as it was, under the same id. */
 export interface PendingMessage {
@@ -36,16 +32,6 @@ export interface IncidentGroup {
   members: Map<string, string>;
   log?: NotificationLog;
   pending?: PendingMessage;
-}
-
-/** The alert hash's `n:<notifier>` value of an alert that a pager holds through its group's incident. */
-export function incidentMarker(groupId: string): string {
-  return `incident:${groupId}`;
-}
-
-/** The group an alert's `told` value names, if it is an incident's. */
-export function groupOfMarker(told: string | undefined): string | undefined {
-  return told?.startsWith('incident:') ? told.slice('incident:'.length) : undefined;
 }
 
 export class IncidentStore {
@@ -119,11 +105,7 @@ export class IncidentStore {
 
   /** The receiver accepted it: the log says so, and nothing is pending. */
   async noteSent(groupId: string, log: NotificationLog): Promise<void> {
-    await this.redis
-      .multi()
-      .hset(this.keys.incidentLog(groupId), encodeLog(log))
-      .hdel(this.keys.incidentLog(groupId), 'pending')
-      .exec();
+    await this.redis.multi().hset(this.keys.incidentLog(groupId), encodeLog(log)).hdel(this.keys.incidentLog(groupId), 'pending').exec();
   }
 
   /** After a flush: resolved alerts leave the group, its next flush is set; returns the alerts left (0: gone). */
@@ -151,6 +133,21 @@ export class IncidentStore {
   async claimDue(now: number, limit = 200): Promise<{ groupId: string; dueAt: number }[]> {
     const due = await this.scripts.claimDue({ schedule: this.keys.incidentsDue, now, limit, leaseMs: LOCK_MS });
     return due.map(({ member, dueAt }) => ({ groupId: member, dueAt }));
+  }
+
+  /** Fills in each pager delivery's incident with its notification log and next flush (`routes test`). */
+  async explain(e: Explanation): Promise<Explanation> {
+    for (const d of e.deliveries) {
+      if (!d.incident) continue;
+      const [group, due] = await Promise.all([this.read(d.incident.groupId), this.redis.zscore(this.keys.incidentsDue, d.incident.groupId)]);
+      const log = group?.log ?? (await this.log(d.incident.groupId));
+      d.incident.log = log
+        ? { action: log.action, firing: log.firing.length, resolved: log.resolved.length, at: new Date(log.at).toISOString(), notifications: log.seq }
+        : null;
+      d.incident.pending = Boolean(group?.pending);
+      d.incident.nextFlushAt = due ? new Date(Number(due)).toISOString() : null;
+    }
+    return e;
   }
 
   /** Live groups, with their notification logs (for `alerts` and the dashboard). */

@@ -53,7 +53,8 @@ export function defineAlertRoutes(route: (method: string, path: string, handler:
     const policy = d.policy ?? alertPolicyOf({ notifiers: {}, routes: [] });
     const state = await readDecisionState({ policy, alerts: d.alerts, silences: d.silences }, [event], d.clock.now());
     const history = typeof body.eventId === 'string' ? await deliveryHistory(d.redis, d.keys, d.deliveries, policy, event) : undefined;
-    sendJson(res, 200, explainRouting(policy, state, event, history));
+    const explained = explainRouting(policy, state, event, history);
+    sendJson(res, 200, d.incidents ? await d.incidents.explain(explained) : explained);
   });
 }
 

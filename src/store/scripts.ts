@@ -276,7 +276,13 @@ export class Scripts {
    * An alert joins its incident group, or (no `member`) a change asks the group for a flush; returns the group's
    * next flush time, or undefined when a touched group is gone (joinIncident-3.lua).
    */
-  async joinIncident(a: { groupId: string; now: number; member?: { key: string; openedBy: string }; notBefore?: number; settings?: Record<string, string | number> }): Promise<number | undefined> {
+  async joinIncident(a: {
+    groupId: string;
+    now: number;
+    member?: { key: string; openedBy: string };
+    notBefore?: number;
+    settings?: Record<string, string | number>;
+  }): Promise<number | undefined> {
     const settings = Object.entries(a.settings ?? {}).flat();
     const due = await this.call<number>(
       'joinIncident',

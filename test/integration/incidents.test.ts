@@ -111,7 +111,9 @@ describe('incidents: the group is what the pager holds', () => {
     const r = await rigWith({ group: { by: ['experiment'], wait: 0.3, interval: 0.5 } });
     r.pd.script.push({ status: 200, delayMs: 5000 }); // the first page hangs: the worker is killed meanwhile
     await r.emit(stepEvent('steprun.failed', 'train', 'run1'));
-    await waitFor(async () => (await r.redis.hget(r.keys.incidentLog([...(await r.incidents.list())][0]?.id ?? 'x'), 'pending')) !== null, { timeoutMs: 10_000 });
+    await waitFor(async () => (await r.redis.hget(r.keys.incidentLog([...(await r.incidents.list())][0]?.id ?? 'x'), 'pending')) !== null, {
+      timeoutMs: 10_000,
+    });
     await r.killWorker();
     await new Promise((res) => setTimeout(res, 5500));
     await r.settle(1000, 90_000);

@@ -1,6 +1,16 @@
 // Issue 36: the incident decision, one case per stage outcome (alerts/incident.ts): each stage of the flush, then the
 // dedup against the notification log (Alertmanager's needsUpdate, with acknowledgement as the incident's state).
-import { decideFlush, groupIdOfIncidentKey, groupStateOf, incidentKeyOf, incidentMessage, nextFlushAt, LOOK_AGAIN_MS, type IncidentTiming, type NotificationLog } from '../../src/alerts/incident';
+import {
+  decideFlush,
+  groupIdOfIncidentKey,
+  groupStateOf,
+  incidentKeyOf,
+  incidentMessage,
+  nextFlushAt,
+  LOOK_AGAIN_MS,
+  type IncidentTiming,
+  type NotificationLog,
+} from '../../src/alerts/incident';
 import type { AlertView } from '../../src/alerts/decision-types';
 import type { Silence } from '../../src/alerts/silences';
 import type { WatchEvent } from '../../src/store/events';
@@ -42,7 +52,8 @@ describe('the dedup against the notification log', () => {
 
   it('nothing logged and something fires: the first trigger', () => expect(decide([member('a')]).send).toBe('trigger'));
   it('nothing logged and nothing fires: nothing', () => expect(decide([resolved('a')]).send).toBeUndefined());
-  it('a firing alert the log lacks: a trigger (update)', () => expect(decide([member('a'), member('b')], log({ firing: ['local/E/step/a'] })).send).toBe('trigger'));
+  it('a firing alert the log lacks: a trigger (update)', () =>
+    expect(decide([member('a'), member('b')], log({ firing: ['local/E/step/a'] })).send).toBe('trigger'));
   it('nothing fires any more after a trigger: one resolve', () => expect(decide([resolved('a')], log({ firing: ['local/E/step/a'] })).send).toBe('resolve'));
   it('nothing fires after a resolve: nothing more', () => expect(decide([resolved('a')], log({ action: 'resolve' })).send).toBeUndefined());
   it('every firing alert silenced: the incident resolves', () =>
@@ -53,7 +64,8 @@ describe('the dedup against the notification log', () => {
     expect(decide([member('a'), resolved('b')], log({ firing: ['local/E/step/a'], resolved: ['local/E/step/b'] })).send).toBeUndefined());
   it('every firing alert acknowledged: acknowledge', () =>
     expect(decide([member('a', { acked: { by: 'ana', at: NOW } })], log({ firing: ['local/E/step/a'] })).send).toBe('acknowledge'));
-  it('an acknowledgement taken back: trigger again', () => expect(decide([member('a')], log({ firing: ['local/E/step/a'], action: 'acknowledge' })).send).toBe('trigger'));
+  it('an acknowledgement taken back: trigger again', () =>
+    expect(decide([member('a')], log({ firing: ['local/E/step/a'], action: 'acknowledge' })).send).toBe('trigger'));
   it('unchanged before the repeat is due: nothing', () =>
     expect(decide([member('a')], log({ firing: ['local/E/step/a'] }), { ...timing, repeatMs: 3_600_000 }).send).toBeUndefined());
   it('unchanged when the repeat is due: one repeat', () =>
@@ -72,7 +84,13 @@ describe('the message and the schedule', () => {
     const state = groupStateOf([member('a', { failures: 7, openedAt: Date.parse('2026-12-07T01:02:00Z') }), member('b')], [], NOW);
     const l = log({ firing: ['local/E/step/a', 'local/E/step/b'], at: NOW - 3_600_000 });
     const decision = decideFlush(state, l, { ...timing, repeatMs: 3_600_000 });
-    const { message } = incidentMessage({ groupId: 'g0123456789abcdef0123', decision: decision as typeof decision & { send: 'trigger' }, state, log: l, summaryOf: (e) => `${e.stepRun!.name} failed` });
+    const { message } = incidentMessage({
+      groupId: 'g0123456789abcdef0123',
+      decision: decision as typeof decision & { send: 'trigger' },
+      state,
+      log: l,
+      summaryOf: (e) => `${e.stepRun!.name} failed`,
+    });
     expect(message.title).toBe('Still failing since 01:02 UTC (7 failures): a failed (+1 more failing)');
     expect(message).toMatchObject({ key: 'steprun-watch/g0123456789abcdef0123', action: 'trigger', firingCount: 2, failures: 7 });
   });

@@ -61,7 +61,13 @@ export function alertsCommand(program: Command): void {
     'steprun-watch alerts unack local/churn/step/train',
   ).action(async (alert: string, _o: unknown, cmd: Command) => {
     const config = await configOf(cmd);
-    const after = await withRedis(config, (redis, keys) => unacknowledge(new AlertStore(redis, keys), alert, systemClock.now(), new IncidentStore(redis, keys)));
-    report(cmd, { id: after.id, key: after.key, acked: after.acked ?? null, outcome: 'unacknowledged' }, () => `took the acknowledgement of ${after.key} (${after.id}) back\n`);
+    const after = await withRedis(config, (redis, keys) =>
+      unacknowledge(new AlertStore(redis, keys), alert, systemClock.now(), new IncidentStore(redis, keys)),
+    );
+    report(
+      cmd,
+      { id: after.id, key: after.key, acked: after.acked ?? null, outcome: 'unacknowledged' },
+      () => `took the acknowledgement of ${after.key} (${after.id}) back\n`,
+    );
   });
 }

@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { systemClock } from '../../util/clock';
 import { AlertStore } from '../../alerts/alert-store';
 import { readDecisionState } from '../../alerts/decision-state';
-import { explainRouting, type Explanation } from '../../alerts/explain';
+import { explainRouting, type Explanation, type IncidentExplanation } from '../../alerts/explain';
+import { IncidentStore } from '../../alerts/incidents';
 import { deliveryHistory } from '../../alerts/history';
 import { alertPolicyOf } from '../../alerts/policy';
 import { findEvent } from '../../alerts/lookup';
@@ -41,7 +42,7 @@ export function routesCommand(program: Command): void {
         const event = o.eventId ? await findEvent(redis, keys, o.eventId) : await readEventFile(file!);
         const state = await readDecisionState({ policy, alerts: new AlertStore(redis, keys), silences: new SilenceStore(redis, keys) }, [event], now);
         const history = o.eventId ? await deliveryHistory(redis, keys, new DeliveryStore(redis, keys), policy, event) : undefined;
-        return explainRouting(policy, state, event, history);
+        return new IncidentStore(redis, keys).explain(explainRouting(policy, state, event, history));
       });
       report(cmd, result, () => explanationText(result));
     });
@@ -72,9 +73,21 @@ function explanationText(result: Explanation): string {
     out.push(`  routes[${r.route}] ${r.matched ? 'MATCHED' : 'no match'} -> ${r.notify.join(', ')}: ${r.why}${extras ? ` (${extras})` : ''}`);
   }
   for (const s of result.silencedBy) out.push(`  silenced by ${s.id} until ${s.endsAt}: ${s.comment}`);
-  for (const d of result.deliveries) out.push(`  ${d.notifier}: ${d.outcome} — ${d.reason}${d.route >= 0 ? ` (routes[${d.route}])` : ''}`);
+  for (const d of result.deliveries) {
+    out.push(`  ${d.notifier}: ${d.outcome} — ${d.reason}${d.route >= 0 ? ` (routes[${d.route}])` : ''}`);
+    if (d.incident) out.push(`    ${incidentLine(d.incident)}`);
+  }
   out.push(`  deliveries: ${result.deliveries.map((d) => `${d.notifier} (${d.outcome})`).join(', ') || 'none: no route matches'}`);
   return out.join('\n') + '\n';
+}
+
+/** A pager's incident in words: its group, the key the pager holds, what it was last sent, and the next flush. */
+function incidentLine(i: IncidentExplanation): string {
+  const log = i.log
+    ? `last sent ${i.log.action} at ${i.log.at} (${i.log.firing} firing, ${i.log.resolved} resolved; ${i.log.notifications} notification(s))`
+    : 'never sent';
+  const next = i.nextFlushAt ? `; next flush ${i.nextFlushAt}` : '';
+  return `incident group ${i.groupId}, key ${i.key}: ${log}${i.pending ? '; a message is on its way' : ''}${next}`;
 }
 
 /** One delivery record in words: sent, grouped into generation N, silenced by S, inhibited by K, repeat n, dead letter. */

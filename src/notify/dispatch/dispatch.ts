@@ -14,8 +14,10 @@ import type { SilenceStore } from '../../alerts/silences';
 import { DISPATCH_GROUP, type Keys } from '../../store/keys';
 import { parseEntry, type StreamEntry } from '../../store/outbox';
 import { batchJobs, type PlannedJob } from './batches';
-import { IncidentTicker, incidentJoinOf, incidentOfResolve, type IncidentJoin } from './incidents';
-import { incidentMarker, type IncidentStore } from '../../alerts/incidents';
+import { IncidentTicker } from './incident-ticker';
+import { incidentJoinOf, incidentOfResolve, type IncidentJoin } from '../../alerts/incident-join';
+import { incidentMarker } from '../../alerts/incident';
+import type { IncidentStore } from '../../alerts/incidents';
 import type { DeliveryStore } from '../../store/deliveries';
 
 export interface DispatcherOptions {
@@ -220,7 +222,15 @@ export class Dispatcher {
    * A pager's decision on an alert: its failure joins the incident group (recorded here, sent by the group's flush,
    * never per alert), a resolve asks the group to look again. False when it is not an incident's business.
    */
-  private planIncident(e: WatchEvent, action: AlertAction | undefined, key: string | undefined, d: Decision, plan: DispatchPlan, notes: AlertNotes, joins: IncidentJoin[]): boolean {
+  private planIncident(
+    e: WatchEvent,
+    action: AlertAction | undefined,
+    key: string | undefined,
+    d: Decision,
+    plan: DispatchPlan,
+    notes: AlertNotes,
+    joins: IncidentJoin[],
+  ): boolean {
     const join = incidentJoinOf(this.o.policy, action, key, d);
     const touched = join ? undefined : incidentOfResolve(this.o.policy, e, d.notifier);
     if (!join && !touched) return false;

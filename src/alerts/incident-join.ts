@@ -1,0 +1,46 @@
+// Which incident group a pager's decision puts an alert in (pure): its failure joins the group of (route, notifier,
+// the route's group-by values) instead of being sent a message of its own; a resolve asks that group for a flush.
+import type { AlertAction } from './alert-key';
+import type { AlertPolicy, Decision } from './decision-types';
+import { groupOfMarker, type IncidentSettings } from './incident';
+import type { WatchEvent } from '../store/events';
+import { groupId } from '../store/ids';
+
+/** A group's flushes at most this often while it changes, when its route sets no `group.interval` (Alertmanager's). */
+const DEFAULT_INTERVAL_MS = 300_000;
+
+/** The outcomes by which an alert belongs to a pager's incident group (silenced: it pages when the silence ends). */
+const JOINS: readonly Decision['outcome'][] = ['group', 'send', 'held', 'silenced'];
+
+export interface IncidentJoin {
+  groupId: string;
+  settings: IncidentSettings;
+  notBefore?: number;
+}
+
+/** The group a pager's decision on an alert's failure puts it in; undefined when it is no pager's or joins none. */
+export function incidentJoinOf(policy: AlertPolicy, action: AlertAction | undefined, key: string | undefined, d: Decision): IncidentJoin | undefined {
+  if (action !== 'open' || !key || !policy.traits.get(d.notifier)?.pager || !JOINS.includes(d.outcome)) return undefined;
+  const route = policy.routes[d.route];
+  if (!route) return undefined;
+  // Ungrouped: a group of one alert key, the same machinery.
+  const values = d.group?.values ?? [key];
+  return {
+    groupId: groupId(d.route, d.notifier, values),
+    settings: {
+      notifier: d.notifier,
+      route: d.route,
+      values,
+      waitMs: d.group?.wait ?? 0,
+      intervalMs: d.group?.interval ?? DEFAULT_INTERVAL_MS,
+      ...(route.repeat ? { repeatMs: route.repeat.every } : {}),
+    },
+    ...(d.holdUntil ? { notBefore: d.holdUntil } : {}),
+  };
+}
+
+/** The incident group a resolve concerns at a pager (the alert joined one), if any. */
+export function incidentOfResolve(policy: AlertPolicy, e: WatchEvent, notifier: string): string | undefined {
+  if (e.type !== 'alert.resolved' || !policy.traits.get(notifier)?.pager) return undefined;
+  return groupOfMarker(e.alert?.lastMessages?.[notifier]);
+}
