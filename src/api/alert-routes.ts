@@ -4,6 +4,7 @@ import { readDecisionState } from '../alerts/decision-state';
 import { explainRouting } from '../alerts/explain';
 import { deliveryHistory } from '../alerts/history';
 import { alertPolicyOf } from '../alerts/policy';
+import { receiverHolds } from '../alerts/receivers';
 import { findEvent } from '../alerts/lookup';
 import { parseMatchers, type SilenceStore } from '../alerts/silences';
 import { parseDurationMs } from '../util/duration';
@@ -15,7 +16,10 @@ import type { ApiDeps, Handler } from './deps';
 export function defineAlertRoutes(route: (method: string, path: string, handler: Handler) => void, d: ApiDeps): void {
   route('GET', '/alerts', async (_q, res) => {
     const alerts = (await d.alerts?.list()) ?? [];
-    sendJson(res, 200, { alerts: alerts.map(({ event: _event, ...a }) => ({ ...a, openedAt: new Date(a.openedAt).toISOString() })) });
+    const held = await receiverHolds(alerts, d.deliveries, d.incidents);
+    sendJson(res, 200, {
+      alerts: alerts.map(({ event: _event, ...a }) => ({ ...a, openedAt: new Date(a.openedAt).toISOString(), held: held.get(a.id) ?? {} })),
+    });
   });
   route('POST', '/alerts/:id/ack', async (req, res, p) => {
     const body = (await readJson(req)) as { by?: unknown; comment?: unknown };

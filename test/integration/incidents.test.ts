@@ -5,6 +5,10 @@
 import { AlertRig, pipelineEvent, stepEvent } from '../support/alert-rig';
 import { acknowledge, unacknowledge } from '../../src/alerts/ack';
 import { waitFor } from '../support/wait-for';
+import { receiverHolds } from '../../src/alerts/receivers';
+import { explainRouting } from '../../src/alerts/explain';
+import { readDecisionState } from '../../src/alerts/decision-state';
+import { alertPolicyOf } from '../../src/alerts/policy';
 
 jest.setTimeout(60_000);
 
@@ -42,6 +46,17 @@ describe('incidents: the group is what the pager holds', () => {
     held = r.pagerHolds();
     expect([...held.triggers.values()]).toEqual([2]);
     expect((held.bodies.at(-1) as { payload: { summary: string } }).payload.summary).toMatch(/^Still failing since \d\d:\d\d UTC \(1 failure\)/);
+    // routes test names the group, the key the pager holds and what the notification log says.
+    const policy = alertPolicyOf(r.config);
+    const again = stepEvent('steprun.failed', 's000', 'run9');
+    const explained = await r.incidents.explain(
+      explainRouting(policy, await readDecisionState({ policy, alerts: r.alerts, silences: r.silences }, [again], r.clock.now()), again),
+    );
+    expect(explained.deliveries[0]).toMatchObject({
+      notifier: 'pd',
+      outcome: 'suppressed',
+      incident: { key: [...held.open.keys()][0], log: { action: 'trigger', firing: 40, notifications: 2 }, pending: false },
+    });
     // Every step passes: one resolve, nothing left open.
     await r.emit(...steps.map((s) => stepEvent('steprun.finished', s, 'run2')), pipelineEvent('pipelinerun.finished', 'run2'));
     await r.settle(1500);
@@ -85,8 +100,11 @@ describe('incidents: the group is what the pager holds', () => {
     await r.emit(stepEvent('steprun.failed', 'train', 'run1'));
     await r.settle(1000);
     const [key] = [...r.pagerHolds().open.keys()];
+    const holds = async () => (await receiverHolds(await r.alerts.list(), r.deliveries, r.incidents)).values().next().value;
+    expect(await holds()).toEqual({ pd: 'open' });
     await acknowledge(r.alerts, 'local/E/step/train', 'ana (CLI)', r.clock.now(), undefined, r.incidents);
     await waitFor(() => r.pagerHolds().open.get(key!) === 'acknowledged', { timeoutMs: 10_000 });
+    await waitFor(async () => (await holds())?.pd === 'acknowledged', { timeoutMs: 10_000, what: '`alerts` saying the pager holds it acknowledged' });
     await unacknowledge(r.alerts, 'local/E/step/train', r.clock.now(), r.incidents);
     await waitFor(() => r.pagerHolds().open.get(key!) === 'triggered', { timeoutMs: 10_000 });
     await r.settle(1000);

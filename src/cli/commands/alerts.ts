@@ -4,6 +4,8 @@ import { systemClock } from '../../util/clock';
 import { acknowledge, unacknowledge } from '../../alerts/ack';
 import { IncidentStore } from '../../alerts/incidents';
 import { AlertStore } from '../../alerts/alert-store';
+import { holdsLine, receiverHolds } from '../../alerts/receivers';
+import { DeliveryStore } from '../../store/deliveries';
 import { formatDuration } from '../../notify/notifiers/formats/describe';
 import { defineCommand, report, reportList } from '../command';
 import { configOf, withRedis } from '../context';
@@ -17,11 +19,14 @@ export function alertsCommand(program: Command): void {
     'steprun-watch alerts ack local/churn/step/train --comment "looking"',
   ).action(async (_o, cmd: Command) => {
     const config = await configOf(cmd);
-    const alerts = await withRedis(config, (redis, keys) => new AlertStore(redis, keys).list());
+    const [alerts, held] = await withRedis(config, async (redis, keys) => {
+      const open = await new AlertStore(redis, keys).list();
+      return [open, await receiverHolds(open, new DeliveryStore(redis, keys), new IncidentStore(redis, keys))] as const;
+    });
     const now = systemClock.now();
     reportList(
       cmd,
-      alerts.map(({ event: _event, ...a }) => a),
+      alerts.map(({ event: _event, ...a }) => ({ ...a, held: held.get(a.id) ?? {} })),
       'no open alerts',
       {
         KEY: (a) => a.key,
@@ -29,7 +34,8 @@ export function alertsCommand(program: Command): void {
         SINCE: (a) => new Date(a.openedAt).toISOString(),
         'OPENED BY RUN': (a) => a.openedRun ?? '-',
         FAILURES: (a) => String(a.failures),
-        NOTIFIERS: (a) => a.notifiers.join(',') || '-',
+        // What each receiver holds now (issue 36): not merely who was routed a message.
+        HOLDS: (a) => holdsLine(a.held),
         ACKED: (a) => (a.acked ? `${a.acked.by} ${new Date(a.acked.at).toISOString()}` : '-'),
       },
     );

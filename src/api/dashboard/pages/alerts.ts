@@ -1,11 +1,13 @@
 // Open alerts and silences: add a silence with an expiry, expire one (the buttons call the JSON API).
 import type { ApiDeps } from '../../deps';
 import type { Silence } from '../../../alerts/silences';
+import { holdsLine, receiverHolds } from '../../../alerts/receivers';
 import { html, table, timeAgo, type SafeHtml } from '../html';
 
 export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
   const now = d.clock.now();
   const [alerts, silences] = await Promise.all([d.alerts?.list() ?? [], d.silences?.list(now) ?? []]);
+  const held = await receiverHolds(alerts, d.deliveries, d.incidents);
   const alertRows = alerts.map(
     (a) =>
       html`<tr data-alert="${a.key}">
@@ -14,7 +16,7 @@ export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
         <td>${a.openedType}</td>
         <td>${a.openedSummary}</td>
         <td>${a.failures}</td>
-        <td>${a.notifiers.join(', ')}</td>
+        <td>${holdsLine(held.get(a.id))}</td>
         <td>
           ${
             a.acked
@@ -28,7 +30,7 @@ export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
   );
   return html`<section aria-labelledby="alerts-h">
       <h2 id="alerts-h">Open alerts</h2>
-      ${table({ head: ['Alert', 'Opened', 'By', 'Summary', 'Failures', 'Notified', 'Acknowledged'], rows: alertRows, empty: 'No open alert.' })}
+      ${table({ head: ['Alert', 'Opened', 'By', 'Summary', 'Failures', 'Receivers hold', 'Acknowledged'], rows: alertRows, empty: 'No open alert.' })}
     </section>
     <section aria-labelledby="silences-h">
       <h2 id="silences-h">Silences</h2>
