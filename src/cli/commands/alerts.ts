@@ -40,6 +40,11 @@ export function alertsCommand(program: Command): void {
       },
     );
   });
+  defineAckCommands(alertsCommand);
+}
+
+/** `alerts ack` and `alerts unack`: an acknowledgement, given or taken back, reaches every pager holding the alert. */
+function defineAckCommands(alertsCommand: Command): void {
   defineCommand(
     alertsCommand,
     'ack <alert>',
