@@ -1,5 +1,5 @@
 // "Nothing left to do": every outbox entry read and acknowledged by the dispatcher, and no delivery job waiting,
-// running, or due within the horizon. What a receiver has not been sent by then will not be sent by itself, so a
+// running, or due within the horizon, nor an incident group's flush. What a receiver has not been sent by then will not be sent by itself, so a
 // test that checks for a duplicate (or for silence) waits for this condition, never for a fixed time.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -30,7 +30,10 @@ async function deliveriesDone(queue: Queue, horizonMs: number): Promise<boolean>
 export async function untilQuiet(redis: Redis, prefix: string, o: { timeoutMs?: number; horizonMs?: number } = {}): Promise<void> {
   const keys = new Keys(prefix);
   const queue = new Queue(DELIVER_QUEUE, { connection: redis, prefix: keys.bullPrefix });
-  const quiet = async () => (await outboxDone(redis, keys)) && (await deliveriesDone(queue, o.horizonMs ?? 2000));
+  const horizon = o.horizonMs ?? 2000;
+  // An incident group's flush due within the horizon is work left too (the dispatcher's ticker makes it a job).
+  const flushesDone = async () => (await redis.zcount(keys.incidentsDue, '-inf', Date.now() + horizon)) === 0;
+  const quiet = async () => (await outboxDone(redis, keys)) && (await deliveriesDone(queue, horizon)) && (await flushesDone());
   try {
     await waitFor(async () => (await quiet()) && (await new Promise((r) => setTimeout(r, 200))) === undefined && (await quiet()), {
       timeoutMs: o.timeoutMs ?? 30_000,
