@@ -112,7 +112,9 @@ export function decideRepeat(policy: AlertPolicy, state: DecisionState, alert: A
   if (!chosen || !route) return { ...base, outcome: 'suppressed', reason: `no route sends ${alert.key} to ${notifier} any more` };
   const r = { ...base, route: chosen.route, ...(route.severity ? { severity: route.severity } : {}) };
   if (!route.repeat) return { ...r, outcome: 'suppressed', reason: `routes[${chosen.route}] no longer repeats` };
-  if (alert.acked) return { ...r, outcome: 'suppressed', reason: `acknowledged by ${alert.acked.by}` };
+  // An acknowledgement stands until the alert resolves, or until the route's ack.expires.
+  if (alert.acked && !(route.ack && state.now >= alert.acked.at + route.ack.expires))
+    return { ...r, outcome: 'suppressed', reason: `acknowledged by ${alert.acked.by}` };
   const inhibitedBy = inhibitorOf(policy, state, alert.event, alert.key, notifier);
   if (inhibitedBy) return { ...r, outcome: 'inhibited', reason: `inhibited by ${inhibitedBy}`, inhibitedBy };
   const silencedBy = activeSilencesFor(state.silences, alert.event, state.now).map((s) => s.id);

@@ -34,6 +34,7 @@ export function incidentJoinOf(policy: AlertPolicy, action: AlertAction | undefi
       waitMs: d.group?.wait ?? 0,
       intervalMs: d.group?.interval ?? DEFAULT_INTERVAL_MS,
       ...(route.repeat ? { repeatMs: route.repeat.every } : {}),
+      ...(route.ack ? { ackExpiresMs: route.ack.expires } : {}),
     },
     ...(d.holdUntil ? { notBefore: d.holdUntil } : {}),
   };

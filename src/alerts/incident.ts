@@ -16,6 +16,8 @@ export interface IncidentTiming {
   intervalMs: number;
   /** A firing group that did not change is sent again this often (the route's `repeat`); absent: never. */
   repeatMs?: number;
+  /** An acknowledgement lapses after this long (the route's `ack.expires`); absent: it stands until the alert resolves. */
+  ackExpiresMs?: number;
 }
 
 /** What makes a group: its route, its notifier, the values of the route's group-by fields. */
@@ -66,7 +68,7 @@ export interface GroupState {
 /** A stage of the flush pipeline: takes the group's state, returns it with its own part decided. */
 export interface FlushStage {
   name: string;
-  run(state: GroupState, ctx: { silences: Silence[] }): GroupState;
+  run(state: GroupState, ctx: { silences: Silence[]; ackExpiresMs?: number }): GroupState;
 }
 
 /** A resolved alert (gone from the open alerts) does not fire. */
@@ -94,11 +96,15 @@ const silenceStage: FlushStage = {
   },
 };
 
-/** An acknowledged alert still fires (it fails), but the incident is acknowledged when every firing alert is. */
+/**
+ * An acknowledged alert still fires (it fails), but the incident is acknowledged when every firing alert is. An
+ * acknowledgement older than the route's `ack.expires` has lapsed.
+ */
 const ackStage: FlushStage = {
   name: 'acknowledge',
-  run(state) {
-    const members = state.members.map((m) => (m.firing && m.alert?.acked ? { ...m, acked: m.alert.acked } : m));
+  run(state, { ackExpiresMs }) {
+    const standing = (a: AlertView['acked']) => a !== undefined && (!ackExpiresMs || state.now < a.at + ackExpiresMs);
+    const members = state.members.map((m) => (m.firing && standing(m.alert?.acked) ? { ...m, acked: m.alert!.acked } : m));
     const acked = members.filter((m) => m.acked).map((m) => `${m.key} by ${m.acked!.by}`);
     return { ...state, members, trace: acked.length ? [...state.trace, `acknowledged: ${acked.join(', ')}`] : state.trace };
   },
@@ -111,13 +117,13 @@ const ackStage: FlushStage = {
 export const FLUSH_STAGES: readonly FlushStage[] = [resolvedStage, silenceStage, ackStage];
 
 /** The group's alerts through every stage. */
-export function groupStateOf(members: MemberView[], silences: Silence[], now: number): GroupState {
+export function groupStateOf(members: MemberView[], silences: Silence[], now: number, ackExpiresMs?: number): GroupState {
   let state: GroupState = {
     now,
     members: members.map((m) => ({ key: m.key, firing: m.alert !== undefined, ...(m.alert ? { alert: m.alert } : {}) })),
     trace: [],
   };
-  for (const stage of FLUSH_STAGES) state = stage.run(state, { silences });
+  for (const stage of FLUSH_STAGES) state = stage.run(state, { silences, ...(ackExpiresMs ? { ackExpiresMs } : {}) });
   return state;
 }
 
@@ -169,11 +175,15 @@ export function decideFlush(state: GroupState, log: NotificationLog | undefined,
  */
 export const LOOK_AGAIN_MS = 60_000;
 
-/** When the group should be looked at next: its repeat, else a look again; undefined when it is over. */
-export function nextFlushAt(log: NotificationLog | undefined, timing: IncidentTiming, now: number, membersLeft: number): number | undefined {
+/**
+ * When the group should be looked at next: its repeat, an acknowledgement lapsing, else a look again; undefined when
+ * it is over. `ackedAt`: the earliest standing acknowledgement of its firing alerts.
+ */
+export function nextFlushAt(log: NotificationLog | undefined, timing: IncidentTiming, now: number, membersLeft: number, ackedAt?: number): number | undefined {
   if (membersLeft === 0 && (!log || log.action === 'resolve')) return undefined;
   const repeatAt = log && log.action === 'trigger' && timing.repeatMs ? log.at + timing.repeatMs : Infinity;
-  return Math.max(now + 1, Math.min(now + Math.max(timing.intervalMs, LOOK_AGAIN_MS), repeatAt));
+  const lapseAt = ackedAt !== undefined && timing.ackExpiresMs ? ackedAt + timing.ackExpiresMs : Infinity;
+  return Math.max(now + 1, Math.min(now + Math.max(timing.intervalMs, LOOK_AGAIN_MS), repeatAt, lapseAt));
 }
 
 /** The incident key the pager holds for a group: stable for the group's whole life (PagerDuty's `dedup_key`). */

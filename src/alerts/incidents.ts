@@ -53,6 +53,7 @@ export class IncidentStore {
       waitMs: settings.waitMs,
       intervalMs: settings.intervalMs,
       repeatMs: settings.repeatMs ?? 0,
+      ackExpiresMs: settings.ackExpiresMs ?? 0,
     };
     return (await this.scripts.joinIncident({ groupId, now, member, notBefore, settings: fields }))!;
   }
@@ -83,6 +84,7 @@ export class IncidentStore {
         waitMs: Number(g.waitMs ?? 0),
         intervalMs: Number(g.intervalMs ?? 300_000),
         ...(Number(g.repeatMs) > 0 ? { repeatMs: Number(g.repeatMs) } : {}),
+        ...(Number(g.ackExpiresMs) > 0 ? { ackExpiresMs: Number(g.ackExpiresMs) } : {}),
       },
       firstAt: Number(g.firstAt),
       ...(g.flushedAt ? { flushedAt: Number(g.flushedAt) } : {}),

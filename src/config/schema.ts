@@ -102,6 +102,8 @@ export const routeSchema = z.strictObject({
     .optional(),
   /** Send an alert that is still open again this often, until it resolves (`false`: never). */
   repeat: z.union([z.literal(false), z.strictObject({ every: duration })]).default(false),
+  /** An acknowledgement of this route's alerts lapses after `expires`: repeats resume, a pager's incident is triggered again. */
+  ack: z.strictObject({ expires: duration }).optional(),
   /**
    * Another failure of an alert that is open and was sent: `never` says nothing more, `update` a short "still failing
    * (n×)" (the live Slack message: a line in its thread), `always` the full message again. Pagers page once whatever.

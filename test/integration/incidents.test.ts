@@ -111,6 +111,19 @@ describe('incidents: the group is what the pager holds', () => {
     expect(r.pagerHolds().bodies.map((b) => b.event_action)).toEqual(['trigger', 'acknowledge', 'trigger']);
   });
 
+  it('an acknowledgement lapses after the route’s ack.expires: the pager is triggered again', async () => {
+    const r = await rigWith({ group: { by: ['experiment'], wait: 0.3, interval: 0.5 }, ack: { expires: 5 } });
+    await r.emit(stepEvent('steprun.failed', 'train', 'run1'));
+    await r.settle(1000);
+    await acknowledge(r.alerts, 'local/E/step/train', 'ana', r.clock.now(), undefined, r.incidents);
+    await r.settle(1000);
+    expect(r.pagerHolds().bodies.map((b) => b.event_action)).toEqual(['trigger', 'acknowledge']);
+    r.clock.advance(6000);
+    await r.settle(1000);
+    expect(r.pagerHolds().bodies.map((b) => b.event_action)).toEqual(['trigger', 'acknowledge', 'trigger']);
+    expect([...r.pagerHolds().open.values()]).toEqual(['triggered']);
+  });
+
   it('a silence that ends on a still-failing alert pages it, saying since when it fails', async () => {
     const r = await rigWith({ group: { by: ['experiment'], wait: 0.3, interval: 2 } });
     const silence = await r.silences.add({ matchers: { experiment: 'E' }, durationMs: 60_000 }, r.clock.now());

@@ -70,6 +70,12 @@ describe('the dedup against the notification log', () => {
     expect(decide([member('a')], log({ firing: ['local/E/step/a'] }), { ...timing, repeatMs: 3_600_000 }).send).toBeUndefined());
   it('unchanged when the repeat is due: one repeat', () =>
     expect(decide([member('a')], log({ firing: ['local/E/step/a'], at: NOW - 3_600_000 }), { ...timing, repeatMs: 3_600_000 }).send).toBe('trigger'));
+  it('an acknowledgement older than ack.expires has lapsed: trigger again', () => {
+    const acked = member('a', { acked: { by: 'ana', at: NOW - 5 * 3_600_000 } });
+    const l = log({ firing: ['local/E/step/a'], action: 'acknowledge' });
+    expect(decideFlush(groupStateOf([acked], [], NOW, 4 * 3_600_000), l, timing).send).toBe('trigger');
+    expect(decideFlush(groupStateOf([acked], [], NOW, 6 * 3_600_000), l, timing).send).toBeUndefined();
+  });
   it('acknowledged when the repeat is due: no repeat', () =>
     expect(
       decide([member('a', { acked: { by: 'ana', at: NOW } })], log({ firing: ['local/E/step/a'], action: 'acknowledge', at: NOW - 3_600_000 }), {
@@ -103,5 +109,6 @@ describe('the message and the schedule', () => {
     expect(nextFlushAt(log({ at: NOW }), { ...timing, repeatMs: 10_000 }, NOW, 1)).toBe(NOW + 10_000);
     expect(nextFlushAt(log({ at: NOW }), timing, NOW, 1)).toBe(NOW + Math.max(timing.intervalMs, LOOK_AGAIN_MS));
     expect(nextFlushAt(log({ action: 'resolve' }), timing, NOW, 0)).toBeUndefined();
+    expect(nextFlushAt(log({ action: 'acknowledge' }), { ...timing, ackExpiresMs: 5000 }, NOW, 1, NOW - 1000)).toBe(NOW + 4000);
   });
 });

@@ -47,6 +47,7 @@ async function flushOnce(deps: DeliverDeps, job: Job<IncidentFlushData>, group: 
     keys.map((key) => ({ key, alert: views.get(key) })),
     silences,
     now,
+    group.settings.ackExpiresMs,
   );
   const decision = decideFlush(state, group.log, group.settings);
   const gone = keys.filter((k) => !views.has(k)).map((k): [string, string] => [k, group.members.get(k)!]);
@@ -83,7 +84,9 @@ async function flushOnce(deps: DeliverDeps, job: Job<IncidentFlushData>, group: 
     await send(deps, job, group, pending, signal, gone);
     log = next;
   }
-  const nextAt = nextFlushAt(log, group.settings, now, keys.length - gone.length) ?? now + group.settings.intervalMs;
+  const ackedAt = Math.min(...state.members.filter((m) => m.acked).map((m) => m.acked!.at));
+  const nextAt =
+    nextFlushAt(log, group.settings, now, keys.length - gone.length, Number.isFinite(ackedAt) ? ackedAt : undefined) ?? now + group.settings.intervalMs;
   await incidents.settle(group.id, now, nextAt, gone);
   return decision.send ? 'delivered' : 'not-sent';
 }
