@@ -4,10 +4,10 @@
 // timestamps over 5 minutes old refused, and a request acted on once refused if it comes again. A button's value is
 // the alert's id only: what it may do is the button's own action on that one alert, looked up here.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { acknowledge } from '../alerts/ack';
+import { acknowledge, unacknowledge } from '../alerts/ack';
 import { keyMatchersOf } from '../alerts/alert-key';
 import { AlertNotFoundError } from '../model/errors';
-import { ACK_ACTION, ALERT_ACTIONS_BLOCK, SILENCE_ACTIONS } from '../notify/notifiers/formats/slack-actions';
+import { ACK_ACTION, ALERT_ACTIONS_BLOCK, SILENCE_ACTIONS, UNACK_ACTION, alertActionsBlock, unackActionBlock } from '../notify/notifiers/formats/slack-actions';
 import { postJson } from '../notify/deliver/http';
 import type { ApiDeps, Handler } from './deps';
 import { HttpError, parseJson, readBody } from './http';
@@ -30,6 +30,9 @@ export function verifySlackSignature(
   const given = Buffer.from(signature);
   return given.length === expected.length && timingSafeEqual(given, expected) ? 'ok' : 'bad';
 }
+
+/** The line saying what was last done: replaced, not stacked, by the next click. */
+const SAID_BLOCK = 'srw_alert_said';
 
 interface BlockActions {
   type?: string;
@@ -65,34 +68,46 @@ export function defineSlackHook(route: (method: string, path: string, handler: H
     // Slack wants an answer within 3 s; the message is updated through response_url after it.
     res.writeHead(200).end();
     if (payload.type !== 'block_actions' || !action?.action_id?.startsWith('srw_') || !action.value) return;
-    const said = await act(d, action.action_id, action.value, who).catch((err: Error) =>
-      err instanceof AlertNotFoundError ? `This alert is no longer open (${who} tried)` : `Could not do it: ${err.message}`,
-    );
-    log.info({ action: action.action_id, alert: action.value, by: who, said }, 'slack action');
-    if (payload.response_url) await answer(payload, said).catch((err: Error) => log.warn({ err: err.message }, 'slack response_url failed'));
+    const done = await act(d, action.action_id, action.value, who).catch((err: Error): Acted => ({
+      said: err instanceof AlertNotFoundError ? `This alert is no longer open (${who} tried)` : `Could not do it: ${err.message}`,
+    }));
+    log.info({ action: action.action_id, alert: action.value, by: who, said: done.said }, 'slack action');
+    if (payload.response_url) await answer(payload, done).catch((err: Error) => log.warn({ err: err.message }, 'slack response_url failed'));
   });
 }
 
-/** Does the button's one action on its one alert; returns what the message should now say. */
-async function act(d: ApiDeps, actionId: string, alertId: string, who: string): Promise<string> {
+/** What a click did, in words, and the buttons the message offers now (none: the alert was acted on for good). */
+interface Acted {
+  said: string;
+  buttons?: Record<string, unknown>;
+}
+
+/** Does the button's one action on its one alert; returns what the message should now say and offer. */
+async function act(d: ApiDeps, actionId: string, alertId: string, who: string): Promise<Acted> {
   const now = d.clock.now();
   if (actionId === ACK_ACTION) {
     const done = await acknowledge(d.alerts!, alertId, `${who} (Slack)`, now, undefined, d.incidents);
-    return done.outcome === 'acked' ? `Acknowledged by ${who}` : `Already acknowledged by ${done.by}`;
+    return { said: done.outcome === 'acked' ? `Acknowledged by ${who}` : `Already acknowledged by ${done.by}`, buttons: unackActionBlock(alertId) };
+  }
+  if (actionId === UNACK_ACTION) {
+    await unacknowledge(d.alerts!, alertId, now, d.incidents);
+    return { said: `Acknowledgement taken back by ${who}`, buttons: alertActionsBlock(alertId) };
   }
   const durationMs = SILENCE_ACTIONS[actionId];
-  if (!durationMs) return `Unknown action ${actionId}`;
+  if (!durationMs) return { said: `Unknown action ${actionId}` };
   const alert = await d.alerts!.byId(alertId);
   if (!alert) throw new AlertNotFoundError(alertId);
   const silence = await d.silences!.add({ matchers: keyMatchersOf(alert.event), durationMs, comment: `from Slack on ${alert.key}`, createdBy: who }, now);
-  return `Silenced ${durationMs / 3_600_000}h by ${who} (silence ${silence.id}, until ${new Date(silence.endsAt).toISOString()})`;
+  return { said: `Silenced ${durationMs / 3_600_000}h by ${who} (silence ${silence.id}, until ${new Date(silence.endsAt).toISOString()})` };
 }
 
-/** The message again, its buttons replaced by what was done (Slack's response_url, replace_original). */
-async function answer(payload: BlockActions, said: string): Promise<void> {
-  const blocks = (payload.message?.blocks ?? []).filter((b) => b.block_id !== ALERT_ACTIONS_BLOCK);
+/** The message again, its buttons replaced by what was done and what it offers now (Slack's response_url, replace_original). */
+async function answer(payload: BlockActions, done: Acted): Promise<void> {
+  const { said } = done;
+  const blocks = (payload.message?.blocks ?? []).filter((b) => b.block_id !== ALERT_ACTIONS_BLOCK && b.block_id !== SAID_BLOCK);
+  const saidBlock = { type: 'context', block_id: SAID_BLOCK, elements: [{ type: 'mrkdwn', text: said }] };
   const body = payload.message
-    ? { replace_original: true, text: payload.message.text ?? said, blocks: [...blocks, { type: 'context', elements: [{ type: 'mrkdwn', text: said }] }] }
+    ? { replace_original: true, text: payload.message.text ?? said, blocks: [...blocks, ...(done.buttons ? [done.buttons] : []), saidBlock] }
     : { replace_original: false, response_type: 'in_channel', text: said };
   await postJson({ url: payload.response_url!, body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, timeoutMs: 5000 });
 }

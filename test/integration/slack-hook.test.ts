@@ -121,10 +121,20 @@ describe('clicks on an alert’s buttons', () => {
     await waitFor(() => responses().length > 0, { what: 'the answer through response_url' });
     const answered = responses()[0]!.json as { replace_original: boolean; blocks: { type: string; block_id?: string; elements?: { text?: string }[] }[] };
     expect(answered.replace_original).toBe(true);
-    expect(answered.blocks.some((b) => b.block_id === 'srw_alert_actions')).toBe(false);
+    // The buttons are replaced by one: Unacknowledge (issue 36).
+    const offered = JSON.stringify(answered.blocks.filter((b) => b.block_id === 'srw_alert_actions'));
+    expect([offered.includes('"action_id":"srw_unack"'), offered.includes('"action_id":"srw_ack"')]).toEqual([true, false]);
     expect(answered.blocks.at(-1)!.elements![0]!.text).toBe('Acknowledged by @jane');
     expect((await ackAlert())!.acked).toMatchObject({ by: '@jane (Slack)' });
     expect(await send()).toBe(400); // the same signed request again: a replay
+
+    // Unacknowledge: taken back, the message offers Acknowledge again, and says who took it back (once, not stacked).
+    expect(await click(answered as unknown as Record<string, unknown>, 'srw_unack')()).toBe(200);
+    await waitFor(() => responses().length > 1, { what: 'the answer to Unacknowledge' });
+    const back = responses()[1]!.json as { blocks: { block_id?: string; elements?: { text?: string }[] }[] };
+    expect(JSON.stringify(back.blocks.filter((b) => b.block_id === 'srw_alert_actions'))).toContain('"action_id":"srw_ack"');
+    expect(back.blocks.filter((b) => b.block_id === 'srw_alert_said').map((b) => b.elements![0]!.text)).toEqual(['Acknowledgement taken back by @jane']);
+    expect((await ackAlert())!.acked).toBeUndefined();
   });
 
   it('Silence 1h: a silence on the alert’s key fields; the step’s next failure is silenced', async () => {
@@ -164,7 +174,7 @@ describe('clicks on an alert’s buttons', () => {
     await waitFor(() => responses().length > answeredBefore, { what: 'the reply updated through response_url' });
     const answered = responses().at(-1)!.json as { blocks: { block_id?: string; text?: { text: string }; elements?: { text?: string }[] }[] };
     expect(answered.blocks[0]!.text!.text).toContain('worse');
-    expect(answered.blocks.some((b) => b.block_id === 'srw_alert_actions')).toBe(false);
+    expect(JSON.stringify(answered.blocks.filter((b) => b.block_id === 'srw_alert_actions'))).not.toContain('"action_id":"srw_ack"');
     expect(answered.blocks.at(-1)!.elements![0]!.text).toBe('Acknowledged by @jane');
     const alerts = ((await (await fetch(`${daemon.apiUrl}/alerts`)).json()) as { alerts: { key: string; acked?: { by: string } }[] }).alerts;
     expect(alerts.find((a) => a.key === 'local/slk/step/evaluate')!.acked).toMatchObject({ by: '@jane (Slack)' });

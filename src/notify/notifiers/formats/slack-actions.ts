@@ -4,6 +4,8 @@
 /** The block holding the buttons: the hook drops it from the message once one was used. */
 export const ALERT_ACTIONS_BLOCK = 'srw_alert_actions';
 export const ACK_ACTION = 'srw_ack';
+/** Shown in place of the buttons once acknowledged: takes the acknowledgement back (a pager is triggered again). */
+export const UNACK_ACTION = 'srw_unack';
 /** Silence buttons and how long each silences. */
 export const SILENCE_ACTIONS: Readonly<Record<string, number>> = { srw_silence_1h: 3_600_000, srw_silence_4h: 4 * 3_600_000 };
 
@@ -21,5 +23,14 @@ export function alertActionsBlock(alertId: string): Record<string, unknown> {
         value: alertId,
       })),
     ],
+  };
+}
+
+/** What an acknowledged alert's message offers: Unacknowledge. */
+export function unackActionBlock(alertId: string): Record<string, unknown> {
+  return {
+    type: 'actions',
+    block_id: ALERT_ACTIONS_BLOCK,
+    elements: [{ type: 'button', action_id: UNACK_ACTION, text: { type: 'plain_text', text: 'Unacknowledge' }, value: alertId }],
   };
 }
