@@ -47,12 +47,14 @@ export interface Message {
 export interface RigOptions {
   /** Routes and the rest of the config (notifiers `pd` (PagerDuty) and `ce` (CloudEvents) exist; their URLs are set here). */
   config: Record<string, unknown>;
+  /** Keys already written under this prefix (an upgrade from an earlier release's state). */
+  prefix?: string;
 }
 
 export class AlertRig {
   readonly redis: Redis = testRedis();
-  readonly prefix = uniquePrefix('rig');
-  readonly keys = new Keys(this.prefix);
+  readonly prefix: string;
+  readonly keys: Keys;
   readonly clock = new OffsetClock();
   readonly pd = new WebhookReceiver();
   readonly ce = new WebhookReceiver();
@@ -70,7 +72,10 @@ export class AlertRig {
   private workerConnection?: Redis;
   private generation = 0;
 
-  constructor(private readonly o: RigOptions) {}
+  constructor(private readonly o: RigOptions) {
+    this.prefix = o.prefix ?? uniquePrefix('rig');
+    this.keys = new Keys(this.prefix);
+  }
 
   async start(): Promise<this> {
     const [pdUrl, ceUrl] = [await this.pd.start(), await this.ce.start()];
