@@ -9,9 +9,9 @@ import type { TimeIntervals } from './time-intervals';
  * `send` the message; `update` say shortly that an open alert is still failing (the live message: edit it);
  * `group` join the route's group (one notification later); `silenced` / `inhibited` recorded, not sent;
  * `held` sent when a quiet period or time interval ends; `suppressed` not sent because the receiver was already told
- * (or the alert resolved before it went out).
+ * (or the alert resolved before it went out); `incident` a pager's alert joins its incident group (incident-join.ts).
  */
-export type Outcome = 'send' | 'update' | 'group' | 'silenced' | 'inhibited' | 'held' | 'suppressed';
+export type Outcome = 'send' | 'update' | 'group' | 'silenced' | 'inhibited' | 'held' | 'suppressed' | 'incident';
 
 export interface GroupConfig {
   by: string[];

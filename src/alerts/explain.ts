@@ -6,9 +6,9 @@ import { globToRegExp } from '../store/event-fields';
 import { routeMatches } from './routing';
 import { summarize, type WatchEvent } from '../store/events';
 import { fieldOf, type AlertAction } from './alert-key';
-import { decideEvent, holdOf, type AlertPolicy, type AlertView, type Decision, type DecisionState, type Outcome } from './decide';
+import { decideEvent, holdOf, type AlertPolicy, type DecisionState, type Outcome } from './decide';
 import { groupOfMarker, incidentKeyOf } from './incident';
-import { incidentJoinOf } from './incident-join';
+import { incidentDecision, incidentJoinOf } from './incident-join';
 import { activeSilencesFor } from './silences';
 
 export interface RouteExplanation {
@@ -68,24 +68,16 @@ export function explainRouting(policy: AlertPolicy, state: DecisionState, e: Wat
       : {}),
     routes: explained,
     silencedBy: activeSilencesFor(state.silences, e, now).map((s) => ({ id: s.id, comment: s.comment, endsAt: new Date(s.endsAt).toISOString() })),
-    deliveries: decision.decisions.map((d) => {
-      const groupId = incidentGroupOf(policy, decision.action, decision.key, d, open);
+    deliveries: decision.decisions.map((decided) => {
+      // A pager's alert joins its incident group: what the dispatcher records (incidentDecision), said here alike.
+      const join = incidentJoinOf(policy, decision.action, decision.key, decided);
+      const d = join ? incidentDecision(decided, join) : decided;
+      const groupId = join?.groupId ?? groupOfMarker(open?.told[d.notifier]);
       const incident = groupId ? { incident: { groupId, key: incidentKeyOf(groupId) } } : {};
       return { notifier: d.notifier, route: d.route, outcome: d.outcome, reason: d.reason, ...incident };
     }),
     ...(history ? { history } : {}),
   };
-}
-
-/** The incident group a pager's decision puts the alert in, or the one that holds it already. */
-function incidentGroupOf(
-  policy: AlertPolicy,
-  action: AlertAction | undefined,
-  key: string | undefined,
-  d: Decision,
-  open: AlertView | undefined,
-): string | undefined {
-  return incidentJoinOf(policy, action, key, d)?.groupId ?? groupOfMarker(open?.told[d.notifier]);
 }
 
 function explainRoute(policy: AlertPolicy, route: RouteConfig, index: number, e: WatchEvent, now: number): RouteExplanation {

@@ -40,6 +40,17 @@ export function incidentJoinOf(policy: AlertPolicy, action: AlertAction | undefi
   };
 }
 
+/**
+ * What a pager's decision becomes when its alert joins a group: `incident` (carried by the group's flushes), or still
+ * `silenced` (recorded so, and paged by the group when the silence ends). The dispatcher records it; routes test says it.
+ */
+export function incidentDecision(d: Decision, join: IncidentJoin): Decision {
+  const carried = `carried by incident ${join.groupId}: its flushes tell the pager what the group holds`;
+  if (d.outcome === 'silenced') return { ...d, reason: `${d.reason}; ${carried}` };
+  const hold = d.outcome === 'held' ? `${d.reason}; ` : '';
+  return { ...d, outcome: 'incident', reason: `${hold}${carried}` };
+}
+
 /** The incident group a resolve concerns at a pager (the alert joined one), if any. */
 export function incidentOfResolve(policy: AlertPolicy, e: WatchEvent, notifier: string): string | undefined {
   if (e.type !== 'alert.resolved' || !policy.traits.get(notifier)?.pager) return undefined;

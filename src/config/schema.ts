@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { KEY_FIELDS, MATCH_FIELDS } from '../store/event-fields';
 import { parseDurationMs, parseSince, SINCE_HELP } from '../util/duration';
+import { timeRangeSchema, validTimeZone } from './time-range-schema';
+
+export { timeRangeSchema } from './time-range-schema';
 
 const name = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'letters, digits, "_" or "-" (at most 64)');
 /** `host:port` of a Redis node. */
@@ -117,24 +120,6 @@ export const routeSchema = z.strictObject({
   severity: z.enum(['critical', 'error', 'warning', 'info']).optional(),
 });
 
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'HH:MM');
-const weekday = z
-  .string()
-  .regex(
-    /^(sunday|monday|tuesday|wednesday|thursday|friday|saturday)(:(sunday|monday|tuesday|wednesday|thursday|friday|saturday))?$/i,
-    'a weekday or a range of them: monday, monday:friday',
-  );
-
-/** Alertmanager's time_intervals: a name -> weekly windows (weekdays, times of day, location). */
-export const timeRangeSchema = z.strictObject({
-  weekdays: z.array(weekday).min(1).optional(),
-  times: z
-    .array(z.strictObject({ start: hhmm, end: hhmm }))
-    .min(1)
-    .optional(),
-  location: z.string().default('UTC').refine(validTimeZone, 'an IANA time zone such as Europe/Berlin'),
-});
-
 /** Matchers of an inhibition rule: event field -> glob, as silences have them. */
 const matchers = z.record(
   z.string().refine((f) => (MATCH_FIELDS as readonly string[]).includes(f) || /^labels\.[A-Za-z0-9_.-]+$/.test(f), {
@@ -149,15 +134,6 @@ export const inhibitRuleSchema = z.strictObject({
   target: z.strictObject({ match: matchers }),
   equal: z.array(keyField).default([]),
 });
-
-function validTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const configSchema = z.strictObject({
   dataDir: z.string().optional(),

@@ -6,10 +6,13 @@ import type { Logger } from '../util/logger';
 import type { Registries } from './wiring';
 import type { DeliveryReport } from '../api/metrics';
 import type { AlertPolicy } from '../alerts/decide';
-import type { AlertStore } from '../alerts/alert-store';
-import type { IncidentStore } from '../alerts/incidents';
-import type { SilenceStore } from '../alerts/silences';
-import type { DeliveryStore } from '../store/deliveries';
+import type { Redis } from 'ioredis';
+import { AlertStore } from '../alerts/alert-store';
+import { IncidentStore } from '../alerts/incidents';
+import { alertPolicyOf } from '../alerts/policy';
+import { SilenceStore } from '../alerts/silences';
+import { DeliveryStore } from '../store/deliveries';
+import type { Keys } from '../store/keys';
 
 /** Which parts run in this process: `steprun-watch daemon` runs all; workers/*.ts run one kind of worker. */
 export interface Roles {
@@ -40,4 +43,16 @@ export interface Shared {
   silences: SilenceStore;
   policy: AlertPolicy;
   onSilenced(notifier: string): void;
+}
+
+/** The stores and the policy every role of one process shares, built once. */
+export function sharedOf(redis: Redis, keys: Keys, config: LoadedConfig, onSilenced: (notifier: string) => void): Shared {
+  return {
+    deliveries: new DeliveryStore(redis, keys),
+    alerts: new AlertStore(redis, keys),
+    incidents: new IncidentStore(redis, keys),
+    silences: new SilenceStore(redis, keys),
+    policy: alertPolicyOf(config),
+    onSilenced,
+  };
 }

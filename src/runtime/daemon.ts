@@ -7,14 +7,9 @@ import type { LoadedConfig } from '../config/load';
 import { ApiServer } from '../api/server';
 import type { Logger } from '../util/logger';
 import { Metrics } from '../api/metrics';
-import { DeliveryStore } from '../store/deliveries';
 import { Dispatcher } from '../notify/dispatch/dispatch';
 import { RedisLiveMessages } from '../notify/notifiers/live-messages';
-import { alertPolicyOf } from '../alerts/policy';
-import { AlertStore } from '../alerts/alert-store';
-import { IncidentStore } from '../alerts/incidents';
 import { sendDueRepeats } from '../alerts/repeats';
-import { SilenceStore } from '../alerts/silences';
 import type { Notifier } from '../notify/notifier';
 import type { RunProvider } from '../model/provider';
 import { claimsAt, deliverQueue, pollQueue, type PollQueue } from '../store/queues';
@@ -30,7 +25,7 @@ import { StuckWatch } from '../watch/stuck';
 import { TrackStore } from '../store/tracks';
 import { startChangeFeeds } from '../watch/change-feeds';
 import { HintRouter } from '../watch/hints';
-import { ALL_ROLES, type DaemonOptions, type Roles, type Shared } from './daemon-options';
+import { ALL_ROLES, sharedOf, type DaemonOptions, type Roles, type Shared } from './daemon-options';
 import { DeliverThreads, deliverThreadCount } from './deliver-threads';
 import { buildAll, configTracks, hintSettingsOf, pollSettingsOf, pollsPerJobOf, stuckSettingsOf } from './wiring';
 
@@ -108,15 +103,7 @@ export class Daemon {
     this.redis.on('ready', () => void this.addConfigTracks().catch((err: Error) => this.log.warn({ err: err.message }, 'could not add config tracks')));
     // At start-up a Redis that does not answer is an error (exit 5), not a process waiting silently; later outages are waited out.
     await untilReady(this.redis, describeRedis(config.redis), START_TIMEOUT_MS);
-    // Built once, shared by every role of this process.
-    const shared: Shared = {
-      deliveries: new DeliveryStore(this.redis, this.keys),
-      alerts: new AlertStore(this.redis, this.keys),
-      incidents: new IncidentStore(this.redis, this.keys),
-      silences: new SilenceStore(this.redis, this.keys),
-      policy: alertPolicyOf(config),
-      onSilenced: (notifier) => this.metrics!.deliveries.inc({ notifier, outcome: 'silenced' }),
-    };
+    const shared = sharedOf(this.redis, this.keys, config, (notifier) => this.metrics!.deliveries.inc({ notifier, outcome: 'silenced' }));
     // BullMQ gets a connection of its own: it defines its many scripts on the connection it is given, and every
     // pipeline of that connection would copy them all (measured: the largest single cost at saturation).
     this.bull = connectRedis({ target: config.redis, mode: 'daemon', name: 'srw-bullmq' });

@@ -4,11 +4,14 @@ import type { Keys } from './keys';
 import type { Redis } from 'ioredis';
 import { scriptsFor, type Scripts } from './scripts';
 
-/** `silenced`, `inhibited` and `suppressed` were decided not to be sent (decide.ts), `reason` says why. */
-export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | 'silenced' | 'inhibited' | 'suppressed';
+/**
+ * `silenced`, `inhibited` and `suppressed` were decided not to be sent (decide.ts), `reason` says why; `incident`: a
+ * pager's alert carried by its incident group, whose flushes are what the pager is sent (alerts/incident.ts).
+ */
+export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | 'silenced' | 'inhibited' | 'suppressed' | 'incident';
 
 /** Statuses no job may send any more. */
-export const FINAL_UNSENT: readonly DeliveryStatus[] = ['silenced', 'inhibited', 'suppressed'];
+export const FINAL_UNSENT: readonly DeliveryStatus[] = ['silenced', 'inhibited', 'suppressed', 'incident'];
 
 export interface DeliveryRecord {
   id: string;
@@ -55,7 +58,7 @@ export class DeliveryStore {
   async ensureMany(
     records: (Pick<DeliveryRecord, 'id' | 'eventId' | 'notifier' | 'eventType' | 'summary' | 'heldUntil' | 'silencedBy' | 'reason'> & {
       /** Decided not to be sent: recorded so at once, shown by `deliveries`, never sent. */
-      status?: 'silenced' | 'inhibited' | 'suppressed';
+      status?: 'silenced' | 'inhibited' | 'suppressed' | 'incident';
     })[],
     now: number,
   ): Promise<void> {

@@ -27,32 +27,9 @@ function checkReply(reply: readonly unknown[], trackId: string): void {
   if (reply[0] === ScriptErrorCode.TrackGone) throw new TrackNotFoundError(trackId);
 }
 
-/** One transition of a poll: compare-and-set `field` from `expected` to `next`, appending `eventJson`. */
-export interface CasTransition {
-  field: string;
-  expected: string;
-  next: string;
-  eventJson: string;
-  stuck?: StuckNote;
-}
+import type { CasTransition, DeliveryFields, FoundRun, IncidentJoinArgs } from './script-args';
 
-/** A transition's stuck deadline, written with it: set (`deadline` and its `facts`), or dropped (the step ended). */
-export interface StuckNote {
-  member: string;
-  deadline?: number;
-  facts?: string;
-}
-
-/** A pipeline run an experiment track found, with the track that will watch it. */
-export interface FoundRun {
-  pipelineRunId: string;
-  createdMs: number;
-  childTrackId: string;
-  childJson: string;
-}
-
-/** A delivery record's fields at creation (status is `pending` unless given). */
-export type DeliveryFields = Record<string, string | number>;
+export type { CasTransition, DeliveryFields, FoundRun, StuckNote } from './script-args';
 
 /**
  * Scripts are sent by EVALSHA, and by EVAL when Redis does not hold them yet. Not ioredis' defineCommand: every
@@ -272,34 +249,19 @@ export class Scripts {
     return (await this.call<number>('releaseLock', [a.key], [a.token])) === 1;
   }
 
-  /**
-   * An alert joins its incident group, or (no `member`) a change asks the group for a flush; returns the group's
-   * next flush time, or undefined when a touched group is gone (joinIncident-3.lua).
-   */
-  async joinIncident(a: {
-    groupId: string;
-    now: number;
-    member?: { key: string; openedBy: string };
-    notBefore?: number;
-    settings?: Record<string, string | number>;
-  }): Promise<number | undefined> {
-    const settings = Object.entries(a.settings ?? {}).flat();
-    const due = await this.call<number>(
-      'joinIncident',
-      [this.keys.incident(a.groupId), this.keys.incidentMembers(a.groupId), this.keys.incidentsDue],
-      [a.groupId, a.now, a.member?.key ?? '', a.member?.openedBy ?? '', a.notBefore ?? 0, ...settings],
-    );
+  /** A member joins an incident group (none: a touch); its next flush time, or undefined for a gone group (joinIncident-3.lua). */
+  async joinIncident(a: IncidentJoinArgs): Promise<number | undefined> {
+    const k = this.keys;
+    const argv = [a.groupId, a.now, a.member?.key ?? '', a.member?.openedBy ?? '', a.notBefore ?? 0, ...Object.entries(a.settings ?? {}).flat()];
+    const due = await this.call<number>('joinIncident', [k.incident(a.groupId), k.incidentMembers(a.groupId), k.incidentsDue], argv);
     return due < 0 ? undefined : due;
   }
 
   /** After a flush: resolved alerts leave, the next flush is set, an empty and closed group goes (settleIncident-4.lua). */
   async settleIncident(a: { groupId: string; now: number; nextAt: number; logTtlSeconds: number; gone: [string, string][] }): Promise<number> {
     const k = this.keys;
-    return this.call<number>(
-      'settleIncident',
-      [k.incident(a.groupId), k.incidentMembers(a.groupId), k.incidentLog(a.groupId), k.incidentsDue],
-      [a.groupId, a.now, a.nextAt, a.logTtlSeconds, ...a.gone.flat()],
-    );
+    const keys = [k.incident(a.groupId), k.incidentMembers(a.groupId), k.incidentLog(a.groupId), k.incidentsDue];
+    return this.call<number>('settleIncident', keys, [a.groupId, a.now, a.nextAt, a.logTtlSeconds, ...a.gone.flat()]);
   }
 
   /** Takes over a live message whose poster died before posting; true when taken. */

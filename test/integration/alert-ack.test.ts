@@ -25,27 +25,30 @@ describe('an acknowledged alert', () => {
       config: {
         routes: [
           { match: { type: ['steprun.failed', 'steprun.finished'] }, notify: ['ce'], repeat: { every: 15 } },
-          { match: { type: ['steprun.failed', 'steprun.finished'] }, notify: ['pd'], group: { wait: 0.3 }, repeat: { every: 15 } },
+          { match: { type: ['steprun.failed', 'steprun.finished'] }, notify: ['pd'], group: { wait: 0.3, interval: 0.5 }, repeat: { every: 15 } },
         ],
       },
     }).start());
     await r.emit(stepEvent('steprun.failed', 'train', 'run1'));
     await r.settle(1000);
     r.clock.advance(16_000);
-    expect(await r.repeatTick()).toBe(2); // both routes repeat while nobody acknowledged
-    await r.settle();
+    expect(await r.repeatTick()).toBe(1); // ce's repeat; pd's is its incident group's (issue 36), due on the same clock
+    await r.settle(1000);
+    expect(r.pagerHolds().bodies.map((b) => b.event_action)).toEqual(['trigger', 'trigger']); // both routes repeat while nobody acknowledged
 
-    const done = await acknowledge(r.alerts, 'local/E/step/train', 'alice', r.clock.now(), 'quota raised');
+    const done = await acknowledge(r.alerts, 'local/E/step/train', 'alice', r.clock.now(), 'quota raised', r.incidents);
     expect(done).toMatchObject({ outcome: 'acked', by: 'alice', alert: { acked: { by: 'alice', comment: 'quota raised' } } });
     // The first acknowledgement stands: a second (a webhook delivered again) changes nothing.
     expect(await acknowledge(r.alerts, done.alert.id, 'bob', r.clock.now())).toMatchObject({ outcome: 'already', by: 'alice' });
 
+    await r.settle(1000);
+    expect(r.pagerHolds().bodies.map((b) => b.event_action)).toEqual(['trigger', 'trigger', 'acknowledge']);
     const before = r.messages().length;
     r.clock.advance(15_000);
     expect(await r.repeatTick()).toBe(0);
     r.clock.advance(15_000);
     expect(await r.repeatTick()).toBe(0);
-    await r.settle();
+    await r.settle(1000);
     expect(r.messages()).toHaveLength(before);
     const repeats = (await r.deliveries.list({ limit: 100 })).filter((d) => d.id.includes('-repeat') && d.status !== 'delivered');
     expect(repeats.length).toBeGreaterThanOrEqual(2);
@@ -61,7 +64,8 @@ describe('an acknowledged alert', () => {
       .messages()
       .filter((m) => m.notifier === 'pd')
       .at(-1);
-    expect(lastPd).toMatchObject({ kind: 'resolve', key: 'local/E/step/train' });
+    expect(lastPd).toMatchObject({ kind: 'resolve' });
+    expect(r.pagerHolds().open.size).toBe(0);
   });
 });
 

@@ -13,7 +13,7 @@ jest.setTimeout(300_000);
 
 /** The outcome a delivery record shows. */
 function outcomeOf(d: DeliveryRecord): string {
-  if (d.status === 'silenced' || d.status === 'inhibited' || d.status === 'suppressed') return d.status;
+  if (d.status === 'silenced' || d.status === 'inhibited' || d.status === 'suppressed' || d.status === 'incident') return d.status;
   if (d.heldUntil) return 'held';
   if (d.eventType === 'group') return 'group';
   if (d.reason?.includes('still failing') || d.reason?.includes('live message')) return 'update';

@@ -406,6 +406,47 @@ describe('closeGroup', () => {
   });
 });
 
+describe('joinIncident', () => {
+  const settings = { notifier: 'pd', route: 0, values: '["run1"]', waitMs: 30_000, intervalMs: 300_000, repeatMs: 0 };
+  it('makes the group, notes the member, and brings the flush forward to `wait` after the first alert, never later; a touch of a gone group does nothing', async () => {
+    expect(await scripts.joinIncident({ groupId: 'g1', now: T, member: { key: 'a', openedBy: 'e1' }, settings })).toBe(T + 30_000);
+    expect(await scripts.joinIncident({ groupId: 'g1', now: T + 5000, member: { key: 'b', openedBy: 'e2' }, settings })).toBe(T + 30_000);
+    expect(await redis.hgetall(keys.incidentMembers('g1'))).toEqual({ a: 'e1', b: 'e2' });
+    expect(await redis.hget(keys.incident('g1'), 'firstAt')).toBe(String(T));
+    expect(await redis.zscore(keys.incidentsDue, 'g1')).toBe(String(T + 30_000));
+    // Flushed: a change waits for the interval after the last flush; a due time already sooner stays (ZADD LT).
+    await redis.hset(keys.incident('g1'), 'flushedAt', T + 30_000);
+    await redis.zadd(keys.incidentsDue, T + 90_000, 'g1');
+    expect(await scripts.joinIncident({ groupId: 'g1', now: T + 40_000 })).toBe(T + 330_000);
+    expect(await redis.zscore(keys.incidentsDue, 'g1')).toBe(String(T + 90_000));
+    // A held route: not before the hold's end.
+    expect(await scripts.joinIncident({ groupId: 'g2', now: T, member: { key: 'a', openedBy: 'e1' }, settings, notBefore: T + 60_000 })).toBe(T + 60_000);
+    expect(await scripts.joinIncident({ groupId: 'gone', now: T })).toBeUndefined();
+    expect(await redis.exists(keys.incident('gone'))).toBe(0);
+  });
+});
+
+describe('settleIncident', () => {
+  const settings = { notifier: 'pd', route: 0, values: '["run1"]', waitMs: 0, intervalMs: 1000, repeatMs: 0 };
+  it('removes the members seen resolved unless they joined again since, sets the next flush, and removes a closed empty group', async () => {
+    for (const [key, by] of [['a', 'e1'], ['b', 'e2']]) await scripts.joinIncident({ groupId: 'g1', now: T, member: { key: key!, openedBy: by! }, settings });
+    await redis.hset(keys.incidentLog('g1'), 'action', 'trigger');
+    await redis.hset(keys.incidentMembers('g1'), 'b', 'e3'); // b opened again after the flush read it
+    expect(await scripts.settleIncident({ groupId: 'g1', now: T + 10, nextAt: T + 5000, logTtlSeconds: 60, gone: [['a', 'e1'], ['b', 'e2']] })).toBe(1);
+    expect(await redis.hgetall(keys.incidentMembers('g1'))).toEqual({ b: 'e3' });
+    expect(await redis.zscore(keys.incidentsDue, 'g1')).toBe(String(T + 5000));
+    expect(await redis.hget(keys.incident('g1'), 'flushedAt')).toBe(String(T + 10));
+    // Empty, but the pager still holds it open (the log's last word a trigger): the group stays for its resolve.
+    expect(await scripts.settleIncident({ groupId: 'g1', now: T + 20, nextAt: T + 6000, logTtlSeconds: 60, gone: [['b', 'e3']] })).toBe(0);
+    expect(await redis.exists(keys.incident('g1'))).toBe(1);
+    // Told resolved: the group goes, its log is kept a while.
+    await redis.hset(keys.incidentLog('g1'), 'action', 'resolve');
+    expect(await scripts.settleIncident({ groupId: 'g1', now: T + 30, nextAt: T + 7000, logTtlSeconds: 60, gone: [] })).toBe(0);
+    expect([await redis.exists(keys.incident('g1'), keys.incidentMembers('g1')), await redis.zscore(keys.incidentsDue, 'g1')]).toEqual([0, null]);
+    expect(await redis.ttl(keys.incidentLog('g1'))).toBeGreaterThan(50);
+  });
+});
+
 describe('hintTracks', () => {
   const limits = { debounceMs: 50, minGapMs: 1000, leaseMs: 60_000, pushedForMs: 600_000 };
   const hint = (now: number, runTrackIds: string[], experimentTrackId?: string) =>

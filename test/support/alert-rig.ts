@@ -219,7 +219,7 @@ export class AlertRig {
       const deliveryId = String(r.headers['idempotency-key'] ?? r.headers['webhook-id'] ?? `${r.at}`);
       add({
         notifier: 'pd',
-        kind: body.event_action === 'resolve' ? 'resolve' : 'trigger',
+        kind: body.event_action === 'resolve' ? 'resolve' : body.event_action === 'trigger' ? 'trigger' : 'other',
         key: body.dedup_key.replace(/^steprun-watch\//, ''),
         deliveryId,
         at: r.at,

@@ -108,6 +108,7 @@ function historyLine(d: DeliveryRecord): string {
       return `${what} silenced by ${d.silencedBy ?? '?'}${d.reason ? ` — ${d.reason}` : ''}`;
     case 'inhibited':
     case 'suppressed':
+    case 'incident':
       return `${what} ${d.status}: ${d.reason ?? ''}`;
     default:
       return `${what} ${d.status}${d.heldUntil ? ` (held until ${new Date(d.heldUntil).toISOString()})` : ''}${d.reason ? ` — ${d.reason}` : ''}`;

@@ -3,22 +3,21 @@ import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import type { Clock } from '../../util/clock';
 import type { Logger } from '../../util/logger';
-import { summarize, type WatchEvent } from '../../store/events';
-import { deliveryId, deliveryJobId, groupDeliveryId, groupId } from '../../store/ids';
+import type { WatchEvent } from '../../store/events';
 import { scriptsFor, type Scripts } from '../../store/scripts';
-import { resolvesOnlyOpenedBy, type AlertAction } from '../../alerts/alert-key';
+import { resolvesOnlyOpenedBy } from '../../alerts/alert-key';
 import type { AlertNotes, AlertStore } from '../../alerts/alert-store';
-import { decideEvent, type AlertPolicy, type Decision } from '../../alerts/decide';
+import { decideEvent, type AlertPolicy } from '../../alerts/decide';
 import { readDecisionState, type BatchState } from '../../alerts/decision-state';
+import type { IncidentJoin } from '../../alerts/incident-join';
+import type { IncidentStore } from '../../alerts/incidents';
 import type { SilenceStore } from '../../alerts/silences';
 import { DISPATCH_GROUP, type Keys } from '../../store/keys';
 import { parseEntry, type StreamEntry } from '../../store/outbox';
-import { batchJobs, type PlannedJob } from './batches';
-import { IncidentTicker } from './incident-ticker';
-import { incidentJoinOf, incidentOfResolve, type IncidentJoin } from '../../alerts/incident-join';
-import { incidentMarker } from '../../alerts/incident';
-import type { IncidentStore } from '../../alerts/incidents';
 import type { DeliveryStore } from '../../store/deliveries';
+import { batchJobs } from './batches';
+import { IncidentTicker } from './incident-ticker';
+import { messageFor, planDelivery, planGrouped, planIncident, planRecordOnly, type DispatchPlan } from './plan';
 
 export interface DispatcherOptions {
   /** A connection of its own: XREADGROUP blocks it. */
@@ -187,18 +186,18 @@ export class Dispatcher {
     const repeats: { notifier: string; every: number }[] = [];
     const joins: IncidentJoin[] = [];
     for (const d of decisions) {
-      if (this.o.incidents && this.planIncident(routed, action, key, d, plan, notes, joins)) continue;
+      if (this.o.incidents && planIncident(this.o, routed, { action, key, d }, plan, notes, joins)) continue;
       if (d.repeatEveryMs) repeats.push({ notifier: d.notifier, every: d.repeatEveryMs });
       if (d.outcome === 'silenced' || d.outcome === 'inhibited' || d.outcome === 'suppressed') {
-        this.planRecordOnly(routed, d, plan);
+        planRecordOnly(routed, d, plan);
         if (d.outcome === 'silenced') this.o.onSilenced?.(d.notifier);
         continue;
       }
       if (d.group) {
-        notes.pending[d.notifier] = await this.planGrouped(routed, d, state.now, plan);
+        notes.pending[d.notifier] = await planGrouped(this.scripts, routed, d, state.now, plan);
         continue;
       }
-      notes.told[d.notifier] = this.planDelivery(messageFor(routed, d, state), d, plan, state.now);
+      notes.told[d.notifier] = planDelivery(messageFor(routed, d, state), d, plan, state.now);
     }
     if (!action || !key) return;
     if (action === 'open') {
@@ -217,107 +216,6 @@ export class Dispatcher {
       plan.alertSteps.push(async () => void (await this.o.alerts?.resolve(key, event, state.now, { onlyOpenedBy })));
     }
   }
-
-  /**
-   * A pager's decision on an alert: its failure joins the incident group (recorded here, sent by the group's flush,
-   * never per alert), a resolve asks the group to look again. False when it is not an incident's business.
-   */
-  private planIncident(
-    e: WatchEvent,
-    action: AlertAction | undefined,
-    key: string | undefined,
-    d: Decision,
-    plan: DispatchPlan,
-    notes: AlertNotes,
-    joins: IncidentJoin[],
-  ): boolean {
-    const join = incidentJoinOf(this.o.policy, action, key, d);
-    const touched = join ? undefined : incidentOfResolve(this.o.policy, e, d.notifier);
-    if (!join && !touched) return false;
-    if (join) {
-      joins.push(join);
-      notes.told[d.notifier] = incidentMarker(join.groupId);
-      if (d.outcome === 'silenced') this.o.onSilenced?.(d.notifier);
-    } else plan.alertSteps.push(async () => void (await this.o.incidents?.touch(touched!, this.o.clock.now())));
-    const reason = join
-      ? `${d.outcome === 'silenced' ? `${d.reason}; ` : ''}in incident ${join.groupId}: its flushes tell the pager what the group holds`
-      : `incident ${touched}: its next flush tells the pager what resolved`;
-    this.planRecordOnly(e, { ...d, outcome: d.outcome === 'silenced' ? 'silenced' : 'suppressed', reason }, plan);
-    return true;
-  }
-
-  /** Not sent (silenced, inhibited, suppressed): recorded, with why. */
-  private planRecordOnly(event: WatchEvent, d: Decision, plan: DispatchPlan): void {
-    plan.records.push({
-      id: deliveryId(event.id, d.notifier),
-      eventId: event.id,
-      notifier: d.notifier,
-      eventType: event.type,
-      summary: summarize(event),
-      status: d.outcome as 'silenced' | 'inhibited' | 'suppressed',
-      reason: d.reason,
-      ...(d.silencedBy ? { silencedBy: d.silencedBy.join(',') } : {}),
-    });
-  }
-
-  /** One event to one notifier: a delivery record and its job (a hold becomes a delay, durable in Redis). Returns its id. */
-  private planDelivery(event: WatchEvent, d: Decision, plan: DispatchPlan, now: number): string {
-    const id = deliveryId(event.id, d.notifier);
-    plan.records.push({
-      id,
-      eventId: event.id,
-      notifier: d.notifier,
-      eventType: event.type,
-      summary: summarize(event),
-      ...(d.outcome !== 'send' ? { reason: d.reason } : {}),
-      ...(d.holdUntil ? { heldUntil: d.holdUntil } : {}),
-    });
-    plan.jobs.push({
-      name: d.notifier,
-      data: { deliveryId: id, notifier: d.notifier, event },
-      opts: { jobId: deliveryJobId(id), ...(d.holdUntil ? { delay: Math.max(0, d.holdUntil - now) } : {}) },
-    });
-    return id;
-  }
-
-  /**
-   * A grouped route: the event joins its group's open generation (durable in Redis); the generation's one
-   * delivery is a delayed job at its flush time (no sooner than a hold's end). The job is added every time (its id
-   * deduplicates), so a crash between joining and adding cannot strand a group. Returns the group delivery's id.
-   */
-  private async planGrouped(event: WatchEvent, d: Decision, now: number, plan: DispatchPlan): Promise<string> {
-    const group = d.group!;
-    const gid = groupId(d.route, d.notifier, group.values);
-    const { generation, flushAt } = await this.scripts.addToGroup({
-      groupId: gid,
-      now,
-      waitMs: Math.max(group.wait, (d.holdUntil ?? 0) - now),
-      intervalMs: group.interval,
-      eventId: event.id,
-      eventJson: JSON.stringify(messageFor(event, d, undefined)),
-      keepMs: GROUP_KEEP_MS,
-    });
-    const id = groupDeliveryId(gid, generation, d.notifier);
-    const held = d.holdUntil ? { heldUntil: d.holdUntil, reason: d.reason } : {};
-    plan.records.push({ id, eventId: event.id, notifier: d.notifier, eventType: 'group', summary: `group: ${summarize(event)}`, ...held });
-    plan.jobs.push({
-      name: d.notifier,
-      data: { deliveryId: id, notifier: d.notifier, group: { id: gid, generation } },
-      opts: { jobId: deliveryJobId(id), delay: Math.max(0, flushAt - now) },
-    });
-    return id;
-  }
-}
-
-/** The event as one notifier is sent it: an update says "still failing (n×)"; a route's pager severity. */
-function messageFor(event: WatchEvent, d: Decision, state: BatchState | undefined): WatchEvent {
-  const opened = d.outcome === 'update' && d.failures && event.alertKey ? state?.alert(event.alertKey)?.openedAt : undefined;
-  if (!opened && !d.severity) return event;
-  return {
-    ...event,
-    ...(opened && d.failures ? { stillFailing: { failures: d.failures, openedAt: new Date(opened).toISOString() } } : {}),
-    ...(d.severity ? { severity: d.severity } : {}),
-  };
 }
 
 /**
@@ -327,15 +225,3 @@ function messageFor(event: WatchEvent, d: Decision, state: BatchState | undefine
  * burst (docs/PERFORMANCE.md, "The dispatcher's reads").
  */
 const READ_COUNT = 1000;
-
-/** A group's records outlive its last event by this much (a day): long enough for any retry. */
-const GROUP_KEEP_MS = 86_400_000;
-
-interface DispatchPlan {
-  records: Parameters<DeliveryStore['ensureMany']>[0];
-  jobs: PlannedJob[];
-  /** Alert bookkeeping (open, resolve, repeats), in event order, once the deliveries are recorded and before their jobs. */
-  alertSteps: (() => Promise<void>)[];
-  /** Entries that are not events: logged and kept in the dead-letter stream. */
-  unreadable: string[][];
-}

@@ -19,7 +19,7 @@ for i = FIRST_DELIVERY, #ARGV do
   local deliveryKey = deliveryKeyPrefix .. ARGV[i]
   local state = redis.call('HMGET', deliveryKey, 'status', 'claim', 'claimUntil')
   local status, holder, claimUntil = state[1], state[2], tonumber(state[3] or '0')
-  if status ~= 'delivered' and status ~= 'silenced' and status ~= 'inhibited' and status ~= 'suppressed' and (not holder or holder == token or claimUntil < now) then
+  if status ~= 'delivered' and status ~= 'silenced' and status ~= 'inhibited' and status ~= 'suppressed' and status ~= 'incident' and (not holder or holder == token or claimUntil < now) then
     redis.call('HSET', deliveryKey, 'claim', token, 'claimUntil', now + leaseMs)
     claimed[#claimed + 1] = ARGV[i]
   end

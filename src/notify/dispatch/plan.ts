@@ -1,0 +1,137 @@
+// What one read of the events stream plans, event by event: delivery records, jobs, and a pager's alerts joining
+// their incident groups. The dispatcher (dispatch.ts) decides, plans with these, and carries the plan out in order.
+import type { AlertAction } from '../../alerts/alert-key';
+import type { AlertNotes } from '../../alerts/alert-store';
+import type { AlertPolicy, Decision } from '../../alerts/decide';
+import type { BatchState } from '../../alerts/decision-state';
+import { incidentMarker } from '../../alerts/incident';
+import { incidentDecision, incidentJoinOf, incidentOfResolve, type IncidentJoin } from '../../alerts/incident-join';
+import type { IncidentStore } from '../../alerts/incidents';
+import type { DeliveryStore } from '../../store/deliveries';
+import { summarize, type WatchEvent } from '../../store/events';
+import { deliveryId, deliveryJobId, groupDeliveryId, groupId } from '../../store/ids';
+import type { Scripts } from '../../store/scripts';
+import type { Clock } from '../../util/clock';
+import type { PlannedJob } from './batches';
+
+export interface DispatchPlan {
+  records: Parameters<DeliveryStore['ensureMany']>[0];
+  jobs: PlannedJob[];
+  /** Alert bookkeeping (open, resolve, repeats, incident joins), in event order, once the deliveries are recorded and before their jobs. */
+  alertSteps: (() => Promise<void>)[];
+  /** Entries that are not events: logged and kept in the dead-letter stream. */
+  unreadable: string[][];
+}
+
+/** What planning a pager's incident needs. */
+export interface IncidentPlanDeps {
+  policy: AlertPolicy;
+  incidents?: IncidentStore;
+  clock: Clock;
+  onSilenced?(notifier: string): void;
+}
+
+/** A group's records outlive its last event by this much (a day): long enough for any retry. */
+const GROUP_KEEP_MS = 86_400_000;
+
+/**
+ * A pager's decision on an alert: its failure joins the incident group (recorded here, sent by the group's flush,
+ * never per alert; the join itself waits in `joins` until the alert is open), a resolve asks the group to look again.
+ * False when it is not an incident's business.
+ */
+export function planIncident(
+  deps: IncidentPlanDeps,
+  e: WatchEvent,
+  decided: { action?: AlertAction; key?: string; d: Decision },
+  plan: DispatchPlan,
+  notes: AlertNotes,
+  joins: IncidentJoin[],
+): boolean {
+  const { action, key, d } = decided;
+  const join = incidentJoinOf(deps.policy, action, key, d);
+  const touched = join ? undefined : incidentOfResolve(deps.policy, e, d.notifier);
+  if (!join && !touched) return false;
+  if (join) {
+    joins.push(join);
+    notes.told[d.notifier] = incidentMarker(join.groupId);
+    if (d.outcome === 'silenced') deps.onSilenced?.(d.notifier);
+  } else plan.alertSteps.push(async () => void (await deps.incidents?.touch(touched!, deps.clock.now())));
+  const recorded = join
+    ? incidentDecision(d, join)
+    : { ...d, outcome: 'incident' as const, reason: `incident ${touched}: its next flush tells the pager what resolved` };
+  planRecordOnly(e, recorded, plan);
+  return true;
+}
+
+/** Not sent by itself (silenced, inhibited, suppressed, carried by an incident): recorded, with why. */
+export function planRecordOnly(event: WatchEvent, d: Decision, plan: DispatchPlan): void {
+  plan.records.push({
+    id: deliveryId(event.id, d.notifier),
+    eventId: event.id,
+    notifier: d.notifier,
+    eventType: event.type,
+    summary: summarize(event),
+    status: d.outcome as 'silenced' | 'inhibited' | 'suppressed' | 'incident',
+    reason: d.reason,
+    ...(d.silencedBy ? { silencedBy: d.silencedBy.join(',') } : {}),
+  });
+}
+
+/** One event to one notifier: a delivery record and its job (a hold becomes a delay, durable in Redis). Returns its id. */
+export function planDelivery(event: WatchEvent, d: Decision, plan: DispatchPlan, now: number): string {
+  const id = deliveryId(event.id, d.notifier);
+  plan.records.push({
+    id,
+    eventId: event.id,
+    notifier: d.notifier,
+    eventType: event.type,
+    summary: summarize(event),
+    ...(d.outcome !== 'send' ? { reason: d.reason } : {}),
+    ...(d.holdUntil ? { heldUntil: d.holdUntil } : {}),
+  });
+  plan.jobs.push({
+    name: d.notifier,
+    data: { deliveryId: id, notifier: d.notifier, event },
+    opts: { jobId: deliveryJobId(id), ...(d.holdUntil ? { delay: Math.max(0, d.holdUntil - now) } : {}) },
+  });
+  return id;
+}
+
+/**
+ * A grouped route: the event joins its group's open generation (durable in Redis); the generation's one
+ * delivery is a delayed job at its flush time (no sooner than a hold's end). The job is added every time (its id
+ * deduplicates), so a crash between joining and adding cannot strand a group. Returns the group delivery's id.
+ */
+export async function planGrouped(scripts: Scripts, event: WatchEvent, d: Decision, now: number, plan: DispatchPlan): Promise<string> {
+  const group = d.group!;
+  const gid = groupId(d.route, d.notifier, group.values);
+  const { generation, flushAt } = await scripts.addToGroup({
+    groupId: gid,
+    now,
+    waitMs: Math.max(group.wait, (d.holdUntil ?? 0) - now),
+    intervalMs: group.interval,
+    eventId: event.id,
+    eventJson: JSON.stringify(messageFor(event, d, undefined)),
+    keepMs: GROUP_KEEP_MS,
+  });
+  const id = groupDeliveryId(gid, generation, d.notifier);
+  const held = d.holdUntil ? { heldUntil: d.holdUntil, reason: d.reason } : {};
+  plan.records.push({ id, eventId: event.id, notifier: d.notifier, eventType: 'group', summary: `group: ${summarize(event)}`, ...held });
+  plan.jobs.push({
+    name: d.notifier,
+    data: { deliveryId: id, notifier: d.notifier, group: { id: gid, generation } },
+    opts: { jobId: deliveryJobId(id), delay: Math.max(0, flushAt - now) },
+  });
+  return id;
+}
+
+/** The event as one notifier is sent it: an update says "still failing (n×)"; a route's pager severity. */
+export function messageFor(event: WatchEvent, d: Decision, state: BatchState | undefined): WatchEvent {
+  const opened = d.outcome === 'update' && d.failures && event.alertKey ? state?.alert(event.alertKey)?.openedAt : undefined;
+  if (!opened && !d.severity) return event;
+  return {
+    ...event,
+    ...(opened && d.failures ? { stillFailing: { failures: d.failures, openedAt: new Date(opened).toISOString() } } : {}),
+    ...(d.severity ? { severity: d.severity } : {}),
+  };
+}
