@@ -10,7 +10,7 @@ import { parseMatchers, type SilenceStore } from '../alerts/silences';
 import { parseDurationMs } from '../util/duration';
 import { InvalidInputError } from '../model/errors';
 import type { WatchEvent } from '../store/events';
-import { HttpError, readJson, sendJson } from './http';
+import { HttpError, readJsonObject, sendJson } from './http';
 import type { ApiDeps, Handler } from './deps';
 
 export function defineAlertRoutes(route: (method: string, path: string, handler: Handler) => void, d: ApiDeps): void {
@@ -22,7 +22,7 @@ export function defineAlertRoutes(route: (method: string, path: string, handler:
     });
   });
   route('POST', '/alerts/:id/ack', async (req, res, p) => {
-    const body = (await readJson(req)) as { by?: unknown; comment?: unknown };
+    const body = await readJsonObject(req);
     if (body.by !== undefined && (typeof body.by !== 'string' || !body.by.trim())) throw new InvalidInputError('by: who acknowledges (a name)');
     if (body.comment !== undefined && typeof body.comment !== 'string') throw new InvalidInputError('comment: a string');
     if (!d.alerts) throw new HttpError('SRW_NOT_FOUND', 'alerts are not served by this process');
@@ -37,7 +37,7 @@ export function defineAlertRoutes(route: (method: string, path: string, handler:
   });
   route('GET', '/silences', async (_q, res) => sendJson(res, 200, { silences: (await d.silences?.list(d.clock.now())) ?? [] }));
   route('POST', '/silences', async (req, res) => {
-    const body = (await readJson(req)) as { match?: unknown; for?: unknown; comment?: unknown };
+    const body = await readJsonObject(req);
     if (typeof body.match !== 'string') throw new InvalidInputError('match: FIELD=VALUE[,FIELD=VALUE], e.g. "experiment=churn,type=steprun.failed"');
     const durationMs = typeof body.for === 'string' ? parseDurationMs(body.for) : undefined;
     if (!durationMs) throw new InvalidInputError('for: a duration such as "2h" or "30m"');
@@ -47,7 +47,7 @@ export function defineAlertRoutes(route: (method: string, path: string, handler:
   });
   route('DELETE', '/silences/:id', async (_q, res, p) => sendJson(res, 200, { silence: await silencesOf(d).expire(p.id!, d.clock.now()) }));
   route('POST', '/routes/test', async (req, res) => {
-    const body = (await readJson(req)) as { eventId?: unknown; event?: unknown };
+    const body = await readJsonObject(req);
     const event =
       typeof body.eventId === 'string'
         ? await findEvent(d.redis, d.keys, body.eventId)

@@ -38,6 +38,18 @@ export async function readJson(req: IncomingMessage, maxBytes = MAX_BODY_BYTES):
   return parseJson((await readBody(req, maxBytes)).toString('utf8'));
 }
 
+/** A JSON body that must be an object (`{}` when empty): null, an array, a number or a string is a 400 naming what came. */
+export async function readJsonObject(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<Record<string, unknown>> {
+  return parseJsonObject((await readBody(req, maxBytes)).toString('utf8'));
+}
+
+export function parseJsonObject(text: string, what = 'request body'): Record<string, unknown> {
+  const value = parseJson(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new InvalidInputError(`${what} must be a JSON object, not ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}`);
+  return value as Record<string, unknown>;
+}
+
 export function parseJson(text: string): unknown {
   if (!text.trim()) return {};
   try {

@@ -10,7 +10,7 @@ import { groupIdOfIncidentKey } from '../alerts/incident';
 import type { IncidentStore } from '../alerts/incidents';
 import { AlertNotFoundError } from '../model/errors';
 import type { ApiDeps, Handler } from './deps';
-import { HttpError, parseJson, readBody, sendJson } from './http';
+import { HttpError, parseJsonObject, readBody, sendJson } from './http';
 
 /** PagerDuty's webhook payloads stay far below this. */
 const MAX_PAGERDUTY_BYTES = 256 * 1024;
@@ -44,14 +44,14 @@ export function definePagerDutyHook(route: (method: string, path: string, handle
     const raw = await readBody(req, MAX_PAGERDUTY_BYTES);
     if (!verifyPagerDutySignature(raw, req.headers['x-pagerduty-signature'] as string | undefined, hook.secrets))
       throw new HttpError('SRW_UNAUTHORIZED', 'X-PagerDuty-Signature is missing or matches no secret of api.pagerDuty.secrets');
-    const { event } = parseJson(raw.toString('utf8')) as PagerDutyWebhook;
-    const incidentKey = event?.data?.incident_key;
+    const { event } = parseJsonObject(raw.toString('utf8')) as PagerDutyWebhook;
+    const incidentKey = typeof event?.data?.incident_key === 'string' ? event.data.incident_key : undefined;
     const log = d.logger.child({ hook: 'pagerduty', eventType: event?.event_type, incidentKey });
-    if (!event?.event_type || !incidentKey?.startsWith(DEDUP_PREFIX)) {
+    if (typeof event?.event_type !== 'string' || !incidentKey?.startsWith(DEDUP_PREFIX)) {
       log.info('pagerduty webhook: not an incident of ours, ignored');
       return sendJson(res, 200, { ignored: 'not an incident this daemon triggered' });
     }
-    const agent = `${event.agent?.summary ?? 'someone'} (PagerDuty)`;
+    const agent = `${typeof event.agent?.summary === 'string' ? event.agent.summary : 'someone'} (PagerDuty)`;
     const group = groupIdOfIncidentKey(incidentKey);
     if (group && d.incidents) {
       const outcome = await applyToGroup(d.alerts, d.incidents, event.event_type, group, agent, d.clock.now());

@@ -18,7 +18,7 @@ import { hasSession } from './dashboard/session';
 import { AuthLimiter } from './auth-limiter';
 import type { ApiDeps, Handler } from './deps';
 import { checkBrowserSafety, isLoopback, LOOPBACK_NAMES } from './guards';
-import { HttpError, readJson, sendError, sendJson } from './http';
+import { HttpError, readJsonObject, sendError, sendJson } from './http';
 import { untrack } from '../alerts/untrack';
 
 /**
@@ -120,7 +120,7 @@ export class ApiServer {
     if (d.healthOnly) return;
     this.route('GET', '/tracks', async (_q, res) => sendJson(res, 200, { tracks: await this.tracks.list() }));
     this.route('POST', '/tracks', async (req, res) => {
-      const body = parseTrackBody(await readJson(req));
+      const body = parseTrackBody(await readJsonObject(req));
       const provider = d.providers.get(body.provider);
       if (!provider) throw new InvalidInputError(`provider: unknown provider "${body.provider}" (configured: ${[...d.providers.keys()].join(', ')})`);
       const track = trackOfTarget(body, 'api', d.clock.now());

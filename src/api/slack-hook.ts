@@ -10,7 +10,7 @@ import { AlertNotFoundError } from '../model/errors';
 import { ACK_ACTION, ALERT_ACTIONS_BLOCK, SILENCE_ACTIONS, UNACK_ACTION, alertActionsBlock, unackActionBlock } from '../notify/notifiers/formats/slack-actions';
 import { postJson } from '../notify/deliver/http';
 import type { ApiDeps, Handler } from './deps';
-import { HttpError, parseJson, readBody } from './http';
+import { HttpError, parseJsonObject, readBody } from './http';
 
 /** Slack refuses to replay older requests than this, and so do we. */
 export const SLACK_MAX_AGE_SECONDS = 5 * 60;
@@ -62,12 +62,14 @@ export function defineSlackHook(route: (method: string, path: string, handler: H
       log.warn('slack request refused: already acted on (a replay)');
       throw new HttpError('SRW_INVALID_INPUT', 'this request was already acted on');
     }
-    const payload = parseJson(new URLSearchParams(raw.toString('utf8')).get('payload') ?? '') as BlockActions;
+    const payload = parseJsonObject(new URLSearchParams(raw.toString('utf8')).get('payload') ?? '', 'payload') as BlockActions;
     const action = payload.actions?.[0];
-    const who = `@${payload.user?.username ?? payload.user?.name ?? payload.user?.id ?? 'someone'}`;
+    const who = `@${[payload.user?.username, payload.user?.name, payload.user?.id].find((n) => typeof n === 'string') ?? 'someone'}`;
     // Slack wants an answer within 3 s; the message is updated through response_url after it.
     res.writeHead(200).end();
-    if (payload.type !== 'block_actions' || !action?.action_id?.startsWith('srw_') || !action.value) return;
+    // Only what a button of ours sends: strings, or nothing is done (a body of other shapes is answered, then ignored).
+    if (payload.type !== 'block_actions' || typeof action?.action_id !== 'string' || !action.action_id.startsWith('srw_') || typeof action.value !== 'string')
+      return;
     const done = await act(d, action.action_id, action.value, who).catch((err: Error): Acted => ({
       said: err instanceof AlertNotFoundError ? `This alert is no longer open (${who} tried)` : `Could not do it: ${err.message}`,
     }));

@@ -35,7 +35,11 @@ function bodyOperations(): Operation[] {
   for (const [p, item] of Object.entries(doc.paths))
     for (const [method, op] of Object.entries(item)) {
       if (!op || typeof op !== 'object' || !op.requestBody) continue;
-      ops.push({ method: method.toUpperCase(), path: p.replace(/\{[^}]+\}/g, 'local%2FE%2Fstep%2Ftrain'), contentType: Object.keys(op.requestBody.content)[0]! });
+      ops.push({
+        method: method.toUpperCase(),
+        path: p.replace(/\{[^}]+\}/g, 'local%2FE%2Fstep%2Ftrain'),
+        contentType: Object.keys(op.requestBody.content)[0]!,
+      });
     }
   return ops;
 }
