@@ -3,7 +3,9 @@
 // acknowledged → the alert is acknowledged (repeats stop); unacknowledged → repeats resume; resolved by a person
 // while the step still fails → the alert closes as resolved-by-human (its resolve goes out; the step's next
 // failure opens it again). Verified with X-PagerDuty-Signature; unknown keys are answered 200 and ignored.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { Logger } from '../util/logger';
 import { acknowledge, unacknowledge } from '../alerts/ack';
 import type { AlertStore } from '../alerts/alert-store';
 import { groupIdOfIncidentKey } from '../alerts/incident';
@@ -34,8 +36,19 @@ export function verifyPagerDutySignature(rawBody: Buffer, header: string | undef
 }
 
 interface PagerDutyWebhook {
-  event?: { id?: string; event_type?: string; agent?: { summary?: string } | null; data?: { incident_key?: string; html_url?: string } };
+  event?: {
+    id?: string;
+    event_type?: string;
+    occurred_at?: string;
+    agent?: { summary?: string } | null;
+    data?: { incident_key?: string; html_url?: string };
+  };
 }
+
+/** A webhook's event.id is remembered this long: PagerDuty retries for far less, a replay later is refused too. */
+const SEEN_SECONDS = 7 * 86_400;
+/** Clocks differ: an event this much older than the incident it names is still taken as about it. */
+const CLOCK_SKEW_MS = 5_000;
 
 export function definePagerDutyHook(route: (method: string, path: string, handler: Handler) => void, d: ApiDeps): void {
   route('POST', '/hooks/pagerduty', async (req, res) => {
@@ -52,18 +65,36 @@ export function definePagerDutyHook(route: (method: string, path: string, handle
       return sendJson(res, 200, { ignored: 'not an incident this daemon triggered' });
     }
     const agent = `${typeof event.agent?.summary === 'string' ? event.agent.summary : 'someone'} (PagerDuty)`;
+    // Replays (PagerDuty's late retries, or a copy of a signed request): each event.id is applied once, and an event
+    // that occurred before the incident it names opened is about an earlier incident under the same key.
+    const seen = typeof event.id === 'string' ? d.keys.webhookSeen('pagerduty', createHash('sha256').update(event.id).digest('hex')) : undefined;
+    if (seen && (await d.redis.exists(seen))) return ignore(res, log, `already applied (event ${event.id})`);
     const group = groupIdOfIncidentKey(incidentKey);
-    if (group && d.incidents) {
-      const outcome = await applyToGroup(d.alerts, d.incidents, event.event_type, group, agent, d.clock.now());
-      log.info({ outcome }, 'pagerduty webhook');
-      return sendJson(res, 200, { incident: group, outcome });
-    }
-    // A key of an earlier release: one alert per incident.
     const key = incidentKey.slice(DEDUP_PREFIX.length);
-    const outcome = await applyIncidentEvent(d.alerts, event.event_type, key, agent, d.clock.now());
+    const occurredAt = typeof event.occurred_at === 'string' ? Date.parse(event.occurred_at) : NaN;
+    const openedAt = group && d.incidents ? await incidentOpenedAt(d.incidents, group) : (await d.alerts.get(key))?.openedAt;
+    if (openedAt !== undefined && occurredAt < openedAt - CLOCK_SKEW_MS)
+      return ignore(res, log, `occurred at ${event.occurred_at}, before this incident opened (${new Date(openedAt).toISOString()})`);
+    const outcome =
+      group && d.incidents
+        ? await applyToGroup(d.alerts, d.incidents, event.event_type, group, agent, d.clock.now())
+        : // A key of an earlier release: one alert per incident.
+          await applyIncidentEvent(d.alerts, event.event_type, key, agent, d.clock.now());
+    if (seen) await d.redis.set(seen, '1', 'EX', SEEN_SECONDS);
     log.info({ outcome }, 'pagerduty webhook');
-    sendJson(res, 200, { alert: key, outcome });
+    sendJson(res, 200, group && d.incidents ? { incident: group, outcome } : { alert: key, outcome });
   });
+}
+
+function ignore(res: ServerResponse, log: Logger, why: string): void {
+  log.info({ ignored: why }, 'pagerduty webhook ignored');
+  sendJson(res, 200, { ignored: why });
+}
+
+/** When the pager last opened the group's incident (its first trigger since a resolve), if it holds one. */
+async function incidentOpenedAt(incidents: IncidentStore, groupId: string): Promise<number | undefined> {
+  const log = await incidents.log(groupId);
+  return log && log.action !== 'resolve' ? (log.openedAt ?? log.at) : undefined;
 }
 
 /**

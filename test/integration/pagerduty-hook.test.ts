@@ -30,13 +30,13 @@ function signed(body: string, secrets: string[]): string {
   return secrets.map((s) => `v1=${createHmac('sha256', s).update(body).digest('hex')}`).join(',');
 }
 
-function webhook(type: string, incidentKey: string, id = `01${type}`): string {
+function webhook(type: string, incidentKey: string, id = `01${type}`, occurredAt = new Date()): string {
   return JSON.stringify({
     event: {
       id,
       event_type: type,
       resource_type: 'incident',
-      occurred_at: new Date().toISOString(),
+      occurred_at: occurredAt.toISOString(),
       agent: { html_url: 'https://acme.pagerduty.com/users/PLH1HKV', id: 'PLH1HKV', summary: 'Jane Oncall', type: 'user_reference' },
       client: null,
       data: {
@@ -122,8 +122,8 @@ it('acknowledged in PagerDuty: repeats stop; resolved there while the step still
 
   const first = await post(ack, signed(ack, SECRETS));
   expect(first).toMatchObject({ status: 200, json: { outcome: 'acked' } });
-  // PagerDuty retries a webhook it thinks failed: the same delivery again changes nothing more.
-  expect((await post(ack, signed(ack, SECRETS))).json).toMatchObject({ outcome: 'already' });
+  // PagerDuty retries a webhook it thinks failed: the same delivery (its event.id) again changes nothing more.
+  expect((await post(ack, signed(ack, SECRETS))).json).toMatchObject({ ignored: expect.stringContaining('already applied') });
   expect((await stepAlert())!.acked).toMatchObject({ by: 'Jane Oncall (PagerDuty)' });
   const afterAck = triggers().length;
   await timePasses(5000, 'two repeat periods: an acknowledged alert is not paged again');
@@ -131,7 +131,10 @@ it('acknowledged in PagerDuty: repeats stop; resolved there while the step still
 
   const resolved = webhook('incident.resolved', incidentKey);
   expect((await post(resolved, signed(resolved, SECRETS))).json).toMatchObject({ outcome: 'resolved-by-human' });
-  expect((await post(resolved, signed(resolved, SECRETS))).json).toMatchObject({ outcome: expect.stringMatching(/^unknown (alert|incident): ignored$/) });
+  const resolvedAgain = webhook('incident.resolved', incidentKey, '02incident.resolved');
+  expect((await post(resolvedAgain, signed(resolvedAgain, SECRETS))).json).toMatchObject({
+    outcome: expect.stringMatching(/^unknown (alert|incident): ignored$/),
+  });
   expect(await stepAlert()).toBeUndefined();
   await waitFor(() => pdActions().at(-1) === 'resolve', { what: 'the resolve' });
   await untilQuiet(redis, prefix);
@@ -143,4 +146,22 @@ it('acknowledged in PagerDuty: repeats stop; resolved there while the step still
   // Keys this daemon did not send are answered 200 and ignored.
   const foreign = webhook('incident.acknowledged', 'someone-else/key');
   expect(await post(foreign, signed(foreign, SECRETS))).toMatchObject({ status: 200, json: { ignored: expect.any(String) } });
+});
+
+// Issue 38, item 3: signed webhooks replayed — PagerDuty's own late retries, or someone's copy — changed the state:
+// an old acknowledgement flipped it back, an hour-old incident.resolved closed an alert that had opened again since.
+it('a webhook applied once is not applied again (its event.id), and one older than the incident it names changes nothing', async () => {
+  const incidentKey = (triggers().at(-1)!.json as { dedup_key: string }).dedup_key;
+  expect((await stepAlert())!.acked).toBeUndefined();
+  const ack = webhook('incident.acknowledged', incidentKey, 'Q1ACK');
+  expect((await post(ack, signed(ack, SECRETS))).json).toMatchObject({ outcome: 'acked' });
+  const unack = webhook('incident.unacknowledged', incidentKey, 'Q2UNACK');
+  expect((await post(unack, signed(unack, SECRETS))).json).toMatchObject({ outcome: 'unacknowledged' });
+  // The acknowledgement again, as a replay would send it: ignored, the alert stays unacknowledged.
+  expect((await post(ack, signed(ack, SECRETS))).json).toMatchObject({ ignored: expect.stringContaining('already applied') });
+  expect((await stepAlert())!.acked).toBeUndefined();
+  // A resolve that occurred an hour ago, before this incident opened: about an earlier incident under the same key.
+  const old = webhook('incident.resolved', incidentKey, 'Q3OLD', new Date(Date.now() - 3_600_000));
+  expect((await post(old, signed(old, SECRETS))).json).toMatchObject({ ignored: expect.stringContaining('before') });
+  expect(await stepAlert()).toBeDefined();
 });
