@@ -36,7 +36,7 @@ export interface ApiDeps {
   incidents?: IncidentStore;
   silences?: SilenceStore;
   /** What the hooks verify: Event Grid's pushed change hints, PagerDuty's and Slack's webhooks (config `api`). */
-  hooks?: { eventGrid?: EventGridHook; pagerDuty?: { secrets: string[] }; slack?: { signingSecret: string } };
+  hooks?: { eventGrid?: EventGridHook; pagerDuty?: { secrets: string[] }; slack?: { signingSecret: string; responseUrlPrefixes?: string[] } };
   hints?: HintRouter;
   /** Where Redis is, for errors (a masked URL, or the cluster's nodes). */
   redisWhere?: string;

@@ -9,6 +9,8 @@ import { keyMatchersOf } from '../alerts/alert-key';
 import { AlertNotFoundError } from '../model/errors';
 import { ACK_ACTION, ALERT_ACTIONS_BLOCK, SILENCE_ACTIONS, UNACK_ACTION, alertActionsBlock, unackActionBlock } from '../notify/notifiers/formats/slack-actions';
 import { postJson } from '../notify/deliver/http';
+import { slackEscape } from '../notify/notifiers/formats/render';
+import { maskUrl } from '../util/logger';
 import type { ApiDeps, Handler } from './deps';
 import { HttpError, parseJsonObject, readBody } from './http';
 
@@ -70,11 +72,16 @@ export function defineSlackHook(route: (method: string, path: string, handler: H
     // Only what a button of ours sends: strings, or nothing is done (a body of other shapes is answered, then ignored).
     if (payload.type !== 'block_actions' || typeof action?.action_id !== 'string' || !action.action_id.startsWith('srw_') || typeof action.value !== 'string')
       return;
-    const done = await act(d, action.action_id, action.value, who).catch((err: Error): Acted => ({
-      said: err instanceof AlertNotFoundError ? `This alert is no longer open (${who} tried)` : `Could not do it: ${err.message}`,
+    const done = await act(d, action.action_id, action.value, who, slackEscape(who)).catch((err: Error): Acted => ({
+      said: err instanceof AlertNotFoundError ? `This alert is no longer open (${slackEscape(who)} tried)` : `Could not do it: ${slackEscape(err.message)}`,
     }));
     log.info({ action: action.action_id, alert: action.value, by: who, said: done.said }, 'slack action');
-    if (payload.response_url) await answer(payload, done).catch((err: Error) => log.warn({ err: err.message }, 'slack response_url failed'));
+    if (typeof payload.response_url !== 'string') return;
+    // A signed click still names its own response_url: only Slack's hooks are followed (never 127.0.0.1 or a metadata address).
+    const prefixes = d.hooks?.slack?.responseUrlPrefixes ?? ['https://hooks.slack.com/'];
+    if (!prefixes.some((p) => payload.response_url!.startsWith(p)))
+      return log.warn({ responseUrl: maskUrl(payload.response_url) }, 'slack response_url is not Slack’s: not followed');
+    await answer(payload, done).catch((err: Error) => log.warn({ err: err.message }, 'slack response_url failed'));
   });
 }
 
@@ -84,23 +91,26 @@ interface Acted {
   buttons?: Record<string, unknown>;
 }
 
-/** Does the button's one action on its one alert; returns what the message should now say and offer. */
-async function act(d: ApiDeps, actionId: string, alertId: string, who: string): Promise<Acted> {
+/** Does the button's one action on its one alert; returns what the message should now say (`shown`: who, escaped) and offer. */
+async function act(d: ApiDeps, actionId: string, alertId: string, who: string, shown: string): Promise<Acted> {
   const now = d.clock.now();
   if (actionId === ACK_ACTION) {
     const done = await acknowledge(d.alerts!, alertId, `${who} (Slack)`, now, undefined, d.incidents);
-    return { said: done.outcome === 'acked' ? `Acknowledged by ${who}` : `Already acknowledged by ${done.by}`, buttons: unackActionBlock(alertId) };
+    return {
+      said: done.outcome === 'acked' ? `Acknowledged by ${shown}` : `Already acknowledged by ${slackEscape(done.by)}`,
+      buttons: unackActionBlock(alertId),
+    };
   }
   if (actionId === UNACK_ACTION) {
     await unacknowledge(d.alerts!, alertId, now, d.incidents);
-    return { said: `Acknowledgement taken back by ${who}`, buttons: alertActionsBlock(alertId) };
+    return { said: `Acknowledgement taken back by ${shown}`, buttons: alertActionsBlock(alertId) };
   }
   const durationMs = SILENCE_ACTIONS[actionId];
   if (!durationMs) return { said: `Unknown action ${actionId}` };
   const alert = await d.alerts!.byId(alertId);
   if (!alert) throw new AlertNotFoundError(alertId);
   const silence = await d.silences!.add({ matchers: keyMatchersOf(alert.event), durationMs, comment: `from Slack on ${alert.key}`, createdBy: who }, now);
-  return { said: `Silenced ${durationMs / 3_600_000}h by ${who} (silence ${silence.id}, until ${new Date(silence.endsAt).toISOString()})` };
+  return { said: `Silenced ${durationMs / 3_600_000}h by ${shown} (silence ${silence.id}, until ${new Date(silence.endsAt).toISOString()})` };
 }
 
 /** The message again, its buttons replaced by what was done and what it offers now (Slack's response_url, replace_original). */

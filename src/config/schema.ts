@@ -260,7 +260,13 @@ export const configSchema = z.strictObject({
       /** POST /hooks/pagerduty: PagerDuty v3 webhooks (acknowledged, unacknowledged, resolved) signed with any of these secrets (rotation). */
       pagerDuty: z.strictObject({ secrets: z.array(z.string().min(16, 'at least 16 characters (PagerDuty gives 64)')).min(1) }).optional(),
       /** POST /hooks/slack: the Slack app's interactivity (buttons), verified with its signing secret; the buttons appear when it is set. */
-      slack: z.strictObject({ signingSecret: z.string().min(16, "the Slack app's signing secret (Basic Information → App Credentials)") }).optional(),
+      slack: z
+        .strictObject({
+          signingSecret: z.string().min(16, "the Slack app's signing secret (Basic Information → App Credentials)"),
+          /** Where a click's response_url may point: Slack's own hooks only (a signed click could name any host). */
+          responseUrlPrefixes: z.array(z.string().url()).min(1).default(['https://hooks.slack.com/']),
+        })
+        .optional(),
     })
     .prefault({}),
 });

@@ -14,7 +14,7 @@ import { startDaemon, testConfig } from '../support/daemon';
 import { runPipelineText } from '../support/local-runs';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';
-import { waitFor } from '../support/wait-for';
+import { timePasses, waitFor } from '../support/wait-for';
 import { SlackApiStandIn } from '../support/slack-api';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
@@ -50,7 +50,8 @@ describe('clicks on an alert’s buttons', () => {
         prefix,
         dataDir,
         extra: {
-          api: { listen: '127.0.0.1:0', slack: { signingSecret: SIGNING_SECRET } },
+          // The test's chat server stands in for hooks.slack.com, where response_url must point.
+          api: { listen: '127.0.0.1:0', slack: { signingSecret: SIGNING_SECRET, responseUrlPrefixes: [`${chatUrl}/`] } },
           notifiers: {
             chat: { type: 'webhook', format: 'slack', url: `${chatUrl}/incoming` },
             live: { type: 'slack', token: 'xoxb-test-token', channel: '#ml-runs', slackApiUrl },
@@ -75,16 +76,16 @@ describe('clicks on an alert’s buttons', () => {
   const responses = () => chat.received.filter((r) => (r.json as { replace_original?: boolean }).replace_original !== undefined);
 
   /** A click as Slack posts it: `payload=` form-encoded, signed with the app's signing secret. */
-  function click(message: Record<string, unknown>, actionId: string, o: { at?: number; secret?: string } = {}) {
+  function click(message: Record<string, unknown>, actionId: string, o: { at?: number; secret?: string; responseUrl?: string; user?: string } = {}) {
     const actions = (message.blocks as { block_id?: string; elements?: { action_id: string; value: string }[] }[]).find(
       (b) => b.block_id === 'srw_alert_actions',
     )!;
     const button = actions.elements!.find((e) => e.action_id === actionId)!;
     const payload = {
       type: 'block_actions',
-      user: { id: 'U2CERLKJA', username: 'jane', name: 'jane' },
+      user: { id: 'U2CERLKJA', username: o.user ?? 'jane', name: o.user ?? 'jane' },
       actions: [{ action_id: actionId, block_id: 'srw_alert_actions', value: button.value, type: 'button' }],
-      response_url: `${chatUrl}/respond`,
+      response_url: o.responseUrl ?? `${chatUrl}/respond`,
       message,
     };
     const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
@@ -178,5 +179,25 @@ describe('clicks on an alert’s buttons', () => {
     expect(answered.blocks.at(-1)!.elements![0]!.text).toBe('Acknowledged by @jane');
     const alerts = ((await (await fetch(`${daemon.apiUrl}/alerts`)).json()) as { alerts: { key: string; acked?: { by: string } }[] }).alerts;
     expect(alerts.find((a) => a.key === 'local/slk/step/evaluate')!.acked).toMatchObject({ by: '@jane (Slack)' });
+  });
+
+  // Issue 38, items 4 and 7: a signed click's response_url was followed to any host (127.0.0.1, 169.254.169.254,
+  // Redis's port), and the clicking user's name went unescaped into the reply's mrkdwn.
+  it('a response_url that is not Slack’s is not followed; the user’s name is escaped in the reply', async () => {
+    const elsewhere = new WebhookReceiver();
+    const elsewhereUrl = await elsewhere.start();
+    try {
+      const message = incoming()[0]!.json as Record<string, unknown>;
+      const answered = responses().length;
+      expect(await click(message, 'srw_silence_4h', { responseUrl: `${elsewhereUrl}/respond` })()).toBe(200);
+      await timePasses(800, 'the daemon would have posted to the response_url by now');
+      expect(elsewhere.received).toEqual([]);
+      expect(await click(message, 'srw_silence_4h', { user: '<!channel> *x*' })()).toBe(200);
+      await waitFor(() => responses().length > answered, { what: 'the answer with the escaped name' });
+      expect(JSON.stringify(responses().at(-1)!.json)).toContain('@&lt;!channel&gt; *x*');
+      expect(JSON.stringify(responses().at(-1)!.json)).not.toContain('<!channel>');
+    } finally {
+      await elsewhere.close();
+    }
   });
 });
