@@ -4,6 +4,10 @@ const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagno
 const common = { testEnvironment: 'node', testEnvironmentOptions: { globalsCleanup: 'off' }, transform, moduleFileExtensions: ['ts', 'js', 'json'] };
 
 module.exports = {
+  // A Redis where the tests look for one: started when none answers (a fresh machine), stopped after.
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  transform,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], setupFilesAfterEnv: ['<rootDir>/test/support/timeout-60s.ts'] },

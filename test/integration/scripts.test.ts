@@ -429,10 +429,25 @@ describe('joinIncident', () => {
 describe('settleIncident', () => {
   const settings = { notifier: 'pd', route: 0, values: '["run1"]', waitMs: 0, intervalMs: 1000, repeatMs: 0 };
   it('removes the members seen resolved unless they joined again since, sets the next flush, and removes a closed empty group', async () => {
-    for (const [key, by] of [['a', 'e1'], ['b', 'e2']]) await scripts.joinIncident({ groupId: 'g1', now: T, member: { key: key!, openedBy: by! }, settings });
+    for (const [key, by] of [
+      ['a', 'e1'],
+      ['b', 'e2'],
+    ])
+      await scripts.joinIncident({ groupId: 'g1', now: T, member: { key: key!, openedBy: by! }, settings });
     await redis.hset(keys.incidentLog('g1'), 'action', 'trigger');
     await redis.hset(keys.incidentMembers('g1'), 'b', 'e3'); // b opened again after the flush read it
-    expect(await scripts.settleIncident({ groupId: 'g1', now: T + 10, nextAt: T + 5000, logTtlSeconds: 60, gone: [['a', 'e1'], ['b', 'e2']] })).toBe(1);
+    expect(
+      await scripts.settleIncident({
+        groupId: 'g1',
+        now: T + 10,
+        nextAt: T + 5000,
+        logTtlSeconds: 60,
+        gone: [
+          ['a', 'e1'],
+          ['b', 'e2'],
+        ],
+      }),
+    ).toBe(1);
     expect(await redis.hgetall(keys.incidentMembers('g1'))).toEqual({ b: 'e3' });
     expect(await redis.zscore(keys.incidentsDue, 'g1')).toBe(String(T + 5000));
     expect(await redis.hget(keys.incident('g1'), 'flushedAt')).toBe(String(T + 10));

@@ -1,12 +1,13 @@
 // `steprun-watch demo` (npm run demo): a newcomer's first minute, on the embedded defaults, with no network.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { ensureLocalRedis } from '../../runtime/local-redis';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { defineCommand } from '../command';
 import type { Redis } from 'ioredis';
 import { systemClock } from '../../util/clock';
-import { RedisUnavailableError, SrwError } from '../../model/errors';
+import { SrwError } from '../../model/errors';
 import { loadPipelineFile } from '../../providers/local/pipeline-file';
 import { runPipeline } from '../../providers/local/pipeline-runner';
 import { LocalProvider } from '../../providers/local/provider';
@@ -81,28 +82,9 @@ function demoPrefixed(config: LoadedConfig, g: GlobalOptions): LoadedConfig {
 
 async function ensureRedis(url: string, started: ChildProcess[]): Promise<Redis> {
   const { connectRedisForCli } = await import('../../runtime/redis');
-  try {
-    return await connectRedisForCli({ url });
-  } catch (err) {
-    const port = new URL(url).port || '6379';
-    if (spawnSync('redis-server', ['--version']).status !== 0) {
-      throw new RedisUnavailableError(
-        `${url} and no redis-server binary was found. Install one: \`sudo apt-get install redis-server\` (Debian/Ubuntu), \`brew install redis\` (macOS), or \`docker run -p 6379:6379 redis:7\``,
-        { cause: err },
-      );
-    }
-    say(`   no Redis at ${url}: starting redis-server on port ${port} for the demo`);
-    started.push(spawn('redis-server', ['--port', port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }));
-    for (let i = 0; i < 50; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      try {
-        return await connectRedisForCli({ url });
-      } catch {
-        // not up yet
-      }
-    }
-    throw new RedisUnavailableError(url);
-  }
+  const child = await ensureLocalRedis(url, { say: (line) => say(`   ${line} for the demo`) });
+  if (child) started.push(child);
+  return connectRedisForCli({ url });
 }
 
 async function startDaemon(dataDir: string, configFile: string | undefined, prefix: string, started: ChildProcess[]): Promise<{ notifierLines(): number }> {
