@@ -1,7 +1,7 @@
 // Headless Chromium driven by playwright-core, for the dashboard's browser tests. Only 127.0.0.1 is reachable from the
 // page (anything else is aborted and reported), and every console error is collected for the test to check.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
@@ -20,13 +20,13 @@ export interface FoundBrowser {
  * `@sparticuz/chromium` dev dependency ships inside itself (inflated to a temp folder, ~2 s), so `npm ci && npm test`
  * needs nothing installed. The package is ES-module only, so a child `node` asks it for its path and flags.
  */
-export function findChromium(env: NodeJS.ProcessEnv = process.env): FoundBrowser {
+export function findChromium(env: NodeJS.ProcessEnv = process.env, debianPath = DEBIAN_CHROMIUM): FoundBrowser {
   const given = env.CHROMIUM_PATH;
   if (given) {
     if (!existsSync(given)) throw new Error(`CHROMIUM_PATH=${given} does not exist: unset it to use Debian's ${DEBIAN_CHROMIUM} or @sparticuz/chromium`);
     return { executablePath: given, args: [], source: `CHROMIUM_PATH (${given})` };
   }
-  if (existsSync(DEBIAN_CHROMIUM)) return { executablePath: DEBIAN_CHROMIUM, args: [], source: `Debian's ${DEBIAN_CHROMIUM}` };
+  if (existsSync(debianPath) && starts(debianPath)) return { executablePath: debianPath, args: [], source: `Debian's ${debianPath}` };
   let shipped: { path: string; args: string[] };
   try {
     const script =
@@ -42,6 +42,18 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): FoundBrowser
   // tested under the same-origin policy a user's browser applies.
   const args = shipped.args.filter((a) => !['--disable-web-security', '--allow-running-insecure-content'].includes(a));
   return { executablePath: shipped.path, args, source: `@sparticuz/chromium (inflated to ${shipped.path})` };
+}
+
+/** The binary is executable and answers `--version` (a path that exists may still not run: no exec bit, missing libraries). */
+function starts(binary: string): boolean {
+  try {
+    accessSync(binary, constants.X_OK);
+    execFileSync(binary, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 15_000 });
+    return true;
+  } catch {
+    process.stderr.write(`${binary} is there but does not run: using the Chromium @sparticuz/chromium ships\n`);
+    return false;
+  }
 }
 
 let said = false;
