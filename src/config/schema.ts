@@ -31,12 +31,17 @@ const duration = z.union([
   }),
 ]);
 
+/** An experiment name or run id: what Azure ML and the local run store take (it becomes a URL segment and a folder name). */
+const runName = z.string().refine((v) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(v), {
+  error: (issue) => `"${String(issue.input)}" is not a run or experiment name: 1-255 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+});
+
 export const trackTargetSchema = z
   .strictObject({
     provider: name.default('local'),
-    experiment: z.string().min(1).optional(),
-    pipelineRun: z.string().min(1).optional(),
-    stepRun: z.string().min(1).optional(),
+    experiment: runName.optional(),
+    pipelineRun: runName.optional(),
+    stepRun: runName.optional(),
     labels: z.record(z.string(), z.string()).default({}),
     /** Experiment tracks: also take the runs created since then (runs not yet terminal are always taken). */
     since: z

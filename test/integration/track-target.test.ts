@@ -84,3 +84,25 @@ it('what the schema takes, the CLI takes: an experiment track with since, an exp
     added: true,
   });
 });
+
+// Issue 38, items 7 and 12: `track --experiment 'bad name!'` printed "tracking" and exited 0, `POST /tracks` with
+// experiment `../../x` answered 201, and every poll failed after. A name no service takes is refused at once.
+it('a name no service takes (spaces, slashes, a leading dot) is refused at once: exit 4, 400, a config error', async () => {
+  for (const [flag, field, value] of [
+    ['--experiment', 'experiment', 'bad name!'],
+    ['--experiment', 'experiment', '../../x'],
+    ['--pipeline-run', 'pipelineRun', 'a/b'],
+    ['--step-run', 'stepRun', '.hidden'],
+  ] as const) {
+    const byCli = await cli(['track', flag, value, '--no-verify'], { env });
+    expect([value, byCli.code, byCli.stderr]).toEqual([value, 4, expect.stringContaining(`${flag}: "${value}" is not a run or experiment name`)]);
+    expect(byCli.stdout).not.toContain('tracking');
+    const byApi = await post({ [field]: value, verify: false });
+    expect([value, byApi.status, byApi.body.error?.message]).toEqual([
+      value,
+      400,
+      expect.stringContaining(`${field}: "${value}" is not a run or experiment name`),
+    ]);
+    expect(() => validateConfig({ tracks: [{ [field]: value }] }, { dataDir, env: {} })).toThrow(new RegExp(`tracks\\[0\\]\\.${field}`));
+  }
+});

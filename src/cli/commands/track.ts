@@ -54,6 +54,9 @@ interface TrackFlags {
 
 /** The flag each field of a track target comes from: errors name what the person typed. */
 const FLAG_OF: Record<string, string> = {
+  experiment: '--experiment',
+  pipelineRun: '--pipeline-run',
+  stepRun: '--step-run',
   since: '--since',
   maxDuration: '--max-duration',
   labels: '--label',
