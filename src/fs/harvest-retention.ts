@@ -3,6 +3,7 @@
 // process), and never the run just harvested.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { assertNotLinked } from './safe-path';
 
 export interface KeepPolicy {
   runs?: number;
@@ -28,6 +29,8 @@ export async function markInFlight(runFolder: string, id: string): Promise<() =>
  * harvest writes into it). Returns the run folders deleted.
  */
 export async function applyRetention(experimentFolder: string, keep: KeepPolicy, o: { now: number; current: string }): Promise<string[]> {
+  // Never through a link: the run folders listed here are deleted, and must be the harvest folder's own.
+  await assertNotLinked(experimentFolder);
   const names = await fs.readdir(experimentFolder).catch(() => [] as string[]);
   const runs = await Promise.all(
     names.map(async (name) => {

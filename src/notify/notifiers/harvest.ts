@@ -4,7 +4,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { applyRetention, markInFlight } from '../../fs/harvest-retention';
-import { assertSafeName, resolveInside } from '../../fs/safe-path';
+import { assertNotLinked, assertSafeName, realFolderInside, resolveInside } from '../../fs/safe-path';
 import { DeliveryError, isSrwError, UnsafePathError } from '../../model/errors';
 import { StepRun, type PortDataReference } from '../../model/step-run';
 import { Experiment, Workspace } from '../../model/workspace';
@@ -91,10 +91,15 @@ export const downloadNotifierFactory: NotifierFactory = (raw, ctx): Notifier => 
       const provider = ctx.providers.get(event.provider);
       if (!provider) throw new DeliveryError(`provider "${event.provider}" is not configured here`, { retryable: false });
       const stepRun = new StepRun(new Experiment(new Workspace(provider), event.experiment), s.stepRunId, event.pipelineRunId!, s.nodeId);
-      if (o.to) return harvestAllToBlobs(await (blobTarget ??= openTarget()), { event, names, stepRun, tempRoot: path.join(root, '.partial'), delivery });
+      if (o.to) {
+        const tempRoot = await realFolderInside(root, '.partial').catch((err: Error) => {
+          throw new DeliveryError(`harvest refused: ${err.message}`, { retryable: false, cause: err });
+        });
+        return harvestAllToBlobs(await (blobTarget ??= openTarget()), { event, names, stepRun, tempRoot, delivery });
+      }
       const done: string[] = [];
       // Marked in flight from the first byte to the last: retention (here or in another worker) leaves the run alone.
-      const runFolder = runFolderOf(root, event);
+      const runFolder = await runFolderOf(root, event);
       const release = await markInFlight(runFolder, delivery.deliveryId);
       try {
         for (const name of names) {
@@ -162,12 +167,15 @@ async function harvestAllToBlobs(
   return { detail: said.length ? `harvested ${said.join(', ')} into ${target.display}` : 'already harvested' };
 }
 
-/** `{root}/{experiment}/{pipelineRunId}`, refused (not retried) when a name would escape the harvest folder. */
-function runFolderOf(root: string, event: WatchEvent): string {
+/**
+ * `{root}/{experiment}/{pipelineRunId}`, made with real folders; refused (not retried) when a name would escape the
+ * harvest folder or a symbolic link stands on the way (retention deletes under it).
+ */
+async function runFolderOf(root: string, event: WatchEvent): Promise<string> {
   try {
     assertSafeName(event.experiment, 'experiment');
     assertSafeName(event.pipelineRunId!, 'pipeline run id');
-    return resolveInside(root, `${event.experiment}/${event.pipelineRunId}`);
+    return await realFolderInside(root, `${event.experiment}/${event.pipelineRunId}`);
   } catch (err) {
     throw new DeliveryError(`harvest refused: ${(err as Error).message}`, { retryable: false, cause: err });
   }
@@ -188,8 +196,17 @@ async function harvestOne(j: HarvestJob): Promise<string> {
   } catch (err) {
     throw new DeliveryError(`harvest refused: ${(err as Error).message}`, { retryable: false, cause: err });
   }
+  let temp: string;
+  try {
+    // Real folders all the way: a link in place of the step or .partial folder would take the harvest elsewhere.
+    await realFolderInside(j.root, segments.slice(0, 3).join('/'));
+    temp = path.join(await realFolderInside(j.root, '.partial'), `${j.deliveryId}-${j.name}`);
+    await assertNotLinked(target);
+    await assertNotLinked(temp);
+  } catch (err) {
+    throw new DeliveryError(`harvest refused: ${(err as Error).message}`, { retryable: false, cause: err });
+  }
   if (await complete(target)) return target; // a retried delivery: the harvest is there already
-  const temp = path.join(j.root, '.partial', `${j.deliveryId}-${j.name}`);
   try {
     const data = await j.stepRun.getOutputData(j.name);
     let lastLog = 0;
@@ -205,7 +222,6 @@ async function harvestOne(j: HarvestJob): Promise<string> {
       files.push({ path: f.path, size: f.size, sha256: f.sha256 ?? (await sha256(resolveInside(temp, f.path))), ...(f.md5 ? { md5: f.md5 } : {}) });
     const manifest = manifestOf(j.event, j.name, data, files);
     await fs.writeFile(path.join(temp, manifestName(files)), JSON.stringify(manifest, null, 2) + '\n');
-    await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.rm(target, { recursive: true, force: true }); // an incomplete leftover (no manifest) from a crash
     await fs.rename(temp, target);
     return target;

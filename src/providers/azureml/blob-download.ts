@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobClient, ContainerClient } from '@azure/storage-blob';
-import { resolveInside } from '../../fs/safe-path';
+import { assertNotLinked, realFolderInside, resolveInside } from '../../fs/safe-path';
 import { IntegrityError, UnsafePathError } from '../../model/errors';
 import type { DownloadOptions, DownloadResult, DownloadedFile } from '../../model/provider';
 
@@ -45,6 +45,8 @@ const ATTEMPTS = 3;
 const MiB = 1024 * 1024;
 
 export async function downloadBlobs(container: ContainerClient, prefix: string, localPath: string, opts: BlobDownloadOptions = {}): Promise<DownloadResult> {
+  // Written into, never through a link: the destination and every folder made under it are real folders.
+  await assertNotLinked(localPath);
   const blobs = await listBlobsUnder(container, prefix, localPath);
   const total = blobs.reduce((n, b) => n + b.size, 0);
   let done = 0;
@@ -61,7 +63,7 @@ export async function downloadBlobs(container: ContainerClient, prefix: string, 
       let sha256: string | undefined;
       if (existing?.isSymbolicLink()) throw new UnsafePathError(target, 'destination is a symbolic link');
       if (!existing || existing.size !== b.size || opts.overwrite) {
-        await fs.mkdir(path.dirname(target), { recursive: true });
+        await realFolderInside(localPath, path.dirname(b.rel));
         sha256 = await fetchVerified(container.getBlobClient(b.name), b, target, opts, progress);
       } else progress(b.size);
       files.push({ path: b.rel, size: b.size, ...(b.md5 ? { md5: Buffer.from(b.md5, 'base64').toString('hex') } : {}), ...(sha256 ? { sha256 } : {}) });
