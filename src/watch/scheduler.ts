@@ -51,6 +51,21 @@ export interface SchedulerOptions {
   afterTick?(now: number): Promise<void>;
 }
 
+/**
+ * node-cron's own messages, in the daemon's JSON log instead of colored lines on the console. A tick still running
+ * when the next is due (Redis away, a long tick) is expected and said at debug: the tick itself reports its failures.
+ */
+function cronLogger(log: Logger) {
+  const line = (level: 'debug' | 'warn', message: string | Error, err?: Error) =>
+    log[level]({ component: 'node-cron', ...(err || message instanceof Error ? { err: (err ?? (message as Error)).message } : {}) }, String(message));
+  return {
+    info: (m: string) => line('debug', m),
+    warn: (m: string) => line('debug', m),
+    error: (m: string | Error, err?: Error) => line('warn', m, err),
+    debug: (m: string | Error, err?: Error) => line('debug', m, err),
+  };
+}
+
 export class Scheduler {
   /** The connection's one Scripts. */
   private get scripts(): Scripts {
@@ -94,7 +109,7 @@ export class Scheduler {
    */
   start(expression: string): void {
     if (!cron.validate(expression)) throw new ConfigInvalidError(`poll.tick: "${expression}" is not a valid cron expression`);
-    this.task = cron.schedule(expression, () => this.runTick(), { name: 'srw-scheduler', noOverlap: true });
+    this.task = cron.schedule(expression, () => this.runTick(), { name: 'srw-scheduler', noOverlap: true, logger: cronLogger(this.o.logger) });
     void this.runTick();
   }
 

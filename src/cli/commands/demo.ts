@@ -1,5 +1,6 @@
 // `steprun-watch demo` (npm run demo): a newcomer's first minute, on the embedded defaults, with no network.
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as os from 'node:os';
 import { ensureLocalRedis } from '../../runtime/local-redis';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -32,6 +33,7 @@ export function demoCommand(program: Command): void {
       const started: ChildProcess[] = [];
       try {
         const redis = await ensureRedis(config.redis.url, started);
+        const ownRedis = started.length > 0;
         const keys = new Keys(config.redis.prefix);
         say(`1. Redis answers at ${config.redis.url}; the demo's keys are under the prefix "${config.redis.prefix}" (--redis-prefix to choose)`);
         const daemon = await startDaemon(config.dataDir, config.source, config.redis.prefix, started);
@@ -61,7 +63,9 @@ export function demoCommand(program: Command): void {
         await showHarvest(config.dataDir, events);
         say();
         const p = `--redis-prefix ${config.redis.prefix}`;
-        say(`Next: \`npx steprun-watch ${p} events\`, \`npx steprun-watch ${p} deliveries\`, \`npx steprun-watch steps <pipeline run id>\`,`);
+        // The demo's own Redis stops with it (it keeps nothing): the hint says how to look with one running.
+        const first = ownRedis ? 'start Redis (`redis-server --save "" &`; the demo stopped the one it started, and its keys with it), then ' : '';
+        say(`Next: ${first}\`npx steprun-watch ${p} events\`, \`npx steprun-watch ${p} deliveries\`, \`npx steprun-watch steps <pipeline run id>\`,`);
         say('      `npx steprun-watch logs <step run id> --stderr`; the daemon itself: `npm run daemon` (see README.md).');
         redis.disconnect();
       } finally {
@@ -76,8 +80,20 @@ export function demoCommand(program: Command): void {
  */
 function demoPrefixed(config: LoadedConfig, g: GlobalOptions): LoadedConfig {
   if (g.redisPrefix || process.env.SRW_REDIS_PREFIX || config.source) return config;
-  const user = (process.env.USER ?? process.env.USERNAME ?? 'me').replace(/[^\w.-]/g, '') || 'me';
-  return { ...config, redis: { ...config.redis, prefix: `srw-demo-${user}` } };
+  return { ...config, redis: { ...config.redis, prefix: `srw-demo-${demoUser()}` } };
+}
+
+/** Who runs the demo, as a key-safe name: $USER, else the account's own name or uid (never one shared fallback). */
+export function demoUser(env: NodeJS.ProcessEnv = process.env): string {
+  const named = (env.USER ?? env.USERNAME ?? '').replace(/[^\w.-]/g, '');
+  if (named) return named;
+  let account = '';
+  try {
+    account = os.userInfo().username.replace(/[^\w.-]/g, '');
+  } catch {
+    // no entry for this uid (a container's arbitrary user): the uid itself
+  }
+  return account || `uid${process.getuid?.() ?? process.pid}`;
 }
 
 async function ensureRedis(url: string, started: ChildProcess[]): Promise<Redis> {

@@ -28,7 +28,8 @@ export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData
   const log = lazyChild(deps.logger, { component: 'deliver', notifier: name, batch: todo.length });
   if (!notifier) {
     const error = Object.assign(new Error(`notifier "${name}" is not configured`), { retryable: false });
-    for (const b of todo) await noteFailure(deps, { notifier: name, deliveryId: b.deliveryId, event: b.event, attempt, maxAttempts, error, log });
+    for (const b of todo)
+      await noteFailure(deps, { notifier: name, deliveryId: b.deliveryId, event: b.event, attempt, maxAttempts, error, log: lazyChild(log, { deliveryId: b.deliveryId }) });
     throw new UnrecoverableError(error.message);
   }
   // Every send listens to the job's one abort signal at once: a full batch is not a leak (Node warns past 10).
@@ -54,7 +55,8 @@ export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData
   if (delivered.length) await deps.deliveries.markManyDelivered(delivered, attempt, deps.clock.now());
   for (const d of delivered) deps.onDelivered?.(name, d.event, true, true);
   const failures: ((typeof failed)[number] & { final: boolean })[] = [];
-  for (const f of failed) failures.push({ ...f, final: await noteFailure(deps, { notifier: name, ...f, attempt, maxAttempts, log }) });
+  for (const f of failed)
+    failures.push({ ...f, final: await noteFailure(deps, { notifier: name, ...f, attempt, maxAttempts, log: lazyChild(log, { deliveryId: f.deliveryId }) }) });
   const retry = failures.filter((f) => !f.final);
   if (retry.length > 0) {
     // The job comes back after the backoff (the longest Retry-After of its receivers wins); delivered ones are skipped.

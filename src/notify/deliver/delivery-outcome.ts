@@ -16,7 +16,8 @@ export async function noteFailure(
   await deps.deliveries.markFailedAttempt(o.deliveryId, attempt, deps.clock.now(), error.message, final ? { event: o.event } : false);
   deps.onDelivered?.(o.notifier, o.event, false, final);
   o.log[final ? 'error' : 'warn'](
-    { deliveryId: o.deliveryId, attempt, maxAttempts, err: error.message, final },
+    // The logger names the delivery already (a child made for it): written once per line.
+    { attempt, maxAttempts, err: error.message, final },
     final ? 'delivery failed: dead-lettered' : 'delivery failed: will retry',
   );
   return final;
