@@ -83,7 +83,16 @@ it('a failed delivery’s log line names its deliveryId once', async () => {
   const daemon: Daemon = await DaemonClass.create({ config, logger: createLogger({ level: 'info', pretty: false, destination }) });
   await daemon.start();
   try {
-    const event = { id: 'e-dlvlog', type: 'steprun.failed', time: new Date().toISOString(), detectedAt: Date.now(), trackId: 't', provider: 'local', experiment: 'E', labels: {} };
+    const event = {
+      id: 'e-dlvlog',
+      type: 'steprun.failed',
+      time: new Date().toISOString(),
+      detectedAt: Date.now(),
+      trackId: 't',
+      provider: 'local',
+      experiment: 'E',
+      labels: {},
+    };
     await redis.xadd(daemon.keys.events, '*', 'event', JSON.stringify(event));
     await waitFor(() => receiver.received.filter((r) => r.status === 200).length > 0, { what: 'the retried delivery' });
     const failed = lines.filter((l) => l.includes('delivery failed'));

@@ -4,6 +4,7 @@ import { STATUSES } from '../../../model/status';
 import { EVENT_TYPES, type WatchEvent } from '../../../store/events';
 import { html, query, table, type SafeHtml } from '../html';
 import { recentEvents } from '../runs';
+import { formatDuration } from '../../../util/duration';
 import { runHref, statusBadge } from './runs';
 
 const PAGE_SIZE = 50;
@@ -61,14 +62,25 @@ function row(id: string, e: WatchEvent): SafeHtml {
   const status = e.stepRun?.status ?? e.pipelineRun?.status;
   const detail = e.error?.message ?? e.stepRun?.error?.message ?? e.pipelineRun?.error?.message ?? (e.stuck ? `stuck: ${e.stuck.reason}` : '');
   return html`<tr data-event="${id}">
-    <td><time datetime="${e.time}">${e.time.replace('T', ' ').slice(0, 19)}</time></td>
+    <td><time datetime="${e.time}">${e.time.replace('T', ' ').slice(0, 19)} UTC</time></td>
     <td>${e.type}</td>
     <td>${e.experiment}</td>
     <td>${e.pipelineRunId ? html`<a href="${runHref(e.provider, e.pipelineRunId, e.experiment)}">${e.pipelineRunId}</a>` : ''}</td>
-    <td>${e.stepRun?.name ?? ''}</td>
+    <td>${e.stepRun?.name ?? (e.alert ? stepOfKey(e.alert.key) : '')}</td>
     <td>${status ? statusBadge(status) : ''}</td>
-    <td>${detail}</td>
+    <td>${e.alert ? resolvedDetail(e.alert) : detail}</td>
   </tr>`;
+}
+
+/** The step an alert key names (`provider/experiment/step/<name>`), if it names one. */
+function stepOfKey(key: string): string {
+  return /\/step\/([^/]+)/.exec(key)?.[1] ?? '';
+}
+
+/** An alert.resolved row: which alert, after how long, and by what (a run, or a person). */
+function resolvedDetail(a: NonNullable<WatchEvent['alert']>): string {
+  const by = a.resolvedByHuman ? `closed by ${a.resolvedByHuman}` : a.resolvedRun ? `by run ${a.resolvedRun}` : 'recovered';
+  return `${a.key} resolved after ${formatDuration(a.durationMs)}, ${by}`;
 }
 
 /** A filter's drop-down: "any", then every value; the current one selected. */
