@@ -28,16 +28,7 @@ export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData
   const log = lazyChild(deps.logger, { component: 'deliver', notifier: name, batch: todo.length });
   if (!notifier) {
     const error = Object.assign(new Error(`notifier "${name}" is not configured`), { retryable: false });
-    for (const b of todo)
-      await noteFailure(deps, {
-        notifier: name,
-        deliveryId: b.deliveryId,
-        event: b.event,
-        attempt,
-        maxAttempts,
-        error,
-        log: lazyChild(log, { deliveryId: b.deliveryId }),
-      });
+    for (const b of todo) await noteFailure(deps, { notifier: name, ...b, attempt, maxAttempts, error, log: lazyChild(log, { deliveryId: b.deliveryId }) });
     throw new UnrecoverableError(error.message);
   }
   // Every send listens to the job's one abort signal at once: a full batch is not a leak (Node warns past 10).
