@@ -22,7 +22,9 @@ export function checkBrowserSafety(req: http.IncomingMessage, allowedHosts: Set<
   const origin = req.headers.origin;
   if (origin !== undefined) {
     const from = hostnameOf(originHost(origin));
-    if (origin === 'null' || from !== hostnameOf(req.headers.host) || (allowedHosts && (from === undefined || !allowedHosts.has(from)))) {
+    // The same host and the same port: a page on another port of this host is another origin (another program).
+    const samePort = portOf(originHost(origin)) === portOf(req.headers.host);
+    if (origin === 'null' || from !== hostnameOf(req.headers.host) || !samePort || (allowedHosts && (from === undefined || !allowedHosts.has(from)))) {
       throw new HttpError('SRW_ORIGIN_NOT_ALLOWED', `cross-origin requests from ${origin} are refused`);
     }
   }
@@ -39,6 +41,11 @@ function hostnameOf(host: string | undefined): string | undefined {
   if (!host) return undefined;
   const m = /^\[([^\]]+)\](?::\d+)?$/.exec(host) ?? /^([^:]+)(?::\d+)?$/.exec(host);
   return m?.[1]?.toLowerCase();
+}
+
+/** The explicit port of a Host header or an Origin's host (`a.b:8787` → `8787`; none: ''). */
+function portOf(host: string | undefined): string {
+  return /:(\d+)$/.exec(host ?? '')?.[1] ?? '';
 }
 
 /** The host (with port) of an Origin such as `http://evil.example:8080`. */

@@ -14,7 +14,7 @@ import { defineHookRoutes } from './hook-routes';
 import { definePagerDutyHook } from './pagerduty-hook';
 import { defineSlackHook } from './slack-hook';
 import { defineDashboardRoutes } from './dashboard/routes';
-import { hasSession } from './dashboard/session';
+import { SessionStore } from './dashboard/session';
 import { AuthLimiter } from './auth-limiter';
 import type { ApiDeps, Handler } from './deps';
 import { checkBrowserSafety, isLoopback, LOOPBACK_NAMES } from './guards';
@@ -181,9 +181,9 @@ export class ApiServer {
     req.on('close', unsubscribe);
   }
 
-  private authorized(req: http.IncomingMessage): boolean {
+  private async authorized(req: http.IncomingMessage): Promise<boolean> {
     if (!this.d.token) return true;
-    if (hasSession(req, this.d.token)) return true;
+    if (await new SessionStore(this.d.redis, this.d.keys, this.d.token).has(req)) return true;
     const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
     const expected = Buffer.from(this.d.token);
     return given.length === expected.length && timingSafeEqual(given, expected);
@@ -198,11 +198,11 @@ export class ApiServer {
       const route = candidates.find((r) => r.method === req.method);
       if (!route) throw new HttpError('SRW_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
       if (route.auth !== 'open' || (req.method === 'POST' && url.pathname === '/ui/login')) this.refuseIfGuessing(req);
-      if (route.auth === 'page' && !this.authorized(req)) {
+      if (route.auth === 'page' && !(await this.authorized(req))) {
         if (req.headers.authorization) this.noteAuthFailure(req);
         return void res.writeHead(303, { location: `/ui/login?next=${encodeURIComponent(url.pathname + url.search)}` }).end();
       }
-      if (route.auth === 'token' && !this.authorized(req)) {
+      if (route.auth === 'token' && !(await this.authorized(req))) {
         res.setHeader('www-authenticate', 'Bearer');
         throw new HttpError('SRW_UNAUTHORIZED', 'a valid bearer token is required');
       }

@@ -132,7 +132,7 @@ async function readConfigFile(file: string): Promise<unknown> {
     if (typeof value !== 'object' || Array.isArray(value)) throw new Error('the top level must be a mapping');
     return value;
   } catch (err) {
-    throw new ConfigInvalidError(`${file}: ${(err as Error).message.split('\n')[0]!.replace(/:\s*$/, '')}`);
+    throw new ConfigInvalidError(`${file}: ${withLineAndColumn((err as Error).message.split('\n')[0]!.replace(/:\s*$/, ''), text)}`);
   }
 }
 
@@ -184,4 +184,13 @@ function where(source?: string): string {
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A JSON syntax error says where as a position: said as a line and column too (YAML's errors say them already). */
+function withLineAndColumn(message: string, text: string): string {
+  const at = /at position (\d+)/.exec(message);
+  if (!at || /line \d+/.test(message)) return message;
+  const before = text.slice(0, Number(at[1]));
+  const line = before.split('\n').length;
+  return `${message} (line ${line}, column ${before.length - before.lastIndexOf('\n')})`;
 }

@@ -27,7 +27,13 @@ export const moduleProviderFactory: ProviderFactory = (options, ctx: ProviderCon
   }
   const factory = loaded.create ?? (typeof loaded.default === 'function' ? loaded.default : loaded.default?.create);
   if (typeof factory !== 'function') throw new ConfigInvalidError(`${field}: "${spec}" exports no create(options, ctx) function`);
-  const provider = factory((options.options as Record<string, unknown>) ?? {}, ctx);
+  let provider: RunProvider;
+  try {
+    provider = factory((options.options as Record<string, unknown>) ?? {}, ctx);
+  } catch (err) {
+    // The module's own refusal of its options: a config error naming the provider, not an unexpected one.
+    throw new ConfigInvalidError(`providers.${ctx.name}: ${(err as Error).message.split('\n')[0]} (create() of "${spec}")`);
+  }
   const missing = REQUIRED.filter((m) => typeof (provider as unknown as Record<string, unknown> | undefined)?.[m] !== 'function');
   if (!provider || typeof provider.kind !== 'string' || missing.length > 0)
     throw new ConfigInvalidError(`${field}: create() of "${spec}" did not return a RunProvider (${missing.length ? `no ${missing.join(', ')}` : 'no kind'})`);

@@ -60,7 +60,13 @@ export function unresolvedProblems(config: LoadedConfig, prefix = ''): string[] 
 /** For commands: the whole config checked as the daemon checks it, but secrets only of what they use. */
 export function checkConfig(config: LoadedConfig): void {
   const problems = referenceProblems(config);
-  if (problems.length > 0) throw new ConfigInvalidError(problems);
+  if (problems.length > 0) throw new ConfigInvalidError(inFile(config, problems));
+}
+
+/** Problems as a person reads them: each once, each naming the config file it is in (when there is one). */
+export function inFile(config: Pick<LoadedConfig, 'source'>, problems: string[]): string[] {
+  const at = config.source ? `${config.source}: ` : '';
+  return [...new Set(problems)].map((p) => (at && !p.startsWith(at) ? at + p : p));
 }
 
 /** Throws when a part a command is about to use (`providers.aml`, `notifiers`) has a secret left unset. */

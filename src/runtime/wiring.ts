@@ -1,7 +1,7 @@
 // Builds providers and notifiers from a validated config, and checks every cross-reference before anything starts.
 import * as path from 'node:path';
 import type { LoadedConfig } from '../config/load';
-import { referenceProblems, unresolvedProblems } from './config-check';
+import { inFile, referenceProblems, unresolvedProblems } from './config-check';
 import type { Logger } from '../util/logger';
 import { ConfigInvalidError } from '../model/errors';
 import { builtinNotifiers } from '../notify/builtin';
@@ -74,7 +74,7 @@ export async function buildAll(config: LoadedConfig, logger: Logger, services?: 
   const problems = referenceProblems(config, { providers: providerRegistry.types(), notifiers: notifierRegistry.types() });
   // What runs everything needs every secret; nothing is built with one missing.
   const unset = unresolvedProblems(config);
-  if (unset.length > 0) throw new ConfigInvalidError([...problems, ...unset]);
+  if (unset.length > 0) throw new ConfigInvalidError(inFile(config, [...problems, ...unset]));
   let providers = new Map<string, RunProvider>();
   try {
     providers = buildProviders(config, services, providerRegistry);
@@ -90,7 +90,7 @@ export async function buildAll(config: LoadedConfig, logger: Logger, services?: 
   if (problems.length > 0) {
     await Promise.all([...notifiers.values()].map((n) => n.close?.()));
     await Promise.all([...providers.values()].map((p) => p.close?.()));
-    throw new ConfigInvalidError(problems);
+    throw new ConfigInvalidError(inFile(config, problems));
   }
   return { providers, notifiers };
 }

@@ -39,6 +39,7 @@ export function pollWorkers(c: WorkerContext, deps: PollDeps): Worker[] {
 export function deliverWorker(c: WorkerContext, deps: Omit<DeliverDeps, 'onDelivered'>): Worker {
   const withMetrics: DeliverDeps = {
     ...deps,
+    running: new Map(),
     onDelivered: (notifier, event, ok, final) => {
       const latencySeconds = ok ? Math.max(0, deps.clock.now() - event.detectedAt) / 1000 : undefined;
       const report: DeliveryReport = { notifier, outcome: ok ? 'delivered' : final ? 'dead' : 'retry', latencySeconds };

@@ -133,6 +133,11 @@ export class Keys {
     return `${this.tag}:incident:${groupId}:log`;
   }
 
+  /** STRING with a lifetime: an open dashboard session (by a digest of its id), naming the token it was opened with. */
+  session(digest: string): string {
+    return `${this.tag}:session:${digest}`;
+  }
+
   /** STRING with a lifetime: held while one flush of the group runs. */
   incidentLock(groupId: string): string {
     return `${this.tag}:incident:${groupId}:lock`;

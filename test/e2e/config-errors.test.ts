@@ -82,3 +82,43 @@ describe('5. a start-up error exits with its code after closing what was opened'
     expect(r.code).toBe(5);
   });
 });
+
+// Issue 38, item 15: config errors came in phases and some said too little — `repeat: {every: 4 hours}` said only
+// "Invalid input", notifier errors lacked the file, a JSON syntax error gave a position, `ping` printed the unknown
+// notifier type twice, and a module provider whose create() threw said "unexpected error".
+describe('15. every config error names its file, its field and what is expected, once', () => {
+  it('a repeat with a bad duration names routes[0].repeat.every and the format', async () => {
+    const file = await configFile('repeat.yaml', 'notifiers: { c: { type: console } }\nroutes:\n  - { match: {}, notify: [c], repeat: { every: 4 hours } }\n');
+    const r = await cli(['ping', '--config', file], { env });
+    expect([r.code, r.stderr]).toEqual([4, expect.stringContaining(`${file}: routes[0].repeat.every:`)]);
+    expect(r.stderr).toMatch(/routes\[0\]\.repeat\.every: .*30s/);
+    expect(r.stderr).not.toContain('Invalid input');
+  });
+
+  it('a notifier option error and an unknown notifier type name the file, each once', async () => {
+    const file = await configFile(
+      'notifier.yaml',
+      'notifiers:\n  hook: { type: webhook, url: 12 }\n  odd: { type: carrier-pigeon }\nroutes:\n  - { match: {}, notify: [hook, odd] }\n',
+    );
+    const r = await cli(['ping', '--config', file], { env });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`${file}: notifiers.hook.url`);
+    expect(r.stderr.split('unknown notifier type "carrier-pigeon"').length - 1).toBe(1);
+    expect(r.stderr).toContain(`${file}: notifiers.odd.type`);
+  });
+
+  it('a JSON syntax error says the line and column', async () => {
+    const file = await configFile('broken.json', '{\n  "notifiers": {\n    "c": { "type": "console" },\n  }\n}\n');
+    const r = await cli(['ping', '--config', file], { env });
+    expect([r.code, r.stderr]).toEqual([4, expect.stringMatching(/broken\.json: .*line 4, column 3/)]);
+  });
+
+  it('a module provider whose create() throws is a config error naming the provider', async () => {
+    const plugin = path.join(dir, 'throwing-provider.js');
+    await fs.writeFile(plugin, "exports.create = () => { throw new Error('workspace id missing'); };\n");
+    const file = await configFile('module.yaml', `providers:\n  mine: { type: module, module: ${JSON.stringify(plugin)} }\n`);
+    const r = await cli(['ping', '--config', file], { env });
+    expect([r.code, r.stderr]).toEqual([4, expect.stringContaining('providers.mine: workspace id missing')]);
+    expect(r.stderr).not.toContain('unexpected error');
+  });
+});

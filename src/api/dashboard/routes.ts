@@ -14,7 +14,7 @@ import { loginPage } from './pages/login';
 import { metricsPage } from './pages/metrics';
 import { runPage } from './pages/run';
 import { runsPage } from './pages/runs';
-import { clearedSessionCookie, sessionCookie, tokenMatches } from './session';
+import { clearedSessionCookie, SessionStore, tokenMatches } from './session';
 
 /** Who may open a route: pages need the token (a session cookie or the bearer header); assets and sign-in are open. */
 export type DashboardAuth = 'page' | 'open';
@@ -107,11 +107,20 @@ export function defineDashboardRoutes(route: Route, d: ApiDeps): void {
         d.authFailed?.(req);
         return void res.writeHead(303, { location: `/ui/login?failed=1&next=${encodeURIComponent(next)}` }).end();
       }
-      res.writeHead(303, { location: next, 'set-cookie': sessionCookie(d.token) }).end();
+      res.writeHead(303, { location: next, 'set-cookie': await new SessionStore(d.redis, d.keys, d.token).open() }).end();
     },
     'open',
   );
-  route('POST', '/ui/logout', async (_req, res) => void res.writeHead(303, { location: '/ui/login', 'set-cookie': clearedSessionCookie() }).end(), 'open');
+  route(
+    'POST',
+    '/ui/logout',
+    async (req, res) => {
+      // Ended on the server too: the cookie, wherever it was copied, opens nothing any more.
+      if (d.token) await new SessionStore(d.redis, d.keys, d.token).close(req);
+      res.writeHead(303, { location: '/ui/login', 'set-cookie': clearedSessionCookie() }).end();
+    },
+    'open',
+  );
 
   route(
     'GET',

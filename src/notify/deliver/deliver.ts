@@ -16,6 +16,24 @@ import { forReceiver } from './run-link';
 export type { BatchDeliveryData, DeliverDeps, DeliverJobData, DeliverOutcome, IncidentFlushData, SingleDeliveryData } from './delivery-job';
 
 export async function deliverJob(deps: DeliverDeps, job: Job<DeliverJobData>, signal: AbortSignal, token?: string): Promise<DeliverOutcome> {
+  const id = job.id;
+  if (!deps.running || !id) return deliverOnce(deps, job, signal, token);
+  // Its lock lapsed while it still runs here (the thread was busy): join that run, whose outcome is this job's.
+  const already = deps.running.get(id);
+  if (already) {
+    deps.logger.warn({ jobId: id }, 'a job still running here was handed out again (its lock lapsed): joined, not started twice');
+    return already;
+  }
+  const run = deliverOnce(deps, job, signal, token);
+  deps.running.set(id, run);
+  try {
+    return await run;
+  } finally {
+    deps.running.delete(id);
+  }
+}
+
+async function deliverOnce(deps: DeliverDeps, job: Job<DeliverJobData>, signal: AbortSignal, token?: string): Promise<DeliverOutcome> {
   if ('batch' in job.data) return deliverBatch(deps, job as Job<BatchDeliveryData>, signal);
   if ('incident' in job.data) return flushIncident(deps, job as Job<IncidentFlushData>, signal);
   const { deliveryId, notifier: name, group } = job.data;

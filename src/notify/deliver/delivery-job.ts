@@ -49,6 +49,11 @@ export interface DeliverDeps {
   /** api.slack is set: Slack messages of a failure carry the alert's buttons (Acknowledge, Silence 1h/4h). */
   alertActions?: boolean;
   onDelivered?(notifier: string, event: WatchEvent, ok: boolean, final: boolean): void;
+  /**
+   * Jobs running in this process, by job id. BullMQ hands a job out again when its lock lapsed (a thread too busy to
+   * renew it): a run of a job already running here joins that run instead of starting a second copy beside it.
+   */
+  running?: Map<string, Promise<DeliverOutcome>>;
 }
 
 /**
