@@ -144,29 +144,33 @@ function pagerDutyIncident(e: WatchEvent, routingKey: string, template: MessageT
   const i = e.incident!;
   if (i.action !== 'trigger') return { routing_key: routingKey, event_action: i.action, dedup_key: i.key };
   const lead = template.subject && e.type !== 'alert.resolved' ? renderTemplate(template.subject, e) : undefined;
+  const summary = lead ? `${lead}${i.firingCount > 1 ? ` (+${i.firingCount - 1} more failing)` : ''}` : i.title;
+  return pagerDutyTrigger(e, routingKey, i.key, summary, {
+    firing: i.firing,
+    firingCount: i.firingCount,
+    ...(i.firingCount > i.firing.length ? { notListed: i.firingCount - i.firing.length } : {}),
+    ...(i.resolved.length ? { resolved: i.resolved } : {}),
+    ...(i.since ? { failingSince: i.since, failures: i.failures } : {}),
+  });
+}
+
+/** A PagerDuty trigger about `e` under `dedupKey`: the payload's fields from the event, `details` first in custom_details. */
+function pagerDutyTrigger(e: WatchEvent, routingKey: string, dedupKey: string, summary: string, details: Record<string, unknown>): Record<string, unknown> {
   return {
     routing_key: routingKey,
     event_action: 'trigger',
-    dedup_key: i.key,
+    dedup_key: dedupKey,
     payload: {
-      summary: cutLine(lead ? `${lead}${i.firingCount > 1 ? ` (+${i.firingCount - 1} more failing)` : ''}` : i.title, 1024),
+      summary: cutLine(summary, 1024),
       source: `steprun-watch/${e.provider}/${e.experiment}`,
       severity: e.severity ?? (e.type === 'steprun.stuck' || e.type === 'steprun.substate' || e.type === 'experiment.missing' ? 'warning' : 'error'),
       timestamp: e.time,
       component: e.stepRun?.name ?? 'pipeline',
       group: e.experiment,
       class: e.stepRun?.error?.code ?? e.pipelineRun?.error?.code ?? e.error?.code ?? e.type,
-      custom_details: {
-        firing: i.firing,
-        firingCount: i.firingCount,
-        ...(i.firingCount > i.firing.length ? { notListed: i.firingCount - i.firing.length } : {}),
-        ...(i.resolved.length ? { resolved: i.resolved } : {}),
-        ...(i.since ? { failingSince: i.since, failures: i.failures } : {}),
-        ...Object.fromEntries(factsOf(e)),
-        stderrTail: e.stderrTail,
-        eventId: e.id,
-      },
+      custom_details: { ...details, ...Object.fromEntries(factsOf(e)), stderrTail: e.stderrTail, eventId: e.id },
     },
+    // PagerDuty's "View in steprun-watch" button on the incident.
     ...(e.dashboardUrl ? { client: 'steprun-watch', client_url: e.dashboardUrl } : {}),
     ...(e.links?.length ? { links: e.links.map((l) => ({ href: l.url, text: l.label })) } : {}),
   };
@@ -182,25 +186,7 @@ export function pagerDutyEvent(e: WatchEvent, routingKey: string, template: Mess
   if (e.incident) return pagerDutyIncident(e, routingKey, template);
   const dedupKey = `steprun-watch/${e.alertKey ?? e.alert?.key ?? `${e.provider}/${e.pipelineRunId ?? e.trackId}`}`;
   if (e.type === 'alert.resolved') return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey };
-  if (isFailure(e)) {
-    return {
-      routing_key: routingKey,
-      event_action: 'trigger',
-      dedup_key: dedupKey,
-      payload: {
-        summary: cutLine(template.subject ? renderTemplate(template.subject, e) : subjectOf(e), 1024),
-        source: `steprun-watch/${e.provider}/${e.experiment}`,
-        severity: e.severity ?? (e.type === 'steprun.stuck' || e.type === 'steprun.substate' || e.type === 'experiment.missing' ? 'warning' : 'error'),
-        timestamp: e.time,
-        component: e.stepRun?.name ?? 'pipeline',
-        group: e.experiment,
-        class: e.stepRun?.error?.code ?? e.pipelineRun?.error?.code ?? e.error?.code ?? e.type,
-        custom_details: { ...Object.fromEntries(factsOf(e)), stderrTail: e.stderrTail, eventId: e.id, grouped: e.grouped },
-      },
-      // PagerDuty's "View in steprun-watch" button on the incident.
-      ...(e.dashboardUrl ? { client: 'steprun-watch', client_url: e.dashboardUrl } : {}),
-      ...(e.links?.length ? { links: e.links.map((l) => ({ href: l.url, text: l.label })) } : {}),
-    };
-  }
+  if (isFailure(e))
+    return pagerDutyTrigger(e, routingKey, dedupKey, template.subject ? renderTemplate(template.subject, e) : subjectOf(e), { grouped: e.grouped });
   return undefined;
 }
