@@ -93,7 +93,7 @@ export const downloadNotifierFactory: NotifierFactory = (raw, ctx): Notifier => 
       const stepRun = new StepRun(new Experiment(new Workspace(provider), event.experiment), s.stepRunId, event.pipelineRunId!, s.nodeId);
       if (o.to) {
         const tempRoot = await realFolderInside(root, '.partial').catch((err: Error) => {
-          throw new DeliveryError(`harvest refused: ${err.message}`, { retryable: false, cause: err });
+          throw refusedOrRetried(err);
         });
         return harvestAllToBlobs(await (blobTarget ??= openTarget()), { event, names, stepRun, tempRoot, delivery });
       }
@@ -177,8 +177,19 @@ async function runFolderOf(root: string, event: WatchEvent): Promise<string> {
     assertSafeName(event.pipelineRunId!, 'pipeline run id');
     return await realFolderInside(root, `${event.experiment}/${event.pipelineRunId}`);
   } catch (err) {
-    throw new DeliveryError(`harvest refused: ${(err as Error).message}`, { retryable: false, cause: err });
+    throw refusedOrRetried(err);
   }
+}
+
+/**
+ * A path that may not be used (a name escaping the folder, a symbolic link on the way) is refused for good; a folder
+ * the file system will not make now (ENOTDIR, EACCES, a full disk) may be fixed: retried, then dead-lettered.
+ */
+function refusedOrRetried(err: unknown): DeliveryError {
+  const message = (err as Error).message;
+  return err instanceof UnsafePathError
+    ? new DeliveryError(`harvest refused: ${message}`, { retryable: false, cause: err })
+    : new DeliveryError(`harvest folder not usable: ${message}`, { retryable: true, cause: err });
 }
 
 /**
@@ -204,7 +215,7 @@ async function harvestOne(j: HarvestJob): Promise<string> {
     await assertNotLinked(target);
     await assertNotLinked(temp);
   } catch (err) {
-    throw new DeliveryError(`harvest refused: ${(err as Error).message}`, { retryable: false, cause: err });
+    throw refusedOrRetried(err);
   }
   if (await complete(target)) return target; // a retried delivery: the harvest is there already
   try {
