@@ -8,7 +8,7 @@ import { summarize, type WatchEvent } from '../store/events';
 import { fieldOf, type AlertAction } from './alert-key';
 import { decideEvent, holdOf, type AlertPolicy, type DecisionState, type Outcome } from './decide';
 import { groupOfMarker, incidentKeyOf } from './incident';
-import { incidentDecision, incidentJoinOf } from './incident-join';
+import { heldByOf, incidentDecision, incidentJoinOf } from './incident-join';
 import { activeSilencesFor } from './silences';
 
 export interface RouteExplanation {
@@ -70,7 +70,7 @@ export function explainRouting(policy: AlertPolicy, state: DecisionState, e: Wat
     silencedBy: activeSilencesFor(state.silences, e, now).map((s) => ({ id: s.id, comment: s.comment, endsAt: new Date(s.endsAt).toISOString() })),
     deliveries: decision.decisions.map((decided) => {
       // A pager's alert joins its incident group: what the dispatcher records (incidentDecision), said here alike.
-      const join = incidentJoinOf(policy, decision.action, decision.key, decided);
+      const join = incidentJoinOf(policy, decision.action, decision.key, decided, heldByOf(open, e, decided.notifier));
       const d = join ? incidentDecision(decided, join) : decided;
       const groupId = join?.groupId ?? groupOfMarker(open?.told[d.notifier]);
       const incident = groupId ? { incident: { groupId, key: incidentKeyOf(groupId) } } : {};

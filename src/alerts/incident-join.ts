@@ -1,7 +1,7 @@
 // Which incident group a pager's decision puts an alert in (pure): its failure joins the group of (route, notifier,
 // the route's group-by values) instead of being sent a message of its own; a resolve asks that group for a flush.
 import type { AlertAction } from './alert-key';
-import type { AlertPolicy, Decision } from './decision-types';
+import type { AlertPolicy, AlertView, Decision } from './decision-types';
 import { groupOfMarker, type IncidentSettings } from './incident';
 import type { WatchEvent } from '../store/events';
 import { groupId } from '../store/ids';
@@ -16,13 +16,27 @@ export interface IncidentJoin {
   groupId: string;
   settings: IncidentSettings;
   notBefore?: number;
+  /** The alert is in this group already (another failure of it, silenced or held): nothing to join. */
+  already?: boolean;
 }
 
-/** The group a pager's decision on an alert's failure puts it in; undefined when it is no pager's or joins none. */
-export function incidentJoinOf(policy: AlertPolicy, action: AlertAction | undefined, key: string | undefined, d: Decision): IncidentJoin | undefined {
+/**
+ * The group a pager's decision on an alert's failure puts it in; undefined when it is no pager's or joins none. An open
+ * alert stays in the group it joined (`heldBy`, from its notes) for its whole life: another failure of it, in another
+ * run, silenced or held, joins no second group (it did, and one alert held two incidents: found by the model test).
+ */
+export function incidentJoinOf(
+  policy: AlertPolicy,
+  action: AlertAction | undefined,
+  key: string | undefined,
+  d: Decision,
+  heldBy?: string,
+): IncidentJoin | undefined {
   if (action !== 'open' || !key || !policy.traits.get(d.notifier)?.pager || !JOINS.includes(d.outcome)) return undefined;
   const route = policy.routes[d.route];
   if (!route) return undefined;
+  if (heldBy)
+    return { groupId: heldBy, settings: { notifier: d.notifier, route: d.route, values: [], waitMs: 0, intervalMs: DEFAULT_INTERVAL_MS }, already: true };
   // Ungrouped: a group of one alert key, the same machinery.
   const values = d.group?.values ?? [key];
   return {
@@ -38,6 +52,14 @@ export function incidentJoinOf(policy: AlertPolicy, action: AlertAction | undefi
     },
     ...(d.holdUntil ? { notBefore: d.holdUntil } : {}),
   };
+}
+
+/**
+ * The group an open alert is in at a pager already, for a failure other than the one that opened it (a replay of that
+ * one joins again: a dispatch that died between opening the alert and joining it must not leave it out of every group).
+ */
+export function heldByOf(view: Pick<AlertView, 'openedBy' | 'told'> | undefined, e: Pick<WatchEvent, 'id'>, notifier: string): string | undefined {
+  return view && view.openedBy !== e.id ? groupOfMarker(view.told[notifier]) : undefined;
 }
 
 /**

@@ -3,7 +3,9 @@
 // waits elapsing, restarts of the daemon's processes and a killed delivery worker; the real dispatcher, BullMQ
 // worker, Redis and HTTP receivers (AlertRig) run them, and a small model of the alerts checks what each receiver saw:
 //   - the pager (issue 36) holds open exactly the incident groups with a firing alert (open and not silenced now),
-//     each under its group's one key — pointed at the release before, this fails at once: it held one key per alert;
+//     each under its group's one key, acknowledged exactly when all its firing alerts are (acknowledgements given and
+//     taken back, incidents resolved by hand in PagerDuty are commands too) — pointed at the release before, this
+//     fails at once: it held one key per alert, and an acknowledgement never reached the pager;
 //   - per (notifier, alert key) the CloudEvents receiver's last word matches the alert's state (open: a page;
 //     resolved: a resolve, or nothing if it was never told);
 //   - nothing is paged while a silence covers it (a pager's trigger never lists an alert silenced all along);
@@ -12,6 +14,7 @@
 // `npm test` runs a fixed seed and 12 sequences (~20 s); `npm run test:fuzz` runs more (FC_RUNS, FC_SEED).
 import fc from 'fast-check';
 import { AlertRig, pipelineEvent, stepEvent, type Message } from '../support/alert-rig';
+import { acknowledge, unacknowledge } from '../../src/alerts/ack';
 import { incidentKeyOf } from '../../src/alerts/incident';
 import { groupId } from '../../src/store/ids';
 
@@ -28,6 +31,8 @@ interface Model {
   pdGroup: Map<string, string>;
   /** Silences in force: the step they cover (undefined: the whole experiment). */
   silences: { id: string; step?: Step }[];
+  /** Open step alerts someone acknowledged (from the CLI, or from PagerDuty), not taken back. */
+  acked: Set<string>;
 }
 
 const keyOf = (step: Step) => `local/E/step/${step}`;
@@ -64,6 +69,7 @@ class Pass implements Cmd {
     await r.emit(stepEvent('steprun.finished', this.step, run), pipelineEvent('pipelinerun.finished', run));
     m.open.delete(keyOf(this.step));
     m.pdGroup.delete(keyOf(this.step));
+    m.acked.delete(keyOf(this.step));
     m.open.delete(PIPELINE_KEY);
     await r.settle();
   }
@@ -88,10 +94,49 @@ class Flap implements Cmd {
     await r.emit(stepEvent('steprun.finished', this.step, passed), pipelineEvent('pipelinerun.finished', passed));
     m.open.delete(keyOf(this.step));
     m.pdGroup.delete(keyOf(this.step));
+    m.acked.delete(keyOf(this.step));
     m.open.delete(PIPELINE_KEY);
     await r.settle(3000);
   }
   toString = () => `Flap(${this.step}, ${this.gapMs} ms)`;
+}
+
+/** Acknowledged from anywhere (the CLI, the API, Slack and PagerDuty all call acknowledge()). */
+class Ack implements Cmd {
+  constructor(readonly step: Step) {}
+  check = (m: Readonly<Model>) => m.open.has(keyOf(this.step)) && !m.acked.has(keyOf(this.step));
+  async run(m: Model, r: Real) {
+    await acknowledge(r.alerts, keyOf(this.step), 'ana', r.clock.now(), undefined, r.incidents);
+    m.acked.add(keyOf(this.step));
+    await r.settle(1000);
+  }
+  toString = () => `Ack(${this.step})`;
+}
+
+/** The acknowledgement taken back (alerts unack, DELETE /alerts/{id}/ack, Slack, PagerDuty's unacknowledged). */
+class Unack implements Cmd {
+  constructor(readonly step: Step) {}
+  check = (m: Readonly<Model>) => m.open.has(keyOf(this.step)) && m.acked.has(keyOf(this.step));
+  async run(m: Model, r: Real) {
+    await unacknowledge(r.alerts, keyOf(this.step), r.clock.now(), r.incidents);
+    m.acked.delete(keyOf(this.step));
+    await r.settle(1000);
+  }
+  toString = () => `Unack(${this.step})`;
+}
+
+/** Someone resolves the incident in PagerDuty while the step still fails: the alert closes; its next failure opens anew. */
+class ResolvedByHand implements Cmd {
+  constructor(readonly step: Step) {}
+  check = (m: Readonly<Model>) => m.open.has(keyOf(this.step));
+  async run(m: Model, r: Real) {
+    await r.alerts.resolveByHand(keyOf(this.step), 'Jane (PagerDuty)', r.clock.now(), 'human');
+    m.open.delete(keyOf(this.step));
+    m.pdGroup.delete(keyOf(this.step));
+    m.acked.delete(keyOf(this.step));
+    await r.settle(1000);
+  }
+  toString = () => `ResolvedByHand(${this.step})`;
 }
 
 class Silence implements Cmd {
@@ -150,6 +195,9 @@ const commands = [
   fc.constant(new Tick()),
   fc.constant(new Restart()),
   fc.constant(new KillWorker()),
+  fc.constantFrom(...STEPS).map((s) => new Ack(s)),
+  fc.constantFrom(...STEPS).map((s) => new Unack(s)),
+  fc.constantFrom(...STEPS).map((s) => new ResolvedByHand(s)),
 ];
 
 /**
@@ -162,13 +210,19 @@ async function checkInvariants(m: Model, r: Real, silencedPages: Message[]): Pro
   await r.settle(3000, 30_000);
   const messages = r.messages();
   expect(silencedPages).toEqual([]);
-  // The pager (issue 36): its open incidents are exactly the groups with a firing alert (open, not silenced now).
-  const expected = new Set<string>();
+  // The pager (issue 36): its open incidents are exactly the groups with a firing alert (open, not silenced now),
+  // acknowledged exactly when every firing alert of the group is.
+  const expected = new Map<string, 'triggered' | 'acknowledged'>();
+  const allAcked = new Map<string, boolean>();
   for (const step of STEPS) {
     const run = m.pdGroup.get(keyOf(step));
-    if (run && m.open.has(keyOf(step)) && !covered(m, step)) expected.add(incidentKeyOf(groupId(0, 'pd', [run])));
+    if (!run || !m.open.has(keyOf(step)) || covered(m, step)) continue;
+    const key = incidentKeyOf(groupId(0, 'pd', [run]));
+    allAcked.set(key, (allAcked.get(key) ?? true) && m.acked.has(keyOf(step)));
+    expected.set(key, allAcked.get(key) ? 'acknowledged' : 'triggered');
   }
-  expect([...r.pagerHolds().open.keys()].sort()).toEqual([...expected].sort());
+  const holds = r.pagerHolds().open;
+  expect(Object.fromEntries([...holds].sort())).toEqual(Object.fromEntries([...expected].sort()));
   for (const notifier of ['ce']) {
     for (const step of STEPS) {
       const key = keyOf(step);
@@ -223,7 +277,7 @@ describe('the alert features composed (model-based)', () => {
             ],
           },
         }).start();
-        const model: Model = { run: 0, open: new Map(), pdGroup: new Map(), silences: [] };
+        const model: Model = { run: 0, open: new Map(), pdGroup: new Map(), silences: [], acked: new Set() };
         // A page received while a silence covered its key (checked as messages arrive, by the model's silences).
         const silencedPages: Message[] = [];
         try {

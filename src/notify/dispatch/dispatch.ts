@@ -9,7 +9,7 @@ import { resolvesOnlyOpenedBy } from '../../alerts/alert-key';
 import type { AlertNotes, AlertStore } from '../../alerts/alert-store';
 import { decideEvent, type AlertPolicy } from '../../alerts/decide';
 import { readDecisionState, type BatchState } from '../../alerts/decision-state';
-import type { IncidentJoin } from '../../alerts/incident-join';
+import { heldByOf, type IncidentJoin } from '../../alerts/incident-join';
 import type { IncidentStore } from '../../alerts/incidents';
 import type { SilenceStore } from '../../alerts/silences';
 import { DISPATCH_GROUP, type Keys } from '../../store/keys';
@@ -186,8 +186,12 @@ export class Dispatcher {
     const repeats: { notifier: string; every: number }[] = [];
     const joins: IncidentJoin[] = [];
     for (const d of decisions) {
-      if (this.o.incidents && planIncident(this.o, routed, { action, key, d }, plan, notes, joins)) continue;
-      if (d.repeatEveryMs) repeats.push({ notifier: d.notifier, every: d.repeatEveryMs });
+      const heldBy = heldByOf(key ? state.alert(key) : undefined, event, d.notifier);
+      if (this.o.incidents && planIncident(this.o, routed, { action, key, d, heldBy }, plan, notes, joins)) continue;
+      // A pager's repeats are its incident group's, never an alert's own (an inhibited pipeline failure's repeat paged
+      // under a key of its own: found by the model test).
+      const groupRepeats = this.o.incidents && this.o.policy.traits.get(d.notifier)?.pager;
+      if (d.repeatEveryMs && !groupRepeats) repeats.push({ notifier: d.notifier, every: d.repeatEveryMs });
       if (d.outcome === 'silenced' || d.outcome === 'inhibited' || d.outcome === 'suppressed') {
         planRecordOnly(routed, d, plan);
         if (d.outcome === 'silenced') this.o.onSilenced?.(d.notifier);

@@ -42,17 +42,17 @@ const GROUP_KEEP_MS = 86_400_000;
 export function planIncident(
   deps: IncidentPlanDeps,
   e: WatchEvent,
-  decided: { action?: AlertAction; key?: string; d: Decision },
+  decided: { action?: AlertAction; key?: string; d: Decision; heldBy?: string },
   plan: DispatchPlan,
   notes: AlertNotes,
   joins: IncidentJoin[],
 ): boolean {
   const { action, key, d } = decided;
-  const join = incidentJoinOf(deps.policy, action, key, d);
+  const join = incidentJoinOf(deps.policy, action, key, d, decided.heldBy);
   const touched = join ? undefined : incidentOfResolve(deps.policy, e, d.notifier);
   if (!join && !touched) return false;
   if (join) {
-    joins.push(join);
+    if (!join.already) joins.push(join);
     notes.told[d.notifier] = incidentMarker(join.groupId);
     if (d.outcome === 'silenced') deps.onSilenced?.(d.notifier);
   } else plan.alertSteps.push(async () => void (await deps.incidents?.touch(touched!, deps.clock.now())));
