@@ -1,4 +1,5 @@
-// Issue 38, item 10: the browser tests took /usr/bin/chromium whenever the path existed, even when it could not run
+// Which browser the dashboard tests launch: Debian's chromium only when it runs (issue 38, item 10).
+// the browser tests took /usr/bin/chromium whenever the path existed, even when it could not run
 // (not executable, or a binary that fails). Such a path is passed over for the Chromium @sparticuz/chromium ships.
 import { chmodSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';

@@ -1,4 +1,5 @@
-// Issue 38, item 9: `npm test` with no Redis running hung silently (11 minutes, nothing printed). The suite's global
+// The test suite on a machine with no Redis running: it starts one, or says at once what to install (issue 38, item 9).
+// `npm test` with no Redis running hung silently (11 minutes, nothing printed). The suite's global
 // setup starts a redis-server where none answers (and stops it after), or fails at once saying what to install.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';

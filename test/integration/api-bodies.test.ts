@@ -1,4 +1,5 @@
-// Issue 38, item 5: every JSON route of docs/openapi.yaml, sent bodies of every wrong shape — null, arrays, numbers,
+// Bodies of every wrong shape to every API route that takes one: 4xx, never 5xx (issue 38, item 5).
+// every JSON route of docs/openapi.yaml, sent bodies of every wrong shape — null, arrays, numbers,
 // strings, booleans, deep nesting, objects with fields of the wrong types — answers 4xx, never 5xx (a JSON `null`
 // answered 500 on POST /alerts/:id/ack, /silences, /routes/test, /hooks/slack and /hooks/pagerduty). The hooks are
 // signed as their senders sign, so the body itself is what is tried.

@@ -1,4 +1,5 @@
-// Issue 38, item 16: the Events page showed alert.resolved rows with no step and no detail, and times without a time
+// The dashboard's Events page: what an alert.resolved row says, and times with their zone (issue 38, item 16).
+// the Events page showed alert.resolved rows with no step and no detail, and times without a time
 // zone. A resolve names its step and says which alert resolved, after how long and by what; every time says UTC.
 import type { Daemon } from '../../src/runtime/daemon';
 import { startDaemon, testConfig } from '../support/daemon';

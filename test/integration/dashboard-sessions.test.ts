@@ -1,4 +1,5 @@
-// Issue 38, item 6: dashboard sessions never ended — the cookie was an HMAC of the token, so signing out revoked
+// Dashboard sessions: kept by the server, ended at sign-out and after 12 hours; the Origin check's ports (issue 38, item 6).
+// dashboard sessions never ended — the cookie was an HMAC of the token, so signing out revoked
 // nothing (a copied cookie kept working) and the server kept no expiry; and the Origin check compared host names but
 // not ports (a page on another port of the same host signed the user out).
 import type { Daemon } from '../../src/runtime/daemon';

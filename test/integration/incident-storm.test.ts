@@ -1,4 +1,5 @@
-// Issue 36, end to end: 1,000 failing steps in one pipeline run, through the whole daemon (the local provider's records
+// A storm of 1,000 failing steps through the whole daemon: one incident at the pager (issue 36, end to end).
+// 1,000 failing steps in one pipeline run, through the whole daemon (the local provider's records
 // polled, committed, dispatched, flushed) to a receiver that keeps incidents as PagerDuty does: at most two
 // notifications in the first minute (the page and one update), one resolve after the passing run, nothing left open.
 import * as path from 'node:path';

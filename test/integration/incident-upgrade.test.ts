@@ -1,4 +1,5 @@
-// Issue 36, the upgrade: Redis state written by the release before incident groups (fixtures/upgrade/release-0.1.json,
+// Upgrading from Redis state the release before incident groups wrote (issue 36, the upgrade).
+// Redis state written by the release before incident groups (fixtures/upgrade/release-0.1.json,
 // recorded by running that release: two step alerts paged under one key each, a repeat scheduled, the pipeline alert
 // inhibited) is taken over by this release: each open alert resolves once under the key its page was sent with, and
 // the next failure is an incident of its group. At the end PagerDuty, replaying everything it received from both

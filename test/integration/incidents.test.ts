@@ -1,4 +1,5 @@
-// Issue 36: the incident group is what a pager holds. Each scenario is one the issue measured on the release before
+// Incident groups: what a pager holds through storms, partial recovery, acknowledgements, silences and crashes (issue 36).
+// the incident group is what a pager holds. Each scenario is one the issue measured on the release before
 // (41 incident keys for a 40-step storm, nothing open while one step of a partly recovered group still fails, two
 // incidents for one step failure, acknowledgements that never reached PagerDuty), played through the real
 // dispatcher, delivery worker, Redis and an HTTP receiver that keeps incidents as PagerDuty does (AlertRig.pagerHolds).

@@ -1,4 +1,5 @@
-// Issue 38, item 14: the daemon's JSON log got lines that are not JSON (node-cron's own "[NODE-CRON] [WARN] task still
+// The daemon's log: every line one JSON object, each key once (issue 38, item 14).
+// the daemon's JSON log got lines that are not JSON (node-cron's own "[NODE-CRON] [WARN] task still
 // running…" on the console every tick a tick overran, as during a Redis outage) and a key written twice in one line
 // (`"deliveryId"` on a failed delivery). Every line the daemon writes is one JSON object with each key once.
 import { Writable } from 'node:stream';

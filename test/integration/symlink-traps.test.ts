@@ -1,4 +1,5 @@
-// Issue 38, items 1, 2 and "a tree of traps": nothing outside the named folders is written or deleted by a harvest,
+// Symbolic links put in the way of harvests, retention and downloads: nothing outside written or deleted (issue 38).
+// nothing outside the named folders is written or deleted by a harvest,
 // its retention, or a download, whatever symbolic links are put in the way. Each trap is a link inside the folder
 // the daemon writes to, pointing at a folder outside it; after each attempt the outside folder is unchanged.
 // On the code before: retention deleted three folders outside the harvest folder through a linked experiment

@@ -1,4 +1,5 @@
-// Issue 38, item 13: every user without $USER got the demo prefix `srw-demo-me`, and two such demos on one Redis
+// The demo's key prefix without $USER: the account's own name (issue 38, item 13).
+// every user without $USER got the demo prefix `srw-demo-me`, and two such demos on one Redis
 // mixed (one resolved the other's alerts). Without $USER the account's own name (or uid) names the prefix.
 import * as os from 'node:os';
 import { demoUser } from '../../src/cli/commands/demo';

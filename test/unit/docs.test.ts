@@ -1,4 +1,5 @@
-// Issue 38, item 16: the docs drifted from the code — PLUGINS.md's list of built-in notifiers lacked `slack`,
+// The docs read against the code they describe (issue 38, item 16).
+// the docs drifted from the code — PLUGINS.md's list of built-in notifiers lacked `slack`,
 // PROVIDERS.md cited a file outside the repository, the README's list of test kinds lacked fuzz. Each is read here
 // from the code it describes.
 import { readdirSync, readFileSync } from 'node:fs';

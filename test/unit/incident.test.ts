@@ -1,4 +1,5 @@
-// Issue 36: the incident decision, one case per stage outcome (alerts/incident.ts): each stage of the flush, then the
+// The incident decision, one case per stage outcome (alerts/incident.ts; issue 36).
+// the incident decision, one case per stage outcome (alerts/incident.ts): each stage of the flush, then the
 // dedup against the notification log (Alertmanager's needsUpdate, with acknowledgement as the incident's state).
 import {
   decideFlush,

@@ -1,4 +1,5 @@
-// Issue 38, item 11: Node 20 reached its end of life on 2026-04-30 and @sparticuz/chromium wants Node >= 22.17: the
+// The Node.js the package asks for and CI runs on (issue 38, item 11).
+// Node 20 reached its end of life on 2026-04-30 and @sparticuz/chromium wants Node >= 22.17: the
 // package says >= 22, and CI runs the whole suite on Node 24 from the registry's node-linux-<arch> package.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';

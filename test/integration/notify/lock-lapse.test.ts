@@ -1,4 +1,5 @@
-// Issue 38, item 8: under CPU load a job's lock lapsed (its renewal could not run), BullMQ handed the job out again,
+// A delivery whose job lock lapsed while it still ran: joined, not started twice (issue 38, item 8).
+// under CPU load a job's lock lapsed (its renewal could not run), BullMQ handed the job out again,
 // and the same worker started a second copy of a delivery still running — one harvest ran two or three times at once
 // into the same .partial folder. A job already running in this process is joined, never started twice.
 import { Worker } from 'bullmq';
