@@ -131,6 +131,11 @@ export class IncidentStore {
     await this.scripts.releaseLock({ key: this.keys.incidentLock(groupId), token });
   }
 
+  /** A group that is gone no longer has a flush due. */
+  async unschedule(groupId: string): Promise<void> {
+    await this.redis.zrem(this.keys.incidentsDue, groupId);
+  }
+
   /** Claims the groups whose flush is due (with a lease: another daemon's ticker does not take them meanwhile). */
   async claimDue(now: number, limit = 200): Promise<{ groupId: string; dueAt: number }[]> {
     const due = await this.scripts.claimDue({ schedule: this.keys.incidentsDue, now, limit, leaseMs: LOCK_MS });

@@ -167,6 +167,15 @@ describe('incidents: the group is what the pager holds', () => {
     expect((held.bodies[0] as { payload: { summary: string } }).payload.summary).toMatch(/^Still failing since/);
   });
 
+  it('a flush scheduled for a group that is gone is dropped, not claimed again every lease', async () => {
+    const r = await rigWith({ group: { by: ['experiment'], wait: 0.3, interval: 0.5 } });
+    await r.redis.zadd(r.keys.incidentsDue, r.clock.now(), 'g0123456789abcdef0123');
+    await waitFor(async () => (await r.redis.zscore(r.keys.incidentsDue, 'g0123456789abcdef0123')) === null, {
+      timeoutMs: 10_000,
+      what: 'the schedule dropped',
+    });
+  });
+
   it('a message noted but not answered (a killed flush) is sent again as it was, under the same id', async () => {
     const r = await rigWith({ group: { by: ['experiment'], wait: 0.3, interval: 0.5 } });
     r.pd.script.push({ status: 200, delayMs: 5000 }); // the first page hangs: the worker is killed meanwhile

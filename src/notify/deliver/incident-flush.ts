@@ -25,7 +25,11 @@ export async function flushIncident(deps: DeliverDeps, job: Job<IncidentFlushDat
   }
   try {
     let group = await incidents.read(groupId);
-    if (!group) return 'not-sent';
+    if (!group) {
+      // Scheduled but gone (its keys deleted by hand, or lost): not claimed again every lease for good.
+      await incidents.unschedule(groupId);
+      return 'not-sent';
+    }
     if (group.pending) {
       // A flush died between noting this message and the receiver's answer: the same message, under the same id.
       await send(deps, job, group, group.pending, signal);
