@@ -21,6 +21,11 @@ export interface LoadConfigOptions {
    * in `unresolved` instead of refused, and refused only when that part is used (config-check.ts requireSecrets).
    */
   lazySecrets?: boolean;
+  /**
+   * What the schema cannot see (a notifier's own options, checked by its plugin), asked of the raw config when the
+   * schema refuses it: said together with the schema's problems, not only once those are fixed.
+   */
+  alsoCheck?(raw: Record<string, unknown>): Promise<string[]>;
 }
 
 export interface LoadedConfig extends Config {
@@ -56,7 +61,13 @@ export async function loadConfig(o: LoadConfigOptions = {}): Promise<LoadedConfi
   const merged = mergeDefaults(mergeDefaults(mergeDefaults(embeddedDefaults(), fromEnv), fromFile), settingsLayer(o.overrides ?? {}));
   const unresolved: LoadedConfig['unresolved'] = [];
   const substituted = substituteEnv(merged, env, '', o.lazySecrets ? unresolved : undefined);
-  return { ...validateConfig(substituted, { env, dataDir: o.dataDir, source: file }), unresolved };
+  try {
+    return { ...validateConfig(substituted, { env, dataDir: o.dataDir, source: file }), unresolved };
+  } catch (err) {
+    if (!(err instanceof ConfigInvalidError) || !o.alsoCheck || !isPlainObject(substituted)) throw err;
+    const more = (await o.alsoCheck(substituted).catch(() => [] as string[])).map((p) => where(file) + p);
+    throw more.length ? new ConfigInvalidError([...new Set([...err.problems, ...more])]) : err;
+  }
 }
 
 /** `--redis-prefix` / SRW_REDIS_PREFIX and `--listen` / SRW_API_LISTEN as a config layer. */

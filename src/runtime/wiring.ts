@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import type { LoadedConfig } from '../config/load';
 import { inFile, referenceProblems, unresolvedProblems } from './config-check';
-import type { Logger } from '../util/logger';
+import { createLogger, type Logger } from '../util/logger';
 import { ConfigInvalidError } from '../model/errors';
 import { builtinNotifiers } from '../notify/builtin';
 import type { Notifier, NotifierRegistry } from '../notify/notifier';
@@ -93,6 +93,28 @@ export async function buildAll(config: LoadedConfig, logger: Logger, services?: 
     throw new ConfigInvalidError(inFile(config, problems));
   }
   return { providers, notifiers };
+}
+
+/**
+ * The notifiers' own option problems in a config the schema refused (ping, the daemon): each notifier that names a type
+ * is built and closed at once (building connects to nothing), so `url: 12` is said with the schema's problems.
+ */
+export async function notifierOptionProblems(raw: Record<string, unknown>, registry: NotifierRegistry = builtinNotifiers()): Promise<string[]> {
+  const notifiers = raw.notifiers;
+  if (typeof notifiers !== 'object' || notifiers === null) return [];
+  const problems: string[] = [];
+  const logger = createLogger({ level: 'silent' });
+  for (const [name, options] of Object.entries(notifiers as Record<string, unknown>)) {
+    if (typeof options !== 'object' || options === null || typeof (options as { type?: unknown }).type !== 'string') continue;
+    try {
+      const dataDir = typeof raw.dataDir === 'string' ? raw.dataDir : process.cwd();
+      const built = await registry.create(options as { type: string }, { name, dataDir, logger, providers: new Map(), baseDir: process.cwd() });
+      await built.close?.();
+    } catch (err) {
+      if (err instanceof ConfigInvalidError) problems.push(...err.problems);
+    }
+  }
+  return problems;
 }
 
 function problemsOf(err: unknown): string[] {

@@ -107,6 +107,17 @@ describe('15. every config error names its file, its field and what is expected,
     expect(r.stderr).toContain(`${file}: notifiers.odd.type`);
   });
 
+  it('a notifier option error is said with the schema errors, not after they are fixed', async () => {
+    const file = await configFile(
+      'phases.yaml',
+      'poll: { minIntervalSeconds: -1 }\nnotifiers:\n  hook: { type: webhook, url: 12 }\nroutes:\n  - { match: {}, notify: [hook] }\n',
+    );
+    const r = await cli(['ping', '--config', file], { env });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`${file}: poll.minIntervalSeconds`);
+    expect(r.stderr).toContain(`${file}: notifiers.hook.url`);
+  });
+
   it('a JSON syntax error says the line and column', async () => {
     const file = await configFile('broken.json', '{\n  "notifiers": {\n    "c": { "type": "console" },\n  }\n}\n');
     const r = await cli(['ping', '--config', file], { env });
