@@ -35,12 +35,11 @@ export function incidentJoinOf(
   if (action !== 'open' || !key || !policy.traits.get(d.notifier)?.pager || !JOINS.includes(d.outcome)) return undefined;
   const route = policy.routes[d.route];
   if (!route) return undefined;
-  if (heldBy)
-    return { groupId: heldBy, settings: { notifier: d.notifier, route: d.route, values: [], waitMs: 0, intervalMs: DEFAULT_INTERVAL_MS }, already: true };
   // Ungrouped: a group of one alert key, the same machinery.
   const values = d.group?.values ?? [key];
   return {
-    groupId: groupId(d.route, d.notifier, values),
+    groupId: heldBy ?? groupId(d.route, d.notifier, values),
+    ...(heldBy ? { already: true } : {}),
     settings: {
       notifier: d.notifier,
       route: d.route,
