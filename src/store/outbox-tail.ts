@@ -19,8 +19,9 @@ export interface FanoutSubscriber {
  */
 export class EventFanout {
   private readonly subscribers = new Set<Subscription>();
-  private reader?: Redis;
   private running?: Promise<void>;
+  /** Ends the loop's current wait: called when the last subscriber leaves, and by close(). */
+  private wake: () => void = () => undefined;
   private last = '$';
 
   constructor(
@@ -40,7 +41,7 @@ export class EventFanout {
     this.ensureRunning();
     const unsubscribe = () => {
       this.subscribers.delete(sub);
-      if (this.subscribers.size === 0) this.reader?.disconnect();
+      if (this.subscribers.size === 0) this.wake();
     };
     if (after) {
       try {
@@ -63,7 +64,7 @@ export class EventFanout {
 
   async close(): Promise<void> {
     this.subscribers.clear();
-    this.reader?.disconnect();
+    this.wake();
     await this.running;
   }
 
@@ -76,22 +77,28 @@ export class EventFanout {
   }
 
   private async loop(): Promise<void> {
-    this.reader = this.redis.duplicate();
-    this.reader.on('error', () => undefined); // the main connection reports outages
+    let reader = this.newReader();
     // Entries from here on are live: start from the newest id now, so a restart of the loop loses nothing.
     if (this.last === '$') this.last = ((await this.redis.xrevrange(this.stream, '+', '-', 'COUNT', 1).catch(() => [])) as StreamEntry[])[0]?.[0] ?? '0-0';
     try {
       while (this.subscribers.size > 0) {
-        let reply: [string, StreamEntry[]][] | null;
+        // The loop stops waiting when the last subscriber leaves, whatever the read is doing. It does not rely on
+        // disconnect() to end the read: during an outage ioredis leaves a reconnecting connection's queued command
+        // unsettled forever, and each disconnect() adds a 'close' listener to its old socket.
+        const stopped = new Promise<'stopped'>((resolve) => (this.wake = () => resolve('stopped')));
+        const read = reader.xread('COUNT', 1000, 'BLOCK', 15000, 'STREAMS', this.stream, this.last) as Promise<[string, StreamEntry[]][] | null>;
+        read.catch(() => undefined); // an abandoned read may still fail
+        let reply: [string, StreamEntry[]][] | null | 'stopped';
         try {
-          reply = (await this.reader.xread('COUNT', 1000, 'BLOCK', 15000, 'STREAMS', this.stream, this.last)) as [string, StreamEntry[]][] | null;
+          reply = await Promise.race([read, stopped]);
         } catch (err) {
           if (this.subscribers.size === 0) break;
           this.logger.debug({ err: (err as Error).message }, 'event stream read failed; retrying');
           await new Promise((r) => setTimeout(r, 500));
-          if (this.reader.status === 'end') this.reader = this.redis.duplicate().on('error', () => undefined);
+          if (reader.status === 'end') reader = this.newReader();
           continue;
         }
+        if (reply === 'stopped') break;
         for (const entry of reply?.[0]?.[1] ?? []) {
           this.last = entry[0];
           for (const sub of this.subscribers) sub.deliver(entry);
@@ -99,8 +106,13 @@ export class EventFanout {
         if (!reply) for (const sub of this.subscribers) sub.keepAlive();
       }
     } finally {
-      this.reader.disconnect();
+      this.wake = () => undefined;
+      reader.disconnect(); // once per reader
     }
+  }
+
+  private newReader(): Redis {
+    return this.redis.duplicate().on('error', () => undefined); // the main connection reports outages
   }
 }
 
