@@ -31,7 +31,9 @@ export function globalsOf(cmd: Command): GlobalOptions {
 export async function configOf(cmd: Command, o: { buildsAll?: boolean } = {}): Promise<LoadedConfig> {
   const g = globalsOf(cmd);
   // What builds every notifier (daemon, workers, ping) also says their own option problems with the schema's.
-  const alsoCheck = o.buildsAll ? async (raw: Record<string, unknown>) => (await import('../runtime/wiring')).notifierOptionProblems(raw) : undefined;
+  const alsoCheck = o.buildsAll
+    ? async (raw: Record<string, unknown>, source: string | undefined) => (await import('../runtime/wiring')).optionProblems(raw, source)
+    : undefined;
   const overrides = { redisPrefix: g.redisPrefix, listen: g.listen };
   const config = await loadConfig({ file: g.config, dataDir: g.dataDir, overrides, lazySecrets: true, ...(alsoCheck ? { alsoCheck } : {}) });
   // What builds every notifier and provider (daemon, workers, ping) checks all of it there, every problem at once.

@@ -22,10 +22,10 @@ export interface LoadConfigOptions {
    */
   lazySecrets?: boolean;
   /**
-   * What the schema cannot see (a notifier's own options, checked by its plugin), asked of the raw config when the
-   * schema refuses it: said together with the schema's problems, not only once those are fixed.
+   * What the schema cannot see (a provider's or notifier's own options, checked by its plugin), asked of the raw config
+   * when the schema refuses it: said together with the schema's problems, not only once those are fixed.
    */
-  alsoCheck?(raw: Record<string, unknown>): Promise<string[]>;
+  alsoCheck?(raw: Record<string, unknown>, source: string | undefined): Promise<string[]>;
 }
 
 export interface LoadedConfig extends Config {
@@ -65,7 +65,7 @@ export async function loadConfig(o: LoadConfigOptions = {}): Promise<LoadedConfi
     return { ...validateConfig(substituted, { env, dataDir: o.dataDir, source: file }), unresolved };
   } catch (err) {
     if (!(err instanceof ConfigInvalidError) || !o.alsoCheck || !isPlainObject(substituted)) throw err;
-    const more = (await o.alsoCheck(substituted).catch(() => [] as string[])).map((p) => where(file) + p);
+    const more = (await o.alsoCheck(substituted, file).catch(() => [] as string[])).map((p) => where(file) + p);
     throw more.length ? new ConfigInvalidError([...new Set([...err.problems, ...more])]) : err;
   }
 }

@@ -96,25 +96,42 @@ export async function buildAll(config: LoadedConfig, logger: Logger, services?: 
 }
 
 /**
- * The notifiers' own option problems in a config the schema refused (ping, the daemon): each notifier that names a type
- * is built and closed at once (building connects to nothing), so `url: 12` is said with the schema's problems.
+ * The providers' and notifiers' own option problems in a config the schema refused (ping, the daemon): each one that
+ * names a type is built and closed at once (building connects to nothing), so `url: 12` is said with the schema's
+ * problems.
  */
-export async function notifierOptionProblems(raw: Record<string, unknown>, registry: NotifierRegistry = builtinNotifiers()): Promise<string[]> {
-  const notifiers = raw.notifiers;
-  if (typeof notifiers !== 'object' || notifiers === null) return [];
-  const problems: string[] = [];
+export async function optionProblems(raw: Record<string, unknown>, source: string | undefined, registries: Registries = {}): Promise<string[]> {
+  const providerRegistry = registries.providers ?? builtinProviders();
+  const notifierRegistry = registries.notifiers ?? builtinNotifiers();
+  const dataDir = typeof raw.dataDir === 'string' ? raw.dataDir : process.cwd();
+  const baseDir = source ? path.dirname(path.resolve(source)) : process.cwd();
   const logger = createLogger({ level: 'silent' });
-  for (const [name, options] of Object.entries(notifiers as Record<string, unknown>)) {
-    if (typeof options !== 'object' || options === null || typeof (options as { type?: unknown }).type !== 'string') continue;
+  const problems: string[] = [];
+  const said = (err: unknown) => {
+    if (err instanceof ConfigInvalidError) problems.push(...err.problems);
+  };
+  for (const [name, options] of typedEntries(raw.providers)) {
     try {
-      const dataDir = typeof raw.dataDir === 'string' ? raw.dataDir : process.cwd();
-      const built = await registry.create(options as { type: string }, { name, dataDir, logger, providers: new Map(), baseDir: process.cwd() });
+      await providerRegistry.create(options.type, options as never, { name, dataDir, baseDir }).close?.();
+    } catch (err) {
+      said(err);
+    }
+  }
+  for (const [name, options] of typedEntries(raw.notifiers)) {
+    try {
+      const built = await notifierRegistry.create(options, { name, dataDir, logger, providers: new Map(), baseDir });
       await built.close?.();
     } catch (err) {
-      if (err instanceof ConfigInvalidError) problems.push(...err.problems);
+      said(err);
     }
   }
   return problems;
+}
+
+/** The entries of a config section whose value names a `type`. */
+function typedEntries(section: unknown): [string, { type: string }][] {
+  if (typeof section !== 'object' || section === null) return [];
+  return Object.entries(section).filter((e): e is [string, { type: string }] => typeof e[1] === 'object' && e[1] !== null && typeof e[1].type === 'string');
 }
 
 function problemsOf(err: unknown): string[] {

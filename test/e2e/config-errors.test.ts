@@ -132,4 +132,17 @@ describe('15. every config error names its file, its field and what is expected,
     expect([r.code, r.stderr]).toEqual([4, expect.stringContaining('providers.mine: workspace id missing')]);
     expect(r.stderr).not.toContain('unexpected error');
   });
+
+  it('a provider option error is said with the schema errors, not after they are fixed', async () => {
+    const plugin = path.join(dir, 'throwing-provider-2.js');
+    await fs.writeFile(plugin, "exports.create = () => { throw new Error('workspace id missing'); };\n");
+    const file = await configFile(
+      'phases-provider.yaml',
+      `poll: { minIntervalSeconds: -1 }\nproviders:\n  mine: { type: module, module: ${JSON.stringify(plugin)} }\n`,
+    );
+    const r = await cli(['ping', '--config', file], { env });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`${file}: poll.minIntervalSeconds`);
+    expect(r.stderr).toContain(`${file}: providers.mine: workspace id missing`);
+  });
 });
