@@ -167,6 +167,22 @@ describe('incidents: the group is what the pager holds', () => {
     expect((held.bodies[0] as { payload: { summary: string } }).payload.summary).toMatch(/^Still failing since/);
   });
 
+  // Found by the model test (seed 7): acknowledged while silenced, the incident was triggered when the silence ended
+  // and acknowledged only at the repeat or the next look, so PagerDuty paged for an alert someone had acknowledged.
+  it('an alert acknowledged while silenced is triggered and acknowledged at once when the silence ends', async () => {
+    const r = await rigWith({ group: { by: ['experiment'], wait: 0.3, interval: 0.5 }, repeat: { every: 15 } });
+    const silence = await r.silences.add({ matchers: { experiment: 'E' }, durationMs: 60_000 }, r.clock.now());
+    await r.emit(stepEvent('steprun.failed', 'train', 'run1'));
+    await r.settle(1000);
+    await acknowledge(r.alerts, 'local/E/step/train', 'ana', r.clock.now(), undefined, r.incidents);
+    await r.settle(1000);
+    await r.silences.expire(silence.id, r.clock.now());
+    r.clock.advance(61_000);
+    await r.settle(1000);
+    expect(r.pagerHolds().bodies.map((b) => b.event_action)).toEqual(['trigger', 'acknowledge']);
+    expect([...r.pagerHolds().open.values()]).toEqual(['acknowledged']);
+  });
+
   it('a flush scheduled for a group that is gone is dropped, not claimed again every lease', async () => {
     const r = await rigWith({ group: { by: ['experiment'], wait: 0.3, interval: 0.5 } });
     await r.redis.zadd(r.keys.incidentsDue, r.clock.now(), 'g0123456789abcdef0123');

@@ -3,7 +3,16 @@
 // log, send the difference to the pager (trigger, acknowledge or resolve, under the group's one incident key), note
 // it, and set the next flush. Level-triggered: whatever was lost or raced, the next flush mends it.
 import { UnrecoverableError, type Job } from 'bullmq';
-import { decideFlush, groupStateOf, incidentMessage, nextFlushAt, type FlushDecision, type IncidentAction, type NotificationLog } from '../../alerts/incident';
+import {
+  decideFlush,
+  groupStateOf,
+  incidentMessage,
+  nextFlushAt,
+  type FlushDecision,
+  type GroupState,
+  type IncidentAction,
+  type NotificationLog,
+} from '../../alerts/incident';
 import type { IncidentGroup, PendingMessage } from '../../alerts/incidents';
 import { summarize, type WatchEvent } from '../../store/events';
 import { incidentDeliveryId } from '../../store/ids';
@@ -13,6 +22,8 @@ import { forReceiver } from './run-link';
 
 /** A flush that finds its group held by another waits this long before it looks again. */
 const BUSY_RETRY_MS = 500;
+/** Messages one flush sends at most: what the group is, and an acknowledgement the receiver could not get before. */
+const MAX_SENDS_PER_FLUSH = 2;
 
 export async function flushIncident(deps: DeliverDeps, job: Job<IncidentFlushData>, signal: AbortSignal): Promise<DeliverOutcome> {
   const { incidents, alerts } = deps;
@@ -53,46 +64,54 @@ async function flushOnce(deps: DeliverDeps, job: Job<IncidentFlushData>, group: 
     now,
     group.settings.ackExpiresMs,
   );
-  const decision = decideFlush(state, group.log, group.settings);
   const gone = keys.filter((k) => !views.has(k)).map((k): [string, string] => [k, group.members.get(k)!]);
+  // Until the receiver holds what the group is: an incident acknowledged while it was silenced must be triggered,
+  // then acknowledged at once (PagerDuty opens no incident acknowledged), not paged until the next look.
   let log = group.log;
-  if (decision.send) {
-    const { message, lead } = incidentMessage({
-      groupId: group.id,
-      decision: decision as FlushDecision & { send: IncidentAction },
-      state,
-      log,
-      flushedBefore: group.flushedAt,
-      summaryOf: summarize,
-    });
-    const seq = (log?.seq ?? 0) + 1;
-    const reopened = !log || log.action === 'resolve';
-    const next: NotificationLog = {
-      firing: decision.firing,
-      resolved: decision.resolved,
-      action: decision.send,
-      at: now,
-      seq,
-      ...(reopened ? { openedAt: now } : log?.openedAt ? { openedAt: log.openedAt } : {}),
-    };
-    const event: WatchEvent = {
-      ...(lead ?? placeholderEvent(group, now)),
-      // A first page counts its latency from the failure's detection; any later message from now.
-      ...(reopened && lead ? {} : { detectedAt: now }),
-      time: new Date(now).toISOString(),
-      incident: message,
-    };
-    delete event.alertKey;
-    const pending: PendingMessage = { id: incidentDeliveryId(group.id, group.firstAt, seq), event, log: next };
-    await incidents.noteSending(group.id, pending);
-    await send(deps, job, group, pending, signal, gone);
-    log = next;
+  let sent = 0;
+  for (let decision = decideFlush(state, log, group.settings); decision.send && sent < MAX_SENDS_PER_FLUSH; sent++) {
+    log = await sendDecision(deps, job, group, { state, log, decision: decision as FlushDecision & { send: IncidentAction }, now, gone }, signal);
+    decision = decideFlush(state, log, group.settings);
   }
   const ackedAt = Math.min(...state.members.filter((m) => m.acked).map((m) => m.acked!.at));
   const nextAt =
     nextFlushAt(log, group.settings, now, keys.length - gone.length, Number.isFinite(ackedAt) ? ackedAt : undefined) ?? now + group.settings.intervalMs;
   await incidents.settle(group.id, now, nextAt, gone);
-  return decision.send ? 'delivered' : 'not-sent';
+  return sent > 0 ? 'delivered' : 'not-sent';
+}
+
+/** The message a flush decided on: built, noted as pending, sent. Returns the log as the receiver now has it. */
+async function sendDecision(
+  deps: DeliverDeps,
+  job: Job<IncidentFlushData>,
+  group: IncidentGroup,
+  o: { state: GroupState; log: NotificationLog | undefined; decision: FlushDecision & { send: IncidentAction }; now: number; gone: [string, string][] },
+  signal: AbortSignal,
+): Promise<NotificationLog> {
+  const { state, log, decision, now } = o;
+  const { message, lead } = incidentMessage({ groupId: group.id, decision, state, log, flushedBefore: group.flushedAt, summaryOf: summarize });
+  const seq = (log?.seq ?? 0) + 1;
+  const reopened = !log || log.action === 'resolve';
+  const next: NotificationLog = {
+    firing: decision.firing,
+    resolved: decision.resolved,
+    action: decision.send,
+    at: now,
+    seq,
+    ...(reopened ? { openedAt: now } : log?.openedAt ? { openedAt: log.openedAt } : {}),
+  };
+  const event: WatchEvent = {
+    ...(lead ?? placeholderEvent(group, now)),
+    // A first page counts its latency from the failure's detection; any later message from now.
+    ...(reopened && lead ? {} : { detectedAt: now }),
+    time: new Date(now).toISOString(),
+    incident: message,
+  };
+  delete event.alertKey;
+  const pending: PendingMessage = { id: incidentDeliveryId(group.id, group.firstAt, seq), event, log: next };
+  await deps.incidents!.noteSending(group.id, pending);
+  await send(deps, job, group, pending, signal, o.gone);
+  return next;
 }
 
 /**
