@@ -87,13 +87,21 @@ export class AlertStore {
     return found;
   }
 
+  /**
+   * A silence or an inhibition kept this open alert from `notifier`, never told of it: looked at again at `at`
+   * (unmuted.ts), and told once nothing mutes it.
+   */
+  async watchMuted(key: string, notifier: string, at: number): Promise<void> {
+    await this.redis.zadd(this.keys.alertsMuted, 'NX', at, alertNotifierMember(alertId(key), notifier));
+  }
+
   /** Repeats `notifier` every `everyMs` while the alert stays open. */
   async scheduleRepeat(key: string, notifier: string, everyMs: number, now: number): Promise<void> {
     const id = alertId(key);
     await this.redis
       .multi()
       .hset(this.keys.alert(id), `r:${notifier}`, everyMs)
-      .zadd(this.keys.alertRepeats, 'NX', now + everyMs, repeatMember(id, notifier))
+      .zadd(this.keys.alertRepeats, 'NX', now + everyMs, alertNotifierMember(id, notifier))
       .exec();
   }
 
@@ -176,8 +184,8 @@ export class AlertStore {
   }
 }
 
-/** The alert's repeat to `notifier` in the repeats zset (resolveAlert-4.lua builds it the same way). */
-export function repeatMember(alertId: string, notifier: string): string {
+/** An alert and a notifier in the repeats and muted-alerts schedules (resolveAlert-4.lua builds it the same way). */
+export function alertNotifierMember(alertId: string, notifier: string): string {
   return `${alertId}|${notifier}`;
 }
 

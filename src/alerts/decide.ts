@@ -106,23 +106,56 @@ function holdReason(route: RouteConfig): string {
 
 /** A due repeat of an open alert to one notifier. */
 export function decideRepeat(policy: AlertPolicy, state: DecisionState, alert: AlertView, notifier: string): Decision {
-  const base = { notifier, route: -1 };
+  const r = routeNow(policy, state, alert, notifier);
+  if ('outcome' in r) return r;
+  const { route } = r;
+  if (!route.repeat) return { ...r.base, outcome: 'suppressed', reason: `routes[${r.base.route}] no longer repeats` };
+  const quiet = quietNow(policy, state, alert, notifier, r);
+  if (quiet) return quiet;
+  if (alert.pending[notifier] && alert.told[notifier] === undefined) return { ...r.base, outcome: 'held', reason: 'its grouped page has not been sent yet' };
+  return {
+    ...r.base,
+    outcome: 'send',
+    reason: `open since ${new Date(alert.openedAt).toISOString()}; repeats every ${Math.round(route.repeat.every / 1000)}s`,
+  };
+}
+
+/**
+ * An open alert a silence, an inhibition or a time interval kept from a notifier that was never told of it, looked
+ * at again: once nothing mutes it, the notifier is told it is still failing (Alertmanager's flush after a silence
+ * expires), whether or not the route repeats.
+ */
+export function decideUnmuted(policy: AlertPolicy, state: DecisionState, alert: AlertView, notifier: string): Decision {
+  const r = routeNow(policy, state, alert, notifier);
+  if ('outcome' in r) return r;
+  if (alert.told[notifier] !== undefined || alert.pending[notifier]) return { ...r.base, outcome: 'suppressed', reason: 'told of it already' };
+  const quiet = quietNow(policy, state, alert, notifier, r);
+  if (quiet) return quiet;
+  return { ...r.base, outcome: 'send', reason: `no longer muted; failing since ${new Date(alert.openedAt).toISOString()}` };
+}
+
+type RouteNow = { base: Pick<Decision, 'notifier' | 'route' | 'severity'>; route: RouteConfig; holdUntil?: number };
+
+/** The route that sends an open alert to `notifier` now, or why none does. */
+function routeNow(policy: AlertPolicy, state: DecisionState, alert: AlertView, notifier: string): RouteNow | Decision {
   const chosen = chooseRoutes(policy, alert.event, state.now).get(notifier);
   const route = chosen && policy.routes[chosen.route];
-  if (!chosen || !route) return { ...base, outcome: 'suppressed', reason: `no route sends ${alert.key} to ${notifier} any more` };
-  const r = { ...base, route: chosen.route, ...(route.severity ? { severity: route.severity } : {}) };
-  if (!route.repeat) return { ...r, outcome: 'suppressed', reason: `routes[${chosen.route}] no longer repeats` };
+  if (!chosen || !route) return { notifier, route: -1, outcome: 'suppressed', reason: `no route sends ${alert.key} to ${notifier} any more` };
+  const base = { notifier, route: chosen.route, ...(route.severity ? { severity: route.severity } : {}) };
+  return { base, route, ...(chosen.holdUntil ? { holdUntil: chosen.holdUntil } : {}) };
+}
+
+/** What keeps an open alert from a notifier now: an acknowledgement, an inhibition, a silence, a time interval. */
+function quietNow(policy: AlertPolicy, state: DecisionState, alert: AlertView, notifier: string, { base, route, holdUntil }: RouteNow): Decision | undefined {
   // An acknowledgement stands until the alert resolves, or until the route's ack.expires.
   if (alert.acked && !(route.ack && state.now >= alert.acked.at + route.ack.expires))
-    return { ...r, outcome: 'suppressed', reason: `acknowledged by ${alert.acked.by}` };
+    return { ...base, outcome: 'suppressed', reason: `acknowledged by ${alert.acked.by}` };
   const inhibitedBy = inhibitorOf(policy, state, alert.event, alert.key, notifier);
-  if (inhibitedBy) return { ...r, outcome: 'inhibited', reason: `inhibited by ${inhibitedBy}`, inhibitedBy };
+  if (inhibitedBy) return { ...base, outcome: 'inhibited', reason: `inhibited by ${inhibitedBy}`, inhibitedBy };
   const silencedBy = activeSilencesFor(state.silences, alert.event, state.now).map((s) => s.id);
-  if (silencedBy.length) return { ...r, outcome: 'silenced', reason: `silenced by ${silencedBy.join(', ')}`, silencedBy };
-  if (chosen.holdUntil)
-    return { ...r, outcome: 'held', holdUntil: chosen.holdUntil, reason: `held until ${new Date(chosen.holdUntil).toISOString()} (${holdReason(route)})` };
-  if (alert.pending[notifier] && alert.told[notifier] === undefined) return { ...r, outcome: 'held', reason: 'its grouped page has not been sent yet' };
-  return { ...r, outcome: 'send', reason: `open since ${new Date(alert.openedAt).toISOString()}; repeats every ${Math.round(route.repeat.every / 1000)}s` };
+  if (silencedBy.length) return { ...base, outcome: 'silenced', reason: `silenced by ${silencedBy.join(', ')}`, silencedBy };
+  if (holdUntil) return { ...base, outcome: 'held', holdUntil, reason: `held until ${new Date(holdUntil).toISOString()} (${holdReason(route)})` };
+  return undefined;
 }
 
 /**

@@ -268,8 +268,13 @@ function titleOf(
   // silence that expired, an acknowledgement taken back): say since when, never "Repeat 7".
   const told = log !== undefined && log.action !== 'resolve' && log.firing.includes(oldest.key);
   const before = flushedBefore !== undefined && oldest.openedAt < flushedBefore;
-  if (told || before) return `Still failing since ${hhmm(oldest.openedAt)} (${count(oldest.failures, 'failure')}): ${leadSummary}${more}`;
+  if (told || before) return `${stillFailingSince(oldest.openedAt, oldest.failures)}: ${leadSummary}${more}`;
   return `${leadSummary}${more}`;
+}
+
+/** `Still failing since 02:14 UTC (7 failures)`: what every receiver is told of an alert it knows, or hears of late. */
+export function stillFailingSince(openedAt: number, failures: number): string {
+  return `Still failing since ${hhmm(openedAt)} (${count(failures, 'failure')})`;
 }
 
 function hhmm(ms: number): string {

@@ -3,12 +3,12 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DeliveryStore } from '../store/deliveries';
-import { summarize } from '../store/events';
-import { deliveryJobId, repeatDeliveryId } from '../store/ids';
+import { summarize, type WatchEvent } from '../store/events';
+import { deliveryJobId, repeatDeliveryId, unmutedDeliveryId } from '../store/ids';
 import type { Keys } from '../store/keys';
 import { scriptsFor } from '../store/scripts';
 import type { AlertStore, OpenAlert } from './alert-store';
-import { decideRepeat, type AlertPolicy, type DecisionState } from './decide';
+import { decideRepeat, type AlertPolicy, type Decision, type DecisionState } from './decide';
 import type { SilenceStore } from './silences';
 import { repeatDue } from './timing';
 
@@ -28,14 +28,7 @@ export async function sendDueRepeats(d: RepeatDeps, now: number, limit = 500): P
   // Claimed with a lease, as polls are: another daemon's tick does not take the same repeat meanwhile.
   const due = await scriptsFor(d.redis, d.keys).claimDue({ schedule: d.keys.alertRepeats, now, limit, leaseMs: 60_000 });
   if (due.length === 0) return 0;
-  const silences = d.silences ? await d.silences.list(now) : [];
-  let open: OpenAlert[] | undefined;
-  const state = (alert: OpenAlert): DecisionState => ({
-    now,
-    silences,
-    alert: (key) => (key === alert.key ? alert : open?.find((a) => a.key === key)),
-    openAlerts: () => (open ??= []),
-  });
+  const stateOf = await tickState(d, now);
   let sent = 0;
   for (const { member } of due) {
     const [alertId, notifier] = member.split('|') as [string, string];
@@ -45,29 +38,68 @@ export async function sendDueRepeats(d: RepeatDeps, now: number, limit = 500): P
       await d.redis.zrem(d.keys.alertRepeats, member);
       continue;
     }
-    if (d.policy.inhibit.length && !open) open = await d.alerts.list();
     const { n, nextAt } = repeatDue(alert.openedAt, every, now);
-    const decision = decideRepeat(d.policy, state(alert), alert, notifier);
-    const id = repeatDeliveryId(alert.openedBy, notifier, n);
-    const event = { ...alert.event, alertKey: alert.key, repeat: n, ...(decision.severity ? { severity: decision.severity } : {}) };
-    const record = { id, eventId: event.id, notifier, eventType: event.type, summary: `repeat ${n}: ${summarize(event)}` };
-    if (decision.outcome === 'send') {
-      // Noted on the alert before it goes: a resolve from now on waits for this repeat; a closed alert sends none.
-      if (await d.alerts.noteMessage(alert.key, notifier, id)) {
-        await d.deliveries.ensureMany([record], now);
-        await d.deliverQueue.add(notifier, { deliveryId: id, notifier, event }, { jobId: deliveryJobId(id) });
-        sent++;
-      }
-    } else if (decision.outcome === 'silenced' || decision.outcome === 'inhibited' || decision.outcome === 'suppressed') {
-      // Recorded, so that `deliveries` and `routes test` say what became of this repeat.
-      await d.deliveries.ensureMany(
-        [{ ...record, status: decision.outcome, reason: decision.reason, ...(decision.silencedBy ? { silencedBy: decision.silencedBy.join(',') } : {}) }],
-        now,
-      );
-      if (decision.outcome === 'silenced') d.onSilenced?.(notifier);
-    }
+    const decision = decideRepeat(d.policy, await stateOf(alert), alert, notifier);
+    // A receiver never told of the alert (a silence kept it away) hears "still failing since", not "Repeat 7" (under
+    // the id unmuted.ts would send it by: told once). What is only recorded, is recorded as this repeat.
+    const firstWord = decision.outcome === 'send' && alert.told[notifier] === undefined;
+    const id = firstWord ? unmutedDeliveryId(alert.openedBy, notifier, alert.failures) : repeatDeliveryId(alert.openedBy, notifier, n);
+    const event: WatchEvent = firstWord ? stillFailingEvent(alert) : { ...alert.event, alertKey: alert.key, repeat: n };
+    const summary = firstWord ? `still failing: ${summarize(event)}` : `repeat ${n}: ${summarize(event)}`;
+    if (await sendOrRecord(d, alert, decision, { id, event, summary }, now)) sent++;
     // Held (a time interval, a grouped page not out yet): this repeat is skipped; the next one is tried on time.
     await d.redis.zadd(d.keys.alertRepeats, 'XX', nextAt, member);
   }
   return sent;
+}
+
+/** The decision state of a tick: silences read once; the open alerts only if an inhibition rule needs them. */
+export async function tickState(d: Pick<RepeatDeps, 'alerts' | 'silences' | 'policy'>, now: number): Promise<(alert: OpenAlert) => Promise<DecisionState>> {
+  const silences = d.silences ? await d.silences.list(now) : [];
+  let open: OpenAlert[] | undefined;
+  return async (alert) => {
+    if (d.policy.inhibit.length && !open) open = await d.alerts.list();
+    return {
+      now,
+      silences,
+      alert: (key) => (key === alert.key ? alert : open?.find((a) => a.key === key)),
+      openAlerts: () => (open ??= []),
+    };
+  };
+}
+
+/** An open alert as told to a receiver that hears of it only now: the full message, headed "Still failing since". */
+export function stillFailingEvent(alert: OpenAlert): WatchEvent {
+  return { ...alert.event, alertKey: alert.key, stillFailing: { failures: alert.failures, openedAt: new Date(alert.openedAt).toISOString(), firstWord: true } };
+}
+
+/**
+ * A message of an open alert the tick decided on: sent when the decision says so (noted on the alert first: a resolve
+ * from then on waits for it; a closed alert sends none), else recorded, so that `deliveries` and `routes test` say
+ * what became of it. True when it was sent.
+ */
+export async function sendOrRecord(
+  d: RepeatDeps,
+  alert: OpenAlert,
+  decision: Decision,
+  message: { id: string; event: WatchEvent; summary: string },
+  now: number,
+): Promise<boolean> {
+  const { notifier } = decision;
+  const event = decision.severity ? { ...message.event, severity: decision.severity } : message.event;
+  const record = { id: message.id, eventId: event.id, notifier, eventType: event.type, summary: message.summary };
+  if (decision.outcome === 'send') {
+    if (!(await d.alerts.noteMessage(alert.key, notifier, message.id))) return false;
+    await d.deliveries.ensureMany([record], now);
+    await d.deliverQueue.add(notifier, { deliveryId: message.id, notifier, event }, { jobId: deliveryJobId(message.id) });
+    return true;
+  }
+  if (decision.outcome === 'silenced' || decision.outcome === 'inhibited' || decision.outcome === 'suppressed') {
+    await d.deliveries.ensureMany(
+      [{ ...record, status: decision.outcome, reason: decision.reason, ...(decision.silencedBy ? { silencedBy: decision.silencedBy.join(',') } : {}) }],
+      now,
+    );
+    if (decision.outcome === 'silenced') d.onSilenced?.(notifier);
+  }
+  return false;
 }

@@ -98,6 +98,9 @@ export class SilenceStore {
     const s = { ...(JSON.parse(json) as Silence) };
     s.endsAt = Math.min(s.endsAt, now);
     await this.redis.hset(this.keys.silences, id, JSON.stringify(s));
+    // Every alert a silence kept from a notifier is looked at again at the next tick (unmuted.ts), not a minute on.
+    const muted = await this.redis.zrangebyscore(this.keys.alertsMuted, `(${now}`, '+inf');
+    if (muted.length) await this.redis.zadd(this.keys.alertsMuted, 'XX', ...muted.flatMap((m) => [now, m]));
     return s;
   }
 }

@@ -10,6 +10,7 @@ import { Metrics } from '../api/metrics';
 import { Dispatcher } from '../notify/dispatch/dispatch';
 import { RedisLiveMessages } from '../notify/notifiers/live-messages';
 import { sendDueRepeats } from '../alerts/repeats';
+import { sendDueUnmuted } from '../alerts/unmuted';
 import type { Notifier } from '../notify/notifier';
 import type { RunProvider } from '../model/provider';
 import { claimsAt, deliverQueue, pollQueue, type PollQueue } from '../store/queues';
@@ -155,7 +156,7 @@ export class Daemon {
     this.dispatcher.start();
   }
 
-  /** The tick (claims due tracks; raises stuck, missing and due repeats), and change hints when they are on. */
+  /** The tick (claims due tracks; raises stuck, missing, due repeats and alerts no longer muted), and change hints when they are on. */
   private async startScheduler(s: Shared): Promise<void> {
     const { config } = this;
     if (config.poll.hints.enabled) {
@@ -172,6 +173,8 @@ export class Daemon {
       afterTick: async (now) => {
         await this.stuckWatch().raiseDue(now);
         await this.missingWatch().raiseDue(now);
+        // A muted alert told before its repeat: the notifier's first word is "still failing since", then repeats.
+        await sendDueUnmuted(repeats, now);
         await sendDueRepeats(repeats, now);
       },
       logger: this.log.child({ component: 'scheduler' }),

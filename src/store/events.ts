@@ -109,8 +109,11 @@ export interface WatchEvent {
   alert?: ResolvedAlertData;
   /** A grouped notification: the other events sent in it (this event leads). */
   grouped?: GroupedEventSummary[];
-  /** Another failure of an alert the receiver was told already (renotify: update): say it shortly. */
-  stillFailing?: { failures: number; openedAt: string };
+  /**
+   * Another failure of an alert the receiver was told already (renotify: update): say it shortly. `firstWord`: the
+   * receiver hears of it only now (a silence or an inhibition that kept it from it ended): the full message.
+   */
+  stillFailing?: { failures: number; openedAt: string; firstWord?: boolean };
   /** The n-th repeat of an alert still open. */
   repeat?: number;
   /** Pager severity the route asks for (PagerDuty). */

@@ -72,6 +72,11 @@ export function repeatDeliveryId(openedBy: string, notifier: string, n: number):
   return `${openedBy}-${notifier}-repeat${n}`;
 }
 
+/** An open alert told to a notifier once nothing mutes it any more: once per failure count (a replayed tick sends it once). */
+export function unmutedDeliveryId(openedBy: string, notifier: string, failures: number): string {
+  return `${openedBy}-${notifier}-unmuted${failures}`;
+}
+
 /** The job of a batch of deliveries: the same set of deliveries is always the same job. */
 export function batchJobId(deliveries: string[]): string {
   return `dlvb-${digest(deliveries, 24)}`;

@@ -78,6 +78,11 @@ export class Keys {
     return `${this.tag}:alert-repeats`;
   }
 
+  /** ZSET of open alerts kept from a notifier never told of them (silenced, inhibited): `<alert id>|<notifier>` -> next look. */
+  get alertsMuted(): string {
+    return `${this.tag}:alerts-muted`;
+  }
+
   /** LIST: the last Finished durations (ms) of one step name in one experiment: what "stuck" is learned from. */
   durations(provider: string, experiment: string, step: string): string {
     return `${this.tag}:durations:${provider}:${experiment}:${step}`;

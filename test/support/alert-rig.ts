@@ -8,6 +8,7 @@ import { AlertStore } from '../../src/alerts/alert-store';
 import { IncidentStore } from '../../src/alerts/incidents';
 import { alertPolicyOf } from '../../src/alerts/policy';
 import { sendDueRepeats } from '../../src/alerts/repeats';
+import { sendDueUnmuted } from '../../src/alerts/unmuted';
 import { SilenceStore } from '../../src/alerts/silences';
 import type { Clock } from '../../src/util/clock';
 import { validateConfig, type LoadedConfig } from '../../src/config/load';
@@ -45,7 +46,7 @@ export interface Message {
 }
 
 export interface RigOptions {
-  /** Routes and the rest of the config (notifiers `pd` (PagerDuty) and `ce` (CloudEvents) exist; their URLs are set here). */
+  /** Routes and the rest of the config (notifiers `pd` (PagerDuty) and `ce` (CloudEvents) exist; their URLs are set here; more may be added). */
   config: Record<string, unknown>;
   /** Keys already written under this prefix (an upgrade from an earlier release's state). */
   prefix?: string;
@@ -85,6 +86,7 @@ export class AlertRig {
       notifiers: {
         pd: { type: 'webhook', format: 'pagerduty', url: pdUrl, routingKey: 'R0UT1NG' },
         ce: { type: 'webhook', format: 'cloudevents', url: ceUrl, secret: 'a-webhook-secret-of-32-characters' },
+        ...((this.o.config.notifiers as Record<string, unknown> | undefined) ?? {}),
       },
       delivery: { attempts: 3, backoffMs: 200 },
     };
@@ -162,7 +164,7 @@ export class AlertRig {
     for (const e of events) await this.redis.xadd(this.keys.events, '*', 'event', JSON.stringify(e));
   }
 
-  /** Repeats due now (the scheduler's tick). */
+  /** Alerts no longer muted and repeats due now (the scheduler's tick, as the daemon runs it): how many were sent. */
   async repeatTick(): Promise<number> {
     const policy = alertPolicyOf(this.config);
     const d = {
@@ -174,7 +176,7 @@ export class AlertRig {
       deliveries: this.deliveries,
       deliverQueue: this.queue,
     };
-    return sendDueRepeats(d, this.clock.now());
+    return (await sendDueUnmuted(d, this.clock.now())) + (await sendDueRepeats(d, this.clock.now()));
   }
 
   /** Waits until the outbox is read and acknowledged and no delivery job waits, runs or is due within `dueWithinMs`. */

@@ -7,11 +7,12 @@ import type { WatchEvent } from '../../store/events';
 import { scriptsFor, type Scripts } from '../../store/scripts';
 import { resolvesOnlyOpenedBy } from '../../alerts/alert-key';
 import type { AlertNotes, AlertStore } from '../../alerts/alert-store';
-import { decideEvent, type AlertPolicy } from '../../alerts/decide';
+import { decideEvent, type AlertPolicy, type AlertView } from '../../alerts/decide';
 import { readDecisionState, type BatchState } from '../../alerts/decision-state';
 import { heldByOf, type IncidentJoin } from '../../alerts/incident-join';
 import type { IncidentStore } from '../../alerts/incidents';
 import type { SilenceStore } from '../../alerts/silences';
+import { nextLookAt } from '../../alerts/unmuted';
 import { DISPATCH_GROUP, type Keys } from '../../store/keys';
 import { parseEntry, type StreamEntry } from '../../store/outbox';
 import type { DeliveryStore } from '../../store/deliveries';
@@ -185,16 +186,20 @@ export class Dispatcher {
     const notes: AlertNotes = { told: {}, pending: {} };
     const repeats: { notifier: string; every: number }[] = [];
     const joins: IncidentJoin[] = [];
+    const muted: { notifier: string; at: number }[] = [];
     for (const d of decisions) {
       const heldBy = heldByOf(key ? state.alert(key) : undefined, event, d.notifier);
       if (this.o.incidents && planIncident(this.o, routed, { action, key, d, heldBy }, plan, notes, joins)) continue;
-      // A pager's repeats are its incident group's, never an alert's own (an inhibited pipeline failure's repeat paged
-      // under a key of its own: found by the model test).
-      const groupRepeats = this.o.incidents && this.o.policy.traits.get(d.notifier)?.pager;
-      if (d.repeatEveryMs && !groupRepeats) repeats.push({ notifier: d.notifier, every: d.repeatEveryMs });
+      // A pager's repeats and its unmuting are its incident group's, never an alert's own (an inhibited pipeline
+      // failure's repeat, and its inhibition lifting, paged under a key of its own: found by the model test).
+      const incidentPager = this.o.incidents && this.o.policy.traits.get(d.notifier)?.pager;
+      if (d.repeatEveryMs && !incidentPager) repeats.push({ notifier: d.notifier, every: d.repeatEveryMs });
       if (d.outcome === 'silenced' || d.outcome === 'inhibited' || d.outcome === 'suppressed') {
         planRecordOnly(routed, d, plan);
         if (d.outcome === 'silenced') this.o.onSilenced?.(d.notifier);
+        // Kept from a receiver never told of it: it hears "still failing" once nothing mutes it (unmuted.ts).
+        if (d.outcome !== 'suppressed' && action === 'open' && !incidentPager && neverTold(key ? state.alert(key) : undefined, d.notifier))
+          muted.push({ notifier: d.notifier, at: nextLookAt(d, state.silences, state.now) });
         continue;
       }
       if (d.group) {
@@ -210,6 +215,7 @@ export class Dispatcher {
       plan.alertSteps.push(async () => {
         await alerts?.open(key, routed, notes, state.now);
         for (const r of repeats) await alerts?.scheduleRepeat(key, r.notifier, r.every, state.now);
+        for (const m of muted) await alerts?.watchMuted(key, m.notifier, m.at);
         // After the alert is open: a flush that sees the member sees its alert.
         for (const j of joins) await this.o.incidents?.join(j.groupId, j.settings, { key, openedBy: event.id }, state.now, j.notBefore);
       });
@@ -229,3 +235,8 @@ export class Dispatcher {
  * burst (docs/PERFORMANCE.md, "The dispatcher's reads").
  */
 const READ_COUNT = 1000;
+
+/** A receiver that was sent nothing of this alert yet (nor has it in a group on its way). */
+function neverTold(view: Pick<AlertView, 'told' | 'pending'> | undefined, notifier: string): boolean {
+  return !view || (view.told[notifier] === undefined && !view.pending[notifier]);
+}

@@ -1,26 +1,30 @@
 // Human wording of an event, shared by every format (email, Slack, Teams, PagerDuty): one place for what an alert says.
 import { formatDuration } from '../../../util/duration';
+import { stillFailingSince } from '../../../alerts/incident';
 import { summarize, type WatchEvent } from '../../../store/events';
 
 export { formatDuration } from '../../../util/duration';
 
 /**
- * `[Failed] train · pipeline 1234 · experiment churn`: what happened at a glance. An alert the receiver knows says
- * so first: `Still failing (3×): …`, `Repeat 2: …`.
+ * `[Failed] train · pipeline 1234 · experiment churn`: what happened at a glance. An alert the receiver knows, or hears
+ * of only now (a silence ended), says so first: `Still failing since 02:14 UTC (3 failures): …`, `Repeat 2: …`.
  */
 export function subjectOf(e: WatchEvent): string {
   return `${noticeOf(e)}${summarize(e, { detail: false })}`;
 }
 
 function noticeOf(e: WatchEvent): string {
-  if (e.stillFailing) return `Still failing (${e.stillFailing.failures}×): `;
+  if (e.stillFailing) return `${stillFailingSince(Date.parse(e.stillFailing.openedAt), e.stillFailing.failures)}: `;
   if (e.repeat) return `Repeat ${e.repeat}: `;
   return '';
 }
 
-/** `still failing (3×) since 2026-12-05T02:00:00Z` — the whole of a renotify "update" message (renotify: update). */
+/**
+ * `Still failing since 02:00 UTC (3 failures): … · open since 2026-12-05T02:00:00Z` — the whole of a renotify "update"
+ * message (renotify: update). Not for a receiver that hears of the alert only now: it gets the full message.
+ */
 export function stillFailingLine(e: WatchEvent): string | undefined {
-  if (!e.stillFailing) return undefined;
+  if (!e.stillFailing || e.stillFailing.firstWord) return undefined;
   return `${subjectOf(e)} · open since ${e.stillFailing.openedAt}`;
 }
 
