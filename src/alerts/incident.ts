@@ -2,7 +2,6 @@
 // decided from the state of the group's alerts and the notification log, as Prometheus Alertmanager does. Nothing here
 // follows events: a flush looks at what fails now and at what the receiver was last sent, and sends the difference.
 // So a lost, raced or crashed message is mended at the next flush, and a group is one incident whatever its size.
-import type { IncidentData, WatchEvent } from '../store/events';
 import type { AlertView } from './decision-types';
 import type { Silence } from './silences';
 import { activeSilencesFor } from './silences';
@@ -63,13 +62,36 @@ export interface GroupState {
   now: number;
   members: MemberState[];
   trace: string[];
+  /** A time interval of the route (`mute`, outside `activeOnly`) holds every notification of the group until then. */
+  heldUntil?: number;
+}
+
+/** What the stages read besides the group's alerts. */
+export interface StageContext {
+  silences: Silence[];
+  ackExpiresMs?: number;
+  /** Until when the route's time intervals hold the group's notifications back (route-choice.ts mutedUntil), if they do. */
+  mutedUntil?: number;
 }
 
 /** A stage of the flush pipeline: takes the group's state, returns it with its own part decided. */
 export interface FlushStage {
   name: string;
-  run(state: GroupState, ctx: { silences: Silence[]; ackExpiresMs?: number }): GroupState;
+  run(state: GroupState, ctx: StageContext): GroupState;
 }
+
+/**
+ * Alertmanager's time-interval stage, looked at as the group flushes (not only as an alert joins): while the route is
+ * muted (`mute`, outside `activeOnly`) the group sends nothing — no trigger, repeat or resolve — and flushes when the
+ * interval ends. The notification log is untouched, so that flush sends whatever differs by then.
+ */
+const timeIntervalStage: FlushStage = {
+  name: 'time interval',
+  run(state, { mutedUntil: heldUntil }) {
+    if (!heldUntil || heldUntil <= state.now) return state;
+    return { ...state, heldUntil, trace: [...state.trace, `held by the route's time intervals until ${new Date(heldUntil).toISOString()}`] };
+  },
+};
 
 /** A resolved alert (gone from the open alerts) does not fire. */
 const resolvedStage: FlushStage = {
@@ -114,16 +136,16 @@ const ackStage: FlushStage = {
  * The stages a flush runs, in Alertmanager's order (inhibition is decided as an alert joins its group: an inhibited
  * alert never joins; time intervals hold the group's first flush). Then `decideFlush` dedups against the log.
  */
-export const FLUSH_STAGES: readonly FlushStage[] = [resolvedStage, silenceStage, ackStage];
+export const FLUSH_STAGES: readonly FlushStage[] = [timeIntervalStage, resolvedStage, silenceStage, ackStage];
 
 /** The group's alerts through every stage. */
-export function groupStateOf(members: MemberView[], silences: Silence[], now: number, ackExpiresMs?: number): GroupState {
+export function groupStateOf(members: MemberView[], now: number, ctx: StageContext): GroupState {
   let state: GroupState = {
     now,
     members: members.map((m) => ({ key: m.key, firing: m.alert !== undefined, ...(m.alert ? { alert: m.alert } : {}) })),
     trace: [],
   };
-  for (const stage of FLUSH_STAGES) state = stage.run(state, { silences, ...(ackExpiresMs ? { ackExpiresMs } : {}) });
+  for (const stage of FLUSH_STAGES) state = stage.run(state, ctx);
   return state;
 }
 
@@ -150,6 +172,7 @@ export function decideFlush(state: GroupState, log: NotificationLog | undefined,
     .sort();
   const acknowledged = firingMembers.length > 0 && firingMembers.every((m) => m.acked);
   const out = { firing, resolved, acknowledged };
+  if (state.heldUntil) return { ...out, reason: `held by the route's time intervals until ${new Date(state.heldUntil).toISOString()}` };
   const open = log !== undefined && log.action !== 'resolve';
   if (!open) {
     if (firing.length === 0) return { ...out, reason: 'nothing fires and the receiver holds no incident' };
@@ -177,10 +200,19 @@ export const LOOK_AGAIN_MS = 60_000;
 
 /**
  * When the group should be looked at next: its repeat, an acknowledgement lapsing, else a look again; undefined when
- * it is over. `ackedAt`: the earliest standing acknowledgement of its firing alerts.
+ * it is over. `ackedAt`: the earliest standing acknowledgement of its firing alerts; `heldUntil`: the end of the route's
+ * time interval that holds it (then, not before).
  */
-export function nextFlushAt(log: NotificationLog | undefined, timing: IncidentTiming, now: number, membersLeft: number, ackedAt?: number): number | undefined {
+export function nextFlushAt(
+  log: NotificationLog | undefined,
+  timing: IncidentTiming,
+  now: number,
+  membersLeft: number,
+  ackedAt?: number,
+  heldUntil?: number,
+): number | undefined {
   if (membersLeft === 0 && (!log || log.action === 'resolve')) return undefined;
+  if (heldUntil && heldUntil > now) return heldUntil;
   const repeatAt = log && log.action === 'trigger' && timing.repeatMs ? log.at + timing.repeatMs : Infinity;
   const lapseAt = ackedAt !== undefined && timing.ackExpiresMs ? ackedAt + timing.ackExpiresMs : Infinity;
   return Math.max(now + 1, Math.min(now + Math.max(timing.intervalMs, LOOK_AGAIN_MS), repeatAt, lapseAt));
@@ -207,81 +239,8 @@ export function groupOfMarker(told: string | undefined): string | undefined {
   return told?.startsWith('incident:') ? told.slice('incident:'.length) : undefined;
 }
 
-/** Firing alerts listed in full in a message, at most; the rest are counted. */
-export const LISTED_IN_FULL = 10;
-
-/** The message a flush sends: the incident as the receiver should hold it. */
-export type IncidentMessage = IncidentData;
-
-/**
- * The notification of a decision: the lead is the oldest firing alert (the one to look at first); a message about an
- * alert failing since before the incident opened says so ("Still failing since …"), a repeat says how long.
- */
-export function incidentMessage(o: {
-  groupId: string;
-  decision: FlushDecision & { send: IncidentAction };
-  state: GroupState;
-  log?: NotificationLog;
-  /** The group's previous flush (ms): an alert open before it and firing now was failing before this message. */
-  flushedBefore?: number;
-  summaryOf(e: WatchEvent): string;
-}): { message: IncidentMessage; lead?: WatchEvent } {
-  const { decision, state } = o;
-  const firing = state.members.filter((m) => m.firing && m.alert).sort((a, b) => a.alert!.openedAt - b.alert!.openedAt || a.key.localeCompare(b.key));
-  // The message's event: the oldest firing alert's; with none firing (a resolve), any alert still open (silenced).
-  const lead = firing[0]?.alert ?? state.members.find((m) => m.alert)?.alert;
-  const listed = firing.slice(0, LISTED_IN_FULL).map((m) => ({
-    key: m.key,
-    summary: o.summaryOf(m.alert!.event),
-    since: new Date(m.alert!.openedAt).toISOString(),
-    failures: m.alert!.failures,
-    ...(m.acked ? { ackedBy: m.acked.by } : {}),
-  }));
-  const oldest = firing[0]?.alert;
-  const message: IncidentMessage = {
-    key: incidentKeyOf(o.groupId),
-    action: decision.send,
-    title: titleOf(decision, firing.length, oldest, o.log, o.flushedBefore, oldest ? o.summaryOf(oldest.event) : undefined),
-    firing: listed,
-    firingCount: firing.length,
-    resolved: decision.resolved,
-    ...(oldest ? { since: new Date(oldest.openedAt).toISOString(), failures: oldest.failures } : {}),
-    ...(decision.acknowledged && oldest?.acked ? { ackedBy: oldest.acked.by } : {}),
-    reason: decision.reason,
-  };
-  return { message, ...(lead ? { lead: lead.event } : {}) };
-}
-
-function titleOf(
-  d: FlushDecision,
-  firingCount: number,
-  oldest: AlertView | undefined,
-  log: NotificationLog | undefined,
-  flushedBefore: number | undefined,
-  leadSummary?: string,
-): string {
-  if (d.send === 'resolve') return `Resolved: ${count(d.resolved, 'alert')} of this group recovered`;
-  if (d.send === 'acknowledge') return `Acknowledged${d.acknowledged && oldest?.acked ? ` by ${oldest.acked.by}` : ''}`;
-  if (!oldest || !leadSummary) return 'steprun-watch incident';
-  const more = firingCount > 1 ? ` (+${firingCount - 1} more failing)` : '';
-  // Told before (a repeat, an update), or failing since before the last flush without the receiver holding it (a
-  // silence that expired, an acknowledgement taken back): say since when, never "Repeat 7".
-  const told = log !== undefined && log.action !== 'resolve' && log.firing.includes(oldest.key);
-  const before = flushedBefore !== undefined && oldest.openedAt < flushedBefore;
-  if (told || before) return `${stillFailingSince(oldest.openedAt, oldest.failures)}: ${leadSummary}${more}`;
-  return `${leadSummary}${more}`;
-}
-
-/** `Still failing since 02:14 UTC (7 failures)`: what every receiver is told of an alert it knows, or hears of late. */
-export function stillFailingSince(openedAt: number, failures: number): string {
-  return `Still failing since ${hhmm(openedAt)} (${count(failures, 'failure')})`;
-}
-
-function hhmm(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
-}
-
-function count(n: number | unknown[], noun: string): string {
+/** `3 alerts`, `1 failure`. */
+export function count(n: number | unknown[], noun: string): string {
   const k = typeof n === 'number' ? n : n.length;
   return `${k} ${noun}${k === 1 ? '' : 's'}`;
 }

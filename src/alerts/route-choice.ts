@@ -36,10 +36,19 @@ export function chooseRoutes(policy: AlertPolicy, e: WatchEvent, now: number): M
 
 /** Until when a route holds an event back: its quiet period (not failures), a `mute` interval, outside `activeOnly`. */
 export function holdOf(policy: AlertPolicy, route: RouteConfig, e: WatchEvent, now: number): number | undefined {
+  return holdUntilOf(policy, route, now, route.quiet && !isFailure(e));
+}
+
+/** Until when a route's time intervals (`mute`, outside `activeOnly`) hold every notification of it back: an incident group's. */
+export function mutedUntil(policy: AlertPolicy, route: RouteConfig, now: number): number | undefined {
+  return holdUntilOf(policy, route, now, false);
+}
+
+function holdUntilOf(policy: AlertPolicy, route: RouteConfig, now: number, quietHolds: boolean | undefined): number | undefined {
   const ranges = (names: string[]) => names.flatMap((n) => policy.timeIntervals[n] ?? []);
   const muted = ranges(route.mute);
   const active = ranges(route.activeOnly);
-  const quiet = route.quiet && !isFailure(e) ? [quietRange(route.quiet)] : [];
+  const quiet = quietHolds && route.quiet ? [quietRange(route.quiet)] : [];
   const holds = (t: number) => quiet.some((r) => rangeHolds(r, t)) || intervalActive(muted, t) || (active.length > 0 && !intervalActive(active, t));
   if (!holds(now)) return undefined;
   return holdsUntil(holds, now) ?? now + 8 * 86_400_000;

@@ -21,8 +21,8 @@ afterEach(async () => {
 
 const FAILURES = { type: ['steprun.failed', 'pipelinerun.failed'] };
 
-async function rigWith(route: Record<string, unknown>): Promise<AlertRig> {
-  rig = await new AlertRig({ config: { routes: [{ match: FAILURES, notify: ['pd'], ...route }] } }).start();
+async function rigWith(route: Record<string, unknown>, config: Record<string, unknown> = {}): Promise<AlertRig> {
+  rig = await new AlertRig({ config: { ...config, routes: [{ match: FAILURES, notify: ['pd'], ...route }] } }).start();
   return rig;
 }
 
@@ -181,6 +181,35 @@ describe('incidents: the group is what the pager holds', () => {
     await r.settle(1000);
     expect(r.pagerHolds().bodies.map((b) => b.event_action)).toEqual(['trigger', 'acknowledge']);
     expect([...r.pagerHolds().open.values()]).toEqual(['acknowledged']);
+  });
+
+  // The time-interval stage runs at every flush, not only as an alert joins: a repeat or a resolve that falls in the
+  // route's mute interval waits for its end (Alertmanager's mute_time_intervals).
+  it("a route's mute interval holds the group's repeat and resolve until it ends", async () => {
+    const r = await rigWith(
+      {
+        group: { by: ['experiment'], wait: 0.3, interval: 0.5 },
+        repeat: { every: 600 },
+        mute: ['maintenance'],
+      },
+      { timeIntervals: { maintenance: [{ times: [{ start: '10:05', end: '10:30' }] }] } },
+    );
+    const today = new Date().toISOString().slice(0, 10);
+    r.clock.offset = Date.parse(`${today}T10:00:00Z`) - Date.now();
+    await r.emit(stepEvent('steprun.failed', 'train', 'run1'));
+    await r.settle(1000);
+    expect(r.pagerHolds().bodies.map((b) => b.event_action)).toEqual(['trigger']);
+    r.clock.advance(11 * 60_000); // 10:11: the repeat is due, in the interval
+    await r.settle(1000);
+    await r.emit(stepEvent('steprun.finished', 'train', 'run2')); // recovers in the interval
+    await r.settle(1000);
+    expect(r.pagerHolds().bodies.map((b) => b.event_action)).toEqual(['trigger']);
+    const [group] = await r.incidents.list();
+    expect(await r.redis.zscore(r.keys.incidentsDue, group!.id)).toBe(String(Date.parse(`${today}T10:30:00Z`)));
+    r.clock.advance(20 * 60_000); // 10:31: the interval is over
+    await r.settle(1000);
+    expect(r.pagerHolds().bodies.map((b) => b.event_action)).toEqual(['trigger', 'resolve']);
+    expect(r.pagerHolds().open.size).toBe(0);
   });
 
   it('a flush scheduled for a group that is gone is dropped, not claimed again every lease', async () => {

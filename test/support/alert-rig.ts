@@ -123,6 +123,7 @@ export class AlertRig {
     });
     this.dispatcher.start();
     const deps: DeliverDeps = {
+      policy,
       notifiers: this.notifiers,
       deliveries: this.deliveries,
       redis: this.redis,

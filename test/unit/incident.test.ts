@@ -1,17 +1,16 @@
-// The incident decision, one case per stage outcome (alerts/incident.ts; issue 36).
-// the incident decision, one case per stage outcome (alerts/incident.ts): each stage of the flush, then the
-// dedup against the notification log (Alertmanager's needsUpdate, with acknowledgement as the incident's state).
+// The incident decision, one case per stage outcome (alerts/incident.ts): each stage of the flush, then the dedup
+// against the notification log (Alertmanager's needsUpdate, with acknowledgement as the incident's state). (Issue 36.)
 import {
   decideFlush,
   groupIdOfIncidentKey,
   groupStateOf,
   incidentKeyOf,
-  incidentMessage,
   nextFlushAt,
   LOOK_AGAIN_MS,
   type IncidentTiming,
   type NotificationLog,
 } from '../../src/alerts/incident';
+import { incidentMessage } from '../../src/alerts/incident-message';
 import type { AlertView } from '../../src/alerts/decision-types';
 import type { Silence } from '../../src/alerts/silences';
 import type { WatchEvent } from '../../src/store/events';
@@ -30,26 +29,35 @@ const silence = (step: string): Silence => ({ id: 's1', matchers: { step }, star
 
 describe('the flush stages', () => {
   it('resolved: an alert gone from the open alerts does not fire', () => {
-    const s = groupStateOf([member('a'), resolved('b')], [], NOW);
+    const s = groupStateOf([member('a'), resolved('b')], NOW, { silences: [] });
     expect(s.members.map((m) => m.firing)).toEqual([true, false]);
     expect(s.trace).toEqual(['resolved: local/E/step/b']);
   });
   it('silence: a silenced alert does not fire, and says by which silence', () => {
-    const s = groupStateOf([member('a'), member('b')], [silence('b')], NOW);
+    const s = groupStateOf([member('a'), member('b')], NOW, { silences: [silence('b')] });
     expect(s.members.map((m) => [m.firing, m.silencedBy])).toEqual([
       [true, undefined],
       [false, ['s1']],
     ]);
   });
+  it("time interval: while the route's time intervals mute it, the group sends nothing, not even a resolve, and looks again at the end", () => {
+    const until = NOW + 600_000;
+    const s = groupStateOf([resolved('a')], NOW, { silences: [], mutedUntil: until });
+    expect(s.heldUntil).toBe(until);
+    expect(decideFlush(s, log({ firing: ['local/E/step/a'] }), timing).send).toBeUndefined();
+    expect(decideFlush(s, log({ firing: ['local/E/step/a'] }), timing).reason).toMatch(/^held by the route's time intervals/);
+    expect(nextFlushAt(log({ firing: ['local/E/step/a'] }), timing, NOW, 1, undefined, until)).toBe(until);
+    expect(groupStateOf([member('a')], NOW, { silences: [], mutedUntil: NOW }).heldUntil).toBeUndefined(); // it ended
+  });
   it('acknowledge: an acknowledged alert still fires, marked acknowledged', () => {
-    const s = groupStateOf([member('a', { acked: { by: 'ana', at: NOW } })], [], NOW);
+    const s = groupStateOf([member('a', { acked: { by: 'ana', at: NOW } })], NOW, { silences: [] });
     expect(s.members[0]).toMatchObject({ firing: true, acked: { by: 'ana' } });
   });
 });
 
 describe('the dedup against the notification log', () => {
   const decide = (members: ReturnType<typeof member | typeof resolved>[], l?: NotificationLog, t = timing, silences: Silence[] = []) =>
-    decideFlush(groupStateOf(members, silences, NOW), l, t);
+    decideFlush(groupStateOf(members, NOW, { silences }), l, t);
 
   it('nothing logged and something fires: the first trigger', () => expect(decide([member('a')]).send).toBe('trigger'));
   it('nothing logged and nothing fires: nothing', () => expect(decide([resolved('a')]).send).toBeUndefined());
@@ -74,8 +82,8 @@ describe('the dedup against the notification log', () => {
   it('an acknowledgement older than ack.expires has lapsed: trigger again', () => {
     const acked = member('a', { acked: { by: 'ana', at: NOW - 5 * 3_600_000 } });
     const l = log({ firing: ['local/E/step/a'], action: 'acknowledge' });
-    expect(decideFlush(groupStateOf([acked], [], NOW, 4 * 3_600_000), l, timing).send).toBe('trigger');
-    expect(decideFlush(groupStateOf([acked], [], NOW, 6 * 3_600_000), l, timing).send).toBeUndefined();
+    expect(decideFlush(groupStateOf([acked], NOW, { silences: [], ackExpiresMs: 4 * 3_600_000 }), l, timing).send).toBe('trigger');
+    expect(decideFlush(groupStateOf([acked], NOW, { silences: [], ackExpiresMs: 6 * 3_600_000 }), l, timing).send).toBeUndefined();
   });
   it('acknowledged when the repeat is due: no repeat', () =>
     expect(
@@ -88,7 +96,7 @@ describe('the dedup against the notification log', () => {
 
 describe('the message and the schedule', () => {
   it('a repeat says since when it fails and how often, never "Repeat n"', () => {
-    const state = groupStateOf([member('a', { failures: 7, openedAt: Date.parse('2026-12-07T01:02:00Z') }), member('b')], [], NOW);
+    const state = groupStateOf([member('a', { failures: 7, openedAt: Date.parse('2026-12-07T01:02:00Z') }), member('b')], NOW, { silences: [] });
     const l = log({ firing: ['local/E/step/a', 'local/E/step/b'], at: NOW - 3_600_000 });
     const decision = decideFlush(state, l, { ...timing, repeatMs: 3_600_000 });
     const { message } = incidentMessage({

@@ -1,6 +1,7 @@
 // What a delivery job carries and needs: shared by the single delivery (deliver.ts) and the batch (deliver-batch.ts).
 import type { Redis } from 'ioredis';
 import type { AlertStore } from '../../alerts/alert-store';
+import type { AlertPolicy } from '../../alerts/decision-types';
 import type { IncidentStore } from '../../alerts/incidents';
 import type { SilenceStore } from '../../alerts/silences';
 import type { Clock } from '../../util/clock';
@@ -40,6 +41,8 @@ export interface DeliverDeps {
   alerts?: AlertStore;
   /** Incident groups: a pager's notifications are their flushes (incident-flush.ts). */
   incidents?: IncidentStore;
+  /** The alert policy: an incident group's flush asks its route's time intervals (incident.ts). */
+  policy?: AlertPolicy;
   /** Silences, for a group's events as its notification goes out. */
   silences?: SilenceStore;
   clock: Clock;

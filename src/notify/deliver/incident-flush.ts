@@ -3,17 +3,10 @@
 // log, send the difference to the pager (trigger, acknowledge or resolve, under the group's one incident key), note
 // it, and set the next flush. Level-triggered: whatever was lost or raced, the next flush mends it.
 import { UnrecoverableError, type Job } from 'bullmq';
-import {
-  decideFlush,
-  groupStateOf,
-  incidentMessage,
-  nextFlushAt,
-  type FlushDecision,
-  type GroupState,
-  type IncidentAction,
-  type NotificationLog,
-} from '../../alerts/incident';
+import { decideFlush, groupStateOf, nextFlushAt, type FlushDecision, type GroupState, type IncidentAction, type NotificationLog } from '../../alerts/incident';
+import { incidentMessage } from '../../alerts/incident-message';
 import type { IncidentGroup, PendingMessage } from '../../alerts/incidents';
+import { mutedUntil } from '../../alerts/route-choice';
 import { summarize, type WatchEvent } from '../../store/events';
 import { incidentDeliveryId } from '../../store/ids';
 import { noteFailure, type DeliveryFailure } from './delivery-outcome';
@@ -58,11 +51,15 @@ async function flushOnce(deps: DeliverDeps, job: Job<IncidentFlushData>, group: 
   const keys = [...group.members.keys()];
   const views = await alerts.views(keys);
   const silences = deps.silences ? await deps.silences.list(now) : [];
+  const route = deps.policy?.routes[group.settings.route];
   const state = groupStateOf(
     keys.map((key) => ({ key, alert: views.get(key) })),
-    silences,
     now,
-    group.settings.ackExpiresMs,
+    {
+      silences,
+      ...(group.settings.ackExpiresMs ? { ackExpiresMs: group.settings.ackExpiresMs } : {}),
+      ...(route && deps.policy ? { mutedUntil: mutedUntil(deps.policy, route, now) } : {}),
+    },
   );
   const gone = keys.filter((k) => !views.has(k)).map((k): [string, string] => [k, group.members.get(k)!]);
   // Until the receiver holds what the group is: an incident acknowledged while it was silenced must be triggered,
@@ -75,7 +72,8 @@ async function flushOnce(deps: DeliverDeps, job: Job<IncidentFlushData>, group: 
   }
   const ackedAt = Math.min(...state.members.filter((m) => m.acked).map((m) => m.acked!.at));
   const nextAt =
-    nextFlushAt(log, group.settings, now, keys.length - gone.length, Number.isFinite(ackedAt) ? ackedAt : undefined) ?? now + group.settings.intervalMs;
+    nextFlushAt(log, group.settings, now, keys.length - gone.length, Number.isFinite(ackedAt) ? ackedAt : undefined, state.heldUntil) ??
+    now + group.settings.intervalMs;
   await incidents.settle(group.id, now, nextAt, gone);
   return sent > 0 ? 'delivered' : 'not-sent';
 }

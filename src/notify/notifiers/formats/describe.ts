@@ -1,6 +1,6 @@
 // Human wording of an event, shared by every format (email, Slack, Teams, PagerDuty): one place for what an alert says.
 import { formatDuration } from '../../../util/duration';
-import { stillFailingSince } from '../../../alerts/incident';
+import { stillFailingSince } from '../../../alerts/incident-message';
 import { summarize, type WatchEvent } from '../../../store/events';
 
 export { formatDuration } from '../../../util/duration';
