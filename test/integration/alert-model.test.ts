@@ -1,6 +1,6 @@
 // Issue 21: a model-based test of the alert features together. fast-check draws sequences of step failures and
 // successes, flaps (a failure recovering around a group's flush), silences added and expired, repeat ticks, group
-// waits elapsing, restarts of the daemon's processes and a killed delivery worker; the real dispatcher, BullMQ
+// waits elapsing, restarts of the daemon's processes, a killed delivery worker and Redis restarting; the real dispatcher, BullMQ
 // worker, Redis and HTTP receivers (AlertRig) run them, and a small model of the alerts checks what each receiver saw:
 //   - the pager (issue 36) holds open exactly the incident groups with a firing alert (open and not silenced now),
 //     each under its group's one key, acknowledged exactly when all its firing alerts are (acknowledgements given and
@@ -16,11 +16,23 @@
 // (FC_RUNS, FC_SEED).
 import fc from 'fast-check';
 import { AlertRig, pipelineEvent, stepEvent, type Message } from '../support/alert-rig';
+import { freePort, PrivateRedis } from '../support/redis';
+import { tempDir } from '../support/tmp';
 import { acknowledge, unacknowledge } from '../../src/alerts/ack';
 import { incidentKeyOf } from '../../src/alerts/incident';
 import { groupId } from '../../src/store/ids';
 
 jest.setTimeout(600_000);
+
+// A Redis of this test's own, which the RestartRedis command stops and starts (with every write in its append-only file).
+let redis: PrivateRedis;
+beforeAll(async () => {
+  redis = new PrivateRedis(await freePort(), tempDir('alert-model'));
+  await redis.start();
+});
+afterAll(async () => {
+  await redis.stop();
+});
 
 const STEPS = ['train', 'eval'] as const;
 type Step = (typeof STEPS)[number];
@@ -181,6 +193,17 @@ class Restart implements Cmd {
   toString = () => 'Restart';
 }
 
+/** Redis itself stops (SIGTERM: its append-only file is flushed) and starts again; every connection waits and reconnects. */
+class RestartRedis implements Cmd {
+  check = () => true;
+  async run(_m: Model, r: Real) {
+    await redis.stop();
+    await redis.start();
+    await r.settle();
+  }
+  toString = () => 'RestartRedis';
+}
+
 class KillWorker implements Cmd {
   check = () => true;
   async run(_m: Model, r: Real) {
@@ -198,6 +221,7 @@ const commands = [
   fc.constant(new Tick()),
   fc.constant(new Restart()),
   fc.constant(new KillWorker()),
+  fc.constant(new RestartRedis()),
   fc.constantFrom(...STEPS).map((s) => new Ack(s)),
   fc.constantFrom(...STEPS).map((s) => new Unack(s)),
   fc.constantFrom(...STEPS).map((s) => new ResolvedByHand(s)),
@@ -278,12 +302,13 @@ describe('the alert features composed (model-based)', () => {
     ['repeats', true],
     ['does not repeat', false],
   ])(
-    'random sequences of failures, successes, silences, repeat ticks, restarts and a killed worker keep every invariant (the webhook route %s)',
+    'random sequences of failures, successes, silences, repeat ticks, restarts, a killed worker and Redis restarting keep every invariant (the webhook route %s)',
     async (_, ceRepeats) => {
       const ranBefore = ran.length;
       await fc.assert(
         fc.asyncProperty(fc.commands(commands, { maxCommands: 14, size: 'max' }), async (cmds) => {
           const rig = await new AlertRig({
+            redisUrl: redis.url,
             config: {
               routes: [
                 { match: { type: ['steprun.failed', 'pipelinerun.failed'] }, notify: ['pd'], group: { wait: 0.4, interval: 0.5 }, repeat: { every: 15 } },

@@ -50,10 +50,12 @@ export interface RigOptions {
   config: Record<string, unknown>;
   /** Keys already written under this prefix (an upgrade from an earlier release's state). */
   prefix?: string;
+  /** A Redis of the test's own (one it stops and starts again); else the shared one. */
+  redisUrl?: string;
 }
 
 export class AlertRig {
-  readonly redis: Redis = testRedis();
+  readonly redis: Redis;
   readonly prefix: string;
   readonly keys: Keys;
   readonly clock = new OffsetClock();
@@ -74,6 +76,7 @@ export class AlertRig {
   private generation = 0;
 
   constructor(private readonly o: RigOptions) {
+    this.redis = this.connect();
     this.prefix = o.prefix ?? uniquePrefix('rig');
     this.keys = new Keys(this.prefix);
   }
@@ -104,7 +107,7 @@ export class AlertRig {
   /** The dispatcher and the delivery worker, as a daemon process runs them (nothing of them survives a restart but Redis). */
   private startProcesses(): void {
     const policy = alertPolicyOf(this.config);
-    this.blocking = testRedis();
+    this.blocking = this.connect();
     this.dispatcher = new Dispatcher({
       blocking: this.blocking,
       redis: this.redis,
@@ -134,11 +137,16 @@ export class AlertRig {
       clock: this.clock,
       logger: silent,
     };
-    this.workerConnection = testRedis();
+    this.workerConnection = this.connect();
     const options = workerOptions(this.workerConnection, this.keys, { lockDurationMs: 1000, stalledIntervalMs: 500 }, 8);
     options.settings = { backoffStrategy: deliveryBackoff(this.config.delivery.backoffMs) };
     this.worker = new Worker(this.queue.name, (job, token, signal) => deliverJob(deps, job, signal ?? new AbortController().signal, token), options);
     this.worker.on('error', () => undefined);
+  }
+
+  /** A connection to the rig's Redis: commands wait while it is down (a restart), as the daemon's do. */
+  private connect(): Redis {
+    return testRedis(this.o.redisUrl);
   }
 
   /** Stops the processes and starts new ones: only Redis carries over. */
