@@ -95,6 +95,24 @@ export class AlertStore {
     await this.redis.zadd(this.keys.alertsMuted, 'NX', at, alertNotifierMember(alertId(key), notifier));
   }
 
+  /**
+   * The alert, paged to `notifier` on its own by the release before incident groups, is carried into the group
+   * `marker` names (carry-over.ts), or into none: its note says so (its repeats to that pager end: endRepeats).
+   */
+  async carried(key: string, notifier: string, marker: string | undefined): Promise<void> {
+    const id = alertId(key);
+    const note = this.redis.multi();
+    if (marker) note.hset(this.keys.alert(id), `n:${notifier}`, marker);
+    else note.hdel(this.keys.alert(id), `n:${notifier}`);
+    await note.exec();
+  }
+
+  /** The alert's own repeats to `notifier` end (a pager's are its incident group's). */
+  async endRepeats(key: string, notifier: string): Promise<void> {
+    const id = alertId(key);
+    await this.redis.multi().hdel(this.keys.alert(id), `r:${notifier}`).zrem(this.keys.alertRepeats, alertNotifierMember(id, notifier)).exec();
+  }
+
   /** Repeats `notifier` every `everyMs` while the alert stays open. */
   async scheduleRepeat(key: string, notifier: string, everyMs: number, now: number): Promise<void> {
     const id = alertId(key);

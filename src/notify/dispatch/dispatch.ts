@@ -7,6 +7,7 @@ import type { WatchEvent } from '../../store/events';
 import { scriptsFor, type Scripts } from '../../store/scripts';
 import { resolvesOnlyOpenedBy } from '../../alerts/alert-key';
 import type { AlertNotes, AlertStore } from '../../alerts/alert-store';
+import { carryIntoGroups } from '../../alerts/carry-over';
 import { decideEvent, type AlertPolicy, type AlertView } from '../../alerts/decide';
 import { readDecisionState, type BatchState } from '../../alerts/decision-state';
 import { heldByOf, type IncidentJoin } from '../../alerts/incident-join';
@@ -55,6 +56,7 @@ export class Dispatcher {
   private stopped = false;
   private loop?: Promise<void>;
   private lastReclaim = 0;
+  private carried = false;
   private readonly ticker?: IncidentTicker;
 
   constructor(private readonly o: DispatcherOptions) {
@@ -87,6 +89,7 @@ export class Dispatcher {
       try {
         if (!groupReady) {
           await this.ensureGroup();
+          await this.carryOver();
           groupReady = true;
         }
         await this.step();
@@ -100,6 +103,15 @@ export class Dispatcher {
         }
       }
     }
+  }
+
+  /** Alerts the release before incident groups paged one by one, carried into their groups (carry-over.ts), once. */
+  private async carryOver(): Promise<void> {
+    const { alerts, incidents } = this.o;
+    if (!alerts || !incidents || this.carried) return;
+    const carried = await carryIntoGroups({ ...this.o, alerts, incidents }, this.o.clock.now());
+    if (carried) this.o.logger.info({ carried }, 'dispatcher: alerts paged one by one by the release before carried into their incident groups');
+    this.carried = true;
   }
 
   /** One round: take over entries a dead dispatcher left pending, then read new ones. */
