@@ -199,8 +199,16 @@ async function fetchRanges(
       await save();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(opts.parallelRanges ?? 4, todo.length) }, worker));
+  // A failed or stopped range stops the others after their current one, and the call returns only once none of them
+  // runs: a download started again into the same folder never races a state write left over from this one.
+  const stopOthers = (err: unknown) => {
+    todo.length = 0;
+    throw err;
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(opts.parallelRanges ?? 4, todo.length) }, () => worker().catch(stopOthers)));
   await saving;
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
   return digestsOf(partial);
 }
 

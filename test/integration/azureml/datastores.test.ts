@@ -148,6 +148,10 @@ describe('key and ADLS Gen2 datastores, lookups, integrity, ranges', () => {
       onProgress: (done, total) => done > total! * 0.6 && stop.abort(),
     });
     await expect(first).rejects.toThrow();
+    // Stopped means stopped: nothing of the first download goes on writing its state (a second one would race it).
+    const stateAtStop = await fs.readFile(path.join(dest, 'model.bin.partial.json'), 'utf8');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await fs.readFile(path.join(dest, 'model.bin.partial.json'), 'utf8')).toBe(stateAtStop);
     const firstBytes = proxy.bytesOf('/model.bin');
     const ranges = proxy.requests.filter((r) => r.path.endsWith('/model.bin') && r.range);
     expect(ranges.length).toBeGreaterThan(4);
