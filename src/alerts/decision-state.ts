@@ -5,7 +5,8 @@ import type { AlertNotes, AlertStore } from './alert-store';
 import { MAX_OPEN_ALERTS } from './alert-store';
 import { alertActionOf } from './alert-key';
 import { alertKeyFor, stepFailureOf, type AlertPolicy, type AlertView, type DecisionState } from './decide';
-import { matchersMatch, type Silence, type SilenceStore } from './silences';
+import { matchersHold } from './routing';
+import type { Silence, SilenceStore } from './silences';
 import type { WatchEvent } from '../store/events';
 
 export interface StateSources {
@@ -25,7 +26,7 @@ export async function readDecisionState(src: StateSources, events: WatchEvent[],
       for (const step of e.pipelineRun?.steps ?? []) if (step.status === 'Failed') keys.add(alertKeyFor(policy, stepFailureOf(e, step)));
   }
   const views = src.alerts ? await src.alerts.views([...keys]) : new Map<string, AlertView>();
-  const ruleTargets = policy.inhibit.length > 0 && events.some((e) => policy.inhibit.some((r) => matchersMatch(r.target.match, e)));
+  const ruleTargets = policy.inhibit.length > 0 && events.some((e) => policy.inhibit.some((r) => matchersHold(r.target.matchers, e)));
   const open = ruleTargets && src.alerts ? await src.alerts.list(MAX_OPEN_ALERTS) : [];
   return new BatchState(now, silences, views, open);
 }

@@ -3,7 +3,8 @@
 import type { RouteConfig } from '../config/schema';
 import type { DeliveryRecord } from '../store/deliveries';
 import { globToRegExp } from '../store/event-fields';
-import { routeMatches } from './routing';
+import { formatMatcher, matcherHolds } from '../store/matchers';
+import { visitRoutes, type RouteVisit } from './routing';
 import { summarize, type WatchEvent } from '../store/events';
 import { fieldOf, type AlertAction } from './alert-key';
 import { decideEvent, holdOf, type AlertPolicy, type DecisionState, type Outcome } from './decide';
@@ -13,7 +14,14 @@ import { activeSilencesFor } from './silences';
 
 export interface RouteExplanation {
   route: number;
+  /** Where it is written in the tree: `routes[1].routes[0]`. */
+  at: string;
+  /** How deep in the tree (0: a top-level route). */
+  depth: number;
+  /** Its own conditions hold (and its parent's did). */
   matched: boolean;
+  /** It takes the event (Alertmanager's walk: none of its children took it, no earlier sibling stopped the walk). */
+  taken: boolean;
   /** Why it matched, or the first condition that did not. */
   why: string;
   notify: string[];
@@ -52,7 +60,8 @@ export interface Explanation {
 /** Who would get this event now, and why: every route, then the decision the dispatcher would make. */
 export function explainRouting(policy: AlertPolicy, state: DecisionState, e: WatchEvent, history?: DeliveryRecord[]): Explanation {
   const { now } = state;
-  const explained = policy.routes.map((route, i) => explainRoute(policy, route, i, e, now));
+  const visits = visitRoutes(policy.routes, e);
+  const explained = policy.routes.map((route, i) => explainRoute(policy, route, i, visits[i]!, e, now));
   const decision = decideEvent(policy, state, e);
   const open = decision.key ? state.alert(decision.key) : undefined;
   return {
@@ -80,14 +89,28 @@ export function explainRouting(policy: AlertPolicy, state: DecisionState, e: Wat
   };
 }
 
-function explainRoute(policy: AlertPolicy, route: RouteConfig, index: number, e: WatchEvent, now: number): RouteExplanation {
-  const base = { route: index, notify: route.notify };
-  if (!routeMatches(route, e)) return { ...base, matched: false, why: firstMismatch(route, e) };
+function explainRoute(policy: AlertPolicy, route: RouteConfig, index: number, visit: RouteVisit, e: WatchEvent, now: number): RouteExplanation {
+  const base = { route: index, at: route.at, depth: route.at.split('.').length - 1, notify: route.notify, taken: visit.taken };
+  if (!visit.reached) {
+    const why =
+      visit.stoppedBy !== undefined
+        ? `not reached: ${policy.routes[visit.stoppedBy]!.at} matched first and does not continue`
+        : 'not reached: its parent does not match';
+    return { ...base, matched: false, why };
+  }
+  if (!visit.matched) return { ...base, matched: false, why: firstMismatch(route, e) };
   const hold = holdOf(policy, route, e, now);
+  const conditions = [...Object.keys(route.match), ...route.matchers.map(formatMatcher)];
+  const matches = conditions.length === 0 ? 'matches every event' : `matches ${conditions.join(', ')}`;
+  const why = visit.childTook
+    ? `${matches}; a child route takes it`
+    : visit.taken
+      ? matches
+      : `${matches}; names no notifier and no child route takes it: nobody is told here`;
   return {
     ...base,
     matched: true,
-    why: Object.keys(route.match).length === 0 ? 'matches every event' : `matches ${Object.keys(route.match).join(', ')}`,
+    why,
     ...(route.group ? { group: { by: route.group.by, values: route.group.by.map((f) => fieldOf(e, f) ?? '-'), waitMs: route.group.wait } } : {}),
     ...(hold ? { holdUntil: new Date(hold).toISOString() } : {}),
     ...(route.repeat ? { repeatEveryMs: route.repeat.every } : {}),
@@ -113,5 +136,9 @@ function firstMismatch(route: RouteConfig, e: WatchEvent): string {
     if (!ok) return `${field} is ${value === undefined ? 'absent' : `"${value}"`}, the route wants ${list.join(' | ')}`;
   }
   for (const [k, v] of Object.entries(m.labels ?? {})) if (e.labels[k] !== v) return `label ${k} is ${e.labels[k] ?? 'absent'}, the route wants ${v}`;
+  for (const matcher of route.matchers) {
+    const value = fieldOf(e, matcher.name);
+    if (!matcherHolds(matcher, value)) return `${matcher.name} is ${value === undefined ? 'absent' : `"${value}"`}, the route wants ${formatMatcher(matcher)}`;
+  }
   return 'does not match';
 }

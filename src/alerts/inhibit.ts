@@ -4,7 +4,8 @@ import type { PipelineStepSummary, WatchEvent } from '../store/events';
 import { fieldOf } from './alert-key';
 import type { AlertPolicy, DecisionState } from './decision-types';
 import { alertKeyFor } from './route-choice';
-import { activeSilencesFor, matchersMatch } from './silences';
+import { matchersHold } from './routing';
+import { activeSilencesFor } from './silences';
 
 /**
  * The open alert that inhibits this event for this notifier, by key. Rules first (Alertmanager's inhibit_rules); then
@@ -12,10 +13,10 @@ import { activeSilencesFor, matchersMatch } from './silences';
  */
 export function inhibitorOf(policy: AlertPolicy, state: DecisionState, e: WatchEvent, key: string | undefined, notifier: string): string | undefined {
   for (const rule of policy.inhibit) {
-    if (!matchersMatch(rule.target.match, e)) continue;
+    if (!matchersHold(rule.target.matchers, e)) continue;
     const source = state
       .openAlerts()
-      .find((a) => a.key !== key && matchersMatch(rule.source.match, a.event) && rule.equal.every((f) => fieldOf(a.event, f) === fieldOf(e, f)));
+      .find((a) => a.key !== key && matchersHold(rule.source.matchers, a.event) && rule.equal.every((f) => fieldOf(a.event, f) === fieldOf(e, f)));
     if (source) return source.key;
   }
   if (e.type !== 'pipelinerun.failed' || !e.pipelineRun) return undefined;

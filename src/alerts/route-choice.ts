@@ -1,7 +1,7 @@
 // Which route decides for each notifier, the alert key it gives an event, and until when it holds it (pure).
 import type { RouteConfig } from '../config/schema';
 import { isFailure } from './alert-key';
-import { routeMatches } from './routing';
+import { matchingRoutes } from './routing';
 import type { WatchEvent } from '../store/events';
 import { alertKeyOf, type KeyField } from './alert-key';
 import type { AlertPolicy } from './decision-types';
@@ -15,22 +15,24 @@ export interface Chosen {
 
 /** The alert key of an event: a route's `key` (the first matching route that sets one) or the default. */
 export function alertKeyFor(policy: AlertPolicy, e: WatchEvent): string {
-  const keyRoute = policy.routes.find((r) => r.key && routeMatches(r, e));
+  const keyRoute = matchingRoutes(policy.routes, e)
+    .map((i) => policy.routes[i]!)
+    .find((r) => r.key);
   return alertKeyOf(e, keyRoute?.key as KeyField[] | undefined);
 }
 
 /** The notifiers an event goes to, each with the route that decides for it. */
 export function chooseRoutes(policy: AlertPolicy, e: WatchEvent, now: number): Map<string, Chosen> {
   const chosen = new Map<string, Chosen>();
-  policy.routes.forEach((route, index) => {
-    if (!routeMatches(route, e)) return;
+  for (const index of matchingRoutes(policy.routes, e)) {
+    const route = policy.routes[index]!;
     const holdUntil = holdOf(policy, route, e, now);
     for (const notifier of route.notify) {
       const known = chosen.get(notifier);
       if (!known || (known.holdUntil && (!holdUntil || holdUntil < known.holdUntil)))
         chosen.set(notifier, { route: index, ...(holdUntil ? { holdUntil } : {}) });
     }
-  });
+  }
   return chosen;
 }
 

@@ -2,60 +2,66 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { InvalidInputError, SilenceNotFoundError } from '../model/errors';
-import { globToRegExp } from '../store/event-fields';
 import type { WatchEvent } from '../store/events';
 import type { Keys } from '../store/keys';
-import { fieldOf, MATCH_FIELDS } from './alert-key';
+import { formatMatcher, MatcherSyntaxError, parseMatcherList, type Matcher } from '../store/matchers';
+import { MATCH_FIELDS } from './alert-key';
+import { matchersHold } from './routing';
 
-/** Fields a silence may match on (values are globs: `train*`). */
+/** Fields a silence may match on, besides `labels.NAME`. */
 export const SILENCE_FIELDS = MATCH_FIELDS;
 
 export interface Silence {
   id: string;
-  /** field -> glob; every one must match. `labels.team` matches a label. */
-  matchers: Record<string, string>;
+  /** Every one must hold: `experiment=churn`, `step!=report`, `experiment=~"nightly-.*"`. */
+  matchers: Matcher[];
   startsAt: number;
   endsAt: number;
   comment: string;
   createdBy?: string;
   createdAt: number;
+  /** When it was last changed (made, updated or expired). */
+  updatedAt?: number;
 }
 
-/** `experiment=churn,type=steprun.failed` -> matchers; unknown fields are refused by name. */
-export function parseMatchers(text: string): Record<string, string> {
-  const matchers: Record<string, string> = {};
-  for (const part of text
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    const eq = part.indexOf('=');
-    const field = part.slice(0, eq).trim();
-    const value = part.slice(eq + 1).trim();
-    if (eq <= 0 || !value) throw new InvalidInputError(`--match takes FIELD=VALUE[,FIELD=VALUE], got "${part}"`);
-    if (!(SILENCE_FIELDS as readonly string[]).includes(field) && !field.startsWith('labels.')) {
-      throw new InvalidInputError(`--match: unknown field "${field}" (known: ${SILENCE_FIELDS.join(', ')}, labels.NAME)`);
-    }
-    matchers[field] = value;
+/**
+ * `experiment=churn,type=steprun.failed`, `step!=report`, `experiment=~"nightly-.*"` (or amtool's `{a="b", c=~"d"}`)
+ * -> matchers; a syntax error, a regex that does not compile or an unknown field is refused by name.
+ */
+export function parseMatchers(text: string): Matcher[] {
+  let matchers: Matcher[];
+  try {
+    matchers = parseMatcherList(text);
+  } catch (err) {
+    if (err instanceof MatcherSyntaxError) throw new InvalidInputError(`--match: ${err.message}`);
+    throw err;
   }
-  if (Object.keys(matchers).length === 0) throw new InvalidInputError('--match: a silence needs at least one FIELD=VALUE');
+  if (matchers.length === 0) throw new InvalidInputError('--match: a silence needs at least one matcher (FIELD=VALUE)');
   return matchers;
 }
 
-/** Pure: whether every matcher (field -> glob) matches the event. */
-export function matchersMatch(matchers: Record<string, string>, e: WatchEvent): boolean {
-  return Object.entries(matchers).every(([field, glob]) => {
-    const value = fieldOf(e, field);
-    return value !== undefined && globToRegExp(glob).test(value);
-  });
+/** The matchers as one line: `experiment="churn", step!="report"`. */
+export function matchersText(matchers: readonly Matcher[]): string {
+  return matchers.map(formatMatcher).join(', ');
 }
 
 /** Pure: whether the silence is in force at `now` and every matcher matches the event. */
 export function silenceMatches(s: Silence, e: WatchEvent, now: number): boolean {
-  return now >= s.startsAt && now < s.endsAt && matchersMatch(s.matchers, e);
+  return now >= s.startsAt && now < s.endsAt && matchersHold(s.matchers, e);
 }
 
 export function activeSilencesFor(silences: Silence[], e: WatchEvent, now: number): Silence[] {
   return silences.filter((s) => silenceMatches(s, e, now));
+}
+
+/** Matchers, or the short form `field -> glob` (each an `=` matcher), as silences written before operators hold them. */
+export function matchersOf(m: readonly Matcher[] | Record<string, string>): Matcher[] {
+  return Array.isArray(m) ? [...m] : Object.entries(m).map(([name, value]) => ({ name, op: '=' as const, value }));
+}
+
+function silenceOf(json: string): Silence {
+  const s = JSON.parse(json) as Omit<Silence, 'matchers'> & { matchers: Matcher[] | Record<string, string> };
+  return { ...s, matchers: matchersOf(s.matchers) };
 }
 
 export class SilenceStore {
@@ -65,19 +71,20 @@ export class SilenceStore {
   ) {}
 
   async add(
-    o: { matchers: Record<string, string>; durationMs: number; comment?: string; createdBy?: string; startsAt?: number },
+    o: { matchers: Matcher[] | Record<string, string>; durationMs: number; comment?: string; createdBy?: string; startsAt?: number; id?: string },
     now: number,
   ): Promise<Silence> {
     if (!(o.durationMs > 0)) throw new InvalidInputError('a silence needs a positive duration (--for 2h)');
     const startsAt = o.startsAt ?? now;
     const silence: Silence = {
-      id: `s${randomBytes(6).toString('hex')}`,
-      matchers: o.matchers,
+      id: o.id ?? `s${randomBytes(6).toString('hex')}`,
+      matchers: matchersOf(o.matchers),
       startsAt,
       endsAt: startsAt + o.durationMs,
       comment: o.comment ?? '',
       ...(o.createdBy ? { createdBy: o.createdBy } : {}),
       createdAt: now,
+      updatedAt: now,
     };
     await this.redis.hset(this.keys.silences, silence.id, JSON.stringify(silence));
     return silence;
@@ -85,18 +92,24 @@ export class SilenceStore {
 
   /** Every silence, newest first; expired ones a day past their end are dropped as they are read. */
   async list(now: number): Promise<Silence[]> {
-    const all = Object.values(await this.redis.hgetall(this.keys.silences)).map((j) => JSON.parse(j) as Silence);
+    const all = Object.values(await this.redis.hgetall(this.keys.silences)).map(silenceOf);
     const stale = all.filter((s) => s.endsAt < now - 86_400_000).map((s) => s.id);
     if (stale.length) await this.redis.hdel(this.keys.silences, ...stale);
     return all.filter((s) => !stale.includes(s.id)).sort((a, b) => b.createdAt - a.createdAt);
   }
 
-  /** Ends a silence now (SilenceNotFoundError when there is none with that id); returns it as it is now. */
-  async expire(id: string, now: number): Promise<Silence> {
+  /** The silence with this id (SilenceNotFoundError when there is none). */
+  async get(id: string): Promise<Silence> {
     const json = await this.redis.hget(this.keys.silences, id);
     if (!json) throw new SilenceNotFoundError(id);
-    const s = { ...(JSON.parse(json) as Silence) };
+    return silenceOf(json);
+  }
+
+  /** Ends a silence now (SilenceNotFoundError when there is none with that id); returns it as it is now. */
+  async expire(id: string, now: number): Promise<Silence> {
+    const s = await this.get(id);
     s.endsAt = Math.min(s.endsAt, now);
+    s.updatedAt = now;
     await this.redis.hset(this.keys.silences, id, JSON.stringify(s));
     // Every alert a silence kept from a notifier is looked at again at the next tick (unmuted.ts), not a minute on.
     const muted = await this.redis.zrangebyscore(this.keys.alertsMuted, `(${now}`, '+inf');

@@ -83,6 +83,8 @@ const LAZY_SECTIONS = /^(notifiers|providers)\./;
 
 export function validateConfig(raw: unknown, o: { env?: NodeJS.ProcessEnv; dataDir?: string; source?: string } = {}): LoadedConfig {
   const env = o.env ?? process.env;
+  const cycle = cycleIn(raw);
+  if (cycle) throw new ConfigInvalidError(`${where(o.source)}${cycle}: contains itself (a YAML alias inside its own anchor): a route tree cannot hold itself`);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigInvalidError(issueLines(parsed.error).map((line) => where(o.source) + line));
   const config = parsed.data;
@@ -91,7 +93,7 @@ export function validateConfig(raw: unknown, o: { env?: NodeJS.ProcessEnv; dataD
   if (config.poll.minIntervalSeconds > config.poll.maxIntervalSeconds) {
     throw new ConfigInvalidError(`${where(o.source)}poll.minIntervalSeconds: must not exceed poll.maxIntervalSeconds`);
   }
-  config.routes.forEach((route, i) => {
+  config.routes.forEach((route) => {
     for (const [field, names] of [
       ['mute', route.mute],
       ['activeOnly', route.activeOnly],
@@ -99,7 +101,7 @@ export function validateConfig(raw: unknown, o: { env?: NodeJS.ProcessEnv; dataD
       const unknown = names.filter((n) => !config.timeIntervals[n]);
       if (unknown.length) {
         const known = Object.keys(config.timeIntervals).join(', ') || 'none';
-        throw new ConfigInvalidError(`${where(o.source)}routes[${i}].${field}: no time interval named ${unknown.join(', ')} (timeIntervals: ${known})`);
+        throw new ConfigInvalidError(`${where(o.source)}${route.at}.${field}: no time interval named ${unknown.join(', ')} (timeIntervals: ${known})`);
       }
     }
   });
@@ -107,6 +109,22 @@ export function validateConfig(raw: unknown, o: { env?: NodeJS.ProcessEnv; dataD
   if (exposed.length) throw new ConfigInvalidError(exposed.map((line) => where(o.source) + line));
   if (!config.providers.local) config.providers.local = { type: 'local' };
   return { ...config, dataDir, redis: { ...config.redis, url }, source: o.source, unresolved: [] };
+}
+
+/** The path of the first value that contains itself (`routes[0].routes`), if any: YAML aliases can make cycles. */
+function cycleIn(value: unknown, at = '', open = new Set<object>()): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (open.has(value)) return at.replace(/^\./, '') || '(root)';
+  open.add(value);
+  try {
+    for (const [k, v] of Object.entries(value)) {
+      const found = cycleIn(v, Array.isArray(value) ? `${at}[${k}]` : `${at}.${k}`, open);
+      if (found) return found;
+    }
+  } finally {
+    open.delete(value);
+  }
+  return undefined;
 }
 
 /** A token that guards an address beyond loopback: at least 128 bits written as hex or base64. */

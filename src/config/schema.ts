@@ -1,35 +1,18 @@
 // The config schema: one zod schema that validates and documents every setting (docs/CONFIG.md mirrors it).
 import { z } from 'zod';
-import { KEY_FIELDS, MATCH_FIELDS } from '../store/event-fields';
-import { parseDurationMs, parseSince, SINCE_HELP } from '../util/duration';
+import { duration, name } from './field-schemas';
+import { inhibitRuleSchema, routesSchema } from './route-schema';
+import { parseSince, SINCE_HELP } from '../util/duration';
 import { timeRangeSchema, validTimeZone } from './time-range-schema';
 
 export { timeRangeSchema } from './time-range-schema';
 
-const name = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'letters, digits, "_" or "-" (at most 64)');
 /** `host:port` of a Redis node. */
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port, e.g. 10.0.0.5:6379');
-const stringOrList = z.union([z.string(), z.array(z.string())]);
 /** A provider instance: `type` picks the factory, the rest are that provider's options. */
 export const providerSchema = z.looseObject({ type: z.string() });
 /** A notifier instance: `type` picks the plugin, the rest are its options (checked by the plugin). */
 export const notifierSchema = z.looseObject({ type: z.string() });
-
-/** `30s`, `5m`, `2h` or a number of seconds; in ms once parsed. */
-const duration = z.union([
-  z
-    .number()
-    .positive()
-    .transform((s) => s * 1000),
-  z.string().transform((text, ctx) => {
-    const ms = parseDurationMs(text);
-    if (ms === undefined || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: 'a duration such as 30s, 5m, 2h (or a number of seconds)' });
-      return z.NEVER;
-    }
-    return ms;
-  }),
-]);
 
 /** An experiment name or run id: what Azure ML and the local run store take (it becomes a URL segment and a folder name). */
 const runName = z.string().refine((v) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(v), {
@@ -71,74 +54,6 @@ export const trackTargetSchema = z
     path: ['since'],
   })
   .refine((t) => t.expect === undefined || !(t.pipelineRun || t.stepRun), { message: 'is for experiment tracks', path: ['expect'] });
-
-const keyField = z.string().refine((f) => (KEY_FIELDS as readonly string[]).includes(f) || /^labels\.[A-Za-z0-9_.-]+$/.test(f), {
-  message: `one of ${KEY_FIELDS.join(', ')} or labels.NAME`,
-});
-
-export const routeSchema = z.strictObject({
-  match: z
-    .strictObject({
-      type: stringOrList.optional(),
-      status: stringOrList.optional(),
-      experiment: stringOrList.optional(),
-      pipeline: stringOrList.optional(),
-      step: stringOrList.optional(),
-      labels: z.record(z.string(), z.string()).optional(),
-    })
-    .default({}),
-  notify: z.array(name).min(1, 'a route must name at least one notifier'),
-  /** One pipeline-level notification (pipelinerun.*) instead of one per step. */
-  summary: z.boolean().default(false),
-  /** Hold non-failure notifications during this daily window until it ends; failures still go at once. */
-  quiet: z
-    .strictObject({
-      from: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
-      to: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
-      tz: z.string().default('UTC').refine(validTimeZone, 'an IANA time zone such as Europe/Berlin'),
-    })
-    .optional(),
-  /** The alert key of the alerts this route opens (default: provider/experiment/step or pipeline name; track id). */
-  key: z.array(keyField).min(1).optional(),
-  /** Alertmanager's grouping: events of one group within `wait` become one notification; the next one no sooner than `interval`. */
-  group: z
-    .strictObject({
-      by: z.array(keyField).default(['pipelineRunId']),
-      wait: duration.default(30_000),
-      interval: duration.default(300_000),
-    })
-    .optional(),
-  /** Send an alert that is still open again this often, until it resolves (`false`: never). */
-  repeat: z.union([z.literal(false), z.strictObject({ every: duration })]).default(false),
-  /** An acknowledgement of this route's alerts lapses after `expires`: repeats resume, a pager's incident is triggered again. */
-  ack: z.strictObject({ expires: duration }).optional(),
-  /**
-   * Another failure of an alert that is open and was sent: `never` says nothing more, `update` a short "still failing
-   * (n×)" (the live Slack message: a line in its thread), `always` the full message again. Pagers page once whatever.
-   */
-  renotify: z.enum(['never', 'update', 'always']).default('update'),
-  /** Time intervals (`timeIntervals`) during which this route's deliveries are held until the interval ends. */
-  mute: z.array(z.string().min(1)).default([]),
-  /** Time intervals outside which this route's deliveries are held until one begins. */
-  activeOnly: z.array(z.string().min(1)).default([]),
-  /** PagerDuty severity of the pages this route sends (default: from the event type: warning for stuck and missing, else error). */
-  severity: z.enum(['critical', 'error', 'warning', 'info']).optional(),
-});
-
-/** Matchers of an inhibition rule: event field -> glob, as silences have them. */
-const matchers = z.record(
-  z.string().refine((f) => (MATCH_FIELDS as readonly string[]).includes(f) || /^labels\.[A-Za-z0-9_.-]+$/.test(f), {
-    message: `one of ${MATCH_FIELDS.join(', ')} or labels.NAME`,
-  }),
-  z.string().min(1),
-);
-
-/** Alertmanager's inhibit_rules: an open alert matching `source` mutes events matching `target` that share the `equal` fields. */
-export const inhibitRuleSchema = z.strictObject({
-  source: z.strictObject({ match: matchers }),
-  target: z.strictObject({ match: matchers }),
-  equal: z.array(keyField).default([]),
-});
 
 export const configSchema = z.strictObject({
   dataDir: z.string().optional(),
@@ -232,7 +147,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   notifiers: z.record(name, notifierSchema).default({}),
-  routes: z.array(routeSchema).default([]),
+  routes: routesSchema,
   /** Named weekly windows that routes mute or are active in (`mute`, `activeOnly`). */
   timeIntervals: z.record(name, z.array(timeRangeSchema).min(1)).default({}),
   /** Inhibition rules; besides them, a pipeline run's failure is inhibited when each of its failed steps is silenced or already paged. */
@@ -285,5 +200,4 @@ export function isLoopbackListen(listen: string): boolean {
 
 export type Config = z.infer<typeof configSchema>;
 export type TrackTargetConfig = z.infer<typeof trackTargetSchema>;
-export type RouteConfig = z.infer<typeof routeSchema>;
-export type InhibitRule = z.infer<typeof inhibitRuleSchema>;
+export type { InhibitRule, RouteConfig } from './route-schema';

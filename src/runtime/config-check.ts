@@ -32,9 +32,11 @@ export function referenceProblems(config: LoadedConfig, known: KnownTypes = BUIL
     if (!known.notifiers.includes(n.type)) problems.push(`notifiers.${name}.type: unknown notifier type "${n.type}" (known: ${known.notifiers.join(', ')})`);
   for (const [name, p] of Object.entries(config.providers))
     if (!known.providers.includes(p.type)) problems.push(`providers.${name}.type: unknown provider type "${p.type}" (known: ${known.providers.join(', ')})`);
-  config.routes.forEach((route, i) =>
+  config.routes.forEach((route) =>
     route.notify.forEach((name, j) => {
-      if (!notifiers.includes(name)) problems.push(`routes[${i}].notify[${j}]: unknown notifier "${name}" (configured: ${notifiers.join(', ') || 'none'})`);
+      // An inherited notifier is said once, where it is written.
+      if (route.parent !== undefined && config.routes[route.parent]!.notify.includes(name)) return;
+      if (!notifiers.includes(name)) problems.push(`${route.at}.notify[${j}]: unknown notifier "${name}" (configured: ${notifiers.join(', ') || 'none'})`);
     }),
   );
   problems.push(...routeProblems(config.routes));

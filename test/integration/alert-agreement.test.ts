@@ -1,5 +1,5 @@
-// Issue 21: `routes test` and the dispatcher agree. fast-check draws routes (grouped or not, held by a time
-// interval, renotify), a silence and a sequence of events; for each event `routes test` (explainRouting) is asked
+// `routes test` and the dispatcher agree. fast-check draws a route tree (children, continue, Alertmanager matchers;
+// grouped or not, held by a time interval, renotify), a silence and a sequence of events; for each event `routes test` (explainRouting) is asked
 // first, then the real dispatcher decides, and what it recorded per notifier must be what routes test said.
 import fc from 'fast-check';
 import { readDecisionState } from '../../src/alerts/decision-state';
@@ -20,12 +20,28 @@ function outcomeOf(d: DeliveryRecord): string {
   return 'send';
 }
 
-const route = fc.record({
-  notify: fc.subarray(['pd', 'ce'], { minLength: 1 }),
+const settings = {
   type: fc.constantFrom(undefined, 'steprun.failed', ['steprun.failed', 'pipelinerun.failed'], 'steprun.*'),
+  matcher: fc.constantFrom(undefined, 'step!="eval"', 'step=~"tr.*"', 'type!~"pipelinerun\\..*"', 'step=""'),
+  continue: fc.option(fc.boolean(), { nil: undefined }),
   grouped: fc.boolean(),
   muted: fc.boolean(),
   renotify: fc.constantFrom('never', 'update', 'always'),
+};
+const notifiers = fc.subarray(['pd', 'ce'], { minLength: 1 });
+/** A child inherits its parent's notifiers unless it names its own. */
+const child = fc.record({ ...settings, notify: fc.option(notifiers, { nil: undefined }) });
+const route = fc.record({ ...settings, notify: notifiers, children: fc.array(child, { maxLength: 2 }) });
+
+type Drawn = { type?: string | string[]; matcher?: string; continue?: boolean; grouped: boolean; muted: boolean; renotify: string; notify?: string[] };
+const nodeOf = (r: Drawn) => ({
+  match: r.type ? { type: r.type } : {},
+  ...(r.matcher ? { matchers: [r.matcher] } : {}),
+  ...(r.notify ? { notify: r.notify } : {}),
+  ...(r.continue !== undefined ? { continue: r.continue } : {}),
+  renotify: r.renotify,
+  ...(r.grouped ? { group: { wait: 60 } } : {}),
+  ...(r.muted ? { mute: ['always'] } : {}),
 });
 
 const event = fc.oneof(
@@ -44,13 +60,7 @@ describe('routes test and the dispatcher agree (property)', () => {
           const rig = await new AlertRig({
             config: {
               timeIntervals: { always: [{ location: 'UTC' }] },
-              routes: routes.map((r) => ({
-                match: r.type ? { type: r.type } : {},
-                notify: r.notify,
-                renotify: r.renotify,
-                ...(r.grouped ? { group: { wait: 60 } } : {}),
-                ...(r.muted ? { mute: ['always'] } : {}),
-              })),
+              routes: routes.map((r) => ({ ...nodeOf(r), ...(r.children.length ? { routes: r.children.map(nodeOf) } : {}) })),
             },
           }).start();
           try {

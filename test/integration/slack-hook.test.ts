@@ -143,13 +143,20 @@ describe('clicks on an alert’s buttons', () => {
     expect(await click(message, 'srw_silence_1h')()).toBe(200);
     const silences = await waitFor(
       async () => {
-        const list = ((await (await fetch(`${daemon.apiUrl}/silences`)).json()) as { silences: { matchers: Record<string, string>; createdBy?: string }[] })
+        const list = ((await (await fetch(`${daemon.apiUrl}/silences`)).json()) as { silences: { matchers: { name: string; op: string; value: string }[]; createdBy?: string }[] })
           .silences;
         return list.length ? list : undefined;
       },
       { what: 'the silence' },
     );
-    expect(silences[0]).toMatchObject({ matchers: { provider: 'local', experiment: 'slk', step: 'train' }, createdBy: '@jane' });
+    expect(silences[0]).toMatchObject({
+      matchers: [
+        { name: 'provider', op: '=', value: 'local' },
+        { name: 'experiment', op: '=', value: 'slk' },
+        { name: 'step', op: '=', value: 'train' },
+      ],
+      createdBy: '@jane',
+    });
     const before = incoming().length;
     await runPipelineText(local.store, FAILING, path.join(dataDir, 'w2'));
     const deliveries = new DeliveryStore(redis, daemon.keys);

@@ -3,7 +3,7 @@ import { alertActionOf, alertKeyOf } from '../../src/alerts/alert-key';
 import type { DecisionState } from '../../src/alerts/decide';
 import { explainRouting } from '../../src/alerts/explain';
 import { alertPolicyOf } from '../../src/alerts/policy';
-import { parseMatchers, silenceMatches, type Silence } from '../../src/alerts/silences';
+import { matchersOf, parseMatchers, silenceMatches, type Silence } from '../../src/alerts/silences';
 import { groupFlushAt, repeatDue } from '../../src/alerts/timing';
 import { ManualClock } from '../../src/util/clock';
 import { validateConfig } from '../../src/config/load';
@@ -67,7 +67,7 @@ describe('silencing', () => {
   const clock = new ManualClock(Date.parse('2026-11-26T10:00:00Z'));
   const silence = (matchers: Record<string, string>, forMs = 2 * 3_600_000): Silence => ({
     id: 's1',
-    matchers,
+    matchers: matchersOf(matchers),
     startsAt: clock.now(),
     endsAt: clock.now() + forMs,
     comment: '',
@@ -94,7 +94,10 @@ describe('silencing', () => {
   });
 
   it('--match is parsed and checked by field name', () => {
-    expect(parseMatchers('experiment=churn, type=steprun.failed')).toEqual({ experiment: 'churn', type: 'steprun.failed' });
+    expect(parseMatchers('experiment=churn, type=steprun.failed')).toEqual([
+      { name: 'experiment', op: '=', value: 'churn' },
+      { name: 'type', op: '=', value: 'steprun.failed' },
+    ]);
     expect(() => parseMatchers('colour=red')).toThrow(/unknown field "colour"/);
     expect(() => parseMatchers('experiment')).toThrow(/FIELD=VALUE/);
   });
@@ -125,7 +128,7 @@ describe('routes dry-run', () => {
   });
 
   it('explains a silenced event', () => {
-    const s: Silence = { id: 's9', matchers: { experiment: 'churn' }, startsAt: now - 1, endsAt: now + 1000, comment: 'quota', createdAt: now };
+    const s: Silence = { id: 's9', matchers: matchersOf({ experiment: 'churn' }), startsAt: now - 1, endsAt: now + 1000, comment: 'quota', createdAt: now };
     const r = explain(routes, [s], stepEvent(), now);
     expect(r.silencedBy).toEqual([{ id: 's9', comment: 'quota', endsAt: new Date(now + 1000).toISOString() }]);
     expect(r.deliveries.every((d) => d.outcome === 'silenced')).toBe(true);

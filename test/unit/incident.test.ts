@@ -12,7 +12,7 @@ import {
 } from '../../src/alerts/incident';
 import { incidentMessage } from '../../src/alerts/incident-message';
 import type { AlertView } from '../../src/alerts/decision-types';
-import type { Silence } from '../../src/alerts/silences';
+import { matchersOf, type Silence } from '../../src/alerts/silences';
 import type { WatchEvent } from '../../src/store/events';
 
 const NOW = Date.parse('2026-12-07T02:14:00Z');
@@ -25,7 +25,14 @@ function alert(step: string, o: Partial<AlertView> = {}): AlertView {
 const member = (step: string, o?: Partial<AlertView>) => ({ key: `local/E/step/${step}`, alert: alert(step, o) });
 const resolved = (step: string) => ({ key: `local/E/step/${step}` });
 const log = (o: Partial<NotificationLog>): NotificationLog => ({ firing: [], resolved: [], action: 'trigger', at: NOW - 1000, seq: 1, ...o });
-const silence = (step: string): Silence => ({ id: 's1', matchers: { step }, startsAt: NOW - 1, createdAt: NOW - 1, endsAt: NOW + 3_600_000, comment: '' });
+const silence = (step: string): Silence => ({
+  id: 's1',
+  matchers: matchersOf({ step }),
+  startsAt: NOW - 1,
+  createdAt: NOW - 1,
+  endsAt: NOW + 3_600_000,
+  comment: '',
+});
 
 describe('the flush stages', () => {
   it('resolved: an alert gone from the open alerts does not fire', () => {

@@ -8,6 +8,11 @@ import { stepEventFixture } from '../support/events';
 const event = (o: Partial<WatchEvent> & { status?: string; step?: string } = {}): WatchEvent =>
   stepEventFixture({ type: 'steprun.failed', trackId: 't', pipelineRunId: 'p1', ...o, status: (o.status ?? 'Failed') as StepStatus });
 const route = (match: RouteConfig['match'], notify: string[], extra: Partial<RouteConfig> = {}): RouteConfig => ({
+  at: 'routes[0]',
+  children: [],
+  continue: true,
+  matchers: [],
+  annotations: {},
   match,
   notify,
   summary: false,

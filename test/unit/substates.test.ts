@@ -8,7 +8,7 @@ import type { StepRunSnapshot } from '../../src/model/provider';
 import type { WatchEvent } from '../../src/store/events';
 import { nextEvents, type Transition } from '../../src/watch/state';
 import { trackFromRequest } from '../../src/store/tracks';
-import { routeSchema } from '../../src/config/schema';
+import { routesSchema } from '../../src/config/route-schema';
 
 const track = trackFromRequest({ provider: 'azureml', pipelineRun: 'p1' }, 'cli', 0);
 
@@ -86,7 +86,7 @@ describe('steprun.substate', () => {
   });
 
   it('routes take ordinary sub-states only by naming the type; NotResponding’s open and resolve match like any event', () => {
-    const route = (match: Record<string, unknown>) => routeSchema.parse({ match, notify: ['x'] });
+    const route = (match: Record<string, unknown>) => routesSchema.parse([{ match, notify: ['x'] }])[0]!;
     const [, finalizing] = observe({}, ['Running', 'Finalizing']);
     const [, , notResponding] = observe({}, ['Running', 'Finalizing', 'NotResponding']);
     expect(routeMatches(route({ type: 'steprun.*' }), finalizing!)).toBe(false);

@@ -30,10 +30,12 @@ export function routesCommand(program: Command): void {
     'which routes an event matches and why, the notifiers, and what silences, groups or quiet periods hold it',
     'steprun-watch routes test --event-id e3f0...',
     'steprun-watch routes test failed-event.json',
+    'steprun-watch routes test --tree failed-event.json',
   )
     .option('--event-id <id>', 'an event of the events stream')
+    .option('--tree', 'print the route tree only, with the path the event takes (as amtool config routes test --tree)')
     .argument('[event.json]', 'or an event as JSON (as `events --json` prints it)')
-    .action(async (file: string | undefined, o: { eventId?: string }, cmd: Command) => {
+    .action(async (file: string | undefined, o: { eventId?: string; tree?: boolean }, cmd: Command) => {
       if (!file === !o.eventId) throw new InvalidInputError('routes test takes --event-id ID or an EVENT.json file (one of them)');
       const config = await configOf(cmd);
       const now = systemClock.now();
@@ -44,7 +46,7 @@ export function routesCommand(program: Command): void {
         const history = o.eventId ? await deliveryHistory(redis, keys, new DeliveryStore(redis, keys), policy, event) : undefined;
         return new IncidentStore(redis, keys).explain(explainRouting(policy, state, event, history));
       });
-      report(cmd, result, () => explanationText(result));
+      report(cmd, result, () => (o.tree ? treeText(result) : explanationText(result)));
     });
 }
 
@@ -70,15 +72,27 @@ function explanationText(result: Explanation): string {
     ]
       .filter(Boolean)
       .join('; ');
-    out.push(`  routes[${r.route}] ${r.matched ? 'MATCHED' : 'no match'} -> ${r.notify.join(', ')}: ${r.why}${extras ? ` (${extras})` : ''}`);
+    out.push(`${'  '.repeat(r.depth + 1)}${r.at} ${routeMark(r)} -> ${r.notify.join(', ') || 'nobody'}: ${r.why}${extras ? ` (${extras})` : ''}`);
   }
   for (const s of result.silencedBy) out.push(`  silenced by ${s.id} until ${s.endsAt}: ${s.comment}`);
   for (const d of result.deliveries) {
-    out.push(`  ${d.notifier}: ${d.outcome} — ${d.reason}${d.route >= 0 ? ` (routes[${d.route}])` : ''}`);
+    out.push(`  ${d.notifier}: ${d.outcome} — ${d.reason}${d.route >= 0 ? ` (${result.routes[d.route]?.at ?? `routes[${d.route}]`})` : ''}`);
     if (d.incident) out.push(`    ${incidentLine(d.incident)}`);
   }
   out.push(`  deliveries: ${result.deliveries.map((d) => `${d.notifier} (${d.outcome})`).join(', ') || 'none: no route matches'}`);
   return out.join('\n') + '\n';
+}
+
+/** TAKES (this route decides), matched (a child route decides), no match, or not reached. */
+function routeMark(r: Explanation['routes'][number]): string {
+  return r.taken ? 'TAKES' : r.matched ? 'matched' : r.why.startsWith('not reached') ? 'not reached' : 'no match';
+}
+
+/** The tree as amtool's `config routes test --tree` shows it: every route indented under its parent, the path taken marked. */
+function treeText(result: Explanation): string {
+  const lines = result.routes.map((r) => `${'  '.repeat(r.depth)}${r.taken ? '*' : r.matched ? '+' : '-'} ${r.at} -> ${r.notify.join(', ') || 'nobody'}`);
+  const taken = result.routes.filter((r) => r.taken).map((r) => r.at);
+  return `${lines.join('\n')}\n${taken.length ? `taken by: ${taken.join(', ')}` : 'no route takes it'}\n(* takes it, + matched and passed on to a child, - not matched or not reached)\n`;
 }
 
 /** A pager's incident in words: its group, the key the pager holds, what it was last sent, and the next flush. */

@@ -1,10 +1,10 @@
 // steprun-watch silence: mute matching alerts for a while (add, list, expire).
 import type { Command } from 'commander';
 import { systemClock } from '../../util/clock';
-import { parseMatchers, SilenceStore } from '../../alerts/silences';
+import { matchersText, parseMatchers, SilenceStore } from '../../alerts/silences';
 import { parseDurationMs } from '../../util/duration';
 import { InvalidInputError } from '../../model/errors';
-import { defineCommand, keyValues, report, reportList } from '../command';
+import { defineCommand, report, reportList } from '../command';
 import { configOf, withRedis } from '../context';
 
 export function silenceCommand(program: Command): void {
@@ -21,7 +21,10 @@ export function silenceCommand(program: Command): void {
     'silence events matching every FIELD=VALUE (globs allowed) for a duration',
     'steprun-watch silence add --match experiment=churn,type=steprun.failed --for 2h --comment "known quota issue"',
   )
-    .requiredOption('--match <matchers>', 'FIELD=VALUE[,FIELD=VALUE]: type, status, experiment, pipeline, pipelineRunId, step, provider, trackId, labels.NAME')
+    .requiredOption(
+      '--match <matchers>',
+      'matchers, comma-separated: FIELD=VALUE (globs: train*), FIELD!=VALUE, FIELD=~REGEX, FIELD!~REGEX; fields: type, status, experiment, pipeline, pipelineRunId, step, provider, trackId, labels.NAME',
+    )
     .requiredOption('--for <duration>', 'how long, e.g. 2h, 30m, 1d')
     .option('--comment <text>', 'why (shown by `silence list`)', '')
     .action(async (o: { match: string; for: string; comment: string }, cmd: Command) => {
@@ -41,7 +44,7 @@ export function silenceCommand(program: Command): void {
     reportList(cmd, list, 'no silences', {
       ID: (s) => s.id,
       STATE: (s) => (now < s.startsAt ? 'pending' : now < s.endsAt ? 'active' : 'expired'),
-      MATCHERS: (s) => keyValues(s.matchers),
+      MATCHERS: (s) => matchersText(s.matchers),
       ENDS: (s) => new Date(s.endsAt).toISOString(),
       COMMENT: (s) => s.comment,
     });

@@ -1,6 +1,6 @@
 // Open alerts and silences: add a silence with an expiry, expire one (the buttons call the JSON API).
 import type { ApiDeps } from '../../deps';
-import type { Silence } from '../../../alerts/silences';
+import { matchersText, type Silence } from '../../../alerts/silences';
 import { holdsLine, receiverHolds } from '../../../alerts/receivers';
 import { html, table, timeAgo, type SafeHtml } from '../html';
 
@@ -63,11 +63,7 @@ function silenceTable(list: Silence[], state: 'active' | 'expired'): SafeHtml {
     (s) =>
       html`<tr data-silence="${s.id}" data-state="${state}">
         <td>
-          <code
-            >${Object.entries(s.matchers)
-              .map(([k, v]) => `${k}=${v}`)
-              .join(',')}</code
-          >
+          <code>${matchersText(s.matchers)}</code>
         </td>
         <td><time datetime="${new Date(s.endsAt).toISOString()}">${new Date(s.endsAt).toISOString().replace('T', ' ').slice(0, 16)} UTC</time></td>
         <td>${s.comment}</td>
