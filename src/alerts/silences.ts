@@ -98,6 +98,21 @@ export class SilenceStore {
     return all.filter((s) => !stale.includes(s.id)).sort((a, b) => b.createdAt - a.createdAt);
   }
 
+  /**
+   * Changes a silence (Alertmanager's POST with an id): matchers, times and comment replaced, its id kept; one that
+   * has ended is made anew (a new id), as Alertmanager does. SilenceNotFoundError when there is none with that id.
+   */
+  async update(id: string, o: Parameters<SilenceStore['add']>[0], now: number): Promise<Silence> {
+    const before = await this.get(id);
+    if (before.endsAt <= now) return this.add(o, now);
+    const after = await this.add({ ...o, id }, now);
+    const changed = { ...after, createdAt: before.createdAt };
+    await this.redis.hset(this.keys.silences, id, JSON.stringify(changed));
+    // A silence made shorter or narrower may let alerts through at once: they are looked at again at the next tick.
+    await this.lookAgain(now);
+    return changed;
+  }
+
   /** The silence with this id (SilenceNotFoundError when there is none). */
   async get(id: string): Promise<Silence> {
     const json = await this.redis.hget(this.keys.silences, id);
@@ -111,9 +126,13 @@ export class SilenceStore {
     s.endsAt = Math.min(s.endsAt, now);
     s.updatedAt = now;
     await this.redis.hset(this.keys.silences, id, JSON.stringify(s));
-    // Every alert a silence kept from a notifier is looked at again at the next tick (unmuted.ts), not a minute on.
+    await this.lookAgain(now);
+    return s;
+  }
+
+  /** Every alert a silence kept from a notifier is looked at again at the next tick (unmuted.ts), not a minute on. */
+  private async lookAgain(now: number): Promise<void> {
     const muted = await this.redis.zrangebyscore(this.keys.alertsMuted, `(${now}`, '+inf');
     if (muted.length) await this.redis.zadd(this.keys.alertsMuted, 'XX', ...muted.flatMap((m) => [now, m]));
-    return s;
   }
 }

@@ -10,6 +10,7 @@ import { parseEntry } from '../store/outbox';
 import { TrackStore, trackOfTarget, verifyTarget } from '../store/tracks';
 import { EventFanout } from '../store/outbox-tail';
 import { defineAlertRoutes } from './alert-routes';
+import { defineAlertmanagerSilenceRoutes } from './alertmanager-silences';
 import { defineHookRoutes } from './hook-routes';
 import { definePagerDutyHook } from './pagerduty-hook';
 import { defineSlackHook } from './slack-hook';
@@ -150,6 +151,7 @@ export class ApiServer {
       sendJson(res, 200, { deliveries: await d.deliveries.list({ failedOnly: status === 'failed', limit }) });
     });
     defineAlertRoutes((method, path, handler) => this.route(method, path, handler), d);
+    defineAlertmanagerSilenceRoutes((method, path, handler) => this.route(method, path, handler), d);
     defineHookRoutes((method, path, handler) => this.route(method, path, handler, 'self'), d.hooks?.eventGrid, d.hints);
     definePagerDutyHook((method, path, handler) => this.route(method, path, handler, 'self'), d);
     defineSlackHook((method, path, handler) => this.route(method, path, handler, 'self'), d);
