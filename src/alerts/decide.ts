@@ -35,10 +35,12 @@ export function decideEvent(policy: AlertPolicy, state: DecisionState, e: WatchE
     const base = {
       notifier,
       route: index,
-      ...(action === 'open' && route.repeat ? { repeatEveryMs: route.repeat.every } : {}),
+      ...(action === 'open' && (traits.resendMs ?? route.repeat) ? { repeatEveryMs: traits.resendMs ?? (route.repeat as { every: number }).every } : {}),
       ...(route.severity ? { severity: route.severity } : {}),
+      ...(Object.keys(route.annotations).length ? { annotations: route.annotations } : {}),
     };
-    const group = route.group ?? policy.defaultGroups.get(notifier);
+    // An Alertmanager receiver groups by its own config: each alert goes to it as it comes.
+    const group = traits.resendMs ? undefined : (route.group ?? policy.defaultGroups.get(notifier));
     const grouped = group ? { group: { ...group, values: group.by.map((f) => fieldOf(e, f) ?? '-') } } : {};
     const inhibitedBy = inhibitorOf(policy, state, e, key, notifier);
     if (inhibitedBy) {
@@ -109,15 +111,16 @@ export function decideRepeat(policy: AlertPolicy, state: DecisionState, alert: A
   const r = routeNow(policy, state, alert, notifier);
   if ('outcome' in r) return r;
   const { route } = r;
-  if (!route.repeat) return { ...r.base, outcome: 'suppressed', reason: `routes[${r.base.route}] no longer repeats` };
+  const { resendMs } = policy.traits.get(notifier) ?? {};
+  const every = resendMs ?? (route.repeat ? route.repeat.every : undefined);
+  if (!every) return { ...r.base, outcome: 'suppressed', reason: `${route.at} no longer repeats` };
   const quiet = quietNow(policy, state, alert, notifier, r);
   if (quiet) return quiet;
   if (alert.pending[notifier] && alert.told[notifier] === undefined) return { ...r.base, outcome: 'held', reason: 'its grouped page has not been sent yet' };
-  return {
-    ...r.base,
-    outcome: 'send',
-    reason: `open since ${new Date(alert.openedAt).toISOString()}; repeats every ${Math.round(route.repeat.every / 1000)}s`,
-  };
+  const why = resendMs
+    ? `posted again every ${Math.round(every / 1000)}s while open (Alertmanager expires what is not)`
+    : `repeats every ${Math.round(every / 1000)}s`;
+  return { ...r.base, outcome: 'send', reason: `open since ${new Date(alert.openedAt).toISOString()}; ${why}` };
 }
 
 /**
@@ -134,21 +137,27 @@ export function decideUnmuted(policy: AlertPolicy, state: DecisionState, alert: 
   return { ...r.base, outcome: 'send', reason: `no longer muted; failing since ${new Date(alert.openedAt).toISOString()}` };
 }
 
-type RouteNow = { base: Pick<Decision, 'notifier' | 'route' | 'severity'>; route: RouteConfig; holdUntil?: number };
+type RouteNow = { base: Pick<Decision, 'notifier' | 'route' | 'severity' | 'annotations'>; route: RouteConfig; holdUntil?: number };
 
 /** The route that sends an open alert to `notifier` now, or why none does. */
 function routeNow(policy: AlertPolicy, state: DecisionState, alert: AlertView, notifier: string): RouteNow | Decision {
   const chosen = chooseRoutes(policy, alert.event, state.now).get(notifier);
   const route = chosen && policy.routes[chosen.route];
   if (!chosen || !route) return { notifier, route: -1, outcome: 'suppressed', reason: `no route sends ${alert.key} to ${notifier} any more` };
-  const base = { notifier, route: chosen.route, ...(route.severity ? { severity: route.severity } : {}) };
+  const base = {
+    notifier,
+    route: chosen.route,
+    ...(route.severity ? { severity: route.severity } : {}),
+    ...(Object.keys(route.annotations).length ? { annotations: route.annotations } : {}),
+  };
   return { base, route, ...(chosen.holdUntil ? { holdUntil: chosen.holdUntil } : {}) };
 }
 
 /** What keeps an open alert from a notifier now: an acknowledgement, an inhibition, a silence, a time interval. */
 function quietNow(policy: AlertPolicy, state: DecisionState, alert: AlertView, notifier: string, { base, route, holdUntil }: RouteNow): Decision | undefined {
-  // An acknowledgement stands until the alert resolves, or until the route's ack.expires.
-  if (alert.acked && !(route.ack && state.now >= alert.acked.at + route.ack.expires))
+  // An acknowledgement stands until the alert resolves, or until the route's ack.expires. Alertmanager knows no
+  // acknowledgement: what still fails is posted to it still.
+  if (alert.acked && !policy.traits.get(notifier)?.resendMs && !(route.ack && state.now >= alert.acked.at + route.ack.expires))
     return { ...base, outcome: 'suppressed', reason: `acknowledged by ${alert.acked.by}` };
   const inhibitedBy = inhibitorOf(policy, state, alert.event, alert.key, notifier);
   if (inhibitedBy) return { ...base, outcome: 'inhibited', reason: `inhibited by ${inhibitedBy}`, inhibitedBy };

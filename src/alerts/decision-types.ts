@@ -23,6 +23,11 @@ export interface GroupConfig {
 export interface NotifierTraits {
   pager?: boolean;
   live?: boolean;
+  /**
+   * An Alertmanager receiver: each open alert is posted again this often, whatever the route's `repeat` (it expires
+   * there otherwise), not grouped here (Alertmanager groups), and acknowledgements do not stop it (it still fails).
+   */
+  resendMs?: number;
 }
 
 /** Everything configured that the decision reads. */
@@ -80,6 +85,8 @@ export interface Decision {
   failures?: number;
   /** Pager severity the route asks for. */
   severity?: RouteConfig['severity'];
+  /** The route's annotations (Mustache), for the message. */
+  annotations?: Record<string, string>;
   silencedBy?: string[];
   inhibitedBy?: string;
 }

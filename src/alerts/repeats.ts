@@ -9,6 +9,7 @@ import type { Keys } from '../store/keys';
 import { scriptsFor } from '../store/scripts';
 import type { AlertStore, OpenAlert } from './alert-store';
 import { decideRepeat, type AlertPolicy, type Decision, type DecisionState } from './decide';
+import { annotated } from './route-choice';
 import type { SilenceStore } from './silences';
 import { repeatDue } from './timing';
 
@@ -86,7 +87,7 @@ export async function sendOrRecord(
   now: number,
 ): Promise<boolean> {
   const { notifier } = decision;
-  const event = decision.severity ? { ...message.event, severity: decision.severity } : message.event;
+  const event = annotated(decision.severity ? { ...message.event, severity: decision.severity } : message.event, decision.annotations);
   const record = { id: message.id, eventId: event.id, notifier, eventType: event.type, summary: message.summary };
   if (decision.outcome === 'send') {
     if (!(await d.alerts.noteMessage(alert.key, notifier, message.id))) return false;

@@ -13,6 +13,22 @@ export interface Chosen {
   holdUntil?: number;
 }
 
+/**
+ * The event with its route's annotations (runbook, summary, ...) under its own (a track's, which say more about
+ * their pipeline): Mustache still, rendered as the message is sent.
+ */
+export function annotated(e: WatchEvent, annotations: Record<string, string> | undefined): WatchEvent {
+  if (!annotations || Object.keys(annotations).length === 0) return e;
+  return { ...e, annotations: { ...annotations, ...e.annotations } };
+}
+
+/** The annotations of the routes that take an event (the first route to name one wins), under the event's own. */
+export function routeAnnotationsOf(policy: AlertPolicy, e: WatchEvent): Record<string, string> {
+  const merged: Record<string, string> = {};
+  for (const i of matchingRoutes(policy.routes, e)) for (const [name, value] of Object.entries(policy.routes[i]!.annotations)) merged[name] ??= value;
+  return { ...merged, ...e.annotations };
+}
+
 /** The alert key of an event: a route's `key` (the first matching route that sets one) or the default. */
 export function alertKeyFor(policy: AlertPolicy, e: WatchEvent): string {
   const keyRoute = matchingRoutes(policy.routes, e)

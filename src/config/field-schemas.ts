@@ -1,4 +1,5 @@
 // Small field schemas the config's sections share: names, durations, key fields, glob-or-list values.
+import Mustache from 'mustache';
 import { z } from 'zod';
 import { KEY_FIELDS } from '../store/event-fields';
 import { parseDurationMs } from '../util/duration';
@@ -26,3 +27,15 @@ export const duration = z.union([
 export const keyField = z.string().refine((f) => (KEY_FIELDS as readonly string[]).includes(f) || /^labels\.[A-Za-z0-9_.-]+$/.test(f), {
   message: `one of ${KEY_FIELDS.join(', ')} or labels.NAME`,
 });
+
+/** `runbook`, `summary`, `description` (and any other name) -> a Mustache template over the event's fields, parsed here. */
+export const annotationsSchema = z.record(
+  z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'letters, digits or "_" (runbook, summary, description, ...)'),
+  z.string().superRefine((text, ctx) => {
+    try {
+      Mustache.parse(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `not a valid Mustache template: ${(err as Error).message}` });
+    }
+  }),
+);

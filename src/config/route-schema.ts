@@ -5,7 +5,7 @@
 // they always did — so its routes keep their indices, and every group keyed by a route index keeps its id.
 import { z } from 'zod';
 import { MatcherSyntaxError, parseMatcher, type Matcher } from '../store/matchers';
-import { duration, keyField, name, stringOrList } from './field-schemas';
+import { annotationsSchema, duration, keyField, name, stringOrList } from './field-schemas';
 import { validTimeZone } from './time-range-schema';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
@@ -22,8 +22,6 @@ export const matcherList = z.array(z.string()).transform((texts, ctx) =>
     }
   }),
 );
-
-const annotations = z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'letters, digits or "_" (runbook, summary, description, ...)'), z.string());
 
 /** What a route node may say about itself; children inherit every setting they do not set. */
 const settings = {
@@ -52,7 +50,7 @@ const settings = {
   /** PagerDuty severity of the pages this route sends (default: from the event type: warning for stuck and missing, else error). */
   severity: z.enum(['critical', 'error', 'warning', 'info']).optional(),
   /** `runbook`, `summary`, `description` (and any other name): Mustache over the event's fields, in every message. */
-  annotations: annotations.optional(),
+  annotations: annotationsSchema.optional(),
 };
 
 const matchMap = z

@@ -1,6 +1,6 @@
 // The config schema: one zod schema that validates and documents every setting (docs/CONFIG.md mirrors it).
 import { z } from 'zod';
-import { duration, name } from './field-schemas';
+import { annotationsSchema, duration, name } from './field-schemas';
 import { inhibitRuleSchema, routesSchema } from './route-schema';
 import { parseSince, SINCE_HELP } from '../util/duration';
 import { timeRangeSchema, validTimeZone } from './time-range-schema';
@@ -26,6 +26,8 @@ export const trackTargetSchema = z
     pipelineRun: runName.optional(),
     stepRun: runName.optional(),
     labels: z.record(z.string(), z.string()).default({}),
+    /** `runbook`, `summary`, `description`, ...: Mustache over the event's fields, in every message of this track (over a route's). */
+    annotations: annotationsSchema.optional(),
     /** Experiment tracks: also take the runs created since then (runs not yet terminal are always taken). */
     since: z
       .string()

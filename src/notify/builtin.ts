@@ -1,4 +1,5 @@
 // Registers the built-in notifiers the same way a third-party notifier type would be registered.
+import { alertmanagerNotifierFactory } from './notifiers/alertmanager';
 import { consoleNotifierFactory } from './notifiers/console';
 import { downloadNotifierFactory } from './notifiers/harvest';
 import { emailNotifierFactory } from './notifiers/email';
@@ -13,5 +14,6 @@ export function builtinNotifiers(): NotifierRegistry {
     .register('webhook', webhookNotifierFactory)
     .register('slack', slackLiveNotifierFactory)
     .register('download', downloadNotifierFactory)
+    .register('alertmanager', alertmanagerNotifierFactory)
     .register('module', moduleNotifierFactory);
 }

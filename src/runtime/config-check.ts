@@ -7,7 +7,7 @@ import { ConfigInvalidError } from '../model/errors';
 import { routeProblems } from '../notify/dispatch/route-check';
 
 /** The built-in types (test/unit/config.test.ts holds them equal to the registries). */
-export const BUILTIN_NOTIFIER_TYPES = ['console', 'email', 'webhook', 'slack', 'download', 'module'] as const;
+export const BUILTIN_NOTIFIER_TYPES = ['console', 'email', 'webhook', 'slack', 'download', 'alertmanager', 'module'] as const;
 export const BUILTIN_PROVIDER_TYPES = ['local', 'azureml', 'module'] as const;
 
 /** The types a config may name: the built-ins, or what an embedder registered (Daemon.create({registries})). */

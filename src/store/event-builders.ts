@@ -26,6 +26,7 @@ function base(track: Track, subject: string, seq: number, now: number) {
     trackId: track.id,
     provider: track.provider,
     labels: track.labels,
+    ...(track.annotations ? { annotations: track.annotations } : {}),
   };
 }
 
@@ -115,7 +116,7 @@ export function trackErrorEvent(track: Track, error: RunError & { retryable?: bo
 
 /** What the stuck watch recorded when it set a step's deadline. */
 export interface StuckFacts {
-  track: Pick<Track, 'id' | 'provider' | 'labels'>;
+  track: Pick<Track, 'id' | 'provider' | 'labels' | 'annotations'>;
   experiment: string;
   pipelineRunId: string;
   step: StepRunData;
@@ -140,6 +141,7 @@ export function stuckEvent(info: StuckFacts, subject: string, now: number): Watc
     experiment: info.experiment,
     pipelineRunId: info.pipelineRunId,
     labels: info.track.labels,
+    ...(info.track.annotations ? { annotations: info.track.annotations } : {}),
     stepRun: info.step,
     stuck: {
       reason: info.reason,
@@ -163,6 +165,7 @@ export function experimentEvent(track: Track, type: 'experiment.missing' | 'expe
     provider: track.provider,
     experiment: track.experiment ?? '',
     labels: track.labels,
+    ...(track.annotations ? { annotations: track.annotations } : {}),
   };
 }
 
@@ -188,6 +191,8 @@ export interface ResolvedAlertFacts {
   notifiers: string[];
   told: Record<string, string>;
   acked?: { by: string; at: number; comment?: string };
+  /** The event that opened it. */
+  event?: WatchEvent;
 }
 
 /** The alert.resolved of alert `key`, resolved by event `by` (of run `resolvedRun`) or by a human. */
@@ -216,6 +221,8 @@ export function alertResolvedEvent(
       openedType: alert.openedType as WatchEvent['type'],
       openedSummary: alert.openedSummary,
       ...(alert.openedRun ? { openedRun: alert.openedRun } : {}),
+      ...(alert.event?.stepRun ? { openedStep: alert.event.stepRun.name } : {}),
+      ...(alert.event?.pipelineRun ? { openedPipeline: alert.event.pipelineRun.name ?? alert.event.experiment } : {}),
       resolvedBy: by.id,
       ...(o.resolvedRun ? { resolvedRun: o.resolvedRun } : {}),
       durationMs: Math.max(0, now - alert.openedAt),

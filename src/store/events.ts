@@ -103,6 +103,8 @@ export interface WatchEvent {
   subState?: SubStateData;
   /** steprun.stuck: why, and the limit it passed. */
   stuck?: StuckData;
+  /** The route's annotations (runbook, summary, description, ...), rendered with this event's fields as it is sent. */
+  annotations?: Record<string, string>;
   /** The alert this event opens, resolves or repeats (set by the dispatcher). */
   alertKey?: string;
   /** alert.resolved: the alert that ended. */
@@ -169,6 +171,9 @@ export interface ResolvedAlertData {
   openedType: EventType;
   openedSummary: string;
   openedRun?: string;
+  /** The step or pipeline (by name) the alert was about, when it was one: receivers that label alerts need it. */
+  openedStep?: string;
+  openedPipeline?: string;
   /** The event and run that ended it well. */
   resolvedBy: string;
   resolvedRun?: string;

@@ -22,6 +22,8 @@ interface TrackBase {
   id: string;
   provider: string;
   labels: Record<string, string>;
+  /** Annotations (runbook, summary, ...) its events carry: Mustache, rendered as each message is sent. */
+  annotations?: Record<string, string>;
   createdAt: number;
   source: 'config' | 'cli' | 'api' | 'experiment';
   /** The experiment track that added this pipeline-run track. */
@@ -70,6 +72,7 @@ export interface TrackRequest {
   pipelineRun?: string;
   stepRun?: string;
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
   /** Experiment tracks: also take runs created since this time (ms; 0 = all). */
   since?: number;
   expect?: Expectation;
@@ -90,6 +93,7 @@ export function trackFromRequest(req: TrackRequest, source: Track['source'], now
   const base = {
     provider: req.provider,
     labels: req.labels ?? {},
+    ...(req.annotations && Object.keys(req.annotations).length ? { annotations: req.annotations } : {}),
     createdAt: now,
     source,
     ...(parent ? { parent } : {}),

@@ -192,7 +192,14 @@ async function observeExperiment(
   const found: FoundRun[] = [];
   for (const run of runs) {
     const child = trackFromRequest(
-      { provider: track.provider, experiment: run.experiment, pipelineRun: run.pipelineRunId, labels: track.labels, maxDurationMs: track.maxDurationMs },
+      {
+        provider: track.provider,
+        experiment: run.experiment,
+        pipelineRun: run.pipelineRunId,
+        labels: track.labels,
+        annotations: track.annotations,
+        maxDurationMs: track.maxDurationMs,
+      },
       'experiment',
       now,
       track.id,

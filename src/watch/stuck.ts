@@ -118,7 +118,7 @@ export class StuckWatch {
           ? runningLimit(history.get(this.keys.durations(track.provider, e.experiment, s.name)) ?? [], this.settings)
           : { limitMs: this.settings.maxQueuedMs, p95Ms: undefined, samples: undefined };
     return {
-      track: { id: track.id, provider: track.provider, labels: track.labels },
+      track: { id: track.id, provider: track.provider, labels: track.labels, annotations: track.annotations },
       experiment: e.experiment,
       pipelineRunId: e.pipelineRunId ?? '',
       step: s,
@@ -180,7 +180,7 @@ export class StuckWatch {
       if (limit === undefined) continue;
       const member = `${track.id}|${s.stepRunId}|${s.rawStatus}`;
       const info: StuckFacts = {
-        track: { id: track.id, provider: track.provider, labels: track.labels },
+        track: { id: track.id, provider: track.provider, labels: track.labels, annotations: track.annotations },
         experiment: s.experiment,
         pipelineRunId: s.pipelineRunId,
         step: stepEvent(track, s, s.status, 0, now).stepRun!,

@@ -143,8 +143,11 @@ describe('clicks on an alert’s buttons', () => {
     expect(await click(message, 'srw_silence_1h')()).toBe(200);
     const silences = await waitFor(
       async () => {
-        const list = ((await (await fetch(`${daemon.apiUrl}/silences`)).json()) as { silences: { matchers: { name: string; op: string; value: string }[]; createdBy?: string }[] })
-          .silences;
+        const list = (
+          (await (await fetch(`${daemon.apiUrl}/silences`)).json()) as {
+            silences: { matchers: { name: string; op: string; value: string }[]; createdBy?: string }[];
+          }
+        ).silences;
         return list.length ? list : undefined;
       },
       { what: 'the silence' },

@@ -6,7 +6,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { decideFlush, groupStateOf, nextFlushAt, type FlushDecision, type GroupState, type IncidentAction, type NotificationLog } from '../../alerts/incident';
 import { incidentMessage } from '../../alerts/incident-message';
 import type { IncidentGroup, PendingMessage } from '../../alerts/incidents';
-import { mutedUntil } from '../../alerts/route-choice';
+import { annotated, mutedUntil } from '../../alerts/route-choice';
 import { summarize, type WatchEvent } from '../../store/events';
 import { incidentDeliveryId } from '../../store/ids';
 import { noteFailure, type DeliveryFailure } from './delivery-outcome';
@@ -99,7 +99,7 @@ async function sendDecision(
     ...(reopened ? { openedAt: now } : log?.openedAt ? { openedAt: log.openedAt } : {}),
   };
   const event: WatchEvent = {
-    ...(lead ?? placeholderEvent(group, now)),
+    ...annotated(lead ?? placeholderEvent(group, now), deps.policy?.routes[group.settings.route]?.annotations),
     // A first page counts its latency from the failure's detection; any later message from now.
     ...(reopened && lead ? {} : { detectedAt: now }),
     time: new Date(now).toISOString(),

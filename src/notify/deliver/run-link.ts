@@ -3,6 +3,7 @@
 import type { WatchEvent } from '../../store/events';
 import { alertId } from '../../store/ids';
 import { isFailure } from '../notifiers/formats/describe';
+import { renderTemplate } from '../notifiers/formats/template';
 
 export const DASHBOARD_LINK_LABEL = 'Run in steprun-watch';
 
@@ -27,9 +28,26 @@ export function withDashboardLink(e: WatchEvent, publicUrl: string | undefined):
   return { ...e, dashboardUrl: url, links: [{ label: DASHBOARD_LINK_LABEL, url }, ...others] };
 }
 
-/** The event as the receiver sees it: with its dashboard link and, for a failure that opened an alert, its actions. */
+/** The label of an annotation `runbook` that is a link: Slack's button, Teams' action, PagerDuty's link, email's. */
+export const RUNBOOK_LINK_LABEL = 'Runbook';
+
+/**
+ * Annotations rendered with the event's fields (Mustache, plain text: each format escapes as it writes), and the
+ * runbook, when it is an address, made the first link after the dashboard's: every format shows links.
+ */
+export function withAnnotations(e: WatchEvent): WatchEvent {
+  if (!e.annotations) return e;
+  const annotations = Object.fromEntries(Object.entries(e.annotations).map(([name, template]) => [name, renderTemplate(template, e).trim()]));
+  const runbook = annotations.runbook;
+  if (!runbook || !/^https?:\/\/\S+$/.test(runbook)) return { ...e, annotations };
+  const links = (e.links ?? []).filter((l) => l.label !== RUNBOOK_LINK_LABEL);
+  links.splice(links[0]?.label === DASHBOARD_LINK_LABEL ? 1 : 0, 0, { label: RUNBOOK_LINK_LABEL, url: runbook });
+  return { ...e, annotations, links };
+}
+
+/** The event as the receiver sees it: its dashboard link, its annotations and, for a failure that opened an alert, its actions. */
 export function forReceiver(e: WatchEvent, o: { publicUrl?: string; alertActions?: boolean }): WatchEvent {
-  const linked = withDashboardLink(e, o.publicUrl);
+  const linked = withAnnotations(withDashboardLink(e, o.publicUrl));
   if (!o.alertActions || !e.alertKey || !isFailure(e)) return linked;
   return { ...linked, alertActions: { alertId: alertId(e.alertKey) } };
 }

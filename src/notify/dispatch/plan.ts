@@ -7,6 +7,7 @@ import type { BatchState } from '../../alerts/decision-state';
 import { incidentMarker } from '../../alerts/incident';
 import { incidentDecision, incidentJoinOf, incidentOfResolve, type IncidentJoin } from '../../alerts/incident-join';
 import type { IncidentStore } from '../../alerts/incidents';
+import { annotated } from '../../alerts/route-choice';
 import type { DeliveryStore } from '../../store/deliveries';
 import { summarize, type WatchEvent } from '../../store/events';
 import { deliveryId, deliveryJobId, groupDeliveryId, groupId } from '../../store/ids';
@@ -125,12 +126,12 @@ export async function planGrouped(scripts: Scripts, event: WatchEvent, d: Decisi
   return id;
 }
 
-/** The event as one notifier is sent it: an update says "still failing (n×)"; a route's pager severity. */
+/** The event as one notifier is sent it: an update says "still failing (n×)"; a route's pager severity and annotations. */
 export function messageFor(event: WatchEvent, d: Decision, state: BatchState | undefined): WatchEvent {
   const opened = d.outcome === 'update' && d.failures && event.alertKey ? state?.alert(event.alertKey)?.openedAt : undefined;
-  if (!opened && !d.severity) return event;
+  if (!opened && !d.severity && !d.annotations) return event;
   return {
-    ...event,
+    ...annotated(event, d.annotations),
     ...(opened && d.failures ? { stillFailing: { failures: d.failures, openedAt: new Date(opened).toISOString() } } : {}),
     ...(d.severity ? { severity: d.severity } : {}),
   };

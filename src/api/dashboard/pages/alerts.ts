@@ -2,6 +2,7 @@
 import type { ApiDeps } from '../../deps';
 import { matchersText, type Silence } from '../../../alerts/silences';
 import { holdsLine, receiverHolds } from '../../../alerts/receivers';
+import { annotationsCell } from '../annotations';
 import { html, table, timeAgo, type SafeHtml } from '../html';
 
 export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
@@ -16,6 +17,7 @@ export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
         <td>${a.openedType}</td>
         <td>${a.openedSummary}</td>
         <td>${a.failures}</td>
+        <td>${annotationsCell(d.policy, a.event)}</td>
         <td>${holdsLine(held.get(a.id))}</td>
         <td>
           ${
@@ -30,7 +32,7 @@ export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
   );
   return html`<section aria-labelledby="alerts-h">
       <h2 id="alerts-h">Open alerts</h2>
-      ${table({ head: ['Alert', 'Opened', 'By', 'Summary', 'Failures', 'Receivers hold', 'Acknowledged'], rows: alertRows, empty: 'No open alert.' })}
+      ${table({ head: ['Alert', 'Opened', 'By', 'Summary', 'Failures', 'Runbook', 'Receivers hold', 'Acknowledged'], rows: alertRows, empty: 'No open alert.' })}
     </section>
     <section aria-labelledby="silences-h">
       <h2 id="silences-h">Silences</h2>
@@ -46,7 +48,8 @@ export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
         <h3>Add a silence</h3>
         <label>Matches <input name="match" required placeholder="experiment=churn,type=steprun.failed" aria-describedby="match-help" /></label>
         <small id="match-help"
-          >FIELD=VALUE pairs, comma-separated; values may use * (e.g. <code>experiment=nightly-*</code>, <code>labels.team=ml</code>).</small
+          >Matchers, comma-separated: <code>experiment=nightly-*</code> (globs), <code>step!=report</code>, <code>experiment=~"nightly-.*"</code>,
+          <code>labels.team!~"ml|data"</code>.</small
         >
         <label>For <input name="for" required value="2h" pattern="\\d+[smhd]" aria-describedby="for-help" /></label>
         <small id="for-help">A duration: 30m, 2h, 1d.</small>

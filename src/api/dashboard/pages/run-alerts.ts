@@ -3,6 +3,7 @@
 import type { ApiDeps } from '../../deps';
 import { activeSilencesFor } from '../../../alerts/silences';
 import type { PipelineRunSnapshot, StepRunSnapshot } from '../../../model/provider';
+import { annotationsCell } from '../annotations';
 import { html, table, timeAgo, type SafeHtml } from '../html';
 
 export async function runAlerts(d: ApiDeps, providerName: string, pipeline: PipelineRunSnapshot, steps: StepRunSnapshot[]): Promise<SafeHtml> {
@@ -17,6 +18,7 @@ export async function runAlerts(d: ApiDeps, providerName: string, pipeline: Pipe
       <td><code>${a.key}</code></td>
       <td>${timeAgo(a.openedAt, now)}</td>
       <td>${a.failures}</td>
+      <td>${annotationsCell(d.policy, a.event)}</td>
       <td>${a.acked ? html`by ${a.acked.by}, ${timeAgo(a.acked.at, now)}` : html`<button type="button" data-ack-alert="${a.id}">Acknowledge</button>`}</td>
       <td>
         ${silencedUntil ? html`until <time datetime="${new Date(silencedUntil).toISOString()}">${new Date(silencedUntil).toISOString().slice(0, 16).replace('T', ' ')} UTC</time>` : 'no'}
@@ -25,6 +27,6 @@ export async function runAlerts(d: ApiDeps, providerName: string, pipeline: Pipe
   });
   return html`<section aria-labelledby="run-alerts-h">
     <h2 id="run-alerts-h">Alerts</h2>
-    ${table({ head: ['Alert', 'Open since', 'Failures', 'Acknowledged', 'Silenced'], rows, empty: 'No open alert for this run’s steps.' })}
+    ${table({ head: ['Alert', 'Open since', 'Failures', 'Runbook', 'Acknowledged', 'Silenced'], rows, empty: 'No open alert for this run’s steps.' })}
   </section>`;
 }

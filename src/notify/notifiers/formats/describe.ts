@@ -55,6 +55,10 @@ export function factsOf(e: WatchEvent): [string, string][] {
     if (a.acked) facts.push(['Acknowledged', `by ${a.acked.by} at ${a.acked.at}${a.acked.comment ? `: ${a.acked.comment}` : ''}`]);
     facts.push(['Alert', a.key]);
   }
+  // Annotations as written (the runbook is a link of its own when it is an address).
+  for (const [name, value] of Object.entries(e.annotations ?? {})) {
+    if (value && !(name === 'runbook' && /^https?:\/\//.test(value))) facts.push([name.charAt(0).toUpperCase() + name.slice(1), value]);
+  }
   if (e.pipelineRunId) facts.push(['Pipeline run', e.pipelineRunId]);
   if (e.stepRun) {
     const s = e.stepRun;
