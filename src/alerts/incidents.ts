@@ -110,6 +110,16 @@ export class IncidentStore {
     await this.redis.multi().hset(this.keys.incidentLog(groupId), encodeLog(log)).hdel(this.keys.incidentLog(groupId), 'pending').exec();
   }
 
+  /**
+   * What the pager is found to hold (a reconcile against its REST API): the log says it, so the group's next flush
+   * — now — sends what differs (`resolve`: the pager holds nothing, a firing group is triggered again; `trigger`: an
+   * acknowledgement it lacks is sent again). The log's count goes on, so each message keeps an id of its own.
+   */
+  async noteHeld(groupId: string, action: IncidentAction, now: number): Promise<void> {
+    await this.redis.hset(this.keys.incidentLog(groupId), 'action', action);
+    await this.flushSoon([groupId], now);
+  }
+
   /** After a flush: resolved alerts leave the group, its next flush is set; returns the alerts left (0: gone). */
   async settle(groupId: string, now: number, nextAt: number, gone: [string, string][]): Promise<number> {
     return this.scripts.settleIncident({ groupId, now, nextAt, logTtlSeconds: LOG_TTL_SECONDS, gone });

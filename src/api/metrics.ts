@@ -52,6 +52,18 @@ export class Metrics {
     DELIVERY_BUCKETS,
   );
 
+  readonly pagerDrift = new Gauge({
+    name: 'srw_pager_drift',
+    help: 'Incidents the pager and the daemon disagree on at the last check, by notifier and kind (open_there_only, open_here_only, acked_here_only).',
+    labelNames: ['notifier', 'kind'],
+    registers: [this.registry],
+  });
+  readonly pagerChecksFailed = this.counter(
+    'srw_pager_checks_failed_total',
+    'Checks of what the pager holds that could not ask it (its REST API down or refusing).',
+    ['notifier'],
+  );
+
   constructor(sources: MetricsSources) {
     const { redis, keys } = sources;
     this.gauge('srw_tracked_targets', 'Tracked targets by provider and state (ok, failing).', ['provider', 'state'], async (set) => {

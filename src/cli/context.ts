@@ -5,6 +5,9 @@ import { checkConfig, requireSecrets } from '../runtime/config-check';
 import { ConfigInvalidError } from '../model/errors';
 import { Experiment, Workspace } from '../model/workspace';
 import { builtinProviders } from '../providers/builtin';
+import { builtinNotifiers } from '../notify/builtin';
+import type { Notifier } from '../notify/notifier';
+import type { Logger } from '../util/logger';
 import type { RunProvider } from '../model/provider';
 import { Keys } from '../store/keys';
 import type { Redis } from 'ioredis';
@@ -39,6 +42,14 @@ export async function configOf(cmd: Command, o: { buildsAll?: boolean } = {}): P
   // What builds every notifier and provider (daemon, workers, ping) checks all of it there, every problem at once.
   if (!o.buildsAll) checkConfig(config);
   return config;
+}
+
+/** Builds one notifier instance by its config name (its secrets resolved). */
+export async function notifierFromConfig(config: LoadedConfig, name: string, logger: Logger): Promise<Notifier> {
+  const options = config.notifiers[name];
+  if (!options) throw new ConfigInvalidError(`unknown notifier "${name}" (configured: ${Object.keys(config.notifiers).join(', ')})`);
+  requireSecrets(config, `notifiers.${name}.`);
+  return builtinNotifiers().create(options, { name, dataDir: config.dataDir, logger, providers: new Map(), baseDir: process.cwd() });
 }
 
 /** Builds one provider instance by its config name. */

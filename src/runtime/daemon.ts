@@ -8,6 +8,7 @@ import { ApiServer } from '../api/server';
 import type { Logger } from '../util/logger';
 import { Metrics } from '../api/metrics';
 import { Dispatcher } from '../notify/dispatch/dispatch';
+import { startPagerChecks } from './pager-checks';
 import { RedisLiveMessages } from '../notify/notifiers/live-messages';
 import { sendDueRepeats } from '../alerts/repeats';
 import { sendDueUnmuted } from '../alerts/unmuted';
@@ -54,6 +55,7 @@ export class Daemon {
   private stuck?: StuckWatch;
   private missing?: MissingWatch;
   private stopFeeds?: () => Promise<void>;
+  private stopPagerChecks?: () => void;
   private threads?: DeliverThreads;
   private stopping?: Promise<void>;
   /** Where the HTTP API listens, once started. */
@@ -119,6 +121,8 @@ export class Daemon {
     delivery?.catch(() => undefined); // handled: awaited (and thrown) below, once the rest has started
     if (this.roles.dispatcher) this.startDispatcher(shared);
     if (this.roles.scheduler) await this.startScheduler(shared);
+    if (this.roles.scheduler)
+      this.stopPagerChecks = startPagerChecks({ ...shared, config, notifiers: this.notifiers, metrics: this.metrics, clock: this.clock, logger: this.log });
     await delivery;
     // The daemon serves the API; a worker-only process serves its health and metrics (every process is scrapable).
     if (!this.o.inThread && (this.servesApi || !this.roles.scheduler)) await this.startApi(shared);
@@ -276,6 +280,7 @@ export class Daemon {
     this.log.info('stopping: draining in-flight jobs');
     await this.api?.close();
     await this.stopFeeds?.();
+    this.stopPagerChecks?.();
     await this.scheduler?.stop();
     await this.dispatcher?.stop();
     await Promise.all([...this.workers.map((w) => w.close()), this.threads?.stop()]);

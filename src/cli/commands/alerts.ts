@@ -7,8 +7,12 @@ import { AlertStore } from '../../alerts/alert-store';
 import { holdsLine, receiverHolds } from '../../alerts/receivers';
 import { DeliveryStore } from '../../store/deliveries';
 import { formatDuration } from '../../notify/notifiers/formats/describe';
+import { InvalidInputError } from '../../model/errors';
+import { pagerApiOf } from '../../notify/notifiers/webhook';
+import { reconcilePager, type PagerDrift } from '../../notify/pager/reconcile';
+import { createLogger } from '../../util/logger';
 import { defineCommand, report, reportList } from '../command';
-import { configOf, withRedis } from '../context';
+import { configOf, notifierFromConfig, withRedis } from '../context';
 
 export function alertsCommand(program: Command): void {
   const alertsCommand = defineCommand(
@@ -41,6 +45,56 @@ export function alertsCommand(program: Command): void {
     );
   });
   defineAckCommands(alertsCommand);
+  defineReconcileCommand(alertsCommand);
+}
+
+/** `alerts reconcile`: what PagerDuty holds open against what the daemon holds (notify/pager/reconcile.ts). */
+function defineReconcileCommand(alertsCommand: Command): void {
+  defineCommand(
+    alertsCommand,
+    'reconcile',
+    "compare the incidents PagerDuty holds open (its REST API: a pager notifier's `api`) with the incident groups open here; --fix mends the drift",
+    'steprun-watch alerts reconcile',
+    'steprun-watch alerts reconcile --fix --notifier pagerduty',
+  )
+    .option('--fix', 'resolve incidents of ours open there only; make groups open here only page again')
+    .option('--notifier <name>', 'one pager notifier (default: every one with `api`)')
+    .action(async (o: { fix?: boolean; notifier?: string }, cmd: Command) => {
+      const config = await configOf(cmd);
+      const names = Object.keys(config.notifiers).filter((n) => (o.notifier ? n === o.notifier : pagerApiOf(config.notifiers[n]!)));
+      if (names.length === 0 || (o.notifier && !pagerApiOf(config.notifiers[o.notifier] ?? {}))) {
+        throw new InvalidInputError(
+          `${o.notifier ? `notifiers.${o.notifier}` : 'no notifier'}: a pager (format: pagerduty) with api: {token, serviceId} is needed to compare`,
+        );
+      }
+      const logger = createLogger({ level: 'warn', pretty: false });
+      const drifts = await withRedis(config, async (redis, keys) => {
+        const found = [];
+        for (const name of names) {
+          const notifier = await notifierFromConfig(config, name, logger);
+          try {
+            const api = pagerApiOf(config.notifiers[name]!)!;
+            found.push(
+              await reconcilePager({ name, api, incidents: new IncidentStore(redis, keys), notifier, logger }, { fix: Boolean(o.fix), now: systemClock.now() }),
+            );
+          } finally {
+            await notifier.close?.();
+          }
+        }
+        return found;
+      });
+      report(cmd, { drifts }, () => drifts.map(driftText).join(''));
+    });
+}
+
+function driftText(d: PagerDrift): string {
+  const lines = [
+    ...d.openThereOnly.map((k) => `  open at PagerDuty, no open group here: ${k}`),
+    ...d.openHereOnly.map((k) => `  open here, no open incident at PagerDuty: ${k}`),
+    ...d.ackedHereOnly.map((k) => `  acknowledged here, triggered at PagerDuty: ${k}`),
+    ...d.fixed.map((f) => `  fixed: ${f}`),
+  ];
+  return `${d.notifier}: ${lines.length ? `drift\n${lines.join('\n')}` : 'PagerDuty holds what the daemon holds'}\n`;
 }
 
 /** `alerts ack` and `alerts unack`: an acknowledgement, given or taken back, reaches every pager holding the alert. */

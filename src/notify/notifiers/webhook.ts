@@ -7,6 +7,20 @@ import { postJson } from '../deliver/http';
 import type { Notifier, NotifierFactory } from '../notifier';
 import { parseOptions } from '../options';
 import { signatureHeaders } from '../deliver/signing';
+import { duration } from '../../config/field-schemas';
+
+const pagerApiSchema = z.strictObject({
+  /** A read-only REST API key, from the environment (`${PAGERDUTY_API_TOKEN}`). */
+  token: z.string().min(1),
+  /** The service the routing key opens incidents in (its id, e.g. PWIXJZS). */
+  serviceId: z.string().min(1),
+  url: z.string().url().default('https://api.pagerduty.com'),
+  /** Compare every so often in the daemon (counted in /metrics as srw_pager_drift); none: only `alerts reconcile`. */
+  checkEvery: duration.optional(),
+  /** The periodic check mends what it finds (as `alerts reconcile --fix`). */
+  fix: z.boolean().default(false),
+});
+export type PagerApiSettings = z.infer<typeof pagerApiSchema>;
 
 const PAGERDUTY_URL = 'https://events.pagerduty.com/v2/enqueue';
 
@@ -22,9 +36,18 @@ const optionsSchema = z
     timeoutMs: z.number().int().positive().default(10000),
     /** Mustache subject/title and text instead of the built-in wording (slack, teams; pagerduty: the subject). */
     template: templateSchema.optional(),
+    /** PagerDuty's REST API (read-only key): `alerts reconcile` and the periodic check compare what it holds open. */
+    api: pagerApiSchema.optional(),
   })
   .refine((o) => o.url || o.format === 'pagerduty', { message: 'url is required', path: ['url'] })
-  .refine((o) => o.format !== 'pagerduty' || o.routingKey, { message: 'routingKey is required for format pagerduty', path: ['routingKey'] });
+  .refine((o) => o.format !== 'pagerduty' || o.routingKey, { message: 'routingKey is required for format pagerduty', path: ['routingKey'] })
+  .refine((o) => !o.api || o.format === 'pagerduty', { message: 'is for format pagerduty (its REST API)', path: ['api'] });
+
+/** The PagerDuty REST API settings of a pager notifier's options, if it has them (their problems are said at start). */
+export function pagerApiOf(options: Record<string, unknown>): PagerApiSettings | undefined {
+  const parsed = pagerApiSchema.safeParse(options.api);
+  return options.format === 'pagerduty' && parsed.success ? parsed.data : undefined;
+}
 
 export const webhookNotifierFactory: NotifierFactory = (raw, ctx): Notifier => {
   const o = parseOptions(optionsSchema, raw, ctx.name);
