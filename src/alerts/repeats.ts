@@ -7,8 +7,9 @@ import { summarize, type WatchEvent } from '../store/events';
 import { deliveryJobId, repeatDeliveryId, unmutedDeliveryId } from '../store/ids';
 import type { Keys } from '../store/keys';
 import { scriptsFor } from '../store/scripts';
-import type { AlertStore, OpenAlert } from './alert-store';
+import { alertNotifierMember, type AlertStore, type OpenAlert } from './alert-store';
 import { decideRepeat, type AlertPolicy, type Decision, type DecisionState } from './decide';
+import { repeatGroupOf } from './group-repeats';
 import { annotated } from './route-choice';
 import type { SilenceStore } from './silences';
 import { repeatDue } from './timing';
@@ -30,8 +31,13 @@ export async function sendDueRepeats(d: RepeatDeps, now: number, limit = 500): P
   const due = await scriptsFor(d.redis, d.keys).claimDue({ schedule: d.keys.alertRepeats, now, limit, leaseMs: 60_000 });
   if (due.length === 0) return 0;
   const stateOf = await tickState(d, now);
+  let open: OpenAlert[] | undefined;
+  const groups = { policy: d.policy, now, stateOf, open: async () => (open ??= await d.alerts.list()) };
+  // Members whose repeat went out in their group's message this tick: their next one is set already.
+  const covered = new Set<string>();
   let sent = 0;
   for (const { member } of due) {
+    if (covered.has(member)) continue;
     const [alertId, notifier] = member.split('|') as [string, string];
     const alert = await d.alerts.byId(alertId);
     const every = alert?.repeats[notifier];
@@ -39,17 +45,29 @@ export async function sendDueRepeats(d: RepeatDeps, now: number, limit = 500): P
       await d.redis.zrem(d.keys.alertRepeats, member);
       continue;
     }
-    const { n, nextAt } = repeatDue(alert.openedAt, every, now);
     const decision = decideRepeat(d.policy, await stateOf(alert), alert, notifier);
     // A receiver never told of the alert (a silence kept it away) hears "still failing since", not "Repeat 7" (under
     // the id unmuted.ts would send it by: told once). What is only recorded, is recorded as this repeat.
     const firstWord = decision.outcome === 'send' && alert.told[notifier] === undefined;
-    const id = firstWord ? unmutedDeliveryId(alert.openedBy, notifier, alert.failures) : repeatDeliveryId(alert.openedBy, notifier, n);
-    const event: WatchEvent = firstWord ? stillFailingEvent(alert) : { ...alert.event, alertKey: alert.key, repeat: n };
-    const summary = firstWord ? `still failing: ${summarize(event)}` : `repeat ${n}: ${summarize(event)}`;
-    if (await sendOrRecord(d, alert, decision, { id, event, summary }, now)) sent++;
-    // Held (a time interval, a grouped page not out yet): this repeat is skipped; the next one is tried on time.
-    await d.redis.zadd(d.keys.alertRepeats, 'XX', nextAt, member);
+    const members = decision.outcome === 'send' && !firstWord ? await repeatGroupOf(groups, alert, notifier, decision) : [{ alert, decision }];
+    const [lead, ...others] = members as [(typeof members)[number], ...typeof members];
+    const { n, nextAt } = repeatDue(lead.alert.openedAt, every, now);
+    const id = firstWord ? unmutedDeliveryId(alert.openedBy, notifier, alert.failures) : repeatDeliveryId(lead.alert.openedBy, notifier, n);
+    const grouped = others.length
+      ? { grouped: others.map((m) => ({ id: m.alert.openedBy, type: m.alert.event.type, summary: summarize(m.alert.event) })) }
+      : {};
+    const event: WatchEvent = firstWord ? stillFailingEvent(alert) : { ...lead.alert.event, alertKey: lead.alert.key, repeat: n, ...grouped };
+    const summary = firstWord
+      ? `still failing: ${summarize(event)}`
+      : `repeat ${n}: ${summarize(event)}${others.length ? ` (+${others.length} of its group)` : ''}`;
+    if (await sendOrRecord(d, lead.alert, lead.decision, { id, event, summary }, now)) sent++;
+    // Held (a time interval, a grouped page not out yet): this repeat is skipped; the next one is tried on time. A
+    // group's members repeat together from now on.
+    for (const m of members) {
+      const memberOf = alertNotifierMember(m.alert.id, notifier);
+      covered.add(memberOf);
+      await d.redis.zadd(d.keys.alertRepeats, 'XX', nextAt, memberOf);
+    }
   }
   return sent;
 }
