@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { InvalidInputError, SilenceNotFoundError } from '../model/errors';
 import type { WatchEvent } from '../store/events';
 import type { Keys } from '../store/keys';
-import { formatMatcher, MatcherSyntaxError, parseMatcherList, type Matcher } from '../store/matchers';
+import { MatcherSyntaxError, parseMatcherList, shortMatcher, type Matcher } from '../store/matchers';
 import { MATCH_FIELDS } from './alert-key';
 import { matchersHold } from './routing';
 
@@ -40,9 +40,9 @@ export function parseMatchers(text: string): Matcher[] {
   return matchers;
 }
 
-/** The matchers as one line: `experiment="churn", step!="report"`. */
+/** The matchers as one line, as `--match` takes them: `experiment=churn,step!=report,labels.team=~"ml|data, web"`. */
 export function matchersText(matchers: readonly Matcher[]): string {
-  return matchers.map(formatMatcher).join(', ');
+  return matchers.map(shortMatcher).join(',');
 }
 
 /** Pure: whether the silence is in force at `now` and every matcher matches the event. */

@@ -64,6 +64,11 @@ export function parseMatcherList(text: string): Matcher[] {
   return parts.filter((p) => p.trim() !== '').map(parseMatcher);
 }
 
+/** As people write it: the value bare unless it must be quoted (empty, or with a comma, quote, brace or space). */
+export function shortMatcher(m: Matcher): string {
+  return /^[^\s,"{}\\]+$/.test(m.value) ? `${m.name}${m.op}${m.value}` : formatMatcher(m);
+}
+
 /** Alertmanager's way of writing it back: the value always quoted. */
 export function formatMatcher(m: Matcher): string {
   return `${m.name}${m.op}"${m.value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;

@@ -1,4 +1,4 @@
-// Issue 23: the real deploy. The project's image built from its Dockerfile (Node 24) and docker-compose.yml brought
+// The real deploy. The project's image built from its Dockerfile (Node 24) and docker-compose.yml brought
 // up with podman-compose — the daemon, 2 scaled workers, Redis, and a local SMTP sink in place of the mail catcher
 // (deploy/podman/compose.test.yaml) — then: health of every process, a failing pipeline run's mail exactly once, a
 // worker SIGKILLed mid-burst losing and duplicating nothing, and `down` within 15 s. Base images: base-images.sh.

@@ -1,4 +1,4 @@
-// Issue 11: a group's one page and an alert's one resolve survive a SIGKILL of the daemon (real processes, real Redis).
+// A group's one page and an alert's one resolve survive a SIGKILL of the daemon (real processes, real Redis).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';

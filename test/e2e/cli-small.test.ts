@@ -1,4 +1,4 @@
-// Issue 10, item 13: small CLI defects, each tried as a user would type it.
+// Small CLI defects, each tried as a user would type it.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
@@ -133,5 +133,39 @@ describe('on-call commands (issue 11)', () => {
       await dropPrefix(redis, prefix);
       redis.disconnect();
     }
+  });
+  it('routes test --tree prints the route tree and the path an event takes', async () => {
+    const file = path.join(dir, 'tree.yaml');
+    await fs.writeFile(
+      file,
+      [
+        `redis: { prefix: ${uniquePrefix('tree-cli')} }`,
+        'notifiers: { console: { type: console }, mail: { type: email, to: a@b.c }, pager: { type: console } }',
+        'routes:',
+        '  - { match: {}, notify: [console] }',
+        '  - matchers: [\'experiment=~"ch.*"\']',
+        '    notify: [pager]',
+        '    routes:',
+        '      - { matchers: ["step=report"], notify: [mail] }',
+        '      - { matchers: ["step!=report"], continue: true }',
+        '      - { match: {}, notify: [mail] }',
+      ].join('\n') + '\n',
+    );
+    const event = path.join(dir, 'tree-event.json');
+    await fs.writeFile(event, JSON.stringify({ id: 'e2', type: 'steprun.failed', experiment: 'churn', stepRun: { name: 'train', status: 'Failed' } }));
+    const tree = await cli(['routes', 'test', '--tree', event], { env: { ...env, SRW_CONFIG: file } });
+    expect(tree.code).toBe(0);
+    expect(tree.stdout).toBe(
+      [
+        '* routes[0] -> console',
+        '+ routes[1] -> pager',
+        '  - routes[1].routes[0] -> mail',
+        '  * routes[1].routes[1] -> pager',
+        '  * routes[1].routes[2] -> mail',
+        'taken by: routes[0], routes[1].routes[1], routes[1].routes[2]',
+        '(* takes it, + matched and passed on to a child, - not matched or not reached)',
+        '',
+      ].join('\n'),
+    );
   });
 });

@@ -1,4 +1,4 @@
-// Issue 10, items 4-5: a config that cannot work is refused whole, with every error at once, and nothing lingers.
+// A config that cannot work is refused whole, with every error at once, and nothing lingers.
 import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -83,7 +83,7 @@ describe('5. a start-up error exits with its code after closing what was opened'
   });
 });
 
-// Issue 38, item 15: config errors came in phases and some said too little — `repeat: {every: 4 hours}` said only
+// Config errors came in phases and some said too little — `repeat: {every: 4 hours}` said only
 // "Invalid input", notifier errors lacked the file, a JSON syntax error gave a position, `ping` printed the unknown
 // notifier type twice, and a module provider whose create() threw said "unexpected error".
 describe('15. every config error names its file, its field and what is expected, once', () => {

@@ -1,4 +1,4 @@
-// Issue 13: Event Grid's pull side on Azurite's queue service. A message is deleted only after its hint is recorded:
+// Event Grid's pull side on Azurite's queue service. A message is deleted only after its hint is recorded:
 // SIGKILL of the daemon between the two, and the message comes back, the hint is seen again, the alert goes out once.
 import { promises as fs } from 'node:fs';
 import * as http from 'node:http';

@@ -1,4 +1,4 @@
-// Issue 24: a harvest resumes from the bytes on disk. A 256 MB blob on Azurite, harvested by the daemon in 8 MiB
+// A harvest resumes from the bytes on disk. A 256 MB blob on Azurite, harvested by the daemon in 8 MiB
 // ranges over a slowed link; SIGKILL at about half; the next daemon takes the delivery over and fetches only the
 // ranges that were missing, checks the whole file against its Content-MD5, and writes the manifest with it.
 import { createHash, randomFillSync } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Issue 22: a SIGKILL between receiving PagerDuty's acknowledgement and recording it loses nothing: PagerDuty gets no
+// A SIGKILL between receiving PagerDuty's acknowledgement and recording it loses nothing: PagerDuty gets no
 // 2xx, delivers the webhook again, and the acknowledgement is recorded once. The daemon is a real process; a gate
 // between it and Redis holds its commands so that it is killed with the webhook received and nothing recorded.
 import { createHmac } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Issue 14: redis.sentinels + redis.name find the master through Redis Sentinel; redis.cluster is checked as the
+// `redis.sentinels` + `redis.name` find the master through Redis Sentinel; redis.cluster is checked as the
 // daemon uses it (the exactly-once kill test runs on a cluster in daemon.test.ts). `ping` connects as every command does.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';

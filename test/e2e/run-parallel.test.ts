@@ -1,4 +1,4 @@
-// Issue 10, item 8: `run` bounds its parallel steps, and a crash of the runner leaves no step Running and no child behind.
+// `run` bounds its parallel steps, and a crash of the runner leaves no step Running and no child behind.
 import { execFileSync, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';

@@ -1,4 +1,4 @@
-// Issue 12: the live Slack message survives a SIGKILL of the daemon mid-run: still one message, edited by the next daemon.
+// The live Slack message survives a SIGKILL of the daemon mid-run: still one message, edited by the next daemon.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
@@ -6,7 +6,7 @@ import { ProcessGroup, sigkill } from '../support/cli';
 import { dropPrefix, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';
 import { SlackApiStandIn } from '../support/slack-api';
 import { tempDir } from '../support/tmp';
-import { waitFor } from '../support/wait-for';
+import { timePasses, waitFor } from '../support/wait-for';
 
 const redis = testRedis();
 const prefix = uniquePrefix('slackkill');
@@ -61,7 +61,7 @@ it('SIGKILL of the daemon mid-run: still one message, and the next daemon goes o
     timeoutMs: 30_000,
     what: 'the final update',
   });
-  await new Promise((r) => setTimeout(r, 2000));
+  await timePasses(2000, 'a second message, had the restarted daemon posted one, would have come by now');
   expect(slack.posts()).toHaveLength(1);
   const ts = new Set(slack.calls.filter((c) => c.method === 'chat.update').map((c) => c.args.ts));
   expect(ts.size).toBe(1);

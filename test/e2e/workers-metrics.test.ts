@@ -1,4 +1,4 @@
-// Issue 14: every process is scrapable — a worker-only process (`steprun-watch workers`) serves /healthz, /readyz and
+// Every process is scrapable — a worker-only process (`steprun-watch workers`) serves /healthz, /readyz and
 // /metrics on workers.listen, with its own poll and delivery counters.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';

@@ -1,4 +1,4 @@
-// Issue 22: acknowledging an alert, composed with repeats, groups and resolves (AlertRig: the real dispatcher,
+// Acknowledging an alert, composed with repeats, groups and resolves (AlertRig: the real dispatcher,
 // delivery worker, Redis and HTTP receivers), and through the daemon's API and the CLI.
 import * as path from 'node:path';
 import { acknowledge } from '../../src/alerts/ack';

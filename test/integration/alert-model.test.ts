@@ -1,4 +1,4 @@
-// Issue 21: a model-based test of the alert features together. fast-check draws sequences of step failures and
+// A model-based test of the alert features together. fast-check draws sequences of step failures and
 // successes, flaps (a failure recovering around a group's flush), silences added and expired, repeat ticks, group
 // waits elapsing, restarts of the daemon's processes, a killed delivery worker and Redis restarting; the real dispatcher, BullMQ
 // worker, Redis and HTTP receivers (AlertRig) run them, and a small model of the alerts checks what each receiver saw:

@@ -1,4 +1,4 @@
-// Issue 11: the alert records, groups and repeats against a real Redis, time from a fake clock.
+// The alert records, groups and repeats against a real Redis, time from a fake clock.
 import { Queue } from 'bullmq';
 import { alertPolicyOf } from '../../src/alerts/policy';
 import { validateConfig } from '../../src/config/load';

@@ -1,4 +1,4 @@
-// Issue 11: alerts that behave like on-call alerts — one page per failure, resolved by the next good run, silences.
+// Alerts that behave like on-call alerts — one page per failure, resolved by the next good run, silences.
 import * as path from 'node:path';
 import type { Daemon } from '../../src/runtime/daemon';
 import { LocalProvider } from '../../src/providers/local/provider';

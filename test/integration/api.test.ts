@@ -186,10 +186,14 @@ describe('HTTP API', () => {
 
   it('a track that cannot be polled shows as failing in srw_tracked_targets', async () => {
     await call('POST', '/tracks', { body: { pipelineRun: 'vanished_run', verify: false } });
-    await waitFor(
-      async () => sumOf(parsePrometheus((await call('GET', '/metrics')).text), 'srw_tracked_targets', { provider: 'local', state: 'failing' }) === 1,
+    const failing = await waitFor(
+      async () => {
+        const n = sumOf(parsePrometheus((await call('GET', '/metrics')).text), 'srw_tracked_targets', { provider: 'local', state: 'failing' });
+        return n > 0 ? n : undefined;
+      },
       { timeoutMs: 20000, what: 'failing gauge' },
     );
+    expect(failing).toBe(1);
   });
 
   // Last: it adds a track.error and its resolve to the outbox the tests above read.

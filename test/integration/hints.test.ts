@@ -1,4 +1,4 @@
-// Issue 13: change hints make polls happen now, and never make, lose or duplicate an alert on their own.
+// Change hints make polls happen now, and never make, lose or duplicate an alert on their own.
 import * as path from 'node:path';
 import { systemClock } from '../../src/util/clock';
 import type { Daemon } from '../../src/runtime/daemon';
@@ -83,6 +83,8 @@ describe('local change feed', () => {
     );
     const [step] = await seedRun(local.store, { experiment: 'hy', pipelineRunId: 'h2' });
     await waitFor(() => stepEvents(step!.stepRunId).includes('Running'), { what: 'the new run found through hints' });
+    // One transition, once: the hinted poll of the experiment added the run's track, whose poll saw the step.
+    expect(stepEvents(step!.stepRunId)).toEqual(['Running']);
     await dropPrefix(redis, prefix);
   });
 });

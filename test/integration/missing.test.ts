@@ -1,4 +1,4 @@
-// Issue 12: a nightly pipeline that never started raises one experiment.missing at the deadline, resolved when a run starts.
+// A nightly pipeline that never started raises one experiment.missing at the deadline, resolved when a run starts.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { alertActionOf, alertKeyOf } from '../../src/alerts/alert-key';

@@ -1,4 +1,4 @@
-// Issue 10, items 6-7: a stored output never changes under the user, and no output path leaves its folder.
+// A stored output never changes under the user, and no output path leaves its folder.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LocalProvider } from '../../src/providers/local/provider';

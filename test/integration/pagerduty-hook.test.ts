@@ -1,4 +1,4 @@
-// Issue 22: PagerDuty's back-channel. v3 webhooks signed as the developer docs describe (X-PagerDuty-Signature:
+// PagerDuty's back-channel. v3 webhooks signed as the developer docs describe (X-PagerDuty-Signature:
 // v1=<hex HMAC-SHA256 of the raw body>, one per secret while one rotates), through the daemon: acknowledged → no
 // more repeats; resolved by a person while the step still fails → the alert closes, and only the step's next
 // failure pages again; forged, unsigned and unknown requests change nothing; a retried webhook changes nothing more.
@@ -148,7 +148,7 @@ it('acknowledged in PagerDuty: repeats stop; resolved there while the step still
   expect(await post(foreign, signed(foreign, SECRETS))).toMatchObject({ status: 200, json: { ignored: expect.any(String) } });
 });
 
-// Issue 38, item 3: signed webhooks replayed — PagerDuty's own late retries, or someone's copy — changed the state:
+// Signed webhooks replayed — PagerDuty's own late retries, or someone's copy — changed the state:
 // an old acknowledgement flipped it back, an hour-old incident.resolved closed an alert that had opened again since.
 it('a webhook applied once is not applied again (its event.id), and one older than the incident it names changes nothing', async () => {
   const incidentKey = (triggers().at(-1)!.json as { dedup_key: string }).dedup_key;

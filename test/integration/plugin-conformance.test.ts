@@ -1,4 +1,4 @@
-// Issue 15: the notifier conformance suite — every built-in passes it, and so does a plugin typed against the package's exports.
+// The notifier conformance suite — every built-in passes it, and so does a plugin typed against the package's exports.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { checkNotifier, EVENT_TYPES, sampleEvents, type Notifier, type NotifierFactory } from '../../src';

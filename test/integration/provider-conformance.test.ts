@@ -1,4 +1,4 @@
-// Issue 15: the provider conformance suite — both built-in providers pass it (local on real runs, azureml on the
+// The provider conformance suite — both built-in providers pass it (local on real runs, azureml on the
 // documented REST API), and a provider that breaks the contract is told which check it failed.
 import * as path from 'node:path';
 import { checkProvider, type RunProvider } from '../../src';

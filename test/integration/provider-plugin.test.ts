@@ -1,4 +1,4 @@
-// Issue 25 (2): providers pluggable for real. A provider written in its own folder against the package's exports
+// Providers pluggable for real. A provider written in its own folder against the package's exports
 // (`steprun-watch` for the types and RunNotFoundError), compiled separately in strict mode, then: loaded by the
 // config as `{type: module}` and put through checkProvider; run by the daemon from the CLI, whose events come from
 // it; and registered by an embedder under a type of its own through `steprun-watch/daemon`.
@@ -154,7 +154,19 @@ it('an embedder registers it under a type of its own through steprun-watch/daemo
   });
   await daemon.start();
   try {
-    await waitFor(async () => (await redis.xlen(`{${prefix}}:events`)) >= 3, { timeoutMs: 30_000, what: 'the embedded daemon’s events' });
+    const events = await waitFor(
+      async () => {
+        const list = (await redis.xrange(`{${prefix}}:events`, '-', '+')).map(([, f]) => JSON.parse(f[1]!) as WatchEvent);
+        return list.length >= 3 ? list : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the embedded daemon’s events' },
+    );
+    // The embedder's provider type is what polled: its runs, as it reported them.
+    expect(events.map((e) => `${e.provider} ${e.type} ${e.stepRun?.name ?? ''}`.trim()).sort()).toEqual([
+      'mem pipelinerun.failed',
+      'mem steprun.failed train',
+      'mem steprun.finished prepare',
+    ]);
   } finally {
     await daemon.stop();
   }

@@ -1,4 +1,4 @@
-// Issue 22: acting from Slack. The signature checked with Slack's documented example, then clicks on an alert's
+// Acting from Slack. The signature checked with Slack's documented example, then clicks on an alert's
 // buttons posted as Slack posts them (form-encoded payload, signed), through the daemon: Acknowledge records who and
 // answers through response_url; Silence 1h records a silence on the alert's key fields, so the step's next failure
 // is silenced; forged, stale and replayed clicks change nothing.

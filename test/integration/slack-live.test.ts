@@ -1,4 +1,4 @@
-// Issue 12: one live Slack message per pipeline run, against a local stand-in of the Web API.
+// One live Slack message per pipeline run, against a local stand-in of the Web API.
 import { Status, type StepStatus } from '../../src/model/status';
 import { builtinNotifiers } from '../../src/notify/builtin';
 import { RedisLiveMessages } from '../../src/notify/notifiers/live-messages';

@@ -1,4 +1,4 @@
-// Issue 12: stuck steps — a limit learned from earlier Finished runs, raised once on the tick with no provider call, resolved when the step ends.
+// Stuck steps — a limit learned from earlier Finished runs, raised once on the tick with no provider call, resolved when the step ends.
 import * as path from 'node:path';
 import { alertKeyOf } from '../../src/alerts/alert-key';
 import { AlertStore } from '../../src/alerts/alert-store';

@@ -1,4 +1,4 @@
-// Issue 25 (6): one track schema. The CLI's `track` flags, `POST /tracks` and the config's `tracks[]` are checked by
+// One track schema. The CLI's `track` flags, `POST /tracks` and the config's `tracks[]` are checked by
 // trackTargetSchema alone, so they agree: `since` and `expect` only on experiment tracks (the API used to take
 // `since` on a pipeline-run track that the CLI refused), errors naming what each caller wrote.
 import * as path from 'node:path';
@@ -85,7 +85,7 @@ it('what the schema takes, the CLI takes: an experiment track with since, an exp
   });
 });
 
-// Issue 38, items 7 and 12: `track --experiment 'bad name!'` printed "tracking" and exited 0, `POST /tracks` with
+// `track --experiment 'bad name!'` printed "tracking" and exited 0, `POST /tracks` with
 // experiment `../../x` answered 201, and every poll failed after. A name no service takes is refused at once.
 it('a name no service takes (spaces, slashes, a leading dot) is refused at once: exit 4, 400, a config error', async () => {
   for (const [flag, field, value] of [

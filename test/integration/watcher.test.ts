@@ -1,4 +1,5 @@
 // The watcher core against a real Redis: atomic commits, no double polls, one track.error, reclaimed events.
+import { waitFor } from '../support/wait-for';
 import { validateConfig } from '../../src/config/load';
 import { alertPolicyOf } from '../../src/alerts/policy';
 import { promises as fs } from 'node:fs';
@@ -346,8 +347,7 @@ describe('scheduler', () => {
     try {
       await tracks.add(trackFromRequest({ provider: 'local', pipelineRun: 'restarted' }, 'cli', Date.now()));
       s.start('0 0 0 1 1 *');
-      const deadline = Date.now() + 2000;
-      while ((await queue.getJobCountByTypes('waiting', 'delayed')) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await waitFor(async () => (await queue.getJobCountByTypes('waiting', 'delayed')) > 0, { timeoutMs: 2000, what: 'the start-up claim' });
       expect(await queue.getJobCountByTypes('waiting', 'delayed')).toBe(1);
     } finally {
       await s.stop();

@@ -1,4 +1,4 @@
-// Issue 11: every alert decision as a pure function, time from a fake clock.
+// Every alert decision as a pure function, time from a fake clock.
 import { alertActionOf, alertKeyOf } from '../../src/alerts/alert-key';
 import type { DecisionState } from '../../src/alerts/decide';
 import { explainRouting } from '../../src/alerts/explain';

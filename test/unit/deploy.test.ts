@@ -49,8 +49,10 @@ describe('docker-compose.yml', () => {
     expect(services.mailcatcher.ports).toContain('127.0.0.1:8025:8025');
   });
 
-  it('every depends_on names a service', () => {
-    for (const s of Object.values(services) as any[]) for (const dep of Object.keys(s.depends_on ?? {})) expect(services[dep]).toBeDefined();
+  it('every depends_on names a service (and some service has one)', () => {
+    const deps = (Object.values(services) as any[]).flatMap((s) => Object.keys(s.depends_on ?? {}));
+    expect(deps.length).toBeGreaterThan(0);
+    expect(deps.filter((dep) => !services[dep])).toEqual([]);
   });
 
   it('config/docker.yaml validates with the environment compose gives it', () => {

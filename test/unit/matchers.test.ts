@@ -1,5 +1,5 @@
 // Matchers in Alertmanager's syntax (store/matchers.ts): parsing, printing and what each operator holds for.
-import { formatMatcher, matcherHolds, parseMatcher, parseMatcherList } from '../../src/store/matchers';
+import { formatMatcher, matcherHolds, parseMatcher, parseMatcherList, shortMatcher } from '../../src/store/matchers';
 
 describe('matchers', () => {
   it('parses the four operators, bare and quoted values', () => {
@@ -26,6 +26,13 @@ describe('matchers', () => {
     expect(() => parseMatcher('step="open')).toThrow(/quote is not closed/);
     expect(() => parseMatcher('step="a"b')).toThrow(/after the closing quote/);
     expect(() => parseMatcherList('step="a,b')).toThrow(/quote is not closed/);
+  });
+
+  it('writes a list as --match takes it, quoting only what must be', () => {
+    const list = parseMatcherList('experiment=churn,step!="a b",labels.team=~"ml|data, web",pipeline=""');
+    const text = list.map(shortMatcher).join(',');
+    expect(text).toBe('experiment=churn,step!="a b",labels.team=~"ml|data, web",pipeline=""');
+    expect(parseMatcherList(text)).toEqual(list);
   });
 
   it('prints back what it read', () => {

@@ -1,4 +1,4 @@
-// Issue 12, safe rendering: hostile text from runs fed to every format.
+// Hostile text from runs fed to every format.
 import { cloudEvent, pagerDutyEvent, slackMessage, teamsMessage } from '../../src/notify/notifiers/formats/webhook-formats';
 import { emailContent } from '../../src/notify/notifiers/formats/email-message';
 import { cutTail, fitLines, slackCodeBlock, slackEscape } from '../../src/notify/notifiers/formats/render';

@@ -1,4 +1,4 @@
-// Issue 15: one Retry-After parser for notifiers and providers.
+// One Retry-After parser for notifiers and providers.
 import { retryAfterMs } from '../../src/util/retry-after';
 
 const NOW = Date.parse('2026-11-26T10:00:00Z');

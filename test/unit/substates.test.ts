@@ -1,4 +1,4 @@
-// Issue 24: Azure ML's raw sub-states as events of their own. nextEvents against a model: a random walk of raw
+// Azure ML's raw sub-states as events of their own. nextEvents against a model: a random walk of raw
 // statuses, committed as the commit script would (compare-and-set per field), must give exactly one steprun.substate
 // per raw change within a status, each id once, and NotResponding's alert opened and resolved in turn.
 import { alertActionOf, alertKeyOf } from '../../src/alerts/alert-key';

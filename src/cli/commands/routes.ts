@@ -83,9 +83,9 @@ function explanationText(result: Explanation): string {
   return out.join('\n') + '\n';
 }
 
-/** TAKES (this route decides), matched (a child route decides), no match, or not reached. */
+/** MATCHED (this route takes it), matched (a child route takes it, or nobody), no match, or not reached. */
 function routeMark(r: Explanation['routes'][number]): string {
-  return r.taken ? 'TAKES' : r.matched ? 'matched' : r.why.startsWith('not reached') ? 'not reached' : 'no match';
+  return r.taken ? 'MATCHED' : r.matched ? 'matched' : r.why.startsWith('not reached') ? 'not reached' : 'no match';
 }
 
 /** The tree as amtool's `config routes test --tree` shows it: every route indented under its parent, the path taken marked. */

@@ -1,4 +1,4 @@
-// Issue 24: datastores as enterprises use them, and downloads worth trusting. Against the Azure ML contract server and
+// Datastores as enterprises use them, and downloads worth trusting. Against the Azure ML contract server and
 // Azurite: lookups cached per datastore, ADLS Gen2 through the Blob endpoint, Azure Files refused with what to do,
 // every file checked against its Content-MD5 before it is put in place, large blobs in parallel ranges that resume,
 // and identity-based datastores read with the provider's own token over HTTPS (trusted through NODE_EXTRA_CA_CERTS).

@@ -1,4 +1,4 @@
-// Issue 13: Azure Event Grid pushes Azure ML run events to POST /hooks/eventgrid: the documented bodies make a poll
+// Azure Event Grid pushes Azure ML run events to POST /hooks/eventgrid: the documented bodies make a poll
 // happen now, both handshakes are answered as documented, forged requests are refused, and chaotic hints (repeated,
 // dropped, reordered) neither lose nor duplicate an alert.
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Issue 24: harvest into a blob container. From an Azure ML datastore the storage service copies the bytes (Put Blob
+// Harvest into a blob container. From an Azure ML datastore the storage service copies the bytes (Put Blob
 // From URL, or an asynchronous Copy Blob for large blobs) and none pass through the daemon — counted on a proxy in
 // front of Azurite; from local runs the output is uploaded. The same layout and manifest (written last), and a
 // re-delivery copies nothing again.

@@ -1,4 +1,4 @@
-// Issue 24: Azure ML's sub-states through the daemon. A step that stops responding raises one warning alert (a
+// Azure ML's sub-states through the daemon. A step that stops responding raises one warning alert (a
 // steprun.substate event, routed by `steprun.*`), the run page shows "Running (NotResponding)" on its node, and the
 // step coming back resolves the alert once; an ordinary sub-state (Finalizing) is recorded but sent nowhere.
 import { systemClock } from '../../../src/util/clock';

@@ -1,4 +1,4 @@
-// Issue 14: deliveries batched per notifier — one job for many, each delivery still sent once, retried on its own
+// Deliveries batched per notifier — one job for many, each delivery still sent once, retried on its own
 // account and dead-lettered on its own; two jobs carrying the same delivery never both send it.
 import { getMaxListeners } from 'node:events';
 import type { Job } from 'bullmq';

@@ -1,4 +1,4 @@
-// Issue 21: the alert features composing as one decision. One test per defect found on the landed code, each named
+// The alert features composing as one decision. One test per defect found on the landed code, each named
 // after it; every one failed before the decision was made one (decide.ts), through the real dispatcher, delivery
 // worker, Redis and HTTP receivers (AlertRig).
 import { readDecisionState } from '../../src/alerts/decision-state';

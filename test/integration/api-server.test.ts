@@ -1,4 +1,4 @@
-// Issue 10, items 9-13: the daemon's HTTP surface under faults and hostile input. Real Redis, real HTTP.
+// The daemon's HTTP surface under faults and hostile input. Real Redis, real HTTP.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { validateConfig } from '../../src/config/load';

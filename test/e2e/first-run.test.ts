@@ -1,4 +1,4 @@
-// Issue 23: what a new user trips over on a fresh machine, each tried as they would type it.
+// What a new user trips over on a fresh machine, each tried as they would type it.
 import { spawn, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';

@@ -1,4 +1,4 @@
-// Issue 23, hardening: wrong tokens, sign-ins and hook secrets are limited per client address (429 + Retry-After,
+// Wrong tokens, sign-ins and hook secrets are limited per client address (429 + Retry-After,
 // counted in /metrics), and Event Grid's batches up to 1 MiB are taken while larger bodies stay refused.
 import * as http from 'node:http';
 import type { Daemon } from '../../src/runtime/daemon';
