@@ -1,7 +1,7 @@
 // Alert identity across runs (pure): which alert an event opens or resolves, and under which key.
 import { isAlertingSubState } from '../model/status';
 import type { KeyField } from '../store/event-fields';
-import type { EventType, SubStateData, WatchEvent } from '../store/events';
+import { statusOf, type EventType, type SubStateData, type WatchEvent } from '../store/events';
 
 /** The sub-state an event opens or resolves an alert for: the one entered if it alerts, else the one left. */
 export function alertingSubStateOf(s: SubStateData): string {
@@ -124,6 +124,6 @@ export function runOf(e: WatchEvent): string | undefined {
 
 /** Any event field a matcher may name (silences, group-by): same names as keys, plus status. */
 export function fieldOf(e: WatchEvent, field: string): string | undefined {
-  if (field === 'status') return e.stepRun?.status ?? e.pipelineRun?.status;
+  if (field === 'status') return statusOf(e);
   return valueOf(e, field as KeyField);
 }

@@ -5,7 +5,7 @@ import type { DeliveryRecord } from '../store/deliveries';
 import { globToRegExp } from '../store/event-fields';
 import { formatMatcher, matcherHolds } from '../store/matchers';
 import { visitRoutes, type RouteVisit } from './routing';
-import { summarize, type WatchEvent } from '../store/events';
+import { statusOf, summarize, type WatchEvent } from '../store/events';
 import { fieldOf, type AlertAction } from './alert-key';
 import { decideEvent, holdOf, type AlertPolicy, type DecisionState, type Outcome } from './decide';
 import { groupOfMarker, incidentKeyOf } from './incident';
@@ -123,7 +123,7 @@ function firstMismatch(route: RouteConfig, e: WatchEvent): string {
   const m = route.match;
   const checks: [string, string | string[] | undefined, string | undefined][] = [
     ['type', m.type, e.type],
-    ['status', m.status, e.stepRun?.status ?? e.pipelineRun?.status],
+    ['status', m.status, statusOf(e)],
     ['experiment', m.experiment, e.experiment],
     ['pipeline', m.pipeline, e.pipelineRunId],
     ['step', m.step, e.stepRun?.name],

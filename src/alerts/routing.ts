@@ -2,7 +2,7 @@
 // per notifier is the alert decision's (src/alerts/decide.ts).
 import type { RouteConfig } from '../config/schema';
 import { globToRegExp } from '../store/event-fields';
-import type { WatchEvent } from '../store/events';
+import { statusOf, type WatchEvent } from '../store/events';
 import { matcherHolds, type Matcher } from '../store/matchers';
 import { alertActionOf, fieldOf } from './alert-key';
 
@@ -77,7 +77,7 @@ export function routeMatches(route: RouteConfig, e: WatchEvent): boolean {
   const m = route.match;
   // A summary route speaks once per pipeline run: step events are not its business.
   if (route.summary && e.type.startsWith('steprun.')) return false;
-  const status = e.stepRun?.status ?? e.pipelineRun?.status;
+  const status = statusOf(e);
   // Raw sub-state changes (Queued → Preparing, Running → Finalizing) are many and rarely news: a route takes them
   // only by naming `steprun.substate`. Entering or leaving an alerting one (NotResponding) matches as any event.
   if (e.type === 'steprun.substate' && !alertActionOf(e) && !list(m.type)?.includes('steprun.substate')) return false;

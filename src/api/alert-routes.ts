@@ -5,11 +5,11 @@ import { explainRouting } from '../alerts/explain';
 import { deliveryHistory } from '../alerts/history';
 import { alertPolicyOf } from '../alerts/policy';
 import { receiverHolds } from '../alerts/receivers';
-import { findEvent } from '../alerts/lookup';
+import { findEvent } from '../store/outbox';
 import { parseMatchers, type SilenceStore } from '../alerts/silences';
 import { parseDurationMs } from '../util/duration';
 import { InvalidInputError } from '../model/errors';
-import type { WatchEvent } from '../store/events';
+import { eventFromJson } from '../store/events';
 import { HttpError, readJsonObject, sendJson } from './http';
 import type { ApiDeps, Handler } from './deps';
 
@@ -51,9 +51,7 @@ export function defineAlertRoutes(route: (method: string, path: string, handler:
     const event =
       typeof body.eventId === 'string'
         ? await findEvent(d.redis, d.keys, body.eventId)
-        : typeof (body.event as WatchEvent | undefined)?.type === 'string'
-          ? ({ labels: {}, experiment: '', provider: 'local', trackId: '', ...(body.event as object) } as WatchEvent)
-          : invalidBody('give "eventId" (an event of the stream) or "event" (an event object)');
+        : (eventFromJson(body.event) ?? invalidBody('give "eventId" (an event of the stream) or "event" (an event object with a "type")'));
     const policy = d.policy ?? alertPolicyOf({ notifiers: {}, routes: [] });
     const state = await readDecisionState({ policy, alerts: d.alerts, silences: d.silences }, [event], d.clock.now());
     const history = typeof body.eventId === 'string' ? await deliveryHistory(d.redis, d.keys, d.deliveries, policy, event) : undefined;

@@ -23,7 +23,7 @@ import { tracksCommand } from './commands/tracks';
 import { untrackCommand } from './commands/untrack';
 import { waitCommand } from './commands/wait';
 import { workersCommand } from './commands/workers';
-import { EXIT, exitCodeFor } from './exit-codes';
+import { EXIT, exitCodeFor } from '../model/error-catalogue';
 import { packageRoot } from '../util/package-root';
 
 /** Every subcommand, one file each in commands/, in the order `--help` lists them. */

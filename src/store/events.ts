@@ -194,6 +194,21 @@ export interface GroupedEventSummary {
   summary: string;
 }
 
+/** The run's status an event carries: its step's, else its pipeline run's. */
+export function statusOf(e: Pick<WatchEvent, 'stepRun' | 'pipelineRun'>): string | undefined {
+  return e.stepRun?.status ?? e.pipelineRun?.status;
+}
+
+/**
+ * An event given as JSON (`routes test EVENT.json`, `POST /routes/test`): the fields it lacks that every event has,
+ * defaulted (an id too: it is asked about, not stored); undefined when it is not an object with a string `type`.
+ */
+export function eventFromJson(value: unknown): WatchEvent | undefined {
+  const e = value as Partial<WatchEvent> | null;
+  if (typeof e !== 'object' || e === null || Array.isArray(e) || typeof e.type !== 'string') return undefined;
+  return { id: 'given', labels: {}, experiment: '', provider: 'local', trackId: '', time: '', detectedAt: 0, ...e } as WatchEvent;
+}
+
 export function durationOf(start?: string, end?: string): number | undefined {
   if (!start || !end) return undefined;
   const ms = Date.parse(end) - Date.parse(start);

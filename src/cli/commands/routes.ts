@@ -8,12 +8,12 @@ import { explainRouting, type Explanation, type IncidentExplanation } from '../.
 import { IncidentStore } from '../../alerts/incidents';
 import { deliveryHistory } from '../../alerts/history';
 import { alertPolicyOf } from '../../alerts/policy';
-import { findEvent } from '../../alerts/lookup';
+import { findEvent } from '../../store/outbox';
 import { SilenceStore } from '../../alerts/silences';
 import { InvalidInputError } from '../../model/errors';
 import { DeliveryStore, type DeliveryRecord } from '../../store/deliveries';
 import { formatDuration } from '../../notify/notifiers/formats/describe';
-import type { WatchEvent } from '../../store/events';
+import { eventFromJson, type WatchEvent } from '../../store/events';
 import { defineCommand, report } from '../command';
 import { configOf, withRedis } from '../context';
 
@@ -136,7 +136,7 @@ async function readEventFile(file: string): Promise<WatchEvent> {
   } catch (err) {
     throw new InvalidInputError(`${file}: not a JSON event (${(err as Error).message.split('\n')[0]})`);
   }
-  const e = value as Partial<WatchEvent>;
-  if (typeof e?.type !== 'string' || typeof e.id !== 'string') throw new InvalidInputError(`${file}: an event needs at least "id" and "type"`);
-  return { labels: {}, experiment: '', provider: 'local', trackId: '', time: '', detectedAt: 0, ...e } as WatchEvent;
+  const event = eventFromJson(value);
+  if (!event) throw new InvalidInputError(`${file}: an event needs at least a "type" (as \`events --json\` prints it)`);
+  return event;
 }

@@ -6,7 +6,7 @@ import { Status } from '../../model/status';
 import { loadPipelineFile } from '../../providers/local/pipeline-file';
 import { runPipeline } from '../../providers/local/pipeline-runner';
 import { assertValidId } from '../../providers/local/store';
-import { EXIT } from '../exit-codes';
+import { EXIT } from '../../model/error-catalogue';
 import { globalsOf } from '../context';
 import { parsePositiveInt } from '../options';
 import { cancelOnSignals, localStore } from './exec-support';

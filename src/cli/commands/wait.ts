@@ -1,7 +1,7 @@
 // steprun-watch wait <runId>: wait until a step run or pipeline run ends; exit 0 Finished, 1 Failed, 2 Canceled, 124 timeout.
 import type { Command } from 'commander';
 import { defineCommand } from '../command';
-import { EXIT } from '../exit-codes';
+import { EXIT } from '../../model/error-catalogue';
 import { Status } from '../../model/status';
 import { globalsOf, workspaceOf } from '../context';
 import { printJson } from '../format';

@@ -6,7 +6,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { DeliveryError } from '../../model/errors';
 import type { WatchEvent } from '../../store/events';
 import type { BatchDeliveryData, DeliverDeps, DeliverOutcome } from './delivery-job';
-import { noteFailure, type DeliveryFailure } from './delivery-outcome';
+import { noteFailure, type DeliveryFailure, notConfigured } from './delivery-outcome';
 import { forReceiver } from './run-link';
 import { lazyChild } from '../../util/logger';
 
@@ -27,7 +27,7 @@ export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData
   const notifier = deps.notifiers.get(name);
   const log = lazyChild(deps.logger, { component: 'deliver', notifier: name, batch: todo.length });
   if (!notifier) {
-    const error = Object.assign(new Error(`notifier "${name}" is not configured`), { retryable: false });
+    const error = notConfigured(name);
     for (const b of todo) await noteFailure(deps, { notifier: name, ...b, attempt, maxAttempts, error, log: lazyChild(log, { deliveryId: b.deliveryId }) });
     throw new UnrecoverableError(error.message);
   }

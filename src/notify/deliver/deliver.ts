@@ -7,7 +7,7 @@ import { decideAtSend, decideFlushEvent, resolveOrder, type AlertView, type Deci
 import { summarize, type WatchEvent } from '../../store/events';
 import { scriptsFor } from '../../store/scripts';
 import { deliverBatch } from './deliver-batch';
-import { noteFailure, type DeliveryFailure } from './delivery-outcome';
+import { noteFailure, type DeliveryFailure, notConfigured } from './delivery-outcome';
 import type { BatchDeliveryData, DeliverDeps, DeliverJobData, DeliverOutcome, IncidentFlushData, SingleDeliveryData } from './delivery-job';
 import { flushIncident } from './incident-flush';
 import { isFailure } from '../notifiers/formats/describe';
@@ -60,7 +60,7 @@ async function deliverOnce(deps: DeliverDeps, job: Job<DeliverJobData>, signal: 
   const maxAttempts = job.opts.attempts ?? 1;
   const log = deps.logger.child({ component: 'deliver', deliveryId, notifier: name });
   if (!notifier) {
-    const error = Object.assign(new Error(`notifier "${name}" is not configured`), { retryable: false });
+    const error = notConfigured(name);
     await noteFailure(deps, { notifier: name, deliveryId, event, attempt, maxAttempts, error, log });
     throw new UnrecoverableError(error.message);
   }

@@ -9,7 +9,7 @@ import type { IncidentGroup, PendingMessage } from '../../alerts/incidents';
 import { annotated, mutedUntil } from '../../alerts/route-choice';
 import { summarize, type WatchEvent } from '../../store/events';
 import { incidentDeliveryId } from '../../store/ids';
-import { noteFailure, type DeliveryFailure } from './delivery-outcome';
+import { noteFailure, type DeliveryFailure, notConfigured } from './delivery-outcome';
 import type { DeliverDeps, DeliverOutcome, IncidentFlushData } from './delivery-job';
 import { forReceiver } from './run-link';
 
@@ -139,7 +139,7 @@ async function send(
   const log = deps.logger.child({ component: 'incident', groupId: group.id, deliveryId: pending.id, notifier: name });
   let detail: string | undefined;
   try {
-    if (!notifier) throw Object.assign(new Error(`notifier "${name}" is not configured`), { retryable: false });
+    if (!notifier) throw notConfigured(name);
     detail = (await notifier.deliver(forReceiver(pending.event, deps), { deliveryId: pending.id, attempt, logger: log, signal }))?.detail;
   } catch (err) {
     const error = err as DeliveryFailure;

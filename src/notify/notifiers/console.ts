@@ -1,5 +1,5 @@
 // The console notifier: one structured log line per event.
-import { summarize } from '../../store/events';
+import { statusOf, summarize } from '../../store/events';
 import type { Notifier, NotifierFactory } from '../notifier';
 
 export const consoleNotifierFactory: NotifierFactory = (_options, ctx): Notifier => {
@@ -16,7 +16,7 @@ export const consoleNotifierFactory: NotifierFactory = (_options, ctx): Notifier
           pipelineRunId: event.pipelineRunId,
           step: event.stepRun?.name,
           stepRunId: event.stepRun?.stepRunId,
-          status: event.stepRun?.status ?? event.pipelineRun?.status,
+          status: statusOf(event),
           previousStatus: event.stepRun?.previousStatus ?? event.pipelineRun?.previousStatus,
           error: event.stepRun?.error ?? event.pipelineRun?.error ?? event.error,
         },

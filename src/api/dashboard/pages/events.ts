@@ -1,7 +1,7 @@
 // The event timeline: newest first, filtered by experiment, type and status, paged by stream id.
 import type { ApiDeps } from '../../deps';
 import { STATUSES } from '../../../model/status';
-import { EVENT_TYPES, type WatchEvent } from '../../../store/events';
+import { EVENT_TYPES, statusOf, type WatchEvent } from '../../../store/events';
 import { html, query, table, type SafeHtml } from '../html';
 import { recentEvents } from '../runs';
 import { formatDuration } from '../../../util/duration';
@@ -20,7 +20,7 @@ export interface EventFilter {
 }
 
 function matches(e: WatchEvent, f: EventFilter): boolean {
-  const status = e.stepRun?.status ?? e.pipelineRun?.status;
+  const status = statusOf(e);
   return (!f.experiment || e.experiment === f.experiment) && (!f.type || e.type === f.type) && (!f.status || status === f.status);
 }
 
@@ -59,7 +59,7 @@ export async function eventsPage(d: ApiDeps, f: EventFilter): Promise<SafeHtml> 
 }
 
 function row(id: string, e: WatchEvent): SafeHtml {
-  const status = e.stepRun?.status ?? e.pipelineRun?.status;
+  const status = statusOf(e);
   const detail = e.error?.message ?? e.stepRun?.error?.message ?? e.pipelineRun?.error?.message ?? (e.stuck ? `stuck: ${e.stuck.reason}` : '');
   return html`<tr data-event="${id}">
     <td><time datetime="${e.time}">${e.time.replace('T', ' ').slice(0, 19)} UTC</time></td>

@@ -1,7 +1,7 @@
 // Notifier templates: a subject/title and a text in Mustache (logic-less: no code runs), over the documented event fields.
 import Mustache from 'mustache';
 import { z } from 'zod';
-import type { WatchEvent } from '../../../store/events';
+import { statusOf, type WatchEvent } from '../../../store/events';
 import { factsOf, formatDuration, subjectOf } from './describe';
 
 export interface MessageTemplate {
@@ -31,7 +31,7 @@ export function templateView(e: WatchEvent): Record<string, unknown> {
   return {
     ...e,
     subject: subjectOf(e),
-    status: e.stepRun?.status ?? e.pipelineRun?.status ?? '',
+    status: statusOf(e) ?? '',
     duration: formatDuration(e.stepRun?.durationMs ?? e.pipelineRun?.durationMs),
     facts: factsOf(e).map(([name, value]) => ({ name, value })),
   };
