@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { FileTooLargeError, readTextBounded } from '../fs/read-bounded';
 import { ConfigInvalidError } from '../model/errors';
-import { issueLines } from './issues';
+import { issueLines } from '../util/issues';
 import { configSchema, isLoopbackListen, type Config } from './schema';
 
 export interface LoadConfigOptions {

@@ -1,6 +1,6 @@
 // Validates a notifier's options with its own schema; an error names `notifiers.<name>.<field>`, every one at once.
 import type { z } from 'zod';
-import { issueLines } from '../config/issues';
+import { issueLines } from '../util/issues';
 import { ConfigInvalidError } from '../model/errors';
 
 export function parseOptions<T>(schema: z.ZodType<T>, options: Record<string, unknown>, name: string): T {

@@ -1,7 +1,7 @@
 // Registers the built-in providers the same way a third-party provider would be registered.
 import * as path from 'node:path';
 import { z } from 'zod';
-import { issueLines } from '../config/issues';
+import { issueLines } from '../util/issues';
 import { ConfigInvalidError } from '../model/errors';
 import { AzureMlProvider } from './azureml/provider';
 import { parseAzureMlOptions } from './azureml/options';

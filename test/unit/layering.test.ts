@@ -25,20 +25,25 @@ function violations(folder: string, forbidden: (target: string) => boolean): str
   );
 }
 
+/** The table of docs/ARCHITECTURE.md: folder -> the folders it may import (null: anything). */
+function allowedEdges(): Map<string, string[] | null> {
+  const doc = readFileSync(path.join(SRC, '../docs/ARCHITECTURE.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('### Folder dependencies'));
+  return new Map(
+    [...section.matchAll(/^\| `(\w+)` \| (.+) \|$/gm)].map((m) => [
+      m[1]!,
+      m[2]!.includes('anything') ? null : [...m[2]!.matchAll(/`([\w-]+)`/g)].map((x) => x[1]!),
+    ]),
+  );
+}
+
 describe('layering', () => {
   it('model/ imports no provider: the RunProvider interface is the model’s own (model/provider.ts)', () => {
     expect(violations('model', (t) => t.startsWith('providers/'))).toEqual([]);
   });
 
   it('every folder imports only what the table of docs/ARCHITECTURE.md allows, and the table names every folder', () => {
-    const doc = readFileSync(path.join(SRC, '../docs/ARCHITECTURE.md'), 'utf8');
-    const section = doc.slice(doc.indexOf('### Folder dependencies'));
-    const allowed = new Map(
-      [...section.matchAll(/^\| `(\w+)` \| (.+) \|$/gm)].map((m) => [
-        m[1]!,
-        m[2]!.includes('anything') ? null : [...m[2]!.matchAll(/`([\w-]+)`/g)].map((x) => x[1]!),
-      ]),
-    );
+    const allowed = allowedEdges();
     const folders = readdirSync(SRC).filter((n) => statSync(path.join(SRC, n)).isDirectory());
     expect([...allowed.keys()].sort()).toEqual(folders.sort());
     const broken: string[] = [];
@@ -53,6 +58,24 @@ describe('layering', () => {
         }
     }
     expect(broken).toEqual([]);
+  });
+
+  it('the table allows only edges some import uses, and has no cycle', () => {
+    const allowed = allowedEdges();
+    const used = new Set<string>();
+    for (const folder of allowed.keys())
+      for (const file of files(path.join(SRC, folder)))
+        for (const target of importsOf(file)) if (target.includes('/')) used.add(`${folder} -> ${target.split('/')[0]}`);
+    const unused = [...allowed].flatMap(([folder, may]) => (may ?? []).map((t) => `${folder} -> ${t}`)).filter((edge) => !used.has(edge));
+    expect(unused).toEqual([]);
+    // A depth-first walk of the table: a folder met again while it is being walked closes a cycle.
+    const cycles: string[] = [];
+    const walk = (folder: string, trail: string[]) => {
+      if (trail.includes(folder)) return void cycles.push([...trail, folder].join(' -> '));
+      for (const next of allowed.get(folder) ?? []) walk(next, [...trail, folder]);
+    };
+    for (const folder of allowed.keys()) walk(folder, []);
+    expect(cycles).toEqual([]);
   });
 
   it('notify/ and alerts/ import nothing from watch/', () => {

@@ -1,6 +1,6 @@
 // The azureml provider's config block, validated; errors name `providers.<name>.<field>`.
 import { z } from 'zod';
-import { issueLines } from '../../config/issues';
+import { issueLines } from '../../util/issues';
 import { ConfigInvalidError } from '../../model/errors';
 
 export const azureMlOptionsSchema = z
