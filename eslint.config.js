@@ -14,6 +14,8 @@ module.exports = tseslint.config(
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
+      // Prettier's print width, for what Prettier does not break (strings, comments): no line is read sideways.
+      'max-len': ['error', { code: 160 }],
     },
   },
   // The dashboard's browser code has its own tsconfig (DOM types, bundler resolution).

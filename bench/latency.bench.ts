@@ -224,7 +224,9 @@ async function main(): Promise<void> {
   const results = {
     date: new Date().toISOString(),
     machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, node ${process.version}`,
-    setup: `${RUNS} pipeline runs x ${STEPS} Running steps, one step of each ended at a random moment within ${WINDOW_S} s; embedded poll defaults (tick 5 s, intervals 5-300 s); change -> webhook received, ms`,
+    setup:
+      `${RUNS} pipeline runs x ${STEPS} Running steps, one step of each ended at a random moment within ${WINDOW_S} s; embedded poll ` +
+      `defaults (tick 5 s, intervals 5-300 s); change -> webhook received, ms`,
     latencyMs: measured,
     idleRunProviderCallsPerHour: { hintsOff: idleCallsPerHour(false), hintsOnWhilePushed: idleCallsPerHour(true) },
   };

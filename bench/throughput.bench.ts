@@ -141,7 +141,8 @@ async function main(): Promise<void> {
       round_.live = l;
       process.stderr.write(
         `round ${r + 1}: live ratio ${l.ratio} (${l.bare.perSecond} / ${l.daemon.perSecond} changes/s; the writer ran ${l.bare.producedSeconds} s / ` +
-          `${l.daemon.producedSeconds} s, the last delivery at ${l.bare.seconds} s / ${l.daemon.seconds} s; polling idle: ${l.idle.node} cores, Redis ${l.idle.redis})\n`,
+          `${l.daemon.producedSeconds} s, the last delivery at ${l.bare.seconds} s / ${l.daemon.seconds} s; polling idle: ${l.idle.node} cores, ` +
+          `Redis ${l.idle.redis})\n`,
       );
     }
     rounds.push(round_);
@@ -164,7 +165,9 @@ function report(firstSightSeconds: number, rounds: Round[]): void {
     date: new Date().toISOString(),
     machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, node ${process.version}`,
     changes: CHANGES,
-    setup: `${PIPELINES} local pipeline runs x ${STEPS} steps, one experiment track, webhook receiver; tick 1 s, intervals 1 s, no change hints, other settings default; bare posts the daemon's body with its headers`,
+    setup:
+      `${PIPELINES} local pipeline runs x ${STEPS} steps, one experiment track, webhook receiver; tick 1 s, intervals 1 s, no change hints, ` +
+      `other settings default; bare posts the daemon's body with its headers`,
     firstSightSeconds,
     rounds,
     ratio: { burst: median(rounds.flatMap((r) => (r.burst ? [r.burst.ratio] : []))), live: median(rounds.flatMap((r) => (r.live ? [r.live.ratio] : []))) },

@@ -160,7 +160,10 @@ export const configSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(true),
       listen: z.string().default('127.0.0.1:8787'),
-      /** Bearer token; required when listening beyond loopback, then at least 32 characters (config-check.ts). An empty value (e.g. an unset `${VAR:-}`) is an error, never "auth off". */
+      /**
+       * Bearer token; required when listening beyond loopback, then at least 32 characters (config-check.ts). An empty
+       * value (e.g. an unset `${VAR:-}`) is an error, never "auth off".
+       */
       token: z.string().min(1, 'is empty (an unset ${VAR:-}?): give a token, or remove the field').optional(),
       /** Where people reach the dashboard (`https://srw.example.com`): every message links to its run's page there. */
       publicUrl: z

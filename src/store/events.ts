@@ -220,7 +220,10 @@ export function summarize(e: WatchEvent, o: { detail?: boolean } = {}): string {
   const detail = o.detail ?? true;
   const watching = `watching ${e.pipelineRunId ? `pipeline ${e.pipelineRunId}` : e.trackId}`;
   if (e.stuck && e.stepRun) {
-    return `[Stuck] ${e.stepRun.name} ${e.stuck.reason} for ${formatDuration(e.stuck.forMs)} (limit ${formatDuration(e.stuck.limitMs)}) · pipeline ${e.pipelineRunId} · experiment ${e.experiment}`;
+    return (
+      `[Stuck] ${e.stepRun.name} ${e.stuck.reason} for ${formatDuration(e.stuck.forMs)} (limit ${formatDuration(e.stuck.limitMs)}) · ` +
+      `pipeline ${e.pipelineRunId} · experiment ${e.experiment}`
+    );
   }
   if (e.subState && e.stepRun) {
     const { from, to } = e.subState;

@@ -203,7 +203,8 @@ describe('steprun-watch daemon', () => {
       const pipeline = path.join(s.dir, 'rr.yaml');
       await fs.writeFile(
         pipeline,
-        'experiment: rr\nsteps:\n  - { name: a, run: "sleep 1" }\n  - { name: b, run: "sleep 4", needs: [a] }\n  - { name: c, run: "sleep 1; exit 2", needs: [b] }\n',
+        'experiment: rr\nsteps:\n  - { name: a, run: "sleep 1" }\n  - { name: b, run: "sleep 4", needs: [a] }\n  - { name: c, run: "sleep 1; ' +
+          'exit 2", needs: [b] }\n',
       );
       const runDone = cli(['run', pipeline, '--json'], { env: s.env, timeoutMs: 60000 });
       await waitFor(() => delivered(s).some((r) => r.status === 'Running'), { timeoutMs: 20000, what: 'first Running event' });

@@ -302,7 +302,8 @@ describe('the alert features composed (model-based)', () => {
     ['repeats', true],
     ['does not repeat', false],
   ])(
-    'random sequences of failures, successes, silences, repeat ticks, restarts, a killed worker and Redis restarting keep every invariant (the webhook route %s)',
+    'random sequences of failures, successes, silences, repeat ticks, restarts, a killed worker and Redis restarting keep every invariant (the ' +
+      'webhook route %s)',
     async (_, ceRepeats) => {
       const ranBefore = ran.length;
       await fc.assert(

@@ -111,15 +111,19 @@ describe('hint router', () => {
     await dropPrefix(redis, prefix);
   });
 
-  it('a burst of hints for one run (within the debounce) is one poll, and the next is a min gap later; a hint for an untracked run is nothing; the provider is marked pushed', async () => {
-    const track = trackFromRequest({ provider: 'local', pipelineRun: 'b1' }, 'cli', Date.now());
-    await new TrackStore(redis, keys, systemClock).add(track);
-    const results = await Promise.all(Array.from({ length: 20 }, () => router().hint({ provider: 'local', experiment: 'bx', pipelineRunId: 'b1' })));
-    expect(results.flat()).toEqual([track.id]);
-    expect(await router().hint({ provider: 'local', experiment: 'nobody', pipelineRunId: 'nothing' })).toEqual([]);
-    expect(await queue.getJobCountByTypes('waiting', 'delayed', 'prioritized')).toBe(1);
-    expect(await redis.exists(keys.pushed('local'))).toBe(1);
-    const [job] = await queue.getJobs(['delayed']);
-    expect(job!.opts.delay).toBeGreaterThan(900);
-  });
+  it(
+    'a burst of hints for one run (within the debounce) is one poll, and the next is a min gap later; a hint for an untracked run is nothing; ' +
+      'the provider is marked pushed',
+    async () => {
+      const track = trackFromRequest({ provider: 'local', pipelineRun: 'b1' }, 'cli', Date.now());
+      await new TrackStore(redis, keys, systemClock).add(track);
+      const results = await Promise.all(Array.from({ length: 20 }, () => router().hint({ provider: 'local', experiment: 'bx', pipelineRunId: 'b1' })));
+      expect(results.flat()).toEqual([track.id]);
+      expect(await router().hint({ provider: 'local', experiment: 'nobody', pipelineRunId: 'nothing' })).toEqual([]);
+      expect(await queue.getJobCountByTypes('waiting', 'delayed', 'prioritized')).toBe(1);
+      expect(await redis.exists(keys.pushed('local'))).toBe(1);
+      const [job] = await queue.getJobs(['delayed']);
+      expect(job!.opts.delay).toBeGreaterThan(900);
+    },
+  );
 });

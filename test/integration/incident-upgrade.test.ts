@@ -47,65 +47,69 @@ function holds(events: { event_action: string; dedup_key: string }[]): string[] 
   return [...open].sort();
 }
 
-it('alerts the release before paged one by one are carried into their groups at start: each old incident resolves once, the group is paged and resolves once', async () => {
-  expect(holds(snapshot.received.pd)).toEqual(['steprun-watch/local/E/step/eval', 'steprun-watch/local/E/step/train']);
-  const prefix = uniquePrefix('upgrade');
-  const takenAt = await restore(prefix);
-  const rig = new AlertRig({
-    prefix,
-    config: {
-      routes: [
-        {
-          match: { type: ['steprun.failed', 'pipelinerun.failed'] },
-          notify: ['pd'],
-          group: { by: ['experiment'], wait: 0.3, interval: 0.5 },
-          repeat: { every: 3600 },
-        },
-        { match: { type: ['steprun.failed', 'pipelinerun.failed'] }, notify: ['ce'] },
-      ],
-    },
-  });
-  rig.clock.offset = takenAt + 60_000 - Date.now(); // a minute after the old release stopped
-  await rig.start();
-  const received = () => rig.pd.received.filter((r) => r.status < 300).map((r) => r.json as { event_action: string; dedup_key: string });
-  const everything = () => [...snapshot.received.pd, ...received()];
-  try {
-    // At start, both still failing: the two old incidents resolve, the experiment's group is one incident.
-    await rig.settle(1000);
-    const group = expect.stringMatching(/^steprun-watch\/g[0-9a-f]{20}$/);
-    expect(received().map((e) => [e.event_action, e.dedup_key])).toEqual(
-      expect.arrayContaining([
-        ['resolve', 'steprun-watch/local/E/step/eval'],
-        ['resolve', 'steprun-watch/local/E/step/train'],
-        ['trigger', group],
-      ]),
-    );
-    expect(received()).toHaveLength(3);
-    expect(holds(everything())).toEqual([...rig.pagerHolds().open.keys()]);
-    expect(holds(everything())).toEqual([group]);
-    // No repeat of the old release's schedule pages under an old key.
-    rig.clock.advance(3_601_000);
-    await rig.repeatTick();
-    await rig.settle(1000);
-    expect(holds(everything())).toEqual([group]);
+it(
+  'alerts the release before paged one by one are carried into their groups at start: each old incident resolves once, the group is paged and ' +
+    'resolves once',
+  async () => {
+    expect(holds(snapshot.received.pd)).toEqual(['steprun-watch/local/E/step/eval', 'steprun-watch/local/E/step/train']);
+    const prefix = uniquePrefix('upgrade');
+    const takenAt = await restore(prefix);
+    const rig = new AlertRig({
+      prefix,
+      config: {
+        routes: [
+          {
+            match: { type: ['steprun.failed', 'pipelinerun.failed'] },
+            notify: ['pd'],
+            group: { by: ['experiment'], wait: 0.3, interval: 0.5 },
+            repeat: { every: 3600 },
+          },
+          { match: { type: ['steprun.failed', 'pipelinerun.failed'] }, notify: ['ce'] },
+        ],
+      },
+    });
+    rig.clock.offset = takenAt + 60_000 - Date.now(); // a minute after the old release stopped
+    await rig.start();
+    const received = () => rig.pd.received.filter((r) => r.status < 300).map((r) => r.json as { event_action: string; dedup_key: string });
+    const everything = () => [...snapshot.received.pd, ...received()];
+    try {
+      // At start, both still failing: the two old incidents resolve, the experiment's group is one incident.
+      await rig.settle(1000);
+      const group = expect.stringMatching(/^steprun-watch\/g[0-9a-f]{20}$/);
+      expect(received().map((e) => [e.event_action, e.dedup_key])).toEqual(
+        expect.arrayContaining([
+          ['resolve', 'steprun-watch/local/E/step/eval'],
+          ['resolve', 'steprun-watch/local/E/step/train'],
+          ['trigger', group],
+        ]),
+      );
+      expect(received()).toHaveLength(3);
+      expect(holds(everything())).toEqual([...rig.pagerHolds().open.keys()]);
+      expect(holds(everything())).toEqual([group]);
+      // No repeat of the old release's schedule pages under an old key.
+      rig.clock.advance(3_601_000);
+      await rig.repeatTick();
+      await rig.settle(1000);
+      expect(holds(everything())).toEqual([group]);
 
-    // They recover: the group resolves, once; the old keys are not resolved again.
-    await rig.emit(stepEvent('steprun.finished', 'train', 'run3'), pipelineEvent('pipelinerun.finished', 'run3'));
-    await rig.emit(stepEvent('steprun.finished', 'eval', 'run4'), pipelineEvent('pipelinerun.finished', 'run4'));
-    await rig.settle(1000);
-    expect(await rig.alerts.list()).toEqual([]);
-    expect(holds(everything())).toEqual([]);
-    const resolves = received()
-      .filter((e) => e.event_action === 'resolve')
-      .map((e) => e.dedup_key);
-    expect(resolves.length).toBe(new Set(resolves).size);
+      // They recover: the group resolves, once; the old keys are not resolved again.
+      await rig.emit(stepEvent('steprun.finished', 'train', 'run3'), pipelineEvent('pipelinerun.finished', 'run3'));
+      await rig.emit(stepEvent('steprun.finished', 'eval', 'run4'), pipelineEvent('pipelinerun.finished', 'run4'));
+      await rig.settle(1000);
+      expect(await rig.alerts.list()).toEqual([]);
+      expect(holds(everything())).toEqual([]);
+      const resolves = received()
+        .filter((e) => e.event_action === 'resolve')
+        .map((e) => e.dedup_key);
+      expect(resolves.length).toBe(new Set(resolves).size);
 
-    // The next failure is an incident of its group, as for any alert this release opened.
-    await rig.emit(stepEvent('steprun.failed', 'train', 'run5'), pipelineEvent('pipelinerun.failed', 'run5', ['train']));
-    await rig.settle(1000);
-    expect(holds(everything())).toEqual([...rig.pagerHolds().open.keys()]);
-    expect(holds(everything())).toEqual([group]);
-  } finally {
-    await rig.stop();
-  }
-});
+      // The next failure is an incident of its group, as for any alert this release opened.
+      await rig.emit(stepEvent('steprun.failed', 'train', 'run5'), pipelineEvent('pipelinerun.failed', 'run5', ['train']));
+      await rig.settle(1000);
+      expect(holds(everything())).toEqual([...rig.pagerHolds().open.keys()]);
+      expect(holds(everything())).toEqual([group]);
+    } finally {
+      await rig.stop();
+    }
+  },
+);

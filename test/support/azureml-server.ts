@@ -5,6 +5,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 
+const WORKSPACE_URI = 'azureml://subscriptions/sub-1/resourcegroups/rg-1/workspaces/ws-1';
+
 export const WS = 'subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.MachineLearningServices/workspaces/ws-1';
 export const TOKEN = 'test-bearer-token';
 
@@ -131,7 +133,7 @@ export class AzureMlServer {
           values.map((id) => [
             id,
             {
-              uri: `azureml://subscriptions/sub-1/resourcegroups/rg-1/workspaces/ws-1/datastores/workspaceblobstore/paths/azureml/${name(id)?.[1]}/${name(id)?.[2]}/`,
+              uri: `${WORKSPACE_URI}/datastores/workspaceblobstore/paths/azureml/${name(id)?.[1]}/${name(id)?.[2]}/`,
               type: 'UriFolder',
             },
           ]),

@@ -24,7 +24,8 @@ type Route = (method: string, path: string, handler: Handler, auth: DashboardAut
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; " +
+    "form-action 'self'",
   'x-content-type-options': 'nosniff',
   // Not no-referrer: under it Chromium sends `Origin: null` with the sign-in form, which the origin check refuses.
   'referrer-policy': 'same-origin',

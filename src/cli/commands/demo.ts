@@ -48,14 +48,16 @@ export function demoCommand(program: Command): void {
         if (missing.length > 0) {
           throw new SrwError(
             'SRW_TIMEOUT',
-            `the daemon did not report pipeline run(s) ${missing.join(', ')} within ${o.timeout} s (${events.length} event(s) seen); see ${path.join(config.dataDir, 'demo-daemon.log')}`,
+            `the daemon did not report pipeline run(s) ${missing.join(', ')} within ${o.timeout} s (${events.length} event(s) seen); see ` +
+              `${path.join(config.dataDir, 'demo-daemon.log')}`,
           );
         }
         say();
         say('Events (one per status change, in the order they were detected):');
         for (const e of events)
           say(
-            `  ${e.type.padEnd(21)} ${e.stepRun?.name ?? '(pipeline)'}  ${e.pipelineRunId}${e.stepRun?.isReused ? '  reused' : ''}${e.stepRun?.error ? `  ${e.stepRun.error.message}` : ''}`,
+            `  ${e.type.padEnd(21)} ${e.stepRun?.name ?? '(pipeline)'}  ` +
+              `${e.pipelineRunId}${e.stepRun?.isReused ? '  reused' : ''}${e.stepRun?.error ? `  ${e.stepRun.error.message}` : ''}`,
           );
         say();
         say(`Console notifier: ${daemon.notifierLines()} log lines written by the daemon (above).`);

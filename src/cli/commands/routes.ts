@@ -54,10 +54,11 @@ export function routesCommand(program: Command): void {
 function explanationText(result: Explanation): string {
   const { event, alert } = result;
   const out: string[] = [`event ${event.id} (${event.type}): ${event.summary}`];
-  if (alert)
-    out.push(
-      `  ${alert.action}s alert ${alert.key}${alert.open ? ` — open since ${alert.open.since}, ${alert.open.failures} failure(s), told: ${alert.open.told.join(', ') || 'nobody'}` : ' — not open now'}`,
-    );
+  if (alert) {
+    const open = alert.open;
+    const state = open ? ` — open since ${open.since}, ${open.failures} failure(s), told: ${open.told.join(', ') || 'nobody'}` : ' — not open now';
+    out.push(`  ${alert.action}s alert ${alert.key}${state}`);
+  }
   if (result.history) {
     out.push('', 'What happened to it:');
     if (result.history.length === 0) out.push('  no delivery records (kept for the last 10,000 deliveries)');
@@ -92,7 +93,10 @@ function routeMark(r: Explanation['routes'][number]): string {
 function treeText(result: Explanation): string {
   const lines = result.routes.map((r) => `${'  '.repeat(r.depth)}${r.taken ? '*' : r.matched ? '+' : '-'} ${r.at} -> ${r.notify.join(', ') || 'nobody'}`);
   const taken = result.routes.filter((r) => r.taken).map((r) => r.at);
-  return `${lines.join('\n')}\n${taken.length ? `taken by: ${taken.join(', ')}` : 'no route takes it'}\n(* takes it, + matched and passed on to a child, - not matched or not reached)\n`;
+  return (
+    `${lines.join('\n')}\n${taken.length ? `taken by: ${taken.join(', ')}` : 'no route takes it'}\n(* takes it, + matched and passed on to ` +
+    `a child, - not matched or not reached)\n`
+  );
 }
 
 /** A pager's incident in words: its group, the key the pager holds, what it was last sent, and the next flush. */

@@ -23,7 +23,8 @@ export function silenceCommand(program: Command): void {
   )
     .requiredOption(
       '--match <matchers>',
-      'matchers, comma-separated: FIELD=VALUE (globs: train*), FIELD!=VALUE, FIELD=~REGEX, FIELD!~REGEX; fields: type, status, experiment, pipeline, pipelineRunId, step, provider, trackId, labels.NAME',
+      'matchers, comma-separated: FIELD=VALUE (globs: train*), FIELD!=VALUE, FIELD=~REGEX, FIELD!~REGEX; fields: type, status, experiment, ' +
+        'pipeline, pipelineRunId, step, provider, trackId, labels.NAME',
     )
     .requiredOption('--for <duration>', 'how long, e.g. 2h, 30m, 1d')
     .option('--comment <text>', 'why (shown by `silence list`)', '')

@@ -44,7 +44,9 @@ export const alertmanagerNotifierFactory: NotifierFactory = (raw, ctx): Notifier
       if (taken.length === 0) throw (results[0] as PromiseRejectedResult).reason;
       const missed = urls.filter((_u, i) => results[i]!.status === 'rejected').map((u) => maskUrl(u));
       return {
-        detail: `${event.type === 'alert.resolved' ? 'resolved' : 'firing'} at ${taken.map((u) => maskUrl(u)).join(', ')}${missed.length ? `; not at ${missed.join(', ')}` : ''}`,
+        detail:
+          `${event.type === 'alert.resolved' ? 'resolved' : 'firing'} at ` +
+          `${taken.map((u) => maskUrl(u)).join(', ')}${missed.length ? `; not at ${missed.join(', ')}` : ''}`,
       };
     },
   };

@@ -34,7 +34,8 @@ const bodySchema = z.looseObject({ properties: z.looseObject({ datastoreType: z.
 
 const UNSUPPORTED: Record<string, string> = {
   AzureFile:
-    'an Azure Files share is not reachable through the Blob API; have the step write its outputs to a blob or ADLS Gen2 datastore (e.g. workspaceblobstore), or fetch the share with `az storage file download-batch`',
+    'an Azure Files share is not reachable through the Blob API; have the step write its outputs to a blob or ADLS Gen2 datastore (e.g. ' +
+    'workspaceblobstore), or fetch the share with `az storage file download-batch`',
   AzureDataLakeGen1: 'ADLS Gen1 is retired by Azure; move the data to an ADLS Gen2 datastore',
   OneLake: 'OneLake (Fabric) datastores are not read yet; have the step write to a blob or ADLS Gen2 datastore',
 };

@@ -122,8 +122,11 @@ export class Datastores {
       const said = (err as Error).message.split('\n')[0];
       throw new ProviderAuthError(
         auth === 'identity'
-          ? `storage account ${location.accountName} refused this provider's identity for datastore ${datastore} (${status}: ${said}); an identity-based datastore is read with the provider's credential, which needs the "Storage Blob Data Reader" role on the account (and a token for ${STORAGE_SCOPE})`
-          : `storage account ${location.accountName} refused datastore ${datastore}'s ${auth === 'key' ? 'account key' : 'SAS token'} (${status}: ${said}); update the datastore's credentials in Azure ML`,
+          ? `storage account ${location.accountName} refused this provider's identity for datastore ${datastore} (${status}: ${said}); an ` +
+              `identity-based datastore is read with the provider's credential, which needs the "Storage Blob Data Reader" role on the account ` +
+              `(and a token for ${STORAGE_SCOPE})`
+          : `storage account ${location.accountName} refused datastore ${datastore}'s ${auth === 'key' ? 'account key' : 'SAS token'} ` +
+              `(${status}: ${said}); update the datastore's credentials in Azure ML`,
         { cause: err },
       );
     }

@@ -51,7 +51,8 @@ export class AzureHttp {
     } catch {
       const looksHtml = /^\s*</.test(res.text);
       throw new ProviderResponseError(
-        `${describe(req)}: the answer is not JSON${looksHtml ? ' (an HTML page: a proxy or a wrong endpoint?)' : ''}: ${res.text.slice(0, 80).replace(/\s+/g, ' ')}`,
+        `${describe(req)}: the answer is not JSON${looksHtml ? ' (an HTML page: a proxy or a wrong endpoint?)' : ''}: ` +
+          `${res.text.slice(0, 80).replace(/\s+/g, ' ')}`,
       );
     }
   }

@@ -44,7 +44,8 @@ export class AzureMlProvider implements RunProvider {
     this.tokens = tokenSource(o.credential);
     this.http = new AzureHttp({ tokens: this.tokens, budget, timeoutMs: o.timeoutMs });
     const api = (o.endpoint ?? `https://${o.region}.api.azureml.ms`).replace(/\/+$/, '');
-    const ws = `subscriptions/${enc(o.subscriptionId)}/resourceGroups/${enc(o.resourceGroup)}/providers/Microsoft.MachineLearningServices/workspaces/${enc(o.workspace)}`;
+    const group = `subscriptions/${enc(o.subscriptionId)}/resourceGroups/${enc(o.resourceGroup)}`;
+    const ws = `${group}/providers/Microsoft.MachineLearningServices/workspaces/${enc(o.workspace)}`;
     this.history = `${api}/history/v1.0/${ws}`;
     this.datastores = new Datastores(this.http, o, { data: `${api}/data/v1.0/${ws}`, arm: `${o.armEndpoint.replace(/\/+$/, '')}/${ws}` }, this.tokens);
   }

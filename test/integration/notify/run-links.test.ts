@@ -56,35 +56,39 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-it('a failed step: PagerDuty client_url, Slack and mail links, CloudEvents dashboardUrl and the live message all open its run page, which shows the step and its alert', async () => {
-  const run = await runPipelineText(local.store, 'experiment: linked\nsteps:\n  - { name: train, run: "echo boom >&2; exit 3" }\n', path.join(dataDir, 'w'));
-  await waitFor(() => pd.received.length > 0 && chat.received.length > 0 && ce.received.length > 0 && mail.mails.length > 0, {
-    timeoutMs: 30_000,
-    what: 'the failure on every notifier',
-  }).catch((err: Error) => {
-    throw new Error(`${err.message} (pd ${pd.received.length}, chat ${chat.received.length}, ce ${ce.received.length}, mail ${mail.mails.length})`);
-  });
-  const step = (ce.received[0]!.json as { data: { stepRun: { stepRunId: string } } }).data.stepRun;
-  const url = `${PUBLIC}/ui/runs/local/${encodeURIComponent(run.pipelineRunId)}?experiment=linked#step-${step.stepRunId}`;
+it(
+  'a failed step: PagerDuty client_url, Slack and mail links, CloudEvents dashboardUrl and the live message all open its run page, which shows ' +
+    'the step and its alert',
+  async () => {
+    const run = await runPipelineText(local.store, 'experiment: linked\nsteps:\n  - { name: train, run: "echo boom >&2; exit 3" }\n', path.join(dataDir, 'w'));
+    await waitFor(() => pd.received.length > 0 && chat.received.length > 0 && ce.received.length > 0 && mail.mails.length > 0, {
+      timeoutMs: 30_000,
+      what: 'the failure on every notifier',
+    }).catch((err: Error) => {
+      throw new Error(`${err.message} (pd ${pd.received.length}, chat ${chat.received.length}, ce ${ce.received.length}, mail ${mail.mails.length})`);
+    });
+    const step = (ce.received[0]!.json as { data: { stepRun: { stepRunId: string } } }).data.stepRun;
+    const url = `${PUBLIC}/ui/runs/local/${encodeURIComponent(run.pipelineRunId)}?experiment=linked#step-${step.stepRunId}`;
 
-  const trigger = pd.received[0]!.json as Record<string, unknown>;
-  expect(trigger).toMatchObject({ event_action: 'trigger', client: 'steprun-watch', client_url: url });
-  expect(trigger.links).toEqual([{ href: url, text: 'Run in steprun-watch' }]);
-  const blocks = JSON.stringify((chat.received[0]!.json as { blocks: unknown[] }).blocks);
-  expect(blocks).toContain(JSON.stringify({ type: 'button', text: { type: 'plain_text', text: 'Run in steprun-watch' }, url }));
-  expect((ce.received[0]!.json as { data: { dashboardUrl: string } }).data.dashboardUrl).toBe(url);
-  expect(mail.mails[0]!.text).toContain(`Run in steprun-watch: ${url}`);
-  expect(String(mail.mails[0]!.html)).toContain(`href="${url.replace(/&/g, '&amp;')}"`);
-  await waitFor(() => JSON.stringify([...slack.messages.values()]).includes('Open run'), { what: 'the live message button' });
-  expect(JSON.stringify([...slack.messages.values()])).toContain(JSON.stringify(url.replace(/#.*$/, '')));
+    const trigger = pd.received[0]!.json as Record<string, unknown>;
+    expect(trigger).toMatchObject({ event_action: 'trigger', client: 'steprun-watch', client_url: url });
+    expect(trigger.links).toEqual([{ href: url, text: 'Run in steprun-watch' }]);
+    const blocks = JSON.stringify((chat.received[0]!.json as { blocks: unknown[] }).blocks);
+    expect(blocks).toContain(JSON.stringify({ type: 'button', text: { type: 'plain_text', text: 'Run in steprun-watch' }, url }));
+    expect((ce.received[0]!.json as { data: { dashboardUrl: string } }).data.dashboardUrl).toBe(url);
+    expect(mail.mails[0]!.text).toContain(`Run in steprun-watch: ${url}`);
+    expect(String(mail.mails[0]!.html)).toContain(`href="${url.replace(/&/g, '&amp;')}"`);
+    await waitFor(() => JSON.stringify([...slack.messages.values()]).includes('Open run'), { what: 'the live message button' });
+    expect(JSON.stringify([...slack.messages.values()])).toContain(JSON.stringify(url.replace(/#.*$/, '')));
 
-  // The link is the daemon's own page: served here (publicUrl's path prefix is the proxy's), showing the step.
-  const page = await fetch(`${daemon.apiUrl}${new URL(url).pathname.replace(/^\/watch/, '')}${new URL(url).search}`, {
-    headers: { authorization: `Bearer ${TOKEN}` },
-  });
-  expect(page.status).toBe(200);
-  const text = await page.text();
-  expect(text).toContain(`id="step-${step.stepRunId}"`);
-  // The run page says what the alert is at: open, not acknowledged yet (a button), not silenced.
-  expect(text).toMatch(/<tr data-alert="local\/linked\/step\/train">[\s\S]*?data-ack-alert="a[0-9a-f]+"[\s\S]*?<td>\s*no\s*<\/td>/);
-});
+    // The link is the daemon's own page: served here (publicUrl's path prefix is the proxy's), showing the step.
+    const page = await fetch(`${daemon.apiUrl}${new URL(url).pathname.replace(/^\/watch/, '')}${new URL(url).search}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(page.status).toBe(200);
+    const text = await page.text();
+    expect(text).toContain(`id="step-${step.stepRunId}"`);
+    // The run page says what the alert is at: open, not acknowledged yet (a button), not silenced.
+    expect(text).toMatch(/<tr data-alert="local\/linked\/step\/train">[\s\S]*?data-ack-alert="a[0-9a-f]+"[\s\S]*?<td>\s*no\s*<\/td>/);
+  },
+);

@@ -30,9 +30,10 @@ export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
         </td>
       </tr>`,
   );
+  const head = ['Alert', 'Opened', 'By', 'Summary', 'Failures', 'Runbook', 'Receivers hold', 'Acknowledged'];
   return html`<section aria-labelledby="alerts-h">
       <h2 id="alerts-h">Open alerts</h2>
-      ${table({ head: ['Alert', 'Opened', 'By', 'Summary', 'Failures', 'Runbook', 'Receivers hold', 'Acknowledged'], rows: alertRows, empty: 'No open alert.' })}
+      ${table({ head, rows: alertRows, empty: 'No open alert.' })}
     </section>
     <section aria-labelledby="silences-h">
       <h2 id="silences-h">Silences</h2>

@@ -20,9 +20,10 @@ export async function deliveriesPage(d: ApiDeps, failedOnly: boolean): Promise<S
         <td>${r.status === 'failed' ? html`<button type="button" data-retry-delivery="${r.id}">Retry</button>` : ''}</td>
       </tr>`,
   );
+  const head = ['Event', 'Notifier', 'Status', 'Tries', 'Updated', 'Last error', ''];
   return html`<p class="tabs">
       <a href="/ui/deliveries" ${failedOnly ? '' : html` aria-current="true"`}>All</a> ·
       <a href="/ui/deliveries?status=failed" ${failedOnly ? html` aria-current="true"` : ''}>Dead letters</a>
     </p>
-    ${table({ head: ['Event', 'Notifier', 'Status', 'Tries', 'Updated', 'Last error', ''], rows, empty: failedOnly ? 'No dead letter.' : 'No delivery yet.' })}`;
+    ${table({ head, rows, empty: failedOnly ? 'No dead letter.' : 'No delivery yet.' })}`;
 }

@@ -43,6 +43,7 @@ export async function eventsPage(d: ApiDeps, f: EventFilter): Promise<SafeHtml> 
     scanned += chunk.length;
   }
   const older = !end && cursor ? `/ui/events${query({ experiment: f.experiment, type: f.type, status: f.status, before: cursor })}` : undefined;
+  const newest = `/ui/events${query({ experiment: f.experiment, type: f.type, status: f.status })}`;
   return html`<form method="get" action="/ui/events" class="filters" role="search">
       <label>Experiment <input name="experiment" value="${f.experiment ?? ''}" /></label>
       ${choice('Type', 'type', EVENT_TYPES, f.type)} ${choice('Status', 'status', STATUSES, f.status)}
@@ -53,9 +54,7 @@ export async function eventsPage(d: ApiDeps, f: EventFilter): Promise<SafeHtml> 
       rows: found.map(({ id, event: e }) => row(id, e)),
       empty: `No events${f.experiment || f.type || f.status ? ' match these filters' : ' yet'}.`,
     })}
-    <nav class="pager" aria-label="Pages">
-      ${f.before ? html`<a href="/ui/events${query({ experiment: f.experiment, type: f.type, status: f.status })}">Newest</a>` : ''}${older ? html`<a href="${older}">Older →</a>` : ''}
-    </nav>`;
+    <nav class="pager" aria-label="Pages">${f.before ? html`<a href="${newest}">Newest</a>` : ''}${older ? html`<a href="${older}">Older →</a>` : ''}</nav>`;
 }
 
 function row(id: string, e: WatchEvent): SafeHtml {

@@ -14,15 +14,14 @@ export async function runAlerts(d: ApiDeps, providerName: string, pipeline: Pipe
   const [open, silences] = await Promise.all([d.alerts.views(keys), d.silences?.list(now) ?? []]);
   const rows = [...open.values()].map((a) => {
     const silencedUntil = Math.max(0, ...activeSilencesFor(silences, a.event, now).map((s) => s.endsAt));
+    const until = new Date(silencedUntil).toISOString();
     return html`<tr data-alert="${a.key}">
       <td><code>${a.key}</code></td>
       <td>${timeAgo(a.openedAt, now)}</td>
       <td>${a.failures}</td>
       <td>${annotationsCell(d.policy, a.event)}</td>
       <td>${a.acked ? html`by ${a.acked.by}, ${timeAgo(a.acked.at, now)}` : html`<button type="button" data-ack-alert="${a.id}">Acknowledge</button>`}</td>
-      <td>
-        ${silencedUntil ? html`until <time datetime="${new Date(silencedUntil).toISOString()}">${new Date(silencedUntil).toISOString().slice(0, 16).replace('T', ' ')} UTC</time>` : 'no'}
-      </td>
+      <td>${silencedUntil ? html`until <time datetime="${until}">${until.slice(0, 16).replace('T', ' ')} UTC</time>` : 'no'}</td>
     </tr>`;
   });
   return html`<section aria-labelledby="run-alerts-h">

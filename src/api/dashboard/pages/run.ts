@@ -22,6 +22,7 @@ export async function runPage(d: ApiDeps, providerName: string, pipelineRunId: s
   const now = d.clock.now();
   const [tails, alerts] = await Promise.all([stderrTails(provider, listing.steps), runAlerts(d, providerName, pipeline, listing.steps)]);
   const links = provider.linksFor?.({ pipelineRunId }) ?? [];
+  const unreadable = listing.unreadable.map((u) => `${u.stepRunId} (${u.error.message})`).join('; ');
   const body = html`<p class="run-head">
       ${statusBadge(pipeline.status)} experiment
       <strong>${pipeline.experiment}</strong>${pipeline.name && pipeline.name !== pipeline.experiment ? html`, pipeline <strong>${pipeline.name}</strong>` : ''}
@@ -30,7 +31,7 @@ export async function runPage(d: ApiDeps, providerName: string, pipelineRunId: s
     <section aria-labelledby="graph-h">
       <h2 id="graph-h">Steps</h2>
       <div class="graph-wrap">${stepGraph(listing.steps, now)}</div>
-      ${listing.unreadable.length ? html`<p class="fail-text">Unreadable: ${listing.unreadable.map((u) => `${u.stepRunId} (${u.error.message})`).join('; ')}</p>` : ''}
+      ${unreadable ? html`<p class="fail-text">Unreadable: ${unreadable}</p>` : ''}
     </section>
     <section aria-labelledby="details-h">
       <h2 id="details-h">Details</h2>
@@ -43,6 +44,8 @@ export async function runPage(d: ApiDeps, providerName: string, pipelineRunId: s
 
 function stepRow(s: StepRunSnapshot, providerName: string, now: number): SafeHtml {
   const took = s.startTime ? duration((s.endTime ? Date.parse(s.endTime) : now) - Date.parse(s.startTime)) : '';
+  const subState = subStateOf(s.rawStatus);
+  const error = s.error ? html` <span class="fail-text">${s.error.message}</span>` : '';
   const reuse = s.isReused
     ? html`<span class="reused">♻ reused</span>${
           s.reusedRunId
@@ -53,9 +56,7 @@ function stepRow(s: StepRunSnapshot, providerName: string, now: number): SafeHtm
     : '';
   return html`<tr id="step-${s.stepRunId}" data-step="${s.name}" data-status="${s.status}">
     <th scope="row">${s.name}</th>
-    <td>
-      ${statusBadge(s.status)}${subStateOf(s.rawStatus) ? html` <span class="substate">${subStateOf(s.rawStatus)}</span>` : ''}${s.error ? html` <span class="fail-text">${s.error.message}</span>` : ''}
-    </td>
+    <td>${statusBadge(s.status)}${subState ? html` <span class="substate">${subState}</span>` : ''}${error}</td>
     <td>${took}</td>
     <td>${reuse}</td>
     <td><code>${s.stepRunId}</code></td>

@@ -15,7 +15,9 @@ export function emailContent(e: WatchEvent, subjectPrefix = '', template: Messag
   if (template.text) {
     // A template replaces the body: the same text in both parts, HTML-escaped in the HTML one.
     const text = renderTemplate(template.text, e);
-    const html = `<!doctype html><html><body><div style="font-family:system-ui,sans-serif;white-space:pre-wrap">${renderTemplate(template.text, e, htmlEscape)}</div></body></html>`;
+    const html =
+      `<!doctype html><html><body><div ` +
+      `style="font-family:system-ui,sans-serif;white-space:pre-wrap">${renderTemplate(template.text, e, htmlEscape)}</div></body></html>`;
     return { subject, text: `${text}\n\n-- steprun-watch, event ${e.id}\n`, html };
   }
   const short = stillFailingLine(e);
