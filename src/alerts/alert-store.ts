@@ -4,7 +4,7 @@ import { summarize, type WatchEvent } from '../store/events';
 import { alertResolvedEvent } from '../store/event-builders';
 import { alertId } from '../store/ids';
 import type { Keys } from '../store/keys';
-import { scriptsFor, type Scripts } from '../store/scripts';
+import { Scripts } from '../store/scripts';
 import { runOf } from './alert-key';
 import type { AlertView } from './decide';
 
@@ -34,13 +34,11 @@ export interface AlertNotes {
 }
 
 export class AlertStore {
-  /** The connection's one Scripts. */
-  private get scripts(): Scripts {
-    return scriptsFor(this.redis, this.keys);
-  }
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
+    /** The connection's scripts (the composition root makes one per connection). */
+    private readonly scripts: Scripts = new Scripts(redis, keys),
   ) {}
 
   /** Opens the alert `key` (or notes another failure of it), noting the messages on their way. Safe to replay. */

@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { WatchEvent } from '../store/events';
 import type { Keys } from '../store/keys';
-import { scriptsFor, type Scripts } from '../store/scripts';
+import { Scripts } from '../store/scripts';
 import type { Explanation } from './explain';
 import type { IncidentAction, IncidentSettings, NotificationLog } from './incident';
 
@@ -35,13 +35,10 @@ export interface IncidentGroup {
 }
 
 export class IncidentStore {
-  /** The connection's one Scripts. */
-  private get scripts(): Scripts {
-    return scriptsFor(this.redis, this.keys);
-  }
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
+    private readonly scripts: Scripts = new Scripts(redis, keys),
   ) {}
 
   /** An alert joins the group (made if new); returns when the group flushes next. Safe to replay. */

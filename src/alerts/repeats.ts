@@ -6,7 +6,7 @@ import type { DeliveryStore } from '../store/deliveries';
 import { summarize, type WatchEvent } from '../store/events';
 import { deliveryJobId, repeatDeliveryId, unmutedDeliveryId } from '../store/ids';
 import type { Keys } from '../store/keys';
-import { scriptsFor } from '../store/scripts';
+import { Scripts } from '../store/scripts';
 import { alertNotifierMember, type AlertStore, type OpenAlert } from './alert-store';
 import { decideRepeat, type AlertPolicy, type Decision, type DecisionState } from './decide';
 import { repeatGroupOf } from './group-repeats';
@@ -28,7 +28,7 @@ export interface RepeatDeps {
 /** Sends the repeats that are due (called on the scheduler's tick). The n-th repeat has its own delivery id: never sent twice. */
 export async function sendDueRepeats(d: RepeatDeps, now: number, limit = 500): Promise<number> {
   // Claimed with a lease, as polls are: another daemon's tick does not take the same repeat meanwhile.
-  const due = await scriptsFor(d.redis, d.keys).claimDue({ schedule: d.keys.alertRepeats, now, limit, leaseMs: 60_000 });
+  const due = await new Scripts(d.redis, d.keys).claimDue({ schedule: d.keys.alertRepeats, now, limit, leaseMs: 60_000 });
   if (due.length === 0) return 0;
   const stateOf = await tickState(d, now);
   let open: OpenAlert[] | undefined;

@@ -4,7 +4,7 @@
 // alerts are its incident group's business (incident.ts), not this.
 import { summarize } from '../store/events';
 import { unmutedDeliveryId } from '../store/ids';
-import { scriptsFor } from '../store/scripts';
+import { Scripts } from '../store/scripts';
 import { decideUnmuted, type Decision } from './decide';
 import { LOOK_AGAIN_MS } from './incident';
 import { sendOrRecord, stillFailingEvent, tickState, type RepeatDeps } from './repeats';
@@ -13,7 +13,7 @@ import type { Silence } from './silences';
 /** Tells the notifiers of the muted alerts that are due, where nothing mutes them now. Returns how many were sent. */
 export async function sendDueUnmuted(d: RepeatDeps, now: number, limit = 500): Promise<number> {
   // Claimed with a lease, as repeats are: another daemon's tick does not take the same look meanwhile.
-  const due = await scriptsFor(d.redis, d.keys).claimDue({ schedule: d.keys.alertsMuted, now, limit, leaseMs: LOOK_AGAIN_MS });
+  const due = await new Scripts(d.redis, d.keys).claimDue({ schedule: d.keys.alertsMuted, now, limit, leaseMs: LOOK_AGAIN_MS });
   if (due.length === 0) return 0;
   const stateOf = await tickState(d, now);
   let sent = 0;

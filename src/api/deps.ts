@@ -1,4 +1,5 @@
 // What the API server is given by the daemon, and the shape of a route handler.
+import type { Scripts } from '../store/scripts';
 import type * as http from 'node:http';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -35,6 +36,8 @@ export interface ApiDeps {
   /** Incident groups: an acknowledgement from anywhere asks its groups to flush (the pager hears of it). */
   incidents?: IncidentStore;
   silences?: SilenceStore;
+  /** The connection's scripts (the daemon's one); the API's track store uses them. */
+  scripts?: Scripts;
   /** What the hooks verify: Event Grid's pushed change hints, PagerDuty's and Slack's webhooks (config `api`). */
   hooks?: { eventGrid?: EventGridHook; pagerDuty?: { secrets: string[] }; slack?: { signingSecret: string; responseUrlPrefixes?: string[] } };
   hints?: HintRouter;

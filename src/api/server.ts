@@ -59,7 +59,7 @@ export class ApiServer {
     // The sign-in form answers a wrong token itself (a redirect): it reports the failure through authFailed.
     this.d = { ...deps, authFailed: (req) => this.noteAuthFailure(req) };
     const d = this.d;
-    this.tracks = new TrackStore(d.redis, d.keys, d.clock);
+    this.tracks = new TrackStore(d.redis, d.keys, d.clock, d.scripts);
     this.fanout = new EventFanout(d.redis, d.keys.events, d.logger);
     this.server = http.createServer((req, res) => void this.handle(req, res));
     // Slow or idle clients cannot hold sockets forever (SSE answers are long, but their requests are short).

@@ -1,5 +1,6 @@
 // What a Daemon is made from: its config, its logger, which of its parts run here, and (for an embedder) the
 // provider and notifier types it may build beyond the built-ins.
+import type { Scripts } from '../store/scripts';
 import type { Clock } from '../util/clock';
 import type { LoadedConfig } from '../config/load';
 import type { Logger } from '../util/logger';
@@ -42,17 +43,20 @@ export interface Shared {
   incidents: IncidentStore;
   silences: SilenceStore;
   policy: AlertPolicy;
+  /** The main connection's scripts, the one every store of the process is given. */
+  scripts: Scripts;
   onSilenced(notifier: string): void;
 }
 
 /** The stores and the policy every role of one process shares, built once. */
-export function sharedOf(redis: Redis, keys: Keys, config: LoadedConfig, onSilenced: (notifier: string) => void): Shared {
+export function sharedOf(scripts: Scripts, redis: Redis, keys: Keys, config: LoadedConfig, onSilenced: (notifier: string) => void): Shared {
   return {
-    deliveries: new DeliveryStore(redis, keys),
-    alerts: new AlertStore(redis, keys),
-    incidents: new IncidentStore(redis, keys),
+    deliveries: new DeliveryStore(redis, keys, scripts),
+    alerts: new AlertStore(redis, keys, scripts),
+    incidents: new IncidentStore(redis, keys, scripts),
     silences: new SilenceStore(redis, keys),
     policy: alertPolicyOf(config),
+    scripts,
     onSilenced,
   };
 }

@@ -19,6 +19,7 @@ import { answersWithin, connectRedis, describeRedis, untilReady } from './redis'
 import type { BudgetFactory } from '../providers/builtin';
 import { BudgetShortfall, RedisBudget } from '../watch/budget';
 import { Keys } from '../store/keys';
+import { Scripts } from '../store/scripts';
 import type { PollDeps } from '../watch/poll';
 import { deliverWorker, pollWorkers, type WorkerContext } from './workers';
 import { Scheduler } from '../watch/scheduler';
@@ -55,6 +56,8 @@ export class Daemon {
   private stuck?: StuckWatch;
   private missing?: MissingWatch;
   private stopFeeds?: () => Promise<void>;
+  /** The main connection's scripts: one object, handed to every store and worker of the process. */
+  private scripts?: Scripts;
   private stopPagerChecks?: () => void;
   private threads?: DeliverThreads;
   private stopping?: Promise<void>;
@@ -102,11 +105,12 @@ export class Daemon {
   async start(): Promise<void> {
     const { config } = this;
     this.redis = connectRedis({ target: config.redis, mode: 'daemon', name: 'srw-daemon' });
+    this.scripts = new Scripts(this.redis, this.keys);
     this.redis.on('error', (err) => this.log.warn({ err: err.message }, 'redis connection error'));
     this.redis.on('ready', () => void this.addConfigTracks().catch((err: Error) => this.log.warn({ err: err.message }, 'could not add config tracks')));
     // At start-up a Redis that does not answer is an error (exit 5), not a process waiting silently; later outages are waited out.
     await untilReady(this.redis, describeRedis(config.redis), START_TIMEOUT_MS);
-    const shared = sharedOf(this.redis, this.keys, config, (notifier) => this.metrics!.deliveries.inc({ notifier, outcome: 'silenced' }));
+    const shared = sharedOf(this.scripts, this.redis, this.keys, config, (notifier) => this.metrics!.deliveries.inc({ notifier, outcome: 'silenced' }));
     // BullMQ gets a connection of its own: it defines its many scripts on the connection it is given, and every
     // pipeline of that connection would copy them all (measured: the largest single cost at saturation).
     this.bull = connectRedis({ target: config.redis, mode: 'daemon', name: 'srw-bullmq' });
@@ -114,15 +118,12 @@ export class Daemon {
     for (const [name, p] of this.providers) this.queues.set(name, this.watchQueue(pollQueue(this.bull, this.keys, name, pollsPerJobOf(config, name, p))));
     this.deliver = this.watchQueue(deliverQueue(this.bull, this.keys, config.delivery));
     this.metrics = new Metrics({ redis: this.redis, keys: this.keys, providers: [...this.providers.keys()], queues: [...this.queues.values(), this.deliver] });
-
     if (this.roles.pollWorkers) pollWorkers(this.workerContext(), this.pollDeps()).forEach((w) => this.addWorker(w));
     // Deliver threads start beside the rest (a thread loads its modules for a few hundred ms); start waits for them.
     const delivery = this.roles.deliverWorkers ? this.startDelivery(shared) : undefined;
     delivery?.catch(() => undefined); // handled: awaited (and thrown) below, once the rest has started
     if (this.roles.dispatcher) this.startDispatcher(shared);
     if (this.roles.scheduler) await this.startScheduler(shared);
-    if (this.roles.scheduler)
-      this.stopPagerChecks = startPagerChecks({ ...shared, config, notifiers: this.notifiers, metrics: this.metrics, clock: this.clock, logger: this.log });
     await delivery;
     // The daemon serves the API; a worker-only process serves its health and metrics (every process is scrapable).
     if (!this.o.inThread && (this.servesApi || !this.roles.scheduler)) await this.startApi(shared);
@@ -163,17 +164,18 @@ export class Daemon {
   /** The tick (claims due tracks; raises stuck, missing, due repeats and alerts no longer muted), and change hints when they are on. */
   private async startScheduler(s: Shared): Promise<void> {
     const { config } = this;
+    const on = { redis: this.connection, keys: this.keys, scripts: s.scripts };
     if (config.poll.hints.enabled) {
       this.hints = new HintRouter({
-        ...{ redis: this.connection, keys: this.keys, queues: this.queues, clock: this.clock, settings: hintSettingsOf(config, this.leaseMs) },
+        ...{ ...on, queues: this.queues, clock: this.clock, settings: hintSettingsOf(config, this.leaseMs) },
         logger: this.log.child({ component: 'hints' }),
         onHint: (provider, outcome) => this.metrics!.hints.inc({ provider, outcome }),
       });
       this.stopFeeds = await startChangeFeeds(this.providers, this.hints, this.log.child({ component: 'hints' }));
     }
-    const repeats = { redis: this.connection, keys: this.keys, ...s, deliverQueue: this.deliver! };
+    const repeats = { ...on, ...s, deliverQueue: this.deliver! };
     this.scheduler = new Scheduler({
-      ...{ redis: this.connection, keys: this.keys, queues: this.queues, clock: this.clock, batch: config.poll.batch, leaseMs: this.leaseMs },
+      ...{ ...on, queues: this.queues, clock: this.clock, batch: config.poll.batch, leaseMs: this.leaseMs },
       afterTick: async (now) => {
         await this.stuckWatch().raiseDue(now);
         await this.missingWatch().raiseDue(now);
@@ -184,12 +186,13 @@ export class Daemon {
       logger: this.log.child({ component: 'scheduler' }),
     });
     this.scheduler.start(config.poll.tick);
+    this.stopPagerChecks = startPagerChecks({ ...s, config, notifiers: this.notifiers, metrics: this.metrics!, clock: this.clock, logger: this.log });
   }
 
   private async startApi(s: Shared): Promise<void> {
     const { config } = this;
     this.api = new ApiServer({
-      ...{ deliveries: s.deliveries, policy: s.policy, alerts: s.alerts, incidents: s.incidents, silences: s.silences },
+      ...{ deliveries: s.deliveries, policy: s.policy, alerts: s.alerts, incidents: s.incidents, silences: s.silences, scripts: s.scripts },
       healthOnly: !this.servesApi,
       redisWhere: describeRedis(config.redis),
       redis: this.connection,
@@ -232,6 +235,7 @@ export class Daemon {
       onTransitions: (transitions) => transitions.forEach((t) => metrics.transitions.inc({ type: t.event.type })),
       redis: this.connection,
       keys: this.keys,
+      scripts: this.scripts!,
       providers: this.providers,
       clock: this.clock,
       logger: this.log.child({ component: 'poll' }),
@@ -244,12 +248,11 @@ export class Daemon {
 
   /** One per process: polls note deadlines, the tick raises the ones that passed. */
   private stuckWatch(): StuckWatch {
-    this.stuck ??= new StuckWatch(this.connection, this.keys, stuckSettingsOf(this.config));
+    this.stuck ??= new StuckWatch(this.connection, this.keys, stuckSettingsOf(this.config), this.scripts);
     return this.stuck;
   }
-
   private missingWatch(): MissingWatch {
-    this.missing ??= new MissingWatch(this.connection, this.keys);
+    this.missing ??= new MissingWatch(this.connection, this.keys, this.scripts);
     return this.missing;
   }
 
@@ -265,7 +268,7 @@ export class Daemon {
   /** Config tracks are (re)added at start and whenever Redis comes back: adding is idempotent. */
   async addConfigTracks(): Promise<number> {
     if (!this.roles.scheduler || this.config.tracks.length === 0) return 0;
-    const store = new TrackStore(this.connection, this.keys, this.clock);
+    const store = new TrackStore(this.connection, this.keys, this.clock, this.scripts);
     const added = await Promise.all(configTracks(this.config, this.clock.now()).map((t) => store.add(t)));
     return added.filter(Boolean).length;
   }

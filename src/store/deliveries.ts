@@ -2,7 +2,7 @@
 import type { WatchEvent } from './events';
 import type { Keys } from './keys';
 import type { Redis } from 'ioredis';
-import { scriptsFor, type Scripts } from './scripts';
+import { Scripts } from './scripts';
 
 /**
  * `silenced`, `inhibited` and `suppressed` were decided not to be sent (decide.ts), `reason` says why; `incident`: a
@@ -45,13 +45,10 @@ const CLAIM_LEASE_MS = 5 * 60_000;
 const KEEP_RECENT = 10000;
 
 export class DeliveryStore {
-  /** The connection's one Scripts. */
-  private get scripts(): Scripts {
-    return scriptsFor(this.redis, this.keys);
-  }
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
+    private readonly scripts: Scripts = new Scripts(redis, keys),
   ) {}
 
   /** Creates the records that do not exist yet, in one round trip (dispatch may run twice for one event). */

@@ -275,18 +275,3 @@ export class Scripts {
     return this.call<string[]>('putLiveRow', [`${message}:rows`, `${message}:rows:rank`], [a.rowId, a.text, a.rank, a.keepSeconds]);
   }
 }
-
-/** The Scripts of each connection, by deployment (key tag): one per pair, however many stores use it. */
-const shared = new WeakMap<Redis, Map<string, Scripts>>();
-
-/**
- * The one Scripts of a connection and deployment. Stores ask for it instead of building their own: a connection's
- * scripts are one object (as BullMQ's queue holds one `scripts`), and the hot paths allocate nothing per call.
- */
-export function scriptsFor(redis: Redis, keys: Keys): Scripts {
-  let byTag = shared.get(redis);
-  if (!byTag) shared.set(redis, (byTag = new Map()));
-  let scripts = byTag.get(keys.tag);
-  if (!scripts) byTag.set(keys.tag, (scripts = new Scripts(redis, keys)));
-  return scripts;
-}

@@ -6,7 +6,7 @@ import type { RunProvider } from '../model/provider';
 import { parseSince } from '../util/duration';
 import { trackId } from './ids';
 import type { Keys } from './keys';
-import { scriptsFor, type Scripts } from './scripts';
+import { Scripts } from './scripts';
 
 /** An experiment track's `expect`: a pipeline run must start this often. */
 export interface Expectation {
@@ -142,14 +142,11 @@ export function describeTarget(t: Track): string {
 }
 
 export class TrackStore {
-  /** The connection's one Scripts. */
-  private get scripts(): Scripts {
-    return scriptsFor(this.redis, this.keys);
-  }
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly clock: Clock,
+    private readonly scripts: Scripts = new Scripts(redis, keys),
   ) {}
 
   /** Stores a track and makes it due now; returns false when the same target was tracked already. */

@@ -5,7 +5,7 @@ import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
 import type { RequestBudget } from '../model/provider';
 import type { Keys } from '../store/keys';
-import { scriptsFor } from '../store/scripts';
+import { Scripts } from '../store/scripts';
 
 export class RedisBudget implements RequestBudget {
   constructor(
@@ -35,7 +35,7 @@ export class RedisBudget implements RequestBudget {
     for (;;) {
       const now = this.clock.now();
       const window = Math.floor(now / windowMs);
-      const ok = await scriptsFor(this.redis(), this.keys).takeBudget({
+      const ok = await new Scripts(this.redis(), this.keys).takeBudget({
         counter: this.keys.budget(this.provider, window),
         perWindow: this.perWindow,
         windowMs,

@@ -7,7 +7,7 @@ import type { Logger } from '../util/logger';
 import type { PollQueue } from '../store/queues';
 import { trackId } from '../store/ids';
 import type { Keys } from '../store/keys';
-import { scriptsFor, type Scripts } from '../store/scripts';
+import { Scripts } from '../store/scripts';
 
 /** A run that changed, as a change feed names it. Any of the ids may be missing; more ids find more tracks. */
 export interface RunHint {
@@ -32,6 +32,8 @@ export interface HintSettings {
 export interface HintRouterOptions {
   redis: Redis;
   keys: Keys;
+  /** The connection's scripts (one per connection, made where the connection is). */
+  scripts?: Scripts;
   /** Poll queue of each provider instance. */
   queues: Map<string, PollQueue>;
   clock: Clock;
@@ -49,10 +51,8 @@ function runKey(h: RunHint): string {
 const REMEMBERED_RUNS = 10_000;
 
 export class HintRouter {
-  /** The connection's one Scripts. */
-  private get scripts(): Scripts {
-    return scriptsFor(this.o.redis, this.o.keys);
-  }
+  /** The connection's scripts: handed in by the composition root, else made here. */
+  private readonly scripts: Scripts;
   /**
    * Per run: until when a hinted poll is pending. A hint for a run seen here with a poll still to come is already
    * served (the script would decide the same: a pending poll will read after this change), so it costs no Redis
@@ -61,7 +61,9 @@ export class HintRouter {
   private readonly pendingUntil = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<string[]>>();
 
-  constructor(private readonly o: HintRouterOptions) {}
+  constructor(private readonly o: HintRouterOptions) {
+    this.scripts = o.scripts ?? new Scripts(o.redis, o.keys);
+  }
 
   /** Polls the tracks watching the hinted run (soon, once per burst); returns the track ids polled. */
   async hint(h: RunHint): Promise<string[]> {

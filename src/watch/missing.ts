@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { Status } from '../model/status';
 import { experimentEvent, MISSING_FIELD, missingEvent } from '../store/event-builders';
 import type { Keys } from '../store/keys';
-import { scriptsFor, type Scripts } from '../store/scripts';
+import { Scripts } from '../store/scripts';
 import { decodeState, encodeState } from './state';
 import type { Expectation, Track } from '../store/tracks';
 
@@ -52,13 +52,10 @@ export function runMissing(e: Expectation, deadline: number, lastRunAt: number):
 }
 
 export class MissingWatch {
-  /** The connection's one Scripts. */
-  private get scripts(): Scripts {
-    return scriptsFor(this.redis, this.keys);
-  }
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
+    private readonly scripts: Scripts = new Scripts(redis, keys),
   ) {}
 
   /** Called by an experiment track's first poll: schedules its first check (kept if one is there). */

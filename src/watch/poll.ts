@@ -8,7 +8,7 @@ import type { PipelineRunSnapshot, RunProvider, StepRunListing, StepRunSnapshot 
 import { trackErrorEvent } from '../store/event-builders';
 import type { Keys } from '../store/keys';
 import { failureDelayMs, nextPollDelayMs, type IntervalPolicy } from './scheduler';
-import { scriptsFor, type FoundRun, type Scripts } from '../store/scripts';
+import type { FoundRun, Scripts } from '../store/scripts';
 import type { MissingWatch } from './missing';
 import type { StuckWatch } from './stuck';
 import { attachLinks, attachStderrTails } from './enrich';
@@ -29,6 +29,8 @@ export interface PollSettings extends IntervalPolicy {
 export interface PollDeps {
   redis: Redis;
   keys: Keys;
+  /** The connection's scripts (one per connection, made by the composition root). */
+  scripts: Scripts;
   providers: Map<string, RunProvider>;
   clock: Clock;
   settings: PollSettings;
@@ -214,7 +216,7 @@ async function observeExperiment(
 
 async function commitExperiment(deps: PollDeps, track: Track, found: Parameters<Scripts['addPipelineTracks']>[0], first: boolean): Promise<PollOutcome> {
   const { now } = found;
-  const newTracks = await scriptsFor(deps.redis, deps.keys).addPipelineTracks(found);
+  const newTracks = await deps.scripts.addPipelineTracks(found);
   const added = newTracks.length;
   if (first) await deps.missing?.schedule(track, now);
   // Only a newly found run can end a missing window (an older one would have kept it from opening).
@@ -231,7 +233,7 @@ async function commitExperiment(deps: PollDeps, track: Track, found: Parameters<
 async function recordRecovery(deps: PollDeps, track: Track, prevError: string): Promise<void> {
   const t = recoveryOf(track, ERROR_FIELD, prevError, deps.clock.now());
   if (!t) return;
-  await scriptsFor(deps.redis, deps.keys).casAppend({
+  await deps.scripts.casAppend({
     hash: deps.keys.state(track.id),
     field: t.field,
     expected: t.expected,
@@ -255,7 +257,7 @@ async function recordFailure(
   const prevError = before.prevError;
   const seq = (decodeState(prevError)?.seq ?? 0) + 1;
   const event = trackErrorEvent(track, { ...error, retryable: error.retryable }, seq, now);
-  const { failures: count, raised } = await scriptsFor(deps.redis, deps.keys).recordPollFailure({
+  const { failures: count, raised } = await deps.scripts.recordPollFailure({
     trackId: track.id,
     provider: track.provider,
     nextPollAt: now + delay,

@@ -9,7 +9,7 @@ import { ConfigInvalidError } from '../model/errors';
 import type { Logger } from '../util/logger';
 import type { PollQueue } from '../store/queues';
 import type { Keys } from '../store/keys';
-import { scriptsFor, type Scripts } from '../store/scripts';
+import { Scripts } from '../store/scripts';
 
 export interface IntervalPolicy {
   minMs: number;
@@ -39,6 +39,8 @@ const TICK_MARGIN_MS = 250;
 export interface SchedulerOptions {
   redis: Redis;
   keys: Keys;
+  /** The connection's scripts (one per connection, made where the connection is). */
+  scripts?: Scripts;
   /** Poll queue of each provider instance. */
   queues: Map<string, PollQueue>;
   clock: Clock;
@@ -67,14 +69,14 @@ function cronLogger(log: Logger) {
 }
 
 export class Scheduler {
-  /** The connection's one Scripts. */
-  private get scripts(): Scripts {
-    return scriptsFor(this.o.redis, this.o.keys);
-  }
+  /** The connection's scripts: handed in by the composition root, else made here. */
+  private readonly scripts: Scripts;
   private task?: ScheduledTask;
   private ticking?: Promise<number>;
 
-  constructor(private readonly o: SchedulerOptions) {}
+  constructor(private readonly o: SchedulerOptions) {
+    this.scripts = o.scripts ?? new Scripts(o.redis, o.keys);
+  }
 
   /**
    * Claims the tracks of every provider due within `lookaheadMs` (the time to the next tick) and enqueues their

@@ -5,7 +5,7 @@ import type { PipelineRunSnapshot, StepRunSnapshot } from '../model/provider';
 import { type WatchEvent } from '../store/events';
 import { pipelineEvent, stepEvent, subStateEvent } from '../store/event-builders';
 import type { Keys } from '../store/keys';
-import { scriptsFor, type Scripts, type StuckNote } from '../store/scripts';
+import { Scripts, type StuckNote } from '../store/scripts';
 import type { Track } from '../store/tracks';
 
 /**
@@ -145,13 +145,10 @@ export interface CommitResult {
 }
 
 export class StateStore {
-  /** The connection's one Scripts. */
-  private get scripts(): Scripts {
-    return scriptsFor(this.redis, this.keys);
-  }
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
+    private readonly scripts: Scripts = new Scripts(redis, keys),
   ) {}
 
   /**

@@ -5,7 +5,7 @@ import type { StepRunSnapshot } from '../model/provider';
 import { stepEvent, stuckEvent, type StuckFacts } from '../store/event-builders';
 import type { StepRunData } from '../store/events';
 import type { Keys } from '../store/keys';
-import { scriptsFor, type Scripts, type StuckNote } from '../store/scripts';
+import { Scripts, type StuckNote } from '../store/scripts';
 import { decodeState, encodeState, hasFieldStartingWith, type Transition } from './state';
 import type { Track } from '../store/tracks';
 
@@ -53,10 +53,6 @@ function statusChangeOf(t: Transition): StepRunData | undefined {
 }
 
 export class StuckWatch {
-  /** The connection's one Scripts. */
-  private get scripts(): Scripts {
-    return scriptsFor(this.redis, this.keys);
-  }
   /** Durations list key -> its samples, newest first, as last read or learned here. */
   private readonly learned = new Map<string, { samples: number[]; readAt: number }>();
   /** stuck.states by lower-cased raw status (a provider's casing may differ from the config's). */
@@ -68,6 +64,7 @@ export class StuckWatch {
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly settings: StuckSettings,
+    private readonly scripts: Scripts = new Scripts(redis, keys),
   ) {
     this.subStateLimits = new Map(Object.entries(settings.subStateMs ?? {}).map(([raw, ms]) => [raw.toLowerCase(), ms]));
   }

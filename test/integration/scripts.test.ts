@@ -3,7 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TrackNotFoundError } from '../../src/model/errors';
 import { Keys } from '../../src/store/keys';
-import { ScriptErrorCode, Scripts, scriptsFor } from '../../src/store/scripts';
+import { ScriptErrorCode, Scripts } from '../../src/store/scripts';
+import { TrackStore, trackFromRequest } from '../../src/store/tracks';
+import { systemClock } from '../../src/util/clock';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 
 const redis = testRedis();
@@ -34,12 +36,19 @@ it('every Lua command has a test here', () => {
   for (const name of names) expect(thisFile).toContain(`describe('${name}'`);
 });
 
-it('a connection has one Scripts per deployment, shared by every store that asks', () => {
-  expect(scriptsFor(redis, keys)).toBe(scriptsFor(redis, new Keys(prefix)));
-  expect(scriptsFor(redis, keys)).not.toBe(scriptsFor(redis, new Keys(`${prefix}-other`)));
-  const other = testRedis();
-  expect(scriptsFor(other, keys)).not.toBe(scriptsFor(redis, keys));
-  other.disconnect();
+it('the stores use the Scripts they are handed: the composition root’s one', async () => {
+  // A Scripts that counts what it is asked: the store's writes go through it, not one of its own.
+  const asked: string[] = [];
+  const counting = new Proxy(new Scripts(redis, keys), {
+    get: (target, name, receiver) => {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => (asked.push(String(name)), (value as (...a: unknown[]) => unknown).apply(target, args));
+    },
+  });
+  const tracks = new TrackStore(redis, keys, systemClock, counting);
+  await tracks.add(trackFromRequest({ provider: 'local', pipelineRun: 'handed-in' }, 'cli', Date.now()));
+  expect(asked).toEqual(['addTrack']);
 });
 
 it('every script that can refuse answers one shape: an array whose first element is a ScriptErrorCode', async () => {

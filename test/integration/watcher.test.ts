@@ -1,4 +1,5 @@
 // The watcher core against a real Redis: atomic commits, no double polls, one track.error, reclaimed events.
+import { Scripts } from '../../src/store/scripts';
 import { waitFor } from '../support/wait-for';
 import { validateConfig } from '../../src/config/load';
 import { alertPolicyOf } from '../../src/alerts/policy';
@@ -40,6 +41,7 @@ function deps(providers: Map<string, RunProvider> = new Map([['local', local]]))
   return {
     redis,
     keys,
+    scripts: new Scripts(redis, keys),
     providers,
     clock: systemClock,
     logger,

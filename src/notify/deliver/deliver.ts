@@ -5,7 +5,7 @@ import { backoffMs } from '../../util/backoff';
 import { alertActionOf } from '../../alerts/alert-key';
 import { decideAtSend, decideFlushEvent, resolveOrder, type AlertView, type DecisionState } from '../../alerts/decide';
 import { summarize, type WatchEvent } from '../../store/events';
-import { scriptsFor } from '../../store/scripts';
+import { Scripts } from '../../store/scripts';
 import { deliverBatch } from './deliver-batch';
 import { noteFailure, type DeliveryFailure, notConfigured } from './delivery-outcome';
 import type { BatchDeliveryData, DeliverDeps, DeliverJobData, DeliverOutcome, IncidentFlushData, SingleDeliveryData } from './delivery-job';
@@ -124,7 +124,7 @@ async function groupLead(
 ): Promise<AtSend> {
   if (!deps.redis || !deps.keys) throw new UnrecoverableError('grouped delivery without Redis');
   const now = deps.clock.now();
-  const texts = await scriptsFor(deps.redis, deps.keys).closeGroup({ groupId: group.id, generation: group.generation, now });
+  const texts = await (deps.scripts ?? new Scripts(deps.redis!, deps.keys!)).closeGroup({ groupId: group.id, generation: group.generation, now });
   const events = texts.map((t) => JSON.parse(t) as WatchEvent);
   const opening = events.filter((e) => e.alertKey && alertActionOf(e) === 'open').map((e) => e.alertKey!);
   const views = deps.alerts ? await deps.alerts.views(opening) : undefined;

@@ -1,4 +1,5 @@
 // What a delivery job carries and needs: shared by the single delivery (deliver.ts) and the batch (deliver-batch.ts).
+import type { Scripts } from '../../store/scripts';
 import type { Redis } from 'ioredis';
 import type { AlertStore } from '../../alerts/alert-store';
 import type { AlertPolicy } from '../../alerts/decision-types';
@@ -38,6 +39,8 @@ export interface DeliverDeps {
   /** For grouped deliveries: their events, and the alert the lead opened. */
   redis?: Redis;
   keys?: Keys;
+  /** The connection's scripts (a grouped delivery closes its group with one). */
+  scripts?: Scripts;
   alerts?: AlertStore;
   /** Incident groups: a pager's notifications are their flushes (incident-flush.ts). */
   incidents?: IncidentStore;

@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 import type { Clock } from '../../util/clock';
 import type { Logger } from '../../util/logger';
 import type { WatchEvent } from '../../store/events';
-import { scriptsFor, type Scripts } from '../../store/scripts';
+import { Scripts } from '../../store/scripts';
 import { resolvesOnlyOpenedBy } from '../../alerts/alert-key';
 import type { AlertNotes, AlertStore } from '../../alerts/alert-store';
 import { carryIntoGroups } from '../../alerts/carry-over';
@@ -26,6 +26,8 @@ export interface DispatcherOptions {
   blocking: Redis;
   redis: Redis;
   keys: Keys;
+  /** The connection's scripts (one per connection, made where the connection is). */
+  scripts?: Scripts;
   /** Routes, default groups, inhibition rules, time intervals: what the alert decision reads (decide.ts). */
   policy: AlertPolicy;
   deliverQueue: Queue;
@@ -49,10 +51,8 @@ export interface DispatcherOptions {
 }
 
 export class Dispatcher {
-  /** The connection's one Scripts. */
-  private get scripts(): Scripts {
-    return scriptsFor(this.o.redis, this.o.keys);
-  }
+  /** The connection's scripts: handed in by the composition root, else made here. */
+  private readonly scripts: Scripts;
   private stopped = false;
   private loop?: Promise<void>;
   private lastReclaim = 0;
@@ -60,6 +60,7 @@ export class Dispatcher {
   private readonly ticker?: IncidentTicker;
 
   constructor(private readonly o: DispatcherOptions) {
+    this.scripts = o.scripts ?? new Scripts(o.redis, o.keys);
     if (o.incidents) this.ticker = new IncidentTicker({ incidents: o.incidents, deliverQueue: o.deliverQueue, clock: o.clock, logger: o.logger });
   }
 

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DeliveryError } from '../../model/errors';
 import type { Keys } from '../../store/keys';
-import { scriptsFor } from '../../store/scripts';
+import { Scripts } from '../../store/scripts';
 
 /** One live message: who posts it, its id once posted, and the rows it shows. */
 export interface LiveMessageStore {
@@ -54,7 +54,7 @@ export class RedisLiveMessages implements LiveMessageStore {
     if (ts && channel) return { ts, channel };
     // The poster died between claiming and posting: take over, once (the claim time is compared and set).
     if (now - Number(claim ?? 0) > CLAIM_TIMEOUT_MS) {
-      const taken = await scriptsFor(r, this.keys).claimLiveMessage({ notifier: this.notifier, run, claimRead: claim ?? '', now });
+      const taken = await new Scripts(r, this.keys).claimLiveMessage({ notifier: this.notifier, run, claimRead: claim ?? '', now });
       if (taken) return { post: true };
     }
     return { wait: true };
@@ -80,11 +80,11 @@ export class RedisLiveMessages implements LiveMessageStore {
     try {
       return await edit();
     } finally {
-      await scriptsFor(r, this.keys).releaseLock({ key: lock, token });
+      await new Scripts(r, this.keys).releaseLock({ key: lock, token });
     }
   }
 
   async putRow(run: string, rowId: string, row: string, rank: number): Promise<string[]> {
-    return scriptsFor(this.redis(), this.keys).putLiveRow({ notifier: this.notifier, run, rowId, text: row, rank, keepSeconds: KEEP_SECONDS });
+    return new Scripts(this.redis(), this.keys).putLiveRow({ notifier: this.notifier, run, rowId, text: row, rank, keepSeconds: KEEP_SECONDS });
   }
 }
