@@ -19,7 +19,8 @@ import { Azurite, DEV_ACCOUNT, DEV_KEY } from '../test/support/azurite';
 import { WebhookReceiver } from '../test/support/webhook-receiver';
 import { nextPollDelayMs } from '../src/watch/scheduler';
 import { TrackStore, trackFromRequest } from '../src/store/tracks';
-import { arg, dropPrefix, percentile, seededStep, seedRun, until } from './support';
+import { arg, dropPrefix, percentile, until } from './support';
+import { seededStep, seedRun } from '../test/support/seed-runs';
 
 const RUNS = arg('runs', 40);
 const STEPS = 3;

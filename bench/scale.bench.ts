@@ -19,7 +19,8 @@ import { TrackStore, trackFromRequest } from '../src/store/tracks';
 import { Keys } from '../src/store/keys';
 import { systemClock } from '../src/util/clock';
 import { LocalRedisCluster } from '../test/support/redis';
-import { arg, percentile, round, seededStep, seedRun, until } from './support';
+import { arg, percentile, round, until } from './support';
+import { seededStep, seedRun } from '../test/support/seed-runs';
 
 const SIZES = process.argv.includes('--sizes') ? process.argv[process.argv.indexOf('--sizes') + 1]!.split(',').map(Number) : [10_000, 100_000, 1_000_000];
 const STEPS = 10;

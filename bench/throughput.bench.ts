@@ -23,7 +23,8 @@ import { Daemon } from '../src/runtime/daemon';
 import { TrackStore, trackFromRequest } from '../src/store/tracks';
 import { systemClock } from '../src/util/clock';
 import { createLogger } from '../src/util/logger';
-import { arg, dropPrefix, round, seededStep, seedRun, until } from './support';
+import { arg, dropPrefix, round, until } from './support';
+import { seededStep, seedRun } from '../test/support/seed-runs';
 import { BARE_QUEUE, bareBurst, bareLive, barePrefix, child, Receiver, type Rate } from './throughput-bare';
 import { idleCores, measure, type Phase } from './throughput-measure';
 

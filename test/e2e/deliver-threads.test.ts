@@ -8,7 +8,7 @@ import { LocalProvider } from '../../src/providers/local/provider';
 import { Keys } from '../../src/store/keys';
 import { TrackStore, trackFromRequest } from '../../src/store/tracks';
 import { systemClock } from '../../src/util/clock';
-import { seedRun } from '../../bench/support';
+import { seedRun } from '../support/seed-runs';
 import { ProcessGroup } from '../support/cli';
 import { dropPrefix, freePort, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';

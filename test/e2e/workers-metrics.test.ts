@@ -9,7 +9,7 @@ import { Daemon } from '../../src/runtime/daemon';
 import { createLogger } from '../../src/util/logger';
 import { LocalProvider } from '../../src/providers/local/provider';
 import { TrackStore, trackFromRequest } from '../../src/store/tracks';
-import { seedRun } from '../../bench/support';
+import { seedRun } from '../support/seed-runs';
 import { ProcessGroup } from '../support/cli';
 import { dropPrefix, freePort, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';

@@ -9,7 +9,7 @@ import { pollQueue, type PollQueue } from '../../src/store/queues';
 import { Keys } from '../../src/store/keys';
 import { HintRouter } from '../../src/watch/hints';
 import { TrackStore, trackFromRequest } from '../../src/store/tracks';
-import { seedRun } from '../../bench/support';
+import { seedRun } from '../support/seed-runs';
 import { startDaemon, testConfig } from '../support/daemon';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';

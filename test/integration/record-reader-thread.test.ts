@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { RunStore } from '../../src/providers/local/store';
-import { seedRun } from '../../bench/support';
+import { seedRun } from '../support/seed-runs';
 import { tempDir } from '../support/tmp';
 
 const COMPILED = path.resolve(__dirname, '../../dist/src/providers/local/record-reader.js');

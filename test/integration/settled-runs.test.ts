@@ -6,7 +6,7 @@ import { changesDir } from '../../src/providers/local/change-feed';
 import type { StepRecord } from '../../src/providers/local/records';
 import { SettledRuns } from '../../src/providers/local/settled-runs';
 import { RunStore } from '../../src/providers/local/store';
-import { seededStep } from '../../bench/support';
+import { seededStep } from '../support/seed-runs';
 import { tempDir } from '../support/tmp';
 
 const at = new Date('2026-12-01T10:00:00Z');

@@ -21,7 +21,7 @@ import { DISPATCH_GROUP, Keys } from '../../src/store/keys';
 import { pollTrack, type PollDeps } from '../../src/watch/poll';
 import { pollBatch } from '../../src/watch/poll-batch';
 import { Slots } from '../../src/util/slots';
-import { seedRun } from '../../bench/support';
+import { seedRun } from '../support/seed-runs';
 import { Scheduler } from '../../src/watch/scheduler';
 import { nextEvents, StateStore } from '../../src/watch/state';
 import { TrackStore, trackFromRequest } from '../../src/store/tracks';
