@@ -8,7 +8,7 @@ import { acknowledge, unacknowledge } from '../alerts/ack';
 import { keyMatchersOf } from '../alerts/alert-key';
 import { AlertNotFoundError } from '../model/errors';
 import { ACK_ACTION, ALERT_ACTIONS_BLOCK, SILENCE_ACTIONS, UNACK_ACTION, alertActionsBlock, unackActionBlock } from '../notify/notifiers/formats/slack-actions';
-import { postJson } from '../notify/deliver/http';
+import { postJson } from '../notify/notifiers/http';
 import { slackEscape } from '../notify/notifiers/formats/render';
 import { maskUrl } from '../util/logger';
 import type { ApiDeps, Handler } from './deps';

@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { validateConfig } from '../../src/config/load';
 import type { Daemon } from '../../src/runtime/daemon';
-import { postJson } from '../../src/notify/deliver/http';
+import { postJson } from '../../src/notify/notifiers/http';
 import { startDaemon, testConfig } from '../support/daemon';
 import { dropPrefix, freePort, PrivateRedis, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';

@@ -8,7 +8,7 @@ import type { WatchEvent } from '../../store/events';
 import { maskUrl } from '../../util/logger';
 import { resendMsOf } from '../../alerts/policy';
 import { duration } from '../../config/field-schemas';
-import { postJson } from '../deliver/http';
+import { postJson } from './http';
 import type { Notifier, NotifierFactory } from '../notifier';
 import { parseOptions } from '../options';
 import { subjectOf } from './formats/describe';

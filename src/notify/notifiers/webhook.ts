@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { maskUrl } from '../../util/logger';
 import { cloudEvent, pagerDutyEvent, slackMessage, teamsMessage } from './formats/webhook-formats';
 import { templateSchema } from './formats/template';
-import { postJson } from '../deliver/http';
+import { postJson } from './http';
 import type { Notifier, NotifierFactory } from '../notifier';
 import { parseOptions } from '../options';
-import { signatureHeaders } from '../deliver/signing';
+import { signatureHeaders } from './signing';
 import { duration } from '../../config/field-schemas';
 
 const pagerApiSchema = z.strictObject({
