@@ -13,7 +13,7 @@ export function daemonCommand(program: Command): void {
   )
     .option('--listen <address>', 'where the API and dashboard listen, e.g. 127.0.0.1:8790 (env SRW_API_LISTEN; default 127.0.0.1:8787)')
     .action(async (_o, cmd: Command) => {
-      const { runDaemon } = await import('../run-daemon');
+      const { runDaemon } = await import('../../runtime/run-daemon');
       await runDaemon(await configOf(cmd, { buildsAll: true }));
     });
 }

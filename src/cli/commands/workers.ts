@@ -9,7 +9,7 @@ export function workersCommand(program: Command): void {
     .option('--only <kind>', 'poll or deliver')
     .action(async (o: { only?: string }, cmd: Command) => {
       if (o.only && o.only !== 'poll' && o.only !== 'deliver') throw new InvalidInputError(`--only takes poll or deliver, not "${o.only}"`);
-      const { runDaemon } = await import('../run-daemon');
+      const { runDaemon } = await import('../../runtime/run-daemon');
       await runDaemon(await configOf(cmd, { buildsAll: true }), {
         scheduler: false,
         dispatcher: false,

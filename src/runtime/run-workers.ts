@@ -1,6 +1,6 @@
 // Entry of the worker-only processes (workers/*.ts): load the config from the environment, run one kind of worker, report a failed start in one line.
 import { loadConfig } from '../config/load';
-import type { Roles } from '../runtime/daemon';
+import type { Roles } from './daemon';
 import { runDaemon } from './run-daemon';
 
 export function runWorkersProcess(label: string, roles: Roles): void {

@@ -1,6 +1,6 @@
 // Runs a Daemon until SIGINT/SIGTERM, then drains and exits: shared by `steprun-watch daemon` and workers/*.ts.
 import type { LoadedConfig } from '../config/load';
-import { ALL_ROLES, Daemon, type Roles } from '../runtime/daemon';
+import { ALL_ROLES, Daemon, type Roles } from './daemon';
 import { createLogger } from '../util/logger';
 
 export async function runDaemon(config: LoadedConfig, roles: Roles = ALL_ROLES): Promise<void> {
