@@ -1,6 +1,7 @@
 // Every event the daemon appends is built here, beside the types of store/events.ts: the watcher's (steps,
 // pipeline runs, sub-states, track errors), the stuck and missing watches', and the alert store's alert.resolved.
 // Each is a pure function of what was observed; the id is `eventId(track, subject, seq)`, so a replay builds the same one.
+import { ERROR_FIELD, MISSING_FIELD, PIPELINE_FIELD, subStateField } from './state-fields';
 import { isTerminal, type StepStatus } from '../model/status';
 import type { PipelineRunSnapshot, RunError, StepRunSnapshot } from '../model/provider';
 import { durationOf, type PipelineEventType, type StepEventType, type StepRunData, type SubStateData, type WatchEvent } from './events';
@@ -60,7 +61,7 @@ export function stepEvent(track: Track, s: StepRunSnapshot, previous: StepStatus
 /** A raw sub-state change (`@sub:<step>` subject, its own sequence): the step as it is now, with from/to raw statuses. */
 export function subStateEvent(track: Track, s: StepRunSnapshot, subState: SubStateData, previous: StepStatus | null, seq: number, now: number): WatchEvent {
   const step = stepEvent(track, s, previous, seq, now);
-  return { ...step, ...base(track, `@sub:${s.stepRunId}`, seq, now), type: 'steprun.substate', subState };
+  return { ...step, ...base(track, subStateField(s.stepRunId), seq, now), type: 'steprun.substate', subState };
 }
 
 export function pipelineEvent(
@@ -73,7 +74,7 @@ export function pipelineEvent(
 ): WatchEvent {
   if (!isTerminal(p.status)) throw new Error('pipeline events are for terminal pipeline runs');
   return {
-    ...base(track, '@pipeline', seq, now),
+    ...base(track, PIPELINE_FIELD, seq, now),
     type: `pipelinerun.${p.status.toLowerCase()}` as PipelineEventType,
     experiment: p.experiment,
     pipelineRunId: p.pipelineRunId,
@@ -99,12 +100,12 @@ export function pipelineEvent(
 }
 
 /** A track whose polls work again after a track.error: it resolves that alert. `subject`: the error it ends, as trackErrorEvent's. */
-export function trackRecoveredEvent(track: Track, seq: number, now: number, subject = '@error'): WatchEvent {
+export function trackRecoveredEvent(track: Track, seq: number, now: number, subject = ERROR_FIELD): WatchEvent {
   return { ...base(track, subject, seq, now), type: 'track.recovered', experiment: track.experiment ?? '', pipelineRunId: track.pipelineRunId };
 }
 
 /** `subject` tells apart the track's own error (`@error`) from one unreadable record (`@unreadable:<id>`). */
-export function trackErrorEvent(track: Track, error: RunError & { retryable?: boolean }, seq: number, now: number, subject = '@error'): WatchEvent {
+export function trackErrorEvent(track: Track, error: RunError & { retryable?: boolean }, seq: number, now: number, subject = ERROR_FIELD): WatchEvent {
   return {
     ...base(track, subject, seq, now),
     type: 'track.error',
@@ -152,8 +153,7 @@ export function stuckEvent(info: StuckFacts, subject: string, now: number): Watc
   };
 }
 
-/** The state field (and event subject) of an experiment track's missing-run watch. */
-export const MISSING_FIELD = '@missing';
+export { MISSING_FIELD } from './state-fields';
 
 export function experimentEvent(track: Track, type: 'experiment.missing' | 'experiment.resumed', seq: number, now: number): WatchEvent {
   return {

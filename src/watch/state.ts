@@ -1,4 +1,5 @@
 // Transition detection: a pure decision (nextEvents) and one atomic commit of state + events + schedule.
+import { hasFieldStartingWith, PIPELINE_FIELD, subStateField, SUBSTATE_FIELD_PREFIX } from '../store/state-fields';
 import type { Redis } from 'ioredis';
 import { isAlertingSubState, isTerminal, isStepStatus, subStateOf, type StepStatus } from '../model/status';
 import type { PipelineRunSnapshot, StepRunSnapshot } from '../model/provider';
@@ -20,12 +21,7 @@ export interface SeenState {
   raw?: string;
 }
 
-export const PIPELINE_FIELD = '@pipeline';
-export const ERROR_FIELD = '@error';
-/** One field per unreadable step record: its track.error is raised once, by the same compare-and-set. */
-export const UNREADABLE_FIELD_PREFIX = '@unreadable:';
-/** One field per step whose raw sub-state changed since its last status event: `<subSeq>|<raw>|<status seq>`. */
-export const SUBSTATE_FIELD_PREFIX = '@sub:';
+export { ERROR_FIELD, PIPELINE_FIELD, UNREADABLE_FIELD_PREFIX } from '../store/state-fields';
 
 /**
  * `seq|status`, `seq|status|steps` (pipeline), `seq|status||raw` (a step whose raw status is not its status's name:
@@ -74,7 +70,7 @@ export function nextEvents(track: Track, prev: Record<string, string>, steps: St
     const before = decodeState(prev[step.stepRunId]);
     // A plain spelling of the status (Completed for Finished, running) is the status itself: only a sub-state differs.
     const raw = subStateOf(step.rawStatus) ?? step.status;
-    const subField = SUBSTATE_FIELD_PREFIX + step.stepRunId;
+    const subField = subStateField(step.stepRunId);
     const sub = anySub ? decodeSubState(prev[subField]) : undefined;
     // The raw status last recorded: the sub-state event's, if one came after the last status event.
     const lastRaw = sub && before && sub.statusSeq === before.seq ? sub.raw : before ? (before.raw ?? before.status) : undefined;
@@ -100,12 +96,6 @@ export function nextEvents(track: Track, prev: Record<string, string>, steps: St
     });
   }
   return out;
-}
-
-/** Whether any stored field starts with `prefix` (`@sub:`, `@raw:`): one pass over a run's few fields. */
-export function hasFieldStartingWith(fields: Record<string, string>, prefix: string): boolean {
-  for (const field in fields) if (field.startsWith(prefix)) return true;
-  return false;
 }
 
 function decodeSubState(value: string | undefined): { seq: number; raw: string; statusSeq: number } | undefined {

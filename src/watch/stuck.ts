@@ -1,4 +1,5 @@
 // Stuck steps: learned limits on Running time, a limit on Queued time, checked on the scheduler's tick with no provider call.
+import { hasFieldStartingWith, RAW_FIELD_PREFIX, rawField, stuckField } from '../store/state-fields';
 import type { Redis } from 'ioredis';
 import { Status } from '../model/status';
 import type { StepRunSnapshot } from '../model/provider';
@@ -6,7 +7,7 @@ import { stepEvent, stuckEvent, type StuckFacts } from '../store/event-builders'
 import type { StepRunData } from '../store/events';
 import type { Keys } from '../store/keys';
 import { Scripts, type StuckNote } from '../store/scripts';
-import { decodeState, encodeState, hasFieldStartingWith, type Transition } from './state';
+import { decodeState, encodeState, type Transition } from './state';
 import type { Track } from '../store/tracks';
 
 export interface StuckSettings {
@@ -28,9 +29,6 @@ const SAMPLES_KEPT = 50;
  * adds at once): a p95 a minute behind another worker's is as good, and a busy poll does not pay a read per step.
  */
 const LEARNED_FRESH_MS = 60_000;
-const STUCK_FIELD_PREFIX = '@stuck:';
-/** State field of a step held in a limited raw sub-state: `<raw status>|<since ms>`. */
-const RAW_FIELD_PREFIX = '@raw:';
 
 /** p95 of the samples (nearest rank), undefined for none. */
 export function p95(samples: number[]): number | undefined {
@@ -167,7 +165,7 @@ export class StuckWatch {
     for (const s of steps) {
       const limit = s.status === Status.Running ? this.subStateLimitOf(s.rawStatus) : undefined;
       if (limit === undefined && !anyHeld) continue;
-      const field = RAW_FIELD_PREFIX + s.stepRunId;
+      const field = rawField(s.stepRunId);
       const before = prev[field]?.split('|')[0];
       if (before !== undefined && before.toLowerCase() === (limit !== undefined ? s.rawStatus.toLowerCase() : undefined)) continue;
       if (before !== undefined) {
@@ -219,11 +217,11 @@ export class StuckWatch {
       const json = await this.redis.hget(k.stuckInfo, member);
       if (json) {
         const info = JSON.parse(json) as StuckFacts;
-        const [status, raw] = await this.redis.hmget(k.state(info.track.id), info.step.stepRunId, RAW_FIELD_PREFIX + info.step.stepRunId);
+        const [status, raw] = await this.redis.hmget(k.state(info.track.id), info.step.stepRunId, rawField(info.step.stepRunId));
         // Still where it was: the same status, and for a sub-state the same one since the same moment.
         const still = decodeState(status ?? undefined)?.status === info.step.status && (!info.subState || raw === `${info.subState}|${info.sinceMs}`);
         if (still) {
-          const field = STUCK_FIELD_PREFIX + info.step.stepRunId + (info.subState ? `:${info.subState}` : '');
+          const field = stuckField(info.step.stepRunId, info.subState);
           const appended = await this.scripts.casAppend({
             hash: k.state(info.track.id),
             field,

@@ -2,6 +2,7 @@
 // recordPollFailure-5.lua) and each unreadable record's (`@unreadable:<step run id>`). Each track.error is followed by
 // one track.recovered when it clears — all of them only once the track polls wholly fine (nothing left unreadable),
 // since they share the track's one alert.
+import { unreadableField } from '../store/state-fields';
 import { Status } from '../model/status';
 import type { UnreadableStepRun } from '../model/provider';
 import { trackErrorEvent, trackRecoveredEvent } from '../store/event-builders';
@@ -12,7 +13,7 @@ import { decodeState, encodeState, ERROR_FIELD, UNREADABLE_FIELD_PREFIX, type Tr
 export function unreadableTransitions(track: Track, prev: Record<string, string>, unreadable: UnreadableStepRun[], now: number): Transition[] {
   const raised: Transition[] = [];
   for (const u of unreadable) {
-    const field = UNREADABLE_FIELD_PREFIX + u.stepRunId;
+    const field = unreadableField(u.stepRunId);
     const before = decodeState(prev[field]);
     if (before?.status === Status.Failed) continue;
     const seq = (before?.seq ?? 0) + 1;
