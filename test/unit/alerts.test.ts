@@ -4,7 +4,7 @@ import type { DecisionState } from '../../src/alerts/decide';
 import { explainRouting } from '../../src/alerts/explain';
 import { alertPolicyOf } from '../../src/alerts/policy';
 import { matchersOf, parseMatchers, silenceMatches, type Silence } from '../../src/alerts/silences';
-import { groupFlushAt, repeatDue } from '../../src/alerts/timing';
+import { repeatDue } from '../../src/alerts/timing';
 import { ManualClock } from '../../src/util/clock';
 import { validateConfig } from '../../src/config/load';
 import type { RouteConfig } from '../../src/config/schema';
@@ -145,14 +145,8 @@ describe('route settings', () => {
   });
 });
 
-describe('grouping and repeat timing', () => {
+describe('repeat timing', () => {
   const clock = new ManualClock(Date.parse('2026-11-26T01:00:00Z'));
-
-  it('a group is sent `wait` after its first event, and no sooner than `interval` after the last one', () => {
-    expect(groupFlushAt({ now: clock.now(), waitMs: 30_000, intervalMs: 300_000 })).toBe(clock.now() + 30_000);
-    expect(groupFlushAt({ now: clock.now(), waitMs: 30_000, intervalMs: 300_000, lastFlushedAt: clock.now() - 60_000 })).toBe(clock.now() + 240_000);
-    expect(groupFlushAt({ now: clock.now(), waitMs: 30_000, intervalMs: 300_000, lastFlushedAt: clock.now() - 600_000 })).toBe(clock.now() + 30_000);
-  });
 
   it('the n-th repeat is due every interval after the alert opened', () => {
     const opened = clock.now();

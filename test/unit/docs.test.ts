@@ -37,3 +37,13 @@ it('the README’s test command names every kind of test the suite has', () => {
     expect([displayName, line]).toEqual([displayName, expect.stringContaining(word)]);
   }
 });
+
+it('docs/ARCHITECTURE.md names every source file (commands and dashboard pages by their folder’s one-file-each rule)', () => {
+  const doc = read('docs/ARCHITECTURE.md');
+  const walk = (dir: string): string[] =>
+    readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((d) =>
+      d.isDirectory() ? walk(`${dir}/${d.name}`) : d.name.endsWith('.ts') ? [`${dir}/${d.name}`] : [],
+    );
+  const unnamed = [...walk('src'), ...walk('workers')].filter((f) => !/\/(commands|pages)\/[^/]+\.ts$/.test(f)).filter((f) => !doc.includes(path.basename(f)));
+  expect(unnamed).toEqual([]);
+});
