@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { applyRetention, markInFlight } from '../../fs/harvest-retention';
+import { applyRetention, markInFlight } from './harvest-retention';
 import { assertNotLinked, assertSafeName, realFolderInside, resolveInside } from '../../fs/safe-path';
 import { DeliveryError, isSrwError, UnsafePathError } from '../../model/errors';
 import { StepRun, type PortDataReference } from '../../model/step-run';

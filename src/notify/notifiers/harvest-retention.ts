@@ -3,7 +3,7 @@
 // process), and never the run just harvested.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { assertNotLinked } from './safe-path';
+import { assertNotLinked } from '../../fs/safe-path';
 
 export interface KeepPolicy {
   runs?: number;
