@@ -2,7 +2,7 @@
 import { Status } from '../model/status';
 import type { RunProvider } from '../model/provider';
 import type { Logger } from '../util/logger';
-import type { Transition } from './state';
+import type { Transition } from '../store/state-store';
 
 /** Every event of a run carries its links to the service's UI (pure: the provider builds them from ids). */
 export function attachLinks(provider: RunProvider, transitions: Transition[]): void {

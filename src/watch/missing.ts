@@ -4,7 +4,7 @@ import { Status } from '../model/status';
 import { experimentEvent, MISSING_FIELD, missingEvent } from '../store/event-builders';
 import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
-import { decodeState, encodeState } from './state';
+import { decodeState, encodeState } from '../store/state-fields';
 import type { Expectation, Track } from '../store/tracks';
 
 export type { Expectation } from '../store/tracks';

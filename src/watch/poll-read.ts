@@ -2,7 +2,7 @@
 // feed is pushing hints. The polls of one job read in one round trip.
 import type { Redis } from 'ioredis';
 import type { Keys } from '../store/keys';
-import { ERROR_FIELD } from './state';
+import { ERROR_FIELD } from '../store/state-fields';
 import type { Track } from '../store/tracks';
 
 export interface TrackRead {

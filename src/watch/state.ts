@@ -1,59 +1,11 @@
-// Transition detection: a pure decision (nextEvents) and one atomic commit of state + events + schedule.
-import { hasFieldStartingWith, PIPELINE_FIELD, subStateField, SUBSTATE_FIELD_PREFIX } from '../store/state-fields';
-import type { Redis } from 'ioredis';
-import { isAlertingSubState, isTerminal, isStepStatus, subStateOf, type StepStatus } from '../model/status';
+// Transition detection, pure: what events follow from what a poll saw and the stored state (nextEvents). The commit
+// of state + events + schedule is store/state-store.ts.
+import { decodeState, encodeState, hasFieldStartingWith, PIPELINE_FIELD, subStateField, SUBSTATE_FIELD_PREFIX } from '../store/state-fields';
+import type { Transition } from '../store/state-store';
+import { isAlertingSubState, isTerminal, subStateOf } from '../model/status';
 import type { PipelineRunSnapshot, StepRunSnapshot } from '../model/provider';
-import { type WatchEvent } from '../store/events';
 import { pipelineEvent, stepEvent, subStateEvent } from '../store/event-builders';
-import type { Keys } from '../store/keys';
-import { Scripts, type StuckNote } from '../store/scripts';
 import type { Track } from '../store/tracks';
-
-/**
- * The stored state of one step (or `@pipeline`): how many transitions it has had and its last status;
- * for `@pipeline`, also how many steps its summary covered (an open run that gains a step is news); for a step,
- * the raw status it was last seen in (Azure ML's NotResponding, Finalizing, …), so a sub-state change is seen.
- */
-export interface SeenState {
-  seq: number;
-  status: StepStatus;
-  steps?: number;
-  raw?: string;
-}
-
-export { ERROR_FIELD, PIPELINE_FIELD, UNREADABLE_FIELD_PREFIX } from '../store/state-fields';
-
-/**
- * `seq|status`, `seq|status|steps` (pipeline), `seq|status||raw` (a step whose raw status is not its status's name:
- * `Completed`, `NotResponding`): the common value stays as short as before, and older values decode alike.
- */
-export function encodeState(s: SeenState): string {
-  const head = `${s.seq}|${s.status}`;
-  if (s.raw !== undefined && s.raw !== s.status) return `${head}|${s.steps ?? ''}|${s.raw}`;
-  return s.steps === undefined ? head : `${head}|${s.steps}`;
-}
-
-export function decodeState(value: string | undefined): SeenState | undefined {
-  if (!value) return undefined;
-  const [seqText, status, stepsText, raw] = value.split('|');
-  const seq = Number(seqText);
-  if (!Number.isInteger(seq) || !status || !isStepStatus(status)) return undefined;
-  const steps = stepsText ? Number(stepsText) : undefined;
-  return {
-    seq,
-    status,
-    ...(steps !== undefined && Number.isInteger(steps) ? { steps } : {}),
-    ...(raw ? { raw } : {}),
-  };
-}
-
-/** One compare-and-set: if `field` still holds `expected`, store `next` and append `event`. */
-export interface Transition {
-  field: string;
-  expected: string;
-  next: string;
-  event: WatchEvent;
-}
 
 /**
  * What events follow from observing `steps` when the stored state is `prev`. Pure: no I/O, no clock.
@@ -125,33 +77,4 @@ export function pipelineTransition(
     next: encodeState({ seq, status: pipeline.status, steps: steps.length }),
     event: pipelineEvent(track, pipeline, steps, before?.status ?? null, seq, now),
   };
-}
-
-export interface CommitResult {
-  appended: number;
-  conflicts: number;
-  /** Per transition, in order: whether its compare-and-set held (it was applied). */
-  won: boolean[];
-}
-
-export class StateStore {
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: Keys,
-    private readonly scripts: Scripts = new Scripts(redis, keys),
-  ) {}
-
-  /**
-   * One script: compare-and-set every transition, append its event, then reschedule (or retire when nextPollAt
-   * is null). Throws TrackNotFoundError when the track was removed while the poll ran (nothing is written).
-   */
-  async commit(track: Track, transitions: Transition[], now: number, nextPollAt: number | null, stuck?: Map<Transition, StuckNote>): Promise<CommitResult> {
-    return this.scripts.commitPoll({
-      trackId: track.id,
-      provider: track.provider,
-      now,
-      nextPollAt,
-      transitions: transitions.map((t) => ({ field: t.field, expected: t.expected, next: t.next, eventJson: JSON.stringify(t.event), stuck: stuck?.get(t) })),
-    });
-  }
 }

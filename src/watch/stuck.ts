@@ -7,7 +7,8 @@ import { stepEvent, stuckEvent, type StuckFacts } from '../store/event-builders'
 import type { StepRunData } from '../store/events';
 import type { Keys } from '../store/keys';
 import { Scripts, type StuckNote } from '../store/scripts';
-import { decodeState, encodeState, type Transition } from './state';
+import { decodeState, encodeState } from '../store/state-fields';
+import { type Transition } from '../store/state-store';
 import type { Track } from '../store/tracks';
 
 export interface StuckSettings {

@@ -7,7 +7,8 @@ import { Status } from '../model/status';
 import type { UnreadableStepRun } from '../model/provider';
 import { trackErrorEvent, trackRecoveredEvent } from '../store/event-builders';
 import type { Track } from '../store/tracks';
-import { decodeState, encodeState, ERROR_FIELD, UNREADABLE_FIELD_PREFIX, type Transition } from './state';
+import { decodeState, encodeState, ERROR_FIELD, UNREADABLE_FIELD_PREFIX } from '../store/state-fields';
+import { type Transition } from '../store/state-store';
 
 /** A step whose record cannot be read: one track.error naming it (raised again only after it was readable). */
 export function unreadableTransitions(track: Track, prev: Record<string, string>, unreadable: UnreadableStepRun[], now: number): Transition[] {

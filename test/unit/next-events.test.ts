@@ -1,6 +1,7 @@
 import { Status, type StepStatus } from '../../src/model/status';
 import type { PipelineRunSnapshot, StepRunSnapshot } from '../../src/model/provider';
-import { decodeState, encodeState, nextEvents, pipelineTransition } from '../../src/watch/state';
+import { nextEvents, pipelineTransition } from '../../src/watch/state';
+import { decodeState, encodeState } from '../../src/store/state-fields';
 import { trackFromRequest } from '../../src/store/tracks';
 
 const track = trackFromRequest({ provider: 'local', pipelineRun: 'p1', labels: { team: 'ml' } }, 'cli', 0);

@@ -6,7 +6,8 @@ import { normalizeStatus, type StepStatus } from '../../src/model/status';
 import { routeMatches } from '../../src/alerts/routing';
 import type { StepRunSnapshot } from '../../src/model/provider';
 import type { WatchEvent } from '../../src/store/events';
-import { nextEvents, type Transition } from '../../src/watch/state';
+import { nextEvents } from '../../src/watch/state';
+import { type Transition } from '../../src/store/state-store';
 import { trackFromRequest } from '../../src/store/tracks';
 import { routesSchema } from '../../src/config/route-schema';
 
