@@ -29,7 +29,7 @@ it('the test command itself, with no Redis at REDIS_URL: starts one, runs, stops
   const url = `redis://127.0.0.1:${await freePort()}`;
   const r = spawnSync(
     process.execPath,
-    [path.join(ROOT, 'node_modules/jest/bin/jest.js'), 'test/integration/scripts.test.ts', '--selectProjects', 'integration'],
+    [path.join(ROOT, 'node_modules/jest/bin/jest.js'), 'test/integration/scripts/scripts.test.ts', '--selectProjects', 'integration'],
     {
       cwd: ROOT,
       env: { ...process.env, REDIS_URL: url },
