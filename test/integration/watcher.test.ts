@@ -75,58 +75,55 @@ describe('poll', () => {
     expect(await redis.zcard(keys.due('local'))).toBe(0);
   });
 
-  it(
-    'a job of several polls reads them in one round trip, polls each track once, never more at once than its slots, and fails only after the ' + 'others ended',
-    async () => {
-      const at = new Date();
-      const runs = ['pb0', 'pb1', 'pb2', 'pb3', 'pb4', 'pb5'];
-      for (const id of runs) await seedRun(local.store, { experiment: 'pbx', pipelineRunId: id, steps: 2, status: Status.Running, at });
-      const ids: string[] = [];
-      for (const id of runs) {
-        const t = trackFromRequest({ provider: 'local', pipelineRun: id }, 'cli', Date.now());
-        await tracks.add(t);
-        ids.push(t.id);
-      }
-      // The listing of pb3 finds its state hash replaced by a plain key: its commit fails with Redis's WRONGTYPE.
-      let inFlight = 0;
-      let most = 0;
-      let pipelines = 0;
-      let pipelinesBeforeListing: number | undefined;
-      const slow: RunProvider = new Proxy(local, {
-        get: (t, p) => {
-          const v = Reflect.get(t, p) as unknown;
-          if (p !== 'listStepRuns' || typeof v !== 'function') return v;
-          return async (...a: [{ pipelineRunId: string }]) => {
-            pipelinesBeforeListing ??= pipelines;
-            most = Math.max(most, ++inFlight);
-            await new Promise((r) => setTimeout(r, 30));
-            if (a[0].pipelineRunId === 'pb3') await redis.set(keys.state(ids[3]!), 'not a hash');
-            inFlight--;
-            return (v as (...args: unknown[]) => Promise<unknown>).apply(t, a);
-          };
-        },
-      });
-      // Round trips before the first provider call: one pipeline reads every track of the job.
-      const counted = new Proxy(redis, {
-        get: (t, p) => {
-          const v = Reflect.get(t, p) as unknown;
-          if (p !== 'pipeline' || typeof v !== 'function') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
-          return (...a: unknown[]) => {
-            pipelines++;
-            return (v as (...args: unknown[]) => unknown).apply(t, a);
-          };
-        },
-      });
-      const outcomes: string[] = [];
-      const batch = pollBatch({ ...deps(new Map([['local', slow]])), redis: counted }, claimsAt(ids, Date.now()), new Slots(2), (o) => outcomes.push(o.kind));
-      await expect(batch).rejects.toThrow(/WRONGTYPE/);
-      expect(most).toBe(2);
-      expect(outcomes).toEqual(['committed', 'committed', 'committed', 'committed', 'committed']);
-      const events = await streamEvents();
-      expect(events.map((e) => e.pipelineRunId).sort()).toEqual(['pb0', 'pb0', 'pb1', 'pb1', 'pb2', 'pb2', 'pb4', 'pb4', 'pb5', 'pb5']);
-      expect(pipelinesBeforeListing).toBe(1);
-    },
-  );
+  it('a job of several polls reads them in one round trip, polls each track once, never more at once than its slots, and fails only after the others ended', async () => {
+    const at = new Date();
+    const runs = ['pb0', 'pb1', 'pb2', 'pb3', 'pb4', 'pb5'];
+    for (const id of runs) await seedRun(local.store, { experiment: 'pbx', pipelineRunId: id, steps: 2, status: Status.Running, at });
+    const ids: string[] = [];
+    for (const id of runs) {
+      const t = trackFromRequest({ provider: 'local', pipelineRun: id }, 'cli', Date.now());
+      await tracks.add(t);
+      ids.push(t.id);
+    }
+    // The listing of pb3 finds its state hash replaced by a plain key: its commit fails with Redis's WRONGTYPE.
+    let inFlight = 0;
+    let most = 0;
+    let pipelines = 0;
+    let pipelinesBeforeListing: number | undefined;
+    const slow: RunProvider = new Proxy(local, {
+      get: (t, p) => {
+        const v = Reflect.get(t, p) as unknown;
+        if (p !== 'listStepRuns' || typeof v !== 'function') return v;
+        return async (...a: [{ pipelineRunId: string }]) => {
+          pipelinesBeforeListing ??= pipelines;
+          most = Math.max(most, ++inFlight);
+          await new Promise((r) => setTimeout(r, 30));
+          if (a[0].pipelineRunId === 'pb3') await redis.set(keys.state(ids[3]!), 'not a hash');
+          inFlight--;
+          return (v as (...args: unknown[]) => Promise<unknown>).apply(t, a);
+        };
+      },
+    });
+    // Round trips before the first provider call: one pipeline reads every track of the job.
+    const counted = new Proxy(redis, {
+      get: (t, p) => {
+        const v = Reflect.get(t, p) as unknown;
+        if (p !== 'pipeline' || typeof v !== 'function') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+        return (...a: unknown[]) => {
+          pipelines++;
+          return (v as (...args: unknown[]) => unknown).apply(t, a);
+        };
+      },
+    });
+    const outcomes: string[] = [];
+    const batch = pollBatch({ ...deps(new Map([['local', slow]])), redis: counted }, claimsAt(ids, Date.now()), new Slots(2), (o) => outcomes.push(o.kind));
+    await expect(batch).rejects.toThrow(/WRONGTYPE/);
+    expect(most).toBe(2);
+    expect(outcomes).toEqual(['committed', 'committed', 'committed', 'committed', 'committed']);
+    const events = await streamEvents();
+    expect(events.map((e) => e.pipelineRunId).sort()).toEqual(['pb0', 'pb0', 'pb1', 'pb1', 'pb2', 'pb2', 'pb4', 'pb4', 'pb5', 'pb5']);
+    expect(pipelinesBeforeListing).toBe(1);
+  });
 
   it(
     'each poll of a shared job runs at its own due time, never before: a track due later in the job is not polled early (polled early, tracks ' +

@@ -80,25 +80,22 @@ describe('ackAlert', () => {
 
 describe('joinIncident', () => {
   const settings = { notifier: 'pd', route: 0, values: '["run1"]', waitMs: 30_000, intervalMs: 300_000, repeatMs: 0 };
-  it(
-    'makes the group, notes the member, and brings the flush forward to `wait` after the first alert, never later; a touch of a gone group does ' + 'nothing',
-    async () => {
-      expect(await scripts.joinIncident({ groupId: 'g1', now: T, member: { key: 'a', openedBy: 'e1' }, settings })).toBe(T + 30_000);
-      expect(await scripts.joinIncident({ groupId: 'g1', now: T + 5000, member: { key: 'b', openedBy: 'e2' }, settings })).toBe(T + 30_000);
-      expect(await redis.hgetall(keys.incidentMembers('g1'))).toEqual({ a: 'e1', b: 'e2' });
-      expect(await redis.hget(keys.incident('g1'), 'firstAt')).toBe(String(T));
-      expect(await redis.zscore(keys.incidentsDue, 'g1')).toBe(String(T + 30_000));
-      // Flushed: a change waits for the interval after the last flush; a due time already sooner stays (ZADD LT).
-      await redis.hset(keys.incident('g1'), 'flushedAt', T + 30_000);
-      await redis.zadd(keys.incidentsDue, T + 90_000, 'g1');
-      expect(await scripts.joinIncident({ groupId: 'g1', now: T + 40_000 })).toBe(T + 330_000);
-      expect(await redis.zscore(keys.incidentsDue, 'g1')).toBe(String(T + 90_000));
-      // A held route: not before the hold's end.
-      expect(await scripts.joinIncident({ groupId: 'g2', now: T, member: { key: 'a', openedBy: 'e1' }, settings, notBefore: T + 60_000 })).toBe(T + 60_000);
-      expect(await scripts.joinIncident({ groupId: 'gone', now: T })).toBeUndefined();
-      expect(await redis.exists(keys.incident('gone'))).toBe(0);
-    },
-  );
+  it('makes the group, notes the member, and brings the flush forward to `wait` after the first alert, never later; a touch of a gone group does nothing', async () => {
+    expect(await scripts.joinIncident({ groupId: 'g1', now: T, member: { key: 'a', openedBy: 'e1' }, settings })).toBe(T + 30_000);
+    expect(await scripts.joinIncident({ groupId: 'g1', now: T + 5000, member: { key: 'b', openedBy: 'e2' }, settings })).toBe(T + 30_000);
+    expect(await redis.hgetall(keys.incidentMembers('g1'))).toEqual({ a: 'e1', b: 'e2' });
+    expect(await redis.hget(keys.incident('g1'), 'firstAt')).toBe(String(T));
+    expect(await redis.zscore(keys.incidentsDue, 'g1')).toBe(String(T + 30_000));
+    // Flushed: a change waits for the interval after the last flush; a due time already sooner stays (ZADD LT).
+    await redis.hset(keys.incident('g1'), 'flushedAt', T + 30_000);
+    await redis.zadd(keys.incidentsDue, T + 90_000, 'g1');
+    expect(await scripts.joinIncident({ groupId: 'g1', now: T + 40_000 })).toBe(T + 330_000);
+    expect(await redis.zscore(keys.incidentsDue, 'g1')).toBe(String(T + 90_000));
+    // A held route: not before the hold's end.
+    expect(await scripts.joinIncident({ groupId: 'g2', now: T, member: { key: 'a', openedBy: 'e1' }, settings, notBefore: T + 60_000 })).toBe(T + 60_000);
+    expect(await scripts.joinIncident({ groupId: 'gone', now: T })).toBeUndefined();
+    expect(await redis.exists(keys.incident('gone'))).toBe(0);
+  });
 });
 
 describe('settleIncident', () => {
