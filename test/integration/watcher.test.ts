@@ -75,7 +75,7 @@ describe('poll', () => {
     expect(await redis.zcard(keys.due('local'))).toBe(0);
   });
 
-  it('a job of several polls reads them in one round trip, polls each track once, never more at once than its slots, and fails only after the others ended', async () => {
+  it('a job of several polls reads them in one round trip, polls each track once, at most its slots at once, failing only after the rest', async () => {
     const at = new Date();
     const runs = ['pb0', 'pb1', 'pb2', 'pb3', 'pb4', 'pb5'];
     for (const id of runs) await seedRun(local.store, { experiment: 'pbx', pipelineRunId: id, steps: 2, status: Status.Running, at });

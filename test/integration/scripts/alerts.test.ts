@@ -80,7 +80,7 @@ describe('ackAlert', () => {
 
 describe('joinIncident', () => {
   const settings = { notifier: 'pd', route: 0, values: '["run1"]', waitMs: 30_000, intervalMs: 300_000, repeatMs: 0 };
-  it('makes the group, notes the member, and brings the flush forward to `wait` after the first alert, never later; a touch of a gone group does nothing', async () => {
+  it('makes the group, notes the member, flushes `wait` after the first alert and never later; a touch of a gone group does nothing', async () => {
     expect(await scripts.joinIncident({ groupId: 'g1', now: T, member: { key: 'a', openedBy: 'e1' }, settings })).toBe(T + 30_000);
     expect(await scripts.joinIncident({ groupId: 'g1', now: T + 5000, member: { key: 'b', openedBy: 'e2' }, settings })).toBe(T + 30_000);
     expect(await redis.hgetall(keys.incidentMembers('g1'))).toEqual({ a: 'e1', b: 'e2' });
