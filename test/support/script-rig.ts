@@ -1,21 +1,13 @@
 // The Lua commands' tests share this: a real Redis, a prefix of the file's own (emptied before each test), its
 // Scripts, a fixed time, and small helpers over the keys.
-import { Keys } from '../../src/store/keys';
 import { Scripts } from '../../src/store/scripts';
-import { dropPrefix, testRedis, uniquePrefix } from './redis';
+import { prefixedRedis } from './redis';
 
 export const T = 1_000_000;
 
 export function scriptRig(name: string) {
-  const redis = testRedis();
-  const prefix = uniquePrefix(name);
-  const keys = new Keys(prefix);
+  const { redis, prefix, keys } = prefixedRedis(name);
   const scripts = new Scripts(redis, keys);
-  beforeEach(async () => dropPrefix(redis, prefix));
-  afterAll(async () => {
-    await dropPrefix(redis, prefix);
-    redis.disconnect();
-  });
   return {
     redis,
     prefix,

@@ -11,13 +11,12 @@ import { Dispatcher } from '../../src/notify/dispatch/dispatch';
 import { LocalProvider } from '../../src/providers/local/provider';
 import { DeliveryStore } from '../../src/store/deliveries';
 import type { WatchEvent } from '../../src/store/events';
-import { Keys } from '../../src/store/keys';
 import { Scripts } from '../../src/store/scripts';
 import { TrackStore } from '../../src/store/tracks';
 import { systemClock } from '../../src/util/clock';
 import { createLogger } from '../../src/util/logger';
 import type { PollDeps } from '../../src/watch/poll';
-import { dropPrefix, testRedis, uniquePrefix } from './redis';
+import { prefixedRedis } from './redis';
 import { tempDir } from './tmp';
 
 /** A step as a provider reports it: `s1` named `a` of experiment `e`, with the given fields. */
@@ -27,17 +26,10 @@ export function stepSnapshot(o: Partial<StepRunSnapshot> & { pipelineRunId: stri
 
 export function watcherRig(name: string) {
   const logger = createLogger({ level: 'silent', pretty: false });
-  const redis = testRedis();
-  const prefix = uniquePrefix(name);
-  const keys = new Keys(prefix);
+  const { redis, prefix, keys } = prefixedRedis(name);
   const dataDir = tempDir(name);
   const local = new LocalProvider({ root: path.join(dataDir, 'runs') });
   const tracks = new TrackStore(redis, keys, systemClock);
-  beforeEach(async () => dropPrefix(redis, prefix));
-  afterAll(async () => {
-    await dropPrefix(redis, prefix);
-    redis.disconnect();
-  });
   return {
     logger,
     redis,

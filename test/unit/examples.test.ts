@@ -5,18 +5,10 @@ import { loadConfig } from '../../src/config/load';
 import { createLogger } from '../../src/util/logger';
 import { checkConfig } from '../../src/runtime/config-check';
 import { buildNotifiers, buildProviders } from '../../src/runtime/wiring';
+import { EXAMPLE_ENV } from '../support/example-env';
 
 const dir = path.join(__dirname, '../../config/examples');
-const env = {
-  AZURE_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000000',
-  SMTP_URL: 'smtp://u:p@mail.example.com:587',
-  SLACK_ALERTS_URL: 'https://hooks.slack.com/services/T/B/X',
-  SLACK_DIGEST_URL: 'https://hooks.slack.com/services/T/B/Y',
-  PAGERDUTY_ROUTING_KEY: 'R0UTING',
-  TEAMS_URL: 'https://example.webhook.office.com/x',
-  HOOK_URL: 'https://hooks.example.com/in',
-  HOOK_SECRET: 'whsec_c2VjcmV0',
-};
+const env = EXAMPLE_ENV;
 
 describe('config/examples', () => {
   it.each(readdirSync(dir).filter((f) => f.endsWith('.yaml')))('%s validates, and its routes and tracks name what exists', async (file) => {

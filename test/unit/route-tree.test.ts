@@ -10,6 +10,7 @@ import { loadConfig, validateConfig } from '../../src/config/load';
 import type { RouteConfig } from '../../src/config/schema';
 import type { WatchEvent } from '../../src/store/events';
 import { pipelineFailedEvent, stepEventFixture } from '../support/events';
+import { EXAMPLE_ENV } from '../support/example-env';
 
 const notifiers = { a: { type: 'console' }, b: { type: 'console' }, c: { type: 'console' } };
 const routesOf = (routes: unknown[]): RouteConfig[] => validateConfig({ notifiers, routes }, { env: {} }).routes;
@@ -133,16 +134,7 @@ describe('flat lists keep their meaning', () => {
         : { ...pipelineFailedEvent(), type: `pipelinerun.${type}` as WatchEvent['type'], experiment, labels },
     );
   const dir = path.join(__dirname, '../../config/examples');
-  const env = {
-    PAGERDUTY_ROUTING_KEY: 'k',
-    TEAMS_URL: 'https://t.example/x',
-    HOOK_URL: 'https://h.example/x',
-    HOOK_SECRET: 'whsec_c2VjcmV0',
-    SMTP_URL: 'smtp://m.example',
-    SLACK_ALERTS_URL: 'https://hooks.slack.com/x',
-    SLACK_DIGEST_URL: 'https://hooks.slack.com/y',
-    AZURE_SUBSCRIPTION_ID: '0',
-  };
+  const env = EXAMPLE_ENV;
 
   it.each(['azureml.yaml', 'slack.yaml'])('%s: the tree takes exactly the routes the flat list did', async (file) => {
     const { routes } = await loadConfig({ file: path.join(dir, file), env });
