@@ -3,8 +3,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { Redis } from 'ioredis';
-import { Keys } from '../../src/store/keys';
-import { dropPrefix } from '../../bench/support';
 import { waitFor } from './wait-for';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -20,18 +18,6 @@ export function testRedis(url = REDIS_URL): Redis {
 
 /** Deletes every key of a prefix (its hash tag is `{prefix}`): the same helper the benchmarks use. */
 export { dropPrefix } from '../../bench/support';
-
-/** A test file's own prefix on the shared Redis, emptied before each test and dropped (and the connection closed) after all. */
-export function prefixedRedis(label: string): { redis: Redis; prefix: string; keys: Keys } {
-  const redis = testRedis();
-  const prefix = uniquePrefix(label);
-  beforeEach(async () => dropPrefix(redis, prefix));
-  afterAll(async () => {
-    await dropPrefix(redis, prefix);
-    redis.disconnect();
-  });
-  return { redis, prefix, keys: new Keys(prefix) };
-}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

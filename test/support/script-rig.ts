@@ -1,7 +1,7 @@
 // The Lua commands' tests share this: a real Redis, a prefix of the file's own (emptied before each test), its
 // Scripts, a fixed time, and small helpers over the keys.
 import { Scripts } from '../../src/store/scripts';
-import { prefixedRedis } from './redis';
+import { prefixedRedis } from './prefixed-redis';
 
 export const T = 1_000_000;
 

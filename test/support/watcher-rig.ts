@@ -16,7 +16,7 @@ import { TrackStore } from '../../src/store/tracks';
 import { systemClock } from '../../src/util/clock';
 import { createLogger } from '../../src/util/logger';
 import type { PollDeps } from '../../src/watch/poll';
-import { prefixedRedis } from './redis';
+import { prefixedRedis } from './prefixed-redis';
 import { tempDir } from './tmp';
 
 /** A step as a provider reports it: `s1` named `a` of experiment `e`, with the given fields. */
