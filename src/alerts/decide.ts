@@ -9,6 +9,7 @@ import { alertActionOf, fieldOf } from './alert-key';
 import type { AlertPolicy, AlertView, Decision, DecisionState, EventDecision, NotifierTraits } from './decision-types';
 import { inhibitorOf } from './inhibit';
 import { alertKeyFor, chooseRoutes } from './route-choice';
+import { matchingRoutes } from './routing';
 import { activeSilencesFor } from './silences';
 
 export type * from './decision-types';
@@ -24,12 +25,14 @@ export function decideEvent(policy: AlertPolicy, state: DecisionState, e: WatchE
   }
   const { now } = state;
   const action = alertActionOf(e);
-  const key = action ? alertKeyFor(policy, e) : undefined;
+  // The tree is walked once per event: the alert key and the notifiers' routes both follow from the routes taking it.
+  const taken = matchingRoutes(policy.routes, e);
+  const key = action ? alertKeyFor(policy, e, taken) : undefined;
   // The alert as it was before this event; a replay of the event that opened it is not "another failure".
   const view = key && action === 'open' ? state.alert(key) : undefined;
   const silencedBy = activeSilencesFor(state.silences, e, now).map((s) => s.id);
   const decisions: Decision[] = [];
-  for (const [notifier, { route: index, holdUntil }] of chooseRoutes(policy, e, now)) {
+  for (const [notifier, { route: index, holdUntil }] of chooseRoutes(policy, e, now, taken)) {
     const route = policy.routes[index]!;
     const traits = policy.traits.get(notifier) ?? {};
     const base = {

@@ -30,17 +30,15 @@ export function routeAnnotationsOf(policy: AlertPolicy, e: WatchEvent): Record<s
 }
 
 /** The alert key of an event: a route's `key` (the first matching route that sets one) or the default. */
-export function alertKeyFor(policy: AlertPolicy, e: WatchEvent): string {
-  const keyRoute = matchingRoutes(policy.routes, e)
-    .map((i) => policy.routes[i]!)
-    .find((r) => r.key);
+export function alertKeyFor(policy: AlertPolicy, e: WatchEvent, taken = matchingRoutes(policy.routes, e)): string {
+  const keyRoute = taken.map((i) => policy.routes[i]!).find((r) => r.key);
   return alertKeyOf(e, keyRoute?.key as KeyField[] | undefined);
 }
 
 /** The notifiers an event goes to, each with the route that decides for it. */
-export function chooseRoutes(policy: AlertPolicy, e: WatchEvent, now: number): Map<string, Chosen> {
+export function chooseRoutes(policy: AlertPolicy, e: WatchEvent, now: number, taken = matchingRoutes(policy.routes, e)): Map<string, Chosen> {
   const chosen = new Map<string, Chosen>();
-  for (const index of matchingRoutes(policy.routes, e)) {
+  for (const index of taken) {
     const route = policy.routes[index]!;
     const holdUntil = holdOf(policy, route, e, now);
     for (const notifier of route.notify) {

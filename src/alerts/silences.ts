@@ -59,6 +59,30 @@ export function matchersOf(m: readonly Matcher[] | Record<string, string>): Matc
   return Array.isArray(m) ? [...m] : Object.entries(m).map(([name, value]) => ({ name, op: '=' as const, value }));
 }
 
+/** What a silence is made of: matchers (or `field -> glob`), how long, from when (default now), why, by whom. */
+export interface SilenceInput {
+  matchers: Matcher[] | Record<string, string>;
+  durationMs: number;
+  comment?: string;
+  createdBy?: string;
+  startsAt?: number;
+}
+
+function newSilence(o: SilenceInput, id: string, createdAt: number, now: number): Silence {
+  if (!(o.durationMs > 0)) throw new InvalidInputError('a silence needs a positive duration (--for 2h)');
+  const startsAt = o.startsAt ?? now;
+  return {
+    id,
+    matchers: matchersOf(o.matchers),
+    startsAt,
+    endsAt: startsAt + o.durationMs,
+    comment: o.comment ?? '',
+    ...(o.createdBy ? { createdBy: o.createdBy } : {}),
+    createdAt,
+    updatedAt: now,
+  };
+}
+
 function silenceOf(json: string): Silence {
   const s = JSON.parse(json) as Omit<Silence, 'matchers'> & { matchers: Matcher[] | Record<string, string> };
   return { ...s, matchers: matchersOf(s.matchers) };
@@ -70,22 +94,8 @@ export class SilenceStore {
     private readonly keys: Keys,
   ) {}
 
-  async add(
-    o: { matchers: Matcher[] | Record<string, string>; durationMs: number; comment?: string; createdBy?: string; startsAt?: number; id?: string },
-    now: number,
-  ): Promise<Silence> {
-    if (!(o.durationMs > 0)) throw new InvalidInputError('a silence needs a positive duration (--for 2h)');
-    const startsAt = o.startsAt ?? now;
-    const silence: Silence = {
-      id: o.id ?? `s${randomBytes(6).toString('hex')}`,
-      matchers: matchersOf(o.matchers),
-      startsAt,
-      endsAt: startsAt + o.durationMs,
-      comment: o.comment ?? '',
-      ...(o.createdBy ? { createdBy: o.createdBy } : {}),
-      createdAt: now,
-      updatedAt: now,
-    };
+  async add(o: SilenceInput, now: number): Promise<Silence> {
+    const silence = newSilence(o, `s${randomBytes(6).toString('hex')}`, now, now);
     await this.redis.hset(this.keys.silences, silence.id, JSON.stringify(silence));
     return silence;
   }
@@ -102,11 +112,10 @@ export class SilenceStore {
    * Changes a silence (Alertmanager's POST with an id): matchers, times and comment replaced, its id kept; one that
    * has ended is made anew (a new id), as Alertmanager does. SilenceNotFoundError when there is none with that id.
    */
-  async update(id: string, o: Parameters<SilenceStore['add']>[0], now: number): Promise<Silence> {
+  async update(id: string, o: SilenceInput, now: number): Promise<Silence> {
     const before = await this.get(id);
     if (before.endsAt <= now) return this.add(o, now);
-    const after = await this.add({ ...o, id }, now);
-    const changed = { ...after, createdAt: before.createdAt };
+    const changed = newSilence(o, id, before.createdAt, now);
     await this.redis.hset(this.keys.silences, id, JSON.stringify(changed));
     // A silence made shorter or narrower may let alerts through at once: they are looked at again at the next tick.
     await this.lookAgain(now);

@@ -23,16 +23,21 @@ interface AmAlert {
   status: { state: string };
 }
 
-/** A stand-in that answers every POST with `status` (an Alertmanager refusing, or failing). */
+/** A stand-in that answers every POST with `status` (an Alertmanager refusing, or failing), or never (0: hanging). */
 async function answering(status: number): Promise<{ url: string; posts: () => number; close: () => Promise<void> }> {
   let posts = 0;
   const server = http.createServer((req, res) => {
     req.resume();
     posts++;
+    if (status === 0) return;
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(status === 400 ? 'invalid label set' : 'internal'));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, posts: () => posts, close: () => new Promise((r) => server.close(() => r())) };
+  const close = () => {
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, posts: () => posts, close };
 }
 
 describeWithAlertmanager('a real Alertmanager as a receiver', () => {
@@ -40,6 +45,7 @@ describeWithAlertmanager('a real Alertmanager as a receiver', () => {
   let rig: AlertRig;
   let refusing: Awaited<ReturnType<typeof answering>>;
   let failing: Awaited<ReturnType<typeof answering>>;
+  let hanging: Awaited<ReturnType<typeof answering>>;
   const query = async (...args: string[]): Promise<AmAlert[]> => {
     const out = await amtool(am.url, ['alert', 'query', '-o', 'json', ...args], { dir });
     if (out.code !== 0) throw new Error(`amtool: ${out.stderr}`);
@@ -48,7 +54,7 @@ describeWithAlertmanager('a real Alertmanager as a receiver', () => {
 
   beforeAll(async () => {
     await am.start();
-    [refusing, failing] = [await answering(400), await answering(500)];
+    [refusing, failing, hanging] = [await answering(400), await answering(500), await answering(0)];
     // A port nothing listens on: the other member of an HA pair, down.
     const down = `http://127.0.0.1:${await freePort()}`;
     rig = await new AlertRig({
@@ -57,6 +63,7 @@ describeWithAlertmanager('a real Alertmanager as a receiver', () => {
           am: { type: 'alertmanager', url: [am.url, down], resend: '1s', timeoutMs: 2000 },
           refusing: { type: 'alertmanager', url: refusing.url },
           failing: { type: 'alertmanager', url: failing.url, timeoutMs: 1000 },
+          hanging: { type: 'alertmanager', url: hanging.url, timeoutMs: 300 },
         },
         routes: [
           {
@@ -64,7 +71,7 @@ describeWithAlertmanager('a real Alertmanager as a receiver', () => {
             notify: ['am'],
             annotations: { runbook: 'https://runbooks.example.com/{{experiment}}/{{stepRun.name}}', description: 'the {{stepRun.name}} step failed' },
           },
-          { match: { type: 'steprun.failed', step: 'bad' }, notify: ['refusing', 'failing'] },
+          { match: { type: 'steprun.failed', step: 'bad' }, notify: ['refusing', 'failing', 'hanging'] },
         ],
       },
     }).start();
@@ -74,6 +81,7 @@ describeWithAlertmanager('a real Alertmanager as a receiver', () => {
     await am.stop();
     await refusing?.close();
     await failing?.close();
+    await hanging?.close();
   });
 
   it('a failure appears in amtool alert query with its labels, annotations and times', async () => {
@@ -124,7 +132,7 @@ describeWithAlertmanager('a real Alertmanager as a receiver', () => {
     expect(resolve!.detail).toMatch(/^resolved at /);
   });
 
-  it('an Alertmanager that refuses (400) or fails (500) leaves a dead letter with the reason', async () => {
+  it('an Alertmanager that refuses (400), fails (500) or never answers leaves a dead letter with the reason', async () => {
     await rig.emit(stepEvent('steprun.failed', 'bad', 'run3'));
     await rig.settle(0, 30_000);
     const records = await rig.deliveries.list({ limit: 50, failedOnly: true });
@@ -132,6 +140,9 @@ describeWithAlertmanager('a real Alertmanager as a receiver', () => {
     expect(records.find((d) => d.notifier === 'refusing')!.lastError).toMatch(/400/);
     expect(records.find((d) => d.notifier === 'failing')).toMatchObject({ status: 'failed', attempts: 3 });
     expect(records.find((d) => d.notifier === 'failing')!.lastError).toMatch(/500/);
+    expect(records.find((d) => d.notifier === 'hanging')).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(records.find((d) => d.notifier === 'hanging')!.lastError).toMatch(/time/i);
+    expect(hanging.posts()).toBe(3);
     expect(refusing.posts()).toBe(1);
     expect(failing.posts()).toBe(3);
   });
