@@ -7,6 +7,7 @@ import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
 import { runOf } from './alert-key';
 import type { AlertView } from './decide';
+import { ContentionError } from '../model/errors';
 
 /** Open alerts kept at most; past this the oldest are forgotten. */
 export const MAX_OPEN_ALERTS = 10000;
@@ -168,7 +169,7 @@ export class AlertStore {
       const done = await this.scripts.resolveAlert({ alertId: alert.id, openedBy: alert.openedBy, eventJson: JSON.stringify(resolved), told: alert.told });
       if (done !== 'changed') return done === 'resolved' ? resolved : undefined;
     }
-    throw new Error(`alert ${key}: its messages kept changing while it was resolved (${MAX_RESOLVE_READS} reads); tried again later`);
+    throw new ContentionError(`alert ${key}: its messages kept changing while it was resolved (${MAX_RESOLVE_READS} reads); tried again later`);
   }
 
   /**

@@ -158,7 +158,7 @@ async function readConfigFile(file: string): Promise<unknown> {
   try {
     const value: unknown = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
     if (value === null || value === undefined) return {};
-    if (typeof value !== 'object' || Array.isArray(value)) throw new Error('the top level must be a mapping');
+    if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigInvalidError('the top level must be a mapping');
     return value;
   } catch (err) {
     throw new ConfigInvalidError(`${file}: ${withLineAndColumn((err as Error).message.split('\n')[0]!.replace(/:\s*$/, ''), text)}`);

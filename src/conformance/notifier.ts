@@ -1,6 +1,7 @@
 // The notifier conformance suite: what every notifier must do, runnable by a plugin's own tests (any test runner).
 import { createLogger } from '../util/logger';
 import type { DeliveryContext, Notifier, NotifierFactory } from '../notify/notifier';
+import { ConformanceError } from '../model/errors';
 import type { RunProvider } from '../model/provider';
 import type { WatchEvent } from '../store/events';
 import { conformanceRun, type ConformanceReport } from './report';
@@ -29,12 +30,12 @@ export async function checkNotifier(
       baseDir: o.dataDir,
       ...(o.services ? { services: o.services } : {}),
     });
-    if (typeof notifier?.deliver !== 'function') throw new Error('no deliver(event, ctx)');
+    if (typeof notifier?.deliver !== 'function') throw new ConformanceError('no deliver(event, ctx)');
   });
   if (!notifier) return report;
   const n = notifier;
   await check('it has a type and a name', async () => {
-    if (!n.type || !n.name) throw new Error(`type "${n.type}", name "${n.name}"`);
+    if (!n.type || !n.name) throw new ConformanceError(`type "${n.type}", name "${n.name}"`);
   });
   const cases: { name: string; event: WatchEvent }[] = [...sampleEvents().map((event) => ({ name: event.type, event })), ...sampleVariants()];
   for (const { name, event } of cases) {
@@ -42,7 +43,7 @@ export async function checkNotifier(
       const ctx: DeliveryContext = { deliveryId: `${event.id}-conformance`, attempt: 1, logger, signal: new AbortController().signal };
       const result = await n.deliver(event, ctx);
       if (result !== undefined && (typeof result !== 'object' || (result.detail !== undefined && typeof result.detail !== 'string'))) {
-        throw new Error('deliver must resolve to nothing or { detail?: string }');
+        throw new ConformanceError('deliver must resolve to nothing or { detail?: string }');
       }
     });
   }

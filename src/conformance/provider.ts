@@ -1,6 +1,6 @@
 // The provider conformance suite: what the watcher and the object model rely on from any RunProvider, runnable by a
 // plugin's own tests (any test runner). It reads only: it needs one ended pipeline run the provider can see.
-import { isSrwError } from '../model/errors';
+import { ConformanceError, isSrwError } from '../model/errors';
 import { STATUSES, isTerminal } from '../model/status';
 import type { PipelineRunSnapshot, RunProvider, StepRunSnapshot } from '../model/provider';
 import { conformanceRun, type ConformanceReport } from './report';
@@ -12,7 +12,7 @@ export interface KnownRun {
 }
 
 function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
+  if (!condition) throw new ConformanceError(message);
 }
 
 function checkRunState(s: { status: string; rawStatus: unknown }, what: string): void {
@@ -37,7 +37,7 @@ async function expectNotFound(call: () => Promise<unknown>, what: string): Promi
     assert(isSrwError(err) && err.code === 'SRW_RUN_NOT_FOUND', `${what}: threw ${(err as Error).message}, not RunNotFoundError`);
     return;
   }
-  throw new Error(`${what}: answered for a run that does not exist`);
+  throw new ConformanceError(`${what}: answered for a run that does not exist`);
 }
 
 /**

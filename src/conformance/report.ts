@@ -1,4 +1,5 @@
 // What a conformance suite reports, and the runner that turns each check into a pass or a named failure.
+import { ConformanceError } from '../model/errors';
 
 export interface ConformanceReport {
   passed: string[];
@@ -24,7 +25,7 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
   return Promise.race([
     work.finally(() => clearTimeout(timer)),
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(new ConformanceError(`${what}: no answer within ${ms} ms`)), ms);
     }),
   ]);
 }

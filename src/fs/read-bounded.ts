@@ -1,11 +1,12 @@
 // Reads a small text file (a config, a pipeline file) only after checking its size: a huge file is refused before any
 // parsing, which would otherwise take minutes and gigabytes to say no.
 import { promises as fs } from 'node:fs';
+import { InvalidInputError } from '../model/errors';
 
 /** Config and pipeline files are hand-written: 1 MiB is far beyond any real one. */
 export const MAX_TEXT_FILE_BYTES = 1024 * 1024;
 
-export class FileTooLargeError extends Error {
+export class FileTooLargeError extends InvalidInputError {
   constructor(
     readonly file: string,
     readonly size: number,

@@ -47,6 +47,12 @@ export const ERROR_CATALOGUE = {
   SRW_DELIVERY_FAILED: { raisedBy: 'DeliveryError', exit: EXIT.failed, status: 500 },
   SRW_DATASTORE_UNSUPPORTED: { raisedBy: 'DatastoreUnsupportedError', exit: EXIT.failed, status: 500 },
   SRW_INTEGRITY_FAILED: { raisedBy: 'IntegrityError', exit: EXIT.failed, status: 500 },
+  SRW_WORKER_EXITED: { raisedBy: 'WorkerExitedError', exit: EXIT.unavailable, status: 503 },
+  SRW_CONTENDED: { raisedBy: 'ContentionError', exit: EXIT.unavailable, status: 503 },
+  SRW_CANCELED: { raisedBy: 'CanceledError', exit: EXIT.canceled, status: 500 },
+  SRW_CONFORMANCE_FAILED: { raisedBy: 'ConformanceError', exit: EXIT.failed, status: 500 },
+  // Raised for a broken invariant; the API also answers it for any error it did not expect.
+  SRW_INTERNAL: { raisedBy: 'InternalError', exit: EXIT.failed, status: 500 },
   // Only the HTTP API answers with these.
   SRW_UNAUTHORIZED: { raisedBy: 'HttpError', exit: EXIT.failed, status: 401 },
   SRW_ORIGIN_NOT_ALLOWED: { raisedBy: 'HttpError', exit: EXIT.failed, status: 403 },
@@ -57,7 +63,6 @@ export const ERROR_CATALOGUE = {
   SRW_HOST_NOT_ALLOWED: { raisedBy: 'HttpError', exit: EXIT.failed, status: 421 },
   SRW_TOO_MANY_FAILURES: { raisedBy: 'HttpError', exit: EXIT.failed, status: 429 },
   SRW_TOO_MANY_STREAMS: { raisedBy: 'HttpError', exit: EXIT.failed, status: 429 },
-  SRW_INTERNAL: { raisedBy: 'HttpError', exit: EXIT.failed, status: 500 },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

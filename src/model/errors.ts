@@ -156,6 +156,42 @@ export class IntegrityError extends SrwError {
   }
 }
 
+/** A condition the code holds to did not hold: a bug (the message says which; report it). */
+export class InternalError extends SrwError {
+  constructor(message: string) {
+    super('SRW_INTERNAL', message);
+  }
+}
+
+/** A thread or process the daemon depends on exited (a deliver thread, the record reader, the demo's daemon). */
+export class WorkerExitedError extends SrwError {
+  constructor(message: string, options?: SrwErrorOptions) {
+    // Retryable: another is started (deliver threads, the record reader) and the work is tried again.
+    super('SRW_WORKER_EXITED', message, { retryable: true, ...options });
+  }
+}
+
+/** A write kept meeting concurrent changes of the same record and gave up for now; it is tried again later. */
+export class ContentionError extends SrwError {
+  constructor(message: string) {
+    super('SRW_CONTENDED', message, { retryable: true });
+  }
+}
+
+/** A local run was stopped: Ctrl-C or SIGTERM, or its runner crashed (the reason a canceled step records). */
+export class CanceledError extends SrwError {
+  constructor(reason: string) {
+    super('SRW_CANCELED', reason);
+  }
+}
+
+/** A provider or notifier plugin does not do what the conformance kit checks (the message says what). */
+export class ConformanceError extends SrwError {
+  constructor(message: string) {
+    super('SRW_CONFORMANCE_FAILED', message);
+  }
+}
+
 /** A path that would escape the folder it must stay in. */
 export class UnsafePathError extends SrwError {
   constructor(

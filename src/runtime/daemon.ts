@@ -31,6 +31,7 @@ import { HintRouter } from '../watch/hints';
 import { ALL_ROLES, sharedOf, type DaemonOptions, type Roles, type Shared } from './daemon-options';
 import { DeliverThreads, deliverThreadCount } from './deliver-threads';
 import { buildAll, configTracks, hintSettingsOf, pollSettingsOf, pollsPerJobOf, stuckSettingsOf } from './wiring';
+import { InternalError } from '../model/errors';
 
 /** How long start-up waits for Redis before giving up. */
 const START_TIMEOUT_MS = 10_000;
@@ -93,7 +94,7 @@ export class Daemon {
   }
 
   get connection(): Redis {
-    if (!this.redis) throw new Error('daemon not started');
+    if (!this.redis) throw new InternalError('daemon not started');
     return this.redis;
   }
 

@@ -9,6 +9,7 @@ import { Worker as Thread } from 'node:worker_threads';
 import type { LoadedConfig } from '../config/load';
 import { runsCompiled } from '../util/compiled';
 import type { Logger } from '../util/logger';
+import { WorkerExitedError } from '../model/errors';
 
 /** What a deliver thread tells the thread that started it. */
 export type ThreadMessage =
@@ -76,12 +77,12 @@ export class DeliverThreads {
       thread.on('message', (m: ThreadMessage) => {
         if (m.kind === 'delivery') this.o.onDelivery(m);
         else if (m.kind === 'started') resolve();
-        else if (m.kind === 'failed') reject(new Error(`deliver thread: ${m.message}`));
+        else if (m.kind === 'failed') reject(new WorkerExitedError(`deliver thread did not start: ${m.message}`));
       });
       thread.on('error', (err) => this.o.logger.error({ err: err.message }, 'deliver thread failed'));
       thread.on('exit', (code) => {
         this.threads.delete(thread);
-        reject(new Error(`deliver thread exited (${code}) before it started`));
+        reject(new WorkerExitedError(`deliver thread exited (${code}) before it started`));
         if (this.stopping) return;
         this.o.logger.error({ code }, 'deliver thread exited: starting another');
         const again = () => {

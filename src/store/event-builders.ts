@@ -7,6 +7,7 @@ import type { PipelineRunSnapshot, RunError, StepRunSnapshot } from '../model/pr
 import { durationOf, type PipelineEventType, type StepEventType, type StepRunData, type SubStateData, type WatchEvent } from './events';
 import { eventId, resolvedEventId } from './ids';
 import type { Expectation, Track } from './tracks';
+import { InternalError } from '../model/errors';
 
 export function stepEventType(status: StepStatus): StepEventType {
   return `steprun.${status.toLowerCase()}` as StepEventType;
@@ -72,7 +73,7 @@ export function pipelineEvent(
   seq: number,
   now: number,
 ): WatchEvent {
-  if (!isTerminal(p.status)) throw new Error('pipeline events are for terminal pipeline runs');
+  if (!isTerminal(p.status)) throw new InternalError('pipeline events are for terminal pipeline runs');
   return {
     ...base(track, PIPELINE_FIELD, seq, now),
     type: `pipelinerun.${p.status.toLowerCase()}` as PipelineEventType,

@@ -5,6 +5,7 @@
 // Unlike it, the value of `=`/`!=` may be a glob (`train*`, `?` one character): a value without `*` or `?` is plain
 // equality, so every Alertmanager matcher means the same here; a glob, as before, matches only a field the event has
 // (`step=*` takes step events, not pipeline ones), so the globs written before keep their meaning.
+import { InvalidInputError } from '../model/errors';
 import { MATCH_FIELDS } from './event-fields';
 import { suggest } from '../util/suggest';
 
@@ -17,7 +18,7 @@ export interface Matcher {
 }
 
 /** A matcher that cannot be parsed or names a field events do not have; the message says which and why. */
-export class MatcherSyntaxError extends Error {}
+export class MatcherSyntaxError extends InvalidInputError {}
 
 /** Whether `name` is a field a matcher may name: one of MATCH_FIELDS or `labels.NAME`. */
 export function isMatchField(name: string): boolean {

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { InternalError } from '../model/errors';
 
 const DIR = path.join(__dirname, 'commands');
 
@@ -26,8 +27,8 @@ const SCRIPTS = new Map<string, Script>(
 /** A script, checked against the number of keys its file name declares. */
 export function scriptFor(name: string, keys: string[]): Script {
   const script = SCRIPTS.get(name);
-  if (!script) throw new Error(`no Lua command ${name} in ${DIR}`);
-  if (script.numberOfKeys !== keys.length) throw new Error(`${name} takes ${script.numberOfKeys} keys, was given ${keys.length}`);
+  if (!script) throw new InternalError(`no Lua command ${name} in ${DIR}`);
+  if (script.numberOfKeys !== keys.length) throw new InternalError(`${name} takes ${script.numberOfKeys} keys, was given ${keys.length}`);
   return script;
 }
 

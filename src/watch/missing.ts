@@ -6,6 +6,7 @@ import type { Keys } from '../store/keys';
 import { Scripts } from '../store/scripts';
 import { decodeState, encodeState } from '../store/state-fields';
 import type { Expectation, Track } from '../store/tracks';
+import { InternalError } from '../model/errors';
 
 export type { Expectation } from '../store/tracks';
 
@@ -38,7 +39,7 @@ export function nextLocalTime(now: number, by: string, tz: string): number {
     at = wall - zoneOffsetMs(at, tz);
     if (at > now) return at;
   }
-  throw new Error(`no ${by} in ${tz} after ${new Date(now).toISOString()}`);
+  throw new InternalError(`no ${by} in ${tz} after ${new Date(now).toISOString()}`);
 }
 
 /** When the next check is due: the next `by` time, or `everyMs` after the last run (or after `since`). */

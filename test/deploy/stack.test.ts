@@ -130,8 +130,8 @@ describe('the compose stack under podman', () => {
   });
 
   it('a failing pipeline run inside the stack reaches the mail sink once', async () => {
+    // No wait after tracking: an experiment track takes every run created after it, whenever it first polls.
     cli('track', '--experiment', 'deploy1');
-    await new Promise((r) => setTimeout(r, 2000)); // the next tick picks the track up
     runPipelineInside('fails', 'experiment: deploy1\nsteps:\n  - { name: train, run: "echo CUDA out of memory >&2; exit 3" }\n');
     await until('the failure mail', async () => (await mails()).some((m) => m.subject.includes('[Failed] train')));
     await quiet();
@@ -141,7 +141,6 @@ describe('the compose stack under podman', () => {
 
   it('a worker container killed mid-burst loses and duplicates nothing', async () => {
     cli('track', '--experiment', 'burst');
-    await new Promise((r) => setTimeout(r, 2000));
     const steps = Array.from({ length: 40 }, (_, i) => `  - { name: b${String(i).padStart(2, '0')}, run: "exit 1" }`).join('\n');
     const before = (await mails()).length;
     runPipelineInside('burst', `experiment: burst\nparallel: 40\nsteps:\n${steps}\n`);

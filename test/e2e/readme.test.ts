@@ -7,6 +7,7 @@ import { ROOT } from '../support/cli';
 import { dropPrefix, REDIS_URL, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';
 import { waitFor } from '../support/wait-for';
+import { Keys } from '../../src/store/keys';
 
 const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const redis = testRedis();
@@ -78,8 +79,9 @@ describe('README', () => {
       if (line.endsWith('&')) {
         const child = spawn('bash', ['-c', line.slice(0, -1)], { cwd: ROOT, env, stdio: 'ignore', detached: true });
         background.push(child);
-        await waitFor(() => sh('npx steprun-watch ping').status === 0, { what: 'Redis via ping' });
-        await new Promise((r) => setTimeout(r, 1500)); // the daemon's first tick
+        // Up as a newcomer would see it before typing the next line: its dispatcher reads the events stream.
+        const dispatching = async () => ((await redis.xinfo('GROUPS', new Keys(prefix).events).catch(() => [])) as unknown[]).length > 0;
+        await waitFor(dispatching, { timeoutMs: 30_000, what: 'the daemon reading the events stream' });
         continue;
       }
       if (line.endsWith('events')) {

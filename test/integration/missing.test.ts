@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import { alertActionOf, alertKeyOf } from '../../src/alerts/alert-key';
 import { ManualClock } from '../../src/util/clock';
 import { LocalProvider } from '../../src/providers/local/provider';
-import type { WatchEvent } from '../../src/store/events';
 import { Keys } from '../../src/store/keys';
 import { MissingWatch, nextLocalTime, runMissing } from '../../src/watch/missing';
 import { pollTrack } from '../../src/watch/poll';
@@ -13,6 +12,7 @@ import { execStep } from '../support/local-runs';
 import { pollDeps } from '../support/poll';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';
+import { outboxEvents } from '../support/outbox';
 
 const redis = testRedis();
 const prefix = uniquePrefix('missing');
@@ -67,7 +67,7 @@ describe('experiment.missing', () => {
     await fs.mkdir(work, { recursive: true });
     await execStep(local.store, { experiment: 'nightly2', step: 'train', script: 'true', cwd: work });
     await pollTrack(deps, track.id);
-    const events = (await redis.xrange(keys.events, '-', '+')).map(([, f]) => JSON.parse(f[1]!) as WatchEvent).filter((e) => e.type.startsWith('experiment.'));
+    const events = (await outboxEvents(redis, keys)).filter((e) => e.type.startsWith('experiment.'));
     expect(events.map((e) => e.type)).toEqual(['experiment.missing', 'experiment.resumed']);
     expect(events[0]!.missing).toMatchObject({ deadline: new Date(deadline).toISOString(), by: '07:00 Europe/Berlin' });
     expect(alertActionOf(events[0]!)).toBe('open');

@@ -15,6 +15,7 @@ import { stepEventFixture } from '../support/events';
 import { pollDeps } from '../support/poll';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis';
 import { tempDir } from '../support/tmp';
+import { outboxEvents } from '../support/outbox';
 
 const redis = testRedis();
 const prefix = uniquePrefix('stuck');
@@ -70,7 +71,7 @@ async function writeRun(id: string, step: Partial<StepRecord> & { status: StepRe
 }
 
 async function events(): Promise<WatchEvent[]> {
-  return (await redis.xrange(keys.events, '-', '+')).map(([, f]) => JSON.parse(f[1]!) as WatchEvent);
+  return outboxEvents(redis, keys);
 }
 
 beforeAll(async () => dropPrefix(redis, prefix));

@@ -23,6 +23,8 @@ import { buildNotifier, silent } from './notifiers';
 import { dropPrefix, testRedis, uniquePrefix } from './redis';
 import { WebhookReceiver } from './webhook-receiver';
 
+export { pipelineEvent, stepEvent } from './rig-events';
+
 /** Real time plus an offset: BullMQ's delays run in real time, silences and repeats read this clock. */
 export class OffsetClock implements Clock {
   offset = 0;
@@ -286,55 +288,4 @@ function chunk(flat: string[]): [string, string][] {
   const pairs: [string, string][] = [];
   for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
   return pairs;
-}
-
-let seq = 0;
-
-/** What every event of the rig shares: a fresh id, now, experiment E, the track of pipeline run `run`. */
-function eventBase(type: WatchEvent['type'], run: string): Omit<WatchEvent, 'stepRun' | 'pipelineRun'> {
-  return {
-    id: `e${++seq}x${Date.now().toString(36)}`,
-    type,
-    time: new Date().toISOString(),
-    detectedAt: Date.now(),
-    trackId: `t-${run}`,
-    provider: 'local',
-    experiment: 'E',
-    pipelineRunId: run,
-    labels: {},
-  };
-}
-
-/** A step's transition in pipeline run `run` of experiment E (the alert key is `local/E/step/<step>`). */
-export function stepEvent(type: 'steprun.failed' | 'steprun.finished', step: string, run: string): WatchEvent {
-  const status = type === 'steprun.failed' ? 'Failed' : 'Finished';
-  return {
-    ...eventBase(type, run),
-    stepRun: {
-      stepRunId: `${run}-${step}`,
-      name: step,
-      nodeId: step,
-      isReused: false,
-      outputNames: [],
-      status,
-      previousStatus: 'Running',
-      rawStatus: status,
-      ...(status === 'Failed' ? { error: { code: 'ExitCode1', message: `${step} exited with code 1` } } : {}),
-    },
-  };
-}
-
-/** A pipeline run's end, with its steps (a failed step's failure is what the default inhibition looks at). */
-export function pipelineEvent(type: 'pipelinerun.failed' | 'pipelinerun.finished', run: string, failedSteps: string[] = []): WatchEvent {
-  const status = type === 'pipelinerun.failed' ? 'Failed' : 'Finished';
-  return {
-    ...eventBase(type, run),
-    pipelineRun: {
-      name: 'P',
-      status,
-      previousStatus: 'Running',
-      rawStatus: status,
-      steps: failedSteps.map((name) => ({ name, stepRunId: `${run}-${name}`, status: 'Failed' as const, isReused: false })),
-    },
-  };
 }

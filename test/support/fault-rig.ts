@@ -9,6 +9,7 @@ import { systemClock } from '../../src/util/clock';
 import { startDaemon, testConfig } from './daemon';
 import { dropPrefix, testRedis, uniquePrefix } from './redis';
 import { tempDir } from './tmp';
+import { outboxEvents } from './outbox';
 
 export class FaultRig {
   readonly redis = testRedis();
@@ -30,7 +31,7 @@ export class FaultRig {
   }
 
   async events(keys: Keys): Promise<WatchEvent[]> {
-    return (await this.redis.xrange(keys.events, '-', '+')).map(([, f]) => JSON.parse(f[1]!) as WatchEvent);
+    return outboxEvents(this.redis, keys);
   }
 
   async close(): Promise<void> {

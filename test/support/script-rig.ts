@@ -2,6 +2,7 @@
 // Scripts, a fixed time, and small helpers over the keys.
 import { Scripts } from '../../src/store/scripts';
 import { prefixedRedis } from './prefixed-redis';
+import { outboxEvents } from './outbox';
 
 export const T = 1_000_000;
 
@@ -14,7 +15,7 @@ export function scriptRig(name: string) {
     keys,
     scripts,
     /** The events appended to the outbox, as parsed json. */
-    outbox: async (): Promise<{ id: string }[]> => (await redis.xrange(keys.events, '-', '+')).map(([, fields]) => JSON.parse(fields[1]!) as { id: string }),
+    outbox: () => outboxEvents(redis, keys),
     addTrack: async (trackId = 't1'): Promise<void> => {
       expect(await scripts.addTrack({ trackId, provider: 'local', json: `{"id":"${trackId}"}`, now: T })).toBe(true);
     },

@@ -10,7 +10,6 @@ import type { StepStatus } from '../../src/model/status';
 import { Dispatcher } from '../../src/notify/dispatch/dispatch';
 import { LocalProvider } from '../../src/providers/local/provider';
 import { DeliveryStore } from '../../src/store/deliveries';
-import type { WatchEvent } from '../../src/store/events';
 import { Scripts } from '../../src/store/scripts';
 import { TrackStore } from '../../src/store/tracks';
 import { systemClock } from '../../src/util/clock';
@@ -18,6 +17,7 @@ import { createLogger } from '../../src/util/logger';
 import type { PollDeps } from '../../src/watch/poll';
 import { prefixedRedis } from './prefixed-redis';
 import { tempDir } from './tmp';
+import { outboxEvents } from './outbox';
 
 /** A step as a provider reports it: `s1` named `a` of experiment `e`, with the given fields. */
 export function stepSnapshot(o: Partial<StepRunSnapshot> & { pipelineRunId: string; status: StepStatus }): StepRunSnapshot {
@@ -64,6 +64,6 @@ export function watcherRig(name: string) {
         ...rest,
       });
     },
-    streamEvents: async (): Promise<WatchEvent[]> => (await redis.xrange(keys.events, '-', '+')).map(([, f]) => JSON.parse(f[1]!) as WatchEvent),
+    streamEvents: () => outboxEvents(redis, keys),
   };
 }

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { defineCommand } from '../command';
 import type { Redis } from 'ioredis';
 import { systemClock } from '../../util/clock';
-import { SrwError } from '../../model/errors';
+import { SrwError, WorkerExitedError } from '../../model/errors';
 import { loadPipelineFile } from '../../providers/local/pipeline-file';
 import { runPipeline } from '../../providers/local/pipeline-runner';
 import { LocalProvider } from '../../providers/local/provider';
@@ -141,7 +141,7 @@ async function startDaemon(dataDir: string, configFile: string | undefined, pref
   });
   child.stderr!.on('data', (d: Buffer) => void log.write(d.toString()));
   for (let i = 0; i < 100 && !ready; i++) {
-    if (child.exitCode !== null) throw new Error(`the daemon exited (${child.exitCode}); see ${path.join(dataDir, 'demo-daemon.log')}`);
+    if (child.exitCode !== null) throw new WorkerExitedError(`the daemon exited (${child.exitCode}); see ${path.join(dataDir, 'demo-daemon.log')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return { notifierLines: () => lines };

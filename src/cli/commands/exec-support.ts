@@ -1,6 +1,6 @@
 // What the `exec` and `run` commands share: the local store, and cancelling a local run on Ctrl-C.
 import type { Command } from 'commander';
-import { InvalidInputError } from '../../model/errors';
+import { CanceledError, InvalidInputError } from '../../model/errors';
 import { LocalProvider } from '../../providers/local/provider';
 import { configOf, globalsOf, providerFromConfig } from '../context';
 
@@ -9,7 +9,7 @@ export function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
     process.stderr.write(`steprun-watch: ${sig}: canceling\n`);
-    controller.abort(new Error(sig));
+    controller.abort(new CanceledError(sig));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -63,6 +63,7 @@ function post(o: PostOptions): Promise<RawResponse> {
     const req = (https_ ? https : http).request({ ...target, method: 'POST', agent: https_ ? AGENTS['https:'] : AGENTS['http:'], headers });
     // The caller's abort ends the request. A plain listener: the `signal` option wraps every request in a stream
     // abort helper, a fifth of a POST's allocations at saturation (docs/PERFORMANCE.md).
+    // In Node's shape of an abort (fetch's AbortError), which the callers' abort handling recognises.
     const abort = () => req.destroy(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }));
     const signal = o.signal;
     if (signal?.aborted) abort();
@@ -114,9 +115,9 @@ function firstOf(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-class TimeoutError extends Error {
+class TimeoutError extends DeliveryError {
   constructor(readonly ms: number) {
-    super(`timed out after ${ms} ms`);
+    super(`timed out after ${ms} ms`, { retryable: true });
   }
 }
 

@@ -48,7 +48,7 @@ class CachedTokenSource implements TokenSource {
     try {
       this.credential ??= this.makeCredential();
       const access = await (await this.credential).getToken(scope);
-      if (!access) throw new Error('no token returned');
+      if (!access) throw new ProviderAuthError('no token returned');
       this.cache.set(scope, { token: access.token, expiresAt: access.expiresOnTimestamp });
       return access.token;
     } catch (err) {

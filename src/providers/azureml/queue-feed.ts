@@ -6,6 +6,7 @@ import type { QueueClient } from '@azure/storage-queue';
 import type { ChangedRun } from '../../model/provider';
 import type { TokenSource } from './auth';
 import { readEventGridDelivery } from './event-grid';
+import { ProviderResponseError } from '../../model/errors';
 
 export interface ChangeQueueOptions {
   /** The queue's URL: https://<account>.queue.core.windows.net/<queue> (a SAS query string is kept). */
@@ -65,9 +66,8 @@ export async function watchQueue(
   const handle = async (message: { messageId: string; popReceipt: string; messageText: string; dequeueCount: number }) => {
     const runs = runsOfMessage(message.messageText);
     if (runs === undefined || message.dequeueCount > o.maxDequeueCount) {
-      onError(
-        new Error(`queue message ${message.messageId} dropped: ${runs === undefined ? 'not an Event Grid event' : `delivered ${message.dequeueCount} times`}`),
-      );
+      const why = runs === undefined ? 'not an Event Grid event' : `delivered ${message.dequeueCount} times`;
+      onError(new ProviderResponseError(`queue message ${message.messageId} dropped: ${why}`));
     } else {
       for (const run of runs) await onChange(run);
     }

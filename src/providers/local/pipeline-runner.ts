@@ -10,6 +10,7 @@ import type { PipelineFile, PipelineStep } from './pipeline-file';
 import type { StepRecord } from './records';
 import { findReusable, rememberReusable, stepFingerprint } from './reuse';
 import { newPipelineRunId, type RunStore } from './store';
+import { CanceledError } from '../../model/errors';
 
 export interface RunPipelineOptions {
   store: RunStore;
@@ -104,7 +105,7 @@ async function runSteps(run: PipelineRunState): Promise<void> {
   const onCrash = (err: Error) => {
     if (crash) return;
     crash = err;
-    stop.abort(new Error(`runner crashed: ${err.message}`));
+    stop.abort(new CanceledError(`runner crashed: ${err.message}`));
   };
   try {
     for (;;) {
@@ -133,7 +134,7 @@ async function runSteps(run: PipelineRunState): Promise<void> {
       await Promise.race(running.values());
     }
   } catch (err) {
-    stop.abort(new Error(`runner crashed: ${(err as Error).message}`));
+    stop.abort(new CanceledError(`runner crashed: ${(err as Error).message}`));
     await Promise.allSettled(running.values());
     await recordCrash(run, err as Error);
     throw err;

@@ -5,7 +5,7 @@
 // Errors cross as their code and message (a structured clone keeps neither code nor class) and are made again here.
 import * as path from 'node:path';
 import { Worker as Thread } from 'node:worker_threads';
-import { isSrwError, RunNotFoundError, SrwError } from '../../model/errors';
+import { isSrwError, RunNotFoundError, SrwError, WorkerExitedError } from '../../model/errors';
 import type { ErrorCode } from '../../model/error-catalogue';
 import { runsCompiled } from '../../util/compiled';
 import type { PipelineRecord } from './records';
@@ -55,6 +55,7 @@ export function toWire(err: unknown): WireError {
 }
 
 export function fromWire(w: WireError): Error {
+  // A system error the thread met (ENOENT, EACCES) comes back in Node's shape, its code kept: callers test it.
   if (!w.srw) return Object.assign(new Error(w.message), w.code ? { code: w.code } : {});
   if (w.code === 'SRW_RUN_NOT_FOUND' && w.runId !== undefined) return new RunNotFoundError(w.runId);
   return new SrwError(w.code as ErrorCode, w.message, { retryable: w.retryable });
@@ -92,7 +93,7 @@ export class ThreadedReader implements RecordReader {
   async close(): Promise<void> {
     const thread = this.thread;
     this.thread = undefined;
-    this.failPending(new Error('the record reader was closed'));
+    this.failPending(new WorkerExitedError('the record reader was closed'));
     await thread?.terminate();
   }
 
@@ -123,7 +124,7 @@ export class ThreadedReader implements RecordReader {
       this.failPending(err);
     };
     thread.on('error', lost);
-    thread.on('exit', (code) => lost(new Error(`the record reader thread exited (code ${code})`)));
+    thread.on('exit', (code) => lost(new WorkerExitedError(`the record reader thread exited (code ${code})`)));
     return thread;
   }
 

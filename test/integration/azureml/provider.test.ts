@@ -17,6 +17,7 @@ import { Azurite, DEV_ACCOUNT, DEV_KEY } from '../../support/azurite';
 import { cli } from '../../support/cli';
 import { dropPrefix, REDIS_URL, testRedis, uniquePrefix } from '../../support/redis';
 import { tempDir } from '../../support/tmp';
+import { outboxEvents } from '../../support/outbox';
 
 const server = new AzureMlServer();
 const azurite = new Azurite();
@@ -109,7 +110,7 @@ describe('azureml provider', () => {
     expect(server.count(/\/runs\/(gen_\d+|step_\w+)$/)).toBe(0);
     // The first poll also read the failed step's log tail for its event; nothing else.
     expect(server.requests.length - children).toBe(2);
-    const events = (await redis.xrange(keys.events, '-', '+')).map(([, f]) => JSON.parse(f[1]!) as WatchEvent);
+    const events = await outboxEvents(redis, keys);
     expect(events).toHaveLength(50);
     expect(events.find((e) => e.type === 'steprun.failed')?.stderrTail).toContain('ValueError: bad shape');
   });

@@ -4,7 +4,6 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ManualClock } from '../../../src/util/clock';
 import { LocalProvider } from '../../../src/providers/local/provider';
-import type { WatchEvent } from '../../../src/store/events';
 import { Keys } from '../../../src/store/keys';
 import { pollTrack } from '../../../src/watch/poll';
 import { TrackStore, trackFromRequest } from '../../../src/store/tracks';
@@ -12,6 +11,8 @@ import { execStep } from '../../support/local-runs';
 import { pollDeps } from '../../support/poll';
 import { dropPrefix, testRedis, uniquePrefix } from '../../support/redis';
 import { tempDir } from '../../support/tmp';
+import { waitFor } from '../../support/wait-for';
+import { outboxEvents } from '../../support/outbox';
 
 const redis = testRedis();
 const prefix = uniquePrefix('blind');
@@ -26,9 +27,7 @@ function setup(clock: ManualClock) {
   return { deps, tracks: new TrackStore(redis, keys, clock) };
 }
 
-async function streamEvents(): Promise<WatchEvent[]> {
-  return (await redis.xrange(keys.events, '-', '+')).map(([, f]) => JSON.parse(f[1]!) as WatchEvent);
-}
+const streamEvents = () => outboxEvents(redis, keys);
 
 /** Polls every due track (experiment tracks first add their runs) until nothing is due at `clock`. */
 async function pollDue(deps: ReturnType<typeof setup>['deps']): Promise<void> {
@@ -214,18 +213,15 @@ describe('one corrupt record fails only what depends on it', () => {
 
 /** Waits until `n` step records of the experiment exist (read straight from the folders, no provider code). */
 async function waitForSteps(experiment: string, n: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  const stepRecords = async () => {
     let count = 0;
     for (const id of await local.store.pipelineIdsOf(experiment)) {
       const dir = path.join(local.store.pipelineDir(id), 'steps');
-      for (const step of await fs.readdir(dir).catch(() => [])) {
-        if (await fs.stat(path.join(dir, step, 'step.json')).catch(() => undefined)) count++;
-      }
+      for (const step of await fs.readdir(dir).catch(() => [])) if (await fs.stat(path.join(dir, step, 'step.json')).catch(() => undefined)) count++;
     }
-    if (count >= n) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${experiment}: ${n} steps never appeared`);
+    return count >= n;
+  };
+  await waitFor(stepRecords, { timeoutMs: 10_000, what: `${n} steps of ${experiment}` });
 }
 
 describe('track.error resolves', () => {
