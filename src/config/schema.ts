@@ -99,6 +99,11 @@ export const configSchema = z.strictObject({
       errorAfterFailures: z.number().int().positive().default(3),
       /** A pipeline run with no status of its own (made by `exec`) is watched this long after its last step ended. */
       openRunGraceSeconds: z.number().nonnegative().default(600),
+      /**
+       * A metered provider's (Azure ML's) running steps whose durations are learned (stuck.minSamples Finished runs)
+       * are polled where they usually end, sparsely before: false keeps the back-off on the time since the last change.
+       */
+      placeByLearnedDurations: z.boolean().default(true),
       /** Change hints (a provider's change feed: the local run store, Azure ML's Event Grid) make a track's poll happen now. */
       hints: z
         .strictObject({

@@ -57,8 +57,7 @@ export class Daemon {
   private stuck?: StuckWatch;
   private missing?: MissingWatch;
   private stopFeeds?: () => Promise<void>;
-  /** The main connection's scripts: one object, handed to every store and worker of the process. */
-  private scripts?: Scripts;
+  private scripts?: Scripts; // the main connection's: one object, handed to every store and worker of the process
   private stopPagerChecks?: () => void;
   private threads?: DeliverThreads;
   private stopping?: Promise<void>;

@@ -148,6 +148,7 @@ export function pollSettingsOf(config: LoadedConfig): PollSettings {
     errorAfterFailures: p.errorAfterFailures,
     stderrTailLines: 20,
     openRunGraceMs: p.openRunGraceSeconds * 1000,
+    ...(p.placeByLearnedDurations && config.stuck.enabled ? { placeAfterSamples: config.stuck.minSamples } : {}),
   };
 }
 

@@ -7,7 +7,8 @@ import { isTerminal, Status } from '../model/status';
 import type { PipelineRunSnapshot, RunProvider, StepRunListing, StepRunSnapshot } from '../model/provider';
 import { trackErrorEvent } from '../store/event-builders';
 import type { Keys } from '../store/keys';
-import { failureDelayMs, nextPollDelayMs, type IntervalPolicy } from './scheduler';
+import { failureDelayMs, type IntervalPolicy } from './scheduler';
+import { runPollDelayMs, type RunningStep } from './poll-placement';
 import type { FoundRun, Scripts } from '../store/scripts';
 import type { MissingWatch } from './missing';
 import type { StuckWatch } from './stuck';
@@ -26,6 +27,11 @@ export interface PollSettings extends IntervalPolicy {
   stderrTailLines: number;
   /** An open pipeline run (no status of its own) is kept this long after its last step ended, in case it grows. */
   openRunGraceMs: number;
+  /**
+   * A metered provider's running steps with at least this many learned durations have their polls placed where
+   * they usually end (watch/poll-placement.ts); undefined: never placed, back-off only.
+   */
+  placeAfterSamples?: number;
 }
 
 export interface PollDeps {
@@ -145,11 +151,25 @@ async function observeRun(
     retire = isTerminal(pipeline.status) && now >= keepUntil;
   }
   const changed = transitions.length > 0;
-  const nextDelay = nextPollDelayMs({ ...deps.settings, changed, lastChangeAt: changed ? now : lastChangeAt || now, now, pushed });
+  const pending = changed || pushed || retire ? undefined : await placeable(deps, provider, track, steps, now);
+  const minSamples = deps.settings.placeAfterSamples;
+  const nextDelay = runPollDelayMs({ ...deps.settings, changed, lastChangeAt: changed ? now : lastChangeAt || now, now, pushed, pending, minSamples });
   const nextPollAt = retire ? null : Math.min(now + nextDelay, Math.max(keepUntil, now + deps.settings.minMs));
   // The track's errors that cleared, in its commit (which may retire the track and drop its state).
   transitions.push(...recoveryTransitions(track, prev, unreadable, now));
   return () => commitRun(deps, track, { steps, prev, transitions, now, nextPollAt, retire });
+}
+
+/**
+ * A metered provider's run whose polls can be placed: its steps not over yet, each Running with what is learned of its
+ * duration (undefined for one that is not Running). Undefined when placement does not apply (unmetered, not learned).
+ */
+async function placeable(deps: PollDeps, provider: RunProvider, track: RunTrack, steps: StepRunSnapshot[], now: number) {
+  if (!provider.metered || deps.settings.placeAfterSamples === undefined || !deps.stuck) return undefined;
+  const open = steps.filter((s) => !isTerminal(s.status));
+  if (open.length === 0 || open.some((s) => s.status !== Status.Running || !s.startTime)) return undefined;
+  const learned = await deps.stuck.learnedDurations(track.provider, open[0]!.experiment, [...new Set(open.map((s) => s.name))], now);
+  return open.map((s): RunningStep => ({ elapsedMs: Math.max(0, now - Date.parse(s.startTime!)), samples: learned.get(s.name) ?? [] }));
 }
 
 async function commitRun(

@@ -140,7 +140,23 @@ export class StuckWatch {
         lists.add(this.keys.durations(track.provider, t.event.experiment, s.name));
       }
     }
-    const stale = [...lists].filter((list) => !(now - (this.learned.get(list)?.readAt ?? -Infinity) < LEARNED_FRESH_MS));
+    return this.samplesOfLists([...lists], now);
+  }
+
+  /**
+   * What is learned of how long each named step of an experiment runs (its earlier Finished durations, ms), for
+   * placing polls (watch/poll-placement.ts); empty when learning is off. At most one round trip, none when fresh.
+   */
+  async learnedDurations(provider: string, experiment: string, stepNames: string[], now: number): Promise<Map<string, number[]>> {
+    if (!this.settings.enabled || stepNames.length === 0) return new Map();
+    const listOf = new Map(stepNames.map((name) => [name, this.keys.durations(provider, experiment, name)]));
+    const byList = await this.samplesOfLists([...new Set(listOf.values())], now);
+    return new Map([...listOf].map(([name, list]) => [name, byList.get(list) ?? []]));
+  }
+
+  /** Durations lists as this process last read them, read again when older than LEARNED_FRESH_MS (one pipeline). */
+  private async samplesOfLists(lists: string[], now: number): Promise<Map<string, number[]>> {
+    const stale = lists.filter((list) => !(now - (this.learned.get(list)?.readAt ?? -Infinity) < LEARNED_FRESH_MS));
     if (stale.length > 0) {
       const p = this.redis.pipeline();
       for (const list of stale) p.lrange(list, 0, -1);
@@ -149,7 +165,7 @@ export class StuckWatch {
       if (failed) throw failed[0];
       stale.forEach((list, i) => this.learned.set(list, { samples: (results[i]![1] as string[]).map(Number), readAt: now }));
     }
-    return new Map([...lists].map((list) => [list, this.learned.get(list)!.samples]));
+    return new Map(lists.map((list) => [list, this.learned.get(list)!.samples]));
   }
 
   /**
