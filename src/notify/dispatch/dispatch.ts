@@ -19,7 +19,7 @@ import { parseEntry, type StreamEntry } from '../../store/outbox';
 import type { DeliveryStore } from '../../store/deliveries';
 import { batchJobs } from './batches';
 import { IncidentTicker } from './incident-ticker';
-import { messageFor, planDelivery, planGrouped, planIncident, planRecordOnly, type DispatchPlan } from './plan';
+import { messageFor, planDelivery, planGrouped, planIncident, planRecordOnly, runByKey, type DispatchPlan } from './plan';
 
 export interface DispatcherOptions {
   /** A connection of its own: XREADGROUP blocks it. */
@@ -165,7 +165,7 @@ export class Dispatcher {
   private async handle(entries: StreamEntry[]): Promise<number> {
     if (entries.length === 0) return 0;
     const now = this.o.clock.now();
-    const plan: DispatchPlan = { records: [], jobs: [], alertSteps: [], unreadable: [] };
+    const plan: DispatchPlan = { records: [], jobs: [], alertSteps: [], grouping: [], unreadable: [] };
     const events: WatchEvent[] = [];
     for (const [, fields] of entries) {
       const event = parseEntry(fields);
@@ -174,7 +174,9 @@ export class Dispatcher {
       else plan.unreadable.push(fields);
     }
     const state = await readDecisionState({ policy: this.o.policy, alerts: this.o.alerts, silences: this.o.silences }, events, now);
-    for (const event of events) await this.planEvent(event, state, plan);
+    const planned = new Set<string>();
+    for (const event of events) await this.planEvent(event, state, plan, planned);
+    await Promise.all(plan.grouping);
     for (const fields of plan.unreadable) {
       this.o.logger.error(
         { fields: fields.slice(0, 4).map((f) => f.slice(0, 200)) },
@@ -185,7 +187,7 @@ export class Dispatcher {
     // Records first: a job never runs without the record that marks it delivered. Alerts next: a message about an
     // alert checks, as it goes out, that its alert is open, and a resolve waits for the messages noted on it.
     await this.o.deliveries.ensureMany(plan.records, now);
-    for (const step of plan.alertSteps) await step();
+    await runByKey(plan.alertSteps);
     if (plan.jobs.length) await this.o.deliverQueue.addBulk(batchJobs(plan.jobs));
     await this.o.redis.xack(this.o.keys.events, DISPATCH_GROUP, ...entries.map(([id]) => id));
     // Only now may the outbox shrink: what was just acknowledged is the newest entry that may go.
@@ -193,8 +195,20 @@ export class Dispatcher {
     return entries.length;
   }
 
-  private async planEvent(event: WatchEvent, state: BatchState, plan: DispatchPlan): Promise<void> {
-    const { action, key, decisions } = decideEvent(this.o.policy, state, event);
+  /**
+   * Decides one event and plans what follows. Its group additions are sent without waiting (in event order on the one
+   * connection, so each group keeps arrival order) and note their delivery ids on the alert when answered; an event
+   * of a key already planned in this read waits for them first, so that it is decided on all its key's notes.
+   */
+  private async planEvent(event: WatchEvent, state: BatchState, plan: DispatchPlan, planned: Set<string>): Promise<void> {
+    let decided = decideEvent(this.o.policy, state, event);
+    if (decided.key && planned.has(decided.key) && plan.grouping.length) {
+      // Decided again once its key's earlier group additions have answered (decideEvent is pure and cheap).
+      await Promise.all(plan.grouping);
+      decided = decideEvent(this.o.policy, state, event);
+    }
+    const { action, key, decisions } = decided;
+    if (key) planned.add(key);
     const routed: WatchEvent = key ? { ...event, alertKey: key } : event;
     const notes: AlertNotes = { told: {}, pending: {} };
     const repeats: { notifier: string; every: number }[] = [];
@@ -216,7 +230,16 @@ export class Dispatcher {
         continue;
       }
       if (d.group) {
-        notes.pending[d.notifier] = await planGrouped(this.scripts, routed, d, state.now, plan);
+        const added = planGrouped(this.scripts, routed, d, state.now, plan).then((id) => {
+          notes.pending[d.notifier] = id;
+          // The alert's view was noted below before this answer: later events of its key read the id there.
+          if (key && action === 'open') {
+            const view = state.alert(key);
+            if (view) view.pending[d.notifier] = id;
+          }
+        });
+        added.catch(() => undefined); // awaited with the others (Promise.all); never an unhandled rejection meanwhile
+        plan.grouping.push(added);
         continue;
       }
       notes.told[d.notifier] = planDelivery(messageFor(routed, d, state), d, plan, state.now);
@@ -225,18 +248,21 @@ export class Dispatcher {
     if (action === 'open') {
       const alerts = this.o.alerts;
       state.noteOpen(key, routed, notes);
-      plan.alertSteps.push(async () => {
-        await alerts?.open(key, routed, notes, state.now);
-        for (const r of repeats) await alerts?.scheduleRepeat(key, r.notifier, r.every, state.now);
-        for (const m of muted) await alerts?.watchMuted(key, m.notifier, m.at);
-        // After the alert is open: a flush that sees the member sees its alert.
-        for (const j of joins) await this.o.incidents?.join(j.groupId, j.settings, { key, openedBy: event.id }, state.now, j.notBefore);
+      plan.alertSteps.push({
+        key,
+        run: async () => {
+          await alerts?.open(key, routed, notes, state.now);
+          for (const r of repeats) await alerts?.scheduleRepeat(key, r.notifier, r.every, state.now);
+          for (const m of muted) await alerts?.watchMuted(key, m.notifier, m.at);
+          // After the alert is open: a flush that sees the member sees its alert.
+          for (const j of joins) await this.o.incidents?.join(j.groupId, j.settings, { key, openedBy: event.id }, state.now, j.notBefore);
+        },
       });
     } else if (state.isOpen(key, resolvesOnlyOpenedBy(action))) {
       // Only an alert that is open is resolved: the common "finished" of a step that never failed costs nothing more.
       const onlyOpenedBy = resolvesOnlyOpenedBy(action);
       state.noteResolved(key);
-      plan.alertSteps.push(async () => void (await this.o.alerts?.resolve(key, event, state.now, { onlyOpenedBy })));
+      plan.alertSteps.push({ key, run: async () => void (await this.o.alerts?.resolve(key, event, state.now, { onlyOpenedBy })) });
     }
   }
 }

@@ -14,12 +14,18 @@ import { deliveryId, deliveryJobId, groupDeliveryId, groupId } from '../../store
 import type { Scripts } from '../../store/scripts';
 import type { Clock } from '../../util/clock';
 import type { PlannedJob } from './batches';
+import { Slots } from '../../util/slots';
 
 export interface DispatchPlan {
   records: Parameters<DeliveryStore['ensureMany']>[0];
   jobs: PlannedJob[];
-  /** Alert bookkeeping (open, resolve, repeats, incident joins), in event order, once the deliveries are recorded and before their jobs. */
-  alertSteps: (() => Promise<void>)[];
+  /**
+   * Alert bookkeeping (open, resolve, repeats, incident joins) by alert key, once the deliveries are recorded and before
+   * their jobs: one key's steps run in event order, different keys' at once (runByKey).
+   */
+  alertSteps: { key: string; run: () => Promise<void> }[];
+  /** Events' additions to their notification groups, sent in event order without waiting each (see Dispatcher.planEvent). */
+  grouping: Promise<void>[];
   /** Entries that are not events: logged and kept in the dead-letter stream. */
   unreadable: string[][];
 }
@@ -56,7 +62,7 @@ export function planIncident(
     if (!join.already) joins.push(join);
     notes.told[d.notifier] = incidentMarker(join.groupId);
     if (d.outcome === 'silenced') deps.onSilenced?.(d.notifier);
-  } else plan.alertSteps.push(async () => void (await deps.incidents?.touch(touched!, deps.clock.now())));
+  } else plan.alertSteps.push({ key: e.alertKey ?? e.id, run: async () => void (await deps.incidents?.touch(touched!, deps.clock.now())) });
   const recorded = join
     ? incidentDecision(d, join)
     : { ...d, outcome: 'incident' as const, reason: `incident ${touched}: its next flush tells the pager what resolved` };
@@ -135,4 +141,28 @@ export function messageFor(event: WatchEvent, d: Decision, state: BatchState | u
     ...(opened && d.failures ? { stillFailing: { failures: d.failures, openedAt: new Date(opened).toISOString() } } : {}),
     ...(d.severity ? { severity: d.severity } : {}),
   };
+}
+
+/** Alert keys whose steps run at once, at most: enough to keep Redis busy, few enough to bound what is in flight. */
+const KEYS_AT_ONCE = 64;
+
+/**
+ * Runs each alert key's steps in order and different keys' at once (their scripts pipeline on the one connection
+ * instead of waiting on each other's round trips). Every step settles before the first failure is thrown: a retried
+ * read never overlaps steps of this one.
+ */
+export async function runByKey(steps: DispatchPlan['alertSteps'], slots = new Slots(KEYS_AT_ONCE)): Promise<void> {
+  const chains = new Map<string, (() => Promise<void>)[]>();
+  for (const { key, run } of steps) {
+    const chain = chains.get(key);
+    if (chain) chain.push(run);
+    else chains.set(key, [run]);
+  }
+  const runs = [...chains.values()].map((chain) =>
+    slots.run(async () => {
+      for (const run of chain) await run();
+    }),
+  );
+  const failed = (await Promise.allSettled(runs)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
