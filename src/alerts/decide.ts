@@ -3,7 +3,7 @@
 // in one place. The dispatcher, the group flush, repeats, resolves, the live Slack message and `routes test` all ask
 // it; nothing re-derives it. Inputs are values (the routes, silences, the alert's state as read, the clock).
 import type { RouteConfig } from '../config/schema';
-import { deliveryId } from '../store/ids';
+import { deliveryId, groupOfDelivery } from '../store/ids';
 import type { WatchEvent } from '../store/events';
 import { alertActionOf, fieldOf } from './alert-key';
 import type { AlertPolicy, AlertView, Decision, DecisionState, EventDecision, NotifierTraits } from './decision-types';
@@ -16,13 +16,22 @@ export type * from './decision-types';
 export { alertKeyFor, chooseRoutes, holdOf } from './route-choice';
 export { inhibitorOf, stepFailureOf } from './inhibit';
 
+/**
+ * A resolve goes to the notifiers that were sent the alert, whatever the routes say now: their last word must be it.
+ * One told in a group hears it in that group's next notification, with the group's other resolves (Alertmanager).
+ */
+function resolveDecisions(e: WatchEvent): Decision[] {
+  return (e.alert?.notifiers ?? []).map((notifier) => {
+    const intoGroup = groupOfDelivery(e.alert?.lastMessages?.[notifier], notifier);
+    return intoGroup
+      ? { notifier, route: -1, outcome: 'send' as const, reason: `it was sent the alert in group ${intoGroup}: its next message`, intoGroup }
+      : { notifier, route: -1, outcome: 'send' as const, reason: 'it was sent the alert' };
+  });
+}
+
 /** An event from the outbox: per notifier, what to do with it. */
 export function decideEvent(policy: AlertPolicy, state: DecisionState, e: WatchEvent): EventDecision {
-  if (e.type === 'alert.resolved') {
-    // A resolve goes to the notifiers that were sent the alert, whatever the routes say now: their last word must be it.
-    const decisions = (e.alert?.notifiers ?? []).map((notifier) => ({ notifier, route: -1, outcome: 'send' as const, reason: 'it was sent the alert' }));
-    return { decisions };
-  }
+  if (e.type === 'alert.resolved') return { decisions: resolveDecisions(e) };
   const { now } = state;
   const action = alertActionOf(e);
   // The tree is walked once per event: the alert key and the notifiers' routes both follow from the routes taking it.

@@ -79,6 +79,8 @@ export interface Decision {
   holdUntil?: number;
   /** group (or held on a grouped route): the group and its values for this event. */
   group?: GroupConfig & { values: string[] };
+  /** An alert's resolve to a notifier told of it in a group: that group's id (its next notification tells it). */
+  intoGroup?: string;
   /** The route repeats an open alert this often. */
   repeatEveryMs?: number;
   /** update: this is the alert's n-th failure. */

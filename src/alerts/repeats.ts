@@ -54,7 +54,7 @@ export async function sendDueRepeats(d: RepeatDeps, now: number, limit = 500): P
     const { n, nextAt } = repeatDue(lead.alert.openedAt, every, now);
     const id = firstWord ? unmutedDeliveryId(alert.openedBy, notifier, alert.failures) : repeatDeliveryId(lead.alert.openedBy, notifier, n);
     const grouped = others.length
-      ? { grouped: others.map((m) => ({ id: m.alert.openedBy, type: m.alert.event.type, summary: summarize(m.alert.event) })) }
+      ? { grouped: others.map((m) => ({ id: m.alert.openedBy, type: m.alert.event.type, summary: summarize(m.alert.event), alertKey: m.alert.key })) }
       : {};
     const event: WatchEvent = firstWord ? stillFailingEvent(alert) : { ...lead.alert.event, alertKey: lead.alert.key, repeat: n, ...grouped };
     const summary = firstWord

@@ -42,17 +42,20 @@ export abstract class AlertScripts extends OutboxScripts {
     return r === 1 ? 'acked' : r === 2 ? 'already' : 'not-open';
   }
 
-  /** Adds an event to its notification group; returns the generation holding it and when it is sent. */
+  /**
+   * Adds an event to its notification group; returns the generation holding it and when it is sent. `own`: with the
+   * group's own wait and interval (an alert's resolve joining the group that told it); generation 0 when it is gone.
+   */
   async addToGroup(a: {
     groupId: string;
     now: number;
-    waitMs: number;
-    intervalMs: number;
+    timing: { waitMs: number; intervalMs: number } | 'own';
     eventId: string;
     eventJson: string;
     keepMs: number;
   }): Promise<{ generation: number; flushAt: number }> {
-    const argv = [a.now, a.waitMs, a.intervalMs, a.eventId, a.eventJson, a.keepMs];
+    const [waitMs, intervalMs] = a.timing === 'own' ? [-1, 0] : [a.timing.waitMs, a.timing.intervalMs];
+    const argv = [a.now, waitMs, intervalMs, a.eventId, a.eventJson, a.keepMs];
     const [generation, flushAt] = await this.call<[number, number]>('addToGroup', [this.keys.group(a.groupId)], argv);
     return { generation, flushAt };
   }

@@ -192,6 +192,8 @@ export interface GroupedEventSummary {
   id: string;
   type: EventType;
   summary: string;
+  /** The alert it opens, counts or resolves, if any. */
+  alertKey?: string;
 }
 
 /** The run's status an event carries: its step's, else its pipeline run's. */

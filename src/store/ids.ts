@@ -57,6 +57,12 @@ export function groupDeliveryId(group: string, generation: number, notifier: str
   return `${group}-${generation}-${notifier}`;
 }
 
+/** The group a notifier's group delivery id names (groupDeliveryId read back), else undefined. */
+export function groupOfDelivery(deliveryId: string | undefined, notifier: string): string | undefined {
+  const match = deliveryId?.endsWith(`-${notifier}`) ? /^(g[0-9a-f]{20})-\d+-/.exec(deliveryId) : null;
+  return match?.[1];
+}
+
 /** The n-th notification of an incident group (made at `firstAt`): the idempotency id its receiver sees on every try. */
 export function incidentDeliveryId(group: string, firstAt: number, seq: number): string {
   return `${group}-${firstAt.toString(36)}-n${seq}`;

@@ -106,11 +106,13 @@ describe('alert lifecycle across runs', () => {
     await settle(pd, 2);
     expect(pd.received).toHaveLength(2);
     expect(pd.received[1]!.json).toEqual({ routing_key: 'R0UT1NG', event_action: 'resolve', dedup_key: trigger.dedup_key });
-    // Slack was sent both alerts (the pipeline's rode in train's group): one resolve each.
-    await settle(slack, 3);
-    expect(slack.received).toHaveLength(3);
-    const resolved = JSON.stringify(slack.received.slice(1).map((r) => r.json));
-    expect(resolved).toContain('Resolved');
+    // Slack was sent both alerts (the pipeline's rode in train's group): both resolves ride in that group's next
+    // message, as Alertmanager sends a group's resolved alerts — one message, not one per alert.
+    await settle(slack, 2);
+    expect(slack.received).toHaveLength(2);
+    const resolved = JSON.stringify(slack.received[1]!.json);
+    expect(resolved.match(/Resolved/g)?.length).toBeGreaterThanOrEqual(2);
+    expect(resolved).toContain('local/nightly/step/train');
     expect(resolved).toContain(second.pipelineRunId);
     expect(await new AlertStore(redis, daemon.keys).list()).toEqual([]);
   });

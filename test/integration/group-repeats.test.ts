@@ -7,7 +7,7 @@ import { AlertRig, stepEvent } from '../support/alert-rig';
 
 const EVERY = 60_000;
 let rig: AlertRig;
-const repeats = () => rig.messages().filter((m) => m.notifier === 'ce' && m.repeat !== undefined);
+const repeats = () => rig.messages().filter((m) => m.notifier === 'ce' && m.repeat !== undefined && !m.part);
 const groupedOf = (n: number) =>
   rig.ce.received
     .map((r) => (r.json as { data: WatchEvent }).data)

@@ -17,11 +17,14 @@ import { deliverJob, deliveryBackoff, type DeliverDeps } from '../../src/notify/
 import { Dispatcher } from '../../src/notify/dispatch/dispatch';
 import type { Notifier } from '../../src/notify/notifier';
 import { deliverQueue, workerOptions } from '../../src/store/queues';
-import type { EventType, WatchEvent } from '../../src/store/events';
+import type { WatchEvent } from '../../src/store/events';
 import { Keys } from '../../src/store/keys';
 import { buildNotifier, silent } from './notifiers';
 import { dropPrefix, testRedis, uniquePrefix } from './redis';
 import { WebhookReceiver } from './webhook-receiver';
+import { messagesOf, pagerHoldsOf, type Message } from './receiver-views';
+
+export type { Message };
 
 export { pipelineEvent, stepEvent } from './rig-events';
 
@@ -37,15 +40,6 @@ export class OffsetClock implements Clock {
 }
 
 /** What a receiver was sent, reduced to what the invariants talk about. */
-export interface Message {
-  notifier: string;
-  /** trigger / resolve (PagerDuty); page / update / resolve (CloudEvents: a failure, a "still failing", a resolve). */
-  kind: 'trigger' | 'resolve' | 'page' | 'update' | 'other';
-  key: string;
-  deliveryId: string;
-  at: number;
-  repeat?: number;
-}
 
 export interface RigOptions {
   /** Routes and the rest of the config (notifiers `pd` (PagerDuty) and `ce` (CloudEvents) exist; their URLs are set here; more may be added). */
@@ -220,56 +214,12 @@ export class AlertRig {
 
   /** Every message the receivers accepted, in order, one per delivery id (receivers drop a retried delivery id). */
   messages(): Message[] {
-    const seen = new Set<string>();
-    const out: Message[] = [];
-    const add = (m: Message) => {
-      if (seen.has(`${m.notifier}|${m.deliveryId}`)) return;
-      seen.add(`${m.notifier}|${m.deliveryId}`);
-      out.push(m);
-    };
-    for (const r of this.pd.received.filter((x) => x.status < 300)) {
-      const body = r.json as { event_action: string; dedup_key: string };
-      const deliveryId = String(r.headers['idempotency-key'] ?? r.headers['webhook-id'] ?? `${r.at}`);
-      add({
-        notifier: 'pd',
-        kind: body.event_action === 'resolve' ? 'resolve' : body.event_action === 'trigger' ? 'trigger' : 'other',
-        key: body.dedup_key.replace(/^steprun-watch\//, ''),
-        deliveryId,
-        at: r.at,
-      });
-    }
-    for (const r of this.ce.received.filter((x) => x.status < 300)) {
-      const { data } = r.json as { data: WatchEvent };
-      const kind = data.type === 'alert.resolved' ? 'resolve' : data.stillFailing ? 'update' : FAILURES.includes(data.type) ? 'page' : 'other';
-      const deliveryId = String(r.headers['webhook-id'] ?? r.headers['idempotency-key'] ?? `${r.at}`);
-      add({ notifier: 'ce', kind, key: data.alertKey ?? data.alert?.key ?? '', deliveryId, at: r.at, ...(data.repeat ? { repeat: data.repeat } : {}) });
-    }
-    return out.sort((a, b) => a.at - b.at);
+    return messagesOf(this.pd, this.ce);
   }
 
-  /**
-   * What the PagerDuty receiver holds now, as PagerDuty would: per dedup key, open (`trigger`), acknowledged
-   * (`acknowledge`), or closed (`resolve`, dropped); and how many triggers each key got.
-   */
-  pagerHolds(): { open: Map<string, 'triggered' | 'acknowledged'>; triggers: Map<string, number>; bodies: Record<string, unknown>[] } {
-    const open = new Map<string, 'triggered' | 'acknowledged'>();
-    const triggers = new Map<string, number>();
-    const seen = new Set<string>();
-    const bodies: Record<string, unknown>[] = [];
-    for (const r of this.pd.received.filter((x) => x.status < 300)) {
-      const id = String(r.headers['idempotency-key'] ?? r.headers['webhook-id'] ?? '');
-      if (id && seen.has(id)) continue; // PagerDuty takes a retried event once
-      seen.add(id);
-      const body = r.json as { event_action: string; dedup_key: string };
-      bodies.push(body as unknown as Record<string, unknown>);
-      if (body.event_action === 'trigger') {
-        triggers.set(body.dedup_key, (triggers.get(body.dedup_key) ?? 0) + 1);
-        open.set(body.dedup_key, 'triggered');
-      } else if (body.event_action === 'acknowledge') {
-        if (open.has(body.dedup_key)) open.set(body.dedup_key, 'acknowledged');
-      } else if (body.event_action === 'resolve') open.delete(body.dedup_key);
-    }
-    return { open, triggers, bodies };
+  /** What the PagerDuty receiver holds now, as PagerDuty would (see pagerHoldsOf). */
+  pagerHolds(): ReturnType<typeof pagerHoldsOf> {
+    return pagerHoldsOf(this.pd);
   }
 
   async stop(): Promise<void> {
@@ -281,8 +231,6 @@ export class AlertRig {
     this.redis.disconnect();
   }
 }
-
-const FAILURES: EventType[] = ['steprun.failed', 'pipelinerun.failed', 'steprun.stuck', 'track.error', 'experiment.missing'];
 
 function chunk(flat: string[]): [string, string][] {
   const pairs: [string, string][] = [];

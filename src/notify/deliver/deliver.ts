@@ -3,6 +3,7 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { backoffMs } from '../../util/backoff';
 import { alertActionOf } from '../../alerts/alert-key';
+import { nextLookAt } from '../../alerts/unmuted';
 import { decideAtSend, decideFlushEvent, resolveOrder, type AlertView, type DecisionState } from '../../alerts/decide';
 import { summarize, type WatchEvent } from '../../store/events';
 import { Scripts } from '../../store/scripts';
@@ -137,13 +138,28 @@ async function groupLead(
   };
   const kept: WatchEvent[] = [];
   const dropped: string[] = [];
+  // Resolves first: the group waits while the message one resolves is still on its way (as a single resolve does).
+  const unresolvable = new Set<WatchEvent>();
+  for (const e of events.filter((x) => x.type === 'alert.resolved')) {
+    const last = e.alert?.lastMessages?.[notifier];
+    const order = resolveOrder(last ? await deps.deliveries.status(last) : undefined);
+    if (order === 'wait') return { waitMs: RESOLVE_WAIT_MS };
+    if (order === 'suppressed') unresolvable.add(e);
+  }
   for (const e of events) {
+    if (e.type === 'alert.resolved') {
+      if (unresolvable.has(e)) dropped.push(`the message of ${e.alertKey} was never sent: nothing to resolve`);
+      else kept.push(e);
+      continue;
+    }
     const d = decideFlushEvent(state, e, notifier);
     let send = d.outcome === 'send';
     if (e.alertKey && alertActionOf(e) === 'open' && deps.alerts) {
       // Noted before sending, atomically with "still open": a resolve from now on waits for this notification.
       if (send) send = (await deps.alerts.noteMessage(e.alertKey, notifier, deliveryId)) || mayHaveBeenSent;
       else await deps.alerts.dropPending(e.alertKey, notifier);
+      // Silenced during the group's wait: never told, so it is told once the silence ends, as one silenced as it came.
+      if (d.outcome === 'silenced' && state.alert(e.alertKey)) await deps.alerts.watchMuted(e.alertKey, notifier, nextLookAt(d, state.silences, now));
     }
     if (send) kept.push(e);
     else dropped.push(d.outcome === 'send' ? `${e.alertKey} resolved before the group was sent` : d.reason);
@@ -153,7 +169,9 @@ async function groupLead(
     const silenced = dropped.length > 0 && dropped.every((r) => r.startsWith('silenced'));
     return { unsent: silenced ? 'silenced' : 'suppressed', reason: dropped.join('; ') || 'an empty group' };
   }
-  const others = kept.filter((e) => e !== lead).map((e) => ({ id: e.id, type: e.type, summary: summarize(e) }));
+  const others = kept
+    .filter((e) => e !== lead)
+    .map((e) => ({ id: e.id, type: e.type, summary: summarize(e), ...(e.alertKey ? { alertKey: e.alertKey } : {}) }));
   await deps.deliveries.markSending(deliveryId);
   return { event: others.length ? { ...lead, grouped: others } : lead };
 }

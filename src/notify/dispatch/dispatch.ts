@@ -229,7 +229,7 @@ export class Dispatcher {
           muted.push({ notifier: d.notifier, at: nextLookAt(d, state.silences, state.now) });
         continue;
       }
-      if (d.group) {
+      if (d.group || d.intoGroup) {
         const added = planGrouped(this.scripts, routed, d, state.now, plan).then((id) => {
           notes.pending[d.notifier] = id;
           // The alert's view was noted below before this answer: later events of its key read the id there.

@@ -107,20 +107,15 @@ export function planDelivery(event: WatchEvent, d: Decision, plan: DispatchPlan,
 /**
  * A grouped route: the event joins its group's open generation (durable in Redis); the generation's one
  * delivery is a delayed job at its flush time (no sooner than a hold's end). The job is added every time (its id
- * deduplicates), so a crash between joining and adding cannot strand a group. Returns the group delivery's id.
+ * deduplicates), so a crash between joining and adding cannot strand a group. An alert's resolve joins the group that
+ * told the alert (`intoGroup`), with that group's own timing; a group gone since sends it alone. Returns the delivery's id.
  */
 export async function planGrouped(scripts: Scripts, event: WatchEvent, d: Decision, now: number, plan: DispatchPlan): Promise<string> {
-  const group = d.group!;
-  const gid = groupId(d.route, d.notifier, group.values);
-  const { generation, flushAt } = await scripts.addToGroup({
-    groupId: gid,
-    now,
-    waitMs: Math.max(group.wait, (d.holdUntil ?? 0) - now),
-    intervalMs: group.interval,
-    eventId: event.id,
-    eventJson: JSON.stringify(messageFor(event, d, undefined)),
-    keepMs: GROUP_KEEP_MS,
-  });
+  const gid = d.intoGroup ?? groupId(d.route, d.notifier, d.group!.values);
+  const timing = d.intoGroup ? ('own' as const) : { waitMs: Math.max(d.group!.wait, (d.holdUntil ?? 0) - now), intervalMs: d.group!.interval };
+  const eventJson = JSON.stringify(messageFor(event, d, undefined));
+  const { generation, flushAt } = await scripts.addToGroup({ groupId: gid, now, timing, eventId: event.id, eventJson, keepMs: GROUP_KEEP_MS });
+  if (generation === 0) return planDelivery(event, d, plan, now);
   const id = groupDeliveryId(gid, generation, d.notifier);
   const held = d.holdUntil ? { heldUntil: d.holdUntil, reason: d.reason } : {};
   plan.records.push({ id, eventId: event.id, notifier: d.notifier, eventType: 'group', summary: `group: ${summarize(event)}`, ...held });

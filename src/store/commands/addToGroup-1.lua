@@ -2,17 +2,27 @@
   Adds an event to the open generation of a notification group, or starts a new generation (the first
   event of a group, or the first after the previous one was sent). Idempotent per event id.
   The generation's event list is `<group hash key>:<generation>`: the same hash tag, so the same slot.
+  The group keeps its wait and interval: an alert's resolve joins the group that told it with the group's own
+  (wait -1), and finds nothing to join once the group is gone.
 
   Input:
     KEYS[1] group hash
-    ARGV[1] now (ms)   ARGV[2] wait (ms)   ARGV[3] interval (ms)   ARGV[4] event id   ARGV[5] event json
-    ARGV[6] keep (ms): how long a group's records outlive its last event
+    ARGV[1] now (ms)   ARGV[2] wait (ms), or -1: the group's own   ARGV[3] interval (ms)   ARGV[4] event id
+    ARGV[5] event json   ARGV[6] keep (ms): how long a group's records outlive its last event
   Output:
-    {generation, flush time (ms)} of the generation that holds the event
+    {generation, flush time (ms)} of the generation that holds the event; {0, 0} for wait -1 and no group
 ]]
 local groupKey = KEYS[1]
 local now, wait, interval = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local eventId, eventJson, keepMs = ARGV[4], ARGV[5], ARGV[6]
+
+if wait < 0 then
+  local own = redis.call('HMGET', groupKey, 'wait', 'interval')
+  if not own[1] then
+    return {0, 0}
+  end
+  wait, interval = tonumber(own[1]), tonumber(own[2])
+end
 
 local eventField = 'e:' .. eventId
 local known = redis.call('HGET', groupKey, eventField)
@@ -26,7 +36,7 @@ if gen == 0 or redis.call('HGET', groupKey, 'closed') == '1' then
   -- (the same rule as groupFlushAt in src/alerts/timing.ts).
   local flushed = tonumber(redis.call('HGET', groupKey, 'flushedAt') or '0')
   local flushAt = math.max(now + wait, flushed + interval)
-  redis.call('HSET', groupKey, 'gen', gen, 'closed', 0, 'flushAt:' .. gen, flushAt)
+  redis.call('HSET', groupKey, 'gen', gen, 'closed', 0, 'flushAt:' .. gen, flushAt, 'wait', wait, 'interval', interval)
 end
 redis.call('HSET', groupKey, eventField, gen)
 local listKey = groupKey .. ':' .. gen

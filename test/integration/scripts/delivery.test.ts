@@ -78,7 +78,14 @@ describe('releaseLock', () => {
 describe('addToGroup', () => {
   it('events within the wait share a generation; once sent, the next waits for the interval; joining is idempotent', async () => {
     const add = (eventId: string, now: number) =>
-      scripts.addToGroup({ groupId: 'g1', now, waitMs: 30_000, intervalMs: 300_000, eventId, eventJson: `{"id":"${eventId}"}`, keepMs: 86_400_000 });
+      scripts.addToGroup({
+        groupId: 'g1',
+        now,
+        timing: { waitMs: 30_000, intervalMs: 300_000 },
+        eventId,
+        eventJson: `{"id":"${eventId}"}`,
+        keepMs: 86_400_000,
+      });
     expect(await add('e1', T)).toEqual({ generation: 1, flushAt: T + 30_000 });
     expect(await add('e2', T + 5000)).toEqual({ generation: 1, flushAt: T + 30_000 });
     expect(await add('e2', T + 6000)).toEqual({ generation: 1, flushAt: T + 30_000 });
@@ -86,12 +93,23 @@ describe('addToGroup', () => {
     // Alertmanager's group_interval: the next notification of this group no sooner than 5 min after the last.
     expect(await add('e3', T + 40_000)).toEqual({ generation: 2, flushAt: T + 30_000 + 300_000 });
   });
+
+  it("a resolve joins with the group's own wait and interval, and finds nothing once the group is gone", async () => {
+    const add = (eventId: string, now: number, timing: { waitMs: number; intervalMs: number } | 'own') =>
+      scripts.addToGroup({ groupId: 'g2', now, timing, eventId, eventJson: `{"id":"${eventId}"}`, keepMs: 86_400_000 });
+    expect(await add('r0', T, 'own')).toEqual({ generation: 0, flushAt: 0 });
+    expect(await redis.exists(keys.group('g2'))).toBe(0);
+    expect(await add('e1', T, { waitMs: 30_000, intervalMs: 300_000 })).toEqual({ generation: 1, flushAt: T + 30_000 });
+    await scripts.closeGroup({ groupId: 'g2', generation: 1, now: T + 30_000 });
+    expect(await add('r1', T + 40_000, 'own')).toEqual({ generation: 2, flushAt: T + 30_000 + 300_000 });
+    expect(await add('r2', T + 50_000, 'own')).toEqual({ generation: 2, flushAt: T + 30_000 + 300_000 });
+  });
 });
 
 describe('closeGroup', () => {
   it("returns the generation's events in arrival order, the same again when retried", async () => {
     for (const id of ['e1', 'e2'])
-      await scripts.addToGroup({ groupId: 'g1', now: T, waitMs: 1000, intervalMs: 1000, eventId: id, eventJson: `{"id":"${id}"}`, keepMs: 60_000 });
+      await scripts.addToGroup({ groupId: 'g1', now: T, timing: { waitMs: 1000, intervalMs: 1000 }, eventId: id, eventJson: `{"id":"${id}"}`, keepMs: 60_000 });
     const close = { groupId: 'g1', generation: 1, now: T + 1000 };
     expect(await scripts.closeGroup(close)).toEqual(['{"id":"e1"}', '{"id":"e2"}']);
     expect(await scripts.closeGroup({ ...close, now: T + 2000 })).toEqual(['{"id":"e1"}', '{"id":"e2"}']);
