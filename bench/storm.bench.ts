@@ -79,6 +79,16 @@ interface Wave {
   redisCpuStart: number;
 }
 
+/** Seconds from `since` until the dispatcher has read and acknowledged every event (its group's lag and pending 0). */
+async function dispatchedAfter(redis: Redis, keys: Keys, since: number): Promise<number> {
+  for (;;) {
+    const groups = (await redis.xinfo('GROUPS', keys.events)) as unknown[][];
+    const fields = groups.map((g) => Object.fromEntries(Array.from({ length: g.length / 2 }, (_, i) => [g[2 * i], g[2 * i + 1]])));
+    if (fields.length && fields.every((f) => Number(f.lag ?? 1) === 0 && Number(f.pending) === 0)) return round((Date.now() - since) / 1000);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function appendWave(redis: Redis, keys: Keys, failing: boolean): Promise<Wave> {
   const cpuStart = process.cpuUsage();
   const redisCpuStart = await redisCpuSeconds(redis);
@@ -137,12 +147,13 @@ async function main(): Promise<void> {
   process.stderr.write(`storm: ${ALERTS} failing steps in ${GROUPS} groups, group wait ${WAIT_S} s\n`);
 
   const failing = await appendWave(redis, keys, true);
+  const dispatched = await dispatchedAfter(redis, keys, failing.lastEventAt);
   const isTrigger = (r: Received) => (r.json as { event_action?: string }).event_action === 'trigger';
   const failWave = {
     pager: await measure(redis, failing, pager, { from: 0, counts: isTrigger, groupOf: pagerGroupOf, targetSeconds: WAIT_S + 2 }),
     chat: await measure(redis, failing, chat, { from: 0, counts: () => true, groupOf: chatGroupOf, targetSeconds: WAIT_S + 2 }),
   };
-  process.stderr.write(`failure wave: ${JSON.stringify(failWave)}\n`);
+  process.stderr.write(`failure wave: ${JSON.stringify(failWave)}; every event dispatched ${dispatched} s after the last\n`);
   await new Promise((r) => setTimeout(r, 2000)); // let the deliveries' bookkeeping land before it is weighed
   const bytes = await bytesByFamily(redis);
   const total = Object.values(bytes).reduce((a, b) => a + b, 0) - Object.values(bytesBefore).reduce((a, b) => a + b, 0);
@@ -172,7 +183,7 @@ async function main(): Promise<void> {
   const results = {
     date: new Date().toISOString(),
     setup: { groups: GROUPS, steps: STEPS, waitSeconds: WAIT_S, intervalSeconds: INTERVAL_S },
-    failWave,
+    failWave: { ...failWave, dispatchedAfterLastEventSeconds: dispatched },
     memory,
     resolveWave,
   };

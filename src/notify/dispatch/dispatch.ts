@@ -165,7 +165,7 @@ export class Dispatcher {
   private async handle(entries: StreamEntry[]): Promise<number> {
     if (entries.length === 0) return 0;
     const now = this.o.clock.now();
-    const plan: DispatchPlan = { records: [], jobs: [], alertSteps: [], grouping: [], unreadable: [] };
+    const plan: DispatchPlan = { records: [], jobs: [], alertSteps: [], grouping: [], groupDeliveries: new Set(), unreadable: [] };
     const events: WatchEvent[] = [];
     for (const [, fields] of entries) {
       const event = parseEntry(fields);

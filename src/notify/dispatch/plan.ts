@@ -26,6 +26,8 @@ export interface DispatchPlan {
   alertSteps: { key: string; run: () => Promise<void> }[];
   /** Events' additions to their notification groups, sent in event order without waiting each (see Dispatcher.planEvent). */
   grouping: Promise<void>[];
+  /** The group deliveries this read planned already: a group's ten events plan its record and job once. */
+  groupDeliveries: Set<string>;
   /** Entries that are not events: logged and kept in the dead-letter stream. */
   unreadable: string[][];
 }
@@ -117,6 +119,8 @@ export async function planGrouped(scripts: Scripts, event: WatchEvent, d: Decisi
   const { generation, flushAt } = await scripts.addToGroup({ groupId: gid, now, timing, eventId: event.id, eventJson, keepMs: GROUP_KEEP_MS });
   if (generation === 0) return planDelivery(event, d, plan, now);
   const id = groupDeliveryId(gid, generation, d.notifier);
+  if (plan.groupDeliveries.has(id)) return id;
+  plan.groupDeliveries.add(id);
   const held = d.holdUntil ? { heldUntil: d.holdUntil, reason: d.reason } : {};
   plan.records.push({ id, eventId: event.id, notifier: d.notifier, eventType: 'group', summary: `group: ${summarize(event)}`, ...held });
   plan.jobs.push({
