@@ -1,7 +1,8 @@
 // Change -> webhook latency at the embedded poll defaults, with change hints on and off: local runs (the run store's
 // change feed) and Azure ML runs on the contract server (Event Grid bodies pushed to POST /hooks/eventgrid, or written
 // to Azurite's queue). 40 pipeline runs x 3 Running steps; one step of each ended at a random moment within a minute;
-// each change's webhook timed at a local receiver.
+// each change's webhook timed at a local receiver, and a trace of where its time went (change -> provider request ->
+// commit -> delivery record -> receiver, p50 of each stage).
 // Usage: npm run bench:latency [-- --runs 40 --window 60 --local|--azureml]
 import { promises as fs, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -19,6 +20,8 @@ import { Azurite, DEV_ACCOUNT, DEV_KEY } from '../test/support/azurite';
 import { WebhookReceiver } from '../test/support/webhook-receiver';
 import { nextPollDelayMs } from '../src/watch/scheduler';
 import { TrackStore, trackFromRequest } from '../src/store/tracks';
+import { DeliveryStore } from '../src/store/deliveries';
+import { deliveryId } from '../src/store/ids';
 import { arg, dropPrefix, percentile, until } from './support';
 import { seededStep, seedRun } from '../test/support/seed-runs';
 
@@ -51,13 +54,17 @@ interface Scenario {
   flip(i: number): Promise<void>;
   /** Provider requests so far (where countable). */
   requests?(): number;
+  /** When the provider was first asked about run `i` at or after `since` (where it is a server here). */
+  askedAt?(i: number, since: number): number | undefined;
   close(): Promise<void>;
 }
 
 /** Scenarios measured so far in this run: each gets its own key prefix. */
 let scenarioCount = 0;
 
-async function measure(scenario: Scenario): Promise<{ p50: number; p99: number; max: number; samples: number; providerRequests?: number }> {
+async function measure(
+  scenario: Scenario,
+): Promise<{ p50: number; p99: number; max: number; samples: number; providerRequests?: number; trace: Record<string, number | undefined> }> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'srw-latency-'));
   const prefix = `latency_${process.pid}_${++scenarioCount}`;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -96,6 +103,7 @@ async function measure(scenario: Scenario): Promise<{ p50: number; p99: number; 
   await until(() => flips.every((f) => arrivalsOf(receiver).has(key(f.i))), 600_000, 'every flip delivered');
   const arrivals = arrivalsOf(receiver);
   const latencies = flips.map((f) => arrivals.get(key(f.i))! - f.changedAt);
+  const trace = await traceOf(scenario, { redis, keys: daemon.keys, receiver, flips, key });
   const providerRequests = scenario.requests ? scenario.requests() - requests0 : undefined;
   process.stderr.write(`${scenario.name}: ${flips.length} changes in ${Math.round((Date.now() - t0) / 1000)} s\n`);
 
@@ -105,7 +113,41 @@ async function measure(scenario: Scenario): Promise<{ p50: number; p99: number; 
   await dropPrefix(redis, prefix);
   redis.disconnect();
   await fs.rm(dataDir, { recursive: true, force: true });
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies), samples: latencies.length, providerRequests };
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies), samples: latencies.length, providerRequests, trace };
+}
+
+/**
+ * Where a change's time goes, p50 of each stage over the flips: the change to the provider's request about it (the
+ * hint's way in, its debounce, the poll job's wait), that request to the commit (the provider's answer, the commit:
+ * the event's detectedAt), the commit to the delivery record (the dispatcher), the record to the receiver (the job's
+ * wait and the POST).
+ */
+async function traceOf(
+  scenario: Scenario,
+  o: { redis: Redis; keys: Daemon['keys']; receiver: WebhookReceiver; flips: { i: number; changedAt: number }[]; key: (i: number) => string },
+): Promise<Record<string, number | undefined>> {
+  const deliveries = new DeliveryStore(o.redis, o.keys);
+  const stages: Record<string, number[]> = { changeToRequest: [], requestToCommit: [], changeToCommit: [], commitToDispatch: [], dispatchToArrival: [] };
+  for (const f of o.flips) {
+    const received = o.receiver.received.find((r) => {
+      const step = (r.json as { data?: { stepRun?: { stepRunId: string; status: string } } }).data?.stepRun;
+      return step && `${step.stepRunId}|${step.status}` === o.key(f.i);
+    });
+    const event = (received?.json as { data?: { id: string; detectedAt: number } } | undefined)?.data;
+    if (!received || !event) continue;
+    const record = await deliveries.get(deliveryId(event.id, 'hook'));
+    const asked = scenario.askedAt?.(f.i, f.changedAt);
+    if (asked !== undefined) {
+      stages.changeToRequest!.push(asked - f.changedAt);
+      stages.requestToCommit!.push(event.detectedAt - asked);
+    }
+    stages.changeToCommit!.push(event.detectedAt - f.changedAt);
+    if (record) {
+      stages.commitToDispatch!.push(record.createdAt - event.detectedAt);
+      stages.dispatchToArrival!.push(received.at - record.createdAt);
+    }
+  }
+  return Object.fromEntries(Object.entries(stages).map(([stage, ms]) => [`${stage}P50Ms`, ms.length ? percentile(ms, 50) : undefined]));
 }
 
 function stepRunIdOf(scenario: Scenario, i: number): string {
@@ -187,6 +229,7 @@ function azureScenario(feed: 'push' | 'queue' | 'off'): Scenario {
       }
     },
     requests: () => server.requests.length,
+    askedAt: (i, since) => server.requests.find((r) => r.at >= since && r.path.endsWith(`/runs/az_${i}/children`))?.at,
     async start() {
       await server.start();
       if (feed !== 'queue') return;

@@ -34,7 +34,7 @@ export class AzureMlServer {
   readonly runs = new Map<string, Record<string, unknown>>();
   readonly logs = new Map<string, string>();
   readonly faults: Fault[] = [];
-  readonly requests: { method: string; path: string; query: URLSearchParams; auth?: string; range?: string }[] = [];
+  readonly requests: { method: string; path: string; query: URLSearchParams; auth?: string; range?: string; at: number }[] = [];
   pageSize = 2;
   storage = { account: 'devstoreaccount1', key: '', container: 'azureml-blobstore', endpoint: '', protocol: 'http' };
   /** Datastores other than the default blob one, by name: their ARM properties, and what listSecrets answers (none: 400). */
@@ -71,7 +71,14 @@ export class AzureMlServer {
   private answer(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
     const url = new URL(req.url ?? '/', this.url);
     const p = decodeURIComponent(url.pathname);
-    this.requests.push({ method: req.method ?? 'GET', path: p, query: url.searchParams, auth: req.headers.authorization, range: req.headers.range });
+    this.requests.push({
+      method: req.method ?? 'GET',
+      path: p,
+      query: url.searchParams,
+      auth: req.headers.authorization,
+      range: req.headers.range,
+      at: Date.now(),
+    });
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
       res.writeHead(status, { 'content-type': typeof payload === 'string' ? 'text/plain' : 'application/json', ...headers });
