@@ -98,15 +98,21 @@ async function atSend(deps: DeliverDeps, event: WatchEvent | undefined, notifier
   if (!event) throw new UnrecoverableError('a delivery that carries no event');
   if (!deps.alerts || !event.alertKey) return { event };
   if (event.type === 'alert.resolved') {
-    const last = event.alert?.lastMessages?.[notifier];
-    const order = resolveOrder(last ? await deps.deliveries.status(last) : undefined);
+    const order = await resolveOrderOf(deps, event, notifier);
     if (order === 'wait') return { waitMs: RESOLVE_WAIT_MS };
-    if (order === 'suppressed') return { unsent: 'suppressed', reason: `the alert's message ${last} was never sent: nothing to resolve` };
+    if (order === 'suppressed')
+      return { unsent: 'suppressed', reason: `the alert's message ${event.alert?.lastMessages?.[notifier]} was never sent: nothing to resolve` };
     return { event };
   }
   const open = mayHaveBeenSent || alertActionOf(event) !== 'open' || (await deps.alerts.isOpen(event.alertKey));
   const unsent = decideAtSend(event, open);
   return unsent ? { unsent: 'suppressed', reason: unsent.reason } : { event };
+}
+
+/** Whether a resolve may go to `notifier` now: after the alert's last message to it (resolveOrder). */
+async function resolveOrderOf(deps: DeliverDeps, resolve: WatchEvent, notifier: string): Promise<ReturnType<typeof resolveOrder>> {
+  const last = resolve.alert?.lastMessages?.[notifier];
+  return resolveOrder(last ? await deps.deliveries.status(last) : undefined);
 }
 
 /**
@@ -138,14 +144,12 @@ async function groupLead(
   };
   const kept: WatchEvent[] = [];
   const dropped: string[] = [];
-  // Resolves first: the group waits while the message one resolves is still on its way (as a single resolve does).
-  const unresolvable = new Set<WatchEvent>();
-  for (const e of events.filter((x) => x.type === 'alert.resolved')) {
-    const last = e.alert?.lastMessages?.[notifier];
-    const order = resolveOrder(last ? await deps.deliveries.status(last) : undefined);
-    if (order === 'wait') return { waitMs: RESOLVE_WAIT_MS };
-    if (order === 'suppressed') unresolvable.add(e);
-  }
+  // Resolves first, all read at once: the group waits while a message one resolves is still on its way (as a single
+  // resolve does).
+  const resolves = events.filter((x) => x.type === 'alert.resolved');
+  const orders = await Promise.all(resolves.map((e) => resolveOrderOf(deps, e, notifier)));
+  if (orders.includes('wait')) return { waitMs: RESOLVE_WAIT_MS };
+  const unresolvable = new Set(resolves.filter((_, i) => orders[i] === 'suppressed'));
   for (const e of events) {
     if (e.type === 'alert.resolved') {
       if (unresolvable.has(e)) dropped.push(`the message of ${e.alertKey} was never sent: nothing to resolve`);
