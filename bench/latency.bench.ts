@@ -4,6 +4,7 @@
 // each change's webhook timed at a local receiver, and a trace of where its time went (change -> provider request ->
 // commit -> delivery record -> receiver, p50 of each stage).
 // Usage: npm run bench:latency [-- --runs 40 --window 60 --local|--azureml]
+//   [-- --background 1000 ...]: latency under load instead (latency-load.ts)
 import { promises as fs, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,8 +22,9 @@ import { WebhookReceiver } from '../test/support/webhook-receiver';
 import { nextPollDelayMs } from '../src/watch/scheduler';
 import { TrackStore, trackFromRequest } from '../src/store/tracks';
 import { DeliveryStore } from '../src/store/deliveries';
-import { deliveryId } from '../src/store/ids';
 import { arg, dropPrefix, percentile, until } from './support';
+import { latencyUnderLoad } from './latency-load';
+import { stagesOf, type TracedChange } from './latency-trace';
 import { seededStep, seedRun } from '../test/support/seed-runs';
 
 const RUNS = arg('runs', 40);
@@ -116,38 +118,21 @@ async function measure(
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies), samples: latencies.length, providerRequests, trace };
 }
 
-/**
- * Where a change's time goes, p50 of each stage over the flips: the change to the provider's request about it (the
- * hint's way in, its debounce, the poll job's wait), that request to the commit (the provider's answer, the commit:
- * the event's detectedAt), the commit to the delivery record (the dispatcher), the record to the receiver (the job's
- * wait and the POST).
- */
+/** Where each flip's time went (latency-trace.ts), from what the receiver got for it and when the provider was asked. */
 async function traceOf(
   scenario: Scenario,
   o: { redis: Redis; keys: Daemon['keys']; receiver: WebhookReceiver; flips: { i: number; changedAt: number }[]; key: (i: number) => string },
 ): Promise<Record<string, number | undefined>> {
-  const deliveries = new DeliveryStore(o.redis, o.keys);
-  const stages: Record<string, number[]> = { changeToRequest: [], requestToCommit: [], changeToCommit: [], commitToDispatch: [], dispatchToArrival: [] };
-  for (const f of o.flips) {
+  const changes = o.flips.map((f): TracedChange => {
     const received = o.receiver.received.find((r) => {
       const step = (r.json as { data?: { stepRun?: { stepRunId: string; status: string } } }).data?.stepRun;
       return step && `${step.stepRunId}|${step.status}` === o.key(f.i);
     });
     const event = (received?.json as { data?: { id: string; detectedAt: number } } | undefined)?.data;
-    if (!received || !event) continue;
-    const record = await deliveries.get(deliveryId(event.id, 'hook'));
-    const asked = scenario.askedAt?.(f.i, f.changedAt);
-    if (asked !== undefined) {
-      stages.changeToRequest!.push(asked - f.changedAt);
-      stages.requestToCommit!.push(event.detectedAt - asked);
-    }
-    stages.changeToCommit!.push(event.detectedAt - f.changedAt);
-    if (record) {
-      stages.commitToDispatch!.push(record.createdAt - event.detectedAt);
-      stages.dispatchToArrival!.push(received.at - record.createdAt);
-    }
-  }
-  return Object.fromEntries(Object.entries(stages).map(([stage, ms]) => [`${stage}P50Ms`, ms.length ? percentile(ms, 50) : undefined]));
+    const arrival = received && event ? { at: received.at, eventId: event.id, detectedAt: event.detectedAt } : undefined;
+    return { changedAt: f.changedAt, askedAt: scenario.askedAt?.(f.i, f.changedAt), arrival };
+  });
+  return stagesOf(changes, new DeliveryStore(o.redis, o.keys), 'hook');
 }
 
 function stepRunIdOf(scenario: Scenario, i: number): string {
@@ -258,6 +243,7 @@ function idleCallsPerHour(pushed: boolean): number {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--background')) return latencyUnderLoad();
   const only = process.argv.includes('--local') ? 'local' : process.argv.includes('--azureml') ? 'azureml' : undefined;
   const scenarios = [
     ...(only !== 'azureml' ? [localScenario(true), localScenario(false)] : []),

@@ -8,8 +8,6 @@
 // Usage: npm run bench:scale [-- --sizes 10000,100000,1000000 --window 60]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Cluster, type Redis } from 'ioredis';
@@ -19,6 +17,7 @@ import { TrackStore, trackFromRequest } from '../src/store/tracks';
 import { Keys } from '../src/store/keys';
 import { systemClock } from '../src/util/clock';
 import { LocalRedisCluster } from '../test/support/redis';
+import { Arrivals } from './arrivals';
 import { arg, percentile, round, until } from './support';
 import { seededStep, seedRun } from '../test/support/seed-runs';
 
@@ -27,44 +26,6 @@ const STEPS = 10;
 const WINDOW_S = arg('window', 60);
 const FLIPS = 100;
 const CLI = path.join(__dirname, '../src/cli/main.js');
-
-/** Receives the daemon's webhooks: arrival time by event (step run and type). */
-class Arrivals {
-  readonly at = new Map<string, number>();
-  /** Arrivals by event type, counted as they come: the first round's wait asks often, at a million entries. */
-  private readonly byType = new Map<string, number>();
-  private server?: http.Server;
-
-  async start(): Promise<string> {
-    this.server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const event = (JSON.parse(Buffer.concat(chunks).toString()) as { data: { type: string; stepRun?: { stepRunId: string } } }).data;
-        const key = event.stepRun ? `${event.stepRun.stepRunId} ${event.type}` : undefined;
-        if (key && !this.at.has(key)) this.byType.set(event.type, (this.byType.get(event.type) ?? 0) + 1);
-        if (key) this.at.set(key, Date.now());
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
-  }
-
-  count(type: string): number {
-    return this.byType.get(type) ?? 0;
-  }
-
-  reset(): void {
-    this.at.clear();
-    this.byType.clear();
-  }
-
-  async close(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise((r) => this.server?.close(r));
-  }
-}
 
 /** The cluster's used memory, every master summed. */
 async function clusterMemory(cluster: Cluster): Promise<number> {
@@ -128,7 +89,7 @@ async function measureSize(stepRuns: number, nodes: string[], url: string, arriv
     written.set(step.stepRunId, Date.now());
   }
   await until(() => [...written.keys()].every((id) => arrivals.at.has(`${id} steprun.finished`)), 600_000, 'the 100 changes');
-  const latencies = [...written].map(([id, at]) => arrivals.at.get(`${id} steprun.finished`)! - at);
+  const latencies = [...written].map(([id, at]) => arrivals.at.get(`${id} steprun.finished`)!.at - at);
 
   daemon.kill('SIGTERM');
   await new Promise((r) => daemon.once('exit', r));

@@ -19,11 +19,12 @@ export interface IntervalPolicy {
 /**
  * How long until the next poll: quick right after a change; then a tenth of the time since the last
  * change (a step that has run unchanged for 10 minutes is looked at every minute), up to the max.
- * While the provider's change feed is sending hints (`pushed`), a quiet track waits the max: a hint polls it sooner.
+ * While the provider's change feed is sending hints (`pushed`), a track waits the max, even right after a change: the
+ * next change is hinted and polled at once (a busy feed's runs were polled twice a change: hinted, then at the min).
  */
 export function nextPollDelayMs(p: IntervalPolicy & { changed: boolean; lastChangeAt: number; now: number; pushed?: boolean }): number {
-  if (p.changed) return p.minMs;
   if (p.pushed) return p.maxMs;
+  if (p.changed) return p.minMs;
   const quietFor = Math.max(0, p.now - p.lastChangeAt);
   return Math.round(Math.min(p.maxMs, Math.max(p.minMs, quietFor / 10)));
 }

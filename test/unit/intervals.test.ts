@@ -12,6 +12,11 @@ describe('nextPollDelayMs', () => {
     expect(nextPollDelayMs({ ...policy, changed: false, lastChangeAt: 0, now: 20_000 })).toBe(5000);
     expect(nextPollDelayMs({ ...policy, changed: false, lastChangeAt: 0, now: 600_000 })).toBe(60_000);
   });
+  it('while the change feed pushes, waits the maximum even right after a change: the next change is hinted', () => {
+    // Polling every changed run again at the minimum doubled the polls of a busy feed (a hinted poll, then a regular one).
+    expect(nextPollDelayMs({ ...policy, changed: true, lastChangeAt: 0, now: 10_000_000, pushed: true })).toBe(300_000);
+    expect(nextPollDelayMs({ ...policy, changed: false, lastChangeAt: 0, now: 20_000, pushed: true })).toBe(300_000);
+  });
   it('never exceeds the maximum', () => {
     expect(nextPollDelayMs({ ...policy, changed: false, lastChangeAt: 0, now: 86_400_000 })).toBe(300_000);
   });
