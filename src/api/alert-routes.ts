@@ -11,6 +11,7 @@ import { parseDurationMs } from '../util/duration';
 import { InvalidInputError } from '../model/errors';
 import { eventFromJson } from '../store/events';
 import { HttpError, readJsonObject, sendJson } from './http';
+import { actorOf } from './auth/authenticate';
 import type { ApiDeps, Handler } from './deps';
 
 export function defineAlertRoutes(route: (method: string, path: string, handler: Handler) => void, d: ApiDeps): void {
@@ -26,7 +27,8 @@ export function defineAlertRoutes(route: (method: string, path: string, handler:
     if (body.by !== undefined && (typeof body.by !== 'string' || !body.by.trim())) throw new InvalidInputError('by: who acknowledges (a name)');
     if (body.comment !== undefined && typeof body.comment !== 'string') throw new InvalidInputError('comment: a string');
     if (!d.alerts) throw new HttpError('SRW_NOT_FOUND', 'alerts are not served by this process');
-    const by = (body.by as string | undefined)?.trim() ?? 'api';
+    // Signed in (a session or a token): who that is, whatever `by` says; `by` names someone only on an open API.
+    const by = actorOf(req, body.by as string | undefined);
     const done = await acknowledge(d.alerts, p.id!, by, d.clock.now(), body.comment as string | undefined, d.incidents);
     sendJson(res, 200, { alert: { id: done.alert.id, key: done.alert.key, acked: done.alert.acked }, outcome: done.outcome });
   });
@@ -42,7 +44,9 @@ export function defineAlertRoutes(route: (method: string, path: string, handler:
     const durationMs = typeof body.for === 'string' ? parseDurationMs(body.for) : undefined;
     if (!durationMs) throw new InvalidInputError('for: a duration such as "2h" or "30m"');
     if (body.comment !== undefined && typeof body.comment !== 'string') throw new InvalidInputError('comment: a string');
-    const silence = await silencesOf(d).add({ matchers: parseMatchers(body.match), durationMs, comment: body.comment }, d.clock.now());
+    if (body.createdBy !== undefined && typeof body.createdBy !== 'string') throw new InvalidInputError('createdBy: a name');
+    const createdBy = actorOf(req, body.createdBy as string | undefined);
+    const silence = await silencesOf(d).add({ matchers: parseMatchers(body.match), durationMs, comment: body.comment, createdBy }, d.clock.now());
     sendJson(res, 201, { silence });
   });
   route('DELETE', '/silences/:id', async (_q, res, p) => sendJson(res, 200, { silence: await silencesOf(d).expire(p.id!, d.clock.now()) }));

@@ -2,6 +2,7 @@
 // silence add|query|expire` and Grafana's Alertmanager data source read and make them. The shapes are Alertmanager's
 // (GettableSilence, PostableSilence); so are its errors: a JSON string with status 400 or 404, which amtool prints.
 import type { ServerResponse } from 'node:http';
+import { actorOf } from './auth/authenticate';
 import { InvalidInputError, SilenceNotFoundError } from '../model/errors';
 import { formatMatcher, MatcherSyntaxError, matcherHolds, parseMatcher, parseMatcherList, type Matcher } from '../store/matchers';
 import type { Silence, SilenceStore } from '../alerts/silences';
@@ -57,7 +58,8 @@ export function defineAlertmanagerSilenceRoutes(route: (method: string, path: st
     if (typeof body.comment !== 'string') throw new InvalidInputError('comment: a string (why this silence)');
     if (typeof body.createdBy !== 'string' || !body.createdBy.trim()) throw new InvalidInputError('createdBy: who makes this silence');
     if (body.id !== undefined && typeof body.id !== 'string') throw new InvalidInputError('id: the id of the silence to update, or none');
-    const o = { matchers, startsAt, durationMs: endsAt - startsAt, comment: body.comment, createdBy: body.createdBy };
+    // amtool always sends createdBy (the local user name): signed in, the silence is the signed-in user's.
+    const o = { matchers, startsAt, durationMs: endsAt - startsAt, comment: body.comment, createdBy: actorOf(req, body.createdBy) };
     // An id updates that silence in place (as Alertmanager does for a silence not yet ended); an unknown one is 404.
     const silence = body.id ? await store(d).update(body.id, o, now) : await store(d).add(o, now);
     sendJson(res, 200, { silenceID: silence.id });

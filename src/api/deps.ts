@@ -15,6 +15,7 @@ import type { DeliveryStore } from '../store/deliveries';
 import type { RunProvider } from '../model/provider';
 import type { Keys } from '../store/keys';
 import type { HintRouter } from '../watch/hints';
+import type { People } from './auth/people';
 
 export interface ApiDeps {
   redis: Redis;
@@ -25,7 +26,8 @@ export interface ApiDeps {
   deliverQueue: Queue;
   metrics: Metrics;
   logger: Logger;
-  token?: string;
+  /** Who requests are and what they may do: sessions, API tokens, the sign-in, the audit log (auth/people.ts). */
+  people: People;
   /** Host names (besides the listen address and loopback names) that requests may be addressed to. */
   allowedHosts?: string[];
   /** Server-Sent Events clients at most; more get 429. */

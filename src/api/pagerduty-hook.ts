@@ -3,6 +3,7 @@
 // acknowledged → the alert is acknowledged (repeats stop); unacknowledged → repeats resume; resolved by a person
 // while the step still fails → the alert closes as resolved-by-human (its resolve goes out; the step's next
 // failure opens it again). Verified with X-PagerDuty-Signature; unknown keys are answered 200 and ignored.
+import { rememberIdentity } from './auth/authenticate';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../util/logger';
@@ -65,6 +66,7 @@ export function definePagerDutyHook(route: (method: string, path: string, handle
       return sendJson(res, 200, { ignored: 'not an incident this daemon triggered' });
     }
     const agent = `${typeof event.agent?.summary === 'string' ? event.agent.summary : 'someone'} (PagerDuty)`;
+    rememberIdentity(req, { name: agent, role: 'operator', via: 'hook' });
     // Replays (PagerDuty's late retries, or a copy of a signed request): each event.id is applied once, and an event
     // that occurred before the incident it names opened is about an earlier incident under the same key.
     const seen = typeof event.id === 'string' ? d.keys.webhookSeen('pagerduty', createHash('sha256').update(event.id).digest('hex')) : undefined;

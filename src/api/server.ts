@@ -1,13 +1,7 @@
 // The daemon's HTTP API: tracks, events (+ SSE), deliveries, health and metrics. Localhost by default, bearer token optional.
-import { timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { trackTargetSchema } from '../config/schema';
-import { describeIssue } from '../config/load';
-import { ConfigInvalidError, InvalidInputError, RedisUnavailableError, TrackNotFoundError } from '../model/errors';
-import { retryDelivery } from '../notify/deliver/dead-letters';
-import { parseEntry } from '../store/outbox';
-import { TrackStore, trackOfTarget, verifyTarget } from '../store/tracks';
+import { ConfigInvalidError, InvalidInputError, RedisUnavailableError } from '../model/errors';
 import { EventFanout } from '../store/outbox-tail';
 import { defineAlertRoutes } from './alert-routes';
 import { defineAlertmanagerSilenceRoutes } from './alertmanager-silences';
@@ -15,16 +9,20 @@ import { defineHookRoutes } from './hook-routes';
 import { definePagerDutyHook } from './pagerduty-hook';
 import { defineSlackHook } from './slack-hook';
 import { defineDashboardRoutes } from './dashboard/routes';
-import { SessionStore } from './dashboard/session';
 import { AuthLimiter } from './auth-limiter';
+import { authenticate, hasIdentity, identityOf, rememberIdentity } from './auth/authenticate';
+import { hasRole, roleNeeded, type Identity } from './auth/roles';
 import type { ApiDeps, Handler } from './deps';
+import { defineEventRoutes } from './event-routes';
 import { checkBrowserSafety, isLoopback, LOOPBACK_NAMES } from './guards';
-import { HttpError, readJsonObject, sendError, sendJson } from './http';
-import { untrack } from '../alerts/untrack';
+import { HttpError, sendError, sendJson, statusOf } from './http';
+import { definePeopleRoutes } from './people-routes';
+import { defineTrackRoutes } from './track-routes';
 
 /**
- * Who may call a route: token holders (the bearer header, or the dashboard's session cookie); anyone (health,
- * sign-in, assets); whoever shows the route's own secret (hooks); `page`: token holders, others are sent to sign in.
+ * Who may call a route: those with credentials (a bearer token, or the dashboard's session cookie), each as far as
+ * their role goes (roles.ts); anyone (health, sign-in, assets); whoever shows the route's own secret (hooks);
+ * `page`: those with credentials, others are sent to sign in.
  */
 type RouteAuth = 'token' | 'open' | 'self' | 'page';
 
@@ -34,19 +32,9 @@ const FORM_PATHS = new Set(['/ui/login', '/ui/logout', '/hooks/slack']);
 /** A request that has not been answered by then is answered 503/504: no route may hang while Redis is away. */
 const ROUTE_DEADLINE_MS = 5000;
 
-/** POST /tracks: the CLI's track schema, plus `verify` (default true: ask the provider whether the run exists). */
-function parseTrackBody(body: unknown) {
-  const { verify = true, ...rest } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  if (typeof verify !== 'boolean') throw new InvalidInputError('verify: expected a boolean');
-  const parsed = trackTargetSchema.safeParse(rest);
-  if (!parsed.success) throw new InvalidInputError(describeIssue(parsed.error));
-  return { ...parsed.data, verify };
-}
-
 export class ApiServer {
   private readonly server: http.Server;
   private readonly routes: { method: string; pattern: RegExp; keys: string[]; handler: Handler; auth: RouteAuth }[] = [];
-  private readonly tracks: TrackStore;
   private readonly fanout: EventFanout;
   /** Host names a request may name (DNS rebinding defence); undefined = any (a non-loopback listen with a token). */
   private allowedHosts?: Set<string>;
@@ -59,7 +47,6 @@ export class ApiServer {
     // The sign-in form answers a wrong token itself (a redirect): it reports the failure through authFailed.
     this.d = { ...deps, authFailed: (req) => this.noteAuthFailure(req) };
     const d = this.d;
-    this.tracks = new TrackStore(d.redis, d.keys, d.clock, d.scripts);
     this.fanout = new EventFanout(d.redis, d.keys.events, d.logger);
     this.server = http.createServer((req, res) => void this.handle(req, res));
     // Slow or idle clients cannot hold sockets forever (SSE answers are long, but their requests are short).
@@ -119,94 +106,47 @@ export class ApiServer {
       res.end(text);
     });
     if (d.healthOnly) return;
-    this.route('GET', '/tracks', async (_q, res) => sendJson(res, 200, { tracks: await this.tracks.list() }));
-    this.route('POST', '/tracks', async (req, res) => {
-      const body = parseTrackBody(await readJsonObject(req));
-      const provider = d.providers.get(body.provider);
-      if (!provider) throw new InvalidInputError(`provider: unknown provider "${body.provider}" (configured: ${[...d.providers.keys()].join(', ')})`);
-      const track = trackOfTarget(body, 'api', d.clock.now());
-      if (body.verify) await verifyTarget(track, provider);
-      const added = await this.tracks.add(track);
-      sendJson(res, added ? 201 : 200, { track: added ? track : await this.tracks.get(track.id), added });
-    });
-    this.route('GET', '/tracks/:id', async (_q, res, p) => sendJson(res, 200, { track: await this.tracks.require(p.id!) }));
-    this.route('DELETE', '/tracks/:id', async (_q, res, p) => {
-      if (!(await untrack(this.tracks, d.alerts, p.id!, d.clock.now()))) throw new TrackNotFoundError(p.id!);
-      res.writeHead(204).end();
-    });
-    this.route('GET', '/events', async (_q, res, _p, url) => {
-      const after = url.searchParams.get('after');
-      const limit = boundedInt(url.searchParams.get('limit'), 100, 1000, 'limit');
-      if (after !== null && !/^\d+-\d+$/.test(after))
-        throw new InvalidInputError('after: a stream id such as 1732540000000-0 (the `cursor` of a previous answer)');
-      const entries = await d.redis.xrange(d.keys.events, after ? `(${after}` : '-', '+', 'COUNT', limit);
-      const events = entries.map(([id, f]) => ({ cursor: id, event: parseEntry(f) })).filter((e) => e.event);
-      sendJson(res, 200, { events, cursor: entries.at(-1)?.[0] ?? after });
-    });
-    this.route('GET', '/events/stream', (req, res, _p, url) => this.stream(req, res, url));
-    this.route('GET', '/deliveries', async (_q, res, _p, url) => {
-      const status = url.searchParams.get('status');
-      if (status !== null && status !== 'failed') throw new InvalidInputError('status: only "failed" can be asked for');
-      const limit = boundedInt(url.searchParams.get('limit'), 50, 1000, 'limit');
-      sendJson(res, 200, { deliveries: await d.deliveries.list({ failedOnly: status === 'failed', limit }) });
-    });
-    defineAlertRoutes((method, path, handler) => this.route(method, path, handler), d);
-    defineAlertmanagerSilenceRoutes((method, path, handler) => this.route(method, path, handler), d);
+    const route = (method: string, path: string, handler: Handler) => this.route(method, path, handler);
+    defineTrackRoutes(route, d);
+    defineEventRoutes(route, d, this.fanout);
+    definePeopleRoutes(route, d, d.people);
+    defineAlertRoutes(route, d);
+    defineAlertmanagerSilenceRoutes(route, d);
     defineHookRoutes((method, path, handler) => this.route(method, path, handler, 'self'), d.hooks?.eventGrid, d.hints);
     definePagerDutyHook((method, path, handler) => this.route(method, path, handler, 'self'), d);
     defineSlackHook((method, path, handler) => this.route(method, path, handler, 'self'), d);
     defineDashboardRoutes((method, path, handler, auth) => this.route(method, path, handler, auth), d);
-    this.route('POST', '/deliveries/:id/retry', async (_q, res, p) => {
-      await retryDelivery(d.deliveries, d.deliverQueue, p.id!, d.clock.now());
-      sendJson(res, 202, { retried: p.id });
-    });
   }
 
-  /** Server-Sent Events: each new event as `id: <stream id>` + `data: <json>`; Last-Event-ID resumes. One Redis reader serves all. */
-  private async stream(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
-    const from = (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('after') ?? undefined;
-    if (from !== undefined && !/^\d+-\d+$/.test(from)) throw new InvalidInputError('Last-Event-ID: a stream id');
-    const cap = this.d.maxStreamClients ?? 100;
-    if (this.fanout.size >= cap) throw new HttpError('SRW_TOO_MANY_STREAMS', `at most ${cap} event stream clients (api.maxStreamClients)`);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    res.write(': connected\n\n');
-    const unsubscribe = await this.fanout.subscribe(
-      {
-        onEntry: ([id, fields]) => {
-          const event = parseEntry(fields);
-          if (event) res.write(`id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-        },
-        onIdle: () => res.write(': keep-alive\n\n'),
-      },
-      from,
-    );
-    req.on('close', unsubscribe);
-  }
-
-  private async authorized(req: http.IncomingMessage): Promise<boolean> {
-    if (!this.d.token) return true;
-    if (await new SessionStore(this.d.redis, this.d.keys, this.d.token).has(req)) return true;
-    const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
-    const expected = Buffer.from(this.d.token);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+  /** Who the request is, if it shows valid credentials (or the API asks for none); kept beside it for the handlers. */
+  private async identify(req: http.IncomingMessage): Promise<Identity | undefined> {
+    const identity = await authenticate(req, this.d.people.authenticator);
+    if (identity) rememberIdentity(req, identity);
+    return identity;
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    let route: (typeof this.routes)[number] | undefined;
     try {
       checkBrowserSafety(req, this.allowedHosts, FORM_PATHS.has(url.pathname));
       const candidates = this.routes.filter((r) => r.pattern.test(url.pathname));
       if (candidates.length === 0) throw new HttpError('SRW_NOT_FOUND', `no route ${url.pathname}`);
-      const route = candidates.find((r) => r.method === req.method);
+      route = candidates.find((r) => r.method === req.method);
       if (!route) throw new HttpError('SRW_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
       if (route.auth !== 'open' || (req.method === 'POST' && url.pathname === '/ui/login')) this.refuseIfGuessing(req);
-      if (route.auth === 'page' && !(await this.authorized(req))) {
+      const identity = route.auth === 'token' || route.auth === 'page' ? await this.identify(req) : undefined;
+      if (route.auth === 'page' && !identity) {
         if (req.headers.authorization) this.noteAuthFailure(req);
         return void res.writeHead(303, { location: `/ui/login?next=${encodeURIComponent(url.pathname + url.search)}` }).end();
       }
-      if (route.auth === 'token' && !(await this.authorized(req))) {
+      if (route.auth === 'token' && !identity) {
         res.setHeader('www-authenticate', 'Bearer');
-        throw new HttpError('SRW_UNAUTHORIZED', 'a valid bearer token is required');
+        throw new HttpError('SRW_UNAUTHORIZED', 'a valid bearer token or session is required');
+      }
+      const need = roleNeeded(req.method ?? 'GET', url.pathname);
+      if (identity && !hasRole(identity.role, need)) {
+        throw new HttpError('SRW_FORBIDDEN', `${req.method} ${url.pathname} needs the ${need} role; ${identity.name} is a ${identity.role}`);
       }
       const match = route.pattern.exec(url.pathname)!;
       const params = Object.fromEntries(route.keys.map((k, i) => [k, decodePathPart(match[i + 1]!, k)]));
@@ -221,7 +161,22 @@ export class ApiServer {
       if (!(err instanceof HttpError) && !(err as { code?: string }).code?.startsWith('SRW_'))
         this.d.logger.error({ err: (err as Error).message, path: url.pathname }, 'api error');
       sendError(res, err);
+    } finally {
+      await this.audit(req, url, res, route);
     }
+  }
+
+  /**
+   * Every write of someone known goes in the audit log, refused or not: the API's writes (not the dry run of a
+   * route), and the hooks' acknowledgements (their handler names the Slack or PagerDuty user). Never fails the answer.
+   */
+  private async audit(req: http.IncomingMessage, url: URL, res: http.ServerResponse, route: { auth: RouteAuth } | undefined): Promise<void> {
+    const write = req.method !== 'GET' && req.method !== 'HEAD' && roleNeeded(req.method ?? 'GET', url.pathname) !== 'viewer';
+    if (!route || !write || !hasIdentity(req) || route.auth === 'open') return;
+    const entry = { action: `${req.method} ${url.pathname}`, from: clientAddress(req), result: String(res.statusCode) };
+    await this.d.people.audit
+      .add(identityOf(req), entry, this.d.clock.now())
+      .catch((err: Error) => this.d.logger.warn({ err: err.message }, 'audit log not written'));
   }
 
   /** 429 with Retry-After while this client address has failed too often (api.authLimits). */
@@ -281,13 +236,6 @@ async function withDeadline(work: Promise<void>, ms: number, redisAway: () => st
   } finally {
     clearTimeout(timer);
   }
-}
-
-function boundedInt(value: string | null, fallback: number, max: number, name: string): number {
-  if (value === null) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidInputError(`${name}: a whole number from 1 to ${max}`);
-  return n;
 }
 
 /** `127.0.0.1:8787`, `[::1]:8787`, `0.0.0.0:80`, or a bare port (then localhost). */

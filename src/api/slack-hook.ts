@@ -3,6 +3,7 @@
 // HMAC-SHA256 of `v0:{X-Slack-Request-Timestamp}:{raw body}` with the app's signing secret, compared in constant time,
 // timestamps over 5 minutes old refused, and a request acted on once refused if it comes again. A button's value is
 // the alert's id only: what it may do is the button's own action on that one alert, looked up here.
+import { rememberIdentity } from './auth/authenticate';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { acknowledge, unacknowledge } from '../alerts/ack';
 import { keyMatchersOf } from '../alerts/alert-key';
@@ -67,6 +68,8 @@ export function defineSlackHook(route: (method: string, path: string, handler: H
     const payload = parseJsonObject(new URLSearchParams(raw.toString('utf8')).get('payload') ?? '', 'payload') as BlockActions;
     const action = payload.actions?.[0];
     const who = `@${[payload.user?.username, payload.user?.name, payload.user?.id].find((n) => typeof n === 'string') ?? 'someone'}`;
+    // The audit log names the Slack user (Slack vouched for them by its signature); acting through a button is on-call work.
+    rememberIdentity(req, { name: `${who} (Slack)`, role: 'operator', via: 'hook' });
     // Slack wants an answer within 3 s; the message is updated through response_url after it.
     res.writeHead(200).end();
     // Only what a button of ours sends: strings, or nothing is done (a body of other shapes is answered, then ignored).

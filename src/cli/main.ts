@@ -16,6 +16,8 @@ import { pingCommand } from './commands/ping';
 import { routesCommand } from './commands/routes';
 import { runCommand } from './commands/run';
 import { silenceCommand } from './commands/silence';
+import { tokensCommand } from './commands/tokens';
+import { auditCommand } from './commands/audit';
 import { statusCommand } from './commands/status';
 import { stepsCommand } from './commands/steps';
 import { trackCommand } from './commands/track';
@@ -46,6 +48,8 @@ const COMMANDS: ((program: Command) => void)[] = [
   deliveriesCommand,
   alertsCommand,
   silenceCommand,
+  tokensCommand,
+  auditCommand,
   routesCommand,
   demoCommand,
 ];

@@ -1,6 +1,7 @@
 // The config schema: one zod schema that validates and documents every setting (docs/CONFIG.md mirrors it).
 import { z } from 'zod';
 import { annotationsSchema, duration, name } from './field-schemas';
+import { auditSchema, oidcSchema, sessionsSchema } from './auth-schema';
 import { inhibitRuleSchema, routesSchema } from './route-schema';
 import { parseSince, SINCE_HELP } from '../util/duration';
 import { timeRangeSchema, validTimeZone } from './time-range-schema';
@@ -170,6 +171,12 @@ export const configSchema = z.strictObject({
        * value (e.g. an unset `${VAR:-}`) is an error, never "auth off".
        */
       token: z.string().min(1, 'is empty (an unset ${VAR:-}?): give a token, or remove the field').optional(),
+      /** Sign-in with an OpenID Connect provider (Entra ID, any other), and who gets which role (docs/SIGN-IN.md). */
+      oidc: oidcSchema.optional(),
+      /** Dashboard sessions: idle and absolute lifetimes. */
+      sessions: sessionsSchema,
+      /** The audit log of every write: how long and how much of it is kept. */
+      audit: auditSchema,
       /** Where people reach the dashboard (`https://srw.example.com`): every message links to its run's page there. */
       publicUrl: z
         .string()

@@ -31,6 +31,7 @@ export const ERROR_CATALOGUE = {
   SRW_SILENCE_NOT_FOUND: { raisedBy: 'SilenceNotFoundError', exit: EXIT.notFound, status: 404 },
   SRW_ALERT_NOT_FOUND: { raisedBy: 'AlertNotFoundError', exit: EXIT.notFound, status: 404 },
   SRW_DELIVERY_NOT_FOUND: { raisedBy: 'DeliveryNotFoundError', exit: EXIT.notFound, status: 404 },
+  SRW_TOKEN_NOT_FOUND: { raisedBy: 'TokenNotFoundError', exit: EXIT.notFound, status: 404 },
   SRW_TIMEOUT: { raisedBy: 'WaitTimeoutError', exit: EXIT.timeout, status: 504 },
   SRW_STEP_FAILED: { raisedBy: 'StepFailedError', exit: EXIT.failed, status: 500 },
   SRW_NOT_IMPLEMENTED: { raisedBy: 'NotImplementedError', exit: EXIT.failed, status: 500 },
@@ -55,6 +56,9 @@ export const ERROR_CATALOGUE = {
   SRW_INTERNAL: { raisedBy: 'InternalError', exit: EXIT.failed, status: 500 },
   // Only the HTTP API answers with these.
   SRW_UNAUTHORIZED: { raisedBy: 'HttpError', exit: EXIT.failed, status: 401 },
+  SRW_FORBIDDEN: { raisedBy: 'HttpError', exit: EXIT.failed, status: 403 },
+  SRW_SIGN_IN_FAILED: { raisedBy: 'HttpError', exit: EXIT.failed, status: 401 },
+  SRW_SIGN_IN_UNAVAILABLE: { raisedBy: 'HttpError', exit: EXIT.failed, status: 503 },
   SRW_ORIGIN_NOT_ALLOWED: { raisedBy: 'HttpError', exit: EXIT.failed, status: 403 },
   SRW_NOT_FOUND: { raisedBy: 'HttpError', exit: EXIT.failed, status: 404 },
   SRW_METHOD_NOT_ALLOWED: { raisedBy: 'HttpError', exit: EXIT.failed, status: 405 },

@@ -251,6 +251,12 @@ export class DeliveryNotFoundError extends SrwError {
   }
 }
 
+export class TokenNotFoundError extends SrwError {
+  constructor(readonly tokenName: string) {
+    super('SRW_TOKEN_NOT_FOUND', `no API token named "${tokenName}" (steprun-watch tokens list shows them)`);
+  }
+}
+
 /** A notifier could not deliver an event. */
 export class DeliveryError extends SrwError {
   constructor(message: string, options: SrwErrorOptions & { retryAfterMs?: number } = {}) {

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { systemClock, type Clock } from '../util/clock';
 import type { LoadedConfig } from '../config/load';
 import { ApiServer } from '../api/server';
+import { peopleOf } from '../api/auth/people';
 import type { Logger } from '../util/logger';
 import { Metrics } from '../api/metrics';
 import { Dispatcher } from '../notify/dispatch/dispatch';
@@ -191,18 +192,17 @@ export class Daemon {
 
   private async startApi(s: Shared): Promise<void> {
     const { config } = this;
+    const on = { redis: this.connection, keys: this.keys, clock: this.clock };
     this.api = new ApiServer({
       ...{ deliveries: s.deliveries, policy: s.policy, alerts: s.alerts, incidents: s.incidents, silences: s.silences, scripts: s.scripts },
       healthOnly: !this.servesApi,
       redisWhere: describeRedis(config.redis),
-      redis: this.connection,
-      keys: this.keys,
-      clock: this.clock,
+      ...on,
       providers: this.providers,
       deliverQueue: this.deliver!,
       metrics: this.metrics!,
       logger: this.log.child({ component: 'api' }),
-      token: config.api.token,
+      people: await peopleOf(config.api, { ...on, logger: this.log.child({ component: 'api' }) }),
       allowedHosts: config.api.allowedHosts,
       maxStreamClients: config.api.maxStreamClients,
       hooks: { eventGrid: config.api.eventGrid, pagerDuty: config.api.pagerDuty, slack: config.api.slack },

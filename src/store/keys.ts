@@ -163,6 +163,26 @@ export class Keys {
     return `${this.tag}:pushed:${provider}`;
   }
 
+  /** HASH: API tokens by a digest of the token (never the token) -> their record (json: name, role, expiry). */
+  get apiTokens(): string {
+    return `${this.tag}:api-tokens`;
+  }
+
+  /** HASH: API token name -> the digest it is stored under (names are unique). */
+  get apiTokenNames(): string {
+    return `${this.tag}:api-token-names`;
+  }
+
+  /** STRING with a lifetime: a sign-in under way (its state, nonce and PKCE verifier), by the id its cookie carries. */
+  signIn(id: string): string {
+    return `${this.tag}:sign-in:${id}`;
+  }
+
+  /** STREAM: the audit log, every write through the API and the CLI (who, what, when, from where, result); bounded. */
+  get audit(): string {
+    return `${this.tag}:audit`;
+  }
+
   /** STRING with a lifetime: a signed webhook request already acted on (its signature's hash), against replays. */
   webhookSeen(source: string, digest: string): string {
     return `${this.tag}:hook-seen:${source}:${digest}`;

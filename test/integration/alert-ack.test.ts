@@ -96,21 +96,21 @@ describe('acknowledge through the API and the CLI', () => {
       });
     const res = await post('local/E/step/train', { by: 'carol', comment: 'on it' });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ outcome: 'acked', alert: { key: 'local/E/step/train', acked: { by: 'carol', comment: 'on it' } } });
+    expect(await res.json()).toMatchObject({ outcome: 'acked', alert: { key: 'local/E/step/train', acked: { by: 'carol (api-token)', comment: 'on it' } } });
     const listed = (await (await fetch(`${daemon.apiUrl}/alerts`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as {
       alerts: { acked?: { by: string } }[];
     };
-    expect(listed.alerts[0]!.acked).toMatchObject({ by: 'carol' });
+    expect(listed.alerts[0]!.acked).toMatchObject({ by: 'carol (api-token)' });
     const missing = await post('local/E/step/nope', {});
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('SRW_ALERT_NOT_FOUND');
 
     const env = { SRW_DATA_DIR: path.join(tempDir('ack-cli'), 'data'), REDIS_URL, SRW_REDIS_PREFIX: prefix };
     const shown = await cli(['alerts', '--json'], { env });
-    expect(JSON.parse(shown.stdout)[0]).toMatchObject({ key: 'local/E/step/train', acked: { by: 'carol' } });
+    expect(JSON.parse(shown.stdout)[0]).toMatchObject({ key: 'local/E/step/train', acked: { by: 'carol (api-token)' } });
     const again = await cli(['alerts', 'ack', 'local/E/step/train', '--by', 'dave'], { env });
     expect(again.code).toBe(0);
-    expect(again.stdout).toContain('was already acknowledged by carol');
+    expect(again.stdout).toContain('was already acknowledged by carol (api-token)');
     const unknown = await cli(['alerts', 'ack', 'no-such-alert'], { env });
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toContain('no open alert no-such-alert');

@@ -6,9 +6,10 @@ import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-it('package.json asks for Node 22 or later, and CI puts a pinned Node 24 from the registry first on PATH before npm ci', () => {
+it('package.json asks for Node 22.12 or later, and CI puts a pinned Node 24 from the registry first on PATH before npm ci', () => {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
-  expect(pkg.engines.node).toBe('>=22');
+  // 22.12: require() of an ES module without a flag (openid-client is one).
+  expect(pkg.engines.node).toBe('>=22.12');
   const ci = readFileSync(path.join(ROOT, '.ci/run'), 'utf8');
   expect(ci).toMatch(/NODE24_VERSION=24\.\d+\.\d+\n/);
   expect(ci).toContain('npm install --prefix "$NODE24_DIR"');

@@ -1,4 +1,5 @@
 // The frame of every dashboard page: navigation, the live-update hook, the built assets (no CDN, no outside fonts).
+import type { Identity } from '../auth/roles';
 import { html, type SafeHtml } from './html';
 
 export const NAV = [
@@ -7,13 +8,14 @@ export const NAV = [
   { href: '/ui/alerts', label: 'Alerts & silences' },
   { href: '/ui/deliveries', label: 'Deliveries' },
   { href: '/ui/metrics', label: 'Metrics' },
+  { href: '/ui/audit', label: 'Audit' },
 ] as const;
 
 /**
  * A whole page. `live` marks a page the client script refreshes when an event arrives (Server-Sent Events): it
  * fetches the same URL again and swaps `<main>`, so the tables stay server-rendered and work without JavaScript.
  */
-export function page(o: { title: string; path: string; body: SafeHtml; live?: boolean; signedIn?: boolean }): string {
+export function page(o: { title: string; path: string; body: SafeHtml; live?: boolean; signedIn?: Identity; refreshTo?: string }): string {
   return html`<!doctype html>
     <html lang="en">
       <head>
@@ -21,6 +23,7 @@ export function page(o: { title: string; path: string; body: SafeHtml; live?: bo
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${o.title} · steprun-watch</title>
         <link rel="icon" href="data:," />
+        ${o.refreshTo ? html`<meta http-equiv="refresh" content="0;url=${o.refreshTo}" />` : ''}
         <link rel="stylesheet" href="/ui/assets/app.css" />
         <script type="module" src="/ui/assets/app.js"></script>
       </head>
@@ -32,7 +35,12 @@ export function page(o: { title: string; path: string; body: SafeHtml; live?: bo
             ${NAV.map((n) => html`<a href="${n.href}" ${isActive(n.href, o.path) ? html` aria-current="page"` : ''}>${n.label}</a>`)}
           </nav>
           <span class="live-badge" id="live-badge" role="status" aria-live="polite"></span>
-          ${o.signedIn ? html`<form method="post" action="/ui/logout" class="logout"><button type="submit">Sign out</button></form>` : ''}
+          ${
+            o.signedIn
+              ? html`<span class="who" data-signed-in-as="${o.signedIn.name}" data-role="${o.signedIn.role}">${o.signedIn.name} (${o.signedIn.role})</span>
+                  <form method="post" action="/ui/logout" class="logout"><button type="submit">Sign out</button></form>`
+              : ''
+          }
         </header>
         <main id="main" tabindex="-1" ${o.live ? html` data-live="true"` : ''}>
           <h1>${o.title}</h1>

@@ -10,11 +10,14 @@ import { page } from './layout';
 import { alertsPage } from './pages/alerts';
 import { deliveriesPage } from './pages/deliveries';
 import { eventsPage } from './pages/events';
-import { loginPage } from './pages/login';
 import { metricsPage } from './pages/metrics';
 import { runPage } from './pages/run';
 import { runsPage } from './pages/runs';
-import { clearedSessionCookie, SessionStore, tokenMatches } from './session';
+import { auditPage } from './pages/audit';
+import { loginPage, signedInPage, signInProblemPage } from './pages/login';
+import { identityOf } from '../auth/authenticate';
+import type { Identity } from '../auth/roles';
+import { defineSignInRoutes, type Show } from './sign-in-routes';
 
 /** Who may open a route: pages need the token (a session cookie or the bearer header); assets and sign-in are open. */
 export type DashboardAuth = 'page' | 'open';
@@ -40,26 +43,27 @@ export function assetsDir(): string {
 }
 
 export function defineDashboardRoutes(route: Route, d: ApiDeps): void {
-  const signedIn = Boolean(d.token);
-  const show = (res: http.ServerResponse, url: URL, title: string, body: SafeHtml, live = true, status = 200) => {
-    res.writeHead(status, PAGE_HEADERS);
-    res.end(page({ title, path: url.pathname, body, live, signedIn }));
+  const show: Show = (res, url, title, body, o = {}) => {
+    res.writeHead(o.status ?? 200, PAGE_HEADERS);
+    const signedIn = o.who && o.who.via !== 'open' ? o.who : undefined;
+    res.end(page({ title, path: url.pathname, body, live: o.live ?? true, signedIn, refreshTo: o.refreshTo }));
   };
   /** A page handler whose errors are shown as a page (with the error's status), not as JSON. */
   const pageRoute = (
     p: string,
     title: string,
-    render: (url: URL, params: Record<string, string>) => Promise<SafeHtml | { title: string; body: SafeHtml }>,
+    render: (url: URL, params: Record<string, string>, who: Identity) => Promise<SafeHtml | { title: string; body: SafeHtml }>,
     live = true,
   ) =>
     route(
       'GET',
       p,
-      async (_req, res, params, url) => {
+      async (req, res, params, url) => {
+        const who = identityOf(req);
         try {
-          const out = await render(url, params);
-          if ('body' in out) show(res, url, out.title, out.body, live);
-          else show(res, url, title, out, live);
+          const out = await render(url, params, who);
+          if ('body' in out) show(res, url, out.title, out.body, { live, who });
+          else show(res, url, title, out, { live, who });
         } catch (err) {
           // Shown as a page (an unknown run, a provider that does not answer), never as JSON in the browser.
           const status = statusOf(err);
@@ -67,7 +71,7 @@ export function defineDashboardRoutes(route: Route, d: ApiDeps): void {
           const message = status === 500 ? 'internal error (the daemon log says more)' : (err as Error).message;
           const body = html`<p class="fail-text" role="alert">${message}</p>
             <p><a href="/ui/">Back to the runs</a></p>`;
-          show(res, url, status === 404 ? 'Not found' : 'Cannot show this page', body, false, status);
+          show(res, url, status === 404 ? 'Not found' : 'Cannot show this page', body, { live: false, status, who });
         }
       },
       'page',
@@ -84,44 +88,11 @@ export function defineDashboardRoutes(route: Route, d: ApiDeps): void {
     if (before !== undefined && !/^\d+-\d+$/.test(before)) throw new HttpError('SRW_INVALID_INPUT', 'before: a stream id');
     return eventsPage(d, { experiment: get('experiment'), type: get('type'), status: get('status'), before });
   });
-  pageRoute('/ui/alerts', 'Alerts & silences', () => alertsPage(d));
-  pageRoute('/ui/deliveries', 'Deliveries', (url) => deliveriesPage(d, url.searchParams.get('status') === 'failed'));
+  pageRoute('/ui/alerts', 'Alerts & silences', (_url, _p, who) => alertsPage(d, who));
+  pageRoute('/ui/deliveries', 'Deliveries', (url, _p, who) => deliveriesPage(d, url.searchParams.get('status') === 'failed', who));
   pageRoute('/ui/metrics', 'Metrics', () => metricsPage(d));
-
-  route(
-    'GET',
-    '/ui/login',
-    async (_req, res, _p, url) => {
-      if (!d.token) return void res.writeHead(302, { location: '/ui/' }).end();
-      res.writeHead(200, PAGE_HEADERS);
-      res.end(page({ title: 'Sign in', path: url.pathname, body: loginPage(safeNext(url.searchParams.get('next')), url.searchParams.has('failed')) }));
-    },
-    'open',
-  );
-  route(
-    'POST',
-    '/ui/login',
-    async (req, res) => {
-      const form = new URLSearchParams(await readSmallBody(req));
-      const next = safeNext(form.get('next'));
-      if (!d.token || !tokenMatches(form.get('token') ?? '', d.token)) {
-        d.authFailed?.(req);
-        return void res.writeHead(303, { location: `/ui/login?failed=1&next=${encodeURIComponent(next)}` }).end();
-      }
-      res.writeHead(303, { location: next, 'set-cookie': await new SessionStore(d.redis, d.keys, d.token).open() }).end();
-    },
-    'open',
-  );
-  route(
-    'POST',
-    '/ui/logout',
-    async (req, res) => {
-      // Ended on the server too: the cookie, wherever it was copied, opens nothing any more.
-      if (d.token) await new SessionStore(d.redis, d.keys, d.token).close(req);
-      res.writeHead(303, { location: '/ui/login', 'set-cookie': clearedSessionCookie() }).end();
-    },
-    'open',
-  );
+  pageRoute('/ui/audit', 'Audit log', (url) => auditPage(d, url.searchParams.get('since') ?? undefined));
+  defineSignInRoutes(route, d, show);
 
   route(
     'GET',
@@ -139,18 +110,4 @@ export function defineDashboardRoutes(route: Route, d: ApiDeps): void {
     },
     'open',
   );
-}
-
-/** Where to go after signing in: a dashboard path of this server, never another site. */
-function safeNext(next: string | null): string {
-  return next && next.startsWith('/ui/') ? next : '/ui/';
-}
-
-async function readSmallBody(req: http.IncomingMessage): Promise<string> {
-  let text = '';
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    text += chunk.toString('utf8');
-    if (text.length > 4096) throw new HttpError('SRW_BODY_TOO_LARGE', 'sign-in form over 4 KiB');
-  }
-  return text;
 }

@@ -13,6 +13,7 @@ import { reconcilePager, type PagerDrift } from '../../notify/pager/reconcile';
 import { createLogger } from '../../util/logger';
 import { defineCommand, report, reportList } from '../command';
 import { configOf, notifierFromConfig, withRedis } from '../context';
+import { auditedWrite } from '../audited';
 
 export function alertsCommand(program: Command): void {
   const alertsCommand = defineCommand(
@@ -110,7 +111,7 @@ function defineAckCommands(alertsCommand: Command): void {
     .action(async (alert: string, o: { comment?: string; by?: string }, cmd: Command) => {
       const config = await configOf(cmd);
       const by = o.by ?? process.env.USER ?? 'cli';
-      const done = await withRedis(config, (redis, keys) =>
+      const done = await auditedWrite(config, `alerts ack ${alert}`, (redis, keys) =>
         acknowledge(new AlertStore(redis, keys), alert, by, systemClock.now(), o.comment, new IncidentStore(redis, keys)),
       );
       report(cmd, { id: done.alert.id, key: done.alert.key, acked: done.alert.acked, outcome: done.outcome }, () =>
@@ -126,7 +127,7 @@ function defineAckCommands(alertsCommand: Command): void {
     'steprun-watch alerts unack local/churn/step/train',
   ).action(async (alert: string, _o: unknown, cmd: Command) => {
     const config = await configOf(cmd);
-    const after = await withRedis(config, (redis, keys) =>
+    const after = await auditedWrite(config, `alerts unack ${alert}`, (redis, keys) =>
       unacknowledge(new AlertStore(redis, keys), alert, systemClock.now(), new IncidentStore(redis, keys)),
     );
     report(

@@ -9,9 +9,12 @@ import { parsePositiveInt } from '../options';
 import { DeliveryStore } from '../../store/deliveries';
 import { Keys } from '../../store/keys';
 import { configOf, withRedis } from '../context';
+import { auditedWrite } from '../audited';
 
-async function withDeliveries<T>(config: LoadedConfig, fn: (store: DeliveryStore, redis: Redis, keys: Keys) => Promise<T>): Promise<T> {
-  return withRedis(config, (redis, keys) => fn(new DeliveryStore(redis, keys), redis, keys));
+/** With the delivery store; a write (`audit`: what it does) goes in the audit log. */
+async function withDeliveries<T>(config: LoadedConfig, fn: (store: DeliveryStore, redis: Redis, keys: Keys) => Promise<T>, audit?: string): Promise<T> {
+  const run = (redis: Redis, keys: Keys) => fn(new DeliveryStore(redis, keys), redis, keys);
+  return audit ? auditedWrite(config, audit, run) : withRedis(config, run);
 }
 
 export function deliveriesCommand(program: Command): void {
@@ -49,21 +52,25 @@ export function deliveriesCommand(program: Command): void {
     .action(async (id: string | undefined, o: { allFailed?: boolean }, cmd: Command) => {
       const config = await configOf(cmd);
       if (!id && !o.allFailed) throw new InvalidInputError('give a delivery id or --all-failed');
-      const count = await withDeliveries(config, async (store, redis, keys) => {
-        // BullMQ is loaded only here: the other commands start faster without it.
-        const [{ deliverQueue }, { retryAllFailed, retryDelivery }] = await Promise.all([
-          import('../../store/queues'),
-          import('../../notify/deliver/dead-letters'),
-        ]);
-        const queue = deliverQueue(redis, keys, config.delivery);
-        try {
-          if (o.allFailed) return await retryAllFailed(store, queue, systemClock.now());
-          await retryDelivery(store, queue, id!, systemClock.now());
-          return 1;
-        } finally {
-          await queue.close();
-        }
-      });
+      const count = await withDeliveries(
+        config,
+        async (store, redis, keys) => {
+          // BullMQ is loaded only here: the other commands start faster without it.
+          const [{ deliverQueue }, { retryAllFailed, retryDelivery }] = await Promise.all([
+            import('../../store/queues'),
+            import('../../notify/deliver/dead-letters'),
+          ]);
+          const queue = deliverQueue(redis, keys, config.delivery);
+          try {
+            if (o.allFailed) return await retryAllFailed(store, queue, systemClock.now());
+            await retryDelivery(store, queue, id!, systemClock.now());
+            return 1;
+          } finally {
+            await queue.close();
+          }
+        },
+        `deliveries retry ${o.allFailed ? '--all-failed' : id!}`,
+      );
       report(cmd, { retried: count }, () => `${count} deliver${count === 1 ? 'y' : 'ies'} queued again\n`);
     });
 }

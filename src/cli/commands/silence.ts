@@ -6,6 +6,7 @@ import { parseDurationMs } from '../../util/duration';
 import { InvalidInputError } from '../../model/errors';
 import { defineCommand, report, reportList } from '../command';
 import { configOf, withRedis } from '../context';
+import { auditedWrite, cliIdentity } from '../audited';
 
 export function silenceCommand(program: Command): void {
   const silence = defineCommand(
@@ -33,8 +34,9 @@ export function silenceCommand(program: Command): void {
       if (!durationMs) throw new InvalidInputError(`--for takes a duration such as 2h or 30m, got "${o.for}"`);
       const matchers = parseMatchers(o.match);
       const config = await configOf(cmd);
-      const s = await withRedis(config, (redis, keys) =>
-        new SilenceStore(redis, keys).add({ matchers, durationMs, comment: o.comment, createdBy: process.env.USER }, systemClock.now()),
+      const createdBy = cliIdentity().name;
+      const s = await auditedWrite(config, `silence add ${o.match} for ${o.for}`, (redis, keys) =>
+        new SilenceStore(redis, keys).add({ matchers, durationMs, comment: o.comment, createdBy }, systemClock.now()),
       );
       report(cmd, s, () => `silence ${s.id}: ${o.match} until ${new Date(s.endsAt).toISOString()}\n`);
     });
@@ -52,7 +54,7 @@ export function silenceCommand(program: Command): void {
   });
   defineCommand(silence, 'expire <id>', 'end a silence now', 'steprun-watch silence expire s3f9a0c1d2e4b').action(async (id: string, _o, cmd: Command) => {
     const config = await configOf(cmd);
-    const s = await withRedis(config, (redis, keys) => new SilenceStore(redis, keys).expire(id, systemClock.now()));
+    const s = await auditedWrite(config, `silence expire ${id}`, (redis, keys) => new SilenceStore(redis, keys).expire(id, systemClock.now()));
     report(cmd, s, () => `silence ${id} expired\n`);
   });
 }

@@ -5,7 +5,8 @@ import { SINCE_HELP } from '../../util/duration';
 import { trackTargetSchema } from '../../config/schema';
 import { InvalidInputError } from '../../model/errors';
 import { describeTarget, TrackStore, trackOfTarget, verifyTarget } from '../../store/tracks';
-import { configOf, globalsOf, providerFromConfig, withRedis } from '../context';
+import { configOf, globalsOf, providerFromConfig } from '../context';
+import { auditedWrite } from '../audited';
 import { parseKeyValues } from '../options';
 import { defineCommand, report } from '../command';
 
@@ -34,7 +35,7 @@ export function trackCommand(program: Command): void {
       const provider = providerFromConfig(config, providerName);
       const track = trackOfTarget(targetOfFlags(providerName, o), 'cli', systemClock.now());
       if (o.verify) await verifyTarget(track, provider);
-      const added = await withRedis(config, (redis, keys) => new TrackStore(redis, keys, systemClock).add(track));
+      const added = await auditedWrite(config, `track ${track.id}`, (redis, keys) => new TrackStore(redis, keys, systemClock).add(track));
       report(cmd, { ...track, added }, () => `${added ? 'tracking' : 'already tracked'}: ${describeTarget(track)} on ${providerName} (track ${track.id})\n`);
     });
 }

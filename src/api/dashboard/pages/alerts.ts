@@ -1,12 +1,15 @@
 // Open alerts and silences: add a silence with an expiry, expire one (the buttons call the JSON API).
 import type { ApiDeps } from '../../deps';
+import { hasRole, type Identity } from '../../auth/roles';
 import { matchersText, type Silence } from '../../../alerts/silences';
 import { holdsLine, receiverHolds } from '../../../alerts/receivers';
 import { annotationsCell } from '../annotations';
 import { html, table, timeAgo, type SafeHtml } from '../html';
 
-export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
+/** A viewer sees no button they may not press (the API would answer 403). */
+export async function alertsPage(d: ApiDeps, who: Identity): Promise<SafeHtml> {
   const now = d.clock.now();
+  const operates = hasRole(who.role, 'operator');
   const [alerts, silences] = await Promise.all([d.alerts?.list() ?? [], d.silences?.list(now) ?? []]);
   const held = await receiverHolds(alerts, d.deliveries, d.incidents);
   const alertRows = alerts.map(
@@ -25,7 +28,9 @@ export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
               ? html`<span data-acked-by="${a.acked.by}"
                   >by ${a.acked.by}, ${timeAgo(a.acked.at, now)}${a.acked.comment ? html`: ${a.acked.comment}` : ''}</span
                 >`
-              : html`<button type="button" data-ack-alert="${a.id}">Acknowledge</button>`
+              : operates
+                ? html`<button type="button" data-ack-alert="${a.id}">Acknowledge</button>`
+                : html`<span class="muted">not acknowledged</span>`
           }
         </td>
       </tr>`,
@@ -40,29 +45,35 @@ export async function alertsPage(d: ApiDeps): Promise<SafeHtml> {
       ${silenceTable(
         silences.filter((s) => s.endsAt > now),
         'active',
+        operates,
       )}
       ${silenceTable(
         silences.filter((s) => s.endsAt <= now),
         'expired',
+        operates,
       )}
-      <form id="silence-form" class="stack" data-api="silence">
-        <h3>Add a silence</h3>
-        <label>Matches <input name="match" required placeholder="experiment=churn,type=steprun.failed" aria-describedby="match-help" /></label>
-        <small id="match-help"
-          >Matchers, comma-separated: <code>experiment=nightly-*</code> (globs), <code>step!=report</code>, <code>experiment=~"nightly-.*"</code>,
-          <code>labels.team!~"ml|data"</code>.</small
-        >
-        <label>For <input name="for" required value="2h" pattern="\\d+[smhd]" aria-describedby="for-help" /></label>
-        <small id="for-help">A duration: 30m, 2h, 1d.</small>
-        <label>Comment <input name="comment" /></label>
-        <button type="submit">Add silence</button>
-        <p class="form-error" role="alert"></p>
-      </form>
+      ${operates ? silenceForm() : ''}
     </section>`;
 }
 
+function silenceForm(): SafeHtml {
+  return html`<form id="silence-form" class="stack" data-api="silence">
+    <h3>Add a silence</h3>
+    <label>Matches <input name="match" required placeholder="experiment=churn,type=steprun.failed" aria-describedby="match-help" /></label>
+    <small id="match-help"
+      >Matchers, comma-separated: <code>experiment=nightly-*</code> (globs), <code>step!=report</code>, <code>experiment=~"nightly-.*"</code>,
+      <code>labels.team!~"ml|data"</code>.</small
+    >
+    <label>For <input name="for" required value="2h" pattern="\\d+[smhd]" aria-describedby="for-help" /></label>
+    <small id="for-help">A duration: 30m, 2h, 1d.</small>
+    <label>Comment <input name="comment" /></label>
+    <button type="submit">Add silence</button>
+    <p class="form-error" role="alert"></p>
+  </form>`;
+}
+
 /** Active silences (with an Expire button) or the ones that ended in the last day (kept, as Alertmanager shows them). */
-function silenceTable(list: Silence[], state: 'active' | 'expired'): SafeHtml {
+function silenceTable(list: Silence[], state: 'active' | 'expired', operates: boolean): SafeHtml {
   const rows = list.map(
     (s) =>
       html`<tr data-silence="${s.id}" data-state="${state}">
@@ -71,10 +82,11 @@ function silenceTable(list: Silence[], state: 'active' | 'expired'): SafeHtml {
         </td>
         <td><time datetime="${new Date(s.endsAt).toISOString()}">${new Date(s.endsAt).toISOString().replace('T', ' ').slice(0, 16)} UTC</time></td>
         <td>${s.comment}</td>
-        <td>${state === 'active' ? html`<button type="button" data-expire-silence="${s.id}">Expire</button>` : ''}</td>
+        <td>${s.createdBy ?? ''}</td>
+        <td>${state === 'active' && operates ? html`<button type="button" data-expire-silence="${s.id}">Expire</button>` : ''}</td>
       </tr>`,
   );
-  const head = ['Matches', state === 'active' ? 'Ends' : 'Ended', 'Comment', ''];
+  const head = ['Matches', state === 'active' ? 'Ends' : 'Ended', 'Comment', 'By', ''];
   return state === 'active'
     ? table({ head, rows, empty: 'No active silence.' })
     : html`${rows.length ? html`<h3>Expired in the last day</h3>` : ''}${table({ head, rows, empty: '' })}`;

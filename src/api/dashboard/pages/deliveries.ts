@@ -1,12 +1,14 @@
 // Deliveries, newest first, and the dead letters with a Retry button (POST /deliveries/:id/retry).
 import type { ApiDeps } from '../../deps';
+import { hasRole, type Identity } from '../../auth/roles';
 import { html, table, timeAgo, type SafeHtml } from '../html';
 import { statusBadge } from './runs';
 
 const STATUS_CLASS: Record<string, string> = { delivered: 'Finished', failed: 'Failed', retrying: 'Running', pending: 'Queued', silenced: 'Canceled' };
 
-export async function deliveriesPage(d: ApiDeps, failedOnly: boolean): Promise<SafeHtml> {
+export async function deliveriesPage(d: ApiDeps, failedOnly: boolean, who: Identity): Promise<SafeHtml> {
   const now = d.clock.now();
+  const retries = hasRole(who.role, 'operator');
   const list = await d.deliveries.list({ failedOnly, limit: 200 });
   const rows = list.map(
     (r) =>
@@ -17,7 +19,7 @@ export async function deliveriesPage(d: ApiDeps, failedOnly: boolean): Promise<S
         <td>${r.attempts}${r.retries ? ` (+${r.retries} retried)` : ''}</td>
         <td>${timeAgo(r.updatedAt, now)}</td>
         <td>${r.lastError ?? (r.silencedBy ? `silenced by ${r.silencedBy}` : '')}</td>
-        <td>${r.status === 'failed' ? html`<button type="button" data-retry-delivery="${r.id}">Retry</button>` : ''}</td>
+        <td>${r.status === 'failed' && retries ? html`<button type="button" data-retry-delivery="${r.id}">Retry</button>` : ''}</td>
       </tr>`,
   );
   const head = ['Event', 'Notifier', 'Status', 'Tries', 'Updated', 'Last error', ''];
