@@ -131,9 +131,13 @@ function signedInAs(c: client.IDToken): { claims: RoleClaims; name: string } {
   return { claims, name: text('name') ?? email ?? c.sub };
 }
 
+/** The provider did not answer (refused, timed out, no route): openid-client wraps fetch's error, which wraps the socket's. */
 function isUnreachable(err: unknown): boolean {
-  const e = err as { name?: string; code?: string; cause?: { code?: string } };
-  return e.name === 'TimeoutError' || e.name === 'AbortError' || (e instanceof TypeError && e.message === 'fetch failed') || e.cause?.code === 'ECONNREFUSED';
+  for (let e = err as { name?: string; message?: string; code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.name === 'TimeoutError' || e.name === 'AbortError' || (e instanceof TypeError && e.message === 'fetch failed')) return true;
+    if (e.code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH'].includes(e.code)) return true;
+  }
+  return false;
 }
 
 function reasonOf(err: unknown): string {
