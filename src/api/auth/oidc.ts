@@ -133,8 +133,9 @@ function signedInAs(c: client.IDToken): { claims: RoleClaims; name: string } {
 
 /** The provider did not answer (refused, timed out, no route): openid-client wraps fetch's error, which wraps the socket's. */
 function isUnreachable(err: unknown): boolean {
-  for (let e = err as { name?: string; message?: string; code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.name === 'TimeoutError' || e.name === 'AbortError' || (e instanceof TypeError && e.message === 'fetch failed')) return true;
+  type Cause = { name?: string; message?: string; code?: string; cause?: unknown };
+  for (let e = err as Cause | undefined; e; e = e.cause as Cause | undefined) {
+    if (e.name === 'TimeoutError' || e.name === 'AbortError' || (e.name === 'TypeError' && e.message === 'fetch failed')) return true;
     if (e.code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH'].includes(e.code)) return true;
   }
   return false;
