@@ -15,7 +15,7 @@ import { hasRole, roleNeeded, type Identity } from './auth/roles';
 import type { ApiDeps, Handler } from './deps';
 import { defineEventRoutes } from './event-routes';
 import { checkBrowserSafety, isLoopback, LOOPBACK_NAMES } from './guards';
-import { HttpError, sendError, sendJson, statusOf } from './http';
+import { HttpError, sendError, sendJson } from './http';
 import { definePeopleRoutes } from './people-routes';
 import { defineTrackRoutes } from './track-routes';
 

@@ -202,7 +202,7 @@ export class Daemon {
       deliverQueue: this.deliver!,
       metrics: this.metrics!,
       logger: this.log.child({ component: 'api' }),
-      people: await peopleOf(config.api, { ...on, logger: this.log.child({ component: 'api' }) }),
+      people: await peopleOf(config.api, { ...on, logger: this.log.child({ component: 'api' }), signsIn: this.servesApi }),
       allowedHosts: config.api.allowedHosts,
       maxStreamClients: config.api.maxStreamClients,
       hooks: { eventGrid: config.api.eventGrid, pagerDuty: config.api.pagerDuty, slack: config.api.slack },

@@ -144,6 +144,31 @@ it('a role list that names nobody is warned about at start', async () => {
   expect(lines.join('')).not.toContain('api.oidc.roles.admin names nobody');
 });
 
+it('a session ends when the config no longer gives its user a role (the daemon restarted with the new config)', async () => {
+  const other = uniquePrefix('oidcrole');
+  const port = await freePort();
+  const at = `http://127.0.0.1:${port}`;
+  let d = await startDaemon(oidcConfig(rogue.issuer, { viewer: ['*'] }, other, port));
+  const s = await (await fetch(`${at}/ui/oidc/start`, { redirect: 'manual' })).headers;
+  const location = new URL(s.get('location')!);
+  rogue.claims = { nonce: location.searchParams.get('nonce') };
+  const back = await fetch(`${at}/ui/oidc/callback?code=c&state=${location.searchParams.get('state')}`, {
+    redirect: 'manual',
+    headers: { cookie: s.get('set-cookie')!.split(';')[0]! },
+  });
+  const session = /srw_session=[0-9a-f]{64}/.exec(back.headers.get('set-cookie') ?? '')![0];
+  const status = async () => (await fetch(`${at}/ui/alerts`, { redirect: 'manual', headers: { cookie: session } })).status;
+  expect(await status()).toBe(200);
+  await d.stop();
+  d = await startDaemon(oidcConfig(rogue.issuer, { viewer: ['someone-else@example.com'] }, other, port));
+  try {
+    expect(await status()).toBe(303);
+  } finally {
+    await d.stop();
+    await dropPrefix(redis, other);
+  }
+});
+
 it('a session past its absolute lifetime is refused even while used (its idle clock kept restarting)', async () => {
   const clock = new ManualClock(Date.now());
   const keys = new Keys(prefix);

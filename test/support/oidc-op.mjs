@@ -2,6 +2,7 @@
 // only, so it runs as a process of its own (test/support/oidc-provider.ts starts it): argv[2] is its settings as JSON
 // ({ port, redirectUri, clientId, clientSecret, users: { login: claims } }). Its login page takes any password;
 // users are known by their login. It says `ready <issuer>` on stdout once it listens.
+import process from 'node:process';
 import Provider from 'oidc-provider';
 
 const { port, redirectUri, clientId, clientSecret, users } = JSON.parse(process.argv[2]);

@@ -37,7 +37,7 @@ export class RogueOpenIdProvider {
 
   private answer(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', this.issuer);
-    const json = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const json = (body: unknown) => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (url.pathname === '/.well-known/openid-configuration')
       return json({
         issuer: this.issuer,
@@ -53,7 +53,7 @@ export class RogueOpenIdProvider {
     if (url.pathname === '/authorize') return void res.writeHead(200).end('the browser would sign in here');
     if (url.pathname === '/token' && req.method === 'POST') {
       req.resume();
-      return req.on('end', () => json({ access_token: 'rogue-access', token_type: 'Bearer', expires_in: 300, id_token: this.idToken() }));
+      return void req.on('end', () => json({ access_token: 'rogue-access', token_type: 'Bearer', expires_in: 300, id_token: this.idToken() }));
     }
     res.writeHead(404).end();
   }

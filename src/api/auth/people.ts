@@ -24,12 +24,13 @@ export interface People {
   roleOf?(claims: RoleClaims): Role | undefined;
 }
 
-export async function peopleOf(api: Config['api'], o: { redis: Redis; keys: Keys; clock: Clock; logger: Logger }): Promise<People> {
-  const lists = api.oidc?.roles;
+/** `signsIn`: this process serves the dashboard (a worker-only process serves health and metrics: no sign-in to discover). */
+export async function peopleOf(api: Config['api'], o: { redis: Redis; keys: Keys; clock: Clock; logger: Logger; signsIn?: boolean }): Promise<People> {
+  const lists = o.signsIn === false ? undefined : api.oidc?.roles;
   if (lists) warnAboutEmptyRoles(lists, o.logger);
   // Loaded only when configured: openid-client is an ES module, and most processes never sign anyone in.
   const settingsOf = (oidc: NonNullable<Config['api']['oidc']>) => ({ ...oidc, redirectUrl: oidc.redirectUrl ?? redirectUrlOf(api) });
-  const oidc = api.oidc ? await (await import('./oidc')).OidcSignIn.discover(settingsOf(api.oidc), o.redis, o.keys) : undefined;
+  const oidc = api.oidc && o.signsIn !== false ? await (await import('./oidc')).OidcSignIn.discover(settingsOf(api.oidc), o.redis, o.keys) : undefined;
   const roleOf = lists ? (claims: RoleClaims) => roleOfClaims(claims, lists) : undefined;
   const settings = { idleMs: api.sessions.idle, absoluteMs: api.sessions.absolute };
   const sessions = new SessionStore(o.redis, o.keys, { settings, clock: o.clock, token: api.token, roleOf });

@@ -1,6 +1,5 @@
 // The dashboard's routes on the daemon's HTTP server: server-rendered pages, the sign-in form, the built assets.
 import { readFile } from 'node:fs/promises';
-import type * as http from 'node:http';
 import * as path from 'node:path';
 import type { ApiDeps, Handler } from '../deps';
 import { HttpError, statusOf } from '../http';
@@ -14,7 +13,6 @@ import { metricsPage } from './pages/metrics';
 import { runPage } from './pages/run';
 import { runsPage } from './pages/runs';
 import { auditPage } from './pages/audit';
-import { loginPage, signedInPage, signInProblemPage } from './pages/login';
 import { identityOf } from '../auth/authenticate';
 import type { Identity } from '../auth/roles';
 import { defineSignInRoutes, type Show } from './sign-in-routes';

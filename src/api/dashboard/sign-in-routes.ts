@@ -19,15 +19,13 @@ export type Show = (
 type Route = (method: string, path: string, handler: Handler, auth: 'open') => void;
 
 export function defineSignInRoutes(route: Route, d: ApiDeps, show: Show): void {
+  defineTokenSignIn(route, d, show);
+  defineOidcSignIn(route, d, show);
+}
+
+/** The sign-in page, the bootstrap token's form, and signing out (whichever way one signed in). */
+function defineTokenSignIn(route: Route, d: ApiDeps, show: Show): void {
   const { people } = d;
-  const problem = (res: http.ServerResponse, url: URL, err: unknown) => {
-    const status = statusOf(err);
-    if (status === 500) d.logger.error({ err: (err as Error).message }, 'sign-in failed');
-    show(res, url, 'Sign-in failed', signInProblemPage(status === 500 ? 'internal error (the daemon log says more)' : (err as Error).message), {
-      live: false,
-      status,
-    });
-  };
 
   route(
     'GET',
@@ -60,6 +58,31 @@ export function defineSignInRoutes(route: Route, d: ApiDeps, show: Show): void {
     },
     'open',
   );
+  route(
+    'POST',
+    '/ui/logout',
+    async (req, res) => {
+      // Ended on the server too: the cookie, wherever it was copied, opens nothing any more.
+      const who = await people.sessions.identityOf(req);
+      await people.sessions.close(req);
+      if (who) await audit(d, who, 'sign out', req, 'ok');
+      res.writeHead(303, { location: '/ui/login', 'set-cookie': clearedSessionCookie() }).end();
+    },
+    'open',
+  );
+}
+
+/** Signing in with the OpenID Provider: off to it, and back with a code. */
+function defineOidcSignIn(route: Route, d: ApiDeps, show: Show): void {
+  const { people } = d;
+  const problem = (res: http.ServerResponse, url: URL, err: unknown) => {
+    const status = statusOf(err);
+    if (status === 500) d.logger.error({ err: (err as Error).message }, 'sign-in failed');
+    show(res, url, 'Sign-in failed', signInProblemPage(status === 500 ? 'internal error (the daemon log says more)' : (err as Error).message), {
+      live: false,
+      status,
+    });
+  };
   route(
     'GET',
     '/ui/oidc/start',
@@ -94,18 +117,6 @@ export function defineSignInRoutes(route: Route, d: ApiDeps, show: Show): void {
       } catch (err) {
         problem(res, url, err);
       }
-    },
-    'open',
-  );
-  route(
-    'POST',
-    '/ui/logout',
-    async (req, res) => {
-      // Ended on the server too: the cookie, wherever it was copied, opens nothing any more.
-      const who = await people.sessions.identityOf(req);
-      await people.sessions.close(req);
-      if (who) await audit(d, who, 'sign out', req, 'ok');
-      res.writeHead(303, { location: '/ui/login', 'set-cookie': clearedSessionCookie() }).end();
     },
     'open',
   );
