@@ -1,7 +1,7 @@
 // The cost curve of the daemon at the embedded defaults, on a local Redis Cluster of three masters: for 10,000,
 // 100,000 and 1,000,000 tracked step runs (pipeline runs of 10 Running steps, one track each), the daemon runs as
 // its own process (`steprun-watch daemon`, as deployed), every change a webhook to this process. Per size:
-//   first round: daemon start to every step's first sight delivered;
+//   first round: daemon start to every step's first sight delivered (the dispatcher's lag every 10 s);
 //   steady: the daemon's CPU (cores) over --window seconds after that, and its RSS;
 //   Redis: used memory on the cluster per tracked step run (tracks alone; and with the state, events, deliveries);
 //   latency: 100 steps finished in the run store -> their webhooks, p50 / p99 (change hints on, as by default).
@@ -72,8 +72,10 @@ async function measureSize(stepRuns: number, nodes: string[], url: string, arriv
   const daemon: ChildProcess = spawn(process.execPath, [CLI, 'daemon', '--config', configFile, '--data-dir', dataDir], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  const lag = traceLag(redis, new Keys(prefix).events, arrivals, t0);
   await until(() => arrivals.count('steprun.running') >= stepRuns, 3_600_000, 'every first sight');
   const firstRoundSeconds = round((Date.now() - t0) / 1000);
+  const dispatcherLag = lag.stop();
   const memFirstRound = await clusterMemory(cluster);
 
   process.stderr.write(`${stepRuns}: steady state for ${WINDOW_S} s...\n`);
@@ -104,7 +106,27 @@ async function measureSize(stepRuns: number, nodes: string[], url: string, arriv
     daemonRssMb: u1.rssMb,
     redisBytesPerStepRun: { tracked: Math.round((memTracked - memEmpty) / stepRuns), afterFirstRound: Math.round((memFirstRound - memEmpty) / stepRuns) },
     changeToWebhookMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+    dispatcherLag,
   };
+}
+
+/**
+ * Every 10 s of the first round, on stderr and in the row: the seconds since start, the events the dispatcher has not
+ * read yet (its consumer group's lag), and the first sights delivered: whether the dispatcher keeps pace with the polls.
+ */
+function traceLag(redis: Redis, events: string, arrivals: Arrivals, t0: number): { stop(): [number, number, number][] } {
+  const samples: [number, number, number][] = [];
+  const timer = setInterval(() => {
+    void (redis.xinfo('GROUPS', events) as Promise<unknown[][]>)
+      .then((groups) => {
+        const lag = Math.max(0, ...groups.map((g) => Number(g[g.indexOf('lag') + 1] ?? 0)));
+        const sample: [number, number, number] = [Math.round((Date.now() - t0) / 1000), lag, arrivals.count('steprun.running')];
+        samples.push(sample);
+        process.stderr.write(`  ${sample[0]} s: dispatcher lag ${sample[1]} events, ${sample[2]} first sights delivered\n`);
+      })
+      .catch(() => undefined); // before the daemon made its group
+  }, 10_000);
+  return { stop: () => (clearInterval(timer), samples) };
 }
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -5,6 +5,7 @@ import { retryDelivery } from '../notify/deliver/dead-letters';
 import { parseEntry } from '../store/outbox';
 import type { EventFanout } from '../store/outbox-tail';
 import { HttpError, sendJson } from './http';
+import { actorOf } from './auth/authenticate';
 import type { ApiDeps, Handler } from './deps';
 
 export function defineEventRoutes(route: (method: string, path: string, handler: Handler) => void, d: ApiDeps, fanout: EventFanout): void {
@@ -24,8 +25,8 @@ export function defineEventRoutes(route: (method: string, path: string, handler:
     const limit = boundedInt(url.searchParams.get('limit'), 50, 1000, 'limit');
     sendJson(res, 200, { deliveries: await d.deliveries.list({ failedOnly: status === 'failed', limit }) });
   });
-  route('POST', '/deliveries/:id/retry', async (_q, res, p) => {
-    await retryDelivery(d.deliveries, d.deliverQueue, p.id!, d.clock.now());
+  route('POST', '/deliveries/:id/retry', async (req, res, p) => {
+    await retryDelivery(d.deliveries, d.deliverQueue, p.id!, d.clock.now(), actorOf(req, undefined));
     sendJson(res, 202, { retried: p.id });
   });
 }

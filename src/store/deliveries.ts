@@ -25,8 +25,9 @@ export interface DeliveryRecord {
   updatedAt: number;
   lastError?: string;
   detail?: string;
-  /** How many times it was sent again from the dead-letter list. */
+  /** How many times it was sent again from the dead-letter list, and who sent it again last. */
   retries: number;
+  retriedBy?: string;
   /** Held by a quiet period until this time (ms). */
   heldUntil?: number;
   /** Not sent: these silences matched it. */
@@ -139,12 +140,12 @@ export class DeliveryStore {
     return this.redis.zrevrange(this.keys.deadLetters, 0, limit - 1);
   }
 
-  /** Back to pending for a retry from the dead-letter list; returns the retry number. */
-  async reopen(id: string, now: number): Promise<number> {
+  /** Back to pending for a retry from the dead-letter list (by `by`); returns the retry number. */
+  async reopen(id: string, now: number, by?: string): Promise<number> {
     const [[, retries]] = (await this.redis
       .multi()
       .hincrby(this.keys.delivery(id), 'retries', 1)
-      .hset(this.keys.delivery(id), { status: 'pending', updatedAt: now })
+      .hset(this.keys.delivery(id), { status: 'pending', updatedAt: now, ...(by ? { retriedBy: by } : {}) })
       .zrem(this.keys.deadLetters, id)
       .exec()) as [[Error | null, number]];
     return retries;
@@ -183,6 +184,7 @@ function toRecord(h: Record<string, string>): DeliveryRecord {
     lastError: h.lastError,
     detail: h.detail,
     retries: Number(h.retries ?? 0),
+    ...(h.retriedBy ? { retriedBy: h.retriedBy } : {}),
     ...(h.heldUntil ? { heldUntil: Number(h.heldUntil) } : {}),
     ...(h.silencedBy ? { silencedBy: h.silencedBy } : {}),
     ...(h.reason ? { reason: h.reason } : {}),

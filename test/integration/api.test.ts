@@ -169,6 +169,9 @@ describe('HTTP API', () => {
     receiver.fallback = { status: 200 };
     expect(await call('POST', `/deliveries/${dead.id}/retry`)).toMatchObject({ status: 202 });
     await waitFor(async () => (await call('GET', '/deliveries?status=failed')).json.deliveries.length === 0, { what: 'retried' });
+    // Who sent it again is on the record (here the shared bootstrap token).
+    const retried = ((await call('GET', '/deliveries')).json.deliveries as { id: string }[]).find((x) => x.id === dead.id);
+    expect(retried).toMatchObject({ retries: 1, retriedBy: 'api-token' });
     expect(await call('POST', '/deliveries/nope/retry')).toMatchObject({ status: 404, json: { error: { code: 'SRW_DELIVERY_NOT_FOUND' } } });
     expect(await call('POST', `/deliveries/${dead.id}/retry`)).toMatchObject({ status: 400 });
 

@@ -9,7 +9,7 @@ import { parsePositiveInt } from '../options';
 import { DeliveryStore } from '../../store/deliveries';
 import { Keys } from '../../store/keys';
 import { configOf, withRedis } from '../context';
-import { auditedWrite } from '../audited';
+import { auditedWrite, cliIdentity } from '../audited';
 
 /** With the delivery store; a write (`audit`: what it does) goes in the audit log. */
 async function withDeliveries<T>(config: LoadedConfig, fn: (store: DeliveryStore, redis: Redis, keys: Keys) => Promise<T>, audit?: string): Promise<T> {
@@ -62,8 +62,8 @@ export function deliveriesCommand(program: Command): void {
           ]);
           const queue = deliverQueue(redis, keys, config.delivery);
           try {
-            if (o.allFailed) return await retryAllFailed(store, queue, systemClock.now());
-            await retryDelivery(store, queue, id!, systemClock.now());
+            if (o.allFailed) return await retryAllFailed(store, queue, systemClock.now(), cliIdentity().name);
+            await retryDelivery(store, queue, id!, systemClock.now(), cliIdentity().name);
             return 1;
           } finally {
             await queue.close();

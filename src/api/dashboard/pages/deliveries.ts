@@ -8,7 +8,7 @@ const STATUS_CLASS: Record<string, string> = { delivered: 'Finished', failed: 'F
 
 export async function deliveriesPage(d: ApiDeps, failedOnly: boolean, who: Identity): Promise<SafeHtml> {
   const now = d.clock.now();
-  const retries = hasRole(who.role, 'operator');
+  const mayRetry = hasRole(who.role, 'operator');
   const list = await d.deliveries.list({ failedOnly, limit: 200 });
   const rows = list.map(
     (r) =>
@@ -16,10 +16,10 @@ export async function deliveriesPage(d: ApiDeps, failedOnly: boolean, who: Ident
         <td>${r.summary || r.eventType}</td>
         <td>${r.notifier}</td>
         <td>${statusBadge(STATUS_CLASS[r.status], r.status)}</td>
-        <td>${r.attempts}${r.retries ? ` (+${r.retries} retried)` : ''}</td>
+        <td>${r.attempts}${r.retries ? ` (+${r.retries} retried${r.retriedBy ? ` by ${r.retriedBy}` : ''})` : ''}</td>
         <td>${timeAgo(r.updatedAt, now)}</td>
         <td>${r.lastError ?? (r.silencedBy ? `silenced by ${r.silencedBy}` : '')}</td>
-        <td>${r.status === 'failed' && retries ? html`<button type="button" data-retry-delivery="${r.id}">Retry</button>` : ''}</td>
+        <td>${r.status === 'failed' && mayRetry ? html`<button type="button" data-retry-delivery="${r.id}">Retry</button>` : ''}</td>
       </tr>`,
   );
   const head = ['Event', 'Notifier', 'Status', 'Tries', 'Updated', 'Last error', ''];
