@@ -26,6 +26,8 @@ interface TrackBase {
   annotations?: Record<string, string>;
   createdAt: number;
   source: 'config' | 'cli' | 'api' | 'experiment';
+  /** Who added it: a signed-in user, an API token's name, `cli:<user>` (none for config and experiment tracks). */
+  createdBy?: string;
   /** The experiment track that added this pipeline-run track. */
   parent?: string;
   /** Experiment tracks: also take runs created since this time (ms; 0 = all). Default: the track's creation. */

@@ -69,7 +69,7 @@ it('a viewer token reads every route and gets 403, naming the role needed, on ev
   }
 });
 
-it('an operator silences as itself, whatever the body says; it cannot track or make tokens', async () => {
+it('an operator silences as itself, whatever the body says; it cannot track or make tokens; an admin tracks as itself', async () => {
   const operator = await create('otto', 'operator');
   const silenced = await call(operator, 'POST', '/silences', { match: 'experiment=churn', for: '2h', comment: 'quota', createdBy: 'mallory' });
   expect(silenced.status).toBe(201);
@@ -77,6 +77,10 @@ it('an operator silences as itself, whatever the body says; it cannot track or m
   expect((await call(operator, 'POST', '/tracks', { experiment: 'churn', verify: false })).status).toBe(403);
   expect((await call(operator, 'POST', '/tokens', { name: 'sneaky', role: 'admin' })).status).toBe(403);
   expect((await call(operator, 'GET', '/tokens')).status).toBe(403);
+  const admin = await create('ada', 'admin');
+  const tracked = await call(admin, 'POST', '/tracks', { experiment: 'churn', verify: false });
+  expect(tracked.status).toBe(201);
+  expect(tracked.json.track).toMatchObject({ experiment: 'churn', source: 'api', createdBy: 'ada' });
 });
 
 it('tokens are listed without their secret, stored as a digest; a revoked or expired token opens nothing', async () => {

@@ -6,7 +6,7 @@ import { trackTargetSchema } from '../../config/schema';
 import { InvalidInputError } from '../../model/errors';
 import { describeTarget, TrackStore, trackOfTarget, verifyTarget } from '../../store/tracks';
 import { configOf, globalsOf, providerFromConfig } from '../context';
-import { auditedWrite } from '../audited';
+import { auditedWrite, cliIdentity } from '../audited';
 import { parseKeyValues } from '../options';
 import { defineCommand, report } from '../command';
 
@@ -33,7 +33,7 @@ export function trackCommand(program: Command): void {
       const config = await configOf(cmd);
       const providerName = globalsOf(cmd).provider ?? 'local';
       const provider = providerFromConfig(config, providerName);
-      const track = trackOfTarget(targetOfFlags(providerName, o), 'cli', systemClock.now());
+      const track = { ...trackOfTarget(targetOfFlags(providerName, o), 'cli', systemClock.now()), createdBy: cliIdentity().name };
       if (o.verify) await verifyTarget(track, provider);
       const added = await auditedWrite(config, `track ${track.id}`, (redis, keys) => new TrackStore(redis, keys, systemClock).add(track));
       report(cmd, { ...track, added }, () => `${added ? 'tracking' : 'already tracked'}: ${describeTarget(track)} on ${providerName} (track ${track.id})\n`);
