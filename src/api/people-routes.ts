@@ -3,6 +3,7 @@ import { InvalidInputError } from '../model/errors';
 import { parseSince, SINCE_HELP } from '../util/duration';
 import { expiryMs } from './auth/tokens';
 import { identityOf } from './auth/authenticate';
+import { parseRole } from './auth/roles';
 import type { People } from './auth/people';
 import { boundedInt } from './event-routes';
 import { readJsonObject, sendJson } from './http';
@@ -14,7 +15,7 @@ export function definePeopleRoutes(route: (method: string, path: string, handler
     const body = await readJsonObject(req);
     if (typeof body.name !== 'string') throw new InvalidInputError('name: what the token is for, e.g. "ci"');
     const expiresAt = body.expires === undefined ? undefined : d.clock.now() + expiryMs(body.expires);
-    const created = await people.tokens.create({ name: body.name, role: body.role as never, createdBy: identityOf(req).name, expiresAt }, d.clock.now());
+    const created = await people.tokens.create({ name: body.name, role: parseRole(body.role), createdBy: identityOf(req).name, expiresAt }, d.clock.now());
     // The token is in this answer and nowhere else: it is stored as a digest.
     sendJson(res, 201, created);
   });

@@ -1,12 +1,19 @@
 // Who may do what: three roles, each including the one below it. A viewer reads; an operator acknowledges, silences
 // and retries; an admin tracks, untracks and manages API tokens. Where a user's role comes from (the sign-in's claims,
 // a token's record) and what each route needs are here, in one table a test holds docs/openapi.yaml to.
+import { InvalidInputError } from '../../model/errors';
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+/** A role as a client or a flag gives it; anything else is refused naming the three. */
+export function parseRole(value: unknown): Role {
+  if (!isRole(value)) throw new InvalidInputError(`role: "${String(value)}" is not a role (viewer, operator, admin)`);
+  return value;
 }
 
 /** `have` includes `need` (an admin may do what an operator may). */

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { systemClock } from '../../util/clock';
 import { expiryMs, TokenStore } from '../../api/auth/tokens';
-import type { Role } from '../../api/auth/roles';
+import { parseRole } from '../../api/auth/roles';
 import { defineCommand, report, reportList } from '../command';
 import { configOf, withRedis } from '../context';
 import { auditedWrite, cliIdentity } from '../audited';
@@ -25,7 +25,7 @@ export function tokensCommand(program: Command): void {
       const now = systemClock.now();
       const expiresAt = o.expires === undefined ? undefined : now + expiryMs(o.expires);
       const created = await auditedWrite(config, `tokens create ${o.name}`, (redis, keys) =>
-        new TokenStore(redis, keys).create({ name: o.name, role: o.role as Role, createdBy: cliIdentity().name, expiresAt }, now),
+        new TokenStore(redis, keys).create({ name: o.name, role: parseRole(o.role), createdBy: cliIdentity().name, expiresAt }, now),
       );
       report(
         cmd,
