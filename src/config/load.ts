@@ -131,17 +131,23 @@ function cycleIn(value: unknown, at = '', open = new Set<object>()): string | un
 export const MIN_EXPOSED_TOKEN_CHARS = 32;
 const MAKE_TOKEN = "make one with `openssl rand -hex 32` (or node -e \"console.log(require('crypto').randomBytes(32).toString('hex'))\")";
 
-/** Listening beyond loopback (api.listen, workers.listen) needs a token, and one that cannot be guessed. */
+/**
+ * Listening beyond loopback (api.listen, workers.listen) needs a token, and one that cannot be guessed. The API's
+ * sign-in (api.oidc) guards api.listen as well; a worker-only process signs nobody in, so its listen needs the token.
+ */
 function exposureProblems(config: Config): string[] {
   const exposed = [
-    ['api.listen', config.api.enabled ? config.api.listen : undefined],
+    ['api.listen', config.api.enabled && !config.api.oidc ? config.api.listen : undefined],
     ['workers.listen', config.workers.listen],
   ].filter(([, listen]) => listen !== undefined && !isLoopbackListen(listen));
   if (exposed.length === 0) return [];
   const at = exposed.map(([field, listen]) => `${field} ${listen}`).join(', ');
   const token = config.api.token;
   if (token === undefined)
-    return [`api.token: listening beyond loopback (${at}) needs a token (api.token: \${SRW_API_TOKEN}); ${MAKE_TOKEN}; or listen on 127.0.0.1`];
+    return [
+      `api.token: listening beyond loopback (${at}) needs a token (api.token: \${SRW_API_TOKEN}) or, for api.listen, a sign-in (api.oidc); ${MAKE_TOKEN}; ` +
+        'or listen on 127.0.0.1',
+    ];
   if (token.length < MIN_EXPOSED_TOKEN_CHARS)
     return [`api.token: ${token.length} characters is too short for listening beyond loopback (${at}): at least ${MIN_EXPOSED_TOKEN_CHARS}; ${MAKE_TOKEN}`];
   return [];

@@ -216,6 +216,15 @@ describe('12. not reachable from a browser page without a token', () => {
     expect(() => validateConfig({ ...base, api: { listen: '0.0.0.0:8787', token: 'an-18-chars-secret' } }, { env: {} })).toThrow(/at least 32/);
     expect(() => validateConfig({ ...base, api: { listen: '0.0.0.0:8787', token: 'a-long-enough-secret-0123456789ab' } }, { env: {} })).not.toThrow();
   });
+
+  it('beyond loopback, sign-in (api.oidc) guards the API without a token; a worker-only listen still needs one', () => {
+    const base = { providers: { local: { type: 'local' } } };
+    const oidc = { issuer: 'https://login.microsoftonline.com/tenant/v2.0', clientId: 'app', roles: { viewer: ['*'] } };
+    expect(() => validateConfig({ ...base, api: { listen: '0.0.0.0:8787', oidc } }, { env: {} })).not.toThrow();
+    expect(() => validateConfig({ ...base, api: { listen: '0.0.0.0:8787', oidc }, workers: { listen: '0.0.0.0:8788' } }, { env: {} })).toThrow(
+      /api.token: listening beyond loopback \(workers.listen 0.0.0.0:8788\)/,
+    );
+  });
 });
 
 describe('13. small ones', () => {
