@@ -105,7 +105,7 @@ export function validateConfig(raw: unknown, o: { env?: NodeJS.ProcessEnv; dataD
       }
     }
   });
-  const exposed = exposureProblems(config);
+  const exposed = [...exposureProblems(config), ...signInProblems(config)];
   if (exposed.length) throw new ConfigInvalidError(exposed.map((line) => where(o.source) + line));
   if (!config.providers.local) config.providers.local = { type: 'local' };
   return { ...config, dataDir, redis: { ...config.redis, url }, source: o.source, unresolved: [] };
@@ -151,6 +151,13 @@ function exposureProblems(config: Config): string[] {
   if (token.length < MIN_EXPOSED_TOKEN_CHARS)
     return [`api.token: ${token.length} characters is too short for listening beyond loopback (${at}): at least ${MIN_EXPOSED_TOKEN_CHARS}; ${MAKE_TOKEN}`];
   return [];
+}
+
+/** The provider must send browsers back to an address they reach: not the wildcard the API may listen on. */
+function signInProblems(config: Config): string[] {
+  const { oidc, publicUrl, listen } = config.api;
+  if (!oidc || oidc.redirectUrl || publicUrl || !/^(0\.0\.0\.0|\[::\]):/.test(listen)) return [];
+  return [`api.oidc.redirectUrl: the API listens on ${listen}, which no browser can be sent back to: set api.publicUrl (or api.oidc.redirectUrl)`];
 }
 
 async function readConfigFile(file: string): Promise<unknown> {

@@ -220,10 +220,15 @@ describe('12. not reachable from a browser page without a token', () => {
   it('beyond loopback, sign-in (api.oidc) guards the API without a token; a worker-only listen still needs one', () => {
     const base = { providers: { local: { type: 'local' } } };
     const oidc = { issuer: 'https://login.microsoftonline.com/tenant/v2.0', clientId: 'app', roles: { viewer: ['*'] } };
-    expect(() => validateConfig({ ...base, api: { listen: '0.0.0.0:8787', oidc } }, { env: {} })).not.toThrow();
-    expect(() => validateConfig({ ...base, api: { listen: '0.0.0.0:8787', oidc }, workers: { listen: '0.0.0.0:8788' } }, { env: {} })).toThrow(
-      /api.token: listening beyond loopback \(workers.listen 0.0.0.0:8788\)/,
-    );
+    expect(() => validateConfig({ ...base, api: { listen: '0.0.0.0:8787', publicUrl: 'https://srw.example.com', oidc } }, { env: {} })).not.toThrow();
+    // Where the provider sends the browser back must be an address a browser reaches.
+    expect(() => validateConfig({ ...base, api: { listen: '0.0.0.0:8787', oidc } }, { env: {} })).toThrow(/api.oidc.redirectUrl: .*set api.publicUrl/);
+    expect(() =>
+      validateConfig(
+        { ...base, api: { listen: '0.0.0.0:8787', publicUrl: 'https://srw.example.com', oidc }, workers: { listen: '0.0.0.0:8788' } },
+        { env: {} },
+      ),
+    ).toThrow(/api.token: listening beyond loopback \(workers.listen 0.0.0.0:8788\)/);
   });
 });
 
