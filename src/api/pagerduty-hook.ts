@@ -4,7 +4,8 @@
 // while the step still fails → the alert closes as resolved-by-human (its resolve goes out; the step's next
 // failure opens it again). Verified with X-PagerDuty-Signature; unknown keys are answered 200 and ignored.
 import { rememberIdentity } from './auth/authenticate';
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { digestOf } from './auth/secrets';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../util/logger';
 import { acknowledge, unacknowledge } from '../alerts/ack';
@@ -69,7 +70,7 @@ export function definePagerDutyHook(route: (method: string, path: string, handle
     rememberIdentity(req, { name: agent, role: 'operator', via: 'hook' });
     // Replays (PagerDuty's late retries, or a copy of a signed request): each event.id is applied once, and an event
     // that occurred before the incident it names opened is about an earlier incident under the same key.
-    const seen = typeof event.id === 'string' ? d.keys.webhookSeen('pagerduty', createHash('sha256').update(event.id).digest('hex')) : undefined;
+    const seen = typeof event.id === 'string' ? d.keys.webhookSeen('pagerduty', digestOf(event.id)) : undefined;
     if (seen && (await d.redis.exists(seen))) return ignore(res, log, `already applied (event ${event.id})`);
     const group = groupIdOfIncidentKey(incidentKey);
     const key = incidentKey.slice(DEDUP_PREFIX.length);

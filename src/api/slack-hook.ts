@@ -4,7 +4,8 @@
 // timestamps over 5 minutes old refused, and a request acted on once refused if it comes again. A button's value is
 // the alert's id only: what it may do is the button's own action on that one alert, looked up here.
 import { rememberIdentity } from './auth/authenticate';
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { digestOf } from './auth/secrets';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { acknowledge, unacknowledge } from '../alerts/ack';
 import { keyMatchersOf } from '../alerts/alert-key';
 import { AlertNotFoundError } from '../model/errors';
@@ -59,7 +60,7 @@ export function defineSlackHook(route: (method: string, path: string, handler: H
       throw new HttpError('SRW_INVALID_INPUT', 'X-Slack-Request-Timestamp is more than 5 minutes away');
     }
     // Within its 5 minutes a signed request could be sent again: act on each one once.
-    const digest = createHash('sha256').update(signature!).digest('hex');
+    const digest = digestOf(signature!);
     const first = await d.redis.set(d.keys.webhookSeen('slack', digest), '1', 'EX', SLACK_MAX_AGE_SECONDS * 2, 'NX');
     if (first !== 'OK') {
       log.warn('slack request refused: already acted on (a replay)');

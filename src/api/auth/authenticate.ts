@@ -4,8 +4,8 @@
 import type * as http from 'node:http';
 import type { Clock } from '../../util/clock';
 import type { Identity } from './roles';
+import { sameText } from './secrets';
 import type { SessionStore } from './sessions';
-import { sameText } from './sessions';
 import type { TokenStore } from './tokens';
 
 export interface Authenticator {

@@ -2,7 +2,6 @@
 // is discovered at start; a sign-in's secrets wait in Redis for ten minutes under a random id that a cookie of this
 // browser carries, so the browser that comes back is the one that left; the ID token's signature, issuer, audience
 // and nonce are checked by openid-client, the rest of the claims decide the role (roles.ts).
-import { createHash, randomBytes } from 'node:crypto';
 import type * as http from 'node:http';
 import type { Redis } from 'ioredis';
 import * as client from 'openid-client';
@@ -11,6 +10,7 @@ import type { Keys } from '../../store/keys';
 import { HttpError } from '../http';
 import { isLoopback } from '../guards';
 import type { RoleClaims } from './roles';
+import { cookieId, digestOf, randomId } from './secrets';
 
 export interface OidcSettings {
   issuer: string;
@@ -69,9 +69,9 @@ export class OidcSignIn {
   /** Starts a sign-in: where to send the browser, and the cookie that ties its return to this browser. */
   async start(next: string): Promise<{ location: string; cookie: string }> {
     await this.ensureReachable();
-    const id = randomBytes(32).toString('hex');
+    const id = randomId();
     const pending: PendingSignIn = { verifier: client.randomPKCECodeVerifier(), state: client.randomState(), nonce: client.randomNonce(), next };
-    await this.redis.set(this.keys.signIn(digest(id)), JSON.stringify(pending), 'EX', SIGN_IN_TTL_S);
+    await this.redis.set(this.keys.signIn(digestOf(id)), JSON.stringify(pending), 'EX', SIGN_IN_TTL_S);
     const location = client.buildAuthorizationUrl(this.config, {
       redirect_uri: this.o.redirectUrl,
       scope: this.o.scopes.join(' '),
@@ -86,9 +86,9 @@ export class OidcSignIn {
 
   /** Finishes a sign-in at the redirect: the code exchanged (PKCE), the state and the ID token (signature, iss, aud, nonce) checked. */
   async finish(req: http.IncomingMessage, url: URL): Promise<SignedIn> {
-    const id = new RegExp(`(?:^|;\\s*)${SIGN_IN_COOKIE}=([0-9a-f]{64})(?:;|$)`).exec(req.headers.cookie ?? '')?.[1];
+    const id = cookieId(req, SIGN_IN_COOKIE);
     // Taken once: a code and its secrets cannot be replayed.
-    const raw = id ? await this.redis.getdel(this.keys.signIn(digest(id))) : null;
+    const raw = id ? await this.redis.getdel(this.keys.signIn(digestOf(id))) : null;
     if (!raw) throw new HttpError('SRW_SIGN_IN_FAILED', 'this sign-in was not started in this browser, or is over 10 minutes old: sign in again');
     const pending = JSON.parse(raw) as PendingSignIn;
     const error = url.searchParams.get('error');
@@ -144,8 +144,4 @@ function isUnreachable(err: unknown): boolean {
 function reasonOf(err: unknown): string {
   const e = err as { message?: string; cause?: { message?: string; code?: string } };
   return [e.message, e.cause?.code ?? e.cause?.message].filter(Boolean).join(': ');
-}
-
-function digest(id: string): string {
-  return createHash('sha256').update(id).digest('hex');
 }

@@ -3,12 +3,13 @@
 // absolute lifetime is over, at sign-out (deleted: the cookie opens nothing after, wherever it was copied), when the
 // bootstrap token changes (a token session names the token it was opened with), or when the config no longer gives
 // its user a role (a signed-in user's role is read again from the config at every request).
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type * as http from 'node:http';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../../store/keys';
 import type { Clock } from '../../util/clock';
 import type { Identity, Role, RoleClaims } from './roles';
+import { cookieId, digestOf, randomId, sameText } from './secrets';
 
 export const SESSION_COOKIE = 'srw_session';
 
@@ -46,23 +47,24 @@ export class SessionStore {
 
   /** Opens a session for a user (with their claims) or the bootstrap token; returns the Set-Cookie header that carries it. */
   async open(s: { identity: Identity; claims?: RoleClaims }): Promise<string> {
-    const id = randomBytes(32).toString('hex');
+    const id = randomId();
     const stored: StoredSession = {
       ...s,
       ...(s.identity.via === 'api-token' && this.o.token ? { tokenMark: tokenMark(this.o.token) } : {}),
       absoluteUntil: this.o.clock.now() + this.o.settings.absoluteMs,
     };
-    await this.redis.set(this.keys.session(digest(id)), JSON.stringify(stored), 'PX', Math.min(this.o.settings.idleMs, this.o.settings.absoluteMs));
+    await this.redis.set(this.keys.session(digestOf(id)), JSON.stringify(stored), 'PX', Math.min(this.o.settings.idleMs, this.o.settings.absoluteMs));
     // No `Secure`: the daemon speaks plain HTTP (behind TLS, the proxy's cookie rules apply to its own).
     return `${SESSION_COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(this.o.settings.absoluteMs / 1000)}`;
   }
 
   /** Who the request's session is, if it is open and still valid; its idle clock starts again. */
   async identityOf(req: http.IncomingMessage): Promise<Identity | undefined> {
-    const id = sessionIdOf(req);
+    const id = cookieId(req, SESSION_COOKIE);
     if (!id) return undefined;
-    const key = this.keys.session(digest(id));
-    const raw = await this.redis.get(key);
+    const key = this.keys.session(digestOf(id));
+    // Read and used at once (the idle clock restarts): one round trip a request. The absolute end is checked below.
+    const raw = await this.redis.getex(key, 'PX', this.o.settings.idleMs);
     const stored = raw ? parseSession(raw) : undefined;
     if (!stored) return undefined;
     const identity = this.stillValid(stored);
@@ -71,14 +73,13 @@ export class SessionStore {
       await this.redis.del(key);
       return undefined;
     }
-    await this.redis.pexpire(key, Math.min(this.o.settings.idleMs, left));
     return identity;
   }
 
   /** Ends the request's session (sign-out). */
   async close(req: http.IncomingMessage): Promise<void> {
-    const id = sessionIdOf(req);
-    if (id) await this.redis.del(this.keys.session(digest(id)));
+    const id = cookieId(req, SESSION_COOKIE);
+    if (id) await this.redis.del(this.keys.session(digestOf(id)));
   }
 
   /** The session's identity as the config stands now: the token it was opened with, the role its user has today. */
@@ -94,10 +95,6 @@ export function clearedSessionCookie(): string {
   return `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`;
 }
 
-function sessionIdOf(req: http.IncomingMessage): string | undefined {
-  return new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([0-9a-f]{64})(?:;|$)`).exec(req.headers.cookie ?? '')?.[1];
-}
-
 function parseSession(raw: string): StoredSession | undefined {
   try {
     const s = JSON.parse(raw) as StoredSession;
@@ -107,19 +104,7 @@ function parseSession(raw: string): StoredSession | undefined {
   }
 }
 
-/** A session is stored under a digest of its id: the keys in Redis are not cookies one could copy. */
-function digest(id: string): string {
-  return createHash('sha256').update(id).digest('hex');
-}
-
 /** Which token a session was opened with, without keeping the token: a changed token ends every session. */
 function tokenMark(token: string): string {
   return createHmac('sha256', token).update('steprun-watch dashboard session').digest('hex');
-}
-
-/** Two texts are equal (constant time: a token or a mark). */
-export function sameText(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -1,10 +1,11 @@
 // Personal and machine API tokens: made by an admin (`steprun-watch tokens create`, POST /tokens), shown once, kept
 // only as a digest with a name, a role and an optional expiry; used as `Authorization: Bearer <token>`.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../../store/keys';
 import { AlreadyExistsError, InvalidInputError, TokenNotFoundError } from '../../model/errors';
 import type { Role } from './roles';
+import { digestOf } from './secrets';
 import { parseDurationMs } from '../../util/duration';
 
 export interface ApiToken {
@@ -69,11 +70,6 @@ export class TokenStore {
     }
     return record;
   }
-}
-
-/** A token is stored under its SHA-256: 32 random bytes need no salt or slow hash (nothing to guess), and Redis holds no token. */
-function digestOf(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
 }
 
 /** `expires` of a new token: a duration such as "90d". */

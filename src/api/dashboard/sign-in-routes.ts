@@ -5,7 +5,8 @@ import type * as http from 'node:http';
 import type { ApiDeps, Handler } from '../deps';
 import { HttpError, statusOf } from '../http';
 import type { Identity } from '../auth/roles';
-import { clearedSessionCookie, sameText } from '../auth/sessions';
+import { sameText } from '../auth/secrets';
+import { clearedSessionCookie } from '../auth/sessions';
 import type { SafeHtml } from './html';
 import { loginPage, signedInPage, signInProblemPage } from './pages/login';
 
