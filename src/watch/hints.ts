@@ -115,7 +115,10 @@ export class HintRouter {
       now,
     );
     this.o.onHint?.(h.provider, 'polled');
-    this.remember(runKey(h), Math.min(...polls.map((p) => p.pollAt)), now);
+    // Only a poll of the run's own track serves the run's next hints: a poll of its experiment track (the run had no
+    // track yet) adds that track, and the run's later changes must reach it.
+    const runPolls = polls.filter((p) => runTrackIds.includes(p.trackId));
+    if (runPolls.length) this.remember(runKey(h), Math.min(...runPolls.map((p) => p.pollAt)), now);
     return polls.map((p) => p.trackId);
   }
 }

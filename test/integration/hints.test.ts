@@ -126,4 +126,18 @@ describe('hint router', () => {
       expect(job!.opts.delay).toBeGreaterThan(900);
     },
   );
+
+  it('a hint that could only reach the experiment track (the run had no track yet) does not hold back the run track found since', async () => {
+    // A new run's first writes are hinted to its experiment track, whose poll adds the run's own track; the run's
+    // next writes (its steps failing) must reach that track, not wait for the experiment's hinted poll to pass (a
+    // pushed provider polls a changed run track again only at the max interval: such a change went unseen for 5 min).
+    const tracks = new TrackStore(redis, keys, systemClock);
+    const experiment = trackFromRequest({ provider: 'local', experiment: 'fresh' }, 'cli', Date.now());
+    await tracks.add(experiment);
+    const r = router();
+    expect(await r.hint({ provider: 'local', experiment: 'fresh', pipelineRunId: 'fresh_1' })).toEqual([experiment.id]);
+    const runTrack = trackFromRequest({ provider: 'local', experiment: 'fresh', pipelineRun: 'fresh_1' }, 'experiment', Date.now(), experiment.id);
+    await tracks.add(runTrack);
+    expect(await r.hint({ provider: 'local', experiment: 'fresh', pipelineRunId: 'fresh_1' })).toEqual([runTrack.id]);
+  });
 });
