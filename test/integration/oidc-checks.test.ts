@@ -91,6 +91,19 @@ it.each([
   expect(done.text).toContain('sign-in refused');
 });
 
+it('refuses an ID token signed by a key the provider does not publish (a forgery), whatever its claims', async () => {
+  const s = await start();
+  rogue.claims = { nonce: s.nonce };
+  rogue.forge = true;
+  try {
+    const done = await callback(s);
+    expect(done.status).toBe(401);
+    expect(done.session).toBeUndefined();
+  } finally {
+    rogue.forge = false;
+  }
+});
+
 it('refuses a callback from another browser (no sign-in cookie), and the same callback twice', async () => {
   const s = await start();
   rogue.claims = { nonce: s.nonce };

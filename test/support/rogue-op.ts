@@ -9,6 +9,8 @@ export class RogueOpenIdProvider {
   issuer = '';
   /** Claims of the next ID token, over the right ones (iss, aud, sub, iat, exp). */
   claims: Record<string, unknown> = {};
+  /** Sign the next ID tokens with a key that is not the one published (a forged token). */
+  forge = false;
   private server?: http.Server;
   private readonly key: KeyObject;
   private readonly jwk: Record<string, unknown>;
@@ -63,6 +65,7 @@ export class RogueOpenIdProvider {
     const payload = { iss: this.issuer, aud: this.clientId, sub: 'rogue-user', email: 'someone@example.com', iat: now, exp: now + 300, ...this.claims };
     const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const signed = `${part({ alg: 'RS256', kid: 'rogue-1', typ: 'JWT' })}.${part(payload)}`;
-    return `${signed}.${sign('RSA-SHA256', Buffer.from(signed), this.key).toString('base64url')}`;
+    const key = this.forge ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey : this.key;
+    return `${signed}.${sign('RSA-SHA256', Buffer.from(signed), key).toString('base64url')}`;
   }
 }

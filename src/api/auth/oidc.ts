@@ -51,12 +51,15 @@ export class OidcSignIn {
   static async discover(o: OidcSettings, redis: Redis, keys: Keys): Promise<OidcSignIn> {
     const issuer = new URL(o.issuer);
     // Plain HTTP only for a provider on this host (a test's, a developer's): tokens never cross a network in clear.
-    const execute = issuer.protocol === 'http:' && isLoopback(issuer.hostname.replace(/^\[|\]$/g, '')) ? [client.allowInsecureRequests] : [];
+    const insecure = issuer.protocol === 'http:' && isLoopback(issuer.hostname.replace(/^\[|\]$/g, ''));
+    // The ID token's signature is checked against the provider's published keys too (openid-client's default trusts
+    // the TLS channel of the token endpoint alone).
+    const execute = [client.enableNonRepudiationChecks, ...(insecure ? [client.allowInsecureRequests] : [])];
     try {
       const config = await client.discovery(issuer, o.clientId, o.clientSecret, undefined, { execute, timeout: PROVIDER_TIMEOUT_S });
       return new OidcSignIn(config, o, redis, keys);
     } catch (err) {
-      const why = issuer.protocol === 'http:' && execute.length === 0 ? 'plain http is only allowed for a provider on this host' : reasonOf(err);
+      const why = issuer.protocol === 'http:' && !insecure ? 'plain http is only allowed for a provider on this host' : reasonOf(err);
       throw new ConfigInvalidError(`api.oidc.issuer: cannot discover the OpenID Provider at ${o.issuer} (${why})`);
     }
   }
