@@ -4,6 +4,7 @@
 import type * as http from 'node:http';
 import type { ApiDeps, Handler } from '../deps';
 import { HttpError, statusOf } from '../http';
+import type { OidcSignIn } from '../auth/oidc';
 import type { Identity } from '../auth/roles';
 import { sameText } from '../auth/secrets';
 import { clearedSessionCookie } from '../auth/sessions';
@@ -84,43 +85,38 @@ function defineOidcSignIn(route: Route, d: ApiDeps, show: Show): void {
       status,
     });
   };
-  route(
-    'GET',
-    '/ui/oidc/start',
-    async (_req, res, _p, url) => {
-      try {
-        if (!people.oidc) throw new HttpError('SRW_NOT_FOUND', 'sign-in with an OpenID Provider is not configured (api.oidc)');
-        const { location, cookie } = await people.oidc.start(safeNext(url.searchParams.get('next')));
-        res.writeHead(302, { location, 'set-cookie': cookie }).end();
-      } catch (err) {
-        problem(res, url, err);
-      }
-    },
-    'open',
-  );
-  route(
-    'GET',
-    '/ui/oidc/callback',
-    async (req, res, _p, url) => {
-      try {
-        if (!people.oidc) throw new HttpError('SRW_NOT_FOUND', 'sign-in with an OpenID Provider is not configured (api.oidc)');
-        const signedIn = await people.oidc.finish(req, url);
-        const role = people.roleOf?.(signedIn.claims);
-        if (!role) {
-          d.authFailed?.(req);
-          throw new HttpError('SRW_SIGN_IN_FAILED', `${signedIn.name} signed in, but no role in api.oidc.roles names them: ask an admin to add them`);
+  /** A step of the sign-in: the provider configured, and any failure shown as a page saying why. */
+  const step = (path: string, act: (oidc: OidcSignIn, req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<void>) =>
+    route(
+      'GET',
+      path,
+      async (req, res, _p, url) => {
+        try {
+          if (!people.oidc) throw new HttpError('SRW_NOT_FOUND', 'sign-in with an OpenID Provider is not configured (api.oidc)');
+          await act(people.oidc, req, res, url);
+        } catch (err) {
+          problem(res, url, err);
         }
-        const identity: Identity = { name: signedIn.name, role, via: 'oidc', subject: signedIn.claims.sub };
-        const cookie = await people.sessions.open({ identity, claims: signedIn.claims });
-        await audit(d, identity, 'sign in', req, 'ok');
-        res.setHeader('set-cookie', cookie);
-        show(res, url, 'Signed in', signedInPage(signedIn.next), { live: false, refreshTo: signedIn.next });
-      } catch (err) {
-        problem(res, url, err);
-      }
-    },
-    'open',
-  );
+      },
+      'open',
+    );
+  step('/ui/oidc/start', async (oidc, _req, res, url) => {
+    const { location, cookie } = await oidc.start(safeNext(url.searchParams.get('next')));
+    res.writeHead(302, { location, 'set-cookie': cookie }).end();
+  });
+  step('/ui/oidc/callback', async (oidc, req, res, url) => {
+    const signedIn = await oidc.finish(req, url);
+    const role = people.roleOf?.(signedIn.claims);
+    if (!role) {
+      d.authFailed?.(req);
+      throw new HttpError('SRW_SIGN_IN_FAILED', `${signedIn.name} signed in, but no role in api.oidc.roles names them: ask an admin to add them`);
+    }
+    const identity: Identity = { name: signedIn.name, role, via: 'oidc', subject: signedIn.claims.sub };
+    const cookie = await people.sessions.open({ identity, claims: signedIn.claims });
+    await audit(d, identity, 'sign in', req, 'ok');
+    res.setHeader('set-cookie', cookie);
+    show(res, url, 'Signed in', signedInPage(signedIn.next), { live: false, refreshTo: signedIn.next });
+  });
 }
 
 async function audit(d: ApiDeps, who: Identity, action: string, req: http.IncomingMessage, result: string): Promise<void> {
