@@ -6,7 +6,9 @@
 // receivers) and of Redis per alert; after the failure wave, Redis bytes per open alert by key family (target ≤ 1 KB).
 // The resolve wave's target is the group interval + 2 s: a group tells what resolved at its next flush (Alertmanager's
 // rule), not after a wait.
-// Usage: npm run bench:storm [-- --groups 1000 --steps 10 --wait 5 --interval 30]
+// The receivers run in a process of their own (they stand for PagerDuty and Slack); `--inline-receivers` runs them in
+// this process, as before 2026-12-07 (their HTTP parsing then shares the daemon's thread).
+// Usage: npm run bench:storm [-- --groups 1000 --steps 10 --wait 5 --interval 30 --inline-receivers]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
@@ -17,6 +19,7 @@ import type { WatchEvent } from '../src/store/events';
 import { createLogger } from '../src/util/logger';
 import { stepEvent } from '../test/support/rig-events';
 import { WebhookReceiver, type Received } from '../test/support/webhook-receiver';
+import { ReceiversProcess } from './receivers-process';
 import { arg, dropPrefix, round, until } from './support';
 
 const GROUPS = arg('groups', 1000);
@@ -25,6 +28,7 @@ const WAIT_S = arg('wait', 5);
 /** The group interval: a pager's incident tells what resolved at its next flush, as Alertmanager does. */
 const INTERVAL_S = arg('interval', 30);
 const ALERTS = GROUPS * STEPS;
+const INLINE = process.argv.includes('--inline-receivers');
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = 'storm-bench';
 
@@ -104,7 +108,7 @@ async function appendWave(redis: Redis, keys: Keys, failing: boolean): Promise<W
 async function measure(
   redis: Redis,
   wave: Wave,
-  receiver: WebhookReceiver,
+  receiver: { received: Received[] },
   o: { from: number; counts: (r: Received) => boolean; groupOf: (r: Received) => string | undefined; targetSeconds: number },
 ) {
   const { from, counts, groupOf } = o;
@@ -125,18 +129,28 @@ async function measure(
   };
 }
 
+/** The pager's and the chat's receivers: in a child process, or (`--inline-receivers`) in this one. */
+async function receivers(): Promise<{ pager: { received: Received[] }; chat: { received: Received[] }; urls: string[]; close(): Promise<void> }> {
+  if (INLINE) {
+    const [pager, chat] = [new WebhookReceiver(), new WebhookReceiver()];
+    const urls = [await pager.start(), await chat.start()];
+    return { pager, chat, urls, close: async () => void (await Promise.all([pager.close(), chat.close()])) };
+  }
+  const child = await ReceiversProcess.start(2);
+  return { pager: { received: child.received[0]! }, chat: { received: child.received[1]! }, urls: child.urls, close: () => child.close() };
+}
+
 async function main(): Promise<void> {
   const redis = new Redis(REDIS_URL);
   await dropPrefix(redis, prefix);
   const keys = new Keys(prefix);
-  const pager = new WebhookReceiver();
-  const chat = new WebhookReceiver();
+  const { pager, chat, urls, close } = await receivers();
   const group = { by: ['pipelineRunId'], wait: `${WAIT_S}s`, interval: `${INTERVAL_S}s` };
   const config = validateConfig({
     redis: { url: REDIS_URL, prefix },
     notifiers: {
-      pager: { type: 'webhook', format: 'pagerduty', url: await pager.start(), routingKey: 'R0UT1NG' },
-      chat: { type: 'webhook', format: 'slack', url: await chat.start() },
+      pager: { type: 'webhook', format: 'pagerduty', url: urls[0], routingKey: 'R0UT1NG' },
+      chat: { type: 'webhook', format: 'slack', url: urls[1] },
     },
     routes: [{ match: { type: ['steprun.failed'] }, notify: ['pager', 'chat'], group }],
     log: { level: process.env.BENCH_LOG ?? 'error' },
@@ -176,13 +190,12 @@ async function main(): Promise<void> {
   process.stderr.write(`resolve wave: ${JSON.stringify(resolveWave)}\n`);
 
   await daemon.stop();
-  await pager.close();
-  await chat.close();
+  await close();
   await dropPrefix(redis, prefix);
   redis.disconnect();
   const results = {
     date: new Date().toISOString(),
-    setup: { groups: GROUPS, steps: STEPS, waitSeconds: WAIT_S, intervalSeconds: INTERVAL_S },
+    setup: { groups: GROUPS, steps: STEPS, waitSeconds: WAIT_S, intervalSeconds: INTERVAL_S, receivers: INLINE ? 'this process' : 'their own process' },
     failWave: { ...failWave, dispatchedAfterLastEventSeconds: dispatched },
     memory,
     resolveWave,

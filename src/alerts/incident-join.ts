@@ -18,6 +18,8 @@ export interface IncidentJoin {
   notBefore?: number;
   /** The alert is in this group already (another failure of it, silenced or held): nothing to join. */
   already?: boolean;
+  /** When a new group's wait starts (the watcher's sight of the alert); now when not given. */
+  since?: number;
 }
 
 /**

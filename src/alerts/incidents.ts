@@ -41,8 +41,18 @@ export class IncidentStore {
     private readonly scripts: Scripts = new Scripts(redis, keys),
   ) {}
 
-  /** An alert joins the group (made if new); returns when the group flushes next. Safe to replay. */
-  async join(groupId: string, settings: IncidentSettings, member: { key: string; openedBy: string }, now: number, notBefore = 0): Promise<number> {
+  /**
+   * An alert joins the group (made if new: its wait starts `since`, when the watcher saw the alert); returns when the
+   * group flushes next. Safe to replay.
+   */
+  async join(
+    groupId: string,
+    settings: IncidentSettings,
+    member: { key: string; openedBy: string },
+    now: number,
+    notBefore = 0,
+    since = now,
+  ): Promise<number> {
     const fields = {
       notifier: settings.notifier,
       route: settings.route,
@@ -52,7 +62,7 @@ export class IncidentStore {
       repeatMs: settings.repeatMs ?? 0,
       ackExpiresMs: settings.ackExpiresMs ?? 0,
     };
-    return (await this.scripts.joinIncident({ groupId, now, member, notBefore, settings: fields }))!;
+    return (await this.scripts.joinIncident({ groupId, now, member, notBefore, since, settings: fields }))!;
   }
 
   /** Something about the group's alerts changed (one resolved): it flushes when Alertmanager would look again. */

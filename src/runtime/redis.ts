@@ -3,6 +3,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { maskUrl } from '../util/logger';
 import { RedisUnavailableError } from '../model/errors';
+import { coalesceWrites } from './coalesced-writes';
 
 /** Where Redis is: `config.redis` (url, or cluster seed nodes, or sentinels and the master's name). */
 export interface RedisTarget {
@@ -52,14 +53,23 @@ export function connectRedis(o: RedisConnectOptions): Redis {
       maxRedirections: 16,
       redisOptions: { ...perNode, password: t.password },
     });
+    cluster.on('+node', (nodeConnection: Redis) => coalesceWrites(nodeConnection));
     return cluster as unknown as Redis;
   }
   if (t.sentinels) {
     // Asking the sentinels has its own retry loop: the CLI must fail fast there too (a master they do not know).
     const sentinelRetryStrategy = o.mode === 'cli' ? (times: number) => (times > 2 ? null : 200) : (times: number) => Math.min(200 * times, 2000);
-    return new Redis({ ...options, sentinels: t.sentinels.map(node), name: t.name, password: t.password, sentinelPassword: t.password, sentinelRetryStrategy });
+    return coalesced(
+      new Redis({ ...options, sentinels: t.sentinels.map(node), name: t.name, password: t.password, sentinelPassword: t.password, sentinelRetryStrategy }),
+    );
   }
-  return new Redis(t.url, options);
+  return coalesced(new Redis(t.url, options));
+}
+
+/** The connection, its writes coalesced per tick (coalesced-writes.ts). */
+function coalesced(redis: Redis): Redis {
+  coalesceWrites(redis);
+  return redis;
 }
 
 /** Connects a CLI client now, turning "nothing listens there" into one clear error. */

@@ -53,9 +53,11 @@ export abstract class AlertScripts extends OutboxScripts {
     eventId: string;
     eventJson: string;
     keepMs: number;
+    /** When the wait starts (at most now): when the watcher saw the event. */
+    since?: number;
   }): Promise<{ generation: number; flushAt: number }> {
     const [waitMs, intervalMs] = a.timing === 'own' ? [-1, 0] : [a.timing.waitMs, a.timing.intervalMs];
-    const argv = [a.now, waitMs, intervalMs, a.eventId, a.eventJson, a.keepMs];
+    const argv = [a.now, waitMs, intervalMs, a.eventId, a.eventJson, a.keepMs, a.since ?? a.now];
     const [generation, flushAt] = await this.call<[number, number]>('addToGroup', [this.keys.group(a.groupId)], argv);
     return { generation, flushAt };
   }
@@ -68,7 +70,8 @@ export abstract class AlertScripts extends OutboxScripts {
   /** A member joins an incident group (none: a touch); its next flush time, or undefined for a gone group (joinIncident-3.lua). */
   async joinIncident(a: IncidentJoinArgs): Promise<number | undefined> {
     const k = this.keys;
-    const argv = [a.groupId, a.now, a.member?.key ?? '', a.member?.openedBy ?? '', a.notBefore ?? 0, ...Object.entries(a.settings ?? {}).flat()];
+    const since = a.since ?? a.now;
+    const argv = [a.groupId, a.now, a.member?.key ?? '', a.member?.openedBy ?? '', a.notBefore ?? 0, since, ...Object.entries(a.settings ?? {}).flat()];
     const due = await this.call<number>('joinIncident', [k.incident(a.groupId), k.incidentMembers(a.groupId), k.incidentsDue], argv);
     return due < 0 ? undefined : due;
   }

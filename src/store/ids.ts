@@ -1,8 +1,9 @@
 // Every idempotency id (track, poll job, event, delivery) is built here: BullMQ job ids must not contain ':'.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
+/** SHA-256 of the parts, hex, cut to `length`: the one-shot hash (a storm's flushes make tens of thousands of ids). */
 function digest(parts: (string | number)[], length: number): string {
-  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, length);
+  return hash('sha256', parts.join('\0'), 'hex').slice(0, length);
 }
 
 export type TrackKind = 'step' | 'pipeline' | 'experiment';

@@ -34,6 +34,8 @@ export interface IncidentJoinArgs {
   member?: { key: string; openedBy: string };
   /** A held route: not before then (ms). */
   notBefore?: number;
+  /** A new group's first alert's time, which starts its wait (at most now): when the watcher saw it. */
+  since?: number;
   /** The group's settings, field by field (a join). */
   settings?: Record<string, string | number>;
 }

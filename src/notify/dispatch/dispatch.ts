@@ -255,7 +255,7 @@ export class Dispatcher {
           for (const r of repeats) await alerts?.scheduleRepeat(key, r.notifier, r.every, state.now);
           for (const m of muted) await alerts?.watchMuted(key, m.notifier, m.at);
           // After the alert is open: a flush that sees the member sees its alert.
-          for (const j of joins) await this.o.incidents?.join(j.groupId, j.settings, { key, openedBy: event.id }, state.now, j.notBefore);
+          for (const j of joins) await this.o.incidents?.join(j.groupId, j.settings, { key, openedBy: event.id }, state.now, j.notBefore, j.since);
         },
       });
     } else if (state.isOpen(key, resolvesOnlyOpenedBy(action))) {

@@ -8,6 +8,9 @@ import type { Logger } from '../../util/logger';
 /** How often the ticker looks for due flushes (ms): a group's wait is kept to within this. */
 const TICK_MS = 250;
 
+/** Flushes claimed at once; a tick claims again while a claim comes back full (a storm's groups come due together). */
+const CLAIM_AT_ONCE = 200;
+
 /**
  * Turns due incident flushes into delivery jobs: a group's wait, interval and repeat, an acknowledgement, a silence
  * ending — everything that should make a group look again — is a due time in one sorted set, read here.
@@ -34,13 +37,18 @@ export class IncidentTicker {
     await this.running;
   }
 
-  /** Claims what is due and adds its flush jobs; returns how many. */
+  /** Claims everything due and adds its flush jobs; returns how many. */
   async tick(): Promise<number> {
-    const due = await this.o.incidents.claimDue(this.o.clock.now());
-    if (due.length === 0) return 0;
-    await this.o.deliverQueue.addBulk(
-      due.map(({ groupId: id, dueAt }) => ({ name: 'incident', data: { incident: { id } }, opts: { jobId: incidentFlushJobId(id, dueAt) } })),
-    );
-    return due.length;
+    let claimed = 0;
+    for (;;) {
+      const due = await this.o.incidents.claimDue(this.o.clock.now(), CLAIM_AT_ONCE);
+      if (due.length) {
+        await this.o.deliverQueue.addBulk(
+          due.map(({ groupId: id, dueAt }) => ({ name: 'incident', data: { incident: { id } }, opts: { jobId: incidentFlushJobId(id, dueAt) } })),
+        );
+      }
+      claimed += due.length;
+      if (due.length < CLAIM_AT_ONCE) return claimed;
+    }
   }
 }

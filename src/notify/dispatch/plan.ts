@@ -61,7 +61,8 @@ export function planIncident(
   const touched = join ? undefined : incidentOfResolve(deps.policy, e, d.notifier);
   if (!join && !touched) return false;
   if (join) {
-    if (!join.already) joins.push(join);
+    // A new group's wait starts at the watcher's sight of this alert (waitStartOf).
+    if (!join.already) joins.push({ ...join, since: waitStartOf(e, join.settings.waitMs, deps.clock.now()) });
     notes.told[d.notifier] = incidentMarker(join.groupId);
     if (d.outcome === 'silenced') deps.onSilenced?.(d.notifier);
   } else plan.alertSteps.push({ key: e.alertKey ?? e.id, run: async () => void (await deps.incidents?.touch(touched!, deps.clock.now())) });
@@ -114,9 +115,10 @@ export function planDelivery(event: WatchEvent, d: Decision, plan: DispatchPlan,
  */
 export async function planGrouped(scripts: Scripts, event: WatchEvent, d: Decision, now: number, plan: DispatchPlan): Promise<string> {
   const gid = d.intoGroup ?? groupId(d.route, d.notifier, d.group!.values);
-  const timing = d.intoGroup ? ('own' as const) : { waitMs: Math.max(d.group!.wait, (d.holdUntil ?? 0) - now), intervalMs: d.group!.interval };
+  const since = d.intoGroup ? now : waitStartOf(event, d.group!.wait, now);
+  const timing = d.intoGroup ? ('own' as const) : { waitMs: Math.max(d.group!.wait, (d.holdUntil ?? 0) - since), intervalMs: d.group!.interval };
   const eventJson = JSON.stringify(messageFor(event, d, undefined));
-  const { generation, flushAt } = await scripts.addToGroup({ groupId: gid, now, timing, eventId: event.id, eventJson, keepMs: GROUP_KEEP_MS });
+  const { generation, flushAt } = await scripts.addToGroup({ groupId: gid, now, since, timing, eventId: event.id, eventJson, keepMs: GROUP_KEEP_MS });
   if (generation === 0) return planDelivery(event, d, plan, now);
   const id = groupDeliveryId(gid, generation, d.notifier);
   if (plan.groupDeliveries.has(id)) return id;
@@ -129,6 +131,17 @@ export async function planGrouped(scripts: Scripts, event: WatchEvent, d: Decisi
     opts: { jobId: deliveryJobId(id), delay: Math.max(0, flushAt - now) },
   });
   return id;
+}
+
+/**
+ * When a group's wait starts for an event that opens it: when the watcher saw the event, as Alertmanager counts from
+ * the alert's arrival, so that a dispatcher a few seconds behind (a storm) does not add its lag to every group's first
+ * message. An event seen longer ago than the whole wait is a backlog (a daemon that was down, a dispatcher far
+ * behind): its group waits from now, to gather what follows it in the backlog rather than go out at once half full.
+ */
+export function waitStartOf(event: Pick<WatchEvent, 'detectedAt'>, waitMs: number, now: number): number {
+  const seen = event.detectedAt;
+  return Number.isFinite(seen) && seen <= now && now - seen <= waitMs ? seen : now;
 }
 
 /** The event as one notifier is sent it: an update says "still failing (n×)"; a route's pager severity and annotations. */

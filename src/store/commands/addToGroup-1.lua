@@ -9,12 +9,14 @@
     KEYS[1] group hash
     ARGV[1] now (ms)   ARGV[2] wait (ms), or -1: the group's own   ARGV[3] interval (ms)   ARGV[4] event id
     ARGV[5] event json   ARGV[6] keep (ms): how long a group's records outlive its last event
+    ARGV[7] when the wait starts (ms, at most now): when the watcher saw the event (see waitStartOf in plan.ts)
   Output:
     {generation, flush time (ms)} of the generation that holds the event; {0, 0} for wait -1 and no group
 ]]
 local groupKey = KEYS[1]
 local now, wait, interval = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local eventId, eventJson, keepMs = ARGV[4], ARGV[5], ARGV[6]
+local since = tonumber(ARGV[7] or ARGV[1])
 
 if wait < 0 then
   local own = redis.call('HMGET', groupKey, 'wait', 'interval')
@@ -35,7 +37,7 @@ if gen == 0 or redis.call('HGET', groupKey, 'closed') == '1' then
   -- Alertmanager's group_interval: a group that was just sent waits this long before the next notification
   -- (the same rule as groupFlushAt in src/alerts/timing.ts).
   local flushed = tonumber(redis.call('HGET', groupKey, 'flushedAt') or '0')
-  local flushAt = math.max(now + wait, flushed + interval)
+  local flushAt = math.max(since + wait, flushed + interval)
   redis.call('HSET', groupKey, 'gen', gen, 'closed', 0, 'flushAt:' .. gen, flushAt, 'wait', wait, 'interval', interval)
 end
 redis.call('HSET', groupKey, eventField, gen)

@@ -1,6 +1,6 @@
 --[[
   An alert joins its incident group (or, with no member, a change of a member asks for a flush): the group is made
-  if new (its first alert's time starts the wait), the member noted with the event that opened its alert, and the
+  if new (its first alert's time starts the wait: when the watcher saw it), the member noted with the event that opened its alert, and the
   group's next flush brought forward to when Alertmanager would look again: `wait` after the group's first alert,
   at most every `interval` after its last flush, never before `notBefore` (a held route). A touch of a group that
   is gone (every alert resolved and told) does nothing.
@@ -8,18 +8,19 @@
   Input:
     KEYS[1] group hash   KEYS[2] members hash   KEYS[3] due zset (group id -> next flush, ms)
     ARGV[1] group id   ARGV[2] now (ms)   ARGV[3] member key ('' for a touch)   ARGV[4] member value (its alert's
-    opening event)   ARGV[5] notBefore (ms)   ARGV[6..] field, value, ... of the group's settings (a join only)
+    opening event)   ARGV[5] notBefore (ms)   ARGV[6] the first alert's time (ms, at most now)
+    ARGV[7..] field, value, ... of the group's settings (a join only)
   Output:
     the group's next flush time (ms), or -1 when a touched group is gone
 ]]
 local groupKey, membersKey, dueKey = KEYS[1], KEYS[2], KEYS[3]
-local gid, now, member, value, notBefore = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
+local gid, now, member, value, notBefore, since = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
 
 if member == '' then
   if redis.call('EXISTS', groupKey) == 0 then return -1 end
 else
-  redis.call('HSETNX', groupKey, 'firstAt', now)
-  if #ARGV > 5 then redis.call('HSET', groupKey, unpack(ARGV, 6)) end
+  redis.call('HSETNX', groupKey, 'firstAt', since)
+  if #ARGV > 6 then redis.call('HSET', groupKey, unpack(ARGV, 7)) end
   redis.call('HSET', membersKey, member, value)
 end
 
