@@ -96,11 +96,13 @@ async function dispatchedAfter(redis: Redis, keys: Keys, since: number): Promise
 async function appendWave(redis: Redis, keys: Keys, failing: boolean): Promise<Wave> {
   const cpuStart = process.cpuUsage();
   const redisCpuStart = await redisCpuSeconds(redis);
+  const firstEventAt = Date.now();
   for (let g = 0; g < GROUPS; g += 100) {
     const p = redis.pipeline();
     for (let i = g; i < Math.min(GROUPS, g + 100); i++) for (let s = 0; s < STEPS; s++) p.xadd(keys.events, '*', 'event', JSON.stringify(event(i, s, failing)));
     await p.exec();
   }
+  process.stderr.write(`appended ${GROUPS * STEPS} events in ${Date.now() - firstEventAt} ms\n`);
   return { lastEventAt: Date.now(), cpuStart, redisCpuStart };
 }
 
@@ -117,9 +119,12 @@ async function measure(
   const firstOf = new Map<string, number>();
   for (const r of accepted()) if (!firstOf.has(groupOf(r)!)) firstOf.set(groupOf(r)!, r.at);
   const lastFirst = Math.max(...firstOf.values());
+  const firstFirst = Math.min(...firstOf.values());
   const cpu = process.cpuUsage(wave.cpuStart);
   const redisCpu = (await redisCpuSeconds(redis)) - wave.redisCpuStart;
   return {
+    // The wave of first notifications: when its first and its last arrived.
+    firstFirstNotificationAfterLastEventSeconds: round((firstFirst - wave.lastEventAt) / 1000),
     lastFirstNotificationAfterLastEventSeconds: round((lastFirst - wave.lastEventAt) / 1000),
     targetSeconds: o.targetSeconds,
     notifications: accepted().length,
