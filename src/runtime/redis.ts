@@ -66,7 +66,7 @@ export function connectRedis(o: RedisConnectOptions): Redis {
   return coalesced(new Redis(t.url, options));
 }
 
-/** The connection, its writes coalesced per tick (coalesced-writes.ts). */
+/** The connection, its writes coalesced per event-loop turn (coalesced-writes.ts). */
 function coalesced(redis: Redis): Redis {
   coalesceWrites(redis);
   return redis;

@@ -1,4 +1,4 @@
-// A daemon connection sends the commands of one tick in one socket write (runtime/coalesced-writes.ts), and that
+// A daemon connection sends the commands of one turn of the event loop in one socket write (runtime/coalesced-writes.ts), and that
 // changes nothing else: every command answers, in order, and a reconnect's new socket is coalesced too.
 import type { Redis } from 'ioredis';
 import type { Socket } from 'node:net';
@@ -38,7 +38,7 @@ async function hundredCommands(): Promise<number[]> {
   return Promise.all(sent);
 }
 
-it("a tick's hundred commands go in one write, and each answers in order", async () => {
+it("a turn's hundred commands go in one write, and each answers in order", async () => {
   let answers: number[] = [];
   const writes = await socketWrites(async () => (answers = await hundredCommands()));
   expect(writes).toBe(1);
