@@ -45,14 +45,7 @@ export class IncidentStore {
    * An alert joins the group (made if new: its wait starts `since`, when the watcher saw the alert); returns when the
    * group flushes next. Safe to replay.
    */
-  async join(
-    groupId: string,
-    settings: IncidentSettings,
-    member: { key: string; openedBy: string },
-    now: number,
-    notBefore = 0,
-    since = now,
-  ): Promise<number> {
+  async join(groupId: string, settings: IncidentSettings, member: { key: string; openedBy: string }, now: number, notBefore = 0, since = now): Promise<number> {
     const fields = {
       notifier: settings.notifier,
       route: settings.route,

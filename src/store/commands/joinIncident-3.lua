@@ -1,9 +1,9 @@
 --[[
   An alert joins its incident group (or, with no member, a change of a member asks for a flush): the group is made
-  if new (its first alert's time starts the wait: when the watcher saw it), the member noted with the event that opened its alert, and the
-  group's next flush brought forward to when Alertmanager would look again: `wait` after the group's first alert,
-  at most every `interval` after its last flush, never before `notBefore` (a held route). A touch of a group that
-  is gone (every alert resolved and told) does nothing.
+  if new (its first alert's time starts the wait: when the watcher saw it), the member noted with the event that
+  opened its alert, and the group's next flush brought forward to when Alertmanager would look again: `wait` after
+  the group's first alert, at most every `interval` after its last flush, never before `notBefore` (a held route).
+  A touch of a group that is gone (every alert resolved and told) does nothing.
 
   Input:
     KEYS[1] group hash   KEYS[2] members hash   KEYS[3] due zset (group id -> next flush, ms)
