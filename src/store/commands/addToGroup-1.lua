@@ -16,7 +16,7 @@
 local groupKey = KEYS[1]
 local now, wait, interval = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local eventId, eventJson, keepMs = ARGV[4], ARGV[5], ARGV[6]
-local since = tonumber(ARGV[7] or ARGV[1])
+local since = tonumber(ARGV[7])
 
 if wait < 0 then
   local own = redis.call('HMGET', groupKey, 'wait', 'interval')
