@@ -84,19 +84,27 @@ export abstract class TrackScripts extends ScriptCaller {
     return added;
   }
 
-  /** Claims the tracks watching a hinted run for a hinted poll each (see hintTracks-2.lua); returns the polls to enqueue. */
+  /**
+   * Claims the tracks watching hinted runs for a hinted poll each (see hintTracks-2.lua), the runs in order as if
+   * hinted one by one; returns the polls to enqueue, each with the index of the run it serves.
+   */
   async hintTracks(a: {
     provider: string;
     now: number;
-    runTrackIds: string[];
-    experimentTrackId?: string;
+    runs: { runTrackIds: string[]; experimentTrackId?: string }[];
     limits: { debounceMs: number; minGapMs: number; leaseMs: number; pushedForMs: number };
-  }): Promise<{ trackId: string; pollAt: number }[]> {
+  }): Promise<{ run: number; trackId: string; pollAt: number }[]> {
     const k = this.keys;
     const { debounceMs, minGapMs, leaseMs, pushedForMs } = a.limits;
-    const argv = [a.now, debounceMs, minGapMs, leaseMs, pushedForMs, k.track(''), a.experimentTrackId ?? '', ...a.runTrackIds];
-    const flat = await this.call<string[]>('hintTracks', [k.due(a.provider), k.pushed(a.provider)], argv);
-    return pairsOf(flat).map(([trackId, pollAt]) => ({ trackId, pollAt }));
+    const runs = a.runs.flatMap((r) => [r.experimentTrackId ?? '', r.runTrackIds.length, ...r.runTrackIds]);
+    const flat = await this.call<(string | number)[]>(
+      'hintTracks',
+      [k.due(a.provider), k.pushed(a.provider)],
+      [a.now, debounceMs, minGapMs, leaseMs, pushedForMs, k.track(''), ...runs],
+    );
+    const polls = [];
+    for (let i = 0; i < flat.length; i += 3) polls.push({ run: Number(flat[i]) - 1, trackId: String(flat[i + 1]), pollAt: Number(flat[i + 2]) });
+    return polls;
   }
 
   /** Takes one request from a budget window; false when the window is spent. */

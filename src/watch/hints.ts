@@ -50,6 +50,20 @@ function runKey(h: RunHint): string {
 /** Past this many remembered runs, the ones whose hinted poll is past are forgotten. */
 const REMEMBERED_RUNS = 10_000;
 
+/**
+ * Hints arriving within this long of each other (and within half the debounce) are sent in one script call, and
+ * their polls share jobs: at 1,000 hinted runs a second, a job per hinted poll was most of a poll's cost. Their polls
+ * are still due a debounce after the first of them, as if each had been sent alone.
+ */
+const GATHER_MS = 20;
+
+/** The runs hinted for one provider, gathered until their one script call. */
+interface Gathered {
+  runs: Map<string, RunHint>;
+  /** Per run (its key): the tracks its hint polls. */
+  polled: Promise<Map<string, string[]>>;
+}
+
 export class HintRouter {
   /** The connection's scripts: handed in by the composition root, else made here. */
   private readonly scripts: Scripts;
@@ -60,6 +74,7 @@ export class HintRouter {
    */
   private readonly pendingUntil = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<string[]>>();
+  private readonly gathering = new Map<string, Gathered>();
 
   constructor(private readonly o: HintRouterOptions) {
     this.scripts = o.scripts ?? new Scripts(o.redis, o.keys);
@@ -73,12 +88,35 @@ export class HintRouter {
       this.o.onHint?.(h.provider, 'ignored');
       return [];
     }
-    // The same run hinted again while its script call is on its way: that call serves both.
+    // The same run hinted again while its script call is gathering or on its way: that call serves both.
     const sending = this.inFlight.get(key);
     if (sending) return sending.then(() => []);
-    const sent = this.send(h, now).finally(() => this.inFlight.delete(key));
+    if (!this.o.queues.has(h.provider)) {
+      this.o.logger.debug({ provider: h.provider }, 'hint for a provider without a poll queue here: ignored');
+      return [];
+    }
+    const batch = this.gathering.get(h.provider) ?? this.gather(h.provider, now);
+    batch.runs.set(key, h);
+    const sent = batch.polled.then((polled) => polled.get(key) ?? []).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, sent);
     return sent;
+  }
+
+  /** Starts gathering the provider's hints (the first hinted at `now`); they are sent together a moment later. */
+  private gather(provider: string, now: number): Gathered {
+    const runs = new Map<string, RunHint>();
+    const polled = new Promise<Map<string, string[]>>((resolve, reject) => {
+      const send = () => {
+        this.gathering.delete(provider);
+        this.send(provider, runs, now).then(resolve, reject);
+      };
+      const waitMs = Math.min(GATHER_MS, Math.floor(this.o.settings.debounceMs / 2));
+      if (waitMs > 0) setTimeout(send, waitMs);
+      else setImmediate(send);
+    });
+    const batch = { runs, polled };
+    this.gathering.set(provider, batch);
+    return batch;
   }
 
   /** The earliest hinted poll just enqueued for the run: until then, a hint for it is served already. */
@@ -87,38 +125,43 @@ export class HintRouter {
     this.pendingUntil.set(key, pollAt);
   }
 
-  private async send(h: RunHint, now: number): Promise<string[]> {
-    const queue = this.o.queues.get(h.provider);
-    if (!queue) {
-      this.o.logger.debug({ provider: h.provider }, 'hint for a provider without a poll queue here: ignored');
-      return [];
-    }
-    const runTrackIds = [
-      ...(h.pipelineRunId ? [trackId(h.provider, 'pipeline', h.pipelineRunId)] : []),
-      ...(h.stepRunId ? [trackId(h.provider, 'step', h.stepRunId)] : []),
-    ];
-    const polls = await this.scripts.hintTracks({
-      provider: h.provider,
-      now,
-      runTrackIds,
+  private async send(provider: string, gathered: Map<string, RunHint>, firstAt: number): Promise<Map<string, string[]>> {
+    const queue = this.o.queues.get(provider)!;
+    const now = this.o.clock.now();
+    const runs = [...gathered].map(([key, h]) => ({
+      key,
+      runTrackIds: [
+        ...(h.pipelineRunId ? [trackId(h.provider, 'pipeline', h.pipelineRunId)] : []),
+        ...(h.stepRunId ? [trackId(h.provider, 'step', h.stepRunId)] : []),
+      ],
       experimentTrackId: h.experiment ? trackId(h.provider, 'experiment', h.experiment) : undefined,
-      limits: this.o.settings,
+    }));
+    const polls = await this.scripts.hintTracks({
+      provider,
+      now,
+      runs,
+      // Due a debounce after the first hint, as if sent at once: gathering delays no poll.
+      limits: { ...this.o.settings, debounceMs: Math.max(0, firstAt + this.o.settings.debounceMs - now) },
     });
-    if (polls.length === 0) {
-      this.o.onHint?.(h.provider, 'ignored');
-      return [];
-    }
     // A hinted poll is a claim of its own: a regular poll of the track may be waiting or running too; both commit
     // by compare-and-set, so a second poll can only find nothing new.
     await queue.addPolls(
       polls.map(({ trackId: id, pollAt }) => ({ trackId: id, dueAt: pollAt })),
       now,
     );
-    this.o.onHint?.(h.provider, 'polled');
-    // Only a poll of the run's own track serves the run's next hints: a poll of its experiment track (the run had no
-    // track yet) adds that track, and the run's later changes must reach it.
-    const runPolls = polls.filter((p) => runTrackIds.includes(p.trackId));
-    if (runPolls.length) this.remember(runKey(h), Math.min(...runPolls.map((p) => p.pollAt)), now);
-    return polls.map((p) => p.trackId);
+    const polled = new Map<string, string[]>();
+    runs.forEach((run, i) => {
+      const mine = polls.filter((p) => p.run === i);
+      this.o.onHint?.(provider, mine.length > 0 ? 'polled' : 'ignored');
+      // Only a poll of the run's own track serves the run's next hints: a poll of its experiment track (the run had
+      // no track yet) adds that track, and the run's later changes must reach it.
+      const runPolls = mine.filter((p) => run.runTrackIds.includes(p.trackId));
+      if (runPolls.length) this.remember(run.key, Math.min(...runPolls.map((p) => p.pollAt)), now);
+      polled.set(
+        run.key,
+        mine.map((p) => p.trackId),
+      );
+    });
+    return polled;
   }
 }

@@ -69,7 +69,7 @@ export async function watchQueue(
       const why = runs === undefined ? 'not an Event Grid event' : `delivered ${message.dequeueCount} times`;
       onError(new ProviderResponseError(`queue message ${message.messageId} dropped: ${why}`));
     } else {
-      for (const run of runs) await onChange(run);
+      await Promise.all(runs.map((run) => onChange(run)));
     }
     await queue.deleteMessage(message.messageId, message.popReceipt, { abortSignal: stop.signal });
   };
@@ -82,10 +82,9 @@ export async function watchQueue(
           visibilityTimeout: o.visibilityTimeoutSeconds,
           abortSignal: stop.signal,
         });
-        for (const message of receivedMessageItems) {
-          if (stop.signal.aborted) return;
-          await handle(message).catch(onError);
-        }
+        // Handled together: the hint router sends what arrives together in one call (a message at a time, 32 calls).
+        if (stop.signal.aborted) return;
+        await Promise.all(receivedMessageItems.map((message) => handle(message).catch(onError)));
         if (receivedMessageItems.length === 0) await idle();
       } catch (err) {
         if (stop.signal.aborted) return;

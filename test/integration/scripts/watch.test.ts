@@ -175,8 +175,11 @@ describe('takeBudget', () => {
 
 describe('hintTracks', () => {
   const limits = { debounceMs: 50, minGapMs: 1000, leaseMs: 60_000, pushedForMs: 600_000 };
-  const hint = (now: number, runTrackIds: string[], experimentTrackId?: string) =>
-    scripts.hintTracks({ provider: 'local', now, runTrackIds, experimentTrackId, limits });
+  const hint = async (now: number, runTrackIds: string[], experimentTrackId?: string) =>
+    (await scripts.hintTracks({ provider: 'local', now, runs: [{ runTrackIds, experimentTrackId }], limits })).map(({ trackId, pollAt }) => ({
+      trackId,
+      pollAt,
+    }));
 
   it('claims the existing run tracks for a debounced poll, coalesces while one is pending, spaces the next by the gap', async () => {
     await addTrack('run');
@@ -192,5 +195,21 @@ describe('hintTracks', () => {
     expect(await hint(T, ['new-run'], 'exp')).toEqual([{ trackId: 'exp', pollAt: T + 50 }]);
     expect(await hint(T, ['other'], 'other-exp')).toEqual([]);
     expect(await redis.zscore(keys.due('local'), 'other')).toBeNull();
+  });
+
+  it('takes several runs at once, run after run as separate calls would: each poll names the run it serves', async () => {
+    await addTrack('exp');
+    await addTrack('run');
+    const runs = [
+      { runTrackIds: ['new-run'], experimentTrackId: 'exp' },
+      { runTrackIds: ['untracked'] },
+      { runTrackIds: ['new-run2'], experimentTrackId: 'exp' },
+      { runTrackIds: ['run'] },
+    ];
+    expect(await scripts.hintTracks({ provider: 'local', now: T, runs, limits })).toEqual([
+      { run: 0, trackId: 'exp', pollAt: T + 50 },
+      // The experiment's poll is pending already: the third run is served by it, as a second call would be.
+      { run: 3, trackId: 'run', pollAt: T + 50 },
+    ]);
   });
 });
