@@ -149,9 +149,11 @@ export class HintRouter {
       polls.map(({ trackId: id, pollAt }) => ({ trackId: id, dueAt: pollAt })),
       now,
     );
+    const byRun = runs.map((): typeof polls => []);
+    for (const p of polls) byRun[p.run]?.push(p);
     const polled = new Map<string, string[]>();
     runs.forEach((run, i) => {
-      const mine = polls.filter((p) => p.run === i);
+      const mine = byRun[i]!;
       this.o.onHint?.(provider, mine.length > 0 ? 'polled' : 'ignored');
       // Only a poll of the run's own track serves the run's next hints: a poll of its experiment track (the run had
       // no track yet) adds that track, and the run's later changes must reach it.
