@@ -89,19 +89,13 @@ describe('local change feed', () => {
   });
 });
 
-describe('hint router', () => {
-  const prefix = uniquePrefix('hintrouter');
+const DEBOUNCE_MS = 1000;
+
+/** A prefix of the describe's own, its local poll queue (emptied after), and routers over them (debounce 1 s). */
+function routerRig(name: string) {
+  const prefix = uniquePrefix(name);
   const keys = new Keys(prefix);
   let queue: PollQueue;
-  const router = () =>
-    new HintRouter({
-      redis,
-      keys,
-      queues: new Map([['local', queue]]),
-      clock: systemClock,
-      settings: { debounceMs: 1000, minGapMs: 60_000, leaseMs: 60_000, pushedForMs: 600_000 },
-      logger: createLogger({ level: 'silent', pretty: false }),
-    });
   beforeAll(() => {
     queue = pollQueue(redis, keys, 'local');
   });
@@ -110,6 +104,23 @@ describe('hint router', () => {
     await queue.close();
     await dropPrefix(redis, prefix);
   });
+  return {
+    keys,
+    queue: () => queue,
+    router: () =>
+      new HintRouter({
+        redis,
+        keys,
+        queues: new Map([['local', queue]]),
+        clock: systemClock,
+        settings: { debounceMs: DEBOUNCE_MS, minGapMs: 60_000, leaseMs: 60_000, pushedForMs: 600_000 },
+        logger: createLogger({ level: 'silent', pretty: false }),
+      }),
+  };
+}
+
+describe('hint router', () => {
+  const { keys, queue, router } = routerRig('hintrouter');
 
   it(
     'a burst of hints for one run (within the debounce) is one poll, and the next is a min gap later; a hint for an untracked run is nothing; ' +
@@ -120,9 +131,9 @@ describe('hint router', () => {
       const results = await Promise.all(Array.from({ length: 20 }, () => router().hint({ provider: 'local', experiment: 'bx', pipelineRunId: 'b1' })));
       expect(results.flat()).toEqual([track.id]);
       expect(await router().hint({ provider: 'local', experiment: 'nobody', pipelineRunId: 'nothing' })).toEqual([]);
-      expect(await queue.getJobCountByTypes('waiting', 'delayed', 'prioritized')).toBe(1);
+      expect(await queue().getJobCountByTypes('waiting', 'delayed', 'prioritized')).toBe(1);
       expect(await redis.exists(keys.pushed('local'))).toBe(1);
-      const [job] = await queue.getJobs(['delayed']);
+      const [job] = await queue().getJobs(['delayed']);
       expect(job!.opts.delay).toBeGreaterThan(900);
     },
   );
@@ -143,29 +154,11 @@ describe('hint router', () => {
 });
 
 describe('hint router, many runs at once', () => {
-  const prefix = uniquePrefix('hintgather');
-  const keys = new Keys(prefix);
-  let queue: PollQueue;
-  beforeAll(() => {
-    queue = pollQueue(redis, keys, 'local');
-  });
-  afterAll(async () => {
-    await queue.obliterate({ force: true });
-    await queue.close();
-    await dropPrefix(redis, prefix);
-  });
+  const { keys, queue, router: newRouter } = routerRig('hintgather');
 
   it('hints for many runs arriving together are gathered: their polls share jobs, each poll due a debounce after its hint', async () => {
     // At 1,000 hinted runs a second a job per hinted poll was most of what a hinted poll cost (BullMQ's four scripts a job).
-    const debounceMs = 1000;
-    const router = new HintRouter({
-      redis,
-      keys,
-      queues: new Map([['local', queue]]),
-      clock: systemClock,
-      settings: { debounceMs, minGapMs: 60_000, leaseMs: 60_000, pushedForMs: 600_000 },
-      logger: createLogger({ level: 'silent', pretty: false }),
-    });
+    const router = newRouter();
     const tracks = new TrackStore(redis, keys, systemClock);
     const runs = Array.from({ length: 40 }, (_, i) => trackFromRequest({ provider: 'local', pipelineRun: `many_${i}` }, 'cli', Date.now()));
     for (const track of runs) await tracks.add(track);
@@ -175,13 +168,13 @@ describe('hint router, many runs at once', () => {
     const after = Date.now();
 
     expect(polled).toEqual(runs.map((track) => [track.id]));
-    const jobs = await queue.getJobs(['delayed', 'waiting']);
+    const jobs = await queue().getJobs(['delayed', 'waiting']);
     expect(jobs.map((job) => pollsOfJob(job.data).length).sort((a, b) => b - a)).toEqual([16, 16, 8]);
     const polls = jobs.flatMap((job) => pollsOfJob(job.data));
     expect(new Set(polls.map((p) => p.trackId))).toEqual(new Set(runs.map((track) => track.id)));
     for (const p of polls) {
-      expect(p.dueAt).toBeGreaterThanOrEqual(before + debounceMs);
-      expect(p.dueAt).toBeLessThanOrEqual(after + debounceMs);
+      expect(p.dueAt).toBeGreaterThanOrEqual(before + DEBOUNCE_MS);
+      expect(p.dueAt).toBeLessThanOrEqual(after + DEBOUNCE_MS);
     }
   });
 });
