@@ -105,14 +105,12 @@ export class HintRouter {
   /** Starts gathering the provider's hints (the first hinted at `now`); they are sent together a moment later. */
   private gather(provider: string, now: number): Gathered {
     const runs = new Map<string, RunHint>();
-    const polled = new Promise<Map<string, string[]>>((resolve, reject) => {
-      const send = () => {
-        this.gathering.delete(provider);
-        this.send(provider, runs, now).then(resolve, reject);
-      };
-      const waitMs = Math.min(GATHER_MS, Math.floor(this.o.settings.debounceMs / 2));
-      if (waitMs > 0) setTimeout(send, waitMs);
-      else setImmediate(send);
+    const waitMs = Math.min(GATHER_MS, Math.floor(this.o.settings.debounceMs / 2));
+    const gathered = new Promise((resolve) => (waitMs > 0 ? setTimeout(resolve, waitMs) : setImmediate(resolve)));
+    // Runs as the wait ends, before any later hint can be taken: a later one starts the next gathering.
+    const polled = gathered.then(() => {
+      this.gathering.delete(provider);
+      return this.send(provider, runs, now);
     });
     const batch = { runs, polled };
     this.gathering.set(provider, batch);
