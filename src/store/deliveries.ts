@@ -42,8 +42,11 @@ export interface DeliveryRecord {
  */
 const CLAIM_LEASE_MS = 5 * 60_000;
 
-/** Deliveries listed by `deliveries` and the API are kept this many at most. */
-const KEEP_RECENT = 10000;
+/**
+ * Deliveries listed by `deliveries` and the API: this many at most; a record past them is forgotten a day after it
+ * became final (sent or decided unsent), long enough for any replay or retry that could still look at it.
+ */
+const KEEP = { recent: 10000, finalMs: 86_400_000 };
 
 export class DeliveryStore {
   constructor(
@@ -74,7 +77,7 @@ export class DeliveryStore {
         ...(r.reason ? { reason: r.reason } : {}),
       },
     }));
-    await this.scripts.ensureDeliveries(withFields, now, KEEP_RECENT);
+    await this.scripts.ensureDeliveries(withFields, now, KEEP);
   }
 
   async status(id: string): Promise<DeliveryStatus | undefined> {

@@ -14,9 +14,12 @@ export abstract class OutboxScripts extends TrackScripts {
     return (await this.call<number>('casAppend', [a.hash, this.keys.events], [a.field, a.expected, a.next, a.eventJson])) === 1;
   }
 
-  /** Creates the delivery records that do not exist yet (see ensureDeliveries-1.lua), in one call; returns how many. */
-  async ensureDeliveries(records: { id: string; fields: DeliveryFields }[], now: number, keepRecent: number): Promise<number> {
-    const argv: Arg[] = [now, keepRecent, this.keys.delivery('')];
+  /**
+   * Creates the delivery records that do not exist yet, in one call; keeps `keep.recent` of them indexed, and forgets
+   * a final one past those `keep.finalMs` after it last changed (see ensureDeliveries-1.lua). Returns how many it made.
+   */
+  async ensureDeliveries(records: { id: string; fields: DeliveryFields }[], now: number, keep: { recent: number; finalMs: number }): Promise<number> {
+    const argv: Arg[] = [now, keep.recent, this.keys.delivery(''), keep.finalMs];
     for (const r of records) {
       const fields = Object.entries(r.fields);
       argv.push(r.id, fields.length * 2);

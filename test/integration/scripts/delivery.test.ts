@@ -3,10 +3,12 @@
 import { T, scriptRig } from '../../support/script-rig';
 
 const { redis, keys, scripts, prefix } = scriptRig('scripts-delivery');
+/** Recent deliveries kept; a final record past them is forgotten a day after its last change (not reached here). */
+const keep = (recent: number) => ({ recent, finalMs: 86_400_000 });
 
 describe('ensureDeliveries', () => {
   it('creates each record once, pending unless told, and indexes it among recent ones (bounded)', async () => {
-    await scripts.ensureDeliveries([{ id: 'd1', fields: { notifier: 'hook' } }], T, 2);
+    await scripts.ensureDeliveries([{ id: 'd1', fields: { notifier: 'hook' } }], T, keep(2));
     await redis.hset(keys.delivery('d1'), 'status', 'delivered');
     await scripts.ensureDeliveries(
       [
@@ -15,12 +17,12 @@ describe('ensureDeliveries', () => {
         { id: 'd3', fields: { notifier: 'mail' } },
       ],
       T + 1,
-      2,
+      keep(2),
     );
     expect(await redis.hmget(keys.delivery('d1'), 'id', 'status', 'attempts')).toEqual(['d1', 'delivered', '0']);
     expect(await redis.hmget(keys.delivery('d2'), 'status', 'silencedBy')).toEqual(['silenced', 's1']);
     expect(await redis.zrange(keys.deliveries, 0, -1)).toEqual(['d2', 'd3']);
-    expect(await scripts.ensureDeliveries([{ id: 'd3', fields: { notifier: 'mail' } }], T + 2, 2)).toBe(0);
+    expect(await scripts.ensureDeliveries([{ id: 'd3', fields: { notifier: 'mail' } }], T + 2, keep(2))).toBe(0);
   });
 });
 
@@ -32,7 +34,7 @@ describe('markDelivered', () => {
         { id: 'm2', fields: { notifier: 'hook' } },
       ],
       T,
-      10,
+      keep(10),
     );
     await redis.hset(keys.delivery('m1'), { claim: 'job-1', claimUntil: T + 60_000, lastError: 'HTTP 503' });
     await redis.zadd(keys.deadLetters, T, 'm2');
@@ -54,7 +56,7 @@ describe('claimDeliveries', () => {
         { id: 'c3', fields: {} },
       ],
       T,
-      10,
+      keep(10),
     );
     await redis.hset(keys.delivery('c3'), 'status', 'delivered');
     const claim = (token: string, now = T) => scripts.claimDeliveries({ ids: ['c1', 'c2', 'c3'], token, now, leaseMs: 1000 });

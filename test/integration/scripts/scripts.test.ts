@@ -65,7 +65,7 @@ describe('after Redis lost its scripts (a restart, a new node)', () => {
     await redis.script('FLUSH');
     expect(await scripts.casAppend({ hash: keys.state('t1'), field: 'f', expected: '', next: '1|Running', eventJson: '{"id":"x"}' })).toBe(true);
     await redis.script('FLUSH');
-    await scripts.ensureDeliveries([{ id: 'd9', fields: { notifier: 'hook' } }], T, 10);
+    await scripts.ensureDeliveries([{ id: 'd9', fields: { notifier: 'hook' } }], T, { recent: 10, finalMs: 86_400_000 });
     expect(await redis.hget(keys.delivery('d9'), 'status')).toBe('pending');
   });
 });
