@@ -8,9 +8,16 @@ import { Scripts } from '../store/scripts';
 import { runOf } from './alert-key';
 import type { AlertView } from './decide';
 import { ContentionError } from '../model/errors';
+import { joinedText, withTextParts } from '../store/text-parts';
 
 /** Open alerts kept at most; past this the oldest are forgotten. */
 export const MAX_OPEN_ALERTS = 10000;
+
+/**
+ * The alert's opening event is kept in parts so that its hash stays compact (store/text-parts.ts); its type, summary
+ * and run are read from it (the release before kept them too: an old hash reads the same).
+ */
+const OPENING_TEXTS = ['event'] as const;
 
 /** Reads of an alert a resolve makes at most while messages are noted on it concurrently (each a few ms apart). */
 const MAX_RESOLVE_READS = 5;
@@ -45,11 +52,11 @@ export class AlertStore {
   /** Opens the alert `key` (or notes another failure of it), noting the messages on their way. Safe to replay. */
   async open(key: string, event: WatchEvent, notes: AlertNotes, now: number): Promise<boolean> {
     const id = alertId(key);
+    const opening = { key, event: JSON.stringify(event) };
     return this.scripts.openAlert({
       alertId: id,
-      key,
       now,
-      event: { id: event.id, type: event.type, summary: summarize(event), run: runOf(event) ?? '', json: JSON.stringify(event) },
+      event: { id: event.id, opening: withTextParts(opening, OPENING_TEXTS) },
       maxAlerts: MAX_OPEN_ALERTS,
       fields: [...Object.entries(notes.told).map(([n, id]) => [`n:${n}`, id]), ...Object.entries(notes.pending).map(([n, id]) => [`g:${n}`, id])].flat(),
     });
@@ -219,6 +226,8 @@ function decodeAlert(id: string, h: Record<string, string>): OpenAlert | undefin
   if (!h.key || !h.openedBy) return undefined;
   const told = byNotifier(h, 'n:');
   const repeats = Object.fromEntries(Object.entries(byNotifier(h, 'r:')).map(([n, v]) => [n, Number(v)]));
+  const event = JSON.parse(joinedText(h, 'event') ?? '{}') as WatchEvent;
+  const openedRun = runOf(event);
   return {
     told,
     pending: byNotifier(h, 'g:'),
@@ -228,13 +237,13 @@ function decodeAlert(id: string, h: Record<string, string>): OpenAlert | undefin
     key: h.key,
     openedAt: Number(h.openedAt),
     openedBy: h.openedBy,
-    openedType: h.openedType ?? '',
-    openedSummary: h.openedSummary ?? '',
-    ...(h.openedRun ? { openedRun: h.openedRun } : {}),
+    openedType: event.type ?? '',
+    openedSummary: event.type ? summarize(event) : '',
+    ...(openedRun ? { openedRun } : {}),
     lastAt: Number(h.lastAt ?? h.openedAt),
     failures: Number(h.failures ?? 1),
     notifiers: Object.keys(told).sort(),
     repeats,
-    event: JSON.parse(h.event ?? '{}') as WatchEvent,
+    event,
   };
 }

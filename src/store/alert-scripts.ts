@@ -6,17 +6,16 @@ export abstract class AlertScripts extends OutboxScripts {
   /** Opens an alert or counts one more failure of it; true when it opened. */
   async openAlert(a: {
     alertId: string;
-    key: string;
     now: number;
-    /** The event that opens it (or fails again): its id and type, its summary and run as shown by `alerts`, its json. */
-    event: { id: string; type: string; summary: string; run: string; json: string };
+    /** The event that opens it (or fails again): its id, and what the alert keeps of it when it opens. */
+    event: { id: string; opening: Record<string, string> };
     maxAlerts: number;
     /** Field, value pairs: `n:<notifier>` / `g:<notifier>` -> delivery id. */
     fields: string[];
   }): Promise<boolean> {
     const k = this.keys;
-    const { event: e } = a;
-    const argv = [a.alertId, a.now, e.id, a.maxAlerts, a.key, e.type, e.summary, e.run, e.json, ...a.fields];
+    const opening = Object.entries(a.event.opening).flat();
+    const argv = [a.alertId, a.now, a.event.id, a.maxAlerts, opening.length, ...opening, ...a.fields];
     return (await this.call<number>('openAlert', [k.alert(a.alertId), k.alerts], argv)) === 1;
   }
 

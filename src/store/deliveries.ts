@@ -3,6 +3,7 @@ import type { WatchEvent } from './events';
 import type { Keys } from './keys';
 import type { Redis } from 'ioredis';
 import { Scripts } from './scripts';
+import { joinedText, textParts, withTextParts } from './text-parts';
 
 /**
  * `silenced`, `inhibited` and `suppressed` were decided not to be sent (decide.ts), `reason` says why; `incident`: a
@@ -48,6 +49,9 @@ const CLAIM_LEASE_MS = 5 * 60_000;
  */
 const KEEP = { recent: 10000, finalMs: 86_400_000 };
 
+/** A record's texts that may be long, kept in parts so that the record stays a compact hash (text-parts.ts). */
+const TEXTS = ['summary', 'reason', 'silencedBy'] as const;
+
 export class DeliveryStore {
   constructor(
     private readonly redis: Redis,
@@ -66,16 +70,19 @@ export class DeliveryStore {
     if (records.length === 0) return;
     const withFields = records.map((r) => ({
       id: r.id,
-      fields: {
-        eventId: r.eventId,
-        notifier: r.notifier,
-        eventType: r.eventType,
-        summary: r.summary,
-        ...(r.heldUntil ? { heldUntil: r.heldUntil } : {}),
-        ...(r.status ? { status: r.status } : {}),
-        ...(r.silencedBy ? { silencedBy: r.silencedBy } : {}),
-        ...(r.reason ? { reason: r.reason } : {}),
-      },
+      fields: withTextParts(
+        {
+          eventId: r.eventId,
+          notifier: r.notifier,
+          eventType: r.eventType,
+          summary: r.summary,
+          ...(r.heldUntil ? { heldUntil: r.heldUntil } : {}),
+          ...(r.status ? { status: r.status } : {}),
+          ...(r.silencedBy ? { silencedBy: r.silencedBy } : {}),
+          ...(r.reason ? { reason: r.reason } : {}),
+        },
+        TEXTS,
+      ),
     }));
     await this.scripts.ensureDeliveries(withFields, now, KEEP);
   }
@@ -114,28 +121,35 @@ export class DeliveryStore {
 
   /** Decided at send time not to go (the alert closed meanwhile, a silence now covers a group): final, with why. */
   async markUnsent(id: string, status: 'silenced' | 'suppressed', reason: string, now: number): Promise<void> {
+    const text = textParts('reason', reason);
     await this.redis
       .multi()
-      .hset(this.keys.delivery(id), { status, reason, updatedAt: now })
-      .hdel(this.keys.delivery(id), 'claim', 'claimUntil')
+      .hset(this.keys.delivery(id), 'status', status, 'updatedAt', now, ...text.items)
+      .hdel(this.keys.delivery(id), 'claim', 'claimUntil', text.end)
       .zadd(this.keys.deliveries, now, id)
       .exec();
   }
 
   /** A failed try; the last one dead-letters the delivery and keeps its event, so it can be sent again later. */
   async markFailedAttempt(id: string, attempt: number, now: number, error: string, final: { event: WatchEvent } | false): Promise<void> {
+    const text = textParts('lastError', error);
     const m = this.redis
       .multi()
-      .hset(this.keys.delivery(id), { status: final ? 'failed' : 'retrying', attempts: attempt, updatedAt: now, lastError: error })
-      .hdel(this.keys.delivery(id), 'claim', 'claimUntil')
+      .hset(this.keys.delivery(id), 'status', final ? 'failed' : 'retrying', 'attempts', attempt, 'updatedAt', now, ...text.items)
+      .hdel(this.keys.delivery(id), 'claim', 'claimUntil', text.end)
       .zadd(this.keys.deliveries, now, id);
-    if (final) m.hset(this.keys.delivery(id), 'event', JSON.stringify(final.event)).zadd(this.keys.deadLetters, now, id);
+    if (final) {
+      const event = textParts('event', JSON.stringify(final.event));
+      m.hset(this.keys.delivery(id), ...event.items)
+        .hdel(this.keys.delivery(id), event.end)
+        .zadd(this.keys.deadLetters, now, id);
+    }
     await m.exec();
   }
 
   /** The event kept with a dead letter. */
   async deadEvent(id: string): Promise<WatchEvent | undefined> {
-    const json = await this.redis.hget(this.keys.delivery(id), 'event');
+    const json = joinedText(await this.redis.hgetall(this.keys.delivery(id)), 'event');
     return json ? (JSON.parse(json) as WatchEvent) : undefined;
   }
 
@@ -179,17 +193,17 @@ function toRecord(h: Record<string, string>): DeliveryRecord {
     eventId: h.eventId!,
     notifier: h.notifier!,
     eventType: h.eventType!,
-    summary: h.summary ?? '',
+    summary: joinedText(h, 'summary') ?? '',
     status: h.status as DeliveryStatus,
     attempts: Number(h.attempts ?? 0),
     createdAt: Number(h.createdAt ?? 0),
     updatedAt: Number(h.updatedAt ?? 0),
-    lastError: h.lastError,
-    detail: h.detail,
+    lastError: joinedText(h, 'lastError'),
+    detail: joinedText(h, 'detail'),
     retries: Number(h.retries ?? 0),
     ...(h.retriedBy ? { retriedBy: h.retriedBy } : {}),
     ...(h.heldUntil ? { heldUntil: Number(h.heldUntil) } : {}),
-    ...(h.silencedBy ? { silencedBy: h.silencedBy } : {}),
-    ...(h.reason ? { reason: h.reason } : {}),
+    ...(h.silencedBy ? { silencedBy: joinedText(h, 'silencedBy') } : {}),
+    ...(h.reason ? { reason: joinedText(h, 'reason') } : {}),
   };
 }

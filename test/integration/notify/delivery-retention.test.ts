@@ -10,7 +10,14 @@ const T = 1_000_000;
 const DAY = 86_400_000;
 const RECENT = 10_000;
 
-const record = (id: string, status?: 'silenced' | 'incident') => ({ id, eventId: `e-${id}`, notifier: 'hook', eventType: 'steprun.failed', summary: id, status });
+const record = (id: string, status?: 'silenced' | 'incident') => ({
+  id,
+  eventId: `e-${id}`,
+  notifier: 'hook',
+  eventType: 'steprun.failed',
+  summary: id,
+  status,
+});
 
 it('drops the records past the recent 10,000 that are final and a day old, keeps those a job or a retry still needs', async () => {
   await deliveries.ensureMany([record('silenced', 'silenced'), record('incident', 'incident'), record('sent'), record('pending'), record('dead')], T);

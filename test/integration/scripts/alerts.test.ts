@@ -6,19 +6,22 @@ const { redis, keys, scripts, outbox } = scriptRig('scripts-alerts');
 describe('openAlert', () => {
   const open = (eventId: string, notifiers: string[]) => ({
     alertId: 'a1',
-    key: 'local/churn/step/train',
     now: T,
-    event: { id: eventId, type: 'steprun.failed', summary: 'train Failed', run: 'r1', json: `{"id":"${eventId}"}` },
+    event: {
+      id: eventId,
+      opening: { key: 'local/churn/step/train', event: `{"id":"${eventId}"}` },
+    },
     maxAlerts: 2,
     fields: notifiers.flatMap((n) => [`n:${n}`, `${eventId}-${n}`]),
   });
 
-  it('opens once, counts later failures once each (a replay counts nothing), and notes the notifiers', async () => {
+  it('opens once (keeping the opening event), counts later failures once each (a replay counts nothing), and notes the notifiers', async () => {
     expect(await scripts.openAlert(open('e1', ['hook']))).toBe(true);
     expect(await scripts.openAlert(open('e1', ['hook']))).toBe(false);
     expect(await scripts.openAlert(open('e2', ['mail']))).toBe(false);
     expect(await scripts.openAlert(open('e2', ['mail']))).toBe(false);
     expect(await redis.hmget(keys.alert('a1'), 'failures', 'openedBy', 'lastBy', 'n:hook', 'n:mail')).toEqual(['2', 'e1', 'e2', 'e1-hook', 'e2-mail']);
+    expect(await redis.hmget(keys.alert('a1'), 'key', 'event')).toEqual(['local/churn/step/train', '{"id":"e1"}']);
   });
 
   it('keeps at most maxAlerts open: the oldest are dropped', async () => {
