@@ -5,14 +5,19 @@
 // that (an open alert's hash: 1,520 B for ~800 B of data). So a text that may be long is written in parts of at most
 // 64 bytes: `name`, `name~1`, `name~2`, ... A reader joins them up to the first part missing; a writer that replaces
 // a text deletes the part after its last, which ends the new text for readers (older parts past it stay unread).
+// A listpack also holds at most `hash-max-listpack-entries` fields (128 by default): a text of more than MAX_PARTS
+// parts (a failure's 8 KB stderr tail) is written whole, as one value is smaller in a table than a hundred parts.
 
 /** The listpack's limit on a value, in bytes (Redis's default). */
 const PART_BYTES = 64;
 
+/** Parts a text is cut into at most (4 KB): with a hash's other fields, well within a listpack's 128 entries. */
+const MAX_PARTS = 64;
+
 /** The field of the `index`th part of the text `name` (the first part is `name` itself). */
 const partField = (name: string, index: number): string => (index === 0 ? name : `${name}~${index}`);
 
-/** `value` cut at character boundaries into pieces of at most PART_BYTES bytes of UTF-8. */
+/** `value` cut at character boundaries into pieces of at most PART_BYTES bytes of UTF-8 (whole past MAX_PARTS). */
 function piecesOf(value: string): string[] {
   if (value.length * 3 <= PART_BYTES) return [value];
   const pieces: string[] = [];
@@ -32,7 +37,7 @@ function piecesOf(value: string): string[] {
     if (pair) i++;
   }
   pieces.push(value.slice(start));
-  return pieces;
+  return pieces.length > MAX_PARTS ? [value] : pieces;
 }
 
 /** The field/value items that write the text `value` as `name`, and the field that ends it (to delete on a rewrite). */

@@ -43,3 +43,13 @@ it('writes only the named texts in parts, and leaves numbers and short texts as 
   const fields = withTextParts({ summary: 'x'.repeat(70), status: 'silenced', heldUntil: 5 }, ['summary']);
   expect(fields).toEqual({ summary: 'x'.repeat(64), 'summary~1': 'x'.repeat(6), status: 'silenced', heldUntil: 5 });
 });
+
+it('writes a text too long for a compact hash whole, and a rewrite of it in parts (or whole) reads as written', () => {
+  const tail = 'x'.repeat(8192); // a failure's stderr tail at its limit: 128 parts, past a listpack's 128 fields
+  const whole = textParts('event', tail);
+  expect(whole.items).toEqual(['event', tail]);
+  const parted = textParts('event', 'y'.repeat(100));
+  const row = rowOf([...parted.items, ...whole.items]);
+  delete row[whole.end];
+  expect(joinedText(row, 'event')).toBe(tail);
+});
