@@ -40,10 +40,15 @@ function piecesOf(value: string): string[] {
   return pieces.length > MAX_PARTS ? [value] : pieces;
 }
 
+/** The text `value` as `name`: part field -> piece. */
+function partsByField(name: string, value: string): Record<string, string> {
+  return Object.fromEntries(piecesOf(value).map((piece, i) => [partField(name, i), piece]));
+}
+
 /** The field/value items that write the text `value` as `name`, and the field that ends it (to delete on a rewrite). */
 export function textParts(name: string, value: string): { items: string[]; end: string } {
-  const pieces = piecesOf(value);
-  return { items: pieces.flatMap((piece, i) => [partField(name, i), piece]), end: partField(name, pieces.length) };
+  const parts = Object.entries(partsByField(name, value));
+  return { items: parts.flat(), end: partField(name, parts.length) };
 }
 
 /** `fields` with each text in `texts` written in parts (a new hash: nothing to end). */
@@ -51,7 +56,7 @@ export function withTextParts<T extends string | number>(fields: Record<string, 
   const out: Record<string, T | string> = {};
   for (const [name, value] of Object.entries(fields)) {
     if (!texts.includes(name) || typeof value !== 'string') out[name] = value;
-    else for (const [i, piece] of piecesOf(value).entries()) out[partField(name, i)] = piece;
+    else Object.assign(out, partsByField(name, value));
   }
   return out;
 }

@@ -5,8 +5,9 @@
 
   The recent ones are bounded, and so are the records: one dropped from the recent ones goes once it is final (sent
   or decided unsent) and `keepFinalMs` has passed since it last changed, so that a replayed dispatch or a job's late
-  retry still finds it delivered (one that changed more recently expires when that time is up). One a job may still send (pending, retrying) or a
-  dead letter (failed, kept until it is sent again) stays: marking it delivered later indexes it again.
+  retry still finds it delivered (one that changed more recently expires when that time is up). One a job may still
+  send (pending, retrying) or a dead letter (failed, kept until it is sent again) stays: marking it delivered later
+  indexes it again.
 
   Input:
     KEYS[1] recent deliveries zset
