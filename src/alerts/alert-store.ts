@@ -67,12 +67,17 @@ export class AlertStore {
    * that a resolve waits for it. False when the alert is no longer open: then the message must not go.
    */
   async noteMessage(key: string, notifier: string, deliveryId: string): Promise<boolean> {
-    return this.scripts.notifyAlert({ alertId: alertId(key), notifier, deliveryId });
+    const [open] = await this.noteMessages(notifier, [{ key, deliveryId }]);
+    return open!;
   }
 
-  /** A group that would have carried this alert to `notifier` dropped it (silenced meanwhile). */
-  async dropPending(key: string, notifier: string): Promise<void> {
-    await this.scripts.notifyAlert({ alertId: alertId(key), notifier, deliveryId: '' });
+  /**
+   * noteMessage for several alerts in one call (a group's notification), in order; a note whose `deliveryId` is ''
+   * drops the alert's pending note only (the group will not carry it: silenced meanwhile). Per note, whether open.
+   */
+  async noteMessages(notifier: string, notes: { key: string; deliveryId: string }[]): Promise<boolean[]> {
+    if (notes.length === 0) return [];
+    return this.scripts.notifyAlerts({ notifier, notes: notes.map(({ key, deliveryId }) => ({ alertId: alertId(key), deliveryId })) });
   }
 
   async isOpen(key: string): Promise<boolean> {

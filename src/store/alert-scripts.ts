@@ -30,9 +30,13 @@ export abstract class AlertScripts extends OutboxScripts {
     return reply === 1 ? 'resolved' : reply === 2 ? 'changed' : 'gone';
   }
 
-  /** Notes the message of an open alert `notifier` is sent now (see notifyAlert-1.lua); false when it is not open. */
-  async notifyAlert(a: { alertId: string; notifier: string; deliveryId: string }): Promise<boolean> {
-    return (await this.call<number>('notifyAlert', [this.keys.alert(a.alertId)], [a.notifier, a.deliveryId])) === 1;
+  /**
+   * Notes the message `notifier` is sent now on each open alert (see notifyAlerts-1.lua; '' only drops its pending
+   * group note), in one call; per note, false when the alert is not open.
+   */
+  async notifyAlerts(a: { notifier: string; notes: { alertId: string; deliveryId: string }[] }): Promise<boolean[]> {
+    const argv = [this.keys.alert(''), a.notifier, ...a.notes.flatMap((n) => [n.alertId, n.deliveryId])];
+    return (await this.call<number[]>('notifyAlerts', [this.keys.alerts], argv)).map((open) => open === 1);
   }
 
   /** Acknowledges an open alert (see ackAlert-1.lua): 'acked', 'already' (the first one stands) or 'not-open'. */

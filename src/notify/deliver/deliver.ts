@@ -4,7 +4,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { backoffMs } from '../../util/backoff';
 import { alertActionOf } from '../../alerts/alert-key';
 import { nextLookAt } from '../../alerts/unmuted';
-import { decideAtSend, decideFlushEvent, resolveOrder, type AlertView, type DecisionState } from '../../alerts/decide';
+import { decideAtSend, decideFlushEvent, resolveOrder, type AlertView, type Decision, type DecisionState } from '../../alerts/decide';
 import { summarize, type WatchEvent } from '../../store/events';
 import { Scripts } from '../../store/scripts';
 import { deliverBatch } from './deliver-batch';
@@ -150,20 +150,20 @@ async function groupLead(
   const orders = await Promise.all(resolves.map((e) => resolveOrderOf(deps, e, notifier)));
   if (orders.includes('wait')) return { waitMs: RESOLVE_WAIT_MS };
   const unresolvable = new Set(resolves.filter((_, i) => orders[i] === 'suppressed'));
+  const decided = new Map(events.filter((e) => e.type !== 'alert.resolved').map((e) => [e, decideFlushEvent(state, e, notifier)]));
+  const stillOpen = await noteGroupAlerts(deps, notifier, deliveryId, decided);
   for (const e of events) {
     if (e.type === 'alert.resolved') {
       if (unresolvable.has(e)) dropped.push(`the message of ${e.alertKey} was never sent: nothing to resolve`);
       else kept.push(e);
       continue;
     }
-    const d = decideFlushEvent(state, e, notifier);
+    const d = decided.get(e)!;
     let send = d.outcome === 'send';
-    if (e.alertKey && alertActionOf(e) === 'open' && deps.alerts) {
-      // Noted before sending, atomically with "still open": a resolve from now on waits for this notification.
-      if (send) send = (await deps.alerts.noteMessage(e.alertKey, notifier, deliveryId)) || mayHaveBeenSent;
-      else await deps.alerts.dropPending(e.alertKey, notifier);
+    if (stillOpen.has(e)) {
+      if (send) send = stillOpen.get(e)! || mayHaveBeenSent;
       // Silenced during the group's wait: never told, so it is told once the silence ends, as one silenced as it came.
-      if (d.outcome === 'silenced' && state.alert(e.alertKey)) await deps.alerts.watchMuted(e.alertKey, notifier, nextLookAt(d, state.silences, now));
+      if (d.outcome === 'silenced' && state.alert(e.alertKey!)) await deps.alerts!.watchMuted(e.alertKey!, notifier, nextLookAt(d, state.silences, now));
     }
     if (send) kept.push(e);
     else dropped.push(d.outcome === 'send' ? `${e.alertKey} resolved before the group was sent` : d.reason);
@@ -178,6 +178,21 @@ async function groupLead(
     .map((e) => ({ id: e.id, type: e.type, summary: summarize(e), ...(e.alertKey ? { alertKey: e.alertKey } : {}) }));
   await deps.deliveries.markSending(deliveryId);
   return { event: others.length ? { ...lead, grouped: others } : lead };
+}
+
+/**
+ * Notes the group's message on each alert it opens, before sending and atomically with "still open" (one call for the
+ * group): a resolve from now on waits for this notification. An alert the group will not carry only loses its pending
+ * note. Per event noted, whether its alert is still open.
+ */
+async function noteGroupAlerts(deps: DeliverDeps, notifier: string, deliveryId: string, decided: Map<WatchEvent, Decision>): Promise<Map<WatchEvent, boolean>> {
+  if (!deps.alerts) return new Map();
+  const noted = [...decided].filter(([e]) => e.alertKey && alertActionOf(e) === 'open');
+  const open = await deps.alerts.noteMessages(
+    notifier,
+    noted.map(([e, d]) => ({ key: e.alertKey!, deliveryId: d.outcome === 'send' ? deliveryId : '' })),
+  );
+  return new Map(noted.map(([e], i) => [e, open[i]!]));
 }
 
 /** BullMQ backoff: the one backoff rule from the base delay (at most 15 min), or the receiver's Retry-After when longer. */

@@ -57,15 +57,24 @@ describe('resolveAlert', () => {
   });
 });
 
-describe('notifyAlert', () => {
-  it('notes the message a notifier is sent of an open alert (its pending group note goes), nothing for an alert that is not open', async () => {
-    expect(await scripts.notifyAlert({ alertId: 'a1', notifier: 'hook', deliveryId: 'g1-1-hook' })).toBe(false);
+describe('notifyAlerts', () => {
+  it('notes the message a notifier is sent of each open alert (its pending group note goes), nothing for one that is not open', async () => {
+    const note = (alertId: string, deliveryId: string) => ({ alertId, deliveryId });
+    expect(await scripts.notifyAlerts({ notifier: 'hook', notes: [note('a1', 'g1-1-hook')] })).toEqual([false]);
     expect(await redis.exists(keys.alert('a1'))).toBe(0);
     await redis.hset(keys.alert('a1'), 'openedBy', 'e1', 'g:hook', 'g1-1-hook', 'g:mail', 'g2-1-mail');
-    expect(await scripts.notifyAlert({ alertId: 'a1', notifier: 'hook', deliveryId: 'g1-1-hook' })).toBe(true);
+    await redis.hset(keys.alert('a3'), 'openedBy', 'e3', 'g:hook', 'g1-1-hook');
+    // A group's alerts in one call, in order: a1 and a3 open, a2 not (and not created).
+    expect(await scripts.notifyAlerts({ notifier: 'hook', notes: [note('a1', 'g1-1-hook'), note('a2', 'g1-1-hook'), note('a3', 'g1-1-hook')] })).toEqual([
+      true,
+      false,
+      true,
+    ]);
     expect(await redis.hmget(keys.alert('a1'), 'n:hook', 'g:hook')).toEqual(['g1-1-hook', null]);
+    expect(await redis.hmget(keys.alert('a3'), 'n:hook', 'g:hook')).toEqual(['g1-1-hook', null]);
+    expect(await redis.exists(keys.alert('a2'))).toBe(0);
     // '' drops the pending note only (a group that no longer carries it).
-    expect(await scripts.notifyAlert({ alertId: 'a1', notifier: 'mail', deliveryId: '' })).toBe(true);
+    expect(await scripts.notifyAlerts({ notifier: 'mail', notes: [note('a1', '')] })).toEqual([true]);
     expect(await redis.hmget(keys.alert('a1'), 'n:mail', 'g:mail')).toEqual([null, null]);
   });
 });
