@@ -169,12 +169,12 @@ describe('a group notification retried after its worker died', () => {
     // The worker dies inside the group's flush: the generation closed, the alert not yet noted as carried by it.
     let reachedNote!: () => void;
     const atNote = new Promise<void>((res) => (reachedNote = res));
-    const noteMessage = r.alerts.noteMessage.bind(r.alerts);
+    const noteMessages = r.alerts.noteMessages.bind(r.alerts);
     let dead = true;
-    r.alerts.noteMessage = async (...args) => {
-      if (!dead) return noteMessage(...args);
+    r.alerts.noteMessages = async (...args) => {
+      if (!dead) return noteMessages(...args);
       reachedNote();
-      return new Promise<boolean>(() => undefined); // the killed process never gets further
+      return new Promise<boolean[]>(() => undefined); // the killed process never gets further
     };
     await r.emit(stepEvent('steprun.failed', 'train', 'run1'));
     await atNote;
