@@ -9,6 +9,7 @@
 // The receivers run in a process of their own (they stand for PagerDuty and Slack); `--inline-receivers` runs them in
 // this process, as before 2026-12-07 (their HTTP parsing then shares the daemon's thread).
 // Usage: npm run bench:storm [-- --groups 1000 --steps 10 --wait 5 --interval 30 --inline-receivers]
+//   [-- --delivery-concurrency N] (delivery.concurrency; default: the config's default)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
@@ -29,6 +30,7 @@ const WAIT_S = arg('wait', 5);
 const INTERVAL_S = arg('interval', 30);
 const ALERTS = GROUPS * STEPS;
 const INLINE = process.argv.includes('--inline-receivers');
+const DELIVERY_CONCURRENCY = arg('delivery-concurrency', 0);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = 'storm-bench';
 
@@ -158,6 +160,7 @@ async function main(): Promise<void> {
       chat: { type: 'webhook', format: 'slack', url: urls[1] },
     },
     routes: [{ match: { type: ['steprun.failed'] }, notify: ['pager', 'chat'], group }],
+    ...(DELIVERY_CONCURRENCY ? { delivery: { concurrency: DELIVERY_CONCURRENCY } } : {}),
     log: { level: process.env.BENCH_LOG ?? 'error' },
   });
   const daemon = await Daemon.create({ config, logger: createLogger({ level: config.log.level, pretty: false }) });
@@ -200,7 +203,14 @@ async function main(): Promise<void> {
   redis.disconnect();
   const results = {
     date: new Date().toISOString(),
-    setup: { groups: GROUPS, steps: STEPS, waitSeconds: WAIT_S, intervalSeconds: INTERVAL_S, receivers: INLINE ? 'this process' : 'their own process' },
+    setup: {
+      groups: GROUPS,
+      steps: STEPS,
+      waitSeconds: WAIT_S,
+      intervalSeconds: INTERVAL_S,
+      receivers: INLINE ? 'this process' : 'their own process',
+      ...(DELIVERY_CONCURRENCY ? { deliveryConcurrency: DELIVERY_CONCURRENCY } : {}),
+    },
     failWave: { ...failWave, dispatchedAfterLastEventSeconds: dispatched },
     memory,
     resolveWave,

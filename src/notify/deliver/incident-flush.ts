@@ -49,8 +49,7 @@ async function flushOnce(deps: DeliverDeps, job: Job<IncidentFlushData>, group: 
   const { incidents, alerts } = deps as Required<Pick<DeliverDeps, 'incidents' | 'alerts'>>;
   const now = deps.clock.now();
   const keys = [...group.members.keys()];
-  const views = await alerts.views(keys);
-  const silences = deps.silences ? await deps.silences.list(now) : [];
+  const [views, silences] = await Promise.all([alerts.views(keys), deps.silences?.list(now) ?? []]);
   const route = deps.policy?.routes[group.settings.route];
   const state = groupStateOf(
     keys.map((key) => ({ key, alert: views.get(key) })),
@@ -107,15 +106,15 @@ async function sendDecision(
   };
   delete event.alertKey;
   const pending: PendingMessage = { id: incidentDeliveryId(group.id, group.firstAt, seq), event, log: next };
-  await deps.incidents!.noteSending(group.id, pending);
-  await send(deps, job, group, pending, signal, o.gone);
+  await send(deps, job, group, pending, signal, o.gone, deps.incidents!.noteSending(group.id, pending));
   return next;
 }
 
 /**
  * One message to the pager: recorded as a delivery (shown by `deliveries`, dead-lettered when it fails for good),
  * then noted in the log. A failed try throws for BullMQ's retry; the last one sets the group's next flush, which
- * sends the noted message again.
+ * sends the noted message again. `noting`: the message being noted as pending meanwhile (a new one), awaited with
+ * its record before anything is sent (the two writes do not depend on each other: one round trip for both).
  */
 async function send(
   deps: DeliverDeps,
@@ -124,15 +123,21 @@ async function send(
   pending: PendingMessage,
   signal: AbortSignal,
   gone: [string, string][] = [],
+  noting?: Promise<void>,
 ): Promise<void> {
   const { incidents } = deps as Required<Pick<DeliverDeps, 'incidents'>>;
   const name = group.settings.notifier;
   const incident = pending.event.incident!;
   const now = deps.clock.now();
-  await deps.deliveries.ensureMany(
-    [{ id: pending.id, eventId: pending.event.id, notifier: name, eventType: `incident.${incident.action}`, summary: incident.title, reason: incident.reason }],
-    now,
-  );
+  const record = {
+    id: pending.id,
+    eventId: pending.event.id,
+    notifier: name,
+    eventType: `incident.${incident.action}`,
+    summary: incident.title,
+    reason: incident.reason,
+  };
+  await Promise.all([noting, deps.deliveries.ensureMany([record], now)]);
   const notifier = deps.notifiers.get(name);
   const attempt = job.attemptsMade + 1;
   const maxAttempts = job.opts.attempts ?? 1;
@@ -149,8 +154,8 @@ async function send(
     await incidents.settle(group.id, now, now + group.settings.intervalMs, gone);
     throw new UnrecoverableError(error.message);
   }
-  await incidents.noteSent(group.id, pending.log);
-  await deps.deliveries.markDelivered(pending.id, attempt, deps.clock.now(), detail);
+  // The log and the record say it was sent (independent writes, one round trip for both).
+  await Promise.all([incidents.noteSent(group.id, pending.log), deps.deliveries.markDelivered(pending.id, attempt, deps.clock.now(), detail)]);
   deps.onDelivered?.(name, pending.event, true, true);
 }
 
