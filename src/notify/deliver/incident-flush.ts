@@ -106,15 +106,15 @@ async function sendDecision(
   };
   delete event.alertKey;
   const pending: PendingMessage = { id: incidentDeliveryId(group.id, group.firstAt, seq), event, log: next };
-  await send(deps, job, group, pending, signal, o.gone, deps.incidents!.noteSending(group.id, pending));
+  await send(deps, job, group, pending, signal, o.gone, () => deps.incidents!.noteSending(group.id, pending));
   return next;
 }
 
 /**
  * One message to the pager: recorded as a delivery (shown by `deliveries`, dead-lettered when it fails for good),
  * then noted in the log. A failed try throws for BullMQ's retry; the last one sets the group's next flush, which
- * sends the noted message again. `noting`: the message being noted as pending meanwhile (a new one), awaited with
- * its record before anything is sent (the two writes do not depend on each other: one round trip for both).
+ * sends the noted message again. `notePending`: notes a new message as pending, with its record and before anything
+ * is sent (the two writes do not depend on each other: one round trip for both).
  */
 async function send(
   deps: DeliverDeps,
@@ -123,7 +123,7 @@ async function send(
   pending: PendingMessage,
   signal: AbortSignal,
   gone: [string, string][] = [],
-  noting?: Promise<void>,
+  notePending?: () => Promise<void>,
 ): Promise<void> {
   const { incidents } = deps as Required<Pick<DeliverDeps, 'incidents'>>;
   const name = group.settings.notifier;
@@ -137,7 +137,7 @@ async function send(
     summary: incident.title,
     reason: incident.reason,
   };
-  await Promise.all([noting, deps.deliveries.ensureMany([record], now)]);
+  await Promise.all([notePending?.(), deps.deliveries.ensureMany([record], now)]);
   const notifier = deps.notifiers.get(name);
   const attempt = job.attemptsMade + 1;
   const maxAttempts = job.opts.attempts ?? 1;
