@@ -1,6 +1,7 @@
 // A delivery job that carries several deliveries of one notifier (the dispatcher batches what one read of the events
-// stream gives it): one BullMQ job, one claim and one mark for the lot, one send each. Each delivery keeps its own
-// record, attempts and dead letter; a batch that had failures is retried whole, and what was delivered is skipped.
+// stream gives it): one BullMQ job, one claim for the lot, one send each, each marked delivered as soon as it went.
+// Each delivery keeps its own record, attempts and dead letter; a batch that had failures is retried whole, and what
+// was delivered is skipped.
 import { getMaxListeners, setMaxListeners } from 'node:events';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DeliveryError } from '../../model/errors';
@@ -9,6 +10,8 @@ import type { BatchDeliveryData, DeliverDeps, DeliverOutcome } from './delivery-
 import { noteFailure, type DeliveryFailure, notConfigured } from './delivery-outcome';
 import { forReceiver } from './run-link';
 import { lazyChild } from '../../util/logger';
+import type { DeliveryStore } from '../../store/deliveries';
+import type { Clock } from '../../util/clock';
 
 export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData>, signal: AbortSignal): Promise<DeliverOutcome> {
   const { notifier: name, batch } = job.data;
@@ -33,15 +36,18 @@ export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData
   }
   // Every send listens to the job's one abort signal at once: a full batch is not a leak (Node warns past 10).
   if (getMaxListeners(signal) < todo.length + 10) setMaxListeners(todo.length + 10, signal);
+  const marks = new DeliveredMarks(deps.deliveries, attempt, deps.clock);
   const results = await Promise.allSettled(
-    todo.map((b) =>
-      notifier.deliver(forReceiver(b.event, deps), {
+    todo.map(async (b) => {
+      const sent = await notifier.deliver(forReceiver(b.event, deps), {
         deliveryId: b.deliveryId,
         attempt,
         logger: lazyChild(log, { deliveryId: b.deliveryId }),
         signal,
-      }),
-    ),
+      });
+      marks.add({ id: b.deliveryId, detail: sent?.detail });
+      return sent;
+    }),
   );
   const delivered: { id: string; detail?: string; event: WatchEvent }[] = [];
   const failed: { deliveryId: string; event: WatchEvent; error: DeliveryFailure }[] = [];
@@ -50,8 +56,7 @@ export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData
     if (r.status === 'fulfilled') delivered.push({ id: deliveryId, detail: r.value?.detail, event });
     else failed.push({ deliveryId, event, error: r.reason as DeliveryFailure });
   });
-  // Marked at once, in one transaction: a crash after this cannot send them again.
-  if (delivered.length) await deps.deliveries.markManyDelivered(delivered, attempt, deps.clock.now());
+  await marks.written();
   for (const d of delivered) deps.onDelivered?.(name, d.event, true, true);
   const failures: ((typeof failed)[number] & { final: boolean })[] = [];
   for (const f of failed)
@@ -64,4 +69,46 @@ export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData
   }
   if (failures.length > 0) throw new UnrecoverableError(`${failures.length} of ${todo.length} deliveries dead-lettered, first: ${failures[0]!.error.message}`);
   return 'delivered';
+}
+
+/**
+ * Marks a batch's deliveries delivered as their sends succeed, those of one event-loop turn in one call: a delivery
+ * is marked a turn and a round trip after its receiver's answer, not after the batch's slowest send (a crash in
+ * between would send it again on the job's re-run: the window is kept to that round trip).
+ */
+class DeliveredMarks {
+  private due: { id: string; detail?: string }[] = [];
+  private scheduled = false;
+  private readonly writes: Promise<void>[] = [];
+  private failure?: Error;
+
+  constructor(
+    private readonly deliveries: DeliveryStore,
+    private readonly attempt: number,
+    private readonly clock: Clock,
+  ) {}
+
+  add(mark: { id: string; detail?: string }): void {
+    this.due.push(mark);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.write();
+    });
+  }
+
+  /** Every mark written; the first write that failed is thrown (the job is retried, its delivered ones skipped). */
+  async written(): Promise<void> {
+    this.write();
+    await Promise.all(this.writes);
+    if (this.failure) throw this.failure;
+  }
+
+  private write(): void {
+    if (this.due.length === 0) return;
+    const marks = this.due.splice(0);
+    // Caught at once: a write failing while other sends are still out must not be an unhandled rejection.
+    this.writes.push(this.deliveries.markManyDelivered(marks, this.attempt, this.clock.now()).catch((err: Error) => void (this.failure ??= err)));
+  }
 }

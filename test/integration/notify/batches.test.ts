@@ -15,6 +15,7 @@ import { stepEventFixture } from '../../support/events';
 import { dropPrefix, testRedis, uniquePrefix } from '../../support/redis';
 import { tempDir } from '../../support/tmp';
 import { WebhookReceiver } from '../../support/webhook-receiver';
+import { waitFor } from '../../support/wait-for';
 
 const redis = testRedis();
 const prefix = uniquePrefix('batches');
@@ -138,5 +139,22 @@ describe('a batch job', () => {
     const lone = single(31);
     await Promise.all([a, b, lone].map((j) => deliverJob(deps(), jobOf(j!), new AbortController().signal)));
     expect(receivedIds().sort()).toEqual(['e31-hook', 'e32-hook', 'e33-hook']);
+  });
+});
+
+describe('a batch whose receiver answers one send slowly', () => {
+  it('marks each delivery as soon as its own send succeeded, not after the slowest send of the batch (a crash meanwhile would send it again)', async () => {
+    await record([91, 92]);
+    const [job] = batchJobs([single(91), single(92)]);
+    receiver.script.push({ status: 200, delayMs: 1800 }); // the first POST to arrive is answered after 1.8 s (the hook waits 2)
+    const running = deliverJob(deps(), jobOf(job!), new AbortController().signal);
+    await waitFor(async () => receiver.received.length === 1, { what: 'the quick answer', timeoutMs: 1500 });
+    const quick = receivedIds()[0]!;
+    const slow = quick === 'e91-hook' ? 'e92-hook' : 'e91-hook';
+    await waitFor(async () => (await deliveries.status(quick)) === 'delivered', { what: 'the quick send marked delivered', timeoutMs: 1500 });
+    expect(receiver.received).toHaveLength(1); // the slow send is still waiting for its answer
+    expect(await deliveries.status(slow)).not.toBe('delivered');
+    expect(await running).toBe('delivered');
+    expect(await deliveries.status(slow)).toBe('delivered');
   });
 });
