@@ -49,15 +49,16 @@ export async function deliverBatch(deps: DeliverDeps, job: Job<BatchDeliveryData
       return sent;
     }),
   );
-  const delivered: { id: string; detail?: string; event: WatchEvent }[] = [];
+  // What went is marked already (DeliveredMarks); here only told, in the batch's order, once every mark is written.
+  const delivered: WatchEvent[] = [];
   const failed: { deliveryId: string; event: WatchEvent; error: DeliveryFailure }[] = [];
   results.forEach((r, i) => {
     const { deliveryId, event } = todo[i]!;
-    if (r.status === 'fulfilled') delivered.push({ id: deliveryId, detail: r.value?.detail, event });
+    if (r.status === 'fulfilled') delivered.push(event);
     else failed.push({ deliveryId, event, error: r.reason as DeliveryFailure });
   });
   await marks.written();
-  for (const d of delivered) deps.onDelivered?.(name, d.event, true, true);
+  for (const event of delivered) deps.onDelivered?.(name, event, true, true);
   const failures: ((typeof failed)[number] & { final: boolean })[] = [];
   for (const f of failed)
     failures.push({ ...f, final: await noteFailure(deps, { notifier: name, ...f, attempt, maxAttempts, log: lazyChild(log, { deliveryId: f.deliveryId }) }) });
